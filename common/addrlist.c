@@ -1,0 +1,377 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addrlist.h"
+
+#define MAX_REPORTED 20 /* bad lines reported per file; the rest are counted */
+#define READ_CHUNK (256 * 1024)
+
+bool addr_parse4(const char *s, size_t len, uint8_t out[4])
+{
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part) {
+			if (i >= len || s[i] != '.')
+				return false;
+			i++;
+		}
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			if (digits && v == 0) /* leading zero */
+				return false;
+			v = v * 10 + (unsigned)(s[i] - '0');
+			if (v > 255)
+				return false;
+			digits++;
+			i++;
+		}
+		if (!digits)
+			return false;
+		out[part] = (uint8_t)v;
+	}
+	return i == len;
+}
+
+static bool parse6(const char *s, size_t len, uint8_t out[16])
+{
+	char tmp[ADDR_TEXT_MAX];
+
+	if (len >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, len);
+	tmp[len] = 0;
+	return inet_pton(AF_INET6, tmp, out) == 1;
+}
+
+static inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
+struct parser {
+	int family;
+	size_t width;
+	const char *name;
+	struct diag *d;
+	uint8_t *addrs;
+	size_t n, cap;
+	size_t lineno;
+	size_t bad;
+	bool oom;
+};
+
+/* Reports a bad token: "NAME:LINE: error: "TOKEN"WHAT". */
+static void bad_line(struct parser *p, const char *what, const char *tok, size_t toklen)
+{
+	p->bad++;
+	if (p->bad > MAX_REPORTED)
+		return;
+	diag_add(p->d, "%s:%zu: error: \"%.*s%s\"%s", p->name, p->lineno,
+		 (int)(toklen > 60 ? 60 : toklen), tok, toklen > 60 ? "..." : "", what);
+}
+
+/* Handles one line (without its newline). */
+static void parse_line(struct parser *p, const char *s, size_t len)
+{
+	const char *tok, *end = s + len, *hash;
+	size_t toklen;
+	uint8_t a[16];
+	bool ok;
+
+	p->lineno++;
+	if (len > ADDRLIST_MAX_LINE) {
+		p->bad++;
+		if (p->bad <= MAX_REPORTED)
+			diag_add(p->d, "%s:%zu: error: line longer than %d bytes", p->name, p->lineno,
+				 ADDRLIST_MAX_LINE);
+		return;
+	}
+	if (memchr(s, 0, len)) {
+		p->bad++;
+		if (p->bad <= MAX_REPORTED)
+			diag_add(p->d, "%s:%zu: error: line contains a NUL byte", p->name, p->lineno);
+		return;
+	}
+	hash = memchr(s, '#', len);
+	if (hash)
+		end = hash;
+	while (s < end && is_blank(*s))
+		s++;
+	while (end > s && is_blank(end[-1]))
+		end--;
+	if (s == end)
+		return;
+	tok = s;
+	while (s < end && !is_blank(*s))
+		s++;
+	toklen = (size_t)(s - tok);
+	if (s != end) {
+		bad_line(p, ": unexpected text after the address", s,
+			 (size_t)(end - s));
+		return;
+	}
+	if (p->family == AF_INET) {
+		ok = addr_parse4(tok, toklen, a);
+		if (!ok && parse6(tok, toklen, a)) {
+			bad_line(p, " is an IPv6 address; an A list takes IPv4 only",
+				 tok, toklen);
+			return;
+		}
+	} else {
+		ok = parse6(tok, toklen, a);
+		if (!ok && addr_parse4(tok, toklen, a)) {
+			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only",
+				 tok, toklen);
+			return;
+		}
+	}
+	if (!ok) {
+		bad_line(p, p->family == AF_INET ? " is not an IPv4 address" : " is not an IPv6 address",
+			 tok, toklen);
+		return;
+	}
+	if (p->bad || p->oom) /* the file is rejected anyway: stop storing */
+		return;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 1024;
+		uint8_t *n;
+
+		if (p->n >= ADDRLIST_MAX_ADDRS) {
+			p->bad++;
+			diag_add(p->d, "%s:%zu: error: more than %u addresses", p->name, p->lineno,
+				 ADDRLIST_MAX_ADDRS);
+			return;
+		}
+		n = realloc(p->addrs, cap * p->width);
+		if (!n) {
+			p->oom = true;
+			return;
+		}
+		p->addrs = n;
+		p->cap = cap;
+	}
+	memcpy(p->addrs + p->n * p->width, a, p->width);
+	p->n++;
+}
+
+static void parser_init(struct parser *p, int family, const char *name, struct diag *d)
+{
+	*p = (struct parser){
+		.family = family,
+		.width = family == AF_INET ? 4 : 16,
+		.name = name,
+		.d = d,
+	};
+}
+
+/* Turns the parser's result into a list, or an error. */
+static int parser_finish(struct parser *p, struct addrlist **ret)
+{
+	struct addrlist *l;
+
+	if (p->oom) {
+		free(p->addrs);
+		return -ENOMEM;
+	}
+	if (p->bad || p->n == 0) {
+		if (p->bad > MAX_REPORTED)
+			diag_add(p->d, "%s: error: %zu bad lines in all (the first %d are shown)", p->name,
+				 p->bad, MAX_REPORTED);
+		if (!p->bad)
+			diag_add(p->d, "%s: error: no addresses in the file", p->name);
+		free(p->addrs);
+		return -EINVAL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		free(p->addrs);
+		return -ENOMEM;
+	}
+	l->family = p->family;
+	l->n = (uint32_t)p->n;
+	l->addrs = realloc(p->addrs, p->n * p->width) ?: p->addrs;
+	l->refs = 1;
+	*ret = l;
+	return 0;
+}
+
+int addrlist_parse(const char *text, size_t len, int family, const char *name, struct diag *d,
+		   struct addrlist **ret)
+{
+	struct parser p;
+	const char *s = text, *end = text + len;
+
+	parser_init(&p, family, name, d);
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
+
+		parse_line(&p, s, l);
+		s += l + 1;
+	}
+	return parser_finish(&p, ret);
+}
+
+int file_id_get(const char *path, struct file_id *id)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	*id = (struct file_id){
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.size = st.st_size,
+		.mtime = st.st_mtim,
+		.ctime = st.st_ctim,
+	};
+	return 0;
+}
+
+bool file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+int addrlist_load(const char *path, int family, struct diag *d, struct addrlist **ret)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *chunk = NULL;
+	struct parser p;
+	struct stat st;
+	struct addrlist *l;
+	size_t have = 0;
+	bool skipping = false; /* inside an over-long line */
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot open: %s", path, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot stat: %s", path, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(d, "%s: error: not a regular file", path);
+		return -EINVAL;
+	}
+	chunk = malloc(READ_CHUNK);
+	if (!chunk)
+		return -ENOMEM;
+	parser_init(&p, family, path, d);
+	for (;;) {
+		ssize_t n = read(fd, chunk + have, READ_CHUNK - have);
+		char *s, *end;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			diag_add(d, "%s: error: read failed: %s", path, strerror(-r));
+			free(p.addrs);
+			return r;
+		}
+		if (n == 0 && have == 0)
+			break;
+		s = chunk;
+		end = chunk + have + (size_t)n;
+		for (;;) {
+			char *nl = memchr(s, '\n', (size_t)(end - s));
+
+			if (!nl) {
+				if (n == 0) /* last line without a newline */
+					nl = end;
+				else
+					break;
+			}
+			if (skipping)
+				skipping = false;
+			else
+				parse_line(&p, s, (size_t)(nl - s));
+			s = nl + (nl < end);
+			if (s >= end)
+				break;
+		}
+		have = (size_t)(end - s);
+		if (have > ADDRLIST_MAX_LINE) {
+			/* A line that does not end within the limit: report it once and drop it. */
+			if (!skipping)
+				parse_line(&p, s, have); /* reports the over-long line */
+			skipping = true;
+			have = 0;
+		} else
+			memmove(chunk, s, have);
+		if (n == 0)
+			break;
+	}
+	r = parser_finish(&p, &l);
+	if (r < 0)
+		return r;
+	l->id = (struct file_id){
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.size = st.st_size,
+		.mtime = st.st_mtim,
+		.ctime = st.st_ctim,
+	};
+	*ret = l;
+	return 0;
+}
+
+struct addrlist *addrlist_ref(struct addrlist *l)
+{
+	if (l)
+		l->refs++;
+	return l;
+}
+
+struct addrlist *addrlist_unref(struct addrlist *l)
+{
+	if (l && --l->refs == 0) {
+		free(l->addrs);
+		free(l);
+	}
+	return NULL;
+}
+
+static size_t format4(const uint8_t *a, char *out)
+{
+	size_t o = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+
+		if (i)
+			out[o++] = '.';
+		if (v >= 100)
+			out[o++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[o++] = (char)('0' + v / 10 % 10);
+		out[o++] = (char)('0' + v % 10);
+	}
+	out[o] = 0;
+	return o;
+}
+
+size_t addrlist_format(const struct addrlist *l, uint32_t i, char *out)
+{
+	const uint8_t *a = addrlist_at(l, i);
+
+	if (l->family == AF_INET)
+		return format4(a, out);
+	if (!inet_ntop(AF_INET6, a, out, ADDR_TEXT_MAX))
+		out[0] = 0;
+	return strlen(out);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Answers to PowerDNS lookups from a snapshot, following shared/pipe-protocol.md:
+ * SOA only for the exact apex, ANY with every record at the name, nothing for names that do
+ * not exist (so PowerDNS says NXDOMAIN), one END or FAIL at the end of every answer.
+ *
+ * Exact rotation: PowerDNS sends the same ANY lookup more than once for one client question
+ * (the referral probe, then the main lookup: §5 and §11), but every client question starts
+ * with an SOA lookup. So a handler advances at most once between two SOA lookups; a repeated
+ * lookup in the same question gets the address already chosen. That memory is per pipe
+ * session (struct answer_memo). */
+#pragma once
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "pipeproto.h"
+#include "rotation.h"
+#include "snapshot.h"
+
+#define ANSWER_MEMO_SIZE 16
+
+struct answer_memo {
+	uint32_t n;
+	struct {
+		uint32_t slot;
+		uint32_t index;
+	} e[ANSWER_MEMO_SIZE];
+};
+
+struct answer_ctx {
+	const struct snapshot *snap; /* NULL: no usable config, answer nothing */
+	struct rotation *rot;
+	struct answer_memo *memo;
+	int abi;
+	bool peek; /* answer without advancing any rotation (pdynctl query) */
+};
+
+/* Appends the answer to a Q message (DATA lines, then END or FAIL) to out. */
+void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);
+
+/* Appends the zone listing for an AXFR message: SOA, NS, and each handler's next address
+ * (without advancing), then END; FAIL for an unknown zone. */
+void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);

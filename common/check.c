@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "config.h"
+#include "snapshot.h"
+
+int check_config_file(const char *path, struct diag *d, char **summary)
+{
+	_cleanup_(snapshot_freep) struct snapshot *snap = NULL;
+	struct config *c = NULL;
+	int r;
+
+	r = config_load(path, d, &c);
+	if (r < 0)
+		return r == -ENOMEM ? r : -EINVAL;
+	r = snapshot_new(c, NULL, false, d, &snap);
+	if (r < 0)
+		return r;
+	if (d->n_errors)
+		return -EINVAL;
+	if (asprintf(summary, "%s: ok: zone %s, %zu handlers, %llu addresses", path,
+		     snap->config->domain, snap->n_handlers, (unsigned long long)snap->n_addresses) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int check_config_print(const char *path, FILE *out, FILE *err)
+{
+	_cleanup_free_ char *summary = NULL;
+	struct diag d;
+	int r;
+
+	diag_init(&d);
+	r = check_config_file(path, &d, &summary);
+	for (size_t i = 0; i < d.n_msgs; i++)
+		fprintf(err, "%s\n", d.msgs[i]);
+	if (d.n_errors > d.n_msgs)
+		fprintf(err, "(%zu more problems not shown)\n", d.n_errors - d.n_msgs);
+	if (r < 0)
+		fprintf(err, "%s: %zu problem%s found\n", path, d.n_errors ? d.n_errors : 1,
+			d.n_errors > 1 ? "s" : "");
+	else
+		fprintf(out, "%s\n", summary);
+	diag_clear(&d);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "config.h"
+#include "jsonscan.h"
+
+const char config_pattern_hostname[] =
+	"^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$";
+
+#define U32 "(0|[1-9][0-9]{0,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|" \
+	    "4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|"    \
+	    "42949672[0-8][0-9]|429496729[0-5])"
+#define I31 "(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|"      \
+	    "2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|"    \
+	    "21474836[0-3][0-9]|214748364[0-7])"
+const char config_pattern_soa[] = "^[A-Za-z0-9_.-]+ [A-Za-z0-9_.-]+ " U32 "( " I31 "){4}$";
+
+#define HOSTNAME_MAXLEN 253
+#define NAMESERVERS_MAX 64
+#define HANDLERS_MAX 100000
+#define FILE_MAXLEN 4095
+#define TTL_MAX 2147483647
+
+static const struct {
+	const char *name;
+	enum config_loglevel level;
+} loglevels[] = {
+	{"critical", CONFIG_LOG_CRIT}, {"error", CONFIG_LOG_ERR}, {"warning", CONFIG_LOG_WARNING},
+	{"info", CONFIG_LOG_INFO},     {"debug", CONFIG_LOG_DEBUG},
+};
+
+const char *config_loglevel_name(enum config_loglevel l)
+{
+	for (size_t i = 0; i < ELEMENTSOF(loglevels); i++)
+		if (loglevels[i].level == l)
+			return loglevels[i].name;
+	return "info";
+}
+
+/* Validation state: the file name for messages, the current JSON pointer, compiled
+ * patterns, and whether anything failed. */
+struct vctx {
+	const char *path;
+	struct diag *d;
+	char ptr[512];
+	size_t ptrlen;
+	regex_t re_host, re_soa;
+	bool failed;
+};
+
+static void verr(struct vctx *v, const char *fmt, ...) _printf_(2, 3);
+static void verr(struct vctx *v, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_add(v->d, "%s: error: %s: %s", v->path, v->ptrlen ? v->ptr : "/", msg);
+	v->failed = true;
+}
+
+/* Pushes a JSON pointer token (RFC 6901 escaping); returns the old length to pop to. */
+static size_t ptr_push(struct vctx *v, const char *tok)
+{
+	size_t old = v->ptrlen, o = old;
+
+	if (o + 1 < sizeof(v->ptr))
+		v->ptr[o++] = '/';
+	for (const char *c = tok; *c && o + 2 < sizeof(v->ptr); c++) {
+		if (*c == '~' || *c == '/') {
+			v->ptr[o++] = '~';
+			v->ptr[o++] = *c == '~' ? '0' : '1';
+		} else
+			v->ptr[o++] = *c;
+	}
+	v->ptr[o] = 0;
+	v->ptrlen = o;
+	return old;
+}
+
+static size_t ptr_push_index(struct vctx *v, size_t i)
+{
+	char tmp[24];
+
+	snprintf(tmp, sizeof(tmp), "%zu", i);
+	return ptr_push(v, tmp);
+}
+
+static void ptr_pop(struct vctx *v, size_t old)
+{
+	v->ptrlen = old;
+	v->ptr[old] = 0;
+}
+
+static const char *type_name(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null: return "null";
+	case json_type_boolean: return "a boolean";
+	case json_type_double: return "a number";
+	case json_type_int: return "an integer";
+	case json_type_object: return "an object";
+	case json_type_array: return "an array";
+	case json_type_string: return "a string";
+	}
+	return "?";
+}
+
+/* Number of Unicode code points in a valid UTF-8 string (what JSON Schema lengths count). */
+static size_t utf8_count(const char *s, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n;
+}
+
+static const char *check_string(struct vctx *v, json_object *o, size_t minlen, size_t maxlen)
+{
+	const char *s;
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_string)) {
+		verr(v, "expected a string, got %s", type_name(o));
+		return NULL;
+	}
+	s = json_object_get_string(o);
+	n = utf8_count(s, (size_t)json_object_get_string_len(o));
+	if (n < minlen) {
+		verr(v, minlen == 1 ? "must not be empty" : "shorter than %zu characters", minlen);
+		return NULL;
+	}
+	if (n > maxlen) {
+		verr(v, "longer than %zu characters", maxlen);
+		return NULL;
+	}
+	return s;
+}
+
+static bool matches(regex_t *re, json_object *o)
+{
+	const char *s = json_object_get_string(o);
+
+	/* a string with an embedded NUL never matches */
+	return strlen(s) == (size_t)json_object_get_string_len(o) && regexec(re, s, 0, NULL, 0) == 0;
+}
+
+static const char *check_hostname(struct vctx *v, json_object *o)
+{
+	const char *s = check_string(v, o, 1, HOSTNAME_MAXLEN);
+
+	if (s && !matches(&v->re_host, o)) {
+		verr(v, "\"%.100s\" is not a host name (letters, digits, '-' and '_' in labels of "
+			"1 to 63 characters, separated by dots)", s);
+		return NULL;
+	}
+	return s;
+}
+
+static bool check_integer(struct vctx *v, json_object *o, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t x;
+
+	if (json_object_is_type(o, json_type_int)) {
+		x = json_object_get_int64(o);
+		if (x == INT64_MAX && json_object_get_uint64(o) > INT64_MAX)
+			x = INT64_MAX; /* beyond int64: just "too large" */
+	} else if (json_object_is_type(o, json_type_double)) {
+		double d = json_object_get_double(o);
+
+		/* JSON Schema: a number with a zero fractional part is an integer */
+		if (!isfinite(d) || d != floor(d)) {
+			verr(v, "expected an integer, got %s", isfinite(d) ? "a fraction" : "a number out of range");
+			return false;
+		}
+		if (d < (double)min || d > (double)max) {
+			verr(v, "%.17g is out of range (%lld to %lld)", d, (long long)min, (long long)max);
+			return false;
+		}
+		x = (int64_t)d;
+	} else {
+		verr(v, "expected an integer, got %s", type_name(o));
+		return false;
+	}
+	if (x < min || x > max) {
+		verr(v, "%lld is out of range (%lld to %lld)", (long long)x, (long long)min, (long long)max);
+		return false;
+	}
+	*out = x;
+	return true;
+}
+
+/* A canonical text form of a JSON value (object keys sorted, integral numbers as integers)
+ * so that uniqueItems compares values as JSON Schema does. */
+static int keysort(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void canon(json_object *o, struct buf *b)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		size_t n = (size_t)json_object_object_length(o), i = 0;
+		const char **keys = calloc(n ? n : 1, sizeof(*keys));
+
+		if (!keys) {
+			b->oom = true;
+			return;
+		}
+		json_object_object_foreach(o, k, val) {
+			(void)val;
+			keys[i++] = k;
+		}
+		qsort(keys, n, sizeof(*keys), keysort);
+		buf_putc(b, '{');
+		for (i = 0; i < n; i++) {
+			json_object *ks = json_object_new_string(keys[i]);
+
+			if (!ks) {
+				b->oom = true;
+				break;
+			}
+			buf_puts(b, json_object_to_json_string_ext(ks, JSON_C_TO_STRING_PLAIN));
+			json_object_put(ks);
+			buf_putc(b, ':');
+			canon(json_object_object_get(o, keys[i]), b);
+			buf_putc(b, ',');
+		}
+		buf_putc(b, '}');
+		free(keys);
+		break;
+	}
+	case json_type_array:
+		buf_putc(b, '[');
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			canon(json_object_array_get_idx(o, i), b);
+			buf_putc(b, ',');
+		}
+		buf_putc(b, ']');
+		break;
+	case json_type_double: {
+		double d = json_object_get_double(o);
+		char tmp[64];
+
+		if (isfinite(d) && d == floor(d) && fabs(d) < 1e18)
+			snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
+		else
+			snprintf(tmp, sizeof(tmp), "%.17g", d);
+		buf_puts(b, tmp);
+		break;
+	}
+	default:
+		buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	}
+}
+
+struct canon_item {
+	char *text;
+	size_t index;
+};
+
+static int canon_cmp(const void *a, const void *b)
+{
+	const struct canon_item *x = a, *y = b;
+	int c = strcmp(x->text, y->text);
+
+	return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+static void check_unique(struct vctx *v, json_object *arr)
+{
+	size_t n = json_object_array_length(arr);
+	struct canon_item *items = calloc(n ? n : 1, sizeof(*items));
+
+	if (!items) {
+		verr(v, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct buf b;
+
+		buf_init(&b);
+		canon(json_object_array_get_idx(arr, i), &b);
+		buf_putc(&b, 0);
+		items[i].text = b.oom ? (buf_free(&b), strdup("")) : b.data;
+		items[i].index = i;
+	}
+	qsort(items, n, sizeof(*items), canon_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (items[i].text && items[i - 1].text && strcmp(items[i].text, items[i - 1].text) == 0) {
+			size_t old = ptr_push_index(v, items[i].index);
+
+			verr(v, "duplicate of item %zu (items must be unique)", items[i - 1].index);
+			ptr_pop(v, old);
+		}
+	for (size_t i = 0; i < n; i++)
+		free(items[i].text);
+	free(items);
+}
+
+static json_object *check_array(struct vctx *v, json_object *o, size_t minitems, size_t maxitems)
+{
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_array)) {
+		verr(v, "expected an array, got %s", type_name(o));
+		return NULL;
+	}
+	n = json_object_array_length(o);
+	if (n < minitems) {
+		verr(v, "needs at least %zu item%s", minitems, minitems == 1 ? "" : "s");
+		return NULL;
+	}
+	if (n > maxitems) {
+		verr(v, "has %zu items, at most %zu are allowed", n, maxitems);
+		return NULL;
+	}
+	check_unique(v, o);
+	return o;
+}
+
+/* Checks that object o has no key outside allowed[] and all of required[]. */
+static bool check_keys(struct vctx *v, json_object *o, const char *const *allowed, size_t n_allowed,
+		       const char *const *required, size_t n_required)
+{
+	bool ok = true;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		verr(v, "expected an object, got %s", type_name(o));
+		return false;
+	}
+	json_object_object_foreach(o, k, val) {
+		bool known = false;
+
+		(void)val;
+		for (size_t i = 0; i < n_allowed; i++)
+			known |= strcmp(k, allowed[i]) == 0;
+		if (!known) {
+			size_t old = ptr_push(v, k);
+
+			verr(v, "unknown key");
+			ptr_pop(v, old);
+			ok = false;
+		}
+	}
+	for (size_t i = 0; i < n_required; i++)
+		if (!json_object_object_get_ex(o, required[i], NULL)) {
+			verr(v, "missing required key \"%s\"", required[i]);
+			ok = false;
+		}
+	return ok;
+}
+
+static char *resolve(const char *dir, const char *file)
+{
+	char *p;
+
+	if (file[0] == '/' || !dir)
+		return strdup(file);
+	if (asprintf(&p, "%s/%s", dir, file) < 0)
+		return NULL;
+	return p;
+}
+
+static void check_handler(struct vctx *v, json_object *o, struct config *c, struct config_handler *h)
+{
+	static const char *const keys[] = {"qname", "qtype", "file"};
+	json_object *x;
+	size_t old;
+
+	if (!check_keys(v, o, keys, ELEMENTSOF(keys), keys, ELEMENTSOF(keys)) && !json_object_is_type(o, json_type_object))
+		return;
+	if (json_object_object_get_ex(o, "qname", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "qname");
+		s = check_hostname(v, x);
+		if (s) {
+			h->qname = strdup(s);
+			dname_parse(s, strlen(s), &h->name);
+		}
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "qtype", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "qtype");
+		s = check_string(v, x, 0, SIZE_MAX);
+		if (s && strcmp(s, "A") == 0)
+			h->qtype = 1;
+		else if (s && strcmp(s, "AAAA") == 0)
+			h->qtype = 28;
+		else if (s)
+			verr(v, "expected \"A\" or \"AAAA\", got \"%.40s\"", s);
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "file", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "file");
+		s = check_string(v, x, 1, FILE_MAXLEN);
+		if (s) {
+			h->file = strdup(s);
+			h->path = resolve(c->dir, s);
+		}
+		ptr_pop(v, old);
+	}
+}
+
+static void check_root(struct vctx *v, json_object *root, struct config *c)
+{
+	static const char *const allowed[] = {"domain", "soa", "nameservers", "ttl", "loglevel", "handlers"};
+	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
+	json_object *x;
+	size_t old;
+
+	if (!check_keys(v, root, allowed, ELEMENTSOF(allowed), required, ELEMENTSOF(required)) &&
+	    !json_object_is_type(root, json_type_object))
+		return;
+
+	if (json_object_object_get_ex(root, "domain", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "domain");
+		s = check_hostname(v, x);
+		if (s) {
+			c->domain = strdup(s);
+			dname_parse(s, strlen(s), &c->apex);
+		}
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "soa", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "soa");
+		s = check_string(v, x, 0, SIZE_MAX);
+		if (s && !matches(&v->re_soa, x))
+			verr(v, "\"%.120s\" is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
+				"(host names and decimal numbers, single spaces)", s);
+		else if (s)
+			c->soa = strdup(s);
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "nameservers", &x)) {
+		old = ptr_push(v, "nameservers");
+		if (check_array(v, x, 1, NAMESERVERS_MAX)) {
+			size_t n = json_object_array_length(x);
+
+			c->nameservers = calloc(n, sizeof(char *));
+			for (size_t i = 0; c->nameservers && i < n; i++) {
+				size_t o2 = ptr_push_index(v, i);
+				const char *s = check_hostname(v, json_object_array_get_idx(x, i));
+
+				if (s)
+					c->nameservers[c->n_nameservers++] = strdup(s);
+				ptr_pop(v, o2);
+			}
+		}
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "ttl", &x)) {
+		int64_t t;
+
+		old = ptr_push(v, "ttl");
+		if (check_integer(v, x, 0, TTL_MAX, &t))
+			c->ttl = (uint32_t)t;
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "loglevel", &x)) {
+		const char *s;
+		bool found = false;
+
+		old = ptr_push(v, "loglevel");
+		s = check_string(v, x, 0, SIZE_MAX);
+		for (size_t i = 0; s && i < ELEMENTSOF(loglevels); i++)
+			if (strcmp(s, loglevels[i].name) == 0) {
+				c->loglevel = loglevels[i].level;
+				found = true;
+			}
+		if (s && !found)
+			verr(v, "expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"%.40s\"", s);
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "handlers", &x)) {
+		old = ptr_push(v, "handlers");
+		if (check_array(v, x, 0, HANDLERS_MAX)) {
+			size_t n = json_object_array_length(x);
+
+			c->handlers = calloc(n ? n : 1, sizeof(*c->handlers));
+			if (!c->handlers)
+				verr(v, "out of memory");
+			for (size_t i = 0; c->handlers && i < n; i++) {
+				size_t o2 = ptr_push_index(v, i);
+
+				check_handler(v, json_object_array_get_idx(x, i), c, &c->handlers[i]);
+				c->n_handlers++;
+				ptr_pop(v, o2);
+			}
+		}
+		ptr_pop(v, old);
+	}
+}
+
+static int handler_cmp(const void *a, const void *b)
+{
+	const struct config_handler *x = *(struct config_handler *const *)a;
+	const struct config_handler *y = *(struct config_handler *const *)b;
+	int c = (x->name.len > y->name.len) - (x->name.len < y->name.len);
+
+	if (!c)
+		c = memcmp(x->name.wire, y->name.wire, x->name.len);
+	if (!c)
+		c = (x->qtype > y->qtype) - (x->qtype < y->qtype);
+	return c ? c : (x > y) - (x < y);
+}
+
+/* What the schema cannot say: handler names inside the zone, one handler per name and type. */
+static void check_semantics(struct vctx *v, struct config *c)
+{
+	struct config_handler **sorted;
+
+	for (size_t i = 0; i < c->n_handlers; i++)
+		if (!dname_is_below_or_at(&c->handlers[i].name, &c->apex)) {
+			size_t old = ptr_push_index(v, i);
+			size_t o2 = ptr_push(v, "qname");
+
+			verr(v, "\"%s\" is not at or below the domain \"%s\"", c->handlers[i].qname, c->domain);
+			ptr_pop(v, o2);
+			ptr_pop(v, old);
+		}
+	sorted = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*sorted));
+	if (!sorted) {
+		verr(v, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < c->n_handlers; i++)
+		sorted[i] = &c->handlers[i];
+	qsort(sorted, c->n_handlers, sizeof(*sorted), handler_cmp);
+	for (size_t i = 1; i < c->n_handlers; i++) {
+		struct config_handler *a = sorted[i - 1], *b = sorted[i];
+
+		if (dname_equal(&a->name, &b->name) && a->qtype == b->qtype) {
+			size_t old = ptr_push_index(v, (size_t)(b - c->handlers));
+
+			verr(v, "duplicate handler: %s %s is already handled by /handlers/%zu", b->qname,
+			     b->qtype == 1 ? "A" : "AAAA", (size_t)(a - c->handlers));
+			ptr_pop(v, old);
+		}
+	}
+	free(sorted);
+}
+
+static char *config_dir(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	char *dir, *abs;
+
+	if (!copy)
+		return NULL;
+	dir = dirname(copy);
+	abs = realpath(dir, NULL);
+	return abs ? abs : strdup(dir);
+}
+
+int config_parse(const char *text, size_t len, const char *path, struct diag *d, struct config **ret)
+{
+	_cleanup_(config_freep) struct config *c = NULL;
+	struct jsonscan_error jerr;
+	struct json_tokener *tok;
+	json_object *root;
+	struct vctx v = {.path = path, .d = d};
+	int r;
+
+	r = jsonscan_check(text, len, &jerr);
+	if (r == -EINVAL) {
+		diag_add(d, "%s:%zu:%zu: error: %s", path, jerr.line, jerr.col, jerr.msg);
+		return r;
+	}
+	if (r < 0)
+		return r;
+
+	tok = json_tokener_new_ex(JSONSCAN_MAX_DEPTH + 1);
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root && json_tokener_get_error(tok) == json_tokener_continue)
+		root = json_tokener_parse_ex(tok, "", 1);
+	if (!root) {
+		/* The scanner accepted it, so this is a number json-c cannot hold. */
+		diag_add(d, "%s: error: JSON not accepted by json-c: %s", path,
+			 json_tokener_error_desc(json_tokener_get_error(tok)));
+		json_tokener_free(tok);
+		return -EINVAL;
+	}
+	json_tokener_free(tok);
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	c->loglevel = CONFIG_LOG_INFO;
+	c->path = strdup(path);
+	c->dir = config_dir(path);
+	if (regcomp(&v.re_host, config_pattern_hostname, REG_EXTENDED | REG_NOSUB) != 0) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	if (regcomp(&v.re_soa, config_pattern_soa, REG_EXTENDED | REG_NOSUB) != 0) {
+		regfree(&v.re_host);
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	check_root(&v, root, c);
+	if (!v.failed)
+		check_semantics(&v, c);
+	regfree(&v.re_host);
+	regfree(&v.re_soa);
+	json_object_put(root);
+	if (v.failed)
+		return -EINVAL;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+int config_load(const char *path, struct diag *d, struct config **ret)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	struct stat st;
+	size_t have = 0;
+	int r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		diag_add(d, "%s: error: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_size > (off_t)CONFIG_MAX_SIZE) {
+		diag_add(d, "%s: error: larger than %u bytes", path, CONFIG_MAX_SIZE);
+		return -EFBIG;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, text + have, (size_t)st.st_size + 1 - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			diag_add(d, "%s: error: read failed: %s", path, strerror(errno));
+			return r;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > (size_t)st.st_size) {
+			diag_add(d, "%s: error: the file grew while it was read; try again", path);
+			return -EAGAIN;
+		}
+	}
+	return config_parse(text, have, path, d, ret);
+}
+
+struct config *config_free(struct config *c)
+{
+	if (!c)
+		return NULL;
+	free(c->path);
+	free(c->dir);
+	free(c->domain);
+	free(c->soa);
+	for (size_t i = 0; i < c->n_nameservers; i++)
+		free(c->nameservers[i]);
+	free(c->nameservers);
+	for (size_t i = 0; i < c->n_handlers; i++) {
+		free(c->handlers[i].qname);
+		free(c->handlers[i].file);
+		free(c->handlers[i].path);
+	}
+	free(c->handlers);
+	free(c);
+	return NULL;
+}

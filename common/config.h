@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration file: JSON, checked against schema/config-schema.json (every constraint
+ * there is enforced here, with JSON pointers in the messages) plus the checks a schema cannot
+ * express. The Python pdyndns configuration is accepted unchanged. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "dname.h"
+
+#define CONFIG_MAX_SIZE (16u << 20) /* bytes */
+
+/* syslog-style levels, as in <syslog.h> */
+enum config_loglevel {
+	CONFIG_LOG_CRIT = 2,
+	CONFIG_LOG_ERR = 3,
+	CONFIG_LOG_WARNING = 4,
+	CONFIG_LOG_INFO = 6,
+	CONFIG_LOG_DEBUG = 7,
+};
+
+struct config_handler {
+	char *qname;        /* as written in the config */
+	struct dname name;  /* lowercased wire form */
+	uint16_t qtype;     /* 1 (A) or 28 (AAAA) */
+	char *file;         /* as written in the config */
+	char *path;         /* resolved against the config file's directory */
+};
+
+struct config {
+	char *path; /* the config file, as given */
+	char *dir;  /* its directory, absolute when it could be resolved */
+	char *domain;
+	struct dname apex;
+	char *soa;
+	char **nameservers;
+	size_t n_nameservers;
+	uint32_t ttl;
+	enum config_loglevel loglevel;
+	struct config_handler *handlers;
+	size_t n_handlers;
+};
+
+/* The patterns of the schema, in the POSIX ERE dialect they share with ECMA-262 here. A
+ * unit test checks that they equal the ones in schema/config-schema.json. */
+extern const char config_pattern_hostname[];
+extern const char config_pattern_soa[];
+
+/* Parses and validates len bytes of config text. path names the file in messages and
+ * anchors relative address-file paths. Returns 0 and a new config, or -EINVAL with every
+ * problem added to d ("PATH:LINE:COL: error: ..." for syntax, "PATH: error: /pointer: ..."
+ * for the rest), or -ENOMEM. */
+int config_parse(const char *text, size_t len, const char *path, struct diag *d,
+		 struct config **ret);
+
+/* Reads the file at path and calls config_parse(). A file that cannot be read, or is larger
+ * than CONFIG_MAX_SIZE, is an error with a message. */
+int config_load(const char *path, struct diag *d, struct config **ret);
+
+struct config *config_free(struct config *c);
+DEFINE_FREE_FUNC(struct config, config_free)
+
+const char *config_loglevel_name(enum config_loglevel l);

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "macro.h"
+#include "pipeproto.h"
+
+#define MAX_FIELDS 9
+
+/* Splits line on TABs into at most MAX_FIELDS fields; returns the count, or -1 if there are
+ * more fields or an empty one (PowerDNS never sends either). */
+static int split(char *line, size_t len, char **f)
+{
+	int n = 0;
+	char *p = line, *end = line + len;
+
+	for (;;) {
+		char *t = memchr(p, '\t', (size_t)(end - p));
+
+		if (n == MAX_FIELDS)
+			return -1;
+		f[n++] = p;
+		if (!t) {
+			if (p == end)
+				return -1;
+			break;
+		}
+		if (t == p)
+			return -1;
+		*t = 0;
+		p = t + 1;
+	}
+	return n;
+}
+
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	bool neg = false;
+	int64_t v = 0;
+
+	if (*s == '-') {
+		neg = true;
+		s++;
+	}
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	v = neg ? -v : v;
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int pp_parse(char *line, size_t len, int abi, struct pp_msg *m, const char **why)
+{
+	char *f[MAX_FIELDS];
+	int n;
+
+	if (memchr(line, 0, len)) {
+		*why = "NUL byte in line";
+		return -EINVAL;
+	}
+	n = split(line, len, f);
+	if (n < 0) {
+		*why = "empty field or too many fields";
+		return -EINVAL;
+	}
+	*m = (struct pp_msg){0};
+	if (strcmp(f[0], "HELO") == 0) {
+		int64_t v;
+
+		if (n != 2 || !parse_int(f[1], PP_ABI_MIN, PP_ABI_MAX, &v)) {
+			*why = "HELO needs an ABI version from 1 to 5";
+			return -EINVAL;
+		}
+		m->kind = PP_HELO;
+		m->abi = (int)v;
+		return 0;
+	}
+	if (abi == 0) {
+		*why = "no HELO yet";
+		return -EINVAL;
+	}
+	if (strcmp(f[0], "Q") == 0) {
+		int want = abi == 1 ? 6 : abi == 2 ? 7 : 8;
+
+		if (n != want) {
+			*why = "wrong number of fields in Q for this ABI";
+			return -EINVAL;
+		}
+		if (strcmp(f[2], "IN") != 0) {
+			*why = "qclass is not IN";
+			return -EINVAL;
+		}
+		if (!parse_int(f[4], INT32_MIN, INT32_MAX, &m->id)) {
+			*why = "id is not an integer";
+			return -EINVAL;
+		}
+		m->kind = PP_Q;
+		m->qname = f[1];
+		m->qname_len = strlen(f[1]);
+		m->qtype = f[3];
+		m->remote = f[5];
+		m->local = n > 6 ? f[6] : NULL;
+		m->real_remote = n > 7 ? f[7] : NULL;
+		return 0;
+	}
+	if (strcmp(f[0], "AXFR") == 0) {
+		if (n != (abi >= 4 ? 3 : 2) || !parse_int(f[1], INT32_MIN, INT32_MAX, &m->id)) {
+			*why = "AXFR needs a zone id (and a zone name from ABI 4)";
+			return -EINVAL;
+		}
+		m->kind = PP_AXFR;
+		if (n == 3) {
+			m->qname = f[2];
+			m->qname_len = strlen(f[2]);
+		}
+		return 0;
+	}
+	if (strcmp(f[0], "CMD") == 0) {
+		if (abi < 5 || n != 2) {
+			*why = "CMD needs ABI 5 and one field";
+			return -EINVAL;
+		}
+		m->kind = PP_CMD;
+		m->cmd = f[1];
+		return 0;
+	}
+	*why = "unknown command";
+	return -EINVAL;
+}
+
+static const struct {
+	const char *name;
+	uint16_t type;
+} types[] = {
+	{"A", 1},      {"NS", 2},       {"CNAME", 5},   {"SOA", 6},     {"PTR", 12},  {"HINFO", 13},
+	{"MX", 15},    {"TXT", 16},     {"RP", 17},     {"AFSDB", 18},  {"SIG", 24},  {"KEY", 25},
+	{"AAAA", 28},  {"LOC", 29},     {"SRV", 33},    {"NAPTR", 35},  {"KX", 36},   {"CERT", 37},
+	{"DNAME", 39}, {"OPT", 41},     {"APL", 42},    {"DS", 43},     {"SSHFP", 44}, {"IPSECKEY", 45},
+	{"RRSIG", 46}, {"NSEC", 47},     {"DNSKEY", 48}, {"DHCID", 49},  {"NSEC3", 50}, {"NSEC3PARAM", 51},
+	{"TLSA", 52},  {"SMIMEA", 53},  {"CDS", 59},    {"CDNSKEY", 60}, {"OPENPGPKEY", 61},
+	{"CSYNC", 62}, {"ZONEMD", 63},  {"SVCB", 64},   {"HTTPS", 65},  {"SPF", 99},  {"EUI48", 108},
+	{"EUI64", 109}, {"TKEY", 249},  {"TSIG", 250},  {"IXFR", 251},  {"AXFR", 252}, {"ANY", 255},
+	{"URI", 256},  {"CAA", 257},    {"DLV", 32769},
+};
+
+uint16_t pp_qtype(const char *s)
+{
+	int64_t v;
+
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (strcmp(s, types[i].name) == 0)
+			return types[i].type;
+	if (strncasecmp(s, "TYPE", 4) == 0 && parse_int(s + 4, 1, 65535, &v))
+		return (uint16_t)v;
+	return 0;
+}
+
+const char *pp_type_name(uint16_t type)
+{
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (types[i].type == type)
+			return types[i].name;
+	return "TYPE0";
+}
+
+void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
+	     int64_t id, const char *content, size_t content_len)
+{
+	if (abi >= 3)
+		buf_put(b, "DATA\t0\t1\t", 9);
+	else
+		buf_put(b, "DATA\t", 5);
+	buf_put(b, qname, qname_len);
+	buf_put(b, "\tIN\t", 4);
+	buf_puts(b, pp_type_name(type));
+	buf_putc(b, '\t');
+	buf_putu(b, ttl);
+	buf_putc(b, '\t');
+	buf_puti(b, id);
+	buf_putc(b, '\t');
+	buf_put(b, content, content_len);
+	buf_putc(b, '\n');
+}
+
+void pp_log(struct buf *b, const char *text)
+{
+	size_t start;
+
+	buf_put(b, "LOG\t", 4);
+	start = b->len;
+	buf_puts(b, text);
+	if (!buf_ok(b))
+		return;
+	for (size_t i = start; i < b->len; i++)
+		if (b->data[i] == '\t' || b->data[i] == '\n' || b->data[i] == '\r')
+			b->data[i] = ' ';
+	if (b->len == start)
+		buf_putc(b, '-');
+	buf_putc(b, '\n');
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The PowerDNS pipe-backend protocol, ABI 1 to 5 (see shared/pipe-protocol.md): parsing of
+ * the lines PowerDNS sends and formatting of the lines it reads. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define PP_ABI_MIN 1
+#define PP_ABI_MAX 5
+
+enum pp_kind {
+	PP_HELO,
+	PP_Q,
+	PP_AXFR,
+	PP_CMD,
+};
+
+/* A parsed line. Every pointer points into the line that was parsed (NUL-terminated
+ * fields); absent fields are NULL. */
+struct pp_msg {
+	enum pp_kind kind;
+	int abi;                 /* HELO: the version asked for */
+	const char *qname;       /* Q: presentation form, no trailing dot; AXFR (ABI>=4): the zone */
+	size_t qname_len;
+	const char *qtype;       /* Q: mnemonic as sent */
+	int64_t id;              /* Q, AXFR: the zone id (-1 for SOA probes) */
+	const char *remote;      /* Q: client address (ABI >= 1) */
+	const char *local;       /* Q: server address (ABI >= 2) */
+	const char *real_remote; /* Q: client subnet (ABI >= 3) */
+	const char *cmd;         /* CMD: the command text */
+};
+
+/* Parses one line (without its '\n'; may be modified: tabs become NULs). abi is the
+ * session's version (0 before HELO). Returns 0, or -EINVAL with *why set to a static
+ * description for a malformed or unknown line, or one not allowed at this ABI. */
+int pp_parse(char *line, size_t len, int abi, struct pp_msg *m, const char **why);
+
+/* RR types used by pdyndns, by number. */
+enum {
+	PP_TYPE_A = 1,
+	PP_TYPE_NS = 2,
+	PP_TYPE_SOA = 6,
+	PP_TYPE_AAAA = 28,
+	PP_TYPE_ANY = 255,
+};
+
+/* Maps a qtype mnemonic ("A", "ANY", "TYPE28", ...) to its number; 0 if unknown. */
+uint16_t pp_qtype(const char *mnemonic);
+/* The mnemonic of a type pdyndns emits (A, NS, SOA, AAAA). */
+const char *pp_type_name(uint16_t type);
+
+/* Appends one DATA line for the given ABI. auth is 1 except for delegation NS and glue. */
+void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
+	     int64_t id, const char *content, size_t content_len);
+static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
+static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }
+/* Appends "LOG\ttext\n"; tabs and newlines in text become spaces. */
+void pp_log(struct buf *b, const char *text);

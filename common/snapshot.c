@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "snapshot.h"
+
+static int handler_order(const void *a, const void *b)
+{
+	const struct handler *x = a, *y = b;
+	int c = (x->cfg->name.len > y->cfg->name.len) - (x->cfg->name.len < y->cfg->name.len);
+
+	if (!c)
+		c = memcmp(x->cfg->name.wire, y->cfg->name.wire, x->cfg->name.len);
+	if (!c)
+		c = (x->cfg->qtype > y->cfg->qtype) - (x->cfg->qtype < y->cfg->qtype);
+	return c;
+}
+
+static const struct handler *prev_handler(const struct snapshot *prev, const struct config_handler *h)
+{
+	const struct node *n;
+
+	if (!prev)
+		return NULL;
+	n = snapshot_find(prev, &h->name);
+	if (!n)
+		return NULL;
+	for (uint32_t i = n->first; i < n->first + n->count; i++)
+		if (prev->handlers[i].cfg->qtype == h->qtype)
+			return &prev->handlers[i];
+	return NULL;
+}
+
+static int load_handler(struct handler *h, const struct snapshot *prev, bool keep_prev_on_error,
+			struct diag *d)
+{
+	int family = h->cfg->qtype == 1 ? AF_INET : AF_INET6;
+	const struct handler *old = prev_handler(prev, h->cfg);
+	struct file_id id;
+	struct diag mine;
+	int r;
+
+	/* An unchanged file is not parsed again. */
+	if (old && old->list && strcmp(old->cfg->path, h->cfg->path) == 0 &&
+	    file_id_get(h->cfg->path, &id) == 0 && file_id_equal(&old->list->id, &id)) {
+		h->list = addrlist_ref(old->list);
+		return 0;
+	}
+	diag_init(&mine);
+	r = addrlist_load(h->cfg->path, family, &mine, &h->list);
+	if (r == -ENOMEM) {
+		diag_clear(&mine);
+		return r;
+	}
+	if (r < 0) {
+		h->error = mine.n_msgs ? strdup(mine.msgs[0]) : strdup("cannot load");
+		if (keep_prev_on_error && old && old->list)
+			h->list = addrlist_ref(old->list);
+		diag_move(d, &mine);
+	}
+	diag_clear(&mine);
+	return 0;
+}
+
+static uint32_t soa_minimum(const char *soa)
+{
+	const char *p = strrchr(soa, ' ');
+
+	return p ? (uint32_t)strtoul(p + 1, NULL, 10) : 0;
+}
+
+static int add_node(struct snapshot *s, const struct dname *name, bool apex, uint32_t first,
+		    uint32_t count)
+{
+	uint64_t h = dname_hash(name);
+	size_t i = h & s->table_mask;
+
+	while (s->table[i]) {
+		struct node *n = &s->nodes[s->table[i] - 1];
+
+		if (dname_equal(n->name, name)) {
+			n->apex |= apex;
+			if (count) {
+				n->first = first;
+				n->count = count;
+			}
+			return 0;
+		}
+		i = (i + 1) & s->table_mask;
+	}
+	s->nodes[s->n_nodes] = (struct node){.name = name, .apex = apex, .first = first, .count = count};
+	s->table[i] = (uint32_t)++s->n_nodes;
+	return 0;
+}
+
+int snapshot_new(struct config *c, const struct snapshot *prev, bool keep_prev_on_error,
+		 struct diag *d, struct snapshot **ret)
+{
+	_cleanup_(snapshot_freep) struct snapshot *s = NULL;
+	size_t size = 4;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		config_free(c);
+		return -ENOMEM;
+	}
+	s->config = c;
+	s->soa = strdup(c->soa);
+	s->neg_ttl = soa_minimum(c->soa) < c->ttl ? soa_minimum(c->soa) : c->ttl;
+	s->ns = calloc(c->n_nameservers ? c->n_nameservers : 1, sizeof(char *));
+	s->handlers = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*s->handlers));
+	if (!s->soa || !s->ns || !s->handlers)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_nameservers; i++) {
+		const char *n = c->nameservers[i];
+		size_t l = strlen(n);
+
+		if (asprintf(&s->ns[i], "%s%s", n, l && n[l - 1] == '.' ? "" : ".") < 0)
+			return -ENOMEM;
+	}
+	s->n_handlers = c->n_handlers;
+	for (size_t i = 0; i < c->n_handlers; i++)
+		s->handlers[i].cfg = &c->handlers[i];
+	qsort(s->handlers, s->n_handlers, sizeof(*s->handlers), handler_order);
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		s->handlers[i].slot = (uint32_t)i;
+		r = load_handler(&s->handlers[i], prev, keep_prev_on_error, d);
+		if (r < 0)
+			return r;
+		if (s->handlers[i].list)
+			s->n_addresses += s->handlers[i].list->n;
+		else
+			s->n_failed++;
+	}
+
+	while (size < 2 * (s->n_handlers + 1))
+		size *= 2;
+	s->table = calloc(size, sizeof(*s->table));
+	s->nodes = calloc(s->n_handlers + 1, sizeof(*s->nodes));
+	if (!s->table || !s->nodes)
+		return -ENOMEM;
+	s->table_mask = size - 1;
+	add_node(s, &c->apex, true, 0, 0);
+	for (size_t i = 0; i < s->n_handlers;) {
+		size_t j = i + 1;
+
+		while (j < s->n_handlers && dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
+			j++;
+		add_node(s, &s->handlers[i].cfg->name, false, (uint32_t)i, (uint32_t)(j - i));
+		i = j;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+const struct node *snapshot_find(const struct snapshot *s, const struct dname *name)
+{
+	size_t i = dname_hash(name) & s->table_mask;
+
+	while (s->table[i]) {
+		const struct node *n = &s->nodes[s->table[i] - 1];
+
+		if (dname_equal(n->name, name))
+			return n;
+		i = (i + 1) & s->table_mask;
+	}
+	return NULL;
+}
+
+struct snapshot *snapshot_free(struct snapshot *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		addrlist_unref(s->handlers[i].list);
+		free(s->handlers[i].error);
+	}
+	free(s->handlers);
+	if (s->ns && s->config)
+		for (size_t i = 0; i < s->config->n_nameservers; i++)
+			free(s->ns[i]);
+	free(s->ns);
+	free(s->soa);
+	free(s->nodes);
+	free(s->table);
+	config_free(s->config);
+	free(s);
+	return NULL;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Logging for the daemon: one line per message on stderr ("pdyndns[PID]: LEVEL: text").
+ * stdout is the pipe protocol and never carries logs. */
+#pragma once
+
+#include <syslog.h>
+
+#include "macro.h"
+
+void log_set_level(int level);
+int log_get_level(void);
+void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
+
+#define log_error(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warning(...) log_msg(LOG_WARNING, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* pdyndns: a PowerDNS pipe backend that answers A/AAAA questions by rotating through
+ * address lists, and SOA/NS for its zone. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "session.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pdyndns --config FILE         serve the PowerDNS pipe protocol on stdin/stdout\n"
+		"       pdyndns --check --config FILE validate FILE and every address file it names\n"
+		"       pdyndns --version | --help\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  the JSON configuration (schema: config-schema.json)\n"
+		"  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
+		"  -V, --version      print the version and exit\n"
+		"  -h, --help         print this help and exit\n");
+}
+
+char *daemon_status_line(const struct daemon *d)
+{
+	const struct snapshot *s = d->snap;
+	char *line = NULL;
+	int r;
+
+	if (!s)
+		r = asprintf(&line, "pdyndns %s: config error, serving nothing: %s", PACKAGE_VERSION,
+			     d->startup_error ? d->startup_error : "unknown");
+	else
+		r = asprintf(&line,
+			     "pdyndns %s pid %d: zone %s, generation %llu, %zu handlers (%zu without "
+			     "addresses), %llu addresses, %llu questions",
+			     PACKAGE_VERSION, (int)getpid(), s->config->domain,
+			     (unsigned long long)d->generation, s->n_handlers, s->n_failed,
+			     (unsigned long long)s->n_addresses, (unsigned long long)d->questions);
+	if (r < 0)
+		return NULL;
+	/* the banner and CMD lines must stay one line */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\t' || *p == '\r')
+			*p = ' ';
+	return line;
+}
+
+/* Loads the config and lists for serving; a failure leaves d->snap NULL with the reason. */
+static void load_initial(struct daemon *d)
+{
+	struct config *c = NULL;
+	struct diag diag;
+	int r;
+
+	diag_init(&diag);
+	r = config_load(d->config_path, &diag, &c);
+	if (r >= 0) {
+		log_set_level((int)c->loglevel);
+		r = snapshot_new(c, NULL, false, &diag, &d->snap);
+	}
+	for (size_t i = 0; i < diag.n_msgs; i++)
+		log_error("%s", diag.msgs[i]);
+	if (r < 0) {
+		d->startup_error = diag_join(&diag, "; ");
+		if (!d->startup_error || !*d->startup_error) {
+			free(d->startup_error);
+			d->startup_error = strdup(strerror(-r));
+		}
+		log_error("%s: config not loaded; answering nothing until it is fixed and pdyndns "
+			  "restarted", d->config_path);
+	} else {
+		d->generation = 1;
+		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {
+			d->snap = snapshot_free(d->snap);
+			d->startup_error = strdup("out of memory");
+		} else
+			log_info("%s: zone %s, %zu handlers, %llu addresses%s", d->config_path,
+				 d->snap->config->domain, d->snap->n_handlers,
+				 (unsigned long long)d->snap->n_addresses,
+				 d->snap->n_failed ? "; some handlers serve nothing (see above)" : "");
+	}
+	diag_clear(&diag);
+}
+
+static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+
+static int serve(struct daemon *d)
+{
+	struct session *s = NULL;
+	sigset_t mask;
+	int r;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = sd_event_default(&d->event);
+	if (r < 0)
+		goto fail;
+	r = sd_event_add_signal(d->event, NULL, SIGTERM, on_term, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(d->event, NULL, SIGINT, on_term, NULL);
+	if (r < 0)
+		goto fail;
+	r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
+	if (r < 0)
+		goto fail;
+	r = session_attach(s);
+	if (r == -EPERM) /* stdin is a regular file: no polling, just read it */
+		r = session_run_blocking(s);
+	else if (r >= 0)
+		r = sd_event_loop(d->event);
+	session_free(s);
+	d->event = sd_event_unref(d->event);
+	return r < 0 ? 1 : 0;
+fail:
+	log_error("cannot start: %s", strerror(-r));
+	session_free(s);
+	d->event = sd_event_unref(d->event);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'n'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct daemon d = {.started = time(NULL)};
+	bool check = false;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:nVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("pdyndns %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc || !d.config_path) {
+		fprintf(stderr, "pdyndns: %s\n", optind < argc ? "unexpected argument" : "--config FILE is required");
+		usage(stderr);
+		return 2;
+	}
+	if (check)
+		return check_config_print(d.config_path, stdout, stderr);
+
+	load_initial(&d);
+	r = serve(&d);
+	snapshot_free(d.snap);
+	rotation_done(&d.rot);
+	free(d.startup_error);
+	return r;
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "session.h"
+
+#define FLUSH_AT (64 * 1024)
+
+int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->rbuf = malloc(SESSION_MAX_LINE + 1);
+	if (!s->rbuf || !buf_reserve(&s->out, FLUSH_AT + 4096)) {
+		session_free(s);
+		return -ENOMEM;
+	}
+	s->d = d;
+	s->in_fd = in_fd;
+	s->out_fd = out_fd;
+	*ret = s;
+	return 0;
+}
+
+struct session *session_free(struct session *s)
+{
+	if (!s)
+		return NULL;
+	sd_event_source_disable_unref(s->io);
+	free(s->rbuf);
+	buf_free(&s->out);
+	free(s);
+	return NULL;
+}
+
+static void answer_cmd(struct session *s, const struct pp_msg *m)
+{
+	const struct snapshot *snap = s->d->snap;
+	char *line = daemon_status_line(s->d);
+
+	/* PowerDNS prints every line up to END verbatim. */
+	if (strcmp(m->cmd, "status") == 0) {
+		buf_puts(&s->out, line ? line : "out of memory");
+		buf_putc(&s->out, '\n');
+		for (size_t i = 0; snap && i < snap->n_handlers; i++) {
+			const struct handler *h = &snap->handlers[i];
+
+			buf_puts(&s->out, h->cfg->qname);
+			buf_puts(&s->out, h->cfg->qtype == PP_TYPE_A ? " A " : " AAAA ");
+			buf_puts(&s->out, h->cfg->path);
+			if (h->list) {
+				char text[ADDR_TEXT_MAX];
+				uint32_t next = rotation_peek(&s->d->rot, h->slot, h->list->n);
+
+				addrlist_format(h->list, next, text);
+				buf_puts(&s->out, ": ");
+				buf_putu(&s->out, h->list->n);
+				buf_puts(&s->out, " addresses, next #");
+				buf_putu(&s->out, next);
+				buf_puts(&s->out, " ");
+				buf_puts(&s->out, text);
+			} else
+				buf_puts(&s->out, ": serving nothing");
+			if (h->error) {
+				buf_puts(&s->out, "; last error: ");
+				buf_puts(&s->out, h->error);
+			}
+			buf_putc(&s->out, '\n');
+		}
+	} else if (strcmp(m->cmd, "help") == 0) {
+		buf_puts(&s->out, "pdyndns commands: status (state and every handler), help\n");
+	} else {
+		buf_puts(&s->out, "unknown command; try: status, help\n");
+	}
+	free(line);
+	pp_end(&s->out);
+}
+
+static void handle_line(struct session *s, char *line, size_t len)
+{
+	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .memo = &s->memo};
+	const char *why;
+	struct pp_msg m;
+
+	if (len && line[len - 1] == '\r')
+		len--;
+	line[len] = 0;
+	if (pp_parse(line, len, s->abi, &m, &why) < 0) {
+		log_debug("refused line (%s): %.200s", why, line);
+		pp_fail(&s->out);
+		return;
+	}
+	ctx.abi = s->abi;
+	switch (m.kind) {
+	case PP_HELO: {
+		_cleanup_free_ char *banner = daemon_status_line(s->d);
+
+		s->abi = m.abi;
+		s->memo.n = 0;
+		/* Exactly one line: PowerDNS logs it as the banner. */
+		buf_puts(&s->out, "OK\t");
+		buf_puts(&s->out, banner ? banner : "pdyndns");
+		buf_putc(&s->out, '\n');
+		log_debug("HELO: ABI %d", m.abi);
+		break;
+	}
+	case PP_Q:
+		s->d->questions++;
+		answer_query(&ctx, &m, &s->out);
+		break;
+	case PP_AXFR:
+		answer_axfr(&ctx, &m, &s->out);
+		break;
+	case PP_CMD:
+		answer_cmd(s, &m);
+		break;
+	}
+}
+
+int session_flush(struct session *s)
+{
+	size_t off = 0;
+
+	if (!buf_ok(&s->out)) {
+		/* An answer could not be built: the stream would desynchronise. */
+		log_error("out of memory while building an answer");
+		return -ENOMEM;
+	}
+	while (off < s->out.len) {
+		ssize_t n = write(s->out_fd, s->out.data + off, s->out.len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	buf_truncate(&s->out, 0);
+	return 0;
+}
+
+/* Handles the complete lines in rbuf and keeps the rest. */
+static int process(struct session *s)
+{
+	char *p = s->rbuf, *end = s->rbuf + s->rlen;
+	int r;
+
+	for (;;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (!nl)
+			break;
+		if (s->discarding) {
+			s->discarding = false;
+			log_warning("refused a line longer than %d bytes", SESSION_MAX_LINE);
+			pp_fail(&s->out);
+		} else
+			handle_line(s, p, (size_t)(nl - p));
+		p = nl + 1;
+		if (s->out.len >= FLUSH_AT) {
+			r = session_flush(s);
+			if (r < 0)
+				return r;
+		}
+	}
+	s->rlen = (size_t)(end - p);
+	if (s->rlen == SESSION_MAX_LINE) {
+		s->discarding = true;
+		s->rlen = 0;
+	} else
+		memmove(s->rbuf, p, s->rlen);
+	return session_flush(s);
+}
+
+void session_feed(struct session *s, const char *data, size_t len)
+{
+	while (len) {
+		size_t n = SESSION_MAX_LINE - s->rlen;
+
+		if (n > len)
+			n = len;
+		memcpy(s->rbuf + s->rlen, data, n);
+		s->rlen += n;
+		data += n;
+		len -= n;
+		if (process(s) < 0)
+			return;
+	}
+}
+
+/* Reads what is there and answers it. Returns 0, 1 at EOF, or a negative errno. */
+static int read_some(struct session *s)
+{
+	ssize_t n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (n == 0) {
+		/* A last line without a newline still gets its answer. */
+		if (s->rlen && !s->discarding) {
+			s->rbuf[s->rlen] = '\n';
+			s->rlen++;
+			process(s);
+		}
+		return 1;
+	}
+	s->rlen += (size_t)n;
+	return process(s);
+}
+
+static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct session *s = userdata;
+	int r = read_some(s);
+
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		log_error("pipe session ends: %s", strerror(-r));
+	s->eof = true;
+	return sd_event_exit(sd_event_source_get_event(src), 0);
+}
+
+int session_attach(struct session *s)
+{
+	return sd_event_add_io(s->d->event, &s->io, s->in_fd, EPOLLIN, on_io, s);
+}
+
+int session_run_blocking(struct session *s)
+{
+	for (;;) {
+		int r = read_some(s);
+
+		if (r < 0)
+			return r;
+		if (r == 1)
+			return 0;
+	}
+}

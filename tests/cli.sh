@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Command-line behaviour of pdyndns and pdynctl: --version, --help, usage errors, --check
+# verdicts and messages (golden), the banner and answers with a bad config, exit on EOF.
+set -u
+PDYNDNS=${PDYNDNS:-$(dirname "$0")/../daemon/pdyndns}
+PDYNCTL=${PDYNCTL:-$(dirname "$0")/../ctl/pdynctl}
+fails=0 passes=0
+ok()   { passes=$((passes + 1)); }
+fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
+expect_eq() { # NAME EXPECTED GOT
+    if [ "$2" == "$3" ]; then ok; else fail "$1"; echo "  expected: $(printf %q "$2")"; echo "  got:      $(printf %q "$3")"; fi
+}
+expect_match() { # NAME REGEX TEXT
+    if [[ $3 =~ $2 ]]; then ok; else fail "$1: /$2/ not in: $3"; fi
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+printf '10.0.0.1\n10.0.0.2\n' > v4.txt
+printf '2001:db8::1\n' > v6.txt
+cat > good.json <<'JSON'
+{"domain": "dyn.example.test", "soa": "ns1.example.test. h.example.test. 1 7200 3600 7200 120",
+ "nameservers": ["ns1.example.test"], "ttl": 60,
+ "handlers": [{"qname": "t1.dyn.example.test", "qtype": "A", "file": "v4.txt"},
+              {"qname": "t1.dyn.example.test", "qtype": "AAAA", "file": "v6.txt"}]}
+JSON
+
+# --version, --help, usage errors
+out=$("$PDYNDNS" --version); expect_match "pdyndns --version" '^pdyndns [0-9]+\.[0-9]+\.[0-9]+$' "$out"
+out=$("$PDYNCTL" --version); expect_match "pdynctl --version" '^pdynctl [0-9]+\.[0-9]+\.[0-9]+$' "$out"
+out=$("$PDYNDNS" --help); expect_match "pdyndns --help" '--check --config FILE' "$out"
+out=$("$PDYNCTL" --help); expect_match "pdynctl --help lists check" 'check +FILE' "$out"
+"$PDYNDNS" >/dev/null 2>&1; expect_eq "pdyndns without --config exits 2" 2 $?
+"$PDYNDNS" --bogus >/dev/null 2>&1; expect_eq "pdyndns unknown option exits 2" 2 $?
+"$PDYNCTL" frobnicate >/dev/null 2>&1; expect_eq "pdynctl unknown command exits 2" 2 $?
+
+# --check on a good config
+out=$("$PDYNDNS" --check --config good.json 2>&1); rc=$?
+expect_eq "check good: exit" 0 $rc
+expect_eq "check good: summary" "good.json: ok: zone dyn.example.test, 2 handlers, 3 addresses" "$out"
+
+# --check does not read stdin: it must return with stdin left open
+out=$(sleep 5 | timeout 3 "$PDYNDNS" --check --config good.json 2>&1); expect_eq "check ignores stdin" 0 $?
+
+# --check on bad configs: every problem, then a count; pdynctl check says the same
+printf '10.0.0.1\n10.0.0.300\n2001:db8::5\n' > bad-v4.txt
+cat > bad.json <<'JSON'
+{"domain": "dyn.example.test", "soa": "ns1.example.test. h.example.test. 1 7200 3600 7200 120",
+ "nameservers": ["ns1.example.test"], "ttl": 60,
+ "handlers": [{"qname": "t1.dyn.example.test", "qtype": "A", "file": "bad-v4.txt"},
+              {"qname": "t2.dyn.example.test", "qtype": "A", "file": "missing.txt"}]}
+JSON
+out=$("$PDYNDNS" --check --config bad.json 2>&1); rc=$?
+expect_eq "check bad files: exit" 1 $rc
+expect_eq "check bad files: messages" "$tmp/bad-v4.txt:2: error: \"10.0.0.300\" is not an IPv4 address
+$tmp/bad-v4.txt:3: error: \"2001:db8::5\" is an IPv6 address; an A list takes IPv4 only
+$tmp/missing.txt: error: cannot open: No such file or directory
+bad.json: 3 problems found" "$out"
+out2=$("$PDYNCTL" check bad.json 2>&1); rc=$?
+expect_eq "pdynctl check: exit" 1 $rc
+expect_eq "pdynctl check: same messages as pdyndns --check" "$out" "$out2"
+
+cat > schema.json <<'JSON'
+{"domain": "dyn.example.test", "soa": "ns1 h 1 2 3",
+ "nameservers": [], "ttl": "60", "colour": "blue",
+ "handlers": [{"qname": "t1.other.test", "qtype": "MX", "file": "v4.txt"}]}
+JSON
+out=$("$PDYNDNS" --check --config schema.json 2>&1); rc=$?
+expect_eq "check schema errors: exit" 1 $rc
+expect_eq "check schema errors: messages" 'schema.json: error: /colour: unknown key
+schema.json: error: /soa: "ns1 h 1 2 3" is not "MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM" (host names and decimal numbers, single spaces)
+schema.json: error: /nameservers: needs at least 1 item
+schema.json: error: /ttl: expected an integer, got a string
+schema.json: error: /handlers/0/qtype: expected "A" or "AAAA", got "MX"
+schema.json: 5 problems found' "$out"
+
+printf '{"domain": "x.test",\n  "ttl": 1,\n  "ttl": 2}\n' > dup.json
+out=$("$PDYNDNS" --check --config dup.json 2>&1)
+expect_eq "check duplicate key: line and column" 'dup.json:3:3: error: duplicate key "ttl"
+dup.json: 1 problem found' "$out"
+
+# Golden diagnostics for configs that are valid JSON Schema but wrong for pdyndns.
+for f in "$TESTDATA"/configs/semantic/*.json; do
+    [ -e "$f" ] || continue
+    want=$(cat "${f%.json}.expect")
+    out=$("$PDYNDNS" --check --config "$f" 2>&1); rc=$?
+    expect_eq "semantic $(basename "$f"): exit" 1 $rc
+    case $out in *"$want"*) ok ;; *) fail "semantic $(basename "$f"): '$want' not in: $out" ;; esac
+done
+
+# Serving with a bad config: one banner line with the reason, then END to everything,
+# and exit 0 only at EOF.
+printf '{"domain": \n' > broken.json
+q=$'Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0'
+out=$(printf 'HELO\t1\n%s\n%s\n' "$q" "$q" | "$PDYNDNS" --config broken.json 2>/dev/null); rc=$?
+expect_eq "bad config: exit 0 at EOF" 0 $rc
+expect_eq "bad config: banner, then END per question" \
+    "OK	pdyndns $("$PDYNDNS" --version | cut -d' ' -f2): config error, serving nothing: broken.json:2:1: error: expected a JSON value, got end of input
+END
+END" "$out"
+
+# Serving a good config: keeps running until EOF even after garbage.
+coproc P { "$PDYNDNS" --config good.json 2>/dev/null; }
+printf 'HELO\t2\n' >&"${P[1]}"; read -r -t 5 line <&"${P[0]}"
+expect_match "good config: banner" '^OK	pdyndns .* zone dyn.example.test, generation 1, 2 handlers' "$line"
+printf 'garbage\n' >&"${P[1]}"; read -r -t 5 line <&"${P[0]}"
+expect_eq "garbage gets FAIL" "FAIL" "$line"
+printf 'Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\t127.0.0.1\n' >&"${P[1]}"
+read -r -t 5 l1 <&"${P[0]}"; read -r -t 5 l2 <&"${P[0]}"
+expect_eq "still answers after garbage" "DATA	t1.dyn.example.test	IN	A	0	1	10.0.0.1|END" "$l1|$l2"
+kill -0 "$P_PID" 2>/dev/null; expect_eq "still running before EOF" 0 $?
+ppid=$P_PID
+exec {P[1]}>&-
+for _ in $(seq 50); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$ppid" 2>/dev/null && { fail "pdyndns did not exit at EOF"; kill "$ppid"; }
+wait "$ppid" 2>/dev/null; expect_eq "exit status at EOF" 0 $?
+
+echo "cli: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
