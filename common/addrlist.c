@@ -111,29 +111,26 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	while (s < end && !is_blank(*s))
 		s++;
 	toklen = (size_t)(s - tok);
-	if (s != end) {
-		bad_line(p, ": unexpected text after the address", s,
-			 (size_t)(end - s));
-		return;
-	}
 	if (p->family == AF_INET) {
 		ok = addr_parse4(tok, toklen, a);
 		if (!ok && parse6(tok, toklen, a)) {
-			bad_line(p, " is an IPv6 address; an A list takes IPv4 only",
-				 tok, toklen);
+			bad_line(p, " is an IPv6 address; an A list takes IPv4 only", tok, toklen);
 			return;
 		}
 	} else {
 		ok = parse6(tok, toklen, a);
 		if (!ok && addr_parse4(tok, toklen, a)) {
-			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only",
-				 tok, toklen);
+			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only", tok, toklen);
 			return;
 		}
 	}
 	if (!ok) {
 		bad_line(p, p->family == AF_INET ? " is not an IPv4 address" : " is not an IPv6 address",
-			 tok, toklen);
+			 tok, (size_t)(end - tok));
+		return;
+	}
+	if (s != end) {
+		bad_line(p, ": unexpected text after the address", tok, (size_t)(end - tok));
 		return;
 	}
 	if (p->bad || p->oom) /* the file is rejected anyway: stop storing */
@@ -218,30 +215,21 @@ int addrlist_parse(const char *text, size_t len, int family, const char *name, s
 	return parser_finish(&p, ret);
 }
 
-int file_id_get(const char *path, struct file_id *id)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return -errno;
-	*id = (struct file_id){
-		.dev = st.st_dev,
-		.ino = st.st_ino,
-		.size = st.st_size,
-		.mtime = st.st_mtim,
-		.ctime = st.st_ctim,
-	};
-	return 0;
-}
-
-bool file_id_equal(const struct file_id *a, const struct file_id *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
-	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
-}
-
 int addrlist_load(const char *path, int family, struct diag *d, struct addrlist **ret)
+{
+	struct file_id id;
+
+	return addrlist_load_id(path, family, d, &id, ret);
+}
+
+bool addrlist_equal(const struct addrlist *a, const struct addrlist *b)
+{
+	return a->family == b->family && a->n == b->n &&
+	       memcmp(a->addrs, b->addrs, (size_t)a->n * (a->family == AF_INET ? 4 : 16)) == 0;
+}
+
+int addrlist_load_id(const char *path, int family, struct diag *d, struct file_id *id,
+		     struct addrlist **ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *chunk = NULL;
@@ -252,6 +240,7 @@ int addrlist_load(const char *path, int family, struct diag *d, struct addrlist 
 	bool skipping = false; /* inside an over-long line */
 	int r;
 
+	*id = (struct file_id){0};
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
@@ -263,6 +252,7 @@ int addrlist_load(const char *path, int family, struct diag *d, struct addrlist 
 		diag_add(d, "%s: error: cannot stat: %s", path, strerror(-r));
 		return r;
 	}
+	file_id_from_stat(&st, id);
 	if (!S_ISREG(st.st_mode)) {
 		diag_add(d, "%s: error: not a regular file", path);
 		return -EINVAL;
@@ -319,13 +309,7 @@ int addrlist_load(const char *path, int family, struct diag *d, struct addrlist 
 	r = parser_finish(&p, &l);
 	if (r < 0)
 		return r;
-	l->id = (struct file_id){
-		.dev = st.st_dev,
-		.ino = st.st_ino,
-		.size = st.st_size,
-		.mtime = st.st_mtim,
-		.ctime = st.st_ctim,
-	};
+	l->id = *id;
 	*ret = l;
 	return 0;
 }

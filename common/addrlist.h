@@ -12,19 +12,11 @@
 #include <time.h>
 
 #include "diag.h"
+#include "fileid.h"
 
 #define ADDRLIST_MAX_LINE 1024           /* longer lines are errors, and are not buffered */
 #define ADDRLIST_MAX_ADDRS (1u << 27)    /* 134 M addresses */
 #define ADDR_TEXT_MAX 46                 /* INET6_ADDRSTRLEN */
-
-/* What identifies the file a list was read from, to skip re-parsing an unchanged file. */
-struct file_id {
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct timespec ctime;
-};
 
 struct addrlist {
 	int family;        /* AF_INET or AF_INET6 */
@@ -41,13 +33,17 @@ int addrlist_parse(const char *text, size_t len, int family, const char *name, s
 		   struct addrlist **ret);
 
 /* Reads and parses the regular file at path. Besides addrlist_parse()'s errors: a negative
- * errno when the file cannot be opened or read, -EFTYPE-like -EINVAL with a message when it
- * is not a regular file. *id_out (optional) gets the file's identity even on parse errors. */
+ * errno when the file cannot be opened or read, -EINVAL with a message when it is not a
+ * regular file. */
 int addrlist_load(const char *path, int family, struct diag *d, struct addrlist **ret);
 
-/* Identity of the file at path (following symlinks). Returns 0 or a negative errno. */
-int file_id_get(const char *path, struct file_id *id);
-bool file_id_equal(const struct file_id *a, const struct file_id *b);
+/* The same, and *id gets the identity of the file that was read whenever it could be opened
+ * (also when its content is rejected); id->dev and id->ino stay 0 otherwise. */
+int addrlist_load_id(const char *path, int family, struct diag *d, struct file_id *id,
+		     struct addrlist **ret);
+
+/* True if both lists hold the same addresses in the same order. */
+bool addrlist_equal(const struct addrlist *a, const struct addrlist *b);
 
 struct addrlist *addrlist_ref(struct addrlist *l);
 /* Drops one reference; frees the list with the last one. Returns NULL. */

@@ -110,3 +110,19 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 	}
 	pp_end(out);
 }
+
+void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_old)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < memo->n; i++) {
+		uint32_t slot = memo->e[i].slot;
+
+		if (slot < n_old && map[slot]) {
+			memo->e[k] = memo->e[i];
+			memo->e[k].slot = map[slot] - 1;
+			k++;
+		}
+	}
+	memo->n = k;
+}

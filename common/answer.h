@@ -41,3 +41,7 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 /* Appends the zone listing for an AXFR message: SOA, NS, and each handler's next address
  * (without advancing), then END; FAIL for an unknown zone. */
 void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);
+
+/* After a reload renumbered the handlers: map[old slot] is the new slot + 1, or 0 when the
+ * handler is gone or its list changed. Entries without a new slot are dropped. */
+void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_old);

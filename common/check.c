@@ -15,7 +15,7 @@ int check_config_file(const char *path, struct diag *d, char **summary)
 	r = config_load(path, d, &c);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EINVAL;
-	r = snapshot_new(c, NULL, false, d, &snap);
+	r = snapshot_new(c, NULL, d, &snap);
 	if (r < 0)
 		return r;
 	if (d->n_errors)

@@ -682,7 +682,10 @@ int config_load(const char *path, struct diag *d, struct config **ret)
 			return -EAGAIN;
 		}
 	}
-	return config_parse(text, have, path, d, ret);
+	r = config_parse(text, have, path, d, ret);
+	if (r >= 0)
+		file_id_from_stat(&st, &(*ret)->id);
+	return r;
 }
 
 struct config *config_free(struct config *c)

@@ -9,6 +9,7 @@
 
 #include "diag.h"
 #include "dname.h"
+#include "fileid.h"
 
 #define CONFIG_MAX_SIZE (16u << 20) /* bytes */
 
@@ -31,6 +32,7 @@ struct config_handler {
 
 struct config {
 	char *path; /* the config file, as given */
+	struct file_id id; /* of the file read by config_load() */
 	char *dir;  /* its directory, absolute when it could be resolved */
 	char *domain;
 	struct dname apex;

@@ -47,3 +47,9 @@ static inline void closep(int *fd)
 		if (*p)                                                        \
 			func(*p);                                              \
 	}
+
+static inline void *mfree(void *p)
+{
+	free(p);
+	return NULL;
+}

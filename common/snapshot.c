@@ -34,34 +34,78 @@ static const struct handler *prev_handler(const struct snapshot *prev, const str
 	return NULL;
 }
 
-static int load_handler(struct handler *h, const struct snapshot *prev, bool keep_prev_on_error,
-			struct diag *d)
+static bool same_error(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool is_held(const struct snapshot_opts *o, const char *path)
+{
+	for (char *const *p = o->hold_paths; p && *p; p++)
+		if (strcmp(*p, path) == 0)
+			return true;
+	return false;
+}
+
+static int load_handler(struct handler *h, const struct snapshot_opts *o, struct diag *d)
 {
 	int family = h->cfg->qtype == 1 ? AF_INET : AF_INET6;
-	const struct handler *old = prev_handler(prev, h->cfg);
+	const struct handler *old = prev_handler(o->prev, h->cfg);
+	struct addrlist *list = NULL;
 	struct file_id id;
 	struct diag mine;
 	int r;
 
-	/* An unchanged file is not parsed again. */
-	if (old && old->list && strcmp(old->cfg->path, h->cfg->path) == 0 &&
-	    file_id_get(h->cfg->path, &id) == 0 && file_id_equal(&old->list->id, &id)) {
+	h->carry_from = -1;
+	/* A file that did not change since the last attempt has the same outcome, and one that
+	 * is being written is not read yet. */
+	if (old && strcmp(old->cfg->path, h->cfg->path) == 0 &&
+	    ((o->reuse_unchanged && old->file_id.ino && file_id_get(h->cfg->path, &id) == 0 &&
+	      file_id_equal(&old->file_id, &id)) ||
+	     (is_held(o, h->cfg->path) && (id = old->file_id, true)))) {
+		h->file_id = id;
 		h->list = addrlist_ref(old->list);
+		h->carry_from = old->list ? old - o->prev->handlers : -1;
+		if (old->error && !(h->error = strdup(old->error)))
+			return -ENOMEM;
 		return 0;
 	}
+
 	diag_init(&mine);
-	r = addrlist_load(h->cfg->path, family, &mine, &h->list);
+	r = addrlist_load_id(h->cfg->path, family, &mine, &h->file_id, &list);
 	if (r == -ENOMEM) {
 		diag_clear(&mine);
 		return r;
 	}
-	if (r < 0) {
-		h->error = mine.n_msgs ? strdup(mine.msgs[0]) : strdup("cannot load");
-		if (keep_prev_on_error && old && old->list)
-			h->list = addrlist_ref(old->list);
-		diag_move(d, &mine);
+	if (r >= 0) {
+		if (old && old->list && addrlist_equal(old->list, list)) {
+			/* same addresses: share the old list, and the rotation goes on */
+			addrlist_unref(list);
+			list = addrlist_ref(old->list);
+			h->carry_from = old - o->prev->handlers;
+		}
+		h->list = list;
+		return 0;
 	}
-	diag_clear(&mine);
+
+	if (o->keep_prev_on_error && old && old->list) {
+		h->list = addrlist_ref(old->list);
+		h->carry_from = old - o->prev->handlers;
+		diag_add(&mine, "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
+			 h->cfg->qname, family == AF_INET ? "A" : "AAAA", old->list->n);
+	} else if (o->prev)
+		diag_add(&mine, "%s: %s %s serves nothing until the file is fixed", h->cfg->path,
+			 h->cfg->qname, family == AF_INET ? "A" : "AAAA");
+	h->error = diag_join(&mine, "; ");
+	if (!h->error) {
+		diag_clear(&mine);
+		return -ENOMEM;
+	}
+	/* Report a problem once, not at every reload while it lasts. */
+	if (old && same_error(old->error, h->error))
+		diag_clear(&mine);
+	else
+		diag_move(d, &mine);
 	return 0;
 }
 
@@ -96,9 +140,10 @@ static int add_node(struct snapshot *s, const struct dname *name, bool apex, uin
 	return 0;
 }
 
-int snapshot_new(struct config *c, const struct snapshot *prev, bool keep_prev_on_error,
-		 struct diag *d, struct snapshot **ret)
+int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
+		 struct snapshot **ret)
 {
+	static const struct snapshot_opts first_load = {0};
 	_cleanup_(snapshot_freep) struct snapshot *s = NULL;
 	size_t size = 4;
 	int r;
@@ -128,7 +173,7 @@ int snapshot_new(struct config *c, const struct snapshot *prev, bool keep_prev_o
 	qsort(s->handlers, s->n_handlers, sizeof(*s->handlers), handler_order);
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		s->handlers[i].slot = (uint32_t)i;
-		r = load_handler(&s->handlers[i], prev, keep_prev_on_error, d);
+		r = load_handler(&s->handlers[i], opts ? opts : &first_load, d);
 		if (r < 0)
 			return r;
 		if (s->handlers[i].list)
@@ -155,6 +200,20 @@ int snapshot_new(struct config *c, const struct snapshot *prev, bool keep_prev_o
 	}
 	*ret = TAKE_PTR(s);
 	return 0;
+}
+
+bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
+{
+	if (!prev || !file_id_equal(&s->config->id, &prev->config->id) ||
+	    s->n_handlers != prev->n_handlers)
+		return false;
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		const struct handler *a = &s->handlers[i], *b = &prev->handlers[i];
+
+		if (a->list != b->list || a->carry_from != (int64_t)i || !same_error(a->error, b->error))
+			return false;
+	}
+	return true;
 }
 
 const struct node *snapshot_find(const struct snapshot *s, const struct dname *name)

@@ -17,8 +17,11 @@
 struct handler {
 	const struct config_handler *cfg; /* points into the snapshot's config */
 	struct addrlist *list;            /* NULL when the file never loaded */
-	char *error;                      /* the first problem with the file, or NULL */
-	uint32_t slot;                    /* index into the rotation state */
+	char *error;      /* the problem with the file at the last attempt, or NULL */
+	struct file_id file_id; /* of the file at the last attempt (zero if it did not open) */
+	int64_t carry_from; /* index of the handler in the previous snapshot whose rotation
+			     * continues here (same name, type and addresses), or -1 */
+	uint32_t slot;      /* index into the rotation state: the handler's own index */
 };
 
 struct node {
@@ -44,14 +47,24 @@ struct snapshot {
 	size_t table_mask;
 };
 
+struct snapshot_opts {
+	const struct snapshot *prev; /* the live snapshot, or NULL */
+	bool reuse_unchanged;   /* don't re-read a file whose identity matches prev's */
+	bool keep_prev_on_error; /* a bad file keeps prev's list for the same name and type */
+	char *const *hold_paths; /* NULL-terminated: files being written; they keep prev's list */
+};
+
 /* Builds a snapshot from config c (taken over in every case) and the address files it
- * names. A file that is identical (same identity, size and times) to one in prev (may be
- * NULL) is not read again: its list is shared. A bad or missing file leaves that handler
- * without a list (its problems go to d); unless keep_prev_on_error is set, in which case
- * the handler keeps prev's list for the same name and type if there is one. Returns 0, or
- * -ENOMEM. */
-int snapshot_new(struct config *c, const struct snapshot *prev, bool keep_prev_on_error,
-		 struct diag *d, struct snapshot **ret);
+ * names. With opts->prev: a list whose addresses equal the previous one for the same name
+ * and type is shared, and its rotation carries over (carry_from); problems that prev
+ * already had for the same handler are not reported again. A bad or missing file leaves
+ * its handler without a list, or with prev's (keep_prev_on_error), and its problems and
+ * what was kept go to d. opts may be NULL (a first load). Returns 0, or -ENOMEM. */
+int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
+		 struct snapshot **ret);
+
+/* True if s would answer exactly as prev does: same config text and the same lists. */
+bool snapshot_same(const struct snapshot *s, const struct snapshot *prev);
 
 struct snapshot *snapshot_free(struct snapshot *s);
 DEFINE_FREE_FUNC(struct snapshot, snapshot_free)

@@ -2,6 +2,7 @@
 /* Process-wide state of pdyndns: the live snapshot, rotation, counters. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-event.h>
 #include <time.h>
@@ -9,8 +10,15 @@
 #include "rotation.h"
 #include "snapshot.h"
 
+struct session;
+struct reloader;
+struct watch;
+
 struct daemon {
 	sd_event *event;
+	struct session *session; /* the pipe session (coprocess mode) */
+	struct reloader *reloader;
+	struct watch *watch;
 	char *config_path;
 	struct snapshot *snap;  /* live snapshot; NULL when the config never loaded */
 	char *startup_error;    /* why snap is NULL, one line */
@@ -18,6 +26,12 @@ struct daemon {
 	uint64_t generation;
 	time_t started;
 	uint64_t questions;     /* Q lines answered, all sessions */
+
+	/* the last reload, for status */
+	time_t last_reload;
+	bool last_reload_ok;
+	char *last_reload_result; /* one line */
+	char *config_error;       /* the config's current problem (reported once), or NULL */
 };
 
 /* One line describing the state, for the HELO banner and CMD status (malloc'd). */

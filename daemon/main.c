@@ -13,7 +13,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "reload.h"
 #include "session.h"
+#include "watch.h"
 
 static void usage(FILE *f)
 {
@@ -65,7 +67,7 @@ static void load_initial(struct daemon *d)
 	r = config_load(d->config_path, &diag, &c);
 	if (r >= 0) {
 		log_set_level((int)c->loglevel);
-		r = snapshot_new(c, NULL, false, &diag, &d->snap);
+		r = snapshot_new(c, NULL, &diag, &d->snap);
 	}
 	for (size_t i = 0; i < diag.n_msgs; i++)
 		log_error("%s", diag.msgs[i]);
@@ -96,6 +98,12 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	reload_request(userdata, RELOAD_FULL, "SIGHUP");
+	return 0;
+}
+
 static int serve(struct daemon *d)
 {
 	struct session *s = NULL;
@@ -106,32 +114,39 @@ static int serve(struct daemon *d)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	r = sd_event_default(&d->event);
 	if (r < 0)
-		goto fail;
+		goto out;
 	r = sd_event_add_signal(d->event, NULL, SIGTERM, on_term, NULL);
 	if (r >= 0)
 		r = sd_event_add_signal(d->event, NULL, SIGINT, on_term, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(d->event, NULL, SIGHUP, on_hup, d);
+	if (r >= 0)
+		r = reload_init(d);
+	if (r >= 0)
+		r = watch_init(d);
+	if (r >= 0)
+		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
-		goto fail;
-	r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
-	if (r < 0)
-		goto fail;
+		goto out;
+	d->session = s;
 	r = session_attach(s);
 	if (r == -EPERM) /* stdin is a regular file: no polling, just read it */
 		r = session_run_blocking(s);
 	else if (r >= 0)
 		r = sd_event_loop(d->event);
-	session_free(s);
+out:
+	if (r < 0)
+		log_error("cannot serve: %s", strerror(-r));
+	d->session = session_free(s);
+	watch_done(d);
+	reload_done(d);
 	d->event = sd_event_unref(d->event);
 	return r < 0 ? 1 : 0;
-fail:
-	log_error("cannot start: %s", strerror(-r));
-	session_free(s);
-	d->event = sd_event_unref(d->event);
-	return 1;
 }
 
 int main(int argc, char **argv)
@@ -179,5 +194,7 @@ int main(int argc, char **argv)
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
 	free(d.startup_error);
+	free(d.last_reload_result);
+	free(d.config_error);
 	return r;
 }

@@ -3,8 +3,10 @@
 # Command-line behaviour of pdyndns and pdynctl: --version, --help, usage errors, --check
 # verdicts and messages (golden), the banner and answers with a bad config, exit on EOF.
 set -u
-PDYNDNS=${PDYNDNS:-$(dirname "$0")/../daemon/pdyndns}
-PDYNCTL=${PDYNCTL:-$(dirname "$0")/../ctl/pdynctl}
+top=$(cd "$(dirname "$0")/.." && pwd)
+PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
+PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
+TESTDATA=${TESTDATA:-$top/tests/data}
 fails=0 passes=0
 ok()   { passes=$((passes + 1)); }
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; }

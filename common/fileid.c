@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+
+#include "fileid.h"
+
+int file_id_get(const char *path, struct file_id *id)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	file_id_from_stat(&st, id);
+	return 0;
+}
+
+void file_id_from_stat(const struct stat *st, struct file_id *id)
+{
+	*id = (struct file_id){
+		.dev = st->st_dev,
+		.ino = st->st_ino,
+		.size = st->st_size,
+		.mtime = st->st_mtim,
+		.ctime = st->st_ctim,
+	};
+}
+
+bool file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+

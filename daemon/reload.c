@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "reload.h"
+#include "session.h"
+#include "watch.h"
+
+struct job {
+	/* in */
+	const char *config_path;
+	struct snapshot_opts opts;
+	char **hold;
+	/* out */
+	int r;
+	bool config_failed;
+	struct snapshot *snap;
+	struct diag diag;
+};
+
+struct reloader {
+	int efd;
+	sd_event_source *src;
+	pthread_t thread;
+	bool busy;
+	bool pending;
+	enum reload_kind pending_kind;
+	struct job job;
+	enum reload_kind kind;
+};
+
+static void *worker(void *arg)
+{
+	struct reloader *rl = arg;
+	struct job *j = &rl->job;
+	struct config *c = NULL;
+	uint64_t one = 1;
+
+	j->r = config_load(j->config_path, &j->diag, &c);
+	if (j->r < 0)
+		j->config_failed = true;
+	else
+		j->r = snapshot_new(c, &j->opts, &j->diag, &j->snap);
+	/* eventfd write: the loop's read of it orders our writes before its reads */
+	if (write(rl->efd, &one, sizeof(one)) < 0) {
+		/* cannot fail for an eventfd counter this small */
+	}
+	return NULL;
+}
+
+static void free_strv(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static void start(struct daemon *d, enum reload_kind kind)
+{
+	struct reloader *rl = d->reloader;
+	int r;
+
+	free_strv(rl->job.hold);
+	rl->job = (struct job){
+		.config_path = d->config_path,
+		.opts = {.prev = d->snap, .reuse_unchanged = kind != RELOAD_FULL, .keep_prev_on_error = true},
+	};
+	rl->job.hold = kind == RELOAD_FULL ? NULL : watch_held_paths(d);
+	rl->job.opts.hold_paths = rl->job.hold;
+	diag_init(&rl->job.diag);
+	rl->kind = kind;
+	r = pthread_create(&rl->thread, NULL, worker, rl);
+	if (r != 0) {
+		log_error("reload: cannot start the worker thread: %s; will retry at the next change",
+			  strerror(r));
+		return;
+	}
+	rl->busy = true;
+}
+
+void reload_request(struct daemon *d, enum reload_kind kind, const char *why)
+{
+	struct reloader *rl = d->reloader;
+
+	if (kind != RELOAD_POLL)
+		log_debug("reload requested: %s", why);
+	if (rl->busy) {
+		if (!rl->pending || kind == RELOAD_FULL || rl->pending_kind == RELOAD_POLL)
+			rl->pending_kind = kind;
+		rl->pending = true;
+		return;
+	}
+	start(d, kind);
+}
+
+static void set_result(struct daemon *d, bool ok, char *line)
+{
+	d->last_reload = time(NULL);
+	d->last_reload_ok = ok;
+	free(d->last_reload_result);
+	d->last_reload_result = line;
+}
+
+/* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. */
+static int swap(struct daemon *d, struct snapshot *snap)
+{
+	struct rotation rot = {0};
+	_cleanup_free_ uint32_t *map = NULL; /* old slot -> new slot + 1 */
+	size_t n_old = d->snap ? d->snap->n_handlers : 0;
+	struct snapshot *old = d->snap;
+
+	if (rotation_resize(&rot, snap->n_handlers) < 0)
+		return -ENOMEM;
+	map = calloc(n_old ? n_old : 1, sizeof(*map));
+	if (!map) {
+		rotation_done(&rot);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < snap->n_handlers; i++) {
+		int64_t j = snap->handlers[i].carry_from;
+
+		if (j >= 0 && (size_t)j < n_old && (size_t)j < d->rot.n) {
+			rot.next[i] = d->rot.next[j];
+			map[j] = (uint32_t)i + 1;
+		}
+	}
+	if (d->session)
+		answer_memo_remap(&d->session->memo, map, n_old);
+	rotation_done(&d->rot);
+	d->rot = rot;
+	d->snap = snap;
+	d->generation++;
+	snapshot_free(old);
+	return 0;
+}
+
+static char *describe(const struct daemon *d, const struct snapshot *s)
+{
+	size_t changed = 0, kept = 0;
+	char *line;
+
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		if (s->handlers[i].carry_from < 0)
+			changed++;
+		if (s->handlers[i].error && s->handlers[i].list)
+			kept++;
+	}
+	if (asprintf(&line,
+		     "generation %llu applied: zone %s, %zu handlers, %llu addresses; %zu lists new or "
+		     "changed, %zu kept after an error, %zu serving nothing",
+		     (unsigned long long)d->generation, s->config->domain, s->n_handlers,
+		     (unsigned long long)s->n_addresses, changed, kept, s->n_failed) < 0)
+		return NULL;
+	return line;
+}
+
+static void finish(struct daemon *d)
+{
+	struct reloader *rl = d->reloader;
+	struct job *j = &rl->job;
+	enum reload_kind kind = rl->kind;
+
+	pthread_join(rl->thread, NULL);
+	rl->busy = false;
+
+	if (j->config_failed) {
+		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
+
+		if (!why || !d->config_error || strcmp(why, d->config_error) != 0) {
+			for (size_t i = 0; i < j->diag.n_msgs; i++)
+				log_error("%s", j->diag.msgs[i]);
+			if (d->snap)
+				log_error("%s: config not applied; keeping generation %llu (%zu handlers, "
+					  "%llu addresses)", d->config_path,
+					  (unsigned long long)d->generation, d->snap->n_handlers,
+					  (unsigned long long)d->snap->n_addresses);
+			else
+				log_error("%s: config not applied; still serving nothing", d->config_path);
+			free(d->config_error);
+			d->config_error = TAKE_PTR(why);
+			set_result(d, false, strdup(d->config_error ? d->config_error : "config error"));
+		}
+	} else if (j->r < 0) {
+		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
+			  (unsigned long long)d->generation);
+		set_result(d, false, strdup(strerror(-j->r)));
+	} else if (kind != RELOAD_FULL && snapshot_same(j->snap, d->snap)) {
+		j->snap = snapshot_free(j->snap); /* nothing changed */
+	} else {
+		for (size_t i = 0; i < j->diag.n_msgs; i++)
+			log_error("%s", j->diag.msgs[i]);
+		if (swap(d, j->snap) < 0) {
+			log_error("reload: out of memory; keeping generation %llu",
+				  (unsigned long long)d->generation);
+			j->snap = snapshot_free(j->snap);
+		} else {
+			char *line = describe(d, j->snap);
+
+			j->snap = NULL;
+			free(d->config_error);
+			d->config_error = NULL;
+			d->startup_error = mfree(d->startup_error);
+			log_set_level((int)d->snap->config->loglevel);
+			log_info("%s", line ? line : "reload applied");
+			set_result(d, true, line);
+			watch_update(d, d->snap);
+		}
+	}
+	diag_clear(&j->diag);
+	if (j->config_failed)
+		watch_update(d, d->snap); /* the config may have moved */
+	if (rl->pending) {
+		rl->pending = false;
+		start(d, rl->pending_kind);
+	}
+}
+
+static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return 0;
+	if (d->reloader->busy)
+		finish(d);
+	return 0;
+}
+
+int reload_init(struct daemon *d)
+{
+	struct reloader *rl = calloc(1, sizeof(*rl));
+	int r;
+
+	if (!rl)
+		return -ENOMEM;
+	rl->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (rl->efd < 0) {
+		r = -errno;
+		free(rl);
+		return r;
+	}
+	r = sd_event_add_io(d->event, &rl->src, rl->efd, EPOLLIN, on_done, d);
+	if (r < 0) {
+		close(rl->efd);
+		free(rl);
+		return r;
+	}
+	d->reloader = rl;
+	return 0;
+}
+
+void reload_done(struct daemon *d)
+{
+	struct reloader *rl = d->reloader;
+
+	if (!rl)
+		return;
+	if (rl->busy) {
+		pthread_join(rl->thread, NULL);
+		snapshot_free(rl->job.snap);
+		diag_clear(&rl->job.diag);
+	}
+	free_strv(rl->job.hold);
+	sd_event_source_disable_unref(rl->src);
+	close(rl->efd);
+	free(rl);
+	d->reloader = NULL;
+}

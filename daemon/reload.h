@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Reloads: a worker thread builds a complete new snapshot (config plus every address list)
+ * while the loop keeps answering; the loop then swaps one pointer between two questions.
+ * One build runs at a time; requests during a build are merged into one more build. */
+#pragma once
+
+#include <stdbool.h>
+
+struct daemon;
+
+enum reload_kind {
+	RELOAD_CHANGED, /* something changed (inotify): re-read what changed */
+	RELOAD_POLL,    /* safety poll: the same, silently when nothing changed */
+	RELOAD_FULL,    /* SIGHUP: re-read every file */
+};
+
+int reload_init(struct daemon *d);
+void reload_done(struct daemon *d);
+/* Asks for a reload; returns at once. */
+void reload_request(struct daemon *d, enum reload_kind kind, const char *why);
