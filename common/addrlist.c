@@ -317,13 +317,13 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 struct addrlist *addrlist_ref(struct addrlist *l)
 {
 	if (l)
-		l->refs++;
+		__atomic_add_fetch(&l->refs, 1, __ATOMIC_RELAXED);
 	return l;
 }
 
 struct addrlist *addrlist_unref(struct addrlist *l)
 {
-	if (l && --l->refs == 0) {
+	if (l && __atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		free(l->addrs);
 		free(l);
 	}

@@ -23,7 +23,7 @@ struct addrlist {
 	uint32_t n;        /* number of addresses, at least 1 */
 	uint8_t *addrs;    /* n * 4 or n * 16 bytes */
 	struct file_id id; /* of the file it was read from (zero when parsed from memory) */
-	unsigned refs;
+	unsigned refs;     /* atomic: snapshots on different threads may share a list */
 };
 
 /* Parses len bytes of address-file text. name is used in messages ("NAME:LINE: error: ...").

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -43,6 +44,9 @@ static void *worker(void *arg)
 	struct config *c = NULL;
 	uint64_t one = 1;
 
+	/* Lowest CPU weight: on a busy machine the loop, which answers questions, goes first
+	 * (Linux applies a thread id given to setpriority() to that thread alone). */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	j->r = config_load(j->config_path, &j->diag, &c);
 	if (j->r < 0)
 		j->config_failed = true;
@@ -108,6 +112,30 @@ static void set_result(struct daemon *d, bool ok, char *line)
 	d->last_reload_result = line;
 }
 
+static void *reaper(void *arg)
+{
+	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	snapshot_free(arg);
+	return NULL;
+}
+
+/* Frees a retired snapshot away from the loop: returning a large list to the kernel takes
+ * long enough to delay a question. */
+static void retire(struct snapshot *old)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (!old)
+		return;
+	if (pthread_attr_init(&attr) == 0 && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+	    pthread_create(&t, &attr, reaper, old) == 0) {
+		pthread_attr_destroy(&attr);
+		return;
+	}
+	snapshot_free(old);
+}
+
 /* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. */
 static int swap(struct daemon *d, struct snapshot *snap)
 {
@@ -137,7 +165,7 @@ static int swap(struct daemon *d, struct snapshot *snap)
 	d->rot = rot;
 	d->snap = snap;
 	d->generation++;
-	snapshot_free(old);
+	retire(old);
 	return 0;
 }
 

@@ -338,7 +338,7 @@ int watch_init(struct daemon *d)
 	if (!w)
 		return -ENOMEM;
 	d->watch = w;
-	r = sd_event_add_time(d->event, &w->debounce, CLOCK_MONOTONIC, 0, 1000, on_debounce, d);
+	r = sd_event_add_time(d->event, &w->debounce, CLOCK_MONOTONIC, 0, 500, on_debounce, d);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(w->debounce, SD_EVENT_OFF);
 	if (r >= 0)

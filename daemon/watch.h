@@ -12,7 +12,7 @@
 struct daemon;
 struct snapshot;
 
-#define WATCH_DEBOUNCE_USEC (15 * 1000)       /* a burst of events → one reload 15 ms later */
+#define WATCH_DEBOUNCE_USEC (3 * 1000)        /* a burst of events → one reload 3 ms later */
 #define WATCH_POLL_USEC (2 * 1000 * 1000)     /* safety poll period */
 #define WATCH_HOLD_MAX_USEC (5 * 1000 * 1000) /* longest a file being written is held */
 
