@@ -349,13 +349,63 @@ static size_t format4(const uint8_t *a, char *out)
 	return o;
 }
 
+/* The same text as glibc's inet_ntop(AF_INET6), without its sprintf: the longest run of
+ * two or more zero groups becomes "::" (the first of equal runs), hex digits are lowercase
+ * without leading zeros, and ::a.b.c.d / ::ffff:a.b.c.d keep a dotted IPv4 tail. */
+size_t addr_format6(const uint8_t *a, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	size_t o = 0;
+
+	for (int i = 0; i < 8; i++) {
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+			if (cur_len > best_len)
+				best = cur, best_len = cur_len;
+		} else
+			cur = -1;
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				out[o++] = ':';
+			continue;
+		}
+		if (i)
+			out[o++] = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			o += format4(a + 12, out + o);
+			return o;
+		}
+		{
+			bool started = false;
+
+			for (int sh = 12; sh >= 0; sh -= 4) {
+				unsigned nib = (w[i] >> sh) & 15;
+
+				if (nib || started || sh == 0) {
+					out[o++] = hex[nib];
+					started = true;
+				}
+			}
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		out[o++] = ':';
+	out[o] = 0;
+	return o;
+}
+
 size_t addrlist_format(const struct addrlist *l, uint32_t i, char *out)
 {
 	const uint8_t *a = addrlist_at(l, i);
 
-	if (l->family == AF_INET)
-		return format4(a, out);
-	if (!inet_ntop(AF_INET6, a, out, ADDR_TEXT_MAX))
-		out[0] = 0;
-	return strlen(out);
+	return l->family == AF_INET ? format4(a, out) : addr_format6(a, out);
 }

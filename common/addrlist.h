@@ -58,5 +58,8 @@ static inline const uint8_t *addrlist_at(const struct addrlist *l, uint32_t i)
  * terminated); returns its length. */
 size_t addrlist_format(const struct addrlist *l, uint32_t i, char *out);
 
+/* Writes the text inet_ntop(AF_INET6) gives for a (ADDR_TEXT_MAX bytes); returns its length. */
+size_t addr_format6(const uint8_t *a, char *out);
+
 /* Parses one IPv4 token exactly as inet_pton(AF_INET) does. Returns true on success. */
 bool addr_parse4(const char *s, size_t len, uint8_t out[4]);

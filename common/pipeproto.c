@@ -157,6 +157,11 @@ uint16_t pp_qtype(const char *s)
 {
 	int64_t v;
 
+	/* what PowerDNS sends nearly always: ANY, SOA, then NS */
+	if (s[0] == 'A' && s[1] == 'N' && s[2] == 'Y' && !s[3])
+		return PP_TYPE_ANY;
+	if (s[0] == 'S' && s[1] == 'O' && s[2] == 'A' && !s[3])
+		return PP_TYPE_SOA;
 	for (size_t i = 0; i < ELEMENTSOF(types); i++)
 		if (strcmp(s, types[i].name) == 0)
 			return types[i].type;
@@ -167,6 +172,12 @@ uint16_t pp_qtype(const char *s)
 
 const char *pp_type_name(uint16_t type)
 {
+	switch (type) {
+	case PP_TYPE_A: return "A";
+	case PP_TYPE_AAAA: return "AAAA";
+	case PP_TYPE_NS: return "NS";
+	case PP_TYPE_SOA: return "SOA";
+	}
 	for (size_t i = 0; i < ELEMENTSOF(types); i++)
 		if (types[i].type == type)
 			return types[i].name;
