@@ -29,6 +29,8 @@ const char config_pattern_hostname[] =
 	    "21474836[0-3][0-9]|214748364[0-7])"
 const char config_pattern_soa[] = "^[A-Za-z0-9_.-]+ [A-Za-z0-9_.-]+ " U32 "( " I31 "){4}$";
 
+const char config_pattern_group[] = "^[a-z_][a-z0-9_-]*[$]?$";
+
 #define HOSTNAME_MAXLEN 253
 #define NAMESERVERS_MAX 64
 #define HANDLERS_MAX 100000
@@ -58,7 +60,7 @@ struct vctx {
 	struct diag *d;
 	char ptr[512];
 	size_t ptrlen;
-	regex_t re_host, re_soa;
+	regex_t re_host, re_soa, re_group;
 	bool failed;
 };
 
@@ -424,7 +426,8 @@ static void check_handler(struct vctx *v, json_object *o, struct config *c, stru
 
 static void check_root(struct vctx *v, json_object *root, struct config *c)
 {
-	static const char *const allowed[] = {"domain", "soa", "nameservers", "ttl", "loglevel", "handlers"};
+	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
+					      "loglevel", "handlers", "control_dir", "control_group"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
 	size_t old;
@@ -494,6 +497,28 @@ static void check_root(struct vctx *v, json_object *root, struct config *c)
 			}
 		if (s && !found)
 			verr(v, "expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"%.40s\"", s);
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "control_dir", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "control_dir");
+		s = check_string(v, x, 1, 200);
+		if (s && strlen(s) != (size_t)json_object_get_string_len(x))
+			verr(v, "contains a NUL character");
+		else if (s)
+			c->control_dir = strdup(s);
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "control_group", &x)) {
+		const char *s;
+
+		old = ptr_push(v, "control_group");
+		s = check_string(v, x, 0, 32);
+		if (s && !matches(&v->re_group, x))
+			verr(v, "\"%.40s\" is not a group name", s);
+		else if (s)
+			c->control_group = strdup(s);
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "handlers", &x)) {
@@ -627,11 +652,18 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		json_object_put(root);
 		return -ENOMEM;
 	}
+	if (regcomp(&v.re_group, config_pattern_group, REG_EXTENDED | REG_NOSUB) != 0) {
+		regfree(&v.re_host);
+		regfree(&v.re_soa);
+		json_object_put(root);
+		return -ENOMEM;
+	}
 	check_root(&v, root, c);
 	if (!v.failed)
 		check_semantics(&v, c);
 	regfree(&v.re_host);
 	regfree(&v.re_soa);
+	regfree(&v.re_group);
 	json_object_put(root);
 	if (v.failed)
 		return -EINVAL;
@@ -705,6 +737,8 @@ struct config *config_free(struct config *c)
 		free(c->handlers[i].path);
 	}
 	free(c->handlers);
+	free(c->control_dir);
+	free(c->control_group);
 	free(c);
 	return NULL;
 }

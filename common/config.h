@@ -43,12 +43,15 @@ struct config {
 	enum config_loglevel loglevel;
 	struct config_handler *handlers;
 	size_t n_handlers;
+	char *control_dir;   /* NULL: not set */
+	char *control_group; /* NULL: not set */
 };
 
 /* The patterns of the schema, in the POSIX ERE dialect they share with ECMA-262 here. A
  * unit test checks that they equal the ones in schema/config-schema.json. */
 extern const char config_pattern_hostname[];
 extern const char config_pattern_soa[];
+extern const char config_pattern_group[];
 
 /* Parses and validates len bytes of config text. path names the file in messages and
  * anchors relative address-file paths. Returns 0 and a new config, or -EINVAL with every

@@ -13,12 +13,17 @@
 struct session;
 struct reloader;
 struct watch;
+struct control;
 
 struct daemon {
 	sd_event *event;
 	struct session *session; /* the pipe session (coprocess mode) */
 	struct reloader *reloader;
 	struct watch *watch;
+	struct control *control;
+	char *control_dir;       /* the control socket's directory in use */
+	bool control_dir_forced; /* given by --control-dir: the config cannot change it */
+	char *control_group;     /* the socket group in use, or NULL */
 	char *config_path;
 	struct snapshot *snap;  /* live snapshot; NULL when the config never loaded */
 	char *startup_error;    /* why snap is NULL, one line */

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "reload.h"
@@ -20,13 +21,17 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pdyndns --config FILE         serve the PowerDNS pipe protocol on stdin/stdout\n"
+		"Usage: pdyndns --config FILE [--control-dir DIR]\n"
+		"                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
 		"       pdyndns --check --config FILE validate FILE and every address file it names\n"
 		"       pdyndns --version | --help\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  the JSON configuration (schema: config-schema.json)\n"
 		"  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
+		"  -C, --control-dir DIR\n"
+		"                     where to put the control socket for pdynctl (default: the\n"
+		"                     config's control_dir, else " CONTROL_DEFAULT_DIR ")\n"
 		"  -V, --version      print the version and exit\n"
 		"  -h, --help         print this help and exit\n");
 }
@@ -129,6 +134,15 @@ static int serve(struct daemon *d)
 		r = reload_init(d);
 	if (r >= 0)
 		r = watch_init(d);
+	if (r >= 0) {
+		const struct config *c = d->snap ? d->snap->config : NULL;
+
+		if (!d->control_dir)
+			d->control_dir = strdup(c && c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR);
+		d->control_group = c && c->control_group ? strdup(c->control_group) : NULL;
+		/* without a control socket pdyndns still serves PowerDNS: never fatal */
+		(void)control_init(d, d->control_dir, d->control_group);
+	}
 	if (r >= 0)
 		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
@@ -143,6 +157,7 @@ out:
 	if (r < 0)
 		log_error("cannot serve: %s", strerror(-r));
 	d->session = session_free(s);
+	control_done(d);
 	watch_done(d);
 	reload_done(d);
 	d->event = sd_event_unref(d->event);
@@ -154,6 +169,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'n'},
+		{"control-dir", required_argument, NULL, 'C'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -162,13 +178,17 @@ int main(int argc, char **argv)
 	bool check = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:nVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:nC:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'C':
+			d.control_dir = strdup(optarg);
+			d.control_dir_forced = true;
 			break;
 		case 'V':
 			printf("pdyndns %s\n", PACKAGE_VERSION);
@@ -196,5 +216,7 @@ int main(int argc, char **argv)
 	free(d.startup_error);
 	free(d.last_reload_result);
 	free(d.config_error);
+	free(d.control_dir);
+	free(d.control_group);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "log.h"
 #include "reload.h"
@@ -35,6 +36,7 @@ struct reloader {
 	enum reload_kind pending_kind;
 	struct job job;
 	enum reload_kind kind;
+	uint64_t seq; /* number of the last reload started */
 };
 
 static void *worker(void *arg)
@@ -87,9 +89,10 @@ static void start(struct daemon *d, enum reload_kind kind)
 		return;
 	}
 	rl->busy = true;
+	rl->seq++;
 }
 
-void reload_request(struct daemon *d, enum reload_kind kind, const char *why)
+uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why)
 {
 	struct reloader *rl = d->reloader;
 
@@ -99,9 +102,15 @@ void reload_request(struct daemon *d, enum reload_kind kind, const char *why)
 		if (!rl->pending || kind == RELOAD_FULL || rl->pending_kind == RELOAD_POLL)
 			rl->pending_kind = kind;
 		rl->pending = true;
-		return;
+		return rl->seq + 1;
 	}
 	start(d, kind);
+	return rl->seq;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 static void set_result(struct daemon *d, bool ok, char *line)
@@ -189,14 +198,40 @@ static char *describe(const struct daemon *d, const struct snapshot *s)
 	return line;
 }
 
+/* A change that cannot be applied live, or NULL. */
+static char *needs_restart(const struct daemon *d, const struct config *c)
+{
+	const char *want = c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR;
+	char *why = NULL;
+
+	if (!d->control_dir_forced && d->control_dir && strcmp(want, d->control_dir) != 0) {
+		if (asprintf(&why, "%s: control_dir: changed from %s to %s; that needs a restart",
+			     d->config_path, d->control_dir, want) < 0)
+			why = NULL;
+	} else if (!same_str(c->control_group, d->control_group)) {
+		if (asprintf(&why, "%s: control_group: changed from %s to %s; that needs a restart",
+			     d->config_path, d->control_group ? d->control_group : "(none)",
+			     c->control_group ? c->control_group : "(none)") < 0)
+			why = NULL;
+	}
+	return why;
+}
+
 static void finish(struct daemon *d)
 {
 	struct reloader *rl = d->reloader;
 	struct job *j = &rl->job;
 	enum reload_kind kind = rl->kind;
+	_cleanup_free_ char *restart = NULL;
 
 	pthread_join(rl->thread, NULL);
 	rl->busy = false;
+	if (!j->config_failed && j->r >= 0 && (restart = needs_restart(d, j->snap->config))) {
+		diag_clear(&j->diag);
+		diag_add(&j->diag, "%s", restart);
+		j->snap = snapshot_free(j->snap);
+		j->config_failed = true;
+	}
 
 	if (j->config_failed) {
 		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
@@ -215,12 +250,15 @@ static void finish(struct daemon *d)
 			d->config_error = TAKE_PTR(why);
 			set_result(d, false, strdup(d->config_error ? d->config_error : "config error"));
 		}
+		control_reload_finished(d, rl->seq, false, d->config_error);
 	} else if (j->r < 0) {
 		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
 			  (unsigned long long)d->generation);
 		set_result(d, false, strdup(strerror(-j->r)));
+		control_reload_finished(d, rl->seq, false, d->last_reload_result);
 	} else if (kind != RELOAD_FULL && snapshot_same(j->snap, d->snap)) {
 		j->snap = snapshot_free(j->snap); /* nothing changed */
+		control_reload_finished(d, rl->seq, true, "no change");
 	} else {
 		for (size_t i = 0; i < j->diag.n_msgs; i++)
 			log_error("%s", j->diag.msgs[i]);
@@ -228,6 +266,7 @@ static void finish(struct daemon *d)
 			log_error("reload: out of memory; keeping generation %llu",
 				  (unsigned long long)d->generation);
 			j->snap = snapshot_free(j->snap);
+			control_reload_finished(d, rl->seq, false, "out of memory");
 		} else {
 			char *line = describe(d, j->snap);
 
@@ -239,6 +278,7 @@ static void finish(struct daemon *d)
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
 			watch_update(d, d->snap);
+			control_reload_finished(d, rl->seq, true, line);
 		}
 	}
 	diag_clear(&j->diag);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct daemon;
 
@@ -16,5 +17,6 @@ enum reload_kind {
 
 int reload_init(struct daemon *d);
 void reload_done(struct daemon *d);
-/* Asks for a reload; returns at once. */
-void reload_request(struct daemon *d, enum reload_kind kind, const char *why);
+/* Asks for a reload; returns at once, with the number of the reload that will cover the
+ * request (control_reload_finished() reports it). */
+uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why);

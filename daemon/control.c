@@ -1,0 +1,584 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlproto.h"
+#include "daemon.h"
+#include "log.h"
+#include "reload.h"
+#include "session.h"
+
+#define TOP_SERVED 10 /* addresses listed per handler in status */
+
+struct client {
+	struct control *ctl;
+	int fd;
+	sd_event_source *io;
+	sd_event_source *timer;
+	char *in;
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off;
+	bool full_rights;
+	bool busy;          /* a request is being handled: further input is ignored */
+	uint64_t wait_reload; /* waiting for this reload to finish, or 0 */
+	struct client *next;
+};
+
+struct control {
+	struct daemon *d;
+	char *path;
+	int fd;
+	gid_t group;
+	sd_event_source *src;
+	sd_event_source *backoff;
+	struct client *clients;
+	size_t n_clients;
+};
+
+static void client_free(struct client *c)
+{
+	struct client **p;
+
+	for (p = &c->ctl->clients; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	c->ctl->n_clients--;
+	sd_event_source_disable_unref(c->io);
+	sd_event_source_disable_unref(c->timer);
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Writes what can be written now; the rest waits for EPOLLOUT. Closes when done. */
+static void client_flush(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				/* a client that does not read its reply is dropped in time, too */
+				sd_event_source_set_io_events(c->io, EPOLLOUT);
+				sd_event_source_set_time_relative(c->timer, CONTROL_TIMEOUT_USEC);
+				sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+				return;
+			}
+			break; /* the client went away */
+		}
+		c->out_off += (size_t)n;
+	}
+	client_free(c);
+}
+
+/* Queues one response line (taken over) and sends it; one request per connection. */
+static void client_reply(struct client *c, char *line)
+{
+	if (!line)
+		line = strdup("{\"v\":1,\"ok\":false,\"error\":\"out of memory\"}\n");
+	free(c->out);
+	c->out = line;
+	c->out_len = line ? strlen(line) : 0;
+	c->out_off = 0;
+	client_flush(c);
+}
+
+static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
+
+static json_object *handler_json(const struct daemon *d, const struct handler *h)
+{
+	json_object *o = json_object_new_object(), *served = json_object_new_array();
+	char text[ADDR_TEXT_MAX];
+
+	json_object_object_add(o, "qname", jstr(h->cfg->qname));
+	json_object_object_add(o, "qtype", jstr(h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA"));
+	json_object_object_add(o, "file", jstr(h->cfg->path));
+	json_object_object_add(o, "addresses", json_object_new_int64(h->list ? h->list->n : 0));
+	if (h->list) {
+		uint64_t pos = h->slot < d->rot.n ? d->rot.next[h->slot] : 0;
+		uint32_t n = h->list->n, next = (uint32_t)(pos % n);
+
+		addrlist_format(h->list, next, text);
+		json_object_object_add(o, "next_index", json_object_new_int64(next));
+		json_object_object_add(o, "next_address", jstr(text));
+		json_object_object_add(o, "answers", json_object_new_int64((int64_t)pos));
+		/* Strict rotation makes the count per address derivable: address i was served
+		 * pos/n times, once more if i < pos%n. The first ones are the most served. */
+		for (uint32_t i = 0; i < n && i < TOP_SERVED; i++) {
+			json_object *a = json_object_new_object();
+
+			addrlist_format(h->list, i, text);
+			json_object_object_add(a, "address", jstr(text));
+			json_object_object_add(a, "served", json_object_new_int64((int64_t)(pos / n + (i < pos % n))));
+			json_object_array_add(served, a);
+		}
+	}
+	json_object_object_add(o, "served", served);
+	json_object_object_add(o, "error", jstr(h->error));
+	return o;
+}
+
+static json_object *status_json(const struct daemon *d)
+{
+	json_object *o = json_object_new_object(), *hs = json_object_new_array(), *last;
+	const struct snapshot *s = d->snap;
+
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "version", jstr(PACKAGE_VERSION));
+	json_object_object_add(o, "uptime", json_object_new_int64(time(NULL) - d->started));
+	json_object_object_add(o, "abi", json_object_new_int(d->session ? d->session->abi : 0));
+	json_object_object_add(o, "config", jstr(d->config_path));
+	json_object_object_add(o, "zone", jstr(s ? s->config->domain : NULL));
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+	json_object_object_add(o, "questions", json_object_new_int64((int64_t)d->questions));
+	json_object_object_add(o, "config_error", jstr(d->config_error ? d->config_error : d->startup_error));
+	last = json_object_new_object();
+	json_object_object_add(last, "time", json_object_new_int64(d->last_reload));
+	json_object_object_add(last, "ok", json_object_new_boolean(d->last_reload_ok));
+	json_object_object_add(last, "result", jstr(d->last_reload_result));
+	json_object_object_add(o, "last_reload", d->last_reload ? last : (json_object_put(last), NULL));
+	for (size_t i = 0; s && i < s->n_handlers; i++)
+		json_object_array_add(hs, handler_json(d, &s->handlers[i]));
+	json_object_object_add(o, "handlers", hs);
+	return o;
+}
+
+/* What a question would get, without moving any rotation: the answer_query() output for
+ * ANY at the name, filtered by type, with the rcode PowerDNS would give. */
+static char *do_query(const struct daemon *d, const struct ctl_request *req)
+{
+	struct answer_memo memo = {0};
+	struct answer_ctx ctx = {.snap = d->snap, .rot = (struct rotation *)&d->rot, .memo = &memo,
+				 .abi = 1, .peek = true};
+	struct pp_msg m = {.kind = PP_Q, .qname = req->name, .qname_len = strlen(req->name), .qtype = "ANY", .id = 1};
+	uint16_t want = pp_qtype(req->type);
+	json_object *res, *answers;
+	struct dname name;
+	struct buf out;
+	const char *rcode;
+	bool any = false;
+	char *p;
+
+	if (!want)
+		return ctl_response_error("unknown record type");
+	if (dname_parse(req->name, strlen(req->name), &name) < 0)
+		return ctl_response_error("not a valid domain name");
+	buf_init(&out);
+	answer_query(&ctx, &m, &out);
+	buf_putc(&out, 0);
+	if (!buf_ok(&out))
+		return ctl_response_error("out of memory");
+	answers = json_object_new_array();
+	for (p = out.data; p && *p;) {
+		char *nl = strchr(p, '\n'), *f[7];
+		int n = 0;
+
+		if (nl)
+			*nl = 0;
+		for (char *t = p; n < 7; n++) {
+			f[n] = t;
+			t = strchr(t, '\t');
+			if (!t)
+				break;
+			*t++ = 0;
+		}
+		if (n >= 6 && strcmp(f[0], "DATA") == 0) {
+			any = true;
+			if (want == PP_TYPE_ANY || pp_qtype(f[3]) == want) {
+				json_object *a = json_object_new_object();
+
+				json_object_object_add(a, "name", jstr(f[1]));
+				json_object_object_add(a, "type", jstr(f[3]));
+				json_object_object_add(a, "ttl", json_object_new_int64(atoll(f[4])));
+				json_object_object_add(a, "content", jstr(f[6]));
+				json_object_array_add(answers, a);
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	buf_free(&out);
+	if (!d->snap || !dname_is_below_or_at(&name, &d->snap->config->apex))
+		rcode = "REFUSED";
+	else if (!any)
+		rcode = "NXDOMAIN";
+	else
+		rcode = json_object_array_length(answers) ? "NOERROR" : "NODATA";
+	res = json_object_new_object();
+	json_object_object_add(res, "name", jstr(req->name));
+	json_object_object_add(res, "type", jstr(req->type));
+	json_object_object_add(res, "client", jstr(req->client[0] ? req->client : NULL));
+	json_object_object_add(res, "rcode", jstr(rcode));
+	json_object_object_add(res, "answers", answers);
+	return ctl_response_ok(res);
+}
+
+static void handle_request(struct client *c, const char *line, size_t len)
+{
+	struct daemon *d = c->ctl->d;
+	struct ctl_request req;
+	const char *why;
+
+	c->busy = true;
+	sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+	if (ctl_request_decode(line, len, &req, &why) < 0) {
+		client_reply(c, ctl_response_error(why));
+		return;
+	}
+	if (ctl_cmd_mutating(req.cmd) && !c->full_rights) {
+		log_warning("control: refused %s from a read-only client", ctl_cmd_name(req.cmd));
+		client_reply(c, ctl_response_error("permission denied"));
+		return;
+	}
+	switch (req.cmd) {
+	case CTL_STATUS:
+		client_reply(c, ctl_response_ok(status_json(d)));
+		break;
+	case CTL_QUERY:
+		client_reply(c, do_query(d, &req));
+		break;
+	case CTL_RELOAD:
+		/* answered by control_reload_finished() */
+		c->wait_reload = reload_request(d, RELOAD_FULL, "pdynctl reload");
+		break;
+	}
+}
+
+void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const char *result)
+{
+	struct control *ctl = d->control;
+	struct client *c, *next;
+
+	for (c = ctl ? ctl->clients : NULL; c; c = next) {
+		json_object *o, *errs;
+
+		next = c->next;
+		if (!c->wait_reload || c->wait_reload > seq)
+			continue;
+		if (!applied) {
+			client_reply(c, ctl_response_error(result ? result : "reload refused"));
+			continue;
+		}
+		o = json_object_new_object();
+		errs = json_object_new_array();
+		json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+		json_object_object_add(o, "result", jstr(result));
+		for (size_t i = 0; d->snap && i < d->snap->n_handlers; i++)
+			if (d->snap->handlers[i].error)
+				json_object_array_add(errs, jstr(d->snap->handlers[i].error));
+		json_object_object_add(o, "errors", errs);
+		client_reply(c, ctl_response_ok(o));
+	}
+}
+
+static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct client *c = userdata;
+
+	log_debug("control: dropping a client that sent no complete request in time");
+	client_free(c);
+	return 0;
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct client *c = userdata;
+	char *nl;
+	ssize_t n;
+
+	if (revents & EPOLLOUT) {
+		client_flush(c);
+		return 0;
+	}
+	if (c->busy) {
+		/* only the hang-up matters now; the reply comes later */
+		if (revents & (EPOLLHUP | EPOLLERR))
+			client_free(c);
+		else {
+			char sink[512];
+
+			if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) == 0)
+				client_free(c);
+		}
+		return 0;
+	}
+	n = recv(c->fd, c->in + c->in_len, CTL_MAX_LINE + 1 - c->in_len, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		client_free(c);
+		return 0;
+	}
+	c->in_len += (size_t)n;
+	nl = memchr(c->in, '\n', c->in_len);
+	if (nl) {
+		handle_request(c, c->in, (size_t)(nl - c->in));
+		return 0;
+	}
+	if (c->in_len > CTL_MAX_LINE) {
+		log_warning("control: dropping a request longer than %d bytes", CTL_MAX_LINE);
+		c->busy = true;
+		client_reply(c, ctl_response_error("request too long"));
+	}
+	return 0;
+}
+
+/* May this peer use the socket? 2: everything, 1: read only, 0: no. */
+static int peer_rights(struct control *ctl, const struct ucred *cred)
+{
+	char path[64], line[1024];
+	int rights = 0;
+	FILE *f;
+
+	if (cred->uid == 0 || cred->uid == geteuid())
+		return 2;
+	if (cred->gid == ctl->group)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Groups:", 7) == 0) {
+			char *p = line + 7, *end;
+
+			for (;;) {
+				unsigned long g = strtoul(p, &end, 10);
+
+				if (end == p)
+					break;
+				if ((gid_t)g == ctl->group)
+					rights = 1;
+				p = end;
+			}
+		}
+	fclose(f);
+	return rights;
+}
+
+static int on_backoff(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct control *ctl = userdata;
+
+	sd_event_source_set_enabled(ctl->src, SD_EVENT_ON);
+	return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct control *ctl = userdata;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct client *c;
+	uint64_t now;
+	int cfd, rights;
+
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			/* out of descriptors: stop accepting for a moment instead of spinning */
+			log_warning("control: cannot accept (%s); pausing for 100 ms", strerror(errno));
+			sd_event_source_set_enabled(ctl->src, SD_EVENT_OFF);
+			sd_event_now(ctl->d->event, CLOCK_MONOTONIC, &now);
+			sd_event_source_set_time(ctl->backoff, now + 100 * 1000);
+			sd_event_source_set_enabled(ctl->backoff, SD_EVENT_ONESHOT);
+		}
+		return 0;
+	}
+	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(cfd);
+		return 0;
+	}
+	rights = peer_rights(ctl, &cred);
+	if (!rights || ctl->n_clients >= CONTROL_MAX_CLIENTS) {
+		const char *msg = rights ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
+					 : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
+
+		if (!rights)
+			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid, (int)cred.pid);
+		(void)!send(cfd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+		close(cfd);
+		return 0;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->in = malloc(CTL_MAX_LINE + 1))) {
+		free(c);
+		close(cfd);
+		return 0;
+	}
+	c->ctl = ctl;
+	c->fd = cfd;
+	c->full_rights = rights == 2;
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->n_clients++;
+	if (sd_event_add_io(ctl->d->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
+	    sd_event_add_time_relative(ctl->d->event, &c->timer, CLOCK_MONOTONIC, CONTROL_TIMEOUT_USEC, 0,
+				       on_client_timeout, c) < 0)
+		client_free(c);
+	return 0;
+}
+
+/* Removes sockets of copies that no longer run; never touches anything but sockets. */
+static void sweep_stale(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (!dp)
+		return;
+	while ((e = readdir(dp))) {
+		char path[4096];
+		struct stat st;
+		int pid;
+		char tail[8];
+
+		if (sscanf(e->d_name, "pdyndns.%d.%7s", &pid, tail) != 2 || strcmp(tail, "sock") != 0 || pid <= 0)
+			continue;
+		if (kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)
+			log_debug("control: removed the stale socket %s", path);
+	}
+	closedir(dp);
+}
+
+static int prepare_dir(const char *dir, gid_t group, bool have_group)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0750) == 0) {
+		if (have_group && chown(dir, (uid_t)-1, group) < 0)
+			log_warning("control: cannot give %s to the group: %s", dir, strerror(errno));
+		return 0;
+	}
+	if (errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR; /* a symlink or a file: not followed, not touched */
+	return 0;
+}
+
+int control_init(struct daemon *d, const char *dir, const char *group)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct control *ctl;
+	struct stat st;
+	bool have_group = false;
+	gid_t gid = getegid();
+	mode_t old;
+	int r;
+
+	if (group) {
+		struct group *g = getgrnam(group);
+
+		if (!g) {
+			log_error("control: no group \"%s\"; no control socket", group);
+			return -ENOENT;
+		}
+		gid = g->gr_gid;
+		have_group = true;
+	}
+	r = prepare_dir(dir, gid, have_group);
+	if (r < 0) {
+		log_error("control: cannot use %s: %s; no control socket (pdynctl will not see this copy)",
+			  dir, r == -ENOTDIR ? "not a directory (symlinks are not followed)" : strerror(-r));
+		return r;
+	}
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->d = d;
+	ctl->fd = -1;
+	ctl->group = gid;
+	if (asprintf(&ctl->path, "%s/pdyndns.%d.sock", dir, (int)getpid()) < 0 ||
+	    strlen(ctl->path) >= sizeof(sa.sun_path)) {
+		log_error("control: socket path too long in %s; no control socket", dir);
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
+	sweep_stale(dir);
+	if (lstat(ctl->path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("control: %s exists and is not a socket; not touching it, no control socket", ctl->path);
+			r = -EEXIST;
+			goto fail;
+		}
+		unlink(ctl->path); /* a socket of an earlier process with our pid */
+	}
+	strcpy(sa.sun_path, ctl->path);
+	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0) {
+		r = -errno;
+		goto fail_log;
+	}
+	/* created 0660 at once: no moment where it is wider */
+	old = umask(0117);
+	r = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(ctl->fd, 64) < 0) {
+		r = -errno;
+		goto fail_log;
+	}
+	if (have_group && chown(ctl->path, (uid_t)-1, gid) < 0)
+		log_warning("control: cannot give %s to group %s: %s", ctl->path, group, strerror(errno));
+	r = sd_event_add_io(d->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
+	if (r >= 0)
+		r = sd_event_add_time(d->event, &ctl->backoff, CLOCK_MONOTONIC, 0, 0, on_backoff, ctl);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(ctl->backoff, SD_EVENT_OFF);
+	if (r < 0)
+		goto fail_log;
+	d->control = ctl;
+	log_debug("control: listening on %s", ctl->path);
+	return 0;
+fail_log:
+	log_error("control: cannot listen on %s: %s; no control socket", ctl->path, strerror(-r));
+fail:
+	if (ctl->fd >= 0) {
+		close(ctl->fd);
+		if (r != -EEXIST)
+			unlink(ctl->path);
+	}
+	sd_event_source_disable_unref(ctl->src);
+	free(ctl->path);
+	free(ctl);
+	return r;
+}
+
+void control_done(struct daemon *d)
+{
+	struct control *ctl = d->control;
+
+	if (!ctl)
+		return;
+	while (ctl->clients)
+		client_free(ctl->clients);
+	sd_event_source_disable_unref(ctl->src);
+	sd_event_source_disable_unref(ctl->backoff);
+	close(ctl->fd);
+	unlink(ctl->path);
+	free(ctl->path);
+	free(ctl);
+	d->control = NULL;
+}
