@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: MIT
+# lib.sh: helpers for the integration tests (source it). They run the real pdns_server on
+# 127.0.0.1 on a free high port with a generated config directory, query it with dig, and
+# stop every process they started, by PID.
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
+PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
+PDNS_SERVER=${PDNS_SERVER:-$(command -v pdns_server || echo /usr/sbin/pdns_server)}
+DIG=${DIG:-$(command -v dig || echo /usr/bin/dig)}
+
+passes=0 fails=0
+pdns_pids=()
+
+# Skips (exit 77) only when a real part is missing.
+need_pdns() {
+    [ -x "$PDNS_SERVER" ] || { echo "SKIP: pdns_server not installed"; exit 77; }
+    [ -x "$DIG" ] || { echo "SKIP: dig not installed"; exit 77; }
+    ls /usr/lib/*/pdns/libpipebackend.so >/dev/null 2>&1 ||
+        { echo "SKIP: pdns-backend-pipe not installed"; exit 77; }
+    [ -x "$PDYNDNS" ] || { echo "FAIL: $PDYNDNS not built"; exit 1; }
+}
+
+ok() { passes=$((passes + 1)); }
+fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
+expect_eq() { # NAME EXPECTED GOT
+    if [ "$2" == "$3" ]; then ok; else
+        fail "$1"
+        printf '  expected: %s\n  got:      %s\n' "$(printf %q "$2")" "$(printf %q "$3")"
+    fi
+}
+expect_match() { # NAME REGEX TEXT
+    if [[ $3 =~ $2 ]]; then ok; else fail "$1: /$2/ not in: $3"; fi
+}
+finish() { # prints the summary and exits with the verdict
+    echo "$(basename "$0" .sh): $passes passed, $fails failed"
+    [ "$fails" -eq 0 ] && exit 0 || exit 1
+}
+
+# A temp dir, removed at exit unless KEEP=1.
+work=$(mktemp -d "${TMPDIR:-/tmp}/pdyndns-it.XXXXXX")
+cleanup() {
+    local p
+    for p in "${pdns_pids[@]}"; do stop_pid "$p"; done
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# stop_pid PID: TERM, a bounded wait, then KILL; also the coprocesses it left.
+stop_pid() {
+    local pid=$1 kids i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kids=$(pgrep -P "$pid" 2>/dev/null)
+    kill "$pid" 2>/dev/null
+    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    for i in $kids; do kill -9 "$i" 2>/dev/null; done
+    return 0
+}
+
+# free_port: a TCP and UDP port on 127.0.0.1 nobody uses right now.
+free_port() {
+    /usr/bin/python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000)
+    try:
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
+        t.close(); u.close(); print(p); break
+    except OSError:
+        pass
+PY
+}
+
+# start_pdns DIR CONFIG ABI [EXTRA-LINE...]: writes DIR/pdns.conf and starts pdns_server;
+# sets PORT and PDNS_PID. The pdns log is DIR/pdns.log.
+start_pdns() {
+    local dir=$1 config=$2 abi=$3 try line
+    shift 3
+    mkdir -p "$dir"
+    for try in 1 2 3; do
+        PORT=$(free_port)
+        {
+            echo "launch=pipe"
+            echo "pipe-command=$PDYNDNS --config $config --control-dir $dir/ctl"
+            echo "pipe-abi-version=$abi"
+            echo "local-address=127.0.0.1"
+            echo "local-port=$PORT"
+            echo "socket-dir=$dir"
+            echo "daemon=no"
+            echo "guardian=no"
+            echo "disable-syslog=yes"
+            echo "log-timestamp=no"
+            echo "security-poll-suffix="
+            echo "zone-cache-refresh-interval=0"
+            echo "cache-ttl=0"
+            echo "query-cache-ttl=0"
+            echo "negquery-cache-ttl=0"
+            echo "distributor-threads=1"
+            for line in "$@"; do echo "$line"; done
+        } > "$dir/pdns.conf"
+        "$PDNS_SERVER" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
+        PDNS_PID=$!
+        pdns_pids+=("$PDNS_PID")
+        for _ in $(seq 100); do
+            if "$DIG" +short +time=1 +tries=1 @127.0.0.1 -p "$PORT" . SOA >/dev/null 2>&1 &&
+                grep -q 'Backend launched' "$dir/pdns.log"; then
+                return 0
+            fi
+            kill -0 "$PDNS_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        stop_pid "$PDNS_PID"
+        grep -q 'Unable to bind' "$dir/pdns.log" || break
+    done
+    echo "pdns_server did not start; its log:" >&2
+    cat "$dir/pdns.log" >&2
+    return 1
+}
+
+# q ARGS...: dig against the running pdns, short timeouts.
+q() { "$DIG" +time=2 +tries=1 @127.0.0.1 -p "$PORT" "$@"; }
+# status NAME TYPE [ARGS]: the rcode
+status_of() { q "$@" | sed -n 's/.*status: \([A-Z]*\),.*/\1/p'; }
+
+# write_zone DIR: a config with the names most tests use.
+#   t1: A 5 addresses, AAAA 4 addresses; a.b.c (depth 3): A 4 addresses; only6: AAAA 2.
+write_zone() {
+    local dir=$1
+    mkdir -p "$dir"
+    printf '192.0.2.%d\n' 1 2 3 4 5 > "$dir/t1-v4.txt"
+    printf '2001:db8::%d\n' 1 2 3 4 > "$dir/t1-v6.txt"
+    printf '# depth 3\n198.51.100.%d\n' 1 2 3 4 > "$dir/abc-v4.txt"
+    printf '2001:db8:6::%d\n' 1 2 > "$dir/only6.txt"
+    cat > "$dir/config.json" <<JSON
+{
+  "loglevel": "info",
+  "domain": "dyn.example.test",
+  "soa": "ns1.example.test. hostmaster.example.test. 2026112201 7200 3600 1209600 120",
+  "nameservers": ["ns1.example.test", "ns2.example.test"],
+  "ttl": 3600,
+  "handlers": [
+    {"qname": "t1.dyn.example.test", "qtype": "A", "file": "t1-v4.txt"},
+    {"qname": "t1.dyn.example.test", "qtype": "AAAA", "file": "t1-v6.txt"},
+    {"qname": "a.b.c.dyn.example.test", "qtype": "A", "file": "abc-v4.txt"},
+    {"qname": "only6.dyn.example.test", "qtype": "AAAA", "file": "only6.txt"}
+  ]
+}
+JSON
+}
