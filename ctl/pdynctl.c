@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -186,7 +188,7 @@ static int ask_all(const struct ctl_request *req, struct reply **out, size_t *n_
 {
 	_cleanup_free_ char *line = ctl_request_encode(req);
 	struct reply *reps = NULL;
-	size_t n = 0, stale = 0;
+	size_t n = 0;
 	glob_t g = {0};
 	char *pattern = NULL;
 
@@ -209,8 +211,13 @@ static int ask_all(const struct ctl_request *req, struct reply **out, size_t *n_
 	for (size_t i = 0; reps && i < g.gl_pathc; i++) {
 		ask(g.gl_pathv[i], line, &reps[n]);
 		if (reps[n].code == EXIT_NO_DAEMON) {
-			stale++;
-			if (!arg.json)
+			struct stat st;
+			bool gone = reps[n].pid > 0 && kill(reps[n].pid, 0) < 0 && errno == ESRCH;
+
+			/* a copy PowerDNS killed left its socket: tidy up when we may */
+			if (gone && lstat(g.gl_pathv[i], &st) == 0 && S_ISSOCK(st.st_mode) && unlink(g.gl_pathv[i]) == 0)
+				fprintf(stderr, "pdynctl: skipping %s; removed it\n", reps[n].error);
+			else
 				fprintf(stderr, "pdynctl: skipping %s\n", reps[n].error);
 			reply_done(&reps[n]);
 			continue;

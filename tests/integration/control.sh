@@ -1,0 +1,109 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# pdynctl against the copies the real PowerDNS starts (distributor-threads=3): list and
+# status see every copy, status shows rotation advancing, reload applies or is refused with
+# the reason, query does not move rotation, an unprivileged user gets exit 4, a stale
+# socket of a killed copy is skipped, and idle control clients do not slow questions.
+set -u
+. "$(dirname "$0")/lib.sh"
+need_pdns
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
+write_zone "$work/zone"
+dir=$work/pdns
+start_pdns "$dir" "$work/zone/config.json" 3 "distributor-threads=3" || { fail "start"; finish; }
+ctl() { "$PDYNCTL" --dir "$dir/ctl" "$@"; }
+
+# answers_sum: questions answered for t1 A, over every copy
+answers_sum() { ctl --json status | jq '[.copies[].result.handlers[] | select(.qname == "t1.dyn.example.test" and .qtype == "A") | .answers] | add'; }
+
+# Every copy is up once each has its socket: 3 UDP + 1 TCP.
+for _ in $(seq 50); do [ "$(ctl --json list 2>/dev/null | jq '.copies | length')" -ge 4 ] && break; sleep 0.1; done
+n=$(ctl --json list | jq '.copies | length')
+[ "$n" -ge 4 ] && ok || fail "pdynctl list sees $n copies, expected at least 4 (3 UDP + 1 TCP)"
+out=$(ctl list); expect_eq "list exit status" 0 $?
+expect_match "list shows pids and sockets" '^[0-9]+ +dyn\.example\.test +gen 1 +/.*pdyndns\.[0-9]+\.sock' "$out"
+
+# status: positions advance as dig asks
+before=$(answers_sum)
+for i in $(seq 10); do q +short t1.dyn.example.test A >/dev/null; done
+after=$(answers_sum)
+expect_eq "status: 10 questions advance the copies' t1 A rotations by 10 in all" $((before + 10)) "$after"
+out=$(ctl status)
+expect_match "status: human table" 'QNAME +TYPE +ADDRESSES +NEXT# +NEXT ADDRESS +ANSWERS +FILE' "$out"
+expect_match "status: a handler row" 't1\.dyn\.example\.test +A +5 ' "$out"
+expect_match "status: per-copy header" 'pdyndns [0-9.]+, pid [0-9]+: up .*, ABI 3, config ' "$out"
+expect_eq "status --json is one document jq reads" 1 "$(ctl --json status | jq -s length)"
+
+# query: no side effects
+before=$(answers_sum)
+out=$(ctl query t1.dyn.example.test A --client 192.0.2.99)
+expect_match "query: rcode and record" 'NOERROR' "$out"
+expect_match "query: the record" 't1\.dyn\.example\.test	0	IN	A	192\.0\.2\.[1-5]' "$out"
+expect_eq "query does not move rotation" "$before" "$(answers_sum)"
+expect_match "query: NXDOMAIN" 'NXDOMAIN' "$(ctl query nope.dyn.example.test A)"
+expect_match "query: NODATA" 'NODATA' "$(ctl query t1.dyn.example.test TXT)"
+expect_match "query: REFUSED outside the zone" 'REFUSED' "$(ctl query www.other.test A)"
+
+# reload: success from every copy
+out=$(ctl reload); rc=$?
+expect_eq "reload exit status" 0 $rc
+expect_eq "reload: every copy applied" "$n" "$(echo "$out" | grep -c 'generation 2 applied')"
+
+# reload with a broken config: exit 1, the reason, answers unchanged
+cp "$work/zone/config.json" "$work/zone/config.good"
+printf '{"domain": "dyn.example.test", "ttl": "x"}\n' > "$work/zone/config.json.new"
+mv "$work/zone/config.json.new" "$work/zone/config.json"
+sleep 0.3
+out=$(ctl reload 2>&1); rc=$?
+expect_eq "reload of a broken config exits 1" 1 $rc
+expect_match "reload prints the reason" 'missing required key "soa"' "$out"
+expect_match "answers unchanged after a refused reload" '^192\.0\.2\.[1-5]$' "$(q +short t1.dyn.example.test A)"
+mv "$work/zone/config.good" "$work/zone/config.json"
+
+# unprivileged: refused with exit 4
+if command -v setpriv >/dev/null; then
+    chmod 755 "$work" "$dir" "$dir/ctl" 2>/dev/null
+    out=$(setpriv --reuid nobody --regid nogroup --clear-groups "$PDYNCTL" --dir "$dir/ctl" status 2>&1); rc=$?
+    expect_eq "unprivileged status exits 4" 4 $rc
+    chmod 750 "$dir/ctl"
+    out=$(setpriv --reuid nobody --regid nogroup --clear-groups "$PDYNCTL" --dir "$dir/ctl" status 2>&1); rc=$?
+    expect_eq "unprivileged, directory closed: exits 4" 4 $rc
+fi
+
+# a copy killed with SIGKILL leaves its socket: skipped, the others still answer
+victim=$(ctl --json list | jq '.copies[0].pid')
+kill -9 "$victim"
+for _ in $(seq 20); do kill -0 "$victim" 2>/dev/null || break; sleep 0.05; done
+if [ -S "$dir/ctl/pdyndns.$victim.sock" ]; then ok; else fail "the killed copy's socket is gone already"; fi
+out=$(ctl list 2>"$work/list.err"); rc=$?
+expect_eq "list after a kill -9: exit 0" 0 $rc
+expect_match "the stale socket is skipped with a note" "skipping .*pdyndns\.$victim\.sock" "$(cat "$work/list.err")"
+if echo "$out" | grep -q "^$victim "; then fail "the killed copy is still listed"; else ok; fi
+[ -e "$dir/ctl/pdyndns.$victim.sock" ] && fail "pdynctl (as root) did not remove the stale socket" || ok
+
+# 200 idle control clients: questions are still answered at once
+/usr/bin/python3 - "$dir/ctl" <<'PY' &
+import glob, socket, sys, time
+conns = []
+for p in glob.glob(sys.argv[1] + "/pdyndns.*.sock"):
+    for _ in range(50):
+        try:
+            s = socket.socket(socket.AF_UNIX); s.connect(p); conns.append(s)
+        except OSError:
+            pass
+time.sleep(3)
+PY
+idle=$!
+sleep 0.5
+slow=0
+for i in $(seq 20); do
+    t0=$(date +%s%N)
+    a=$(q +short t1.dyn.example.test A)
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [[ $a =~ ^192\.0\.2\.[1-5]$ ]] || fail "no answer with idle control clients: '$a'"
+    [ "$ms" -lt 500 ] || slow=$((slow + 1))
+done
+expect_eq "questions answered without delay while 200 control clients idle" 0 "$slow"
+out=$(ctl list); expect_eq "pdynctl still works with idle clients connected" 0 $?
+wait "$idle"
+finish
