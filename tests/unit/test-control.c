@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/* The control server, driven over its real unix socket with the daemon's event loop run
+ * by hand: status, query without side effects, reload answered when applied or refused,
+ * bad and oversized requests, and the socket's file-system rules. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "ctlproto.h"
+#include "daemon.h"
+#include "reload.h"
+#include "session.h"
+#include "watch.h"
+
+char *daemon_status_line(const struct daemon *d) { return strdup("test"); }
+
+static char dir[40];
+static char ctldir[80];
+static char cfgpath[128];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char good_config[] =
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\",\n"
+	" \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n"
+	" \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n";
+
+static int setup(void **state)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct config *c = NULL;
+	struct diag diag;
+
+	strcpy(dir, "/tmp/pdyndns-test-control.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(ctldir, sizeof(ctldir), "%s/ctl", dir);
+	snprintf(cfgpath, sizeof(cfgpath), "%s/config.json", dir);
+	write_file("v4.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n");
+	write_file("config.json", good_config);
+	diag_init(&diag);
+	assert_int_equal(config_load(cfgpath, &diag, &c), 0);
+	assert_int_equal(snapshot_new(c, NULL, &diag, &d->snap), 0);
+	diag_clear(&diag);
+	assert_int_equal(rotation_resize(&d->rot, d->snap->n_handlers), 0);
+	d->generation = 1;
+	d->config_path = cfgpath;
+	d->started = time(NULL);
+	assert_int_equal(sd_event_new(&d->event), 0);
+	assert_int_equal(reload_init(d), 0);
+	assert_int_equal(watch_init(d), 0);
+	d->control_dir = strdup(ctldir);
+	d->control_dir_forced = true;
+	assert_int_equal(control_init(d, ctldir, NULL), 0);
+	*state = d;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct daemon *d = *state;
+	char cmd[256];
+
+	control_done(d);
+	watch_done(d);
+	reload_done(d);
+	sd_event_unref(d->event);
+	snapshot_free(d->snap);
+	rotation_done(&d->rot);
+	free(d->control_dir);
+	free(d->last_reload_result);
+	free(d->config_error);
+	free(d);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static int connect_ctl(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/pdyndns.%d.sock", ctldir, (int)getpid());
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Sends data and runs the loop until the server closes the connection; returns what it
+ * sent back (malloc'd). */
+static char *exchange(struct daemon *d, const char *data, size_t len)
+{
+	size_t cap = 1 << 20, got = 0, sent = 0;
+	char *out = malloc(cap);
+	int fd = connect_ctl();
+
+	for (int i = 0; i < 2000; i++) {
+		ssize_t n;
+
+		if (sent < len) {
+			n = send(fd, data + sent, len - sent, MSG_NOSIGNAL);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		sd_event_run(d->event, 5000);
+		n = recv(fd, out + got, cap - got - 1, 0);
+		if (n == 0)
+			break;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	close(fd);
+	out[got] = 0;
+	return out;
+}
+
+static json_object *ok_result(char *reply)
+{
+	json_object *res = NULL;
+	char *err = NULL;
+	bool ok = false;
+
+	assert_int_equal(ctl_response_decode(reply, strlen(reply) - 1, &ok, &res, &err), 0);
+	if (!ok)
+		fail_msg("error reply: %s", err);
+	free(reply);
+	return res;
+}
+
+static void test_status(void **state)
+{
+	struct daemon *d = *state;
+	json_object *r, *h;
+
+	d->rot.next[0] = 4; /* four answers so far: next is #1 */
+	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23));
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "pid")), getpid());
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "zone")), "dyn.example.test");
+	h = json_object_array_get_idx(json_object_object_get(r, "handlers"), 0);
+	assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")), "t1.dyn.example.test");
+	assert_int_equal(json_object_get_int(json_object_object_get(h, "addresses")), 3);
+	assert_int_equal(json_object_get_int(json_object_object_get(h, "next_index")), 1);
+	assert_string_equal(json_object_get_string(json_object_object_get(h, "next_address")), "192.0.2.2");
+	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 4);
+	/* 4 answers over 3 addresses: 2, 1, 1 */
+	assert_int_equal(json_object_get_int(json_object_object_get(
+				 json_object_array_get_idx(json_object_object_get(h, "served"), 0), "served")), 2);
+	assert_int_equal(json_object_get_int(json_object_object_get(
+				 json_object_array_get_idx(json_object_object_get(h, "served"), 2), "served")), 1);
+	json_object_put(r);
+}
+
+static void test_query_has_no_side_effects(void **state)
+{
+	struct daemon *d = *state;
+	const char req[] = "{\"v\":1,\"cmd\":\"query\",\"name\":\"T1.dyn.example.test\",\"type\":\"A\"}\n";
+	json_object *r, *a;
+
+	for (int i = 0; i < 3; i++) {
+		r = ok_result(exchange(d, req, strlen(req)));
+		assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "NOERROR");
+		a = json_object_array_get_idx(json_object_object_get(r, "answers"), 0);
+		assert_string_equal(json_object_get_string(json_object_object_get(a, "content")), "192.0.2.1");
+		assert_string_equal(json_object_get_string(json_object_object_get(a, "name")), "T1.dyn.example.test");
+		json_object_put(r);
+	}
+	assert_int_equal(d->rot.next[0], 0);
+
+	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"x.dyn.example.test\",\"type\":\"A\"}\n", 62));
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "NXDOMAIN");
+	json_object_put(r);
+	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"dyn.example.test\",\"type\":\"A\"}\n", 60));
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "NODATA");
+	json_object_put(r);
+	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"other.test\",\"type\":\"A\"}\n", 54));
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "REFUSED");
+	json_object_put(r);
+}
+
+static void test_reload_applied_then_refused(void **state)
+{
+	struct daemon *d = *state;
+	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n";
+	json_object *r;
+	char *reply;
+
+	write_file("v4.txt", "192.0.2.9\n");
+	r = ok_result(exchange(d, req, strlen(req)));
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 2);
+	assert_non_null(strstr(json_object_get_string(json_object_object_get(r, "result")), "generation 2 applied"));
+	json_object_put(r);
+	assert_string_equal(d->snap->handlers[0].list ? "ok" : "none", "ok");
+	assert_int_equal(d->snap->handlers[0].list->n, 1);
+
+	write_file("config.json", "{\"domain\": 5}\n");
+	reply = exchange(d, req, strlen(req));
+	assert_non_null(strstr(reply, "\"ok\":false"));
+	assert_non_null(strstr(reply, "/domain: expected a string, got an integer"));
+	free(reply);
+	assert_int_equal(d->generation, 2); /* kept */
+	write_file("config.json", good_config);
+}
+
+static void test_bad_requests(void **state)
+{
+	struct daemon *d = *state;
+	size_t n = CTL_MAX_LINE + 100;
+	char *big = malloc(n), *reply;
+
+	reply = exchange(d, "hello\n", 6);
+	assert_string_equal(reply, "{\"v\":1,\"ok\":false,\"error\":\"not valid JSON\"}\n");
+	free(reply);
+	memset(big, 'x', n);
+	reply = exchange(d, big, n);
+	assert_string_equal(reply, "{\"v\":1,\"ok\":false,\"error\":\"request too long\"}\n");
+	free(reply);
+	free(big);
+	/* still serving */
+	reply = exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23);
+	assert_non_null(strstr(reply, "\"ok\":true"));
+	free(reply);
+}
+
+static void test_socket_files(void **state)
+{
+	struct daemon *d = *state;
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/pdyndns.%d.sock", ctldir, (int)getpid());
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+	assert_int_equal(lstat(ctldir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0750);
+
+	/* our own socket left behind (same pid): replaced */
+	control_done(d);
+	assert_int_equal(lstat(path, &st), -1); /* removed at a clean stop */
+	assert_int_equal(mknod(path, S_IFSOCK | 0600, 0), 0);
+	assert_int_equal(control_init(d, ctldir, NULL), 0);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+
+	/* something else at our path: never touched */
+	control_done(d);
+	{
+		int fd = open(path, O_CREAT | O_WRONLY, 0600);
+
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(control_init(d, ctldir, NULL), -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(path);
+
+	/* a symlink as the directory: not followed */
+	{
+		char link[256];
+
+		snprintf(link, sizeof(link), "%s/linkdir", dir);
+		assert_int_equal(symlink(ctldir, link), 0);
+		assert_int_equal(control_init(d, link, NULL), -ENOTDIR);
+	}
+	/* a stale socket of a dead copy is swept */
+	{
+		char stale[256];
+
+		snprintf(stale, sizeof(stale), "%s/pdyndns.%d.sock", ctldir, 999999);
+		assert_int_equal(mknod(stale, S_IFSOCK | 0600, 0), 0);
+		assert_int_equal(control_init(d, ctldir, NULL), 0);
+		assert_int_equal(lstat(stale, &st), -1);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_has_no_side_effects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_applied_then_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
