@@ -182,8 +182,11 @@ static bool check_integer(struct vctx *v, json_object *o, int64_t min, int64_t m
 
 	if (json_object_is_type(o, json_type_int)) {
 		x = json_object_get_int64(o);
-		if (x == INT64_MAX && json_object_get_uint64(o) > INT64_MAX)
-			x = INT64_MAX; /* beyond int64: just "too large" */
+		if (x == INT64_MAX || x == INT64_MIN) {
+			/* json-c saturates what does not fit in 64 bits */
+			verr(v, "a number beyond 64 bits is out of range (%lld to %lld)", (long long)min, (long long)max);
+			return false;
+		}
 	} else if (json_object_is_type(o, json_type_double)) {
 		double d = json_object_get_double(o);
 
@@ -559,6 +562,8 @@ static void check_semantics(struct vctx *v, struct config *c)
 {
 	struct config_handler **sorted;
 
+	size_t top = ptr_push(v, "handlers");
+
 	for (size_t i = 0; i < c->n_handlers; i++)
 		if (!dname_is_below_or_at(&c->handlers[i].name, &c->apex)) {
 			size_t old = ptr_push_index(v, i);
@@ -571,6 +576,7 @@ static void check_semantics(struct vctx *v, struct config *c)
 	sorted = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*sorted));
 	if (!sorted) {
 		verr(v, "out of memory");
+		ptr_pop(v, top);
 		return;
 	}
 	for (size_t i = 0; i < c->n_handlers; i++)
@@ -588,6 +594,7 @@ static void check_semantics(struct vctx *v, struct config *c)
 		}
 	}
 	free(sorted);
+	ptr_pop(v, top);
 }
 
 static char *config_dir(const char *path)

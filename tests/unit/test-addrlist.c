@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/* Address files: packed lists in file order, every bad line reported with FILE:LINE, the
+ * inet_pton rule, the text form, and loading from disk. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addrlist.h"
+
+static struct addrlist *parse_ok(const char *text, int family)
+{
+	struct addrlist *l = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	if (addrlist_parse(text, strlen(text), family, "f.txt", &d, &l) != 0)
+		fail_msg("rejected: %s", d.n_msgs ? d.msgs[0] : "?");
+	diag_clear(&d);
+	return l;
+}
+
+/* Parses text that must be rejected; returns the messages joined by '|'. */
+static char *parse_bad(const char *text, size_t len, int family)
+{
+	struct addrlist *l = NULL;
+	struct diag d;
+	char *all;
+
+	diag_init(&d);
+	assert_int_equal(addrlist_parse(text, len, family, "f.txt", &d, &l), -EINVAL);
+	assert_null(l);
+	all = diag_join(&d, "|");
+	diag_clear(&d);
+	return all;
+}
+
+static void test_order_comments_blanks(void **state)
+{
+	struct addrlist *l = parse_ok("# header\n\n  10.0.0.2  \n\t10.0.0.1\t# trailing\r\n10.0.0.3", AF_INET);
+	char text[ADDR_TEXT_MAX];
+
+	assert_int_equal(l->n, 3);
+	assert_memory_equal(addrlist_at(l, 0), "\x0a\x00\x00\x02", 4);
+	assert_memory_equal(addrlist_at(l, 1), "\x0a\x00\x00\x01", 4);
+	addrlist_format(l, 2, text);
+	assert_string_equal(text, "10.0.0.3");
+	addrlist_unref(l);
+
+	l = parse_ok("2001:DB8::1\n::ffff:192.0.2.1\n2001:db8:0:0:1:0:0:1\n", AF_INET6);
+	assert_int_equal(l->n, 3);
+	addrlist_format(l, 0, text);
+	assert_string_equal(text, "2001:db8::1");
+	addrlist_format(l, 1, text);
+	assert_string_equal(text, "::ffff:192.0.2.1");
+	addrlist_format(l, 2, text);
+	assert_string_equal(text, "2001:db8::1:0:0:1");
+	addrlist_unref(l);
+}
+
+static void test_bad_lines(void **state)
+{
+	char *m;
+
+	m = parse_bad("10.0.0.1\n10.0.0.300\n", 20, AF_INET);
+	assert_string_equal(m, "f.txt:2: error: \"10.0.0.300\" is not an IPv4 address");
+	free(m);
+	m = parse_bad("2001:db8::1\n", 12, AF_INET);
+	assert_string_equal(m, "f.txt:1: error: \"2001:db8::1\" is an IPv6 address; an A list takes IPv4 only");
+	free(m);
+	m = parse_bad("::1\n10.1.2.3\n", 13, AF_INET6);
+	assert_string_equal(m, "f.txt:2: error: \"10.1.2.3\" is an IPv4 address; an AAAA list takes IPv6 only");
+	free(m);
+	m = parse_bad("10.0.0.1 10.0.0.2\n", 18, AF_INET);
+	assert_string_equal(m, "f.txt:1: error: \"10.0.0.1 10.0.0.2\": unexpected text after the address");
+	free(m);
+	m = parse_bad("garbage line\n", 13, AF_INET);
+	assert_string_equal(m, "f.txt:1: error: \"garbage line\" is not an IPv4 address");
+	free(m);
+	m = parse_bad("10.0.0.1\n1\0.2.3.4\n", 18, AF_INET);
+	assert_string_equal(m, "f.txt:2: error: line contains a NUL byte");
+	free(m);
+	m = parse_bad("# only comments\n\n", 17, AF_INET);
+	assert_string_equal(m, "f.txt: error: no addresses in the file");
+	free(m);
+	m = parse_bad("", 0, AF_INET6);
+	assert_string_equal(m, "f.txt: error: no addresses in the file");
+	free(m);
+	{
+		char line[ADDRLIST_MAX_LINE + 10];
+
+		memset(line, ' ', sizeof(line));
+		line[sizeof(line) - 1] = '\n';
+		m = parse_bad(line, sizeof(line), AF_INET);
+		assert_string_equal(m, "f.txt:1: error: line longer than 1024 bytes");
+		free(m);
+	}
+}
+
+static void test_many_bad_lines_counted(void **state)
+{
+	char text[4096] = "";
+	struct addrlist *l = NULL;
+	struct diag d;
+
+	for (int i = 0; i < 30; i++)
+		strcat(text, "bad\n");
+	diag_init(&d);
+	assert_int_equal(addrlist_parse(text, strlen(text), AF_INET, "f.txt", &d, &l), -EINVAL);
+	assert_int_equal(d.n_msgs, 21);
+	assert_string_equal(d.msgs[19], "f.txt:20: error: \"bad\" is not an IPv4 address");
+	assert_string_equal(d.msgs[20], "f.txt: error: 30 bad lines in all (the first 20 are shown)");
+	diag_clear(&d);
+}
+
+static void test_parse4_agrees_with_inet_pton(void **state)
+{
+	static const char *const cases[] = {
+		"0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.02.3.4", "1.2.3", "1.2.3.4.5",
+		"256.1.1.1", "1.2.3.-4", " 1.2.3.4", "1.2.3.4 ", "", "1..2.3", "0x1.2.3.4", "1.2.3.4a",
+		"1.2.3.", ".1.2.3", "1234.1.1.1", "1.2.3.0400", "00.0.0.0", "192.168.1.1", "10.0.0.255",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t a[4], b[4];
+		bool mine = addr_parse4(cases[i], strlen(cases[i]), a);
+		bool libc = inet_pton(AF_INET, cases[i], b) == 1;
+
+		if (mine != libc)
+			fail_msg("\"%s\": addr_parse4 %d, inet_pton %d", cases[i], mine, libc);
+		if (mine)
+			assert_memory_equal(a, b, 4);
+	}
+}
+
+static void test_format6_agrees_with_inet_ntop(void **state)
+{
+	uint8_t a[16];
+	char mine[ADDR_TEXT_MAX], libc[ADDR_TEXT_MAX];
+
+	srand(7);
+	for (int n = 0; n < 200000; n++) {
+		for (int i = 0; i < 16; i++) {
+			int r = rand() % 8;
+
+			a[i] = r < 5 ? 0 : r == 5 ? 0xff : (uint8_t)rand();
+		}
+		if (n % 5 == 0) {
+			memset(a, 0, 10);
+			a[10] = a[11] = (n % 10) ? 0xff : 0;
+		}
+		inet_ntop(AF_INET6, a, libc, sizeof(libc));
+		addr_format6(a, mine);
+		if (strcmp(mine, libc) != 0)
+			fail_msg("%s vs inet_ntop %s", mine, libc);
+	}
+}
+
+static char tmpdir[64];
+
+static char *tmpfile_with(const char *name, const char *text, size_t len)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	fwrite(text, 1, len, f);
+	fclose(f);
+	return path;
+}
+
+static void test_load(void **state)
+{
+	struct addrlist *l = NULL;
+	struct file_id id1, id2;
+	struct diag d;
+	char *path, *big, text[ADDR_TEXT_MAX];
+	size_t n = 100000, len = 0;
+
+	strcpy(tmpdir, "/tmp/pdyndns-test-addrlist.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	diag_init(&d);
+
+	path = tmpfile_with("a.txt", "10.0.0.1\n10.0.0.2", 17);
+	assert_int_equal(addrlist_load_id(path, AF_INET, &d, &id1, &l), 0);
+	assert_int_equal(l->n, 2);
+	addrlist_unref(l);
+
+	/* rewritten with another size: another identity */
+	assert_int_equal(file_id_get(path, &id1), 0);
+	tmpfile_with("a.txt", "10.0.0.1\n", 9);
+	assert_int_equal(file_id_get(path, &id2), 0);
+	assert_false(file_id_equal(&id1, &id2));
+	assert_true(file_id_equal(&id2, &id2));
+
+	/* missing, a directory */
+	assert_int_equal(addrlist_load("/nonexistent/x.txt", AF_INET, &d, &l), -ENOENT);
+	assert_string_equal(d.msgs[0], "/nonexistent/x.txt: error: cannot open: No such file or directory");
+	diag_clear(&d);
+	assert_int_equal(addrlist_load(tmpdir, AF_INET, &d, &l), -EINVAL);
+	assert_non_null(strstr(d.msgs[0], "not a regular file"));
+	diag_clear(&d);
+
+	/* a 2 MiB line: reported once, no address stored */
+	big = malloc(3 << 20);
+	memset(big, '1', 2 << 20);
+	memcpy(big + (2 << 20), "\n10.0.0.1\n", 10);
+	path = tmpfile_with("big.txt", big, (2 << 20) + 10);
+	assert_int_equal(addrlist_load(path, AF_INET, &d, &l), -EINVAL);
+	assert_int_equal(d.n_errors, 1);
+	assert_non_null(strstr(d.msgs[0], "big.txt:1: error: line longer than 1024 bytes"));
+	diag_clear(&d);
+
+	/* 100,000 addresses, across read chunks */
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(big + len, "2001:db8::%zx:%zx\n", i >> 16, i & 0xffff);
+	path = tmpfile_with("many.txt", big, len);
+	assert_int_equal(addrlist_load(path, AF_INET6, &d, &l), 0);
+	assert_int_equal(l->n, n);
+	addrlist_format(l, 0, text);
+	assert_string_equal(text, "2001:db8::");
+	addrlist_format(l, (uint32_t)n - 1, text);
+	assert_string_equal(text, "2001:db8::1:869f");
+	/* references */
+	addrlist_ref(l);
+	assert_null(addrlist_unref(l));
+	assert_int_equal(l->refs, 1);
+	addrlist_unref(l);
+	free(big);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+		assert_int_equal(system(cmd), 0);
+	}
+}
+
+static void test_equal(void **state)
+{
+	struct addrlist *a = parse_ok("10.0.0.1\n10.0.0.2\n", AF_INET), *b = parse_ok("# x\n10.0.0.1\n10.0.0.2\n", AF_INET),
+			*c = parse_ok("10.0.0.2\n10.0.0.1\n", AF_INET);
+
+	assert_true(addrlist_equal(a, b));
+	assert_false(addrlist_equal(a, c));
+	addrlist_unref(a);
+	addrlist_unref(b);
+	addrlist_unref(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order_comments_blanks),
+		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_many_bad_lines_counted),
+		cmocka_unit_test(test_parse4_agrees_with_inet_pton),
+		cmocka_unit_test(test_format6_agrees_with_inet_ntop),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_equal),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

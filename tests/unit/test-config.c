@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* The config: the Python pdyndns config as it is, every schema rule with its JSON pointer,
+ * the checks beyond the schema, and the schema file itself agreeing with the code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#define HEAD "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
+	     "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "
+
+static struct config *parse_ok(const char *text, const char *path)
+{
+	struct config *c = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	if (config_parse(text, strlen(text), path, &d, &c) != 0)
+		fail_msg("rejected: %s", d.n_msgs ? d.msgs[0] : "?");
+	diag_clear(&d);
+	return c;
+}
+
+/* Every message, joined with '|'. */
+static char *parse_bad(const char *text)
+{
+	struct config *c = NULL;
+	struct diag d;
+	char *all;
+
+	diag_init(&d);
+	assert_int_equal(config_parse(text, strlen(text), "cfg.json", &d, &c), -EINVAL);
+	assert_null(c);
+	all = diag_join(&d, "|");
+	diag_clear(&d);
+	return all;
+}
+
+static void expect_errors(const char *text, const char *want)
+{
+	char *got = parse_bad(text);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("for %s\n  got:      %s\n  expected: %s", text, got, want);
+	free(got);
+}
+
+static void test_python_config(void **state)
+{
+	struct config *c = parse_ok(
+		"{\"loglevel\": \"error\", \"soa\": \"ns1.example.net. hostmaster.example.net. 2024010101 7200 3600 7200 120\",\n"
+		" \"nameservers\": [\"ns1.example.net\", \"ns2.example.net\"], \"ttl\": 3600, \"domain\": \"dyn.example.net\",\n"
+		" \"handlers\": [{\"qname\": \"t1.dyn.example.net\", \"qtype\": \"A\", \"file\": \"t1-v4.txt\"},\n"
+		"              {\"qname\": \"t1.dyn.example.net\", \"qtype\": \"AAAA\", \"file\": \"/abs/t1-v6.txt\"}]}",
+		"/tmp/config.json");
+
+	assert_string_equal(c->domain, "dyn.example.net");
+	assert_memory_equal(c->apex.wire, "\3dyn\7example\3net", 17);
+	assert_string_equal(c->soa, "ns1.example.net. hostmaster.example.net. 2024010101 7200 3600 7200 120");
+	assert_int_equal(c->n_nameservers, 2);
+	assert_string_equal(c->nameservers[1], "ns2.example.net");
+	assert_int_equal(c->ttl, 3600);
+	assert_int_equal(c->loglevel, CONFIG_LOG_ERR);
+	assert_int_equal(c->n_handlers, 2);
+	assert_int_equal(c->handlers[0].qtype, 1);
+	assert_int_equal(c->handlers[1].qtype, 28);
+	assert_string_equal(c->handlers[0].file, "t1-v4.txt");
+	assert_string_equal(c->handlers[0].path, "/tmp/t1-v4.txt"); /* against the config's dir */
+	assert_string_equal(c->handlers[1].path, "/abs/t1-v6.txt");
+	assert_null(c->control_dir);
+	config_free(c);
+}
+
+static void test_defaults_and_extras(void **state)
+{
+	struct config *c = parse_ok(HEAD "\"handlers\": [], \"control_dir\": \"/run/x\", \"control_group\": \"pdns\"}", "c.json");
+
+	assert_int_equal(c->loglevel, CONFIG_LOG_INFO);
+	assert_int_equal(c->n_handlers, 0);
+	assert_string_equal(c->control_dir, "/run/x");
+	assert_string_equal(c->control_group, "pdns");
+	config_free(c);
+	/* JSON Schema integers: 3600.0 and 3.6e3 are integers */
+	c = parse_ok("{\"domain\": \"x.test.\", \"soa\": \"a b 4294967295 2147483647 0 1 2\", \"nameservers\": [\"a\"], "
+		     "\"ttl\": 3.6e3, \"handlers\": [{\"qname\": \"X.TEST\", \"qtype\": \"A\", \"file\": \"f\"}]}", "c.json");
+	assert_int_equal(c->ttl, 3600);
+	config_free(c);
+}
+
+static void test_schema_errors(void **state)
+{
+	expect_errors("[]", "cfg.json: error: /: expected an object, got an array");
+	expect_errors("{}", "cfg.json: error: /: missing required key \"domain\"|cfg.json: error: /: missing required key \"soa\"|"
+			    "cfg.json: error: /: missing required key \"nameservers\"|cfg.json: error: /: missing required key \"ttl\"|"
+			    "cfg.json: error: /: missing required key \"handlers\"");
+	expect_errors(HEAD "\"handlers\": [], \"foo\": 1}", "cfg.json: error: /foo: unknown key");
+	expect_errors(HEAD "\"handlers\": [], \"a/b~c\": 1}", "cfg.json: error: /a~1b~0c: unknown key");
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"MX\", \"file\": \"f\"}]}",
+		      "cfg.json: error: /handlers/0/qtype: expected \"A\" or \"AAAA\", got \"MX\"");
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\"}]}",
+		      "cfg.json: error: /handlers/0: missing required key \"file\"");
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"\"}]}",
+		      "cfg.json: error: /handlers/0/file: must not be empty");
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"x\": 1}]}",
+		      "cfg.json: error: /handlers/0/x: unknown key");
+	expect_errors(HEAD "\"handlers\": {}}", "cfg.json: error: /handlers: expected an array, got an object");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": -1, \"handlers\": []}",
+		      "cfg.json: error: /ttl: -1 is out of range (0 to 2147483647)");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 2147483648, \"handlers\": []}",
+		      "cfg.json: error: /ttl: 2147483648 is out of range (0 to 2147483647)");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1.5, \"handlers\": []}",
+		      "cfg.json: error: /ttl: expected an integer, got a fraction");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 99999999999999999999, \"handlers\": []}",
+		      "cfg.json: error: /ttl: a number beyond 64 bits is out of range (0 to 2147483647)");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": \"60\", \"handlers\": []}",
+		      "cfg.json: error: /ttl: expected an integer, got a string");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\", \"a\"], \"ttl\": 1, \"handlers\": []}",
+		      "cfg.json: error: /nameservers/1: duplicate of item 0 (items must be unique)");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [], \"ttl\": 1, \"handlers\": []}",
+		      "cfg.json: error: /nameservers: needs at least 1 item");
+	expect_errors("{\"domain\": \"-bad.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a b\"], \"ttl\": 1, \"handlers\": []}",
+		      "cfg.json: error: /domain: \"-bad.test\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)|"
+		      "cfg.json: error: /nameservers/0: \"a b\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 4294967296 1 1 1 1\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
+		      "cfg.json: error: /soa: \"a b 4294967296 1 1 1 1\" is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"loglevel\": \"verbose\"}",
+		      "cfg.json: error: /loglevel: expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"verbose\"");
+	/* a string with an escaped NUL never matches a pattern */
+	expect_errors("{\"domain\": \"d.test\\u0000x\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
+		      "cfg.json: error: /domain: \"d.test\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
+}
+
+static void test_syntax_errors(void **state)
+{
+	expect_errors("{\n  \"domain\": \"x\",\n  \"domain\": \"y\"\n}", "cfg.json:3:3: error: duplicate key \"domain\"");
+	expect_errors("{\"a\": NaN}", "cfg.json:1:7: error: NaN and Infinity are not JSON numbers");
+}
+
+static void test_semantic_errors(void **state)
+{
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"www.other.test\", \"qtype\": \"A\", \"file\": \"f\"}]}",
+		      "cfg.json: error: /handlers/0/qname: \"www.other.test\" is not at or below the domain \"dyn.example.test\"");
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\"},"
+			   "{\"qname\": \"T.DYN.example.test.\", \"qtype\": \"A\", \"file\": \"g\"}]}",
+		      "cfg.json: error: /handlers/1: duplicate handler: T.DYN.example.test. A is already handled by /handlers/0");
+	/* the apex itself may rotate */
+	config_free(parse_ok(HEAD "\"handlers\": [{\"qname\": \"dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\"}]}", "c.json"));
+	/* same name, A and AAAA: fine */
+	config_free(parse_ok(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\"},"
+				  "{\"qname\": \"t.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"f\"}]}", "c.json"));
+}
+
+static void test_schema_file_agrees(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+	json_object *s, *defs, *props;
+
+	snprintf(path, sizeof(path), "%s/schema/config-schema.json", top ? top : ".");
+	s = json_object_from_file(path);
+	if (!s)
+		fail_msg("cannot read %s (run from the source tree or set top_srcdir)", path);
+	defs = json_object_object_get(s, "$defs");
+	props = json_object_object_get(s, "properties");
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(defs, "hostname"), "pattern")),
+			    config_pattern_hostname);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(props, "soa"), "pattern")),
+			    config_pattern_soa);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(props, "control_group"), "pattern")),
+			    config_pattern_group);
+	/* every top-level key the code accepts is in the schema, and no other */
+	assert_int_equal(json_object_object_length(props), 8);
+	json_object_put(s);
+}
+
+static void test_load_errors(void **state)
+{
+	struct config *c = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	assert_int_equal(config_load("/nonexistent/config.json", &d, &c), -ENOENT);
+	assert_string_equal(d.msgs[0], "/nonexistent/config.json: error: cannot open: No such file or directory");
+	diag_clear(&d);
+	assert_int_equal(config_load("/tmp", &d, &c), -EINVAL);
+	assert_string_equal(d.msgs[0], "/tmp: error: not a regular file");
+	diag_clear(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_python_config),   cmocka_unit_test(test_defaults_and_extras),
+		cmocka_unit_test(test_schema_errors),   cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_schema_file_agrees),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
