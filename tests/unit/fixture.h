@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* A small zone on disk for unit tests: dyn.example.test with
+ *   t1     A 192.0.2.1-3, AAAA 2001:db8::1-4
+ *   a.b.c  A 198.51.100.1-2
+ *   broken A (a file with a bad line)
+ * and NS ns1.example.test, ns2.example.test. (no dot: pdyndns adds it). */
+#pragma once
+
+#include "snapshot.h"
+
+/* Writes the files under a new temp dir (its path in dir, 64 bytes) and builds the
+ * snapshot; fails the test on any problem other than the broken file. */
+struct snapshot *fixture_zone(char *dir);
+/* Removes the temp dir. */
+void fixture_cleanup(const char *dir);

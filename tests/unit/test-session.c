@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/* The pipe session: line framing, exactly one END or FAIL per line after HELO, over-long
+ * lines, CRLF, CMD, and the answer written only once a line is complete. Driven through
+ * session_feed() with the output on a pipe. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "session.h"
+
+char *daemon_status_line(const struct daemon *d) { return strdup("pdyndns test banner"); }
+
+struct fx {
+	char dir[64];
+	struct daemon d;
+	struct session *s;
+	int rfd;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int p[2];
+
+	f->d.snap = fixture_zone(f->dir);
+	assert_int_equal(rotation_resize(&f->d.rot, f->d.snap->n_handlers), 0);
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
+	assert_int_equal(session_new(&f->d, -1, p[1], &f->s), 0);
+	f->rfd = p[0];
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	close(f->s->out_fd);
+	session_free(f->s);
+	close(f->rfd);
+	fixture_cleanup(f->dir);
+	snapshot_free(f->d.snap);
+	rotation_done(&f->d.rot);
+	free(f);
+	return 0;
+}
+
+/* Everything written so far (static buffer). */
+static const char *output(struct fx *f)
+{
+	static char buf[1 << 20];
+	ssize_t n = read(f->rfd, buf, sizeof(buf) - 1);
+
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+static void feed(struct fx *f, const char *s) { session_feed(f->s, s, strlen(s)); }
+
+static void test_helo_and_q(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\n");
+	assert_string_equal(output(f), "FAIL\n"); /* no HELO yet */
+	feed(f, "HELO\t2\n");
+	assert_string_equal(output(f), "OK\tpdyndns test banner\n");
+	assert_int_equal(f->s->abi, 2);
+	feed(f, "Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\t127.0.0.1\n");
+	assert_string_equal(output(f), "DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
+	assert_int_equal(f->d.questions, 1);
+}
+
+static void test_split_and_batched_lines(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "HELO\t1\n");
+	output(f);
+	feed(f, "Q\tdyn.example.test\tIN\tSO");
+	assert_string_equal(output(f), ""); /* nothing before the line is complete */
+	feed(f, "A\t-1\t0.0.0.0\nQ\tnope.dyn.example.test\tIN\tANY\t1\t127.0.0.1\nBOGUS\nQ\tdyn.example.test\tIN\tNS\t1\t1.2.3.4\r\n");
+	assert_string_equal(output(f),
+			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n"
+			    "END\n"
+			    "FAIL\n"
+			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
+}
+
+static void test_long_line(void **state)
+{
+	struct fx *f = *state;
+	size_t n = SESSION_MAX_LINE * 3;
+	char *big = malloc(n);
+
+	feed(f, "HELO\t1\n");
+	output(f);
+	memset(big, 'x', n);
+	session_feed(f->s, big, n);
+	assert_string_equal(output(f), "");
+	feed(f, "still the long line\nQ\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\n");
+	assert_string_equal(output(f), "FAIL\nDATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
+	free(big);
+}
+
+static void test_one_end_or_fail_per_line(void **state)
+{
+	static const char *const lines[] = {
+		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32",
+		"Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0",
+		"Q\tdyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32",
+		"AXFR\t1\tdyn.example.test",
+		"AXFR\t1",
+		"CMD\tstatus",
+		"CMD\twhatever",
+		"Q\ttoo\tfew",
+		"",
+		"\t",
+		"Q\ta\\999.test\tIN\tANY\t1\t1\t1\t1",
+	};
+	struct fx *f = *state;
+	const char *out, *p;
+	int ends = 0, fails = 0;
+
+	feed(f, "HELO\t5\n");
+	output(f);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		feed(f, lines[i]);
+		feed(f, "\n");
+	}
+	out = output(f);
+	for (p = out; *p; p = strchr(p, '\n') + 1) {
+		ends += strncmp(p, "END\n", 4) == 0;
+		fails += strncmp(p, "FAIL\n", 5) == 0;
+	}
+	assert_int_equal(ends + fails, sizeof(lines) / sizeof(lines[0]));
+	assert_int_equal(fails, 5); /* AXFR without zone at ABI 5, and the four malformed lines */
+	assert_non_null(strstr(out, "pdyndns test banner\nt1.dyn.example.test A "));
+	assert_non_null(strstr(out, "unknown command; try: status, help\nEND\n"));
+}
+
+static void test_cmd_needs_abi5(void **state)
+{
+	struct fx *f = *state;
+
+	feed(f, "HELO\t3\nCMD\tstatus\n");
+	assert_string_equal(output(f), "OK\tpdyndns test banner\nFAIL\n");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_helo_and_q, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_and_batched_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_end_or_fail_per_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cmd_needs_abi5, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
