@@ -64,15 +64,22 @@ static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static void schedule(struct daemon *d)
+/* Asks for a reload after delay usec, or joins one already due (moving it later when a
+ * file just went away: editors and "rm; write" put the new file right after). */
+static void schedule(struct daemon *d, uint64_t delay)
 {
 	struct watch *w = d->watch;
 	int enabled = SD_EVENT_OFF;
+	uint64_t due = now_usec(d) + delay, cur = 0;
 
 	sd_event_source_get_enabled(w->debounce, &enabled);
-	if (enabled != SD_EVENT_OFF)
-		return; /* a reload is already due: this event joins it */
-	sd_event_source_set_time(w->debounce, now_usec(d) + WATCH_DEBOUNCE_USEC);
+	if (enabled != SD_EVENT_OFF) {
+		sd_event_source_get_time(w->debounce, &cur);
+		if (due > cur)
+			sd_event_source_set_time(w->debounce, due);
+		return;
+	}
+	sd_event_source_set_time(w->debounce, due);
 	sd_event_source_set_enabled(w->debounce, SD_EVENT_ONESHOT);
 }
 
@@ -96,7 +103,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
 		log_debug("watch: %s; full rescan", ev->mask & IN_Q_OVERFLOW ? "event queue overflow"
 										   : "a watched directory went away");
-		schedule(d);
+		schedule(d, WATCH_DEBOUNCE_USEC);
 		return 0;
 	}
 	if (!ev->len)
@@ -129,7 +136,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 		}
 		n->dirty_since = 0;
 		log_debug("watch: %s/%s changed (mask 0x%x)", dir->path, n->name, ev->mask);
-		schedule(d);
+		schedule(d, ev->mask & (IN_DELETE | IN_MOVED_FROM) ? WATCH_GONE_DEBOUNCE_USEC : WATCH_DEBOUNCE_USEC);
 	}
 	return 0;
 }

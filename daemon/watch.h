@@ -13,6 +13,7 @@ struct daemon;
 struct snapshot;
 
 #define WATCH_DEBOUNCE_USEC (3 * 1000)        /* a burst of events → one reload 3 ms later */
+#define WATCH_GONE_DEBOUNCE_USEC (20 * 1000)  /* after a file went away: time to put the new one */
 #define WATCH_POLL_USEC (2 * 1000 * 1000)     /* safety poll period */
 #define WATCH_HOLD_MAX_USEC (5 * 1000 * 1000) /* longest a file being written is held */
 
