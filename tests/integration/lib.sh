@@ -76,7 +76,8 @@ PY
 }
 
 # start_pdns DIR CONFIG ABI [EXTRA-LINE...]: writes DIR/pdns.conf and starts pdns_server;
-# sets PORT and PDNS_PID. The pdns log is DIR/pdns.log.
+# sets PORT and PDNS_PID. The pdns log is DIR/pdns.log. With PDNS_AS=USER (and root),
+# pdns and pdyndns run as that user.
 start_pdns() {
     local dir=$1 config=$2 abi=$3 try line
     shift 3
@@ -102,7 +103,13 @@ start_pdns() {
             echo "distributor-threads=1"
             for line in "$@"; do echo "$line"; done
         } > "$dir/pdns.conf"
-        "$PDNS_SERVER" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
+        if [ -n "${PDNS_AS:-}" ]; then
+            chown "$PDNS_AS" "$dir"
+            setpriv --reuid="$PDNS_AS" --regid=nogroup --clear-groups \
+                "$PDNS_SERVER" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
+        else
+            "$PDNS_SERVER" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
+        fi
         PDNS_PID=$!
         pdns_pids+=("$PDNS_PID")
         for _ in $(seq 100); do
