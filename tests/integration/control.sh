@@ -106,4 +106,23 @@ done
 expect_eq "questions answered without delay while 200 control clients idle" 0 "$slow"
 out=$(ctl list); expect_eq "pdynctl still works with idle clients connected" 0 $?
 wait "$idle"
+stop_pid "$PDNS_PID"
+
+# control_group: its members may read (status, query) but not reload
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+    sed 's|"loglevel": "info",|"loglevel": "info", "control_group": "nogroup",|' "$work/zone/config.json" > "$work/zone/group.json"
+    dir=$work/pdns-group
+    start_pdns "$dir" "$work/zone/group.json" 3 || { fail "start with control_group"; finish; }
+    chmod 755 "$work" "$dir"
+    for _ in $(seq 50); do ls "$dir"/ctl/*.sock >/dev/null 2>&1 && break; sleep 0.1; done
+    sock=$(ls "$dir"/ctl/*.sock | head -1)
+    expect_eq "socket group" "nogroup 660" "$(stat -c '%G %a' "$sock")"
+    member() { setpriv --reuid nobody --regid nogroup --clear-groups "$PDYNCTL" --socket "$sock" "$@"; }
+    out=$(member status 2>&1); expect_eq "a group member may read status" 0 $?
+    out=$(member query t1.dyn.example.test A 2>&1); expect_eq "a group member may query" 0 $?
+    out=$(member reload 2>&1); rc=$?
+    expect_eq "a group member may not reload (exit 4)" 4 $rc
+    expect_match "and is told why" 'permission denied' "$out"
+    expect_match "the refusal is logged" 'control: refused reload from a read-only client' "$(cat "$dir/pdns.log")"
+fi
 finish
