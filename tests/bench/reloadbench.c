@@ -13,6 +13,7 @@
  *    addresses against the steady RSS.
  * One line per figure: "name value unit (reference)". */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,17 +195,38 @@ static void rename_latency(const char *exe, unsigned n, unsigned rounds)
 	free(lat);
 }
 
+/* Lock-step round trips for seconds s; with renames, a fresh 1M version each second. */
+static size_t phase(uint64_t *rtt, size_t cap, unsigned seconds, bool renames, unsigned *v)
+{
+	uint64_t t_end = now_ns() + (uint64_t)seconds * 1000000000ull, next = now_ns();
+	size_t n = 0;
+
+	while (now_ns() < t_end && n < cap) {
+		if (renames && now_ns() >= next && *v <= seconds) {
+			char a[4200], b[4200];
+
+			snprintf(a, sizeof(a), "%s/t0.v%u", workdir, *v);
+			snprintf(b, sizeof(b), "%s/t0.txt", workdir);
+			if (rename(a, b) < 0)
+				die("rename");
+			(*v)++;
+			next += 1000000000ull;
+		}
+		ask(0, &rtt[n++]);
+	}
+	return n;
+}
+
 static void stall(const char *exe, unsigned seconds)
 {
-	size_t cap = 2000000, n = 0, idle_n = 20000;
-	uint64_t *rtt = calloc(cap, sizeof(*rtt)), *idle = calloc(idle_n, sizeof(*idle)), t_end, next;
-	double idle_p99, busy_p99, worst;
+	size_t cap = 4000000, n_idle, n_busy;
+	uint64_t *idle = calloc(cap, sizeof(*idle)), *busy = calloc(cap, sizeof(*busy));
 	unsigned v = 1;
 
 	write_config(1);
 	write_list("t0.txt", 0, 1000000, 1);
 	/* The new versions are written beforehand: what is measured is the reload, not the
-	 * writer's CPU. Each second one is renamed into place. */
+	 * writer's CPU. */
 	for (unsigned k = 1; k <= seconds; k++) {
 		char name[32];
 
@@ -212,33 +234,20 @@ static void stall(const char *exe, unsigned seconds)
 		write_list(name, k, 1000000, 0);
 	}
 	start(exe);
-	for (size_t i = 0; i < idle_n; i++)
-		ask(0, &idle[i]);
-	idle_p99 = pct(idle, idle_n, 0.99);
-	t_end = now_ns() + (uint64_t)seconds * 1000000000ull;
-	next = now_ns();
-	while (now_ns() < t_end && n < cap) {
-		if (now_ns() >= next && v <= seconds) {
-			char a[4200], b[4200];
-
-			snprintf(a, sizeof(a), "%s/t0.v%u", workdir, v);
-			snprintf(b, sizeof(b), "%s/t0.txt", workdir);
-			if (rename(a, b) < 0)
-				die("rename");
-			v++;
-			next += 1000000000ull;
-		}
-		ask(0, &rtt[n++]);
-	}
-	worst = pct(rtt, n, 1.0);
-	busy_p99 = pct(rtt, n, 0.99);
-	printf("stall_idle_p99 %.3f ms\n", idle_p99);
-	printf("stall_busy_p99 %.3f ms\n", busy_p99);
-	printf("stall_worst %.3f ms (%.2f x idle p99, %zu round trips, %u reloads)\n", worst,
-	       worst / idle_p99, n, v - 1);
+	for (int i = 0; i < 2000; i++)
+		ask(0, NULL);
+	/* the same length of time without and with reloads, back to back */
+	n_idle = phase(idle, cap, seconds, false, &v);
+	n_busy = phase(busy, cap, seconds, true, &v);
+	printf("stall_idle  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, no reload)\n",
+	       pct(idle, n_idle, 0.5), pct(idle, n_idle, 0.99), pct(idle, n_idle, 0.999), pct(idle, n_idle, 1.0), n_idle);
+	printf("stall_busy  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, %u reloads of 1,000,000 addresses)\n",
+	       pct(busy, n_busy, 0.5), pct(busy, n_busy, 0.99), pct(busy, n_busy, 0.999), pct(busy, n_busy, 1.0), n_busy, v - 1);
+	printf("stall_worst_vs_idle_p99 %.1f x (goal <= 2); the machine's own: idle max %.1f x idle p99\n",
+	       pct(busy, n_busy, 1.0) / pct(idle, n_idle, 0.99), pct(idle, n_idle, 1.0) / pct(idle, n_idle, 0.99));
 	stop();
-	free(rtt);
 	free(idle);
+	free(busy);
 }
 
 static long status_kb(const char *key)
