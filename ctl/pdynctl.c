@@ -280,8 +280,8 @@ static void print_status(json_object *r)
 	printf("pdyndns %s, pid %lld: up %lldd%02lldh%02lldm%02llds, ABI %lld, config %s\n",
 	       jget_str(r, "version") ?: "?", jget_int(r, "pid"), up / 86400, up / 3600 % 24, up / 60 % 60,
 	       up % 60, jget_int(r, "abi"), jget_str(r, "config") ?: "?");
-	printf("  zone %s, generation %lld, %lld questions answered\n", jget_str(r, "zone") ?: "(none)",
-	       jget_int(r, "generation"), jget_int(r, "questions"));
+	printf("  zone %s, generation %lld, %lld lookups answered (PowerDNS sends several per question)\n", jget_str(r, "zone") ?: "(none)",
+	       jget_int(r, "generation"), jget_int(r, "lookups"));
 	if (json_object_object_get_ex(r, "last_reload", &last) && last) {
 		printf("  last reload: %s at ", json_object_get_boolean(json_object_object_get(last, "ok")) ? "applied" : "refused");
 		print_when(jget_int(last, "time"));

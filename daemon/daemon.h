@@ -30,7 +30,7 @@ struct daemon {
 	struct rotation rot;
 	uint64_t generation;
 	time_t started;
-	uint64_t questions;     /* Q lines answered, all sessions */
+	uint64_t lookups;       /* Q lines answered, all sessions (PowerDNS asks several per question) */
 
 	/* the last reload, for status */
 	time_t last_reload;

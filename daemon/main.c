@@ -48,10 +48,10 @@ char *daemon_status_line(const struct daemon *d)
 	else
 		r = asprintf(&line,
 			     "pdyndns %s pid %d: zone %s, generation %llu, %zu handlers (%zu without "
-			     "addresses), %llu addresses, %llu questions",
+			     "addresses), %llu addresses, %llu lookups",
 			     PACKAGE_VERSION, (int)getpid(), s->config->domain,
 			     (unsigned long long)d->generation, s->n_handlers, s->n_failed,
-			     (unsigned long long)s->n_addresses, (unsigned long long)d->questions);
+			     (unsigned long long)s->n_addresses, (unsigned long long)d->lookups);
 	if (r < 0)
 		return NULL;
 	/* the banner and CMD lines must stay one line */

@@ -91,6 +91,10 @@ static void handle_line(struct session *s, char *line, size_t len)
 		len--;
 	line[len] = 0;
 	if (pp_parse(line, len, s->abi, &m, &why) < 0) {
+		/* the parser cut the line at its tabs: show it whole again */
+		for (size_t i = 0; i < len; i++)
+			if (!line[i])
+				line[i] = '\t';
 		log_debug("refused line (%s): %.200s", why, line);
 		pp_fail(&s->out);
 		return;
@@ -110,7 +114,7 @@ static void handle_line(struct session *s, char *line, size_t len)
 		break;
 	}
 	case PP_Q:
-		s->d->questions++;
+		s->d->lookups++;
 		answer_query(&ctx, &m, &s->out);
 		break;
 	case PP_AXFR:

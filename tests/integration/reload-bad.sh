@@ -28,7 +28,7 @@ fi
 start_pdns "$work/pdns" "$z/config.json" 1 || { fail "start"; finish; }
 log=$work/pdns/pdns.log
 # one pdyndns copy answers UDP, one TCP: each logs, so keep the lines of the UDP one
-udp_pid() { "$PDYNCTL" --dir "$work/pdns/ctl" --json status | jq -r '.copies[] | select(.result.questions > 0) | .pid' | head -1; }
+udp_pid() { "$PDYNCTL" --dir "$work/pdns/ctl" --json status | jq -r '.copies[] | select(.result.lookups > 0) | .pid' | head -1; }
 q +short t1.dyn.example.test A >/dev/null
 mine=$(udp_pid)
 version() { q +short "$1.dyn.example.test" A | cut -d. -f2; }

@@ -10,7 +10,7 @@
 
 #include "fixture.h"
 
-static void put(const char *dir, const char *name, const char *text)
+void fixture_write(const char *dir, const char *name, const char *text)
 {
 	char path[128];
 	FILE *f;
@@ -31,11 +31,11 @@ struct snapshot *fixture_zone(char *dir)
 
 	strcpy(dir, "/tmp/pdyndns-unit.XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	put(dir, "t1-v4.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n");
-	put(dir, "t1-v6.txt", "2001:db8::1\n2001:db8::2\n2001:db8::3\n2001:db8::4\n");
-	put(dir, "abc.txt", "198.51.100.1\n198.51.100.2\n");
-	put(dir, "broken.txt", "192.0.2.9\nnot-an-address\n");
-	put(dir, "config.json",
+	fixture_write(dir, "t1-v4.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n");
+	fixture_write(dir, "t1-v6.txt", "2001:db8::1\n2001:db8::2\n2001:db8::3\n2001:db8::4\n");
+	fixture_write(dir, "abc.txt", "198.51.100.1\n198.51.100.2\n");
+	fixture_write(dir, "broken.txt", "192.0.2.9\nnot-an-address\n");
+	fixture_write(dir, "config.json",
 	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n"
 	    " \"nameservers\": [\"ns1.example.test\", \"ns2.example.test.\"], \"ttl\": 3600,\n"
 	    " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"t1-v4.txt\"},\n"

@@ -11,5 +11,7 @@
 /* Writes the files under a new temp dir (its path in dir, 64 bytes) and builds the
  * snapshot; fails the test on any problem other than the broken file. */
 struct snapshot *fixture_zone(char *dir);
+/* Writes text to dir/name (fails the test if it cannot). */
+void fixture_write(const char *dir, const char *name, const char *text);
 /* Removes the temp dir. */
 void fixture_cleanup(const char *dir);

@@ -20,6 +20,7 @@
 #include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
+#include "fixture.h"
 #include "reload.h"
 #include "session.h"
 #include "watch.h"
@@ -30,17 +31,7 @@ static char dir[40];
 static char ctldir[80];
 static char cfgpath[128];
 
-static void write_file(const char *name, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
+static void write_file(const char *name, const char *text) { fixture_write(dir, name, text); }
 
 static const char good_config[] =
 	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\",\n"

@@ -77,7 +77,7 @@ static void test_helo_and_q(void **state)
 	assert_int_equal(f->s->abi, 2);
 	feed(f, "Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\t127.0.0.1\n");
 	assert_string_equal(output(f), "DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
-	assert_int_equal(f->d.questions, 1);
+	assert_int_equal(f->d.lookups, 1);
 }
 
 static void test_split_and_batched_lines(void **state)
