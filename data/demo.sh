@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# demo.sh PDYNDNS DATADIR: runs PowerDNS on 127.0.0.1:5300 with pdyndns answering from
-# DATADIR/config.json, prints dig commands to try, and stops everything on Ctrl-C.
+# demo.sh PDYNDNS DATADIR: runs PowerDNS on 127.0.0.1:5300 with pdyndns answering from a
+# copy of DATADIR/config.json and its lists, prints commands to try, and stops everything
+# on Ctrl-C.
 set -u
 pdyndns=$1 data=$2
 port=${DEMO_PORT:-5300}
+pdynctl=$(cd "$(dirname "$pdyndns")/../ctl" && pwd)/pdynctl
 pdns=$(command -v pdns_server || echo /usr/sbin/pdns_server)
 [ -x "$pdns" ] || { echo "demo: pdns_server not found (run ./autogen.sh --deps)" >&2; exit 1; }
 case "$pdyndns$data" in *' '*) echo "demo: paths must not contain spaces (PowerDNS splits pipe-command on spaces)" >&2; exit 1 ;; esac
@@ -23,11 +25,17 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+# Serve a copy, so that live edits during the demo leave data/ as it is.
+mkdir "$dir/data"
+cp "$data"/config.json "$data"/*.txt "$dir/data/"
+src=$data
+data=$dir/data
 "$pdyndns" --check --config "$data/config.json" || { echo "demo: the sample config does not validate" >&2; exit 1; }
 
 # data/pdns.conf holds what PowerDNS needs for pdyndns; add what the demo needs to run
 # unprivileged on loopback. Later lines win.
-sed "s|^pipe-command=.*|pipe-command=$pdyndns --config $data/config.json|" "$data/pdns.conf" > "$dir/pdns.conf"
+sed "s|^pipe-command=.*|pipe-command=$pdyndns --config $data/config.json|" "$src/pdns.conf" > "$dir/pdns.conf"
+[ "$(id -u)" = 0 ] || sed -i "s|^pipe-command=.*|& --control-dir $dir/ctl|" "$dir/pdns.conf"
 cat >> "$dir/pdns.conf" <<CONF
 local-address=127.0.0.1
 local-port=$port
@@ -60,8 +68,12 @@ Try, in another terminal:
   dig @127.0.0.1 -p $port nothing.dyn.example.test A             # NXDOMAIN
   dig @127.0.0.1 -p $port www.dyn.example.test TXT               # NOERROR, no data
   dig @127.0.0.1 -p $port dyn.example.test AXFR
+  $pdynctl status                                # rotation state of each copy
+  $pdynctl query www.dyn.example.test A          # what would be answered, no rotation
+  echo 198.51.100.99 >> $data/targets-v4.txt     # a live update, picked up at once
 
 distributor-threads=1 here: one UDP coprocess, so rotation is visible per question.
+(Not as root? Add --dir $dir/ctl to the pdynctl commands.)
 The PowerDNS log is in $dir/pdns.log. Press Ctrl-C to stop.
 MSG
 wait "$pid"
