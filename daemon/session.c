@@ -31,7 +31,6 @@ struct session *session_free(struct session *s)
 {
 	if (!s)
 		return NULL;
-	sd_event_source_disable_unref(s->io);
 	free(s->rbuf);
 	buf_free(&s->out);
 	free(s);
@@ -198,8 +197,7 @@ void session_feed(struct session *s, const char *data, size_t len)
 	}
 }
 
-/* Reads what is there and answers it. Returns 0, 1 at EOF, or a negative errno. */
-static int read_some(struct session *s)
+int session_read(struct session *s)
 {
 	ssize_t n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
 
@@ -216,34 +214,4 @@ static int read_some(struct session *s)
 	}
 	s->rlen += (size_t)n;
 	return process(s);
-}
-
-static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-	struct session *s = userdata;
-	int r = read_some(s);
-
-	if (r == 0)
-		return 0;
-	if (r < 0)
-		log_error("pipe session ends: %s", strerror(-r));
-	s->eof = true;
-	return sd_event_exit(sd_event_source_get_event(src), 0);
-}
-
-int session_attach(struct session *s)
-{
-	return sd_event_add_io(s->d->event, &s->io, s->in_fd, EPOLLIN, on_io, s);
-}
-
-int session_run_blocking(struct session *s)
-{
-	for (;;) {
-		int r = read_some(s);
-
-		if (r < 0)
-			return r;
-		if (r == 1)
-			return 0;
-	}
 }

@@ -5,7 +5,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <systemd/sd-event.h>
 
 #include "answer.h"
 #include "buf.h"
@@ -23,19 +22,16 @@ struct session {
 	bool eof;
 	struct buf out;
 	struct answer_memo memo;
-	sd_event_source *io;
 };
 
 int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret);
 struct session *session_free(struct session *s);
 
-/* Starts reading on the daemon's event loop; the loop exits at EOF. When in_fd cannot be
- * polled (a regular file), returns -EPERM and the caller uses session_run_blocking(). */
-int session_attach(struct session *s);
-/* Serves until EOF without an event loop. Returns 0 or a negative errno. */
-int session_run_blocking(struct session *s);
+/* Reads what in_fd has (blocking if it is a blocking fd) and answers every complete line.
+ * Returns 0, 1 at EOF, or a negative errno. */
+int session_read(struct session *s);
 
-/* Handles every complete line in data (used by the two above and by tests). Answers go to
+/* Handles every complete line in data (used by session_read() and by tests). Answers go to
  * s->out; call session_flush() to write them. */
 void session_feed(struct session *s, const char *data, size_t len);
 int session_flush(struct session *s);
