@@ -156,12 +156,13 @@ static int run(struct daemon *d, struct session *s)
 					return r < 0 ? r : 0; /* EOF: PowerDNS is gone */
 				continue;
 			}
-			while ((r = sd_event_run(d->event, 0)) > 0)
+			while ((r = sd_event_run(d->event, 0)) > 0 &&
+			       sd_event_get_state(d->event) != SD_EVENT_FINISHED)
 				;
-			if (r < 0)
-				return r;
 			if (sd_event_get_state(d->event) == SD_EVENT_FINISHED)
 				return 0; /* SIGTERM or SIGINT */
+			if (r < 0)
+				return r;
 		}
 	}
 }

@@ -120,5 +120,15 @@ for _ in $(seq 50); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$ppid" 2>/dev/null && { fail "pdyndns did not exit at EOF"; kill "$ppid"; }
 wait "$ppid" 2>/dev/null; expect_eq "exit status at EOF" 0 $?
 
+# SIGTERM: a clean exit, the control socket removed
+mkfifo fifo
+( exec 3<>fifo; exec "$PDYNDNS" --config good.json --control-dir "$tmp/ctl" <&3 >/dev/null 2>&1 ) &
+tpid=$!
+for _ in $(seq 50); do ls "$tmp"/ctl/*.sock >/dev/null 2>&1 && break; sleep 0.1; done
+[ -S "$tmp/ctl/pdyndns.$tpid.sock" ] && ok || fail "control socket pdyndns.$tpid.sock not created"
+kill -TERM "$tpid"
+wait "$tpid"; expect_eq "SIGTERM: exit status 0" 0 $?
+[ -e "$tmp/ctl/pdyndns.$tpid.sock" ] && fail "SIGTERM left the control socket" || ok
+
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
