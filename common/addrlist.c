@@ -261,6 +261,17 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 	if (!chunk)
 		return -ENOMEM;
 	parser_init(&p, family, path, d);
+	/* Room for as many addresses as the file can hold (the shortest line is "::\n" or
+	 * "0.0.0.0\n"), reserved once: pages never written cost nothing, and growing by
+	 * realloc would remap the array again and again while other loaders fault theirs in. */
+	if (st.st_size > 0) {
+		size_t most = (size_t)st.st_size / (family == AF_INET ? 8 : 3) + 1;
+
+		if (most > ADDRLIST_MAX_ADDRS)
+			most = ADDRLIST_MAX_ADDRS;
+		p.addrs = malloc(most * p.width);
+		p.cap = p.addrs ? most : 0;
+	}
 	for (;;) {
 		ssize_t n = read(fd, chunk + have, READ_CHUNK - have);
 		char *s, *end;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "snapshot.h"
 
@@ -109,6 +111,63 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	return 0;
 }
 
+/* Loading the lists: parsing is CPU work, so the files are shared out between up to
+ * LOAD_THREADS threads. Each handler's messages are kept apart and added to d in handler
+ * order afterwards, so the output does not depend on the threads. */
+#define LOAD_THREADS 4
+
+struct loader {
+	struct snapshot *s;
+	const struct snapshot_opts *o;
+	struct diag *diags; /* one per handler */
+	size_t next;        /* atomic: the next handler to load */
+	int error;          /* atomic: the first failure (-ENOMEM) */
+};
+
+static void *load_some(void *arg)
+{
+	struct loader *l = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) < l->s->n_handlers) {
+		int r = load_handler(&l->s->handlers[i], l->o, &l->diags[i]);
+
+		if (r < 0) {
+			int none = 0;
+
+			__atomic_compare_exchange_n(&l->error, &none, r, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static int load_all(struct snapshot *s, const struct snapshot_opts *o, struct diag *d)
+{
+	struct loader l = {.s = s, .o = o};
+	pthread_t threads[LOAD_THREADS - 1];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 1 ? (size_t)cpus : 1, started = 0;
+
+	if (n > LOAD_THREADS)
+		n = LOAD_THREADS;
+	if (n > s->n_handlers)
+		n = s->n_handlers ? s->n_handlers : 1;
+	l.diags = calloc(s->n_handlers ? s->n_handlers : 1, sizeof(*l.diags));
+	if (!l.diags)
+		return -ENOMEM;
+	/* this thread is one of the loaders; a thread that cannot start is just not there */
+	for (size_t t = 0; t + 1 < n; t++)
+		if (pthread_create(&threads[started], NULL, load_some, &l) == 0)
+			started++;
+	load_some(&l);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	for (size_t i = 0; i < s->n_handlers; i++)
+		diag_move(d, &l.diags[i]);
+	free(l.diags);
+	return l.error;
+}
+
 static uint32_t soa_minimum(const char *soa)
 {
 	const char *p = strrchr(soa, ' ');
@@ -171,11 +230,11 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	for (size_t i = 0; i < c->n_handlers; i++)
 		s->handlers[i].cfg = &c->handlers[i];
 	qsort(s->handlers, s->n_handlers, sizeof(*s->handlers), handler_order);
+	r = load_all(s, opts ? opts : &first_load, d);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		s->handlers[i].slot = (uint32_t)i;
-		r = load_handler(&s->handlers[i], opts ? opts : &first_load, d);
-		if (r < 0)
-			return r;
 		if (s->handlers[i].list)
 			s->n_addresses += s->handlers[i].list->n;
 		else
