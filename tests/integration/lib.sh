@@ -32,7 +32,14 @@ expect_eq() { # NAME EXPECTED GOT
 expect_match() { # NAME REGEX TEXT
     if [[ $3 =~ $2 ]]; then ok; else fail "$1: /$2/ not in: $3"; fi
 }
-finish() { # prints the summary and exits with the verdict
+finish() { # stops what runs, checks for sanitizer reports, prints the summary, exits
+    local p
+    for p in "${pdns_pids[@]}"; do stop_pid "$p"; done
+    # a build with --enable-sanitizers: the copies report on stderr, i.e. in pdns.log
+    if grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$work"/*/pdns.log 2>/dev/null; then
+        fail "sanitizer reports in the PowerDNS logs:"
+        grep -hE -A20 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$work"/*/pdns.log | head -60
+    fi
     echo "$(basename "$0" .sh): $passes passed, $fails failed"
     [ "$fails" -eq 0 ] && exit 0 || exit 1
 }
@@ -47,16 +54,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# stop_pid PID: TERM, a bounded wait, then KILL; also the coprocesses it left.
+# stop_pid PID: TERM, a bounded wait, then KILL; the coprocesses it left get a moment to
+# exit on their own (they do at EOF), then KILL too.
 stop_pid() {
-    local pid=$1 kids i
+    local pid=$1 kids i k
     kill -0 "$pid" 2>/dev/null || return 0
     kids=$(pgrep -P "$pid" 2>/dev/null)
     kill "$pid" 2>/dev/null
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    for i in $kids; do kill -9 "$i" 2>/dev/null; done
+    for k in $kids; do
+        for i in $(seq 20); do kill -0 "$k" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$k" 2>/dev/null
+    done
     return 0
 }
 
