@@ -83,8 +83,9 @@ static void load_initial(struct daemon *d)
 			free(d->startup_error);
 			d->startup_error = strdup(strerror(-r));
 		}
-		log_error("%s: config not loaded; answering nothing until it is fixed and pdyndns "
-			  "restarted", d->config_path);
+		/* reported once: reloads say it again only if the problem changes */
+		d->config_error = d->startup_error ? strdup(d->startup_error) : NULL;
+		log_error("%s: config not loaded; answering nothing until it is fixed", d->config_path);
 	} else {
 		d->generation = 1;
 		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {

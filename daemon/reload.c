@@ -204,6 +204,8 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 	const char *want = c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR;
 	char *why = NULL;
 
+	if (!d->snap)
+		return NULL; /* nothing served yet: the control socket moves with the first config */
 	if (!d->control_dir_forced && d->control_dir && strcmp(want, d->control_dir) != 0) {
 		if (asprintf(&why, "%s: control_dir: changed from %s to %s; that needs a restart",
 			     d->config_path, d->control_dir, want) < 0)
@@ -215,6 +217,24 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 			why = NULL;
 	}
 	return why;
+}
+
+/* The first config that loads (after a broken one at start) decides the control socket. */
+static void control_follow_config(struct daemon *d)
+{
+	const struct config *c = d->snap->config;
+	const char *dir = d->control_dir_forced ? d->control_dir : c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR;
+
+	if (d->control && strcmp(dir, d->control_dir) == 0 && same_str(c->control_group, d->control_group))
+		return;
+	control_done(d);
+	free(d->control_group);
+	d->control_group = c->control_group ? strdup(c->control_group) : NULL;
+	if (dir != d->control_dir) {
+		free(d->control_dir);
+		d->control_dir = strdup(dir);
+	}
+	(void)control_init(d, d->control_dir, d->control_group);
 }
 
 static void finish(struct daemon *d)
@@ -262,6 +282,8 @@ static void finish(struct daemon *d)
 	} else {
 		for (size_t i = 0; i < j->diag.n_msgs; i++)
 			log_error("%s", j->diag.msgs[i]);
+		bool first = !d->snap;
+
 		if (swap(d, j->snap) < 0) {
 			log_error("reload: out of memory; keeping generation %llu",
 				  (unsigned long long)d->generation);
@@ -279,6 +301,8 @@ static void finish(struct daemon *d)
 			set_result(d, true, line);
 			watch_update(d, d->snap);
 			control_reload_finished(d, rl->seq, true, line);
+			if (first)
+				control_follow_config(d);
 		}
 	}
 	diag_clear(&j->diag);
