@@ -234,6 +234,39 @@ static void test_bad_requests(void **state)
 	free(reply);
 }
 
+static void test_idle_and_too_many_clients(void **state)
+{
+	struct daemon *d = *state;
+	int fds[CONTROL_MAX_CLIENTS + 3], idle;
+	char buf[256];
+	ssize_t n = -1;
+
+	/* a client that sends nothing is dropped after the timeout */
+	idle = connect_ctl();
+	for (int i = 0; i < 700 && n != 0; i++) { /* up to 7 s */
+		sd_event_run(d->event, 10000);
+		n = recv(idle, buf, sizeof(buf), MSG_DONTWAIT);
+	}
+	assert_int_equal(n, 0);
+	close(idle);
+
+	/* beyond the cap, a client is told so and closed */
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS + 3; i++) {
+		fds[i] = connect_ctl();
+		sd_event_run(d->event, 1000);
+	}
+	for (int i = 0; i < 50; i++)
+		sd_event_run(d->event, 1000);
+	n = recv(fds[CONTROL_MAX_CLIENTS + 2], buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_string_equal(buf, "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n");
+	n = recv(fds[0], buf, sizeof(buf), MSG_DONTWAIT); /* the first ones are still being served */
+	assert_int_equal(n, -1);
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS + 3; i++)
+		close(fds[i]);
+}
+
 static void test_socket_files(void **state)
 {
 	struct daemon *d = *state;
@@ -294,6 +327,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_query_has_no_side_effects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_applied_then_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idle_and_too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
 	};
 
