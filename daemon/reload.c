@@ -36,8 +36,12 @@ struct reloader {
 	enum reload_kind pending_kind;
 	struct job job;
 	enum reload_kind kind;
-	uint64_t seq; /* number of the last reload started */
+	uint64_t seq;       /* number of the last reload started */
+	uint64_t started;   /* when the running build started (loop clock, usec) */
+	unsigned discarded; /* builds in a row thrown away because files changed under them */
 };
+
+#define MAX_DISCARDED 3
 
 static void *worker(void *arg)
 {
@@ -90,6 +94,7 @@ static void start(struct daemon *d, enum reload_kind kind)
 	}
 	rl->busy = true;
 	rl->seq++;
+	rl->started = watch_now(d);
 }
 
 uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why)
@@ -237,6 +242,20 @@ static void control_follow_config(struct daemon *d)
 	(void)control_init(d, d->control_dir, d->control_group);
 }
 
+/* Did a file this build read change while it was read? Its events came after the build
+ * started, so another reload is due anyway; this build may have seen half a write. */
+static bool read_while_changing(struct daemon *d, const struct snapshot *s)
+{
+	struct reloader *rl = d->reloader;
+
+	if (watch_touched_since(d, d->config_path, rl->started))
+		return true;
+	for (size_t i = 0; s && i < s->n_handlers; i++)
+		if (watch_touched_since(d, s->handlers[i].cfg->path, rl->started))
+			return true;
+	return false;
+}
+
 static void finish(struct daemon *d)
 {
 	struct reloader *rl = d->reloader;
@@ -246,6 +265,17 @@ static void finish(struct daemon *d)
 
 	pthread_join(rl->thread, NULL);
 	rl->busy = false;
+	if (rl->discarded < MAX_DISCARDED && (j->r >= 0 || j->config_failed) &&
+	    read_while_changing(d, j->snap ? j->snap : d->snap)) {
+		/* Throw it away quietly and build again, a bounded number of times in a row. */
+		rl->discarded++;
+		j->snap = snapshot_free(j->snap);
+		diag_clear(&j->diag);
+		rl->pending = false;
+		start(d, rl->kind == RELOAD_FULL || rl->pending_kind == RELOAD_FULL ? RELOAD_FULL : RELOAD_CHANGED);
+		return;
+	}
+	rl->discarded = 0;
 	if (!j->config_failed && j->r >= 0 && (restart = needs_restart(d, j->snap->config))) {
 		diag_clear(&j->diag);
 		diag_add(&j->diag, "%s", restart);

@@ -22,6 +22,7 @@ struct wname {
 	char *owner;
 	bool is_final;    /* the file itself, not a symlink on the way to it */
 	uint64_t dirty_since; /* modified or created and not yet closed: when (usec), or 0 */
+	uint64_t last_event;  /* when anything last happened to it (usec) */
 };
 
 struct wdir {
@@ -119,6 +120,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 
 		if (strcmp(n->name, ev->name) != 0)
 			continue;
+		n->last_event = now_usec(d);
 		if (ev->mask & IN_MODIFY) {
 			/* being written: hold its previous list until it is closed */
 			if (!n->dirty_since)
@@ -190,8 +192,10 @@ static int add_name(struct watch *w, struct wdir **dirs, size_t *n_dirs, const c
 		return -ENOMEM;
 	old = find_dir(w->dirs, w->n_dirs, dirpath);
 	for (size_t i = 0; old && i < old->n_names; i++)
-		if (strcmp(old->names[i].name, name) == 0 && strcmp(old->names[i].owner, owner) == 0)
+		if (strcmp(old->names[i].name, name) == 0 && strcmp(old->names[i].owner, owner) == 0) {
 			names[dir->n_names].dirty_since = old->names[i].dirty_since;
+			names[dir->n_names].last_event = old->names[i].last_event;
+		}
 	dir->n_names++;
 	return 0;
 }
@@ -337,6 +341,22 @@ char **watch_held_paths(struct daemon *d)
 	return v;
 }
 
+bool watch_touched_since(struct daemon *d, const char *path, uint64_t since)
+{
+	struct watch *w = d->watch;
+
+	for (size_t i = 0; w && i < w->n_dirs; i++)
+		for (size_t k = 0; k < w->dirs[i].n_names; k++) {
+			const struct wname *nm = &w->dirs[i].names[k];
+
+			if (nm->last_event > since && strcmp(nm->owner, path) == 0)
+				return true;
+		}
+	return false;
+}
+
+uint64_t watch_now(struct daemon *d) { return now_usec(d); }
+
 int watch_init(struct daemon *d)
 {
 	struct watch *w = calloc(1, sizeof(*w));
@@ -346,11 +366,16 @@ int watch_init(struct daemon *d)
 		return -ENOMEM;
 	d->watch = w;
 	r = sd_event_add_time(d->event, &w->debounce, CLOCK_MONOTONIC, 0, 500, on_debounce, d);
+	/* events first: a file being written must be marked before a timer starts a reload */
+	if (r >= 0)
+		r = sd_event_source_set_priority(w->debounce, SD_EVENT_PRIORITY_NORMAL + 10);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(w->debounce, SD_EVENT_OFF);
 	if (r >= 0)
 		r = sd_event_add_time_relative(d->event, &w->poll, CLOCK_MONOTONIC, WATCH_POLL_USEC,
 					       100 * 1000, on_poll, d);
+	if (r >= 0)
+		r = sd_event_source_set_priority(w->poll, SD_EVENT_PRIORITY_NORMAL + 10);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(w->poll, SD_EVENT_ON);
 	if (r < 0)

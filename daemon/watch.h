@@ -21,6 +21,11 @@ int watch_init(struct daemon *d);
 void watch_done(struct daemon *d);
 /* Recomputes what is watched from the config path and s (may be NULL). */
 void watch_update(struct daemon *d, const struct snapshot *s);
+/* True if anything happened to the file at path (as the config spells it) after since. */
+bool watch_touched_since(struct daemon *d, const char *path, uint64_t since);
+/* The loop's clock (usec), for watch_touched_since(). */
+uint64_t watch_now(struct daemon *d);
+
 /* Paths (as in the config) of address files being written right now: a reload keeps their
  * previous lists. Returns a NULL-terminated malloc'd array of malloc'd strings, or NULL. */
 char **watch_held_paths(struct daemon *d);
