@@ -320,7 +320,6 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 	r = parser_finish(&p, &l);
 	if (r < 0)
 		return r;
-	l->id = *id;
 	*ret = l;
 	return 0;
 }

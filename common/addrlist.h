@@ -22,7 +22,6 @@ struct addrlist {
 	int family;        /* AF_INET or AF_INET6 */
 	uint32_t n;        /* number of addresses, at least 1 */
 	uint8_t *addrs;    /* n * 4 or n * 16 bytes */
-	struct file_id id; /* of the file it was read from (zero when parsed from memory) */
 	unsigned refs;     /* atomic: snapshots on different threads may share a list */
 };
 

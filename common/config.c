@@ -45,14 +45,6 @@ static const struct {
 	{"info", CONFIG_LOG_INFO},     {"debug", CONFIG_LOG_DEBUG},
 };
 
-const char *config_loglevel_name(enum config_loglevel l)
-{
-	for (size_t i = 0; i < ELEMENTSOF(loglevels); i++)
-		if (loglevels[i].level == l)
-			return loglevels[i].name;
-	return "info";
-}
-
 /* Validation state: the file name for messages, the current JSON pointer, compiled
  * patterns, and whether anything failed. */
 struct vctx {

@@ -66,5 +66,3 @@ int config_load(const char *path, struct diag *d, struct config **ret);
 
 struct config *config_free(struct config *c);
 DEFINE_FREE_FUNC(struct config, config_free)
-
-const char *config_loglevel_name(enum config_loglevel l);

@@ -202,20 +202,3 @@ void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16
 	buf_put(b, content, content_len);
 	buf_putc(b, '\n');
 }
-
-void pp_log(struct buf *b, const char *text)
-{
-	size_t start;
-
-	buf_put(b, "LOG\t", 4);
-	start = b->len;
-	buf_puts(b, text);
-	if (!buf_ok(b))
-		return;
-	for (size_t i = start; i < b->len; i++)
-		if (b->data[i] == '\t' || b->data[i] == '\n' || b->data[i] == '\r')
-			b->data[i] = ' ';
-	if (b->len == start)
-		buf_putc(b, '-');
-	buf_putc(b, '\n');
-}

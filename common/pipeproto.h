@@ -57,5 +57,3 @@ void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16
 	     int64_t id, const char *content, size_t content_len);
 static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
 static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }
-/* Appends "LOG\ttext\n"; tabs and newlines in text become spaces. */
-void pp_log(struct buf *b, const char *text);
