@@ -6,16 +6,16 @@
 static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
 {
 	struct answer_memo *memo = ctx->memo;
-	uint32_t idx;
+	uint32_t slot = snapshot_slot(ctx->snap, h), idx;
 
 	if (ctx->peek)
-		return rotation_peek(ctx->rot, h->slot, h->list->n);
+		return rotation_peek(ctx->rot, slot, h->list->n);
 	for (uint32_t i = 0; i < memo->n; i++)
-		if (memo->e[i].slot == h->slot)
+		if (memo->e[i].slot == slot)
 			return memo->e[i].index % h->list->n;
-	idx = rotation_take(ctx->rot, h->slot, h->list->n);
+	idx = rotation_take(ctx->rot, slot, h->list->n);
 	if (memo->n < ANSWER_MEMO_SIZE) {
-		memo->e[memo->n].slot = h->slot;
+		memo->e[memo->n].slot = slot;
 		memo->e[memo->n].index = idx;
 		memo->n++;
 	}
@@ -106,7 +106,7 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 
 		if (h->list)
 			put_address(ctx, h->cfg->qname, strlen(h->cfg->qname), h,
-				    rotation_peek(ctx->rot, h->slot, h->list->n), out);
+				    rotation_peek(ctx->rot, (uint32_t)i, h->list->n), out);
 	}
 	pp_end(out);
 }

@@ -332,15 +332,9 @@ static json_object *check_array(struct vctx *v, json_object *o, size_t minitems,
 }
 
 /* Checks that object o has no key outside allowed[] and all of required[]. */
-static bool check_keys(struct vctx *v, json_object *o, const char *const *allowed, size_t n_allowed,
+static void check_keys(struct vctx *v, json_object *o, const char *const *allowed, size_t n_allowed,
 		       const char *const *required, size_t n_required)
 {
-	bool ok = true;
-
-	if (!json_object_is_type(o, json_type_object)) {
-		verr(v, "expected an object, got %s", type_name(o));
-		return false;
-	}
 	json_object_object_foreach(o, k, val) {
 		bool known = false;
 
@@ -352,15 +346,11 @@ static bool check_keys(struct vctx *v, json_object *o, const char *const *allowe
 
 			verr(v, "unknown key");
 			ptr_pop(v, old);
-			ok = false;
 		}
 	}
 	for (size_t i = 0; i < n_required; i++)
-		if (!json_object_object_get_ex(o, required[i], NULL)) {
+		if (!json_object_object_get_ex(o, required[i], NULL))
 			verr(v, "missing required key \"%s\"", required[i]);
-			ok = false;
-		}
-	return ok;
 }
 
 static char *resolve(const char *dir, const char *file)
@@ -380,8 +370,11 @@ static void check_handler(struct vctx *v, json_object *o, struct config *c, stru
 	json_object *x;
 	size_t old;
 
-	if (!check_keys(v, o, keys, ELEMENTSOF(keys), keys, ELEMENTSOF(keys)) && !json_object_is_type(o, json_type_object))
+	if (!json_object_is_type(o, json_type_object)) {
+		verr(v, "expected an object, got %s", type_name(o));
 		return;
+	}
+	check_keys(v, o, keys, ELEMENTSOF(keys), keys, ELEMENTSOF(keys));
 	if (json_object_object_get_ex(o, "qname", &x)) {
 		const char *s;
 
@@ -427,9 +420,11 @@ static void check_root(struct vctx *v, json_object *root, struct config *c)
 	json_object *x;
 	size_t old;
 
-	if (!check_keys(v, root, allowed, ELEMENTSOF(allowed), required, ELEMENTSOF(required)) &&
-	    !json_object_is_type(root, json_type_object))
+	if (!json_object_is_type(root, json_type_object)) {
+		verr(v, "expected an object, got %s", type_name(root));
 		return;
+	}
+	check_keys(v, root, allowed, ELEMENTSOF(allowed), required, ELEMENTSOF(required));
 
 	if (json_object_object_get_ex(root, "domain", &x)) {
 		const char *s;

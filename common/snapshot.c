@@ -175,7 +175,7 @@ static uint32_t soa_minimum(const char *soa)
 	return p ? (uint32_t)strtoul(p + 1, NULL, 10) : 0;
 }
 
-static int add_node(struct snapshot *s, const struct dname *name, bool apex, uint32_t first,
+static void add_node(struct snapshot *s, const struct dname *name, bool apex, uint32_t first,
 		    uint32_t count)
 {
 	uint64_t h = dname_hash(name);
@@ -190,13 +190,12 @@ static int add_node(struct snapshot *s, const struct dname *name, bool apex, uin
 				n->first = first;
 				n->count = count;
 			}
-			return 0;
+			return;
 		}
 		i = (i + 1) & s->table_mask;
 	}
 	s->nodes[s->n_nodes] = (struct node){.name = name, .apex = apex, .first = first, .count = count};
 	s->table[i] = (uint32_t)++s->n_nodes;
-	return 0;
 }
 
 int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
@@ -234,7 +233,6 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n_handlers; i++) {
-		s->handlers[i].slot = (uint32_t)i;
 		if (s->handlers[i].list)
 			s->n_addresses += s->handlers[i].list->n;
 		else

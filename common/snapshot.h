@@ -21,7 +21,6 @@ struct handler {
 	struct file_id file_id; /* of the file at the last attempt (zero if it did not open) */
 	int64_t carry_from; /* index of the handler in the previous snapshot whose rotation
 			     * continues here (same name, type and addresses), or -1 */
-	uint32_t slot;      /* index into the rotation state: the handler's own index */
 };
 
 struct node {
@@ -68,6 +67,12 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev);
 
 struct snapshot *snapshot_free(struct snapshot *s);
 DEFINE_FREE_FUNC(struct snapshot, snapshot_free)
+
+/* A handler's rotation slot: its index in the snapshot. */
+static inline uint32_t snapshot_slot(const struct snapshot *s, const struct handler *h)
+{
+	return (uint32_t)(h - s->handlers);
+}
 
 /* The node for a name, or NULL. */
 const struct node *snapshot_find(const struct snapshot *s, const struct dname *name);

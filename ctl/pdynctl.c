@@ -509,12 +509,14 @@ static void usage(FILE *f)
 		   "4 permission denied, 5 timeout.\n", DEFAULT_DIR);
 }
 
-int main(int argc, char **argv)
+/* Parses options from argv[1..]; the same options may come before and after the command.
+ * Returns -1 to go on, or an exit status. */
+static int parse_options(int argc, char **argv, const char *optstring)
 {
-	const struct command *cmd = NULL;
-	int c, nargs;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "+d:s:jc:t:Vh", options, NULL)) != -1) {
+	optind = 0; /* a fresh scan, also for the second call */
+	while ((c = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			arg.dir = optarg;
@@ -550,6 +552,18 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd = NULL;
+	int r, nargs;
+
+	/* options before the command ("+": stop at the first non-option) */
+	r = parse_options(argc, argv, "+d:s:jc:t:Vh");
+	if (r >= 0)
+		return r;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -562,22 +576,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	/* options may also follow the command: pdynctl query NAME TYPE --client IP */
+	/* and after it, mixed with its arguments: pdynctl query NAME TYPE --client IP */
 	argc -= optind;
 	argv += optind;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "d:s:jc:t:", options, NULL)) != -1) {
-		switch (c) {
-		case 'd': arg.dir = optarg; break;
-		case 's': arg.socket = optarg; break;
-		case 'j': arg.json = true; break;
-		case 'c': arg.client = optarg; break;
-		case 't': arg.timeout_ms = atoi(optarg) > 0 ? atoi(optarg) * 1000 : arg.timeout_ms; break;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
-		}
-	}
+	r = parse_options(argc, argv, "d:s:jc:t:Vh");
+	if (r >= 0)
+		return r;
 	nargs = argc - optind;
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		fprintf(stderr, "pdynctl: %s takes %s%s\n", cmd->name, *cmd->args ? cmd->args : "no arguments",

@@ -54,7 +54,7 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 			buf_puts(&s->out, h->cfg->path);
 			if (h->list) {
 				char text[ADDR_TEXT_MAX];
-				uint32_t next = rotation_peek(&s->d->rot, h->slot, h->list->n);
+				uint32_t next = rotation_peek(&s->d->rot, (uint32_t)i, h->list->n);
 
 				addrlist_format(h->list, next, text);
 				buf_puts(&s->out, ": ");

@@ -38,6 +38,10 @@ out=$("$PDYNCTL" --help); expect_match "pdynctl --help lists check" 'check +FILE
 "$PDYNDNS" >/dev/null 2>&1; expect_eq "pdyndns without --config exits 2" 2 $?
 "$PDYNDNS" --bogus >/dev/null 2>&1; expect_eq "pdyndns unknown option exits 2" 2 $?
 "$PDYNCTL" frobnicate >/dev/null 2>&1; expect_eq "pdynctl unknown command exits 2" 2 $?
+# options after the command are checked like those before it
+"$PDYNCTL" list --timeout x >/dev/null 2>&1; expect_eq "pdynctl: bad --timeout after the command exits 2" 2 $?
+"$PDYNCTL" --timeout x list >/dev/null 2>&1; expect_eq "pdynctl: bad --timeout before the command exits 2" 2 $?
+"$PDYNCTL" list --dir "$tmp/nothing-here" >/dev/null 2>&1; expect_eq "pdynctl: --dir after the command, no daemon: exit 3" 3 $?
 
 # --check on a good config
 out=$("$PDYNDNS" --check --config good.json 2>&1); rc=$?

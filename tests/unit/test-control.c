@@ -202,7 +202,7 @@ static void test_reload_applied_then_refused(void **state)
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 2);
 	assert_non_null(strstr(json_object_get_string(json_object_object_get(r, "result")), "generation 2 applied"));
 	json_object_put(r);
-	assert_string_equal(d->snap->handlers[0].list ? "ok" : "none", "ok");
+	assert_non_null(d->snap->handlers[0].list);
 	assert_int_equal(d->snap->handlers[0].list->n, 1);
 
 	write_file("config.json", "{\"domain\": 5}\n");
