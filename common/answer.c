@@ -10,6 +10,8 @@ static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
 
 	if (ctx->peek)
 		return rotation_peek(ctx->rot, slot, h->list->n);
+	if (ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
+		return rotation_take(ctx->rot, slot, h->list->n);
 	for (uint32_t i = 0; i < memo->n; i++)
 		if (memo->e[i].slot == slot)
 			return memo->e[i].index % h->list->n;
@@ -26,7 +28,7 @@ static void put_soa(const struct answer_ctx *ctx, const char *owner, size_t len,
 {
 	const struct snapshot *s = ctx->snap;
 
-	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, s->config->ttl, SNAPSHOT_ZONE_ID, s->soa,
+	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, s->config->ttl, SNAPSHOT_ZONE_ID, 0, s->soa,
 		strlen(s->soa));
 }
 
@@ -35,7 +37,7 @@ static void put_ns(const struct answer_ctx *ctx, const char *owner, size_t len, 
 	const struct snapshot *s = ctx->snap;
 
 	for (size_t i = 0; i < s->config->n_nameservers; i++)
-		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, s->config->ttl, SNAPSHOT_ZONE_ID, s->ns[i],
+		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, s->config->ttl, SNAPSHOT_ZONE_ID, 0, s->ns[i],
 			strlen(s->ns[i]));
 }
 
@@ -44,8 +46,11 @@ static void put_address(const struct answer_ctx *ctx, const char *owner, size_t 
 {
 	char text[ADDR_TEXT_MAX];
 	size_t n = addrlist_format(h->list, idx, text);
+	/* Per lookup, PowerDNS's query cache may be on; a nonzero scope keeps it from storing
+	 * the answer. Per question, caches are off and scope 0 is the honest value. */
+	uint8_t scope = ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP ? ANSWER_SCOPE : 0;
 
-	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, SNAPSHOT_ZONE_ID, text, n);
+	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, SNAPSHOT_ZONE_ID, scope, text, n);
 }
 
 void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out)

@@ -19,6 +19,9 @@
 
 #define ANSWER_MEMO_SIZE 16
 
+/* The ECS scope of addresses served per lookup (README, "Fewer lookups per question"). */
+#define ANSWER_SCOPE 32
+
 struct answer_memo {
 	uint32_t n;
 	struct {

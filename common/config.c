@@ -37,13 +37,11 @@ const char config_pattern_group[] = "^[a-z_][a-z0-9_-]*[$]?$";
 #define FILE_MAXLEN 4095
 #define TTL_MAX 2147483647
 
-static const struct {
-	const char *name;
-	enum config_loglevel level;
-} loglevels[] = {
-	{"critical", CONFIG_LOG_CRIT}, {"error", CONFIG_LOG_ERR}, {"warning", CONFIG_LOG_WARNING},
-	{"info", CONFIG_LOG_INFO},     {"debug", CONFIG_LOG_DEBUG},
-};
+static const char *const loglevel_names[] = {"critical", "error", "warning", "info", "debug"};
+static const enum config_loglevel loglevel_values[] = {CONFIG_LOG_CRIT, CONFIG_LOG_ERR,
+							CONFIG_LOG_WARNING, CONFIG_LOG_INFO,
+							CONFIG_LOG_DEBUG};
+static const char *const advance_names[] = {"per-question", "per-lookup"}; /* by enum value */
 
 /* Validation state: the file name for messages, the current JSON pointer, compiled
  * patterns, and whether anything failed. */
@@ -146,6 +144,25 @@ static const char *check_string(struct vctx *v, json_object *o, size_t minlen, s
 		return NULL;
 	}
 	return s;
+}
+
+/* Returns the index of the string o in names, or -1 after an error. */
+static int check_enum(struct vctx *v, json_object *o, const char *const *names, size_t n)
+{
+	const char *s = check_string(v, o, 0, SIZE_MAX);
+	char list[256];
+	size_t len = 0;
+
+	if (!s)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s\"", i ? ", " : "",
+					names[i]);
+	}
+	verr(v, "expected one of %s, got \"%.40s\"", list, s);
+	return -1;
 }
 
 static bool matches(regex_t *re, json_object *o)
@@ -415,10 +432,12 @@ static void check_handler(struct vctx *v, json_object *o, struct config *c, stru
 static void check_root(struct vctx *v, json_object *root, struct config *c)
 {
 	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
-					      "loglevel", "handlers", "control_dir", "control_group"};
+					      "loglevel", "advance",  "handlers",    "control_dir",
+					      "control_group"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
 	size_t old;
+	int r;
 
 	if (!json_object_is_type(root, json_type_object)) {
 		verr(v, "expected an object, got %s", type_name(root));
@@ -475,18 +494,17 @@ static void check_root(struct vctx *v, json_object *root, struct config *c)
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "loglevel", &x)) {
-		const char *s;
-		bool found = false;
-
 		old = ptr_push(v, "loglevel");
-		s = check_string(v, x, 0, SIZE_MAX);
-		for (size_t i = 0; s && i < ELEMENTSOF(loglevels); i++)
-			if (strcmp(s, loglevels[i].name) == 0) {
-				c->loglevel = loglevels[i].level;
-				found = true;
-			}
-		if (s && !found)
-			verr(v, "expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"%.40s\"", s);
+		r = check_enum(v, x, loglevel_names, ELEMENTSOF(loglevel_names));
+		if (r >= 0)
+			c->loglevel = loglevel_values[r];
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "advance", &x)) {
+		old = ptr_push(v, "advance");
+		r = check_enum(v, x, advance_names, ELEMENTSOF(advance_names));
+		if (r >= 0)
+			c->advance = (enum config_advance)r;
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "control_dir", &x)) {

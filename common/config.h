@@ -30,6 +30,17 @@ struct config_handler {
 	char *path;         /* resolved against the config file's directory */
 };
 
+/* When a list moves on (README, "Rotation"). */
+enum config_advance {
+	/* once per client question: PowerDNS starts each with SOA lookups, and a list moves at
+	 * most once between them, however often the name is looked up (caches off) */
+	CONFIG_ADVANCE_PER_QUESTION,
+	/* at every lookup of the name: for consistent-backends=no, where one question makes one
+	 * ANY lookup; answers then carry ECS scope bits so that PowerDNS's query cache, which may
+	 * stay on for SOA and negative answers, does not keep them */
+	CONFIG_ADVANCE_PER_LOOKUP,
+};
+
 struct config {
 	char *path; /* the config file, as given */
 	struct file_id id; /* of the file read by config_load() */
@@ -41,6 +52,7 @@ struct config {
 	size_t n_nameservers;
 	uint32_t ttl;
 	enum config_loglevel loglevel;
+	enum config_advance advance;
 	struct config_handler *handlers;
 	size_t n_handlers;
 	char *control_dir;   /* NULL: not set */

@@ -52,8 +52,9 @@ uint16_t pp_qtype(const char *mnemonic);
 /* The mnemonic of a type pdyndns emits (A, NS, SOA, AAAA). */
 const char *pp_type_name(uint16_t type);
 
-/* Appends one DATA line for the given ABI. auth is 1 except for delegation NS and glue. */
+/* Appends one DATA line for the given ABI, authoritative. scope is the ECS scope prefix
+ * length (ABI >= 3; older ABIs cannot carry it). */
 void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
-	     int64_t id, const char *content, size_t content_len);
+	     int64_t id, uint8_t scope, const char *content, size_t content_len);
 static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
 static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }

@@ -105,6 +105,10 @@ static void handle_line(struct session *s, char *line, size_t len)
 
 		s->abi = m.abi;
 		s->memo.n = 0;
+		if (m.abi < 3 && s->d->snap && s->d->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
+			log_warning("pipe-abi-version %d cannot mark answers uncacheable (ECS scope bits "
+				    "need 3 or later): with \"advance\": \"per-lookup\", PowerDNS's "
+				    "query cache must stay off (query-cache-ttl=0)", m.abi);
 		/* Exactly one line: PowerDNS logs it as the banner. */
 		buf_puts(&s->out, "OK\t");
 		buf_puts(&s->out, banner ? banner : "pdyndns");

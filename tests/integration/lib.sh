@@ -169,3 +169,34 @@ write_zone() {
 }
 JSON
 }
+
+# check_rotation TAG ZONEDIR: against the running pdns serving write_zone's config, fresh
+# rotation: K·L questions for a name with an L-address list return each address K times, in
+# file order (depth 1 and 3, A and AAAA, one or several questions per dig call).
+check_rotation() {
+    local tag=$1 zone=$2 K=3 got args i
+    # seq_of LIST-FILE K: the expected answers, file order repeated K times
+    seq_of() { local i; for ((i = 0; i < $2; i++)); do grep -v '^#' "$1"; done; }
+
+    # depth 1, A (odd length 5): one question per dig call, UDP
+    got=$(for i in $(seq 15); do q +short t1.dyn.example.test A; done)
+    expect_eq "$tag: t1 A, 3 rounds" "$(seq_of "$zone/t1-v4.txt" $K)" "$got"
+
+    # depth 3, A (even length 4): several questions in one dig call
+    args=(); for i in $(seq 12); do args+=(a.b.c.dyn.example.test A); done
+    got=$(q +short "${args[@]}")
+    expect_eq "$tag: a.b.c A, 3 rounds" "$(seq_of "$zone/abc-v4.txt" $K)" "$got"
+
+    # AAAA (length 2), a name with only an AAAA list
+    got=$(for i in $(seq 6); do q +short only6.dyn.example.test AAAA; done)
+    expect_eq "$tag: only6 AAAA, 3 rounds" "$(seq_of "$zone/only6.txt" $K)" "$got"
+
+    # A and AAAA at one name: every question advances both lists once. After 15
+    # questions both lists have advanced 15 times: question 16 (A) gets A #15%5=0,
+    # question 17 (AAAA) gets AAAA #16%4=0, 18 gets A #17%5=2, 19 gets AAAA #18%4=2.
+    got=$(q +short t1.dyn.example.test A t1.dyn.example.test AAAA t1.dyn.example.test A t1.dyn.example.test AAAA)
+    expect_eq "$tag: t1 A/AAAA alternating" "192.0.2.1
+2001:db8::1
+192.0.2.3
+2001:db8::3" "$got"
+}

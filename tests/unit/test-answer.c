@@ -185,6 +185,48 @@ static void test_rotation_both_types(void **state)
 	assert_int_equal(f->rot.next[f->snap->nodes[1].first], 5);
 }
 
+/* advance per lookup: exact under consistent-backends=no, also when PowerDNS's caches keep
+ * every lookup but the main ANY away; addresses carry a nonzero ECS scope (ABI >= 3) so the
+ * query cache does not store them, SOA and NS keep scope 0. */
+static void test_per_lookup(void **state)
+{
+	struct fx *f = *state;
+	static const char *const v4[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3"};
+	static const char *const abc[] = {"198.51.100.1", "198.51.100.2"};
+
+	for (int abi = 1; abi <= 5; abi++) {
+		f->abi = abi;
+		f->snap->config->advance = CONFIG_ADVANCE_PER_QUESTION;
+		memset(f->rot.next, 0, f->rot.n * sizeof(*f->rot.next));
+		/* per question, lookups without SOA lookups between them are one question */
+		assert_string_equal(question(f, "t1.dyn.example.test", 1, false, "A"), v4[0]);
+		for (int i = 0; i < 2; i++)
+			assert_non_null(strstr(ask(f, "t1.dyn.example.test", "ANY"), v4[0]));
+
+		f->snap->config->advance = CONFIG_ADVANCE_PER_LOOKUP;
+		memset(f->rot.next, 0, f->rot.n * sizeof(*f->rot.next));
+		for (int k = 0; k < 3; k++) {
+			for (int i = 0; i < 3; i++)
+				assert_string_equal(question(f, "t1.dyn.example.test", 1, false, "A"), v4[i]);
+			for (int i = 0; i < 2; i++)
+				assert_string_equal(question(f, "a.b.c.dyn.example.test", 3, false, "A"), abc[i]);
+		}
+		for (int k = 0; k < 6; k++) {
+			const char *a = ask(f, "t1.dyn.example.test", "A");
+			char want[128];
+
+			snprintf(want, sizeof(want), "DATA\t%st1.dyn.example.test\tIN\tA\t0\t1\t%s\nEND\n",
+				 abi >= 3 ? "32\t1\t" : "", v4[k % 3]);
+			assert_string_equal(a, want);
+		}
+		assert_string_equal(ask(f, "dyn.example.test", "NS"),
+				    abi >= 3 ? "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+					       "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n"
+					     : "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+					       "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
+	}
+}
+
 static void test_two_sessions_share_rotation(void **state)
 {
 	struct fx *f = *state;
@@ -270,6 +312,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_both_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_sessions_share_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peek_and_axfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_snapshot, setup, teardown),

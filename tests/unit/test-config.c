@@ -84,9 +84,14 @@ static void test_defaults_and_extras(void **state)
 	struct config *c = parse_ok(HEAD "\"handlers\": [], \"control_dir\": \"/run/x\", \"control_group\": \"pdns\"}", "c.json");
 
 	assert_int_equal(c->loglevel, CONFIG_LOG_INFO);
+	assert_int_equal(c->advance, CONFIG_ADVANCE_PER_QUESTION);
 	assert_int_equal(c->n_handlers, 0);
 	assert_string_equal(c->control_dir, "/run/x");
 	assert_string_equal(c->control_group, "pdns");
+	config_free(c);
+	c = parse_ok(HEAD "\"handlers\": [], \"advance\": \"per-lookup\", \"loglevel\": \"debug\"}", "c.json");
+	assert_int_equal(c->advance, CONFIG_ADVANCE_PER_LOOKUP);
+	assert_int_equal(c->loglevel, CONFIG_LOG_DEBUG);
 	config_free(c);
 	/* JSON Schema integers: 3600.0 and 3.6e3 are integers */
 	c = parse_ok("{\"domain\": \"x.test.\", \"soa\": \"a b 4294967295 2147483647 0 1 2\", \"nameservers\": [\"a\"], "
@@ -133,6 +138,8 @@ static void test_schema_errors(void **state)
 		      "cfg.json: error: /soa: \"a b 4294967296 1 1 1 1\" is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)");
 	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"loglevel\": \"verbose\"}",
 		      "cfg.json: error: /loglevel: expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"verbose\"");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"advance\": \"per-packet\"}",
+		      "cfg.json: error: /advance: expected one of \"per-question\", \"per-lookup\", got \"per-packet\"");
 	/* a string with an escaped NUL never matches a pattern */
 	expect_errors("{\"domain\": \"d.test\\u0000x\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
 		      "cfg.json: error: /domain: \"d.test\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
@@ -177,7 +184,7 @@ static void test_schema_file_agrees(void **state)
 	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(props, "control_group"), "pattern")),
 			    config_pattern_group);
 	/* every top-level key the code accepts is in the schema, and no other */
-	assert_int_equal(json_object_object_length(props), 8);
+	assert_int_equal(json_object_object_length(props), 9);
 	json_object_put(s);
 }
 

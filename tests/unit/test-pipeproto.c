@@ -164,10 +164,11 @@ static void test_data_lines(void **state)
 	struct buf b;
 
 	buf_init(&b);
-	pp_data(&b, 1, "Www.test", 8, PP_TYPE_A, 0, 1, "192.0.2.1", 9);
-	pp_data(&b, 2, "www.test", 8, PP_TYPE_AAAA, 4294967295u, -1, "2001:db8::1", 11);
-	pp_data(&b, 3, "test", 4, PP_TYPE_SOA, 3600, 1, "a. b. 1 2 3 4 5", 15);
-	pp_data(&b, 5, "test", 4, PP_TYPE_NS, 60, 1, "ns1.test.", 9);
+	pp_data(&b, 1, "Www.test", 8, PP_TYPE_A, 0, 1, 32, "192.0.2.1", 9); /* no scope field */
+	pp_data(&b, 2, "www.test", 8, PP_TYPE_AAAA, 4294967295u, -1, 0, "2001:db8::1", 11);
+	pp_data(&b, 3, "test", 4, PP_TYPE_SOA, 3600, 1, 0, "a. b. 1 2 3 4 5", 15);
+	pp_data(&b, 5, "test", 4, PP_TYPE_NS, 60, 1, 0, "ns1.test.", 9);
+	pp_data(&b, 4, "www.test", 8, PP_TYPE_A, 0, 1, 32, "192.0.2.1", 9);
 	pp_end(&b);
 	pp_fail(&b);
 	buf_putc(&b, 0);
@@ -175,6 +176,7 @@ static void test_data_lines(void **state)
 				    "DATA\twww.test\tIN\tAAAA\t4294967295\t-1\t2001:db8::1\n"
 				    "DATA\t0\t1\ttest\tIN\tSOA\t3600\t1\ta. b. 1 2 3 4 5\n"
 				    "DATA\t0\t1\ttest\tIN\tNS\t60\t1\tns1.test.\n"
+				    "DATA\t32\t1\twww.test\tIN\tA\t0\t1\t192.0.2.1\n"
 				    "END\nFAIL\n");
 	buf_free(&b);
 }
