@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,8 +44,8 @@ void log_msg(int level, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	/* one write, so that lines of several processes do not interleave */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-		/* nowhere left to report it */
-	}
+	/* one write, so that lines of several processes do not interleave; again if the
+	 * waker's signal interrupted it before anything was written */
+	while (write(STDERR_FILENO, line, (size_t)n) < 0 && errno == EINTR)
+		;
 }

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
-#include <sys/epoll.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +17,7 @@
 #include "log.h"
 #include "reload.h"
 #include "session.h"
+#include "waker.h"
 #include "watch.h"
 
 static void usage(FILE *f)
@@ -112,60 +113,47 @@ static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *u
 }
 
 /* The loop. PowerDNS waits for each answer before it asks again, so the pipe is the hot
- * path: it is served straight from our own epoll, which also watches sd-event's fd for
- * everything else (reloads, watches, control clients, signals, timers). That costs one
- * epoll_wait, one read and one write per lookup; sd-event's own loop would add more. */
+ * path: one blocking read and one write per lookup. Everything else (reloads, watches,
+ * control clients, signals, timers) is sd-event's, dispatched here between two reads when
+ * the waker says it has work (waker.h). */
 static int run(struct daemon *d, struct session *s)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
-	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC);
-	int r;
+	struct waker *w = NULL;
+	int r, fl = fcntl(s->in_fd, F_GETFL);
 
-	if (ep < 0)
-		return -errno;
-	ev.data.u32 = 0;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, s->in_fd, &ev) < 0) {
-		if (errno == EPERM) /* stdin is a regular file: nothing to wait for, just read it */
-			for (;;) {
-				r = session_read(s);
-				if (r != 0)
-					return r < 0 ? r : 0;
-			}
-		return -errno;
-	}
-	ev.data.u32 = 1;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, sd_event_get_fd(d->event), &ev) < 0)
-		return -errno;
+	if (fl >= 0 && (fl & O_NONBLOCK)) /* the read must block, not spin */
+		(void)fcntl(s->in_fd, F_SETFL, fl & ~O_NONBLOCK);
 	/* arms sd-event's timers and runs what is already due */
 	while ((r = sd_event_run(d->event, 0)) > 0)
 		;
+	if (r < 0)
+		return r;
+	r = waker_start(sd_event_get_fd(d->event), &w);
+	if (r < 0)
+		return r;
 	for (;;) {
-		struct epoll_event evs[2];
-		int n = epoll_wait(ep, evs, 2, -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.u32 == 0) {
-				r = session_read(s);
-				if (r < 0)
-					log_error("pipe session ends: %s", strerror(-r));
-				if (r != 0)
-					return r < 0 ? r : 0; /* EOF: PowerDNS is gone */
-				continue;
-			}
+		if (waker_begin(w)) {
 			while ((r = sd_event_run(d->event, 0)) > 0 &&
 			       sd_event_get_state(d->event) != SD_EVENT_FINISHED)
 				;
-			if (sd_event_get_state(d->event) == SD_EVENT_FINISHED)
-				return 0; /* SIGTERM or SIGINT */
+			waker_end(w);
+			if (sd_event_get_state(d->event) == SD_EVENT_FINISHED) {
+				r = 0; /* SIGTERM or SIGINT */
+				break;
+			}
 			if (r < 0)
-				return r;
+				break;
+		}
+		r = session_read(s); /* 0 also when the waker interrupted it */
+		if (r < 0)
+			log_error("pipe session ends: %s", strerror(-r));
+		if (r != 0) {
+			r = r < 0 ? r : 0; /* EOF: PowerDNS is gone */
+			break;
 		}
 	}
+	waker_stop(w);
+	return r;
 }
 
 static int serve(struct daemon *d)
@@ -175,6 +163,7 @@ static int serve(struct daemon *d)
 	int r;
 
 	signal(SIGPIPE, SIG_IGN);
+	waker_block_signal(); /* before any thread starts */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
