@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 DEPS="build-essential autoconf automake libtool pkg-config
 libjson-c-dev libsystemd-dev libcmocka-dev
 pdns-server pdns-backend-pipe dnsutils dnsperf
-python3 python3-jsonschema iproute2 procps jq util-linux"
+python3 python3-jsonschema iproute2 procps jq util-linux time"
 
 if [ "${1-}" = "--deps" ]; then
     missing=

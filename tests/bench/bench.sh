@@ -1,13 +1,207 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# bench.sh BUILDDIR: the project's benchmarks. Prints a table of figures with the date and
-# the machine. Work files go under a temp dir in /tmp, removed at the end.
+# bench.sh BUILDDIR: the project's benchmarks (`make bench`). Every figure is printed next
+# to a reference measured in the same run, as rows of a markdown table, under a line with
+# the date and the machine. Work files go under a temp dir in /tmp, removed at the end;
+# PowerDNS listens on 127.0.0.1 on a free high port; every process is stopped by PID.
+#
+# env: SECS     dnsperf seconds per end-to-end run (default 5)
+#      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 3)
+#      ONLY     e.g. "raw e2e": run only these parts of: raw lists e2e reload
 set -euo pipefail
 build=$1
+SECS=${SECS:-5}
+REPEAT=${REPEAT:-3}
+ONLY=${ONLY:-raw lists e2e reload}
+bench=$build/tests/bench
+pdyndns=$build/daemon/pdyndns
+dom=dyn.example.net
+names=4
 work=$(mktemp -d /tmp/pdyndns-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+pdns_pid=
+free_port() {
+    python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 60000)
+    try:
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
+        t.close(); u.close(); print(p); break
+    except OSError:
+        pass'
+}
+stop_pdns() {
+    [ -n "$pdns_pid" ] || return 0
+    local kids k i
+    kids=$(pgrep -P "$pdns_pid" || true)
+    kill "$pdns_pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do kill -0 "$pdns_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pdns_pid" 2>/dev/null || true
+    wait "$pdns_pid" 2>/dev/null || true
+    for k in $kids; do
+        for ((i = 0; i < 20; i++)); do kill -0 "$k" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$k" 2>/dev/null || true
+    done
+    pdns_pid=
+}
+cleanup() {
+    stop_pdns
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
-echo "pdyndns benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cpus, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+has() { [[ " $ONLY " == *" $1 "* ]]; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; } # kv KEY "LINE": the value
+row() { echo "| $1 | $2 | $3 | $4 | $5 |"; }
+
+# --- fixtures: names × A and AAAA lists of 10 addresses, as the shared harness uses ------
+handlers=
+for ((n = 1; n <= names; n++)); do
+    for ((i = 1; i <= 10; i++)); do echo "10.0.$n.$i"; done > "$work/t$n-v4.txt"
+    for ((i = 1; i <= 10; i++)); do echo "2001:db8:$n::$i"; done > "$work/t$n-v6.txt"
+    handlers+="${handlers:+,}
+    {\"qname\": \"t$n.$dom\", \"qtype\": \"A\", \"file\": \"t$n-v4.txt\"},
+    {\"qname\": \"t$n.$dom\", \"qtype\": \"AAAA\", \"file\": \"t$n-v6.txt\"}"
+    printf 't%d.%s A\nt%d.%s AAAA\n' "$n" "$dom" "$n" "$dom" >> "$work/dnsperf.txt"
+done
+config() { # config ADVANCE
+    cat <<JSON
+{"domain": "$dom", "soa": "ns1.example.net. hostmaster.example.net. 1 7200 3600 7200 120",
+ "nameservers": ["ns1.example.net", "ns2.example.net"], "ttl": 3600, "loglevel": "error",
+ "advance": "$1", "handlers": [$handlers]}
+JSON
+}
+config per-question > "$work/config.json"
+config per-lookup > "$work/config-per-lookup.json"
+
+echo "pdyndns benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cpus," \
+     "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), Linux $(uname -r)"
 echo
-echo "## Live reload (reloadbench: lock-step over the pipe, as PowerDNS asks)"
-"$build/tests/bench/reloadbench" "$build/daemon/pdyndns" "$work"
+row figure pdyndns reference ratio goal
+row --- --- --- --- ---
+
+# --- raw pipe ----------------------------------------------------------------------------
+if has raw; then
+    ours=(--config "$work/config.json")
+    s_ours=() s_stub=() l_ours=() l_stick=() c_ours=() c_stick=()
+    for ((r = 0; r < REPEAT; r++)); do
+        s_ours+=("$(kv qps "$("$bench/pipebench" stream 300000 $dom $names "$pdyndns" "${ours[@]}")")")
+        s_stub+=("$(kv qps "$("$bench/pipebench" stream 300000 $dom $names "$bench/ceiling" stub $dom)")")
+        line=$("$bench/pipebench" lockstep 100000 $dom $names "$pdyndns" "${ours[@]}")
+        l_ours+=("$(kv p50_us "$line")") c_ours+=("$(kv cpu_us_per_lookup "$line")")
+        line=$("$bench/pipebench" lockstep 100000 $dom $names "$bench/ceiling" stick)
+        l_stick+=("$(kv p50_us "$line")") c_stick+=("$(kv cpu_us_per_lookup "$line")")
+    done
+    a=$(median "${s_ours[@]}") b=$(median "${s_stub[@]}")
+    row "raw stream, lookups/s (300 k read ahead)" "$a" "stub $b" "$(ratio "$a" "$b")" "≥ 0.5"
+    a=$(median "${l_ours[@]}") b=$(median "${l_stick[@]}")
+    row "raw lock-step round trip p50, µs" "$a" "stick $b" "$(ratio "$a" "$b")" "≤ 1.2"
+    a=$(median "${c_ours[@]}") b=$(median "${c_stick[@]}")
+    row "raw lock-step CPU per lookup, µs" "$a" "stick $b" "$(ratio "$a" "$b")" "—"
+fi
+
+# --- lists -------------------------------------------------------------------------------
+if has lists; then
+    awk 'BEGIN {for (i = 0; i < 1000000; i++) printf "10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256}' > "$work/m4.txt"
+    awk 'BEGIN {for (i = 0; i < 1000000; i++) printf "2001:db8:%x::%x\n", int(i / 65536), i % 65536}' > "$work/m6.txt"
+    one() { # one FILE TYPE: a config with one handler
+        cat <<JSON
+{"domain": "$dom", "soa": "a.example.net. h.example.net. 1 2 3 4 5", "nameservers": ["a.example.net"],
+ "ttl": 60, "loglevel": "error", "handlers": [{"qname": "m.$dom", "qtype": "$2", "file": "$1"}]}
+JSON
+    }
+    one m4.txt A > "$work/m4.json"
+    one m6.txt AAAA > "$work/m6.json"
+    for t in 4 6; do
+        ms=() kb=()
+        for ((r = 0; r < 3; r++)); do
+            /usr/bin/time -f '%e %M' -o "$work/time" "$pdyndns" --check --config "$work/m$t.json" > /dev/null
+            read -r s k < "$work/time"
+            ms+=("$(awk -v s="$s" 'BEGIN {print s * 1000}')") kb+=("$k")
+        done
+        goal=$([ $t = 4 ] && echo 12 || echo 30)
+        row "load 1,000,000 IPv$t addresses (\`pdyndns --check\`), ms" "$(median "${ms[@]}")" "Python: cannot start" "—" "≤ 150"
+        row "… its peak RSS, MiB" "$(awk -v k="$(median "${kb[@]}")" 'BEGIN {printf "%.1f", k / 1024}')" "—" "—" "≤ $goal"
+    done
+    h8=
+    for i in 1 2 3 4; do
+        cp "$work/m4.txt" "$work/big$i-v4.txt"
+        cp "$work/m6.txt" "$work/big$i-v6.txt"
+        h8+="${h8:+,} {\"qname\": \"b$i.$dom\", \"qtype\": \"A\", \"file\": \"big$i-v4.txt\"},"
+        h8+=" {\"qname\": \"b$i.$dom\", \"qtype\": \"AAAA\", \"file\": \"big$i-v6.txt\"}"
+    done
+    sed "s|\"handlers\": .*|\"handlers\": [$h8]}|" "$work/m4.json" > "$work/big.json"
+    ms=()
+    for ((r = 0; r < 3; r++)); do
+        ms+=("$(kv ms "$("$bench/pipebench" helo "$pdyndns" --config "$work/big.json" --control-dir "$work/ctl")")")
+    done
+    row "HELO → OK with 8 × 1,000,000 addresses, ms" "$(median "${ms[@]}")" "—" "—" "≤ 500"
+    rm -f "$work"/big*.txt "$work"/m?.txt
+fi
+
+# --- end to end: PowerDNS + dnsperf, pdns on cpu 0, dnsperf on cpu 1 ----------------------
+# e2e "PIPE-COMMAND" [PDNS-LINE...]: sets line="qps=... avg_ms=... servfail=... lost=..."
+# (not in a subshell, so that the EXIT trap can stop pdns_server)
+e2e() {
+    local cmd=$1 port dir=$work/pdns i out
+    shift
+    port=$(free_port)
+    mkdir -p "$dir"
+    {
+        printf '%s\n' launch=pipe "pipe-command=$cmd" pipe-abi-version=3 pipe-timeout=2000 \
+            local-address=127.0.0.1 "local-port=$port" "socket-dir=$dir" daemon=no guardian=no \
+            disable-syslog=yes loglevel=4 security-poll-suffix= webserver=no api=no \
+            zone-cache-refresh-interval=0 cache-ttl=0 query-cache-ttl=0 negquery-cache-ttl=0 \
+            distributor-threads=1 receiver-threads=1
+        [ $# -eq 0 ] || printf '%s\n' "$@" # later lines win
+    } > "$dir/pdns.conf"
+    taskset -c 0 pdns_server --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
+    pdns_pid=$!
+    for ((i = 0; i < 100; i++)); do
+        dig +short +time=1 +tries=1 -p "$port" @127.0.0.1 "t1.$dom" A 2>/dev/null | grep -q . && break
+        kill -0 "$pdns_pid" 2>/dev/null || { cat "$dir/pdns.log" >&2; return 1; }
+        sleep 0.1
+    done
+    taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l 1 -c 4 -q 100 > /dev/null 2>&1 || true
+    out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l "$SECS" -c 4 -q 100 2>&1 || true)
+    stop_pdns
+    line=$(awk '/Queries per second/ {q = $4} /Average Latency/ {l = $4 * 1000}
+         /Queries lost/ {lost = $3} /Response codes/ {sf = 0; for (i = 3; i <= NF; i++) if ($i == "SERVFAIL") sf = $(i + 1) + 0}
+         END {printf "qps=%d avg_ms=%.2f servfail=%d lost=%d\n", q, l, sf, lost}' <<<"$out")
+}
+if has e2e; then
+    fast=(consistent-backends=no query-cache-ttl=20 negquery-cache-ttl=10)
+    q_stub=() q_ours=() q_fast=() bad=0
+    for ((r = 0; r < REPEAT; r++)); do
+        e2e "$bench/ceiling stub $dom" && l1=$line
+        e2e "$pdyndns --config $work/config.json --control-dir $work/ctl" && l2=$line
+        e2e "$pdyndns --config $work/config-per-lookup.json --control-dir $work/ctl" "${fast[@]}" && l3=$line
+        q_stub+=("$(kv qps "$l1")") q_ours+=("$(kv qps "$l2")") q_fast+=("$(kv qps "$l3")")
+        for l in "$l1" "$l2" "$l3"; do
+            [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# e2e run with SERVFAIL or lost queries: $l"; }
+        done
+    done
+    a=$(median "${q_ours[@]}") b=$(median "${q_stub[@]}") c=$(median "${q_fast[@]}")
+    row "end to end qps, caches off (\`advance\` per-question)" "$a" "stub $b" "$(ratio "$a" "$b")" "≥ 0.97"
+    row "end to end qps, shipped settings (per-lookup, one lookup per question)" "$c" "stub $b" "$(ratio "$c" "$b")" "≥ 1.5"
+    [ $bad = 0 ] || echo "# (some end-to-end runs had SERVFAIL or lost queries, see above)"
+fi
+
+# --- live reload ---------------------------------------------------------------------------
+if has reload; then
+    "$bench/reloadbench" "$pdyndns" "$work" > "$work/reload.out"
+    v() { awk -v k="$1" '$1 == k {print $2}' "$work/reload.out"; }
+    row "rename of a 10-address file → first new answer, p99 ms" "$(v reload_rename_10_p99)" "—" "—" "≤ 10"
+    row "rename of a 1,000,000-address file → first new answer, p99 ms" "$(v reload_rename_1000000_p99)" "—" "—" "≤ 200"
+    idle=$(sed -n 's/^stall_idle .* p99 \([0-9.]*\) .* max \([0-9.]*\) ms.*/\1 \2/p' "$work/reload.out")
+    busy=$(sed -n 's/^stall_busy .* max \([0-9.]*\) ms.*/\1/p' "$work/reload.out")
+    row "worst lock-step round trip while 1 M addresses reload every second, ms" "$busy" \
+        "idle p99 ${idle% *}, idle max ${idle#* }" "$(ratio "$busy" "${idle% *}") × idle p99" "≤ 2 × idle p99"
+    peak=$(sed -n 's/^swap_rss_peak \([0-9.]*\) MiB (\([0-9.]*\) x.*/\1 \2/p' "$work/reload.out")
+    row "peak RSS across full reloads of 8 × 1 M addresses, MiB" "${peak% *}" \
+        "steady $(awk '$1 == "swap_rss_steady" {print $2}' "$work/reload.out")" "${peak#* }" "≤ 2.2"
+fi
