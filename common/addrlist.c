@@ -395,16 +395,13 @@ size_t addr_format6(const uint8_t *a, char *out)
 			return o;
 		}
 		{
-			bool started = false;
+			/* the word in hex without leading zeros: 1 to 4 digits */
+			unsigned v = w[i];
+			size_t nd = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1;
 
-			for (int sh = 12; sh >= 0; sh -= 4) {
-				unsigned nib = (w[i] >> sh) & 15;
-
-				if (nib || started || sh == 0) {
-					out[o++] = hex[nib];
-					started = true;
-				}
-			}
+			for (size_t k = nd; k-- > 0; v >>= 4)
+				out[o + k] = hex[v & 15];
+			o += nd;
 		}
 	}
 	if (best >= 0 && best + best_len == 8)

@@ -6,6 +6,44 @@
 
 static inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
+/* The common case, no escapes and nothing wrong, in one tight pass; returns false for
+ * anything else, which the full parser below then handles. */
+static bool parse_plain(const char *text, size_t len, struct dname *out)
+{
+	size_t pos = 1, labstart = 0;
+	uint8_t labels = 0;
+
+	if (len >= DNAME_MAXLEN - 1)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)text[i];
+
+		if (c == '.') {
+			size_t l = pos - labstart - 1;
+
+			if (l == 0 || l > 63)
+				return false;
+			out->wire[labstart] = (uint8_t)l;
+			labels++;
+			labstart = pos++;
+		} else if (c == '\\')
+			return false;
+		else
+			out->wire[pos++] = (uint8_t)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
+	}
+	if (pos - labstart - 1 > 63)
+		return false;
+	if (pos - labstart > 1) { /* no trailing dot: end the last label */
+		out->wire[labstart] = (uint8_t)(pos - labstart - 1);
+		labels++;
+		labstart = pos++;
+	}
+	out->wire[labstart] = 0;
+	out->len = (uint8_t)pos;
+	out->labels = labels;
+	return true;
+}
+
 int dname_parse(const char *text, size_t len, struct dname *out)
 {
 	struct dname n;
@@ -19,6 +57,8 @@ int dname_parse(const char *text, size_t len, struct dname *out)
 		out->wire[0] = 0;
 		return 0;
 	}
+	if (text[0] != '.' && parse_plain(text, len, out))
+		return 0;
 	n.labels = 0;
 	while (i < len) {
 		uint8_t c = (uint8_t)text[i++];
