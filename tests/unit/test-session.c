@@ -18,6 +18,38 @@
 
 char *daemon_status_line(const struct daemon *d) { return strdup("pdyndns test banner"); }
 
+/* Linked with --wrap: counts allocations, and writes to one fd. */
+static unsigned long allocs, writes;
+static int counted_fd = -1;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+ssize_t __real_write(int fd, const void *buf, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+void *__wrap_malloc(size_t n)
+{
+	allocs++;
+	return __real_malloc(n);
+}
+void *__wrap_calloc(size_t n, size_t size)
+{
+	allocs++;
+	return __real_calloc(n, size);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+	allocs++;
+	return __real_realloc(p, n);
+}
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+	writes += fd == counted_fd;
+	return __real_write(fd, buf, n);
+}
+
 struct fx {
 	char dir[64];
 	struct daemon d;
@@ -149,6 +181,38 @@ static void test_one_end_or_fail_per_line(void **state)
 	assert_non_null(strstr(out, "unknown command; try: status, help\nEND\n"));
 }
 
+/* The hot path: no allocation per lookup, and each answer is one write. */
+static void test_no_allocation_one_write(void **state)
+{
+	static const char *const lines[] = {
+		"Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tT1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tnope.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tdyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\ttoo\tfew\n",
+	};
+	struct fx *f = *state;
+	unsigned long a0, n = 0;
+
+	feed(f, "HELO\t3\n");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		feed(f, lines[i]); /* warm up */
+	output(f);
+	counted_fd = f->s->out_fd;
+	writes = 0;
+	a0 = allocs;
+	for (int k = 0; k < 200; k++)
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++, n++)
+			feed(f, lines[i]);
+	assert_int_equal(allocs - a0, 0);
+	assert_int_equal(writes, n);
+	counted_fd = -1;
+	assert_non_null(strstr(output(f), "\tIN\tAAAA\t0\t1\t2001:db8::"));
+}
+
 static void test_cmd_needs_abi5(void **state)
 {
 	struct fx *f = *state;
@@ -165,6 +229,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_end_or_fail_per_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_needs_abi5, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_allocation_one_write, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
