@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* The config loader and validator: any bytes give a config or at least one message, every
+ * message names the file, and nothing leaks or crashes. */
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "diag.h"
+#include "fuzz.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config *c = NULL;
+	struct diag d;
+	int r;
+
+	diag_init(&d);
+	r = config_parse((const char *)data, size, "/fuzz/config.json", &d, &c);
+	fuzz_assert(r == 0 || r == -EINVAL || r == -ENOMEM);
+	if (r == 0) {
+		fuzz_assert(c && c->domain && c->soa && c->n_nameservers > 0);
+		config_free(c);
+	} else {
+		fuzz_assert(!c || r != 0);
+		fuzz_assert(r == -ENOMEM || d.n_msgs > 0);
+	}
+	for (size_t i = 0; i < d.n_msgs; i++)
+		fuzz_assert(strncmp(d.msgs[i], "/fuzz/config.json", 17) == 0);
+	diag_clear(&d);
+	return 0;
+}

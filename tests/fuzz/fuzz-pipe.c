@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* The pipe session (line framing, the parser, the answer builder) fed line by line: every
+ * complete line gets exactly one OK, END or FAIL, which ends its output; a DATA line has
+ * the field count of the session's ABI, integers where PowerDNS wants them (a bad one
+ * desynchronises it: shared/pipe-protocol.md §6) and a type it knows; a partial line gets
+ * nothing yet. The zone is tests/unit/fixture.c's. */
+#include <stdbool.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "fuzz.h"
+#include "log.h"
+#include "session.h"
+
+char *daemon_status_line(const struct daemon *d) { return strdup("pdyndns fuzz banner"); }
+
+static struct daemon dmn;
+static char dir[64];
+static int out_fd = -1, pipe_fds[2];
+
+static void setup(void)
+{
+	log_set_level(LOG_CRIT);
+	dmn.snap = fixture_zone(dir);
+	fuzz_assert(rotation_resize(&dmn.rot, dmn.snap->n_handlers) == 0);
+	fuzz_assert(pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0);
+	fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
+	out_fd = pipe_fds[1];
+}
+
+static bool integer(const char *s, bool sign)
+{
+	if (sign && *s == '-')
+		s++;
+	if (!*s || strlen(s) > 10)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static void check_data(char *line, int abi)
+{
+	char *f[16];
+	size_t n = 0, o = abi >= 3 ? 2 : 0; /* ABI 3+: scopebits and auth come first */
+
+	for (char *p = line; n < 16; n++) {
+		f[n] = p;
+		p = strchr(p, '\t');
+		if (!p) {
+			n++;
+			break;
+		}
+		*p++ = 0;
+	}
+	fuzz_assert(n >= 7 + o);
+	fuzz_assert(strcmp(f[0], "DATA") == 0);
+	if (abi >= 3) {
+		fuzz_assert(integer(f[1], false) && atoi(f[1]) <= 128);
+		fuzz_assert(strcmp(f[2], "1") == 0);
+	}
+	fuzz_assert(*f[1 + o] && strcmp(f[2 + o], "IN") == 0);
+	fuzz_assert(!strcmp(f[3 + o], "A") || !strcmp(f[3 + o], "AAAA") || !strcmp(f[3 + o], "SOA") ||
+		    !strcmp(f[3 + o], "NS"));
+	fuzz_assert(integer(f[4 + o], false) && integer(f[5 + o], true) && *f[6 + o]);
+}
+
+/* Checks what one fed line produced. complete: it ended with '\n'. */
+static void check_output(bool complete, bool cmd, int abi)
+{
+	static char buf[(1 << 20) + 1];
+	ssize_t n = read(pipe_fds[0], buf, sizeof(buf) - 1);
+	char *p, *nl;
+	int ends = 0;
+
+	if (n < 0)
+		n = 0; /* EAGAIN: nothing written */
+	buf[n] = 0;
+	if (!complete) {
+		fuzz_assert(n == 0);
+		return;
+	}
+	fuzz_assert(n > 0 && buf[n - 1] == '\n' && !memchr(buf, 0, (size_t)n));
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		*nl = 0;
+		fuzz_assert(ends == 0); /* nothing after the end of the answer */
+		if (!strcmp(p, "END") || !strcmp(p, "FAIL") || !strncmp(p, "OK\t", 3))
+			ends++;
+		else if (!strncmp(p, "DATA\t", 5))
+			check_data(p, abi);
+		else
+			fuzz_assert(cmd); /* free text only in a CMD answer */
+	}
+	fuzz_assert(ends == 1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *p = (const char *)data, *end = p + size;
+	static struct session *s;
+
+	if (out_fd < 0) {
+		setup();
+		fuzz_assert(session_new(&dmn, -1, out_fd, &s) == 0);
+	}
+	/* a fresh conversation (one session for all inputs: its buffers are large) */
+	s->abi = 0;
+	s->rlen = 0;
+	s->discarding = false;
+	s->memo.n = 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		/* a line over the limit is refused when it ends, whatever it starts with */
+		bool cmd = len >= 4 && !memcmp(p, "CMD\t", 4) && s->rlen == 0 && !s->discarding;
+
+		session_feed(s, p, len);
+		check_output(nl != NULL, cmd, s->abi);
+		p += len;
+	}
+	return 0;
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# fuzz.sh BUILDDIR SRCDIR (`make fuzz`): builds every fuzz target with clang-14 and
+# libFuzzer (-fsanitize=fuzzer,address,undefined, no recovery), runs each for FUZZ_SECONDS
+# on a scratch copy of its committed corpus, and prints one line per target: executions,
+# new corpus entries, crashes. A crash leaves its input in BUILDDIR/tests/fuzz/crashes/
+# and makes the exit status 1; add such an input to tests/fuzz/corpus/TARGET once fixed,
+# and make check replays it from then on.
+#
+# env: FUZZ_SECONDS  seconds per target (default 60)
+#      FUZZ_TARGETS  default "pipe addrlist config ctl"
+#      FUZZ_JOBS     parallel libFuzzer workers per target (default 1)
+#      FUZZ_MERGE=1  merge what the run found into the committed corpus (minimised)
+set -euo pipefail
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+secs=${FUZZ_SECONDS:-60}
+targets=${FUZZ_TARGETS:-pipe addrlist config ctl}
+jobs=${FUZZ_JOBS:-1}
+CC=${FUZZ_CC:-clang-14}
+command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (./autogen.sh --deps installs it)"; exit 2; }
+
+bin=$build/tests/fuzz/bin crashes=$build/tests/fuzz/crashes
+mkdir -p "$bin" "$crashes"
+scratch=$(mktemp -d /tmp/pdyndns-fuzz.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+
+flags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -include "$build/config.h" -I"$src/common" -I"$src/daemon" -I"$src/tests/unit"
+       $(pkg-config --cflags json-c libsystemd cmocka))
+libs=($(pkg-config --libs json-c libsystemd cmocka) -lm -lpthread)
+common=("$src"/common/*.c)
+status=0
+for t in $targets; do
+    extra=()
+    [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c")
+    "$CC" "${flags[@]}" -o "$bin/fuzz-$t" "$src/tests/fuzz/fuzz-$t.c" "${extra[@]}" "${common[@]}" "${libs[@]}"
+    mkdir -p "$scratch/$t"
+    cp "$src/tests/fuzz/corpus/$t"/* "$scratch/$t/"
+    before=$(ls "$scratch/$t" | wc -l)
+    log=$build/tests/fuzz/fuzz-$t.log
+    rc=0
+    ASAN_OPTIONS=detect_leaks=1 "$bin/fuzz-$t" -max_total_time="$secs" -print_final_stats=1 \
+        -max_len=8192 -timeout=10 -rss_limit_mb=2048 -jobs="$jobs" -workers="$jobs" \
+        -artifact_prefix="$crashes/$t-" "$scratch/$t" > "$log" 2>&1 || rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')
+    found=$(ls "$crashes" | grep -c "^$t-" || true)
+    echo "fuzz $t: $execs executions in ${secs} s, corpus $before -> $(ls "$scratch/$t" | wc -l), crashes $found (exit $rc)"
+    if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
+        status=1
+        grep -m1 -A15 'ERROR\|invariant broken' "$log" || tail -20 "$log"
+    fi
+    if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+        "$bin/fuzz-$t" -merge=1 -max_len=8192 "$src/tests/fuzz/corpus/$t" "$scratch/$t" > /dev/null 2>&1
+    fi
+done
+exit $status
