@@ -170,17 +170,21 @@ e2e() {
     out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l "$SECS" -c 4 -q 100 2>&1 || true)
     stop_pdns
     line=$(awk '/Queries per second/ {q = $4} /Average Latency/ {l = $4 * 1000}
-         /Queries lost/ {lost = $3} /Response codes/ {sf = 0; for (i = 3; i <= NF; i++) if ($i == "SERVFAIL") sf = $(i + 1) + 0}
-         END {printf "qps=%d avg_ms=%.2f servfail=%d lost=%d\n", q, l, sf, lost}' <<<"$out")
+         /Queries lost/ {lost = $3}
+         /Response codes/ {for (i = 3; i <= NF; i++) if ($i ~ /^[A-Z]+$/) {c = c sep $i "=" $(i + 1) + 0; sep = ","}
+                           for (i = 3; i <= NF; i++) if ($i == "SERVFAIL") sf = $(i + 1) + 0}
+         END {printf "qps=%d avg_ms=%.2f servfail=%d lost=%d rcodes=%s\n", q, l, sf + 0, lost, c}' <<<"$out")
 }
 if has e2e; then
     fast=(consistent-backends=no query-cache-ttl=20 negquery-cache-ttl=10)
-    q_stub=() q_ours=() q_fast=() bad=0
+    q_stub=() q_ours=() q_fast=() l_stub=() l_ours=() l_fast=() rc=() bad=0
     for ((r = 0; r < REPEAT; r++)); do
         e2e "$bench/ceiling stub $dom" && l1=$line
         e2e "$pdyndns --config $work/config.json --control-dir $work/ctl" && l2=$line
         e2e "$pdyndns --config $work/config-per-lookup.json --control-dir $work/ctl" "${fast[@]}" && l3=$line
         q_stub+=("$(kv qps "$l1")") q_ours+=("$(kv qps "$l2")") q_fast+=("$(kv qps "$l3")")
+        l_stub+=("$(kv avg_ms "$l1")") l_ours+=("$(kv avg_ms "$l2")") l_fast+=("$(kv avg_ms "$l3")")
+        rc=("$(kv rcodes "$l2")" "$(kv rcodes "$l3")" "$(kv rcodes "$l1")") # the last run's
         for l in "$l1" "$l2" "$l3"; do
             [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# e2e run with SERVFAIL or lost queries: $l"; }
         done
@@ -188,6 +192,9 @@ if has e2e; then
     a=$(median "${q_ours[@]}") b=$(median "${q_stub[@]}") c=$(median "${q_fast[@]}")
     row "end to end qps, caches off (\`advance\` per-question)" "$a" "stub $b" "$(ratio "$a" "$b")" "≥ 0.97"
     row "end to end qps, shipped settings (per-lookup, one lookup per question)" "$c" "stub $b" "$(ratio "$c" "$b")" "≥ 1.5"
+    row "end to end average latency, ms (caches off / shipped settings)" \
+        "$(median "${l_ours[@]}") / $(median "${l_fast[@]}")" "stub $(median "${l_stub[@]}")" "—" "—"
+    row "end to end rcodes, last run (caches off / shipped settings)" "${rc[0]} / ${rc[1]}" "stub ${rc[2]}" "—" "no SERVFAIL"
     [ $bad = 0 ] || echo "# (some end-to-end runs had SERVFAIL or lost queries, see above)"
 fi
 
