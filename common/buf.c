@@ -42,6 +42,10 @@ void buf_putu(struct buf *b, unsigned long long v)
 	char tmp[24];
 	size_t i = sizeof(tmp);
 
+	if (v < 10) { /* TTL 0, id 1, scope 0: most numbers in answers */
+		buf_putc(b, (char)('0' + v));
+		return;
+	}
 	do {
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
