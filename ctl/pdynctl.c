@@ -288,6 +288,8 @@ static void print_status(json_object *r)
 		printf(": %s\n", jget_str(last, "result") ?: "");
 	} else
 		printf("  last reload: none since start\n");
+	if (jget_int(r, "log_dropped"))
+		printf("  %lld log lines dropped: stderr was full (nobody reads it?)\n", jget_int(r, "log_dropped"));
 	if (jget_str(r, "config_error"))
 		printf("  config error: %s\n", jget_str(r, "config_error"));
 	if (!json_object_object_get_ex(r, "handlers", &hs))

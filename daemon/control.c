@@ -149,6 +149,7 @@ static json_object *status_json(const struct daemon *d)
 	json_object_object_add(o, "zone", jstr(s ? s->config->domain : NULL));
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
+	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(o, "config_error", jstr(d->config_error ? d->config_error : d->startup_error));
 	last = json_object_new_object();
 	json_object_object_add(last, "time", json_object_new_int64(d->last_reload));

@@ -7,6 +7,13 @@
 
 #include "macro.h"
 
+/* Logging never waits for whoever reads stderr: a pipe is written through a non-blocking
+ * descriptor of its own, a socket with MSG_DONTWAIT, and a line that does not fit is
+ * dropped and counted. Call once at start. */
+void log_init(void);
+/* Lines dropped because stderr was full (or gone). */
+unsigned long long log_dropped(void);
+
 void log_set_level(int level);
 int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) _printf_(2, 3);

@@ -253,6 +253,7 @@ int main(int argc, char **argv)
 	if (check)
 		return check_config_print(d.config_path, stdout, stderr);
 
+	log_init();
 	load_initial(&d);
 	r = serve(&d);
 	snapshot_free(d.snap);

@@ -134,5 +134,33 @@ kill -TERM "$tpid"
 wait "$tpid"; expect_eq "SIGTERM: exit status 0" 0 $?
 [ -e "$tmp/ctl/pdyndns.$tpid.sock" ] && fail "SIGTERM left the control socket" || ok
 
+# stderr a full pipe that nobody reads: questions are still answered, and the dropped log
+# lines are counted in status
+sed 's/"ttl": 60,/"ttl": 60, "loglevel": "debug",/' good.json > debug.json
+mkfifo in2 errfifo
+exec {E}<>errfifo # holds the pipe open, never reads it
+"$PDYNDNS" --config debug.json --control-dir "$tmp/ctl2" <in2 >out2.txt 2>errfifo &
+fpid=$!
+{
+    printf 'HELO\t1\n'
+    for i in $(seq 3000); do printf 'BOGUS %d, a refused line logged at debug level, padded to fill the pipe\n' "$i"; done
+    printf 'Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\n'
+} > flood.txt
+exec {W}>in2
+cat flood.txt >&$W
+for _ in $(seq 100); do [ "$(wc -l < out2.txt)" -ge 3003 ] && break; sleep 0.1; done
+expect_eq "stderr full: every line answered" "3000 FAIL, 1 END" \
+    "$(grep -c '^FAIL$' out2.txt) FAIL, $(grep -c '^END$' out2.txt) END"
+expect_match "stderr full: the question after the flood" $'DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t10.0.0.1' "$(cat out2.txt)"
+dropped=$("$PDYNCTL" --dir "$tmp/ctl2" status --json | jq -r ".copies[0].result.log_dropped")
+[[ $dropped =~ ^[0-9]+$ ]] && [ "$dropped" -gt 2000 ] && ok || fail "stderr full: dropped lines not counted ($dropped)"
+exec {W}>&-
+for _ in $(seq 50); do kill -0 "$fpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$fpid" 2>/dev/null; then
+    fail "stderr full: no exit at EOF (blocked on stderr?)"; kill -9 "$fpid"
+fi
+wait "$fpid"; expect_eq "stderr full: exit status at EOF" 0 $?
+exec {E}>&-
+
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
