@@ -39,11 +39,15 @@ for t in $targets; do
     cp "$src/tests/fuzz/corpus/$t"/* "$scratch/$t/"
     before=$(ls "$scratch/$t" | wc -l)
     log=$build/tests/fuzz/fuzz-$t.log
-    rc=0
-    ASAN_OPTIONS=detect_leaks=1 "$bin/fuzz-$t" -max_total_time="$secs" -print_final_stats=1 \
-        -max_len=8192 -timeout=10 -rss_limit_mb=2048 -jobs="$jobs" -workers="$jobs" \
-        -artifact_prefix="$crashes/$t-" "$scratch/$t" > "$log" 2>&1 || rc=$?
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')
+    rm -f "$build"/tests/fuzz/fuzz-[0-9]*.log
+    rc=0 par=()
+    # parallel workers write their own logs (fuzz-N.log) in the current directory
+    [ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
+    (cd "$build/tests/fuzz" && ASAN_OPTIONS=detect_leaks=1 "$bin/fuzz-$t" -max_total_time="$secs" \
+        -print_final_stats=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 "${par[@]}" \
+        -artifact_prefix="$crashes/$t-" "$scratch/$t") > "$log" 2>&1 || rc=$?
+    logs=("$log" $(compgen -G "$build/tests/fuzz/fuzz-[0-9]*.log" || true))
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "${logs[@]}" | awk '{s += $1} END {print s + 0}')
     found=$(ls "$crashes" | grep -c "^$t-" || true)
     echo "fuzz $t: $execs executions in ${secs} s, corpus $before -> $(ls "$scratch/$t" | wc -l), crashes $found (exit $rc)"
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
