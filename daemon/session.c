@@ -8,6 +8,8 @@
 #include "session.h"
 
 #define FLUSH_AT (64 * 1024)
+#define REPEAT_LINE_MAX 512
+#define REPEAT_OUT_MAX 4096
 
 int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret)
 {
@@ -16,7 +18,9 @@ int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret)
 	if (!s)
 		return -ENOMEM;
 	s->rbuf = malloc(SESSION_MAX_LINE + 1);
-	if (!s->rbuf || !buf_reserve(&s->out, FLUSH_AT + 4096)) {
+	s->rep_line = malloc(REPEAT_LINE_MAX);
+	if (!s->rbuf || !s->rep_line || !buf_reserve(&s->out, FLUSH_AT + 4096) ||
+	    !buf_reserve(&s->rep_out, REPEAT_OUT_MAX)) {
 		session_free(s);
 		return -ENOMEM;
 	}
@@ -32,7 +36,9 @@ struct session *session_free(struct session *s)
 	if (!s)
 		return NULL;
 	free(s->rbuf);
+	free(s->rep_line);
 	buf_free(&s->out);
+	buf_free(&s->rep_out);
 	free(s);
 	return NULL;
 }
@@ -83,12 +89,24 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 static void handle_line(struct session *s, char *line, size_t len)
 {
 	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .memo = &s->memo};
+	size_t out_start = s->out.len;
+	bool may_repeat;
 	const char *why;
 	struct pp_msg m;
 
 	if (len && line[len - 1] == '\r')
 		len--;
 	line[len] = 0;
+	if (s->rep_len && s->rep_len == len && s->rep_gen == s->d->generation &&
+	    memcmp(line, s->rep_line, len) == 0) {
+		s->d->lookups++;
+		buf_put(&s->out, s->rep_out.data, s->rep_out.len);
+		return;
+	}
+	s->rep_len = 0;
+	may_repeat = len <= REPEAT_LINE_MAX && len > 2 && line[0] == 'Q' && line[1] == '\t';
+	if (may_repeat)
+		memcpy(s->rep_line, line, len); /* before pp_parse() cuts it at its tabs */
 	if (pp_parse(line, len, s->abi, &m, &why) < 0) {
 		/* the parser cut the line at its tabs: show it whole again */
 		for (size_t i = 0; i < len; i++)
@@ -119,6 +137,14 @@ static void handle_line(struct session *s, char *line, size_t len)
 	case PP_Q:
 		s->d->lookups++;
 		answer_query(&ctx, &m, &s->out);
+		if (may_repeat && ctx.snap && ctx.snap->config->advance == CONFIG_ADVANCE_PER_QUESTION &&
+		    pp_qtype(m.qtype) != PP_TYPE_SOA && s->out.len - out_start <= REPEAT_OUT_MAX) {
+			/* the same line again before an SOA lookup is the same question */
+			buf_truncate(&s->rep_out, 0);
+			buf_put(&s->rep_out, s->out.data + out_start, s->out.len - out_start);
+			s->rep_len = len;
+			s->rep_gen = s->d->generation;
+		}
 		break;
 	case PP_AXFR:
 		answer_axfr(&ctx, &m, &s->out);

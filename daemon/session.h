@@ -22,6 +22,14 @@ struct session {
 	bool eof;
 	struct buf out;
 	struct answer_memo memo;
+	/* Per question, PowerDNS repeats the ANY lookup (the referral probe, then the main
+	 * lookup) and must get the same answer: the last lookup's line and answer, to write
+	 * again for an identical next line without parsing it. Kept only while the snapshot
+	 * generation is the same. */
+	char *rep_line;
+	size_t rep_len; /* 0: nothing to repeat */
+	uint64_t rep_gen;
+	struct buf rep_out;
 };
 
 int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret);

@@ -213,6 +213,42 @@ static void test_no_allocation_one_write(void **state)
 	assert_non_null(strstr(output(f), "\tIN\tAAAA\t0\t1\t2001:db8::"));
 }
 
+/* A repeated lookup within one question gets the same answer, written again without parsing
+ * (per question); an SOA lookup, a new snapshot generation or per-lookup advance end that. */
+static void test_repeat_within_question(void **state)
+{
+	static const char soa[] = "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
+	static const char any[] = "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
+	static const char a1[] = "DATA\t0\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\n"
+				 "DATA\t0\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::1\nEND\n";
+	static const char a2[] = "DATA\t0\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
+				 "DATA\t0\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\nEND\n";
+	static const char a3[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.3\n"
+				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::3\nEND\n";
+	struct fx *f = *state;
+
+	feed(f, "HELO\t3\n");
+	output(f);
+	feed(f, soa);
+	assert_string_equal(output(f), "END\n");
+	for (int i = 0; i < 3; i++) {
+		feed(f, any);
+		assert_string_equal(output(f), a1);
+	}
+	assert_int_equal(f->d.lookups, 4);
+	feed(f, soa); /* a new question */
+	output(f);
+	feed(f, any);
+	assert_string_equal(output(f), a2);
+	/* a reload to per-lookup between two identical lines: answered afresh */
+	f->d.snap->config->advance = CONFIG_ADVANCE_PER_LOOKUP;
+	f->d.generation++;
+	feed(f, any);
+	assert_string_equal(output(f), a3);
+	feed(f, any);
+	assert_non_null(strstr(output(f), "192.0.2.1\n")); /* per lookup: moved on again */
+}
+
 static void test_cmd_needs_abi5(void **state)
 {
 	struct fx *f = *state;
@@ -230,6 +266,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_end_or_fail_per_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_needs_abi5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_allocation_one_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeat_within_question, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
