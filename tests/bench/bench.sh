@@ -6,12 +6,12 @@
 # PowerDNS listens on 127.0.0.1 on a free high port; every process is stopped by PID.
 #
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
-#      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 3)
+#      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
 #      ONLY     e.g. "raw e2e": run only these parts of: raw lists e2e reload
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 ONLY=${ONLY:-raw lists e2e reload}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
@@ -108,6 +108,7 @@ fi
 if has lists; then
     awk 'BEGIN {for (i = 0; i < 1000000; i++) printf "10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256}' > "$work/m4.txt"
     awk 'BEGIN {for (i = 0; i < 1000000; i++) printf "2001:db8:%x::%x\n", int(i / 65536), i % 65536}' > "$work/m6.txt"
+    sync # the files just written are not being flushed while we measure
     one() { # one FILE TYPE: a config with one handler
         cat <<JSON
 {"domain": "$dom", "soa": "a.example.net. h.example.net. 1 2 3 4 5", "nameservers": ["a.example.net"],
@@ -135,6 +136,7 @@ JSON
         h8+=" {\"qname\": \"b$i.$dom\", \"qtype\": \"AAAA\", \"file\": \"big$i-v6.txt\"}"
     done
     sed "s|\"handlers\": .*|\"handlers\": [$h8]}|" "$work/m4.json" > "$work/big.json"
+    sync
     ms=()
     for ((r = 0; r < 3; r++)); do
         ms+=("$(kv ms "$("$bench/pipebench" helo "$pdyndns" --config "$work/big.json" --control-dir "$work/ctl")")")
