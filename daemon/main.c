@@ -2,9 +2,9 @@
 /* pdyndns: a PowerDNS pipe backend that answers A/AAAA questions by rotating through
  * address lists, and SOA/NS for its zone. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
