@@ -9,6 +9,8 @@ PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 PDNS_SERVER=${PDNS_SERVER:-$(command -v pdns_server || echo /usr/sbin/pdns_server)}
 DIG=${DIG:-$(command -v dig || echo /usr/bin/dig)}
 
+. "$top/tests/procs.sh" # stop_pid, free_port
+
 passes=0 fails=0
 pdns_pids=()
 
@@ -53,38 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# stop_pid PID: TERM, a bounded wait, then KILL; the coprocesses it left get a moment to
-# exit on their own (they do at EOF), then KILL too.
-stop_pid() {
-    local pid=$1 kids i k
-    kill -0 "$pid" 2>/dev/null || return 0
-    kids=$(pgrep -P "$pid" 2>/dev/null)
-    kill "$pid" 2>/dev/null
-    for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-    for k in $kids; do
-        for i in $(seq 20); do kill -0 "$k" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$k" 2>/dev/null
-    done
-    return 0
-}
-
-# free_port: a TCP and UDP port on 127.0.0.1 nobody uses right now.
-free_port() {
-    /usr/bin/python3 - <<'PY'
-import random, socket
-for _ in range(200):
-    p = random.randint(20000, 60000)
-    try:
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
-        t.close(); u.close(); print(p); break
-    except OSError:
-        pass
-PY
-}
 
 # start_pdns DIR CONFIG ABI [EXTRA-LINE...]: writes DIR/pdns.conf and starts pdns_server;
 # sets PORT and PDNS_PID. The pdns log is DIR/pdns.log. With PDNS_AS=USER (and root),
