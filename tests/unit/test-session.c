@@ -188,6 +188,7 @@ static void test_no_allocation_one_write(void **state)
 		"Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
 		"Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
 		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n", /* repeated */
 		"Q\tT1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
 		"Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
 		"Q\tnope.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
