@@ -29,7 +29,7 @@ static bool parse_plain(const char *text, size_t len, struct dname *out)
 		} else if (c == '\\')
 			return false;
 		else
-			out->wire[pos++] = (uint8_t)(c + ((unsigned)(c - 'A') < 26u ? 32 : 0));
+			out->wire[pos++] = lower(c);
 	}
 	if (pos - labstart - 1 > 63)
 		return false;
@@ -57,7 +57,7 @@ int dname_parse(const char *text, size_t len, struct dname *out)
 		out->wire[0] = 0;
 		return 0;
 	}
-	if (text[0] != '.' && parse_plain(text, len, out))
+	if (parse_plain(text, len, out))
 		return 0;
 	n.labels = 0;
 	while (i < len) {

@@ -187,12 +187,11 @@ const char *pp_type_name(uint16_t type)
 void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
 	     int64_t id, uint8_t scope, const char *content, size_t content_len)
 {
+	buf_put(b, "DATA\t", 5);
 	if (abi >= 3) {
-		buf_put(b, "DATA\t", 5);
 		buf_putu(b, scope);
-		buf_put(b, "\t1\t", 3);
-	} else
-		buf_put(b, "DATA\t", 5);
+		buf_put(b, "\t1\t", 3); /* authoritative */
+	}
 	buf_put(b, qname, qname_len);
 	buf_put(b, "\tIN\t", 4);
 	buf_puts(b, pp_type_name(type));
