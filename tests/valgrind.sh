@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # valgrind.sh [RELOADS]: pdyndns under valgrind (memcheck, full leak check) through start,
-# RELOADS reloads (default 10,000) asked over the control socket with questions between them
+# RELOADS reloads (default 10,000) asked with pdynctl reload, with questions between them
 # and a list replaced every 100 reloads, and shutdown at EOF. Passes when valgrind reports 0 errors and 0 leaked bytes. Not part of
 # make check (it takes minutes); `make valgrind` runs it. Prints the figures.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
+PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 N=${1:-10000}
 command -v valgrind >/dev/null || { echo "valgrind: not installed"; exit 2; }
 tmp=$(mktemp -d)
@@ -30,36 +31,18 @@ pid=$!
 exec {W}>in
 printf 'HELO\t3\n' >&$W
 start=$(date +%s)
-python3 - "$tmp/ctl" "$N" "$W" <<'PY'
-import glob, json, os, socket, sys, time
-ctl, n, wfd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for _ in range(600):
-    socks = glob.glob(ctl + "/pdyndns.*.sock")
-    if socks: break
-    time.sleep(0.1)
-else:
-    sys.exit("no control socket")
-q = "Q\tt1.dyn.example.test\tIN\tANY\t1\t127.0.0.1\t127.0.0.1\t127.0.0.1/32\n".encode()
-for i in range(n):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(socks[0])
-    s.sendall(b'{"v":1,"cmd":"reload"}\n')
-    reply = b""
-    while not reply.endswith(b"\n"):
-        chunk = s.recv(65536)
-        if not chunk: break
-        reply += chunk
-    s.close()
-    if not json.loads(reply).get("ok"):
-        sys.exit("reload %d refused: %s" % (i, reply))
-    if i % 10 == 0:
-        os.write(wfd, q)
-    if i % 100 == 99:  # a changed list now and then: parsed, swapped, the old one freed
-        with open("v4.txt.tmp", "w") as f:
-            f.write("".join("10.%d.0.%d\n" % (i // 100 % 256, k) for k in range(1, 4)))
-        os.rename("v4.txt.tmp", "v4.txt")
-PY
-rc=$?
+for _ in $(seq 600); do ls "$tmp"/ctl/*.sock >/dev/null 2>&1 && break; sleep 0.1; done
+q=$'Q\tt1.dyn.example.test\tIN\tANY\t1\t127.0.0.1\t127.0.0.1\t127.0.0.1/32'
+rc=0
+for ((i = 0; i < N; i++)); do
+    # pdynctl reload returns once the copy applied (or refused) the reload
+    "$PDYNCTL" --dir "$tmp/ctl" reload > /dev/null || { echo "reload $i failed"; rc=1; break; }
+    [ $((i % 10)) = 0 ] && printf '%s\n' "$q" >&$W
+    if [ $((i % 100)) = 99 ]; then # a changed list now and then: parsed, swapped, freed
+        printf '10.%d.0.%d\n' $((i / 100 % 256)) 1 $((i / 100 % 256)) 2 > v4.txt.tmp
+        mv v4.txt.tmp v4.txt
+    fi
+done
 exec {W}>&-
 wait "$pid"; vrc=$?
 pid=
