@@ -18,16 +18,32 @@ char *daemon_status_line(const struct daemon *d) { return strdup("pdyndns fuzz b
 
 static struct daemon dmn;
 static char dir[64];
-static int out_fd = -1, pipe_fds[2];
+static int out_fd = -1;
+
+/* What the session wrote for the current line. Linked with --wrap=write, so that its
+ * answers land here without two system calls per line (they made up half the time). */
+static char out[(1 << 20) + 1];
+static size_t out_len;
+
+ssize_t __real_write(int fd, const void *data, size_t n);
+ssize_t __wrap_write(int fd, const void *data, size_t n);
+ssize_t __wrap_write(int fd, const void *data, size_t n)
+{
+	if (fd != out_fd || out_fd < 0)
+		return __real_write(fd, data, n);
+	fuzz_assert(n <= sizeof(out) - 1 - out_len);
+	memcpy(out + out_len, data, n);
+	out_len += n;
+	return (ssize_t)n;
+}
 
 static void setup(void)
 {
 	log_set_level(LOG_CRIT);
 	dmn.snap = fixture_zone(dir);
 	fuzz_assert(rotation_resize(&dmn.rot, dmn.snap->n_handlers) == 0);
-	fuzz_assert(pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) == 0);
-	fcntl(pipe_fds[0], F_SETPIPE_SZ, 1 << 20);
-	out_fd = pipe_fds[1];
+	out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* a descriptor of our own */
+	fuzz_assert(out_fd >= 0);
 }
 
 static bool integer(const char *s, bool sign)
@@ -71,19 +87,17 @@ static void check_data(char *line, int abi)
 /* Checks what one fed line produced. complete: it ended with '\n'. */
 static void check_output(bool complete, bool cmd, int abi)
 {
-	static char buf[(1 << 20) + 1];
-	ssize_t n = read(pipe_fds[0], buf, sizeof(buf) - 1);
-	char *p, *nl;
+	char *buf = out, *p, *nl;
+	size_t n = out_len;
 	int ends = 0;
 
-	if (n < 0)
-		n = 0; /* EAGAIN: nothing written */
+	out_len = 0;
 	buf[n] = 0;
 	if (!complete) {
 		fuzz_assert(n == 0);
 		return;
 	}
-	fuzz_assert(n > 0 && buf[n - 1] == '\n' && !memchr(buf, 0, (size_t)n));
+	fuzz_assert(n > 0 && buf[n - 1] == '\n' && !memchr(buf, 0, n));
 	for (p = buf; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		*nl = 0;

@@ -9,6 +9,7 @@
 #
 # env: FUZZ_SECONDS  seconds per target (default 60)
 #      FUZZ_TARGETS  default "pipe addrlist config ctl"
+#      FUZZ_RUNS     stop a target after this many executions instead (FUZZ_SECONDS still caps it)
 #      FUZZ_JOBS     parallel libFuzzer workers per target (default 1)
 #      FUZZ_MERGE=1  merge what the run found into the committed corpus (minimised)
 set -euo pipefail
@@ -33,7 +34,7 @@ common=("$src"/common/*.c)
 status=0
 for t in $targets; do
     extra=()
-    [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c")
+    [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c" -Wl,--wrap=write)
     "$CC" "${flags[@]}" -o "$bin/fuzz-$t" "$src/tests/fuzz/fuzz-$t.c" "${extra[@]}" "${common[@]}" "${libs[@]}"
     mkdir -p "$scratch/$t"
     cp "$src/tests/fuzz/corpus/$t"/* "$scratch/$t/"
@@ -41,15 +42,17 @@ for t in $targets; do
     log=$build/tests/fuzz/fuzz-$t.log
     rm -f "$build"/tests/fuzz/fuzz-[0-9]*.log
     rc=0 par=()
+    [ -n "${FUZZ_RUNS:-}" ] && par=(-runs="$FUZZ_RUNS")
     # parallel workers write their own logs (fuzz-N.log) in the current directory
-    [ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
+    [ "$jobs" -gt 1 ] && par+=(-jobs="$jobs" -workers="$jobs")
     (cd "$build/tests/fuzz" && ASAN_OPTIONS=detect_leaks=1 "$bin/fuzz-$t" -max_total_time="$secs" \
         -print_final_stats=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 "${par[@]}" \
         -artifact_prefix="$crashes/$t-" "$scratch/$t") > "$log" 2>&1 || rc=$?
     logs=("$log" $(compgen -G "$build/tests/fuzz/fuzz-[0-9]*.log" || true))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "${logs[@]}" | awk '{s += $1} END {print s + 0}')
     found=$(ls "$crashes" | grep -c "^$t-" || true)
-    echo "fuzz $t: $execs executions in ${secs} s, corpus $before -> $(ls "$scratch/$t" | wc -l), crashes $found (exit $rc)"
+    took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+    echo "fuzz $t: $execs executions in ${took:-$secs} s, corpus $before -> $(ls "$scratch/$t" | wc -l), crashes $found (exit $rc)"
     if [ "$rc" -ne 0 ] || [ "$found" -ne 0 ]; then
         status=1
         grep -m1 -A15 'ERROR\|invariant broken' "$log" || tail -20 "$log"
