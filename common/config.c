@@ -653,6 +653,9 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		return -ENOMEM;
 	}
 	c->loglevel = CONFIG_LOG_INFO;
+	c->text_hash = 0xcbf29ce484222325u;
+	for (size_t i = 0; i < len; i++)
+		c->text_hash = (c->text_hash ^ (uint8_t)text[i]) * 0x100000001b3u;
 	c->path = strdup(path);
 	c->dir = config_dir(path);
 	if (regcomp(&v.re_host, config_pattern_hostname, REG_EXTENDED | REG_NOSUB) != 0) {

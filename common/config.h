@@ -44,6 +44,7 @@ enum config_advance {
 struct config {
 	char *path; /* the config file, as given */
 	struct file_id id; /* of the file read by config_load() */
+	uint64_t text_hash; /* FNV-1a of the text: a same-size rewrite can keep the identity */
 	char *dir;  /* its directory, absolute when it could be resolved */
 	char *domain;
 	struct dname apex;

@@ -24,6 +24,21 @@ void file_id_from_stat(const struct stat *st, struct file_id *id)
 	};
 }
 
+void file_id_clock(struct timespec *now)
+{
+	clock_gettime(CLOCK_REALTIME_COARSE, now);
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+bool file_id_settled(const struct file_id *id, const struct timespec *read_at)
+{
+	return before(&id->mtime, read_at) && before(&id->ctime, read_at);
+}
+
 bool file_id_equal(const struct file_id *a, const struct file_id *b)
 {
 	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&

@@ -20,3 +20,12 @@ struct file_id {
 int file_id_get(const char *path, struct file_id *id);
 void file_id_from_stat(const struct stat *st, struct file_id *id);
 bool file_id_equal(const struct file_id *a, const struct file_id *b);
+
+/* The clock file timestamps are taken from (coarse wall time): read it before reading a file. */
+void file_id_clock(struct timespec *now);
+
+/* True if the file cannot have changed unseen since it was read at read_at: its last change
+ * lies in an earlier clock tick. Timestamps are only as fine as that tick (a few ms), so a
+ * same-size rewrite within the tick of the read leaves an equal identity; such a file must
+ * be read again to know. */
+bool file_id_settled(const struct file_id *id, const struct timespec *read_at);

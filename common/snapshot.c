@@ -63,9 +63,10 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	 * is being written is not read yet. */
 	if (old && strcmp(old->cfg->path, h->cfg->path) == 0 &&
 	    ((o->reuse_unchanged && old->file_id.ino && file_id_get(h->cfg->path, &id) == 0 &&
-	      file_id_equal(&old->file_id, &id)) ||
+	      file_id_equal(&old->file_id, &id) && file_id_settled(&id, &old->read_at)) ||
 	     (is_held(o, h->cfg->path) && (id = old->file_id, true)))) {
 		h->file_id = id;
+		h->read_at = old->read_at;
 		h->list = addrlist_ref(old->list);
 		h->carry_from = old->list ? old - o->prev->handlers : -1;
 		if (old->error && !(h->error = strdup(old->error)))
@@ -74,6 +75,7 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	}
 
 	diag_init(&mine);
+	file_id_clock(&h->read_at);
 	r = addrlist_load_id(h->cfg->path, family, &mine, &h->file_id, &list);
 	if (r == -ENOMEM) {
 		diag_clear(&mine);
@@ -261,7 +263,8 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 
 bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 {
-	if (!prev || !file_id_equal(&s->config->id, &prev->config->id) ||
+	if (!prev || s->config->text_hash != prev->config->text_hash ||
+	    strcmp(s->config->path, prev->config->path) != 0 ||
 	    s->n_handlers != prev->n_handlers)
 		return false;
 	for (size_t i = 0; i < s->n_handlers; i++) {
@@ -271,6 +274,26 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 			return false;
 	}
 	return true;
+}
+
+int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size_t n_old,
+		      struct rotation *ret, uint32_t *map)
+{
+	*ret = (struct rotation){0};
+	if (rotation_resize(ret, s->n_handlers) < 0)
+		return -ENOMEM;
+	if (map)
+		memset(map, 0, n_old * sizeof(*map));
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		int64_t j = s->handlers[i].carry_from;
+
+		if (j >= 0 && (size_t)j < n_old && (size_t)j < old->n) {
+			ret->next[i] = old->next[j];
+			if (map)
+				map[j] = (uint32_t)i + 1;
+		}
+	}
+	return 0;
 }
 
 const struct node *snapshot_find(const struct snapshot *s, const struct dname *name)

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "diag.h"
 #include "dname.h"
+#include "rotation.h"
 
 #define SNAPSHOT_ZONE_ID 1 /* the id PowerDNS gets in the SOA line and passes back */
 
@@ -19,6 +20,7 @@ struct handler {
 	struct addrlist *list;            /* NULL when the file never loaded */
 	char *error;      /* the problem with the file at the last attempt, or NULL */
 	struct file_id file_id; /* of the file at the last attempt (zero if it did not open) */
+	struct timespec read_at; /* when that attempt began (file_id_clock) */
 	int64_t carry_from; /* index of the handler in the previous snapshot whose rotation
 			     * continues here (same name, type and addresses), or -1 */
 };
@@ -64,6 +66,13 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 
 /* True if s would answer exactly as prev does: same config text and the same lists. */
 bool snapshot_same(const struct snapshot *s, const struct snapshot *prev);
+
+/* The rotation for s once it replaces a snapshot of n_old handlers whose rotation is old:
+ * a handler that carries over (carry_from) keeps its position, any other starts at 0.
+ * map (n_old entries, or NULL) gets old slot -> new slot + 1, or 0 for none. Returns 0 or
+ * -ENOMEM. */
+int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size_t n_old,
+		      struct rotation *ret, uint32_t *map);
 
 struct snapshot *snapshot_free(struct snapshot *s);
 DEFINE_FREE_FUNC(struct snapshot, snapshot_free)

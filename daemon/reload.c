@@ -153,26 +153,14 @@ static void retire(struct snapshot *old)
 /* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. */
 static int swap(struct daemon *d, struct snapshot *snap)
 {
-	struct rotation rot = {0};
+	struct rotation rot;
 	_cleanup_free_ uint32_t *map = NULL; /* old slot -> new slot + 1 */
 	size_t n_old = d->snap ? d->snap->n_handlers : 0;
 	struct snapshot *old = d->snap;
 
-	if (rotation_resize(&rot, snap->n_handlers) < 0)
-		return -ENOMEM;
 	map = calloc(n_old ? n_old : 1, sizeof(*map));
-	if (!map) {
-		rotation_done(&rot);
+	if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < snap->n_handlers; i++) {
-		int64_t j = snap->handlers[i].carry_from;
-
-		if (j >= 0 && (size_t)j < n_old && (size_t)j < d->rot.n) {
-			rot.next[i] = d->rot.next[j];
-			map[j] = (uint32_t)i + 1;
-		}
-	}
 	if (d->session)
 		answer_memo_remap(&d->session->memo, map, n_old);
 	rotation_done(&d->rot);
@@ -370,7 +358,12 @@ int reload_init(struct daemon *d)
 		return r;
 	}
 	r = sd_event_add_io(d->event, &rl->src, rl->efd, EPOLLIN, on_done, d);
+	/* After the inotify sources: a write that overlapped the build (its events queued
+	 * before the build ended) is known when finish() decides whether to keep it. */
+	if (r >= 0)
+		r = sd_event_source_set_priority(rl->src, SD_EVENT_PRIORITY_NORMAL + 5);
 	if (r < 0) {
+		sd_event_source_disable_unref(rl->src);
 		close(rl->efd);
 		free(rl);
 		return r;
