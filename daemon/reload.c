@@ -82,7 +82,9 @@ static void start(struct daemon *d, enum reload_kind kind)
 		.config_path = d->config_path,
 		.opts = {.prev = d->snap, .reuse_unchanged = kind != RELOAD_FULL, .keep_prev_on_error = true},
 	};
-	rl->job.hold = kind == RELOAD_FULL ? NULL : watch_held_paths(d);
+	/* Files being written keep their lists in every kind of reload, a forced one too: their
+	 * closing starts another reload. */
+	rl->job.hold = watch_held_paths(d);
 	rl->job.opts.hold_paths = rl->job.hold;
 	diag_init(&rl->job.diag);
 	rl->kind = kind;
@@ -256,6 +258,7 @@ static void finish(struct daemon *d)
 	if (rl->discarded < MAX_DISCARDED && (j->r >= 0 || j->config_failed) &&
 	    read_while_changing(d, j->snap ? j->snap : d->snap)) {
 		/* Throw it away quietly and build again, a bounded number of times in a row. */
+		log_debug("reload: a file changed while it was read; building again");
 		rl->discarded++;
 		j->snap = snapshot_free(j->snap);
 		diag_clear(&j->diag);
