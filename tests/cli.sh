@@ -162,5 +162,41 @@ fi
 wait "$fpid"; expect_eq "stderr full: exit status at EOF" 0 $?
 exec {E}>&-
 
+# a list that is being written (truncated, half a line in, still open) keeps its previous
+# addresses through a forced reload (SIGHUP, pdynctl reload) without an error; closing it
+# applies it
+printf '10.0.0.1\n10.0.0.2\n' > w4.txt
+sed 's/"v4.txt"/"w4.txt"/; s/"ttl": 60,/"ttl": 60, "loglevel": "debug",/' good.json > hold.json
+mkfifo hin hout
+"$PDYNDNS" --config hold.json --control-dir "$tmp/ctl3" <hin >hout 2>hold.err &
+hpid=$!
+exec {HI}>hin {HO}<hout
+ask_hold() { # prints the address of the next answer to t1 A (a new question: SOA first)
+    local l a=
+    printf 'Q\tt1.dyn.example.test\tIN\tSOA\t-1\t127.0.0.1\n' >&$HI
+    read -r -t 5 l <&$HO
+    printf 'Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\n' >&$HI
+    while read -r -t 5 l <&$HO; do
+        [[ $l == DATA* ]] && a=${l##*$'\t'}
+        [ "$l" = END ] && break
+    done
+    echo "$a"
+}
+printf 'HELO\t1\n' >&$HI; read -r -t 5 line <&$HO
+for _ in $(seq 50); do ls "$tmp"/ctl3/*.sock >/dev/null 2>&1 && break; sleep 0.1; done
+exec {WL}>w4.txt
+printf '10.0.0.9\n10.0.0.' >&$WL
+sleep 0.2
+kill -HUP "$hpid"; sleep 0.3
+"$PDYNCTL" --dir "$tmp/ctl3" reload > /dev/null; expect_eq "being written: pdynctl reload succeeds" 0 $?
+expect_eq "being written: the previous list after SIGHUP and pdynctl reload" "10.0.0.1 10.0.0.2" "$(ask_hold) $(ask_hold)"
+printf '8\n' >&$WL
+exec {WL}>&-
+for _ in $(seq 50); do grep -q 'generation .* 1 lists new or changed' hold.err && break; sleep 0.1; done
+expect_eq "being written: closed, the new list" "10.0.0.9 10.0.0.8" "$(ask_hold) $(ask_hold)"
+expect_eq "being written: no error logged" "" "$(grep ': error' hold.err)"
+exec {HI}>&- {HO}<&-
+wait "$hpid"
+
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
