@@ -14,10 +14,12 @@ struct session;
 struct reloader;
 struct watch;
 struct control;
+struct listener;
 
 struct daemon {
 	sd_event *event;
-	struct session *session; /* the pipe session (coprocess mode) */
+	struct session *session; /* the pipe sessions: stdin/stdout, or one per socket connection */
+	struct listener *listener; /* socket mode, or NULL */
 	struct reloader *reloader;
 	struct watch *watch;
 	struct control *control;

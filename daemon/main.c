@@ -10,10 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "check.h"
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "listen.h"
 #include "log.h"
 #include "reload.h"
 #include "session.h"
@@ -25,12 +28,16 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pdyndns --config FILE [--control-dir DIR]\n"
 		"                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
+		"       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
+		"                                     serve it on a unix socket, to every PowerDNS thread\n"
 		"       pdyndns --check --config FILE validate FILE and every address file it names\n"
 		"       pdyndns --version | --help\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  the JSON configuration (schema: config-schema.json)\n"
 		"  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
+		"  -l, --listen PATH  socket mode: serve on a unix stream socket at PATH (a socket\n"
+		"                     passed by systemd, named \"pipe\", is used instead)\n"
 		"  -C, --control-dir DIR\n"
 		"                     where to put the control socket for pdynctl (default: the\n"
 		"                     config's control_dir, else " CONTROL_DEFAULT_DIR ")\n"
@@ -156,11 +163,53 @@ static int run(struct daemon *d, struct session *s)
 	return r;
 }
 
-static int serve(struct daemon *d)
+/* Sockets from systemd (socket activation): the one named "control" is the control
+ * socket, the other one the pipe socket. */
+static void activated_sockets(int *pipe_fd, int *control_fd)
+{
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+
+	*pipe_fd = *control_fd = -1;
+	for (int i = 0; i < n; i++) {
+		int fd = SD_LISTEN_FDS_START + i;
+		const char *name = names ? names[i] : "";
+
+		if (strcmp(name, "control") == 0 && *control_fd < 0)
+			*control_fd = fd;
+		else if (*pipe_fd < 0 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0)
+			*pipe_fd = fd;
+		else {
+			log_warning("ignoring socket %d (%s) passed by systemd", fd, name);
+			close(fd);
+		}
+	}
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* Socket mode: everything is the loop's. */
+static int serve_socket(struct daemon *d, const char *path, int fd)
+{
+	int r = listen_init(d, path, fd);
+
+	if (r < 0)
+		return r;
+	(void)sd_event_set_watchdog(d->event, true);
+	if (d->snap)
+		reload_notify(d, true, NULL);
+	r = sd_event_loop(d->event);
+	(void)sd_notify(0, "STOPPING=1");
+	listen_done(d);
+	return r;
+}
+
+static int serve(struct daemon *d, const char *listen_path)
 {
 	struct session *s = NULL;
 	sigset_t mask;
-	int r;
+	int r, pipe_fd, control_fd;
 
 	signal(SIGPIPE, SIG_IGN);
 	waker_block_signal(); /* before any thread starts */
@@ -191,6 +240,17 @@ static int serve(struct daemon *d)
 		/* without a control socket pdyndns still serves PowerDNS: never fatal */
 		(void)control_init(d, d->control_dir, d->control_group);
 	}
+	activated_sockets(&pipe_fd, &control_fd);
+	if (control_fd >= 0) {
+		log_warning("a control socket from systemd is not supported yet; using %s", d->control_dir);
+		close(control_fd);
+	}
+	if (r >= 0 && (listen_path || pipe_fd >= 0)) {
+		r = serve_socket(d, listen_path, pipe_fd);
+		goto out;
+	}
+	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
+	unsetenv("NOTIFY_SOCKET");
 	if (r >= 0)
 		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
@@ -200,7 +260,8 @@ static int serve(struct daemon *d)
 out:
 	if (r < 0)
 		log_error("cannot serve: %s", strerror(-r));
-	d->session = session_free(s);
+	if (s)
+		d->session = session_free(s);
 	control_done(d);
 	watch_done(d);
 	reload_done(d);
@@ -214,15 +275,17 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'n'},
 		{"control-dir", required_argument, NULL, 'C'},
+		{"listen", required_argument, NULL, 'l'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct daemon d = {.started = time(NULL)};
+	const char *listen_path = NULL;
 	bool check = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:nC:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:nC:l:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
@@ -233,6 +296,9 @@ int main(int argc, char **argv)
 		case 'C':
 			d.control_dir = strdup(optarg);
 			d.control_dir_forced = true;
+			break;
+		case 'l':
+			listen_path = optarg;
 			break;
 		case 'V':
 			printf("pdyndns %s\n", PACKAGE_VERSION);
@@ -255,7 +321,7 @@ int main(int argc, char **argv)
 
 	log_init();
 	load_initial(&d);
-	r = serve(&d);
+	r = serve(&d, listen_path);
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
 	free(d.startup_error);

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "control.h"
 #include "daemon.h"
@@ -39,6 +40,7 @@ struct reloader {
 	uint64_t seq;       /* number of the last reload started */
 	uint64_t started;   /* when the running build started (loop clock, usec) */
 	unsigned discarded; /* builds in a row thrown away because files changed under them */
+	bool reloading;     /* RELOADING=1 was sent for the running build */
 };
 
 #define MAX_DISCARDED 3
@@ -63,6 +65,20 @@ static void *worker(void *arg)
 		/* cannot fail for an eventfd counter this small */
 	}
 	return NULL;
+}
+
+void reload_notify(struct daemon *d, bool ok, const char *why)
+{
+	_cleanup_free_ char *line = NULL;
+
+	if (!d->listener)
+		return; /* socket mode only: a coprocess is not a service of its own */
+	line = daemon_status_line(d);
+	if (ok)
+		(void)sd_notifyf(0, "READY=1\nSTATUS=%s", line ? line : "serving");
+	else
+		(void)sd_notifyf(0, "READY=1\nSTATUS=reload failed: %s; %s", why ? why : "error",
+				 line ? line : "");
 }
 
 static void free_strv(char **v)
@@ -97,6 +113,10 @@ static void start(struct daemon *d, enum reload_kind kind)
 	rl->busy = true;
 	rl->seq++;
 	rl->started = watch_now(d);
+	if (kind != RELOAD_POLL && !rl->reloading && d->listener && d->snap) {
+		(void)sd_notify(0, "RELOADING=1");
+		rl->reloading = true;
+	}
 }
 
 uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why)
@@ -163,8 +183,8 @@ static int swap(struct daemon *d, struct snapshot *snap)
 	map = calloc(n_old ? n_old : 1, sizeof(*map));
 	if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
 		return -ENOMEM;
-	if (d->session)
-		answer_memo_remap(&d->session->memo, map, n_old);
+	for (struct session *s = d->session; s; s = s->next)
+		answer_memo_remap(&s->memo, map, n_old);
 	rotation_done(&d->rot);
 	d->rot = rot;
 	d->snap = snap;
@@ -252,6 +272,7 @@ static void finish(struct daemon *d)
 	struct job *j = &rl->job;
 	enum reload_kind kind = rl->kind;
 	_cleanup_free_ char *restart = NULL;
+	bool applied = false;
 
 	pthread_join(rl->thread, NULL);
 	rl->busy = false;
@@ -324,7 +345,14 @@ static void finish(struct daemon *d)
 			control_reload_finished(d, rl->seq, true, line);
 			if (first)
 				control_follow_config(d);
+			applied = true;
 		}
+	}
+	if (d->snap && (rl->reloading || applied)) {
+		/* the first snapshot makes the service ready; later ones end a reload */
+		reload_notify(d, !j->config_failed && j->r >= 0,
+			      j->config_failed ? d->config_error : d->last_reload_result);
+		rl->reloading = false;
 	}
 	diag_clear(&j->diag);
 	if (j->config_failed)

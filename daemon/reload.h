@@ -20,3 +20,6 @@ void reload_done(struct daemon *d);
 /* Asks for a reload; returns at once, with the number of the reload that will cover the
  * request (control_reload_finished() reports it). */
 uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why);
+/* Socket mode under systemd: READY=1, with the state (or why the last reload failed) as
+ * STATUS=. Does nothing in coprocess mode. */
+void reload_notify(struct daemon *d, bool ok, const char *why);

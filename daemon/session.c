@@ -168,9 +168,14 @@ int session_flush(struct session *s)
 		ssize_t n = write(s->out_fd, s->out.data + off, s->out.len - off);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int r = -errno;
+
+			if (r == -EINTR)
 				continue;
-			return -errno;
+			/* keep what was not written (a non-blocking socket: -EAGAIN) */
+			memmove(s->out.data, s->out.data + off, s->out.len - off);
+			buf_truncate(&s->out, s->out.len - off);
+			return r;
 		}
 		off += (size_t)n;
 	}
@@ -182,7 +187,7 @@ int session_flush(struct session *s)
 static int process(struct session *s)
 {
 	char *p = s->rbuf, *end = s->rbuf + s->rlen;
-	int r;
+	int r = 0;
 
 	for (;;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -196,13 +201,15 @@ static int process(struct session *s)
 		} else
 			handle_line(s, p, (size_t)(nl - p));
 		p = nl + 1;
-		if (s->out.len >= FLUSH_AT) {
-			r = session_flush(s);
-			if (r < 0)
-				return r;
-		}
+		if (s->out.len >= FLUSH_AT && (r = session_flush(s)) < 0)
+			break;
 	}
 	s->rlen = (size_t)(end - p);
+	if (r < 0) {
+		/* the lines not answered yet stay for session_continue() */
+		memmove(s->rbuf, p, s->rlen);
+		return r;
+	}
 	if (s->rlen == SESSION_MAX_LINE) {
 		s->discarding = true;
 		s->rlen = 0;
@@ -225,6 +232,13 @@ void session_feed(struct session *s, const char *data, size_t len)
 		if (process(s) < 0)
 			return;
 	}
+}
+
+int session_continue(struct session *s)
+{
+	int r = session_flush(s);
+
+	return r < 0 ? r : process(s);
 }
 
 int session_read(struct session *s)

@@ -14,6 +14,7 @@
 
 struct session {
 	struct daemon *d;
+	struct session *next; /* the daemon's sessions: the pipe, or each socket connection */
 	int in_fd, out_fd;
 	int abi; /* 0 until HELO */
 	char *rbuf;
@@ -36,8 +37,13 @@ int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret);
 struct session *session_free(struct session *s);
 
 /* Reads what in_fd has (blocking if it is a blocking fd) and answers every complete line.
- * Returns 0, 1 at EOF, or a negative errno. */
+ * Returns 0, 1 at EOF, or a negative errno; -EAGAIN when out_fd is non-blocking and full:
+ * the unwritten answers and the unread lines are kept for session_continue(). */
 int session_read(struct session *s);
+
+/* After -EAGAIN, once out_fd is writable: writes what is left and answers the lines
+ * already read. Returns 0, or a negative errno (-EAGAIN again). */
+int session_continue(struct session *s);
 
 /* Handles every complete line in data (used by session_read() and by tests). Answers go to
  * s->out; call session_flush() to write them. */

@@ -57,7 +57,8 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # start_pdns DIR CONFIG ABI [EXTRA-LINE...]: writes DIR/pdns.conf and starts pdns_server;
-# sets PORT and PDNS_PID. The pdns log is DIR/pdns.log. With PDNS_AS=USER (and root),
+# sets PORT and PDNS_PID. The pdns log is DIR/pdns.log. PIPE_COMMAND replaces the
+# pipe-command (socket mode: a socket path). With PDNS_AS=USER (and root),
 # pdns and pdyndns run as that user.
 start_pdns() {
     local dir=$1 config=$2 abi=$3 try line
@@ -67,7 +68,7 @@ start_pdns() {
         PORT=$(free_port)
         {
             echo "launch=pipe"
-            echo "pipe-command=$PDYNDNS --config $config --control-dir $dir/ctl"
+            echo "pipe-command=${PIPE_COMMAND:-$PDYNDNS --config $config --control-dir $dir/ctl}"
             echo "pipe-abi-version=$abi"
             echo "local-address=127.0.0.1"
             echo "local-port=$PORT"
