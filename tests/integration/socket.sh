@@ -71,7 +71,9 @@ echo "  non-reading client: $slow (questions sent before its socket filled, answ
 read -r sent ends other speed <<< "$slow"
 expect_eq "a client not reading: every answer there once it reads" "$sent" "$ends"
 expect_eq "a client not reading: another connection is answered" "ok fast" "$other $speed"
-[ "${sent:-0}" -ge 1000 ] && ok || fail "the non-reading client could send only ${sent:-0} questions"
+# if pdyndns kept reading while it could not write, memory would grow and all 20,000 would go
+[ "${sent:-0}" -ge 100 ] && [ "${sent:-0}" -lt 20000 ] && ok ||
+    fail "pdyndns should stop reading a client that does not read its answers (it took ${sent:-0} questions)"
 
 # SIGKILL, then a new daemon on the same (now stale) socket path. PowerDNS 4.7.3 does not
 # reconnect by itself: its write to the dead connection fails with an error its pipe backend
