@@ -66,7 +66,7 @@ row --- --- --- --- ---
 # --- raw pipe ----------------------------------------------------------------------------
 if has raw; then
     ours=(--config "$work/config.json" --control-dir "$work/ctl")
-    s_ours=() s_stub=() l_ours=() l_stick=() c_ours=() c_stick=()
+    s_ours=() s_stub=() l_ours=() l_stick=() c_ours=() c_stick=() w_ours=() w_stick=()
     for ((r = 0; r < REPEAT; r++)); do
         # the stream is over in a fraction of a second: pinned (driver on CPU 0, backend on
         # CPU 1), or where the scheduler puts the two decides the figure
@@ -74,8 +74,10 @@ if has raw; then
         s_stub+=("$(kv qps "$(taskset -c 0 "$bench/pipebench" stream 1000000 $dom $names taskset -c 1 "$bench/ceiling" stub $dom)")")
         line=$("$bench/pipebench" lockstep 100000 $dom $names "$pdyndns" "${ours[@]}")
         l_ours+=("$(kv p50_us "$line")") c_ours+=("$(kv cpu_us_per_lookup "$line")")
+        w_ours+=("$(ratio "$(kv max_us "$line")" "$(kv p99_us "$line")")")
         line=$("$bench/pipebench" lockstep 100000 $dom $names "$bench/ceiling" stick)
         l_stick+=("$(kv p50_us "$line")") c_stick+=("$(kv cpu_us_per_lookup "$line")")
+        w_stick+=("$(ratio "$(kv max_us "$line")" "$(kv p99_us "$line")")")
     done
     a=$(median "${s_ours[@]}") b=$(median "${s_stub[@]}")
     row "raw stream, lookups/s (1 M read ahead, pinned)" "$a" "stub $b" "$(ratio "$a" "$b")" "≥ 0.5"
@@ -83,6 +85,10 @@ if has raw; then
     row "raw lock-step round trip p50, µs" "$a" "stick $b" "$(ratio "$a" "$b")" "≤ 1.2"
     a=$(median "${c_ours[@]}") b=$(median "${c_stick[@]}")
     row "raw lock-step CPU per lookup, µs" "$a" "stick $b" "$(ratio "$a" "$b")" "—"
+    # the machine's noise floor for issue 3's stall goal: the worst of 100 k idle round trips
+    # against their p99, for pdyndns and for a program that only writes a fixed answer
+    a=$(median "${w_ours[@]}") b=$(median "${w_stick[@]}")
+    row "raw lock-step worst ÷ p99, idle (noise floor)" "$a" "stick $b" "$(ratio "$a" "$b")" "—"
 fi
 
 # --- lists -------------------------------------------------------------------------------

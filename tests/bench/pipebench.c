@@ -7,7 +7,7 @@
  *       answer.
  *   pipebench lockstep N DOMAIN NAMES CMD [ARG...]
  *       One lookup at a time, waiting for its END, as each PowerDNS thread asks. Prints the
- *       round trip p50 and p99 in microseconds and CMD's CPU time per lookup.
+ *       round trip p50, p99 and maximum in microseconds and CMD's CPU time per lookup.
  *   pipebench helo CMD [ARG...]
  *       Milliseconds from starting CMD (HELO already waiting on its stdin) to its OK line.
  *
@@ -238,8 +238,8 @@ static void lockstep(unsigned long n, const char *dom, unsigned names, char **ar
 	close(rd);
 	reap();
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
-	printf("lockstep lookups=%lu p50_us=%.1f p99_us=%.1f cpu_us_per_lookup=%.2f\n", n,
-	       (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3,
+	printf("lockstep lookups=%lu p50_us=%.1f p99_us=%.1f max_us=%.1f cpu_us_per_lookup=%.2f\n", n,
+	       (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3, (double)rtt[n - 1] / 1e3,
 	       (double)(cpu1 - cpu0) / 1e3 / (double)n);
 	free(rtt);
 }
