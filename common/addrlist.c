@@ -168,6 +168,21 @@ static void parser_init(struct parser *p, int family, const char *name, struct d
 }
 
 /* Turns the parser's result into a list, or an error. */
+/* FNV-1a over 8-byte words, then the length */
+static uint64_t hash_addrs(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325u, w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3u;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3u;
+	return (h ^ n) * 0x100000001b3u;
+}
+
 static int parser_finish(struct parser *p, struct addrlist **ret)
 {
 	struct addrlist *l;
@@ -193,6 +208,7 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 	l->family = p->family;
 	l->n = (uint32_t)p->n;
 	l->addrs = realloc(p->addrs, p->n * p->width) ?: p->addrs;
+	l->hash = hash_addrs(l->addrs, p->n * p->width);
 	l->refs = 1;
 	*ret = l;
 	return 0;

@@ -22,6 +22,7 @@ struct addrlist {
 	int family;        /* AF_INET or AF_INET6 */
 	uint32_t n;        /* number of addresses, at least 1 */
 	uint8_t *addrs;    /* n * 4 or n * 16 bytes */
+	uint64_t hash;     /* of the addresses: equal lists have equal hashes in every process */
 	unsigned refs;     /* atomic: snapshots on different threads may share a list */
 };
 

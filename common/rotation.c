@@ -23,5 +23,6 @@ int rotation_resize(struct rotation *r, size_t n)
 void rotation_done(struct rotation *r)
 {
 	free(r->next);
+	free(r->shared);
 	*r = (struct rotation){0};
 }

@@ -8,6 +8,9 @@
 
 struct rotation {
 	uint64_t *next; /* how many times each slot has advanced */
+	/* NULL, or per slot the counter it advances instead: one shared with the other copies
+	 * (pdyndns --shared-rotation), or its own next[] entry */
+	uint64_t **shared;
 	size_t n;
 };
 
@@ -18,11 +21,21 @@ void rotation_done(struct rotation *r);
 /* Index of the address a slot serves next, in a list of len addresses. */
 static inline uint32_t rotation_peek(const struct rotation *r, uint32_t slot, uint32_t len)
 {
+	if (r->shared)
+		return (uint32_t)(__atomic_load_n(r->shared[slot], __ATOMIC_RELAXED) % len);
 	return (uint32_t)(r->next[slot] % len);
+}
+
+/* How many times a slot has advanced (its own counter or the shared one). */
+static inline uint64_t rotation_count(const struct rotation *r, uint32_t slot)
+{
+	return r->shared ? __atomic_load_n(r->shared[slot], __ATOMIC_RELAXED) : r->next[slot];
 }
 
 /* Returns the index to serve and advances the slot by one. */
 static inline uint32_t rotation_take(struct rotation *r, uint32_t slot, uint32_t len)
 {
+	if (r->shared)
+		return (uint32_t)(__atomic_fetch_add(r->shared[slot], 1, __ATOMIC_RELAXED) % len);
 	return (uint32_t)(r->next[slot]++ % len);
 }

@@ -113,7 +113,7 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	json_object_object_add(o, "addresses", json_object_new_int64(h->list ? h->list->n : 0));
 	if (h->list) {
 		uint32_t slot = snapshot_slot(d->snap, h);
-		uint64_t pos = slot < d->rot.n ? d->rot.next[slot] : 0;
+		uint64_t pos = slot < d->rot.n ? rotation_count(&d->rot, slot) : 0;
 		uint32_t n = h->list->n, next = (uint32_t)(pos % n);
 
 		addrlist_format(h->list, next, text);

@@ -15,11 +15,13 @@ struct reloader;
 struct watch;
 struct control;
 struct listener;
+struct sharedrot;
 
 struct daemon {
 	sd_event *event;
 	struct session *session; /* the pipe sessions: stdin/stdout, or one per socket connection */
 	struct listener *listener; /* socket mode, or NULL */
+	struct sharedrot *sharedrot; /* --shared-rotation (coprocess mode), or NULL */
 	struct reloader *reloader;
 	struct watch *watch;
 	struct control *control;

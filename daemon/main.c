@@ -20,13 +20,14 @@
 #include "log.h"
 #include "reload.h"
 #include "session.h"
+#include "sharedrot.h"
 #include "waker.h"
 #include "watch.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pdyndns --config FILE [--control-dir DIR]\n"
+		"Usage: pdyndns --config FILE [--control-dir DIR] [--shared-rotation]\n"
 		"                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
 		"       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
 		"                                     serve it on a unix socket, to every PowerDNS thread\n"
@@ -38,6 +39,10 @@ static void usage(FILE *f)
 		"  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
 		"  -l, --listen PATH  socket mode: serve on a unix stream socket at PATH (a socket\n"
 		"                     passed by systemd, named \"pipe\", is used instead)\n"
+		"  -s, --shared-rotation\n"
+		"                     coprocess mode: share the rotation with the other copies of the\n"
+		"                     same PowerDNS through DIR/" SHAREDROT_FILE " (DIR: the control\n"
+		"                     directory)\n"
 		"  -C, --control-dir DIR\n"
 		"                     where to put the control socket for pdynctl (default: the\n"
 		"                     config's control_dir, else " CONTROL_DEFAULT_DIR ")\n"
@@ -205,7 +210,7 @@ static int serve_socket(struct daemon *d, const char *path, int fd)
 	return r;
 }
 
-static int serve(struct daemon *d, const char *listen_path)
+static int serve(struct daemon *d, const char *listen_path, bool shared_rotation)
 {
 	struct session *s = NULL;
 	sigset_t mask;
@@ -251,6 +256,18 @@ static int serve(struct daemon *d, const char *listen_path)
 	}
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
 	unsetenv("NOTIFY_SOCKET");
+	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 && d->snap) {
+		struct rotation rot = {0};
+
+		/* the copy's own counters are fresh at start: the shared ones take over */
+		if (snapshot_rotation(d->snap, &d->rot, 0, &rot, NULL) == 0) {
+			if (sharedrot_attach(d->sharedrot, d->snap, &rot) == 0) {
+				rotation_done(&d->rot);
+				d->rot = rot;
+			} else
+				rotation_done(&rot);
+		}
+	}
 	if (r >= 0)
 		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
@@ -263,6 +280,7 @@ out:
 	if (s)
 		d->session = session_free(s);
 	control_done(d);
+	d->sharedrot = sharedrot_close(d->sharedrot);
 	watch_done(d);
 	reload_done(d);
 	d->event = sd_event_unref(d->event);
@@ -276,16 +294,17 @@ int main(int argc, char **argv)
 		{"check", no_argument, NULL, 'n'},
 		{"control-dir", required_argument, NULL, 'C'},
 		{"listen", required_argument, NULL, 'l'},
+		{"shared-rotation", no_argument, NULL, 's'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	struct daemon d = {.started = time(NULL)};
 	const char *listen_path = NULL;
-	bool check = false;
+	bool check = false, shared_rotation = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:nC:l:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:nC:l:sVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
@@ -299,6 +318,9 @@ int main(int argc, char **argv)
 			break;
 		case 'l':
 			listen_path = optarg;
+			break;
+		case 's':
+			shared_rotation = true;
 			break;
 		case 'V':
 			printf("pdyndns %s\n", PACKAGE_VERSION);
@@ -321,7 +343,7 @@ int main(int argc, char **argv)
 
 	log_init();
 	load_initial(&d);
-	r = serve(&d, listen_path);
+	r = serve(&d, listen_path, shared_rotation);
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
 	free(d.startup_error);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "reload.h"
 #include "session.h"
+#include "sharedrot.h"
 #include "watch.h"
 
 struct job {
@@ -183,6 +184,10 @@ static int swap(struct daemon *d, struct snapshot *snap)
 	map = calloc(n_old ? n_old : 1, sizeof(*map));
 	if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
 		return -ENOMEM;
+	if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
+		rotation_done(&rot);
+		return -ENOMEM;
+	}
 	for (struct session *s = d->session; s; s = s->next)
 		answer_memo_remap(&s->memo, map, n_old);
 	rotation_done(&d->rot);
