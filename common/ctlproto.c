@@ -48,13 +48,13 @@ char *ctl_request_encode(const struct ctl_request *req)
 	return finish_line(o);
 }
 
-/* Parses a line that must be one strict JSON object. */
-static json_object *parse_object(const char *line, size_t len, const char **why)
+/* Parses a line of at most max bytes that must be one strict JSON object. */
+static json_object *parse_object(const char *line, size_t len, size_t max, const char **why)
 {
 	struct jsonscan_error err;
 	json_object *o;
 
-	if (len > CTL_MAX_LINE) {
+	if (len > max) {
 		*why = "line too long";
 		return NULL;
 	}
@@ -102,7 +102,7 @@ static bool get_string(json_object *o, const char *key, char *out, size_t size, 
 
 int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, const char **why)
 {
-	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, why);
+	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, CTL_MAX_LINE, why);
 	json_object *v;
 	char cmd[16];
 	size_t i;
@@ -173,7 +173,7 @@ char *ctl_response_error(const char *message)
 int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **result, char **error)
 {
 	const char *why;
-	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, &why);
+	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, CTL_MAX_REPLY, &why);
 	json_object *v;
 
 	if (!o)

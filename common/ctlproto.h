@@ -10,7 +10,8 @@
 #include <stddef.h>
 
 #define CTL_VERSION 1
-#define CTL_MAX_LINE (64 * 1024) /* longest request or response line accepted */
+#define CTL_MAX_LINE (64 * 1024)         /* longest request line accepted */
+#define CTL_MAX_REPLY (64 * CTL_MAX_LINE) /* longest response line: status of a large config */
 
 static inline void json_object_putp(json_object **o)
 {
@@ -49,5 +50,5 @@ char *ctl_response_error(const char *message);
 
 /* Decodes a response line. On success returns 0, *ok, and either *result (a new
  * reference, NULL if absent) or *error (a malloc'd message). -EINVAL if it is not a valid
- * response. */
+ * response or longer than CTL_MAX_REPLY. */
 int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **result, char **error);

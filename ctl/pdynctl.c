@@ -108,7 +108,7 @@ static void ask(const char *path, const char *request, struct reply *rep)
 	long long deadline = deadline_in(arg.timeout_ms);
 	size_t len = 0, off = 0, reqlen = strlen(request);
 	bool ok;
-	int r;
+	int r, send_error = 0;
 
 	*rep = (struct reply){.socket = strdup(path), .code = EXIT_FAILED};
 	sscanf(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "pdyndns.%d.sock", &rep->pid);
@@ -133,13 +133,19 @@ static void ask(const char *path, const char *request, struct reply *rep)
 		if ((r = wait_fd(fd, POLLOUT, deadline)) < 0)
 			goto fail;
 		n = send(fd, request + off, reqlen - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			/* a daemon that refuses at once ("too many clients") may have closed before
+			 * the request went out: its reason is still there to be read */
+			send_error = -errno;
+			break;
+		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			r = -errno;
 			goto fail;
 		}
 		off += n > 0 ? (size_t)n : 0;
 	}
-	buf = malloc(CTL_MAX_LINE * 64 + 1); /* status of a large config can be long */
+	buf = malloc(CTL_MAX_REPLY + 1);
 	if (!buf) {
 		r = -ENOMEM;
 		goto fail;
@@ -149,14 +155,23 @@ static void ask(const char *path, const char *request, struct reply *rep)
 
 		if ((r = wait_fd(fd, POLLIN, deadline)) < 0)
 			goto fail;
-		n = recv(fd, buf + len, CTL_MAX_LINE * 64 - len, 0);
+		n = recv(fd, buf + len, CTL_MAX_REPLY - len, 0);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0)
 			break;
 		len += (size_t)n;
-		if (memchr(buf + len - n, '\n', (size_t)n) || len == CTL_MAX_LINE * 64)
+		if (memchr(buf + len - n, '\n', (size_t)n) || len == CTL_MAX_REPLY)
 			break;
+	}
+	if (len == 0 && send_error) {
+		r = send_error;
+		goto fail;
+	}
+	if (len == CTL_MAX_REPLY && buf[len - 1] != '\n') {
+		if (asprintf(&rep->error, "%s: reply longer than %d bytes", path, CTL_MAX_REPLY) < 0)
+			rep->error = NULL;
+		return;
 	}
 	while (len && buf[len - 1] == '\n')
 		len--;

@@ -43,6 +43,8 @@ struct control {
 	gid_t group;
 	sd_event_source *src;
 	sd_event_source *backoff;
+	unsigned accept_failures; /* in a row, while out of descriptors or memory */
+	uint64_t accept_failed_since;
 	struct client *clients;
 	size_t n_clients;
 };
@@ -393,15 +395,28 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* out of descriptors: stop accepting for a moment instead of spinning */
-			log_warning("control: cannot accept (%s); pausing for 100 ms", strerror(errno));
-			sd_event_source_set_enabled(ctl->src, SD_EVENT_OFF);
+		int e = errno;
+
+		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+			/* out of descriptors: stop accepting for a moment instead of spinning, and
+			 * say so once per episode, not at every retry */
 			sd_event_now(ctl->d->event, CLOCK_MONOTONIC, &now);
+			if (ctl->accept_failures++ == 0) {
+				ctl->accept_failed_since = now;
+				log_warning("control: cannot accept (%s); new clients wait, retrying every 100 ms",
+					    strerror(e));
+			}
+			sd_event_source_set_enabled(ctl->src, SD_EVENT_OFF);
 			sd_event_source_set_time(ctl->backoff, now + 100 * 1000);
 			sd_event_source_set_enabled(ctl->backoff, SD_EVENT_ONESHOT);
 		}
 		return 0;
+	}
+	if (ctl->accept_failures) {
+		sd_event_now(ctl->d->event, CLOCK_MONOTONIC, &now);
+		log_info("control: accepting again after %.1f s (%u attempts failed)",
+			 (double)(now - ctl->accept_failed_since) / 1e6, ctl->accept_failures);
+		ctl->accept_failures = 0;
 	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(cfd);
@@ -545,8 +560,8 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	if (have_group && chown(ctl->path, (uid_t)-1, gid) < 0)
 		log_warning("control: cannot give %s to group %s: %s", ctl->path, group, strerror(errno));
 	r = sd_event_add_io(d->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
-	if (r >= 0)
-		r = sd_event_add_time(d->event, &ctl->backoff, CLOCK_MONOTONIC, 0, 0, on_backoff, ctl);
+	if (r >= 0) /* 10 ms accuracy: sd-event's default of 250 ms would stretch the 100 ms pause */
+		r = sd_event_add_time(d->event, &ctl->backoff, CLOCK_MONOTONIC, 0, 10 * 1000, on_backoff, ctl);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(ctl->backoff, SD_EVENT_OFF);
 	if (r < 0)

@@ -156,6 +156,38 @@ static void test_response_rejects(void **state)
 		assert_int_equal(ctl_response_decode(bad[i], strlen(bad[i]), &ok, &res, &err), -EINVAL);
 }
 
+/* A line of len bytes: a valid response with a string of 'x' filling it. */
+static char *padded_response(char *line, size_t len)
+{
+	const char *head = "{\"v\":1,\"ok\":true,\"result\":{\"pad\":\"";
+
+	memset(line, 'x', len);
+	memcpy(line, head, strlen(head));
+	memcpy(line + len - 3, "\"}}", 3);
+	return line;
+}
+
+static void test_response_limits(void **state)
+{
+	char *line = malloc(CTL_MAX_REPLY + 1), *err = NULL;
+	json_object *got = NULL;
+	bool ok = false;
+
+	/* a status reply is far longer than a request may be: a few hundred handlers */
+	padded_response(line, 4 * CTL_MAX_LINE);
+	assert_int_equal(ctl_response_decode(line, 4 * CTL_MAX_LINE, &ok, &got, &err), 0);
+	assert_true(ok);
+	assert_int_equal(json_object_get_string_len(json_object_object_get(got, "pad")), 4 * CTL_MAX_LINE - 37);
+	json_object_put(got);
+	/* exactly at the cap is fine, beyond it is refused */
+	padded_response(line, CTL_MAX_REPLY);
+	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY, &ok, &got, &err), 0);
+	json_object_put(got);
+	padded_response(line, CTL_MAX_REPLY + 1);
+	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY + 1, &ok, &got, &err), -EINVAL);
+	free(line);
+}
+
 static void test_mutating(void **state)
 {
 	assert_true(ctl_cmd_mutating(CTL_RELOAD));
@@ -170,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_request_roundtrip), cmocka_unit_test(test_request_exact_wire),
 		cmocka_unit_test(test_request_rejects),   cmocka_unit_test(test_request_limits),
 		cmocka_unit_test(test_response_roundtrip), cmocka_unit_test(test_response_rejects),
+		cmocka_unit_test(test_response_limits),
 		cmocka_unit_test(test_mutating),
 	};
 
