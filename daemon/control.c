@@ -496,6 +496,43 @@ static int prepare_dir(const char *dir, gid_t group, bool have_group)
 	return 0;
 }
 
+static int start_listening(struct daemon *d, struct control *ctl)
+{
+	int r = sd_event_add_io(d->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
+
+	if (r >= 0) /* 10 ms accuracy: sd-event's default of 250 ms would stretch the 100 ms pause */
+		r = sd_event_add_time(d->event, &ctl->backoff, CLOCK_MONOTONIC, 0, 10 * 1000, on_backoff, ctl);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(ctl->backoff, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
+	d->control = ctl;
+	return 0;
+}
+
+int control_init_fd(struct daemon *d, int fd)
+{
+	struct control *ctl = calloc(1, sizeof(*ctl));
+	int r;
+
+	if (!ctl)
+		return -ENOMEM;
+	ctl->d = d;
+	ctl->fd = fd;
+	ctl->group = getegid(); /* who may connect is the socket unit's business (SocketMode=) */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	r = start_listening(d, ctl);
+	if (r < 0) {
+		log_error("control: cannot use the socket from systemd: %s; no control socket", strerror(-r));
+		sd_event_source_disable_unref(ctl->src);
+		close(fd);
+		free(ctl);
+		return r;
+	}
+	log_debug("control: listening on the socket from systemd");
+	return 0;
+}
+
 int control_init(struct daemon *d, const char *dir, const char *group)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -559,14 +596,9 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	}
 	if (have_group && chown(ctl->path, (uid_t)-1, gid) < 0)
 		log_warning("control: cannot give %s to group %s: %s", ctl->path, group, strerror(errno));
-	r = sd_event_add_io(d->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
-	if (r >= 0) /* 10 ms accuracy: sd-event's default of 250 ms would stretch the 100 ms pause */
-		r = sd_event_add_time(d->event, &ctl->backoff, CLOCK_MONOTONIC, 0, 10 * 1000, on_backoff, ctl);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(ctl->backoff, SD_EVENT_OFF);
+	r = start_listening(d, ctl);
 	if (r < 0)
 		goto fail_log;
-	d->control = ctl;
 	log_debug("control: listening on %s", ctl->path);
 	return 0;
 fail_log:
@@ -594,7 +626,8 @@ void control_done(struct daemon *d)
 	sd_event_source_disable_unref(ctl->src);
 	sd_event_source_disable_unref(ctl->backoff);
 	close(ctl->fd);
-	unlink(ctl->path);
+	if (ctl->path) /* NULL: systemd's socket, which stays */
+		unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
 	d->control = NULL;

@@ -18,6 +18,8 @@ struct daemon;
 /* Creates the directory if missing and binds the socket. Failing here is logged and leaves
  * the daemon without a control socket; it still answers PowerDNS. */
 int control_init(struct daemon *d, const char *dir, const char *group);
+/* The same on a listening socket systemd passed (named "control"). */
+int control_init_fd(struct daemon *d, int fd);
 void control_done(struct daemon *d);
 
 /* Called by the reloader when the reload numbered seq has finished. */

@@ -27,6 +27,7 @@ struct daemon {
 	struct control *control;
 	char *control_dir;       /* the control socket's directory in use */
 	bool control_dir_forced; /* given by --control-dir: the config cannot change it */
+	bool control_activated;  /* the control socket came from systemd */
 	char *control_group;     /* the socket group in use, or NULL */
 	char *config_path;
 	struct snapshot *snap;  /* live snapshot; NULL when the config never loaded */

@@ -236,6 +236,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		r = reload_init(d);
 	if (r >= 0)
 		r = watch_init(d);
+	activated_sockets(&pipe_fd, &control_fd);
 	if (r >= 0) {
 		const struct config *c = d->snap ? d->snap->config : NULL;
 
@@ -243,12 +244,12 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 			d->control_dir = strdup(c && c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR);
 		d->control_group = c && c->control_group ? strdup(c->control_group) : NULL;
 		/* without a control socket pdyndns still serves PowerDNS: never fatal */
-		(void)control_init(d, d->control_dir, d->control_group);
-	}
-	activated_sockets(&pipe_fd, &control_fd);
-	if (control_fd >= 0) {
-		log_warning("a control socket from systemd is not supported yet; using %s", d->control_dir);
-		close(control_fd);
+		if (control_fd >= 0) {
+			/* systemd's: the config's control_dir no longer decides anything */
+			d->control_activated = d->control_dir_forced = true;
+			(void)control_init_fd(d, control_fd);
+		} else
+			(void)control_init(d, d->control_dir, d->control_group);
 	}
 	if (r >= 0 && (listen_path || pipe_fd >= 0)) {
 		r = serve_socket(d, listen_path, pipe_fd);

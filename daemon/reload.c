@@ -245,7 +245,8 @@ static void control_follow_config(struct daemon *d)
 	const struct config *c = d->snap->config;
 	const char *dir = d->control_dir_forced ? d->control_dir : c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR;
 
-	if (d->control && strcmp(dir, d->control_dir) == 0 && same_str(c->control_group, d->control_group))
+	if (d->control_activated ||
+	    (d->control && strcmp(dir, d->control_dir) == 0 && same_str(c->control_group, d->control_group)))
 		return;
 	control_done(d);
 	free(d->control_group);

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Socket activation and sd_notify without PID 1: systemd-socket-activate passes a listening
-# socket named "pipe" and starts pdyndns at the first connection; a datagram socket standing
+# Socket activation and sd_notify without PID 1: systemd-socket-activate passes listening
+# sockets named "pipe" and "control" and starts pdyndns at the first connection; pdynctl
+# works through the control one; a datagram socket standing
 # in for systemd's NOTIFY_SOCKET records what pdyndns says: READY=1 with STATUS= once serving,
 # RELOADING=1 then READY=1 around a reload (STATUS= naming the failure when it fails), and
 # STOPPING=1 at SIGTERM. A coprocess (no --listen) says nothing even with NOTIFY_SOCKET set.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
+PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 . "$top/tests/procs.sh"
 command -v systemd-socket-activate >/dev/null || { echo "SKIP: systemd-socket-activate not installed"; exit 77; }
 fails=0 passes=0
@@ -40,7 +42,9 @@ PY
 pids+=($!)
 for _ in $(seq 50); do [ -S notify.sock ] && break; sleep 0.1; done
 
-systemd-socket-activate -l "$tmp/pipe.sock" --fdname=pipe -E NOTIFY_SOCKET="$tmp/notify.sock" \
+mkdir sockets
+systemd-socket-activate -l "$tmp/pipe.sock" -l "$tmp/sockets/pdyndns.control.sock" --fdname=pipe:control \
+    -E NOTIFY_SOCKET="$tmp/notify.sock" \
     "$PDYNDNS" --config config.json --control-dir "$tmp/ctl" 2> daemon.log &
 dpid=$!
 pids+=("$dpid")
@@ -58,6 +62,11 @@ expect_eq "activated socket: first answer" "10.0.0.1" "$(ask)"
 expect_eq "activated socket: second connection, shared rotation" "10.0.0.2" "$(ask)"
 grep -q "serving the pipe protocol on a socket from systemd" daemon.log && ok ||
     fail "the daemon did not take the passed socket: $(cat daemon.log)"
+# the control socket from systemd, under the name units/pdyndns-control.socket gives it
+out=$("$PDYNCTL" --dir "$tmp/sockets" status 2>&1); rc=$?
+expect_eq "pdynctl on the control socket from systemd: exit status" 0 $rc
+[[ $out == *"t1.dyn.example.test"* ]] && ok || fail "pdynctl status through the passed socket: $out"
+[ -z "$(ls "$tmp/ctl" 2>/dev/null)" ] && ok || fail "a control socket of its own besides systemd's: $(ls "$tmp/ctl")"
 wait_for() { for _ in $(seq 50); do grep -q "$1" notify.log 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 wait_for '^READY=1|STATUS=pdyndns .*generation 1' && ok || fail "no READY=1 with STATUS: $(cat notify.log)"
 
@@ -69,6 +78,7 @@ echo '{"domain": ' > config.json
 wait_for 'STATUS=reload failed: .*config.json' && ok || fail "no failure STATUS: $(cat notify.log)"
 
 kill -TERM "$dpid"; wait "$dpid"; expect_eq "SIGTERM: exit 0" 0 $?
+[ -S sockets/pdyndns.control.sock ] && ok || fail "systemd's control socket was removed at exit"
 wait_for '^STOPPING=1' && ok || fail "no STOPPING=1: $(cat notify.log)"
 
 # a coprocess says nothing, even when PowerDNS's own NOTIFY_SOCKET is in its environment
