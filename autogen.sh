@@ -10,7 +10,7 @@ DEPS="build-essential autoconf automake libtool pkg-config
 libjson-c-dev libsystemd-dev libcmocka-dev
 pdns-server pdns-backend-pipe dnsutils dnsperf
 python3 python3-jsonschema iproute2 procps jq util-linux time
-clang-14 libclang-rt-14-dev systemd"
+clang-14 libclang-rt-14-dev systemd groff-base mandoc bash-completion"
 
 if [ "${1-}" = "--deps" ]; then
     missing=
