@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "jsonscan.h"
 #include "macro.h"
 
@@ -397,8 +398,9 @@ static bool scan_object(struct scan *s)
 	for (size_t i = 1; i < n; i++)
 		if (keycmp(&keys[i - 1], &keys[i]) == 0) {
 			const char *at = keys[i].at > keys[i - 1].at ? keys[i].at : keys[i - 1].at;
+			char q[DIAG_QUOTE_SIZE(80)];
 
-			fail_at(s, at, "duplicate key \"%.80s\"", keys[i].s);
+			fail_at(s, at, "duplicate key %s", diag_quote(q, keys[i].s, keys[i].len, 80));
 			goto out;
 		}
 	ok = true;

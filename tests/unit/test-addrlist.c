@@ -85,6 +85,14 @@ static void test_bad_lines(void **state)
 	m = parse_bad("garbage line\n", 13, AF_INET);
 	assert_string_equal(m, "f.txt:1: error: \"garbage line\" is not an IPv4 address");
 	free(m);
+	/* bytes that are not printable text are shown escaped: a message stays one line of text */
+	m = parse_bad("10.0.0.1\n\x1b[31mred\x7f\xff\"\\\r\n", 22, AF_INET);
+	assert_string_equal(m, "f.txt:2: error: \"\\x1b[31mred\\x7f\\xff\\\"\\\\\" is not an IPv4 address");
+	free(m);
+	m = parse_bad("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25\n", 66, AF_INET);
+	assert_string_equal(m, "f.txt:1: error: \"1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23....\" "
+			       "is not an IPv4 address");
+	free(m);
 	m = parse_bad("10.0.0.1\n1\0.2.3.4\n", 18, AF_INET);
 	assert_string_equal(m, "f.txt:2: error: line contains a NUL byte");
 	free(m);

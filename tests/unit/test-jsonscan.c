@@ -63,6 +63,7 @@ static void test_invalid(void **state)
 	BAD("{\"a\": 1,\n  \"b\": 2,\n  \"a\": 3}", 3, 3, "duplicate key \"a\"");
 	BAD("{\"a\": 1, \"\\u0061\": 2}", 1, 10, "duplicate key \"a\"");
 	BAD("{\"x\": {\"k\": 1, \"k\": 2}}", 1, 16, "duplicate key \"k\"");
+	BAD("{\"\\n\": 1, \"\\n\": 2}", 1, 11, "duplicate key \"\\x0a\"");
 	BAD("{} {}", 1, 4, "end of input after the JSON value");
 	BAD("", 1, 1, "expected a JSON value, got end of input");
 	BAD("   ", 1, 4, "expected a JSON value, got end of input");
