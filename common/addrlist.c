@@ -256,7 +256,7 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 	}
 	file_id_from_stat(&st, id);
 	if (!S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file", path);
+		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
 		return -EINVAL;
 	}
 	chunk = malloc(READ_CHUNK);

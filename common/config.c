@@ -740,8 +740,13 @@ int config_load(const char *path, struct diag *d, struct config **ret)
 		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot stat: %s", path, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
 		return -EINVAL;
 	}
 	if (st.st_size > (off_t)CONFIG_MAX_SIZE) {

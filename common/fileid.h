@@ -20,3 +20,6 @@ struct file_id {
 int file_id_get(const char *path, struct file_id *id);
 void file_id_from_stat(const struct stat *st, struct file_id *id);
 bool file_id_equal(const struct file_id *a, const struct file_id *b);
+
+/* What a file of this mode is, for messages: "a FIFO", "a directory", ... */
+const char *file_kind(mode_t mode);

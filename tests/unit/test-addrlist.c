@@ -215,8 +215,19 @@ static void test_load(void **state)
 	assert_string_equal(d.msgs[0], "/nonexistent/x.txt: error: cannot open: No such file or directory");
 	diag_clear(&d);
 	assert_int_equal(addrlist_load(tmpdir, AF_INET, &d, &l), -EINVAL);
-	assert_non_null(strstr(d.msgs[0], "not a regular file"));
+	assert_non_null(strstr(d.msgs[0], ": error: not a regular file (a directory)"));
 	diag_clear(&d);
+	/* a FIFO nobody writes to: refused at once, not waited on */
+	{
+		char fifo[sizeof(tmpdir) + 8];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(addrlist_load(fifo, AF_INET, &d, &l), -EINVAL);
+		assert_non_null(strstr(d.msgs[0], ": error: not a regular file (a FIFO)"));
+		diag_clear(&d);
+		unlink(fifo);
+	}
 
 	/* a 2 MiB line: reported once, no address stored */
 	big = malloc(3 << 20);

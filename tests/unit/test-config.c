@@ -212,7 +212,7 @@ static void test_load_errors(void **state)
 	assert_string_equal(d.msgs[0], "/nonexistent/config.json: error: cannot open: No such file or directory");
 	diag_clear(&d);
 	assert_int_equal(config_load("/tmp", &d, &c), -EINVAL);
-	assert_string_equal(d.msgs[0], "/tmp: error: not a regular file");
+	assert_string_equal(d.msgs[0], "/tmp: error: not a regular file (a directory)");
 	diag_clear(&d);
 }
 
