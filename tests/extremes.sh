@@ -325,6 +325,17 @@ gen=$((gen + 1))
 wait_log "$before" "generation $gen applied" || fail "good config back: no reload within 30 s"
 ask; expect_eq "good config back: w answers as before" "$cur" "$got"
 
+# exit at EOF, cleanly: status 0, no sanitizer report (leaks included) in the log
+exec {to}>&- {D[1]}>&-
+for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$dpid" 2>/dev/null; then
+    fail "no exit within 10 s of EOF"; stop_pid "$dpid"
+else
+    wait "$dpid"; expect_eq "exit status at EOF" 0 $?
+fi
+dpid=
+expect_eq "no sanitizer report" "" "$(grep -E 'Sanitizer|runtime error' "$log" | head -5)"
+
 echo "extremes: $passes passed, $fails failed (peak RSS: ${rss0} KiB at start, ${rss1} KiB across the 10 M lists;" \
      "${rss3} KiB across the other files from ${rss2} KiB before them${sanitized:+; not judged under sanitizers})"
 [ "$fails" -eq 0 ]
