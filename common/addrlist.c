@@ -69,11 +69,13 @@ struct parser {
 /* Reports a bad token: "NAME:LINE: error: "TOKEN"WHAT". */
 static void bad_line(struct parser *p, const char *what, const char *tok, size_t toklen)
 {
+	char q[DIAG_QUOTE_SIZE(60)];
+
 	p->bad++;
 	if (p->bad > MAX_REPORTED)
 		return;
-	diag_add(p->d, "%s:%zu: error: \"%.*s%s\"%s", p->name, p->lineno,
-		 (int)(toklen > 60 ? 60 : toklen), tok, toklen > 60 ? "..." : "", what);
+	diag_add(p->d, "%s:%zu: error: %s%s", p->name, p->lineno, diag_quote(q, tok, toklen, 60),
+		 what);
 }
 
 /* Handles one line (without its newline). */
@@ -270,7 +272,7 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 	}
 	file_id_from_stat(&st, id);
 	if (!S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file", path);
+		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
 		return -EINVAL;
 	}
 	chunk = malloc(READ_CHUNK);

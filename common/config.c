@@ -50,6 +50,7 @@ struct vctx {
 	struct diag *d;
 	char ptr[512];
 	size_t ptrlen;
+	bool ptr_cut; /* ptr ends in "...": a token did not fit */
 	regex_t re_host, re_soa, re_group;
 	bool failed;
 };
@@ -57,7 +58,7 @@ struct vctx {
 static void verr(struct vctx *v, const char *fmt, ...) _printf_(2, 3);
 static void verr(struct vctx *v, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -67,20 +68,50 @@ static void verr(struct vctx *v, const char *fmt, ...)
 	v->failed = true;
 }
 
-/* Pushes a JSON pointer token (RFC 6901 escaping); returns the old length to pop to. */
+/* Appends n bytes to the pointer, or "..." when they do not fit (nothing more is added then,
+ * until the token that did not fit is popped). */
+static bool ptr_put(struct vctx *v, size_t *o, const char *e, size_t n)
+{
+	if (*o + n > sizeof(v->ptr) - 4) {
+		memcpy(v->ptr + *o, "...", 3);
+		*o += 3;
+		v->ptr_cut = true;
+		return false;
+	}
+	memcpy(v->ptr + *o, e, n);
+	*o += n;
+	return true;
+}
+
+/* Pushes a JSON pointer token (RFC 6901 escaping); returns the old length to pop to. As in
+ * diag_quote(), '\\' is doubled and a byte that is not printable ASCII shows as \xNN. */
 static size_t ptr_push(struct vctx *v, const char *tok)
 {
+	static const char hex[] = "0123456789abcdef";
 	size_t old = v->ptrlen, o = old;
 
-	if (o + 1 < sizeof(v->ptr))
-		v->ptr[o++] = '/';
-	for (const char *c = tok; *c && o + 2 < sizeof(v->ptr); c++) {
-		if (*c == '~' || *c == '/') {
-			v->ptr[o++] = '~';
-			v->ptr[o++] = *c == '~' ? '0' : '1';
-		} else
-			v->ptr[o++] = *c;
-	}
+	if (v->ptr_cut)
+		return old;
+	if (ptr_put(v, &o, "/", 1))
+		for (const char *c = tok; *c; c++) {
+			unsigned char ch = (unsigned char)*c;
+			char e[4] = {'\\', (char)ch};
+			size_t n = 2;
+
+			if (ch == '~' || ch == '/') {
+				e[0] = '~';
+				e[1] = ch == '~' ? '0' : '1';
+			} else if (ch >= 0x20 && ch < 0x7f && ch != '\\')
+				e[0] = (char)ch, n = 1;
+			else if (ch != '\\') {
+				e[1] = 'x';
+				e[2] = hex[ch >> 4];
+				e[3] = hex[ch & 15];
+				n = 4;
+			}
+			if (!ptr_put(v, &o, e, n))
+				break;
+		}
 	v->ptr[o] = 0;
 	v->ptrlen = o;
 	return old;
@@ -96,6 +127,8 @@ static size_t ptr_push_index(struct vctx *v, size_t i)
 
 static void ptr_pop(struct vctx *v, size_t old)
 {
+	if (old != v->ptrlen)
+		v->ptr_cut = false; /* the token that was cut short goes */
 	v->ptrlen = old;
 	v->ptr[old] = 0;
 }
@@ -124,6 +157,12 @@ static size_t utf8_count(const char *s, size_t len)
 	return n;
 }
 
+/* The string o as a message shows it (diag_quote()); q has DIAG_QUOTE_SIZE(max) bytes. */
+static const char *quoted(json_object *o, char *q, size_t max)
+{
+	return diag_quote(q, json_object_get_string(o), (size_t)json_object_get_string_len(o), max);
+}
+
 static const char *check_string(struct vctx *v, json_object *o, size_t minlen, size_t maxlen)
 {
 	const char *s;
@@ -150,7 +189,7 @@ static const char *check_string(struct vctx *v, json_object *o, size_t minlen, s
 static int check_enum(struct vctx *v, json_object *o, const char *const *names, size_t n)
 {
 	const char *s = check_string(v, o, 0, SIZE_MAX);
-	char list[256];
+	char list[256], q[DIAG_QUOTE_SIZE(40)];
 	size_t len = 0;
 
 	if (!s)
@@ -161,7 +200,7 @@ static int check_enum(struct vctx *v, json_object *o, const char *const *names, 
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s\"", i ? ", " : "",
 					names[i]);
 	}
-	verr(v, "expected one of %s, got \"%.40s\"", list, s);
+	verr(v, "expected one of %s, got %s", list, quoted(o, q, 40));
 	return -1;
 }
 
@@ -176,10 +215,11 @@ static bool matches(regex_t *re, json_object *o)
 static const char *check_hostname(struct vctx *v, json_object *o)
 {
 	const char *s = check_string(v, o, 1, HOSTNAME_MAXLEN);
+	char q[DIAG_QUOTE_SIZE(100)];
 
 	if (s && !matches(&v->re_host, o)) {
-		verr(v, "\"%.100s\" is not a host name (letters, digits, '-' and '_' in labels of "
-			"1 to 63 characters, separated by dots)", s);
+		verr(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
+			"1 to 63 characters, separated by dots)", quoted(o, q, 100));
 		return NULL;
 	}
 	return s;
@@ -404,6 +444,7 @@ static void check_handler(struct vctx *v, json_object *o, struct config *c, stru
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(o, "qtype", &x)) {
+		char q[DIAG_QUOTE_SIZE(40)];
 		const char *s;
 
 		old = ptr_push(v, "qtype");
@@ -413,7 +454,7 @@ static void check_handler(struct vctx *v, json_object *o, struct config *c, stru
 		else if (s && strcmp(s, "AAAA") == 0)
 			h->qtype = 28;
 		else if (s)
-			verr(v, "expected \"A\" or \"AAAA\", got \"%.40s\"", s);
+			verr(v, "expected \"A\" or \"AAAA\", got %s", quoted(x, q, 40));
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(o, "file", &x)) {
@@ -457,13 +498,14 @@ static void check_root(struct vctx *v, json_object *root, struct config *c)
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "soa", &x)) {
+		char q[DIAG_QUOTE_SIZE(120)];
 		const char *s;
 
 		old = ptr_push(v, "soa");
 		s = check_string(v, x, 0, SIZE_MAX);
 		if (s && !matches(&v->re_soa, x))
-			verr(v, "\"%.120s\" is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
-				"(host names and decimal numbers, single spaces)", s);
+			verr(v, "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
+				"(host names and decimal numbers, single spaces)", quoted(x, q, 120));
 		else if (s)
 			c->soa = strdup(s);
 		ptr_pop(v, old);
@@ -519,12 +561,13 @@ static void check_root(struct vctx *v, json_object *root, struct config *c)
 		ptr_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "control_group", &x)) {
+		char q[DIAG_QUOTE_SIZE(40)];
 		const char *s;
 
 		old = ptr_push(v, "control_group");
 		s = check_string(v, x, 0, 32);
 		if (s && !matches(&v->re_group, x))
-			verr(v, "\"%.40s\" is not a group name", s);
+			verr(v, "%s is not a group name", quoted(x, q, 40));
 		else if (s)
 			c->control_group = strdup(s);
 		ptr_pop(v, old);
@@ -700,8 +743,13 @@ int config_load(const char *path, struct diag *d, struct config **ret)
 		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file", path);
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot stat: %s", path, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
 		return -EINVAL;
 	}
 	if (st.st_size > (off_t)CONFIG_MAX_SIZE) {

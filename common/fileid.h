@@ -29,3 +29,6 @@ void file_id_clock(struct timespec *now);
  * same-size rewrite within the tick of the read leaves an equal identity; such a file must
  * be read again to know. */
 bool file_id_settled(const struct file_id *id, const struct timespec *read_at);
+
+/* What a file of this mode is, for messages: "a FIFO", "a directory", ... */
+const char *file_kind(mode_t mode);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
 #include "jsonscan.h"
 #include "macro.h"
 
@@ -322,13 +323,21 @@ static bool scan_literal(struct scan *s, const char *word)
 	return true;
 }
 
-static int keycmp(const void *a, const void *b)
+static int keycmp(const struct key *x, const struct key *y)
 {
-	const struct key *x = a, *y = b;
 	size_t n = x->len < y->len ? x->len : y->len;
 	int c = memcmp(x->s, y->s, n);
 
 	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* By text, then by place: equal keys in the order they were written. */
+static int keyorder(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+	int c = keycmp(x, y);
+
+	return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
 static bool scan_value(struct scan *s);
@@ -392,15 +401,20 @@ static bool scan_object(struct scan *s)
 		goto out;
 	}
 	/* Duplicate keys: sort and compare neighbours (keys compare decoded, so "a" and
-	 * "\u0061" collide). Report the later of the two. */
-	qsort(keys, n, sizeof(*keys), keycmp);
-	for (size_t i = 1; i < n; i++)
-		if (keycmp(&keys[i - 1], &keys[i]) == 0) {
-			const char *at = keys[i].at > keys[i - 1].at ? keys[i].at : keys[i - 1].at;
+	 * "\u0061" collide). Report the first repeat in the text. */
+	qsort(keys, n, sizeof(*keys), keyorder);
+	{
+		const struct key *first = NULL;
+		char q[DIAG_QUOTE_SIZE(80)];
 
-			fail_at(s, at, "duplicate key \"%.80s\"", keys[i].s);
+		for (size_t i = 1; i < n; i++)
+			if (keycmp(&keys[i - 1], &keys[i]) == 0 && (!first || keys[i].at < first->at))
+				first = &keys[i];
+		if (first) {
+			fail_at(s, first->at, "duplicate key %s", diag_quote(q, first->s, first->len, 80));
 			goto out;
 		}
+	}
 	ok = true;
 out:
 	for (size_t i = 0; i < n; i++)

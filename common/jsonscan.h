@@ -12,7 +12,7 @@
 struct jsonscan_error {
 	size_t line;   /* 1-based */
 	size_t col;    /* 1-based, in bytes */
-	char msg[160]; /* what is wrong */
+	char msg[400]; /* what is wrong */
 };
 
 /* Checks that text (len bytes) is exactly one JSON value with optional surrounding

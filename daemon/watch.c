@@ -38,6 +38,7 @@ struct watch {
 	sd_event_source *debounce;
 	sd_event_source *poll;
 	bool missing; /* some directory could not be watched: the poll covers it */
+	char *warned; /* the last "cannot follow" warning: each is logged once, not at every poll */
 };
 
 /* out = a + sep + b; -ENAMETOOLONG if it does not fit. */
@@ -274,16 +275,26 @@ void watch_update(struct daemon *d, const struct snapshot *s)
 	struct wdir *dirs = NULL;
 	size_t n_dirs = 0;
 	bool missing = false;
+	char *why = NULL;
 	int r;
 
-	r = add_path(w, &dirs, &n_dirs, d->config_path);
-	for (size_t i = 0; r >= 0 && s && i < s->n_handlers; i++)
-		r = add_path(w, &dirs, &n_dirs, s->handlers[i].cfg->path);
-	if (r < 0) {
-		log_warning("watch: cannot follow every path (%s); the %llu s poll covers it",
-			    strerror(-r), (unsigned long long)(WATCH_POLL_USEC / 1000000));
-		missing = true;
+	/* Every path is followed, so that one that cannot be (a symlink loop) leaves the others
+	 * watched; what could not be followed is logged once, not at every poll. */
+	for (size_t i = 0; i <= (s ? s->n_handlers : 0); i++) {
+		const char *path = i == 0 ? d->config_path : s->handlers[i - 1].cfg->path;
+
+		r = add_path(w, &dirs, &n_dirs, path);
+		if (r < 0) {
+			missing = true;
+			if (!why && asprintf(&why, "watch: cannot follow %s (%s); the %llu s poll covers it", path,
+					     strerror(-r), (unsigned long long)(WATCH_POLL_USEC / 1000000)) < 0)
+				why = NULL;
+		}
 	}
+	if (why && (!w->warned || strcmp(why, w->warned) != 0))
+		log_warning("%s", why);
+	free(w->warned);
+	w->warned = why;
 	for (size_t i = 0; i < n_dirs; i++) {
 		struct wdir *old = find_dir(w->dirs, w->n_dirs, dirs[i].path);
 
@@ -395,6 +406,7 @@ void watch_done(struct daemon *d)
 	free(w->dirs);
 	sd_event_source_disable_unref(w->debounce);
 	sd_event_source_disable_unref(w->poll);
+	free(w->warned);
 	free(w);
 	d->watch = NULL;
 }

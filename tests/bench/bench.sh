@@ -7,12 +7,12 @@
 #
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
-#      ONLY     e.g. "raw e2e": run only these parts of: raw lists e2e reload
+#      ONLY     e.g. "raw e2e": run only these parts of: raw lists e2e reload extremes
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists e2e reload}
+ONLY=${ONLY:-raw lists e2e reload extremes}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -200,4 +200,27 @@ if has reload; then
     peak=$(sed -n 's/^swap_rss_peak \([0-9.]*\) MiB (\([0-9.]*\) x.*/\1 \2/p' "$work/reload.out")
     row "peak RSS across full reloads of 8 × 1 M addresses, MiB" "${peak% *}" \
         "steady $(awk '$1 == "swap_rss_steady" {print $2}' "$work/reload.out")" "${peak#* }" "≤ 2.2"
+fi
+
+# --- the address-file extremes of tests/extremes.sh, swapped in under lock-step questions --
+if has extremes; then
+    "$bench/reloadbench" "$pdyndns" "$work" extremes > "$work/extremes.out"
+    idle=$(sed -n 's/^extreme_idle p99 \([0-9.]*\) max \([0-9.]*\) ms.*/\1 \2/p' "$work/extremes.out")
+    while IFS='|' read -r name what; do
+        line=$(grep "^extreme_${name}_worst " "$work/extremes.out")
+        row "worst lock-step round trip, from the rename until the reload is done: $what, ms" \
+            "$(awk '{print $2}' <<<"$line")" "idle p99 ${idle% *}, idle max ${idle#* }" "—" "≤ 50"
+    done <<'EOF'
+10M_valid|a valid 10,000,000-address list
+10M_last_line_bad|10,000,000 lines with a bad last one
+10MiB_line|a line of 10 MiB
+fifo|a FIFO
+1MiB_random|1 MiB of random bytes
+fifo_writer|a FIFO held open by a writer
+dev_zero|a symlink to /dev/zero
+symlink_loop|a symlink loop
+EOF
+    row "… the 10,000,000-line reloads were done after, ms (valid / bad last line)" \
+        "$(sed -n 's/^extreme_10M_valid_worst .*done after \([0-9.]*\) ms.*/\1/p' "$work/extremes.out") / $(sed -n 's/^extreme_10M_last_line_bad_worst .*done after \([0-9.]*\) ms.*/\1/p' "$work/extremes.out")" \
+        "—" "—" "—"
 fi

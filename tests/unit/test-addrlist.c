@@ -85,6 +85,14 @@ static void test_bad_lines(void **state)
 	m = parse_bad("garbage line\n", 13, AF_INET);
 	assert_string_equal(m, "f.txt:1: error: \"garbage line\" is not an IPv4 address");
 	free(m);
+	/* bytes that are not printable text are shown escaped: a message stays one line of text */
+	m = parse_bad("10.0.0.1\n\x1b[31mred\x7f\xff\"\\\r\n", 22, AF_INET);
+	assert_string_equal(m, "f.txt:2: error: \"\\x1b[31mred\\x7f\\xff\\\"\\\\\" is not an IPv4 address");
+	free(m);
+	m = parse_bad("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25\n", 66, AF_INET);
+	assert_string_equal(m, "f.txt:1: error: \"1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23....\" "
+			       "is not an IPv4 address");
+	free(m);
 	m = parse_bad("10.0.0.1\n1\0.2.3.4\n", 18, AF_INET);
 	assert_string_equal(m, "f.txt:2: error: line contains a NUL byte");
 	free(m);
@@ -207,8 +215,19 @@ static void test_load(void **state)
 	assert_string_equal(d.msgs[0], "/nonexistent/x.txt: error: cannot open: No such file or directory");
 	diag_clear(&d);
 	assert_int_equal(addrlist_load(tmpdir, AF_INET, &d, &l), -EINVAL);
-	assert_non_null(strstr(d.msgs[0], "not a regular file"));
+	assert_non_null(strstr(d.msgs[0], ": error: not a regular file (a directory)"));
 	diag_clear(&d);
+	/* a FIFO nobody writes to: refused at once, not waited on */
+	{
+		char fifo[sizeof(tmpdir) + 8];
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo", tmpdir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(addrlist_load(fifo, AF_INET, &d, &l), -EINVAL);
+		assert_non_null(strstr(d.msgs[0], ": error: not a regular file (a FIFO)"));
+		diag_clear(&d);
+		unlink(fifo);
+	}
 
 	/* a 2 MiB line: reported once, no address stored */
 	big = malloc(3 << 20);

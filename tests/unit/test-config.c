@@ -108,6 +108,20 @@ static void test_schema_errors(void **state)
 			    "cfg.json: error: /: missing required key \"handlers\"");
 	expect_errors(HEAD "\"handlers\": [], \"foo\": 1}", "cfg.json: error: /foo: unknown key");
 	expect_errors(HEAD "\"handlers\": [], \"a/b~c\": 1}", "cfg.json: error: /a~1b~0c: unknown key");
+	/* keys and values shown as text, a long one cut with "..." */
+	expect_errors(HEAD "\"handlers\": [], \"a\\nb\\\\\": 1}", "cfg.json: error: /a\\x0ab\\\\: unknown key");
+	{
+		char text[2000], want[700];
+
+		snprintf(text, sizeof(text), HEAD "\"handlers\": [], \"%0600d\": 1}", 0);
+		snprintf(want, sizeof(want), "cfg.json: error: /%0507d...: unknown key", 0);
+		expect_errors(text, want);
+		snprintf(text, sizeof(text), "{\"domain\": \"d.test\", \"soa\": \"%0200d\", \"nameservers\": [\"a\"], "
+			 "\"ttl\": 1, \"handlers\": []}", 0);
+		snprintf(want, sizeof(want), "cfg.json: error: /soa: \"%0120d...\" is not \"MNAME RNAME SERIAL REFRESH "
+			 "RETRY EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)", 0);
+		expect_errors(text, want);
+	}
 	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"MX\", \"file\": \"f\"}]}",
 		      "cfg.json: error: /handlers/0/qtype: expected \"A\" or \"AAAA\", got \"MX\"");
 	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\"}]}",
@@ -142,7 +156,7 @@ static void test_schema_errors(void **state)
 		      "cfg.json: error: /advance: expected one of \"per-question\", \"per-lookup\", got \"per-packet\"");
 	/* a string with an escaped NUL never matches a pattern */
 	expect_errors("{\"domain\": \"d.test\\u0000x\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
-		      "cfg.json: error: /domain: \"d.test\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
+		      "cfg.json: error: /domain: \"d.test\\x00x\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
 }
 
 static void test_syntax_errors(void **state)
@@ -198,7 +212,7 @@ static void test_load_errors(void **state)
 	assert_string_equal(d.msgs[0], "/nonexistent/config.json: error: cannot open: No such file or directory");
 	diag_clear(&d);
 	assert_int_equal(config_load("/tmp", &d, &c), -EINVAL);
-	assert_string_equal(d.msgs[0], "/tmp: error: not a regular file");
+	assert_string_equal(d.msgs[0], "/tmp: error: not a regular file (a directory)");
 	diag_clear(&d);
 }
 

@@ -63,6 +63,10 @@ static void test_invalid(void **state)
 	BAD("{\"a\": 1,\n  \"b\": 2,\n  \"a\": 3}", 3, 3, "duplicate key \"a\"");
 	BAD("{\"a\": 1, \"\\u0061\": 2}", 1, 10, "duplicate key \"a\"");
 	BAD("{\"x\": {\"k\": 1, \"k\": 2}}", 1, 16, "duplicate key \"k\"");
+	/* the first repeat in the text, not the first key in sorted order */
+	BAD("{\"b\": 1, \"b\": 2, \"a\": 1, \"a\": 2, \"a\": 3}", 1, 10, "duplicate key \"b\"");
+	BAD("{\"a\": 1, \"a\": 2, \"a\": 3}", 1, 10, "duplicate key \"a\"");
+	BAD("{\"\\n\": 1, \"\\n\": 2}", 1, 11, "duplicate key \"\\x0a\"");
 	BAD("{} {}", 1, 4, "end of input after the JSON value");
 	BAD("", 1, 1, "expected a JSON value, got end of input");
 	BAD("   ", 1, 4, "expected a JSON value, got end of input");
