@@ -324,7 +324,8 @@ static void finish(struct daemon *d)
 			  (unsigned long long)d->generation);
 		set_result(d, false, strdup(strerror(-j->r)));
 		control_reload_finished(d, rl->seq, false, d->last_reload_result);
-	} else if (kind != RELOAD_FULL && snapshot_same(j->snap, d->snap)) {
+	} else if (kind != RELOAD_FULL && !d->config_error && snapshot_same(j->snap, d->snap)) {
+		/* (after a config error, the same config back is applied and said so) */
 		j->snap = snapshot_free(j->snap); /* nothing changed */
 		control_reload_finished(d, rl->seq, true, "no change");
 	} else {
