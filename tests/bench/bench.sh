@@ -18,7 +18,7 @@ pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
 names=4
 work=$(mktemp -d /tmp/pdyndns-bench.XXXXXX)
-pdns_pid=
+pdns_pid= sock_pid=
 . "$(dirname "$0")/../procs.sh" # stop_pid, free_port
 stop_pdns() {
     [ -z "$pdns_pid" ] || stop_pid "$pdns_pid"
@@ -26,6 +26,7 @@ stop_pdns() {
 }
 cleanup() {
     stop_pdns
+    [ -z "$sock_pid" ] || stop_pid "$sock_pid"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -166,21 +167,33 @@ e2e() {
 }
 if has e2e; then
     fast=(consistent-backends=no query-cache-ttl=20 negquery-cache-ttl=10)
-    q_stub=() q_ours=() q_fast=() l_stub=() l_ours=() l_fast=() rc=() bad=0
+    q_stub=() q_ours=() q_fast=() q_sock=() l_stub=() l_ours=() l_fast=() rc=() bad=0
     for ((r = 0; r < REPEAT; r++)); do
         e2e "$bench/ceiling stub $dom" && l1=$line
         e2e "$pdyndns --config $work/config.json --control-dir $work/ctl" && l2=$line
         e2e "$pdyndns --config $work/config-per-lookup.json --control-dir $work/ctl" "${fast[@]}" && l3=$line
+        # socket mode: one pdyndns (on pdns's CPU, where the coprocess runs too) for pdns
+        rm -f "$work/pipe.sock"
+        taskset -c 0 "$pdyndns" --config "$work/config.json" --control-dir "$work/ctl" \
+            --listen "$work/pipe.sock" 2> "$work/sock.log" &
+        sock_pid=$!
+        for ((i = 0; i < 50; i++)); do [ -S "$work/pipe.sock" ] && break; sleep 0.1; done
+        e2e "$work/pipe.sock" && l4=$line
+        stop_pid "$sock_pid"
+        sock_pid=
+        q_sock+=("$(kv qps "$l4")")
         q_stub+=("$(kv qps "$l1")") q_ours+=("$(kv qps "$l2")") q_fast+=("$(kv qps "$l3")")
         l_stub+=("$(kv avg_ms "$l1")") l_ours+=("$(kv avg_ms "$l2")") l_fast+=("$(kv avg_ms "$l3")")
         rc=("$(kv rcodes "$l2")" "$(kv rcodes "$l3")" "$(kv rcodes "$l1")") # the last run's
-        for l in "$l1" "$l2" "$l3"; do
+        for l in "$l1" "$l2" "$l3" "$l4"; do
             [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# e2e run with SERVFAIL or lost queries: $l"; }
         done
     done
     a=$(median "${q_ours[@]}") b=$(median "${q_stub[@]}") c=$(median "${q_fast[@]}")
     row "end to end qps, caches off (\`advance\` per-question)" "$a" "stub $b" "$(ratio "$a" "$b")" "≥ 0.97"
     row "end to end qps, shipped settings (per-lookup, one lookup per question)" "$c" "stub $b" "$(ratio "$c" "$b")" "≥ 1.5"
+    d=$(median "${q_sock[@]}")
+    row "end to end qps, socket mode (\`--listen\`, caches off)" "$d" "coprocess $a" "$(ratio "$d" "$a")" "≥ 1.0"
     row "end to end average latency, ms (caches off / shipped settings)" \
         "$(median "${l_ours[@]}") / $(median "${l_fast[@]}")" "stub $(median "${l_stub[@]}")" "—" "—"
     row "end to end rcodes, last run (caches off / shipped settings)" "${rc[0]} / ${rc[1]}" "stub ${rc[2]}" "—" "no SERVFAIL"
