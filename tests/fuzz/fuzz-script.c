@@ -12,6 +12,7 @@
  *     nothing if it had none; a handler the config drops starts afresh when it comes back.
  * Steps happen within microseconds, far inside one tick of file timestamps, so same-size
  * rewrites in place are the rule here, not the exception. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -64,12 +65,18 @@ static int file_of(unsigned h, bool b_uses_a)
 	return h == 1 && b_uses_a ? 0 : (int)h;
 }
 
+/* The address file F's byte v stands for, in the canonical text pdyndns answers with. */
 static void format_addr(int file, uint8_t v, char *out, size_t size)
 {
-	if (file == N_FILES - 1)
-		snprintf(out, size, "2001:db8::%x", v);
+	int family = file == N_FILES - 1 ? AF_INET6 : AF_INET;
+	unsigned char a[16];
+	char text[48];
+
+	if (family == AF_INET6)
+		snprintf(text, sizeof(text), "2001:db8::%x", v);
 	else
-		snprintf(out, size, "10.0.%d.%u", file, v);
+		snprintf(text, sizeof(text), "10.0.%d.%u", file, v);
+	fuzz_assert(inet_pton(family, text, a) == 1 && inet_ntop(family, a, out, (socklen_t)size));
 }
 
 /* Writes text to dir/name: by rename of a temp file, or in place (same inode). */
