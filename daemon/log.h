@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Logging for the daemon: one line per message on stderr ("pdyndns[PID]: LEVEL: text").
- * stdout is the pipe protocol and never carries logs. */
+ * stdout is the pipe protocol and never carries logs. When stderr is the journal's stream
+ * (JOURNAL_STREAM names it, as systemd sets it for a service), each message goes to the
+ * journal as a record of its own instead, with PRIORITY and, where the message has them,
+ * PDYNDNS_FILE, PDYNDNS_LINE and PDYNDNS_HANDLER, and PDYNDNS_GENERATION always. */
 #pragma once
 
 #include <syslog.h>
@@ -15,6 +18,8 @@ void log_init(void);
 unsigned long long log_dropped(void);
 
 void log_set_level(int level);
+/* The snapshot generation that journal records carry. */
+void log_set_generation(unsigned long long generation);
 int log_get_level(void);
 void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 

@@ -101,6 +101,7 @@ static void load_initial(struct daemon *d)
 		log_error("%s: config not loaded; answering nothing until it is fixed", d->config_path);
 	} else {
 		d->generation = 1;
+		log_set_generation(1);
 		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {
 			d->snap = snapshot_free(d->snap);
 			d->startup_error = strdup("out of memory");

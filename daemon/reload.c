@@ -194,6 +194,7 @@ static int swap(struct daemon *d, struct snapshot *snap)
 	d->rot = rot;
 	d->snap = snap;
 	d->generation++;
+	log_set_generation(d->generation);
 	retire(old);
 	return 0;
 }
