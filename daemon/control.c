@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
@@ -41,10 +41,7 @@ struct control {
 	char *path;
 	int fd;
 	gid_t group;
-	sd_event_source *src;
-	sd_event_source *backoff;
-	unsigned accept_failures; /* in a row, while out of descriptors or memory */
-	uint64_t accept_failed_since;
+	struct acceptor acc;
 	struct client *clients;
 	size_t n_clients;
 };
@@ -376,48 +373,17 @@ static int peer_rights(struct control *ctl, const struct ucred *cred)
 	return rights;
 }
 
-static int on_backoff(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct control *ctl = userdata;
-
-	sd_event_source_set_enabled(ctl->src, SD_EVENT_ON);
-	return 0;
-}
-
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct control *ctl = userdata;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct client *c;
-	uint64_t now;
 	int cfd, rights;
 
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		int e = errno;
-
-		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
-			/* out of descriptors: stop accepting for a moment instead of spinning, and
-			 * say so once per episode, not at every retry */
-			sd_event_now(ctl->d->event, CLOCK_MONOTONIC, &now);
-			if (ctl->accept_failures++ == 0) {
-				ctl->accept_failed_since = now;
-				log_warning("control: cannot accept (%s); new clients wait, retrying every 100 ms",
-					    strerror(e));
-			}
-			sd_event_source_set_enabled(ctl->src, SD_EVENT_OFF);
-			sd_event_source_set_time(ctl->backoff, now + 100 * 1000);
-			sd_event_source_set_enabled(ctl->backoff, SD_EVENT_ONESHOT);
-		}
+	cfd = acceptor_accept(&ctl->acc);
+	if (cfd < 0)
 		return 0;
-	}
-	if (ctl->accept_failures) {
-		sd_event_now(ctl->d->event, CLOCK_MONOTONIC, &now);
-		log_info("control: accepting again after %.1f s (%u attempts failed)",
-			 (double)(now - ctl->accept_failed_since) / 1e6, ctl->accept_failures);
-		ctl->accept_failures = 0;
-	}
 	if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 		close(cfd);
 		return 0;
@@ -498,16 +464,11 @@ static int prepare_dir(const char *dir, gid_t group, bool have_group)
 
 static int start_listening(struct daemon *d, struct control *ctl)
 {
-	int r = sd_event_add_io(d->event, &ctl->src, ctl->fd, EPOLLIN, on_accept, ctl);
+	int r = acceptor_init(&ctl->acc, d->event, ctl->fd, "control", on_accept, ctl);
 
-	if (r >= 0) /* 10 ms accuracy: sd-event's default of 250 ms would stretch the 100 ms pause */
-		r = sd_event_add_time(d->event, &ctl->backoff, CLOCK_MONOTONIC, 0, 10 * 1000, on_backoff, ctl);
 	if (r >= 0)
-		r = sd_event_source_set_enabled(ctl->backoff, SD_EVENT_OFF);
-	if (r < 0)
-		return r;
-	d->control = ctl;
-	return 0;
+		d->control = ctl;
+	return r;
 }
 
 int control_init_fd(struct daemon *d, int fd)
@@ -520,11 +481,9 @@ int control_init_fd(struct daemon *d, int fd)
 	ctl->d = d;
 	ctl->fd = fd;
 	ctl->group = getegid(); /* who may connect is the socket unit's business (SocketMode=) */
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	r = start_listening(d, ctl);
 	if (r < 0) {
 		log_error("control: cannot use the socket from systemd: %s; no control socket", strerror(-r));
-		sd_event_source_disable_unref(ctl->src);
 		close(fd);
 		free(ctl);
 		return r;
@@ -609,7 +568,6 @@ fail:
 		if (r != -EEXIST)
 			unlink(ctl->path);
 	}
-	sd_event_source_disable_unref(ctl->src);
 	free(ctl->path);
 	free(ctl);
 	return r;
@@ -623,8 +581,7 @@ void control_done(struct daemon *d)
 		return;
 	while (ctl->clients)
 		client_free(ctl->clients);
-	sd_event_source_disable_unref(ctl->src);
-	sd_event_source_disable_unref(ctl->backoff);
+	acceptor_done(&ctl->acc);
 	close(ctl->fd);
 	if (ctl->path) /* NULL: systemd's socket, which stays */
 		unlink(ctl->path);

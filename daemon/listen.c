@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -8,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "acceptor.h"
 #include "listen.h"
 #include "log.h"
 #include "session.h"
@@ -16,11 +16,9 @@ struct listener {
 	struct daemon *d;
 	int fd;
 	char *path;   /* bound here by pdyndns (removed at the end), or NULL */
-	sd_event_source *src;
-	sd_event_source *backoff; /* re-enables accepting after EMFILE and the like */
+	struct acceptor acc;
 	struct conn *conns;
 	unsigned n_conns;
-	bool full_logged;
 };
 
 struct conn {
@@ -81,36 +79,14 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-static int on_backoff(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	struct listener *l = userdata;
-
-	sd_event_source_set_enabled(l->src, SD_EVENT_ON);
-	return 0;
-}
-
 static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
 	struct listener *l = userdata;
 	struct conn *c;
-	uint64_t now;
-	int cfd, r;
+	int cfd = acceptor_accept(&l->acc), r;
 
-	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (cfd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-			/* out of descriptors: stop accepting for a moment instead of spinning */
-			if (!l->full_logged)
-				log_warning("pipe socket: cannot accept (%s); pausing", strerror(errno));
-			l->full_logged = true;
-			sd_event_source_set_enabled(l->src, SD_EVENT_OFF);
-			sd_event_now(l->d->event, CLOCK_MONOTONIC, &now);
-			sd_event_source_set_time(l->backoff, now + 100 * 1000);
-			sd_event_source_set_enabled(l->backoff, SD_EVENT_ONESHOT);
-		}
+	if (cfd < 0)
 		return 0;
-	}
-	l->full_logged = false;
 	if (l->n_conns >= LISTEN_MAX_CONNS) {
 		log_warning("pipe socket: %d connections open; refusing another", LISTEN_MAX_CONNS);
 		close(cfd);
@@ -196,14 +172,9 @@ int listen_init(struct daemon *d, const char *path, int fd)
 			return fd;
 		}
 		l->path = strdup(path);
-	} else
-		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	}
 	l->fd = fd;
-	r = sd_event_add_io(d->event, &l->src, fd, EPOLLIN, on_accept, l);
-	if (r >= 0)
-		r = sd_event_add_time(d->event, &l->backoff, CLOCK_MONOTONIC, UINT64_MAX, 0, on_backoff, l);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(l->backoff, SD_EVENT_OFF);
+	r = acceptor_init(&l->acc, d->event, fd, "pipe socket", on_accept, l);
 	if (r < 0) {
 		log_error("pipe socket: %s", strerror(-r));
 		d->listener = l;
@@ -223,8 +194,7 @@ void listen_done(struct daemon *d)
 		return;
 	while (l->conns)
 		conn_free(l->conns);
-	sd_event_source_disable_unref(l->src);
-	sd_event_source_disable_unref(l->backoff);
+	acceptor_done(&l->acc);
 	close(l->fd);
 	if (l->path)
 		(void)unlink(l->path);
