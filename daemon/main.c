@@ -258,18 +258,9 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	}
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
 	unsetenv("NOTIFY_SOCKET");
-	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 && d->snap) {
-		struct rotation rot = {0};
-
-		/* the copy's own counters are fresh at start: the shared ones take over */
-		if (snapshot_rotation(d->snap, &d->rot, 0, &rot, NULL) == 0) {
-			if (sharedrot_attach(d->sharedrot, d->snap, &rot) == 0) {
-				rotation_done(&d->rot);
-				d->rot = rot;
-			} else
-				rotation_done(&rot);
-		}
-	}
+	/* the copy's own counters are fresh at start: the shared ones take over */
+	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 && d->snap)
+		(void)sharedrot_attach(d->sharedrot, d->snap, &d->rot);
 	if (r >= 0)
 		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
