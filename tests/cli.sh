@@ -7,15 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
 PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 TESTDATA=${TESTDATA:-$top/tests/data}
-fails=0 passes=0
-ok()   { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_eq() { # NAME EXPECTED GOT
-    if [ "$2" == "$3" ]; then ok; else fail "$1"; echo "  expected: $(printf %q "$2")"; echo "  got:      $(printf %q "$3")"; fi
-}
-expect_match() { # NAME REGEX TEXT
-    if [[ $3 =~ $2 ]]; then ok; else fail "$1: /$2/ not in: $3"; fi
-}
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -8,12 +8,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=${top_srcdir:-$top}
 PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
-fails=0 passes=0
-ok()   { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_eq() { # NAME EXPECTED GOT
-    if [ "$2" == "$3" ]; then ok; else fail "$1"; echo "  expected: $(printf %q "$2")"; echo "  got:      $(printf %q "$3")"; fi
-}
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -11,12 +11,7 @@ PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
 PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 PY=/usr/bin/python3
 [ -x "$PY" ] || { echo "SKIP: $PY not installed"; exit 77; }
-fails=0 passes=0
-ok()   { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_eq() { # NAME EXPECTED GOT
-    if [ "$2" == "$3" ]; then ok; else fail "$1"; echo "  expected: $(printf %q "$2")"; echo "  got:      $(printf %q "$3")"; fi
-}
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 expect_lt() { # NAME LIMIT GOT
     if [[ $3 =~ ^[0-9]+$ ]] && [ "$3" -lt "$2" ]; then ok; else fail "$1: $3, want < $2"; fi
 }

@@ -14,12 +14,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
 . "$(dirname "$0")/procs.sh" # stop_pid
-fails=0 passes=0
-ok()   { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_eq() { # NAME EXPECTED GOT
-    if [ "$2" == "$3" ]; then ok; else fail "$1"; echo "  expected: $(printf %q "$2" | cut -c1-2000)"; echo "  got:      $(printf %q "$3" | cut -c1-2000)"; fi
-}
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 tmp=$(mktemp -d)
 dpid=
 cleanup() {

@@ -8,8 +8,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
-fails=0 passes=0
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1

@@ -11,9 +11,7 @@ PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
 PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 command -v groff >/dev/null || { echo "SKIP: groff not installed"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
-fails=0 passes=0
-ok()   { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 
 pages="pdyndns.8 pdynctl.8 pdyndns.json.5"
 

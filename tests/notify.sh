@@ -12,10 +12,7 @@ PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
 PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 . "$top/tests/procs.sh"
 command -v systemd-socket-activate >/dev/null || { echo "SKIP: systemd-socket-activate not installed"; exit 77; }
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_eq() { if [ "$2" == "$3" ]; then ok; else fail "$1"; echo "  expected: $(printf %q "$2")"; echo "  got:      $(printf %q "$3")"; fi; }
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 tmp=$(mktemp -d) pids=()
 trap 'for p in "${pids[@]}"; do stop_pid "$p"; done; rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1

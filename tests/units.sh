@@ -8,9 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 src=${top_srcdir:-$top}
 build=${top_builddir:-$top}
 command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze not installed"; exit 77; }
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/units"

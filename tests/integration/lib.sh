@@ -11,7 +11,7 @@ DIG=${DIG:-$(command -v dig || echo /usr/bin/dig)}
 
 . "$top/tests/procs.sh" # stop_pid, free_port
 
-passes=0 fails=0
+. "$(dirname "${BASH_SOURCE[0]}")/../assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 pdns_pids=()
 
 # Skips (exit 77) only when a real part is missing.
@@ -23,17 +23,6 @@ need_pdns() {
     [ -x "$PDYNDNS" ] || { echo "FAIL: $PDYNDNS not built"; exit 1; }
 }
 
-ok() { passes=$((passes + 1)); }
-fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
-expect_eq() { # NAME EXPECTED GOT
-    if [ "$2" == "$3" ]; then ok; else
-        fail "$1"
-        printf '  expected: %s\n  got:      %s\n' "$(printf %q "$2")" "$(printf %q "$3")"
-    fi
-}
-expect_match() { # NAME REGEX TEXT
-    if [[ $3 =~ $2 ]]; then ok; else fail "$1: /$2/ not in: $3"; fi
-}
 finish() { # stops what runs, checks for sanitizer reports, prints the summary, exits
     local p
     for p in "${pdns_pids[@]}"; do stop_pid "$p"; done
