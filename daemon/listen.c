@@ -2,12 +2,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "keeper.h"
 #include "listen.h"
 #include "log.h"
 #include "session.h"
@@ -17,15 +21,18 @@ struct listener {
 	int fd;
 	char *path;   /* bound here by pdyndns (removed at the end), or NULL */
 	struct acceptor acc;
+	int ep;       /* the connections' epoll, with sd-event's fd in it (listen_run) */
 	struct conn *conns;
 	unsigned n_conns;
+	bool slot_used[LISTEN_MAX_CONNS]; /* the keeper knows each connection by its slot */
 };
 
 struct conn {
 	struct conn *next;
 	struct listener *l;
 	struct session *s;
-	sd_event_source *io;
+	uint32_t events; /* what ep waits for: EPOLLIN, or EPOLLOUT while answers wait */
+	unsigned slot;
 };
 
 static void unlink_session(struct daemon *d, struct session *s)
@@ -37,7 +44,9 @@ static void unlink_session(struct daemon *d, struct session *s)
 		}
 }
 
-static void conn_free(struct conn *c)
+/* ended: PowerDNS closed it, so the keeper lets it go too; not when pdyndns stops, when the
+ * keeper must keep it open */
+static void conn_free(struct conn *c, bool ended)
 {
 	for (struct conn **p = &c->l->conns; *p; p = &(*p)->next)
 		if (*p == c) {
@@ -45,16 +54,26 @@ static void conn_free(struct conn *c)
 			break;
 		}
 	unlink_session(c->l->d, c->s);
-	sd_event_source_disable_unref(c->io);
+	(void)epoll_ctl(c->l->ep, EPOLL_CTL_DEL, c->s->in_fd, NULL);
 	close(c->s->in_fd);
 	session_free(c->s);
+	if (ended)
+		keeper_release(c->slot);
+	c->l->slot_used[c->slot] = false;
 	c->l->n_conns--;
 	free(c);
 }
 
-static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+static void conn_wait_for(struct conn *c, uint32_t events)
 {
-	struct conn *c = userdata;
+	struct epoll_event ev = {.events = events, .data.ptr = c};
+
+	if (c->events != events && epoll_ctl(c->l->ep, EPOLL_CTL_MOD, c->s->in_fd, &ev) == 0)
+		c->events = events;
+}
+
+static void on_conn(struct conn *c, uint32_t revents)
+{
 	int r;
 
 	if (revents & EPOLLOUT)
@@ -65,53 +84,104 @@ static int on_conn(sd_event_source *src, int fd, uint32_t revents, void *userdat
 		r = 1; /* EPOLLHUP or EPOLLERR alone */
 	if (r == -EAGAIN) {
 		/* PowerDNS is not reading: read nothing more until the answers are out */
-		sd_event_source_set_io_events(src, EPOLLOUT);
-		return 0;
+		conn_wait_for(c, EPOLLOUT);
+		return;
 	}
 	if (r != 0) {
 		if (r < 0)
 			log_warning("pipe connection closed: %s", strerror(-r));
-		conn_free(c);
-		return 0;
+		conn_free(c, true);
+		return;
 	}
-	if (revents & EPOLLOUT)
-		sd_event_source_set_io_events(src, EPOLLIN);
-	return 0;
+	conn_wait_for(c, EPOLLIN);
 }
 
-static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+/* A new session on connection cfd (which is then the listener's, whatever happens). */
+static struct conn *conn_add(struct listener *l, int cfd)
 {
-	struct listener *l = userdata;
 	struct conn *c;
-	int cfd = acceptor_accept(&l->acc), r;
 
-	if (cfd < 0)
-		return 0;
 	if (l->n_conns >= LISTEN_MAX_CONNS) {
 		log_warning("pipe socket: %d connections open; refusing another", LISTEN_MAX_CONNS);
 		close(cfd);
-		return 0;
+		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
 	if (!c || session_new(l->d, cfd, cfd, &c->s) < 0) {
 		free(c);
 		close(cfd);
-		return 0;
+		return NULL;
 	}
 	c->l = l;
-	r = sd_event_add_io(l->d->event, &c->io, cfd, EPOLLIN, on_conn, c);
-	if (r < 0) {
+	while (l->slot_used[c->slot])
+		c->slot++; /* n_conns < LISTEN_MAX_CONNS: there is a free one */
+	c->events = EPOLLIN;
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, cfd, &(struct epoll_event){.events = EPOLLIN, .data.ptr = c}) < 0) {
 		session_free(c->s);
 		free(c);
 		close(cfd);
-		return 0;
+		return NULL;
 	}
+	c->s->ks = keeper_slot(c->slot);
+	c->s->ks->busy = 0;
 	c->s->next = l->d->session;
 	l->d->session = c->s;
 	c->next = l->conns;
 	l->conns = c;
 	l->n_conns++;
+	l->slot_used[c->slot] = true;
+	return c;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	struct listener *l = userdata;
+	int cfd = acceptor_accept(&l->acc);
+	struct conn *c;
+
+	if (cfd < 0)
+		return 0;
+	c = conn_add(l, cfd);
+	if (!c)
+		return 0;
+	c->s->ks->abi = 0;
+	if (keeper_hold(c->slot, cfd) < 0 && keeper_start(l->d->control_dir) == 0) {
+		/* the keeper was killed: a new one gets every connection */
+		log_warning("connection keeper: started again");
+		for (struct conn *k = l->conns; k; k = k->next)
+			(void)keeper_hold(k->slot, k->s->in_fd);
+	}
 	return 0;
+}
+
+/* A connection the previous pdyndns left (daemon/keeper.h): the conversation goes on where it
+ * was, and the line it was answering is answered now, unless PowerDNS has its answer already
+ * (unread in the socket) or has asked something else since. */
+static void on_adopt(int fd, const struct keeper_slot *state, void *userdata)
+{
+	struct listener *l = userdata;
+	struct conn *c = conn_add(l, fd);
+	int unread = 0, asked = 0;
+
+	if (!c)
+		return;
+	c->s->abi = c->s->ks->abi = state->abi;
+	if (state->busy && (ioctl(fd, SIOCOUTQ, &unread) < 0 || ioctl(fd, SIOCINQ, &asked) < 0))
+		unread = 1; /* cannot tell: let it be */
+	log_debug("took over a connection (ABI %d): %s%.*s%s", state->abi,
+		  !state->busy ? "idle" : unread ? "its answer is on the way" : asked ? "asked anew" :
+		  state->len ? "answering again: " : "its line was lost: END after ",
+		  state->busy && !unread && !asked ? (int)(state->len ? state->len : 60) : 0, state->line, "");
+	if (!state->busy || unread || asked)
+		return;
+	if (state->len) {
+		session_feed(c->s, state->line, state->len);
+		session_feed(c->s, "\n", 1);
+	} else {
+		/* read but not noted: whatever it was, END ends it (a lookup with no data) */
+		buf_puts(&c->s->out, "END\n");
+	}
+	(void)session_flush(c->s);
 }
 
 /* Binds path, replacing a socket nobody listens on. */
@@ -174,7 +244,13 @@ int listen_init(struct daemon *d, const char *path, int fd)
 		l->path = strdup(path);
 	}
 	l->fd = fd;
-	r = acceptor_init(&l->acc, d->event, fd, "pipe socket", on_accept, l);
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	r = l->ep < 0 ? -errno : 0;
+	if (r == 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, sd_event_get_fd(d->event),
+				&(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) < 0)
+		r = -errno;
+	if (r == 0)
+		r = acceptor_init(&l->acc, d->event, fd, "pipe socket", on_accept, l);
 	if (r < 0) {
 		log_error("pipe socket: %s", strerror(-r));
 		d->listener = l;
@@ -182,6 +258,12 @@ int listen_init(struct daemon *d, const char *path, int fd)
 		return r;
 	}
 	d->listener = l;
+	r = keeper_take_over(d->control_dir, on_adopt, l);
+	if (r > 0)
+		log_info("took over %d PowerDNS connection%s from the previous pdyndns", r, r == 1 ? "" : "s");
+	if (keeper_start(d->control_dir) == 0)
+		for (struct conn *k = l->conns; k; k = k->next)
+			(void)keeper_hold(k->slot, k->s->in_fd);
 	log_info("serving the pipe protocol on %s", path ? path : "a socket from systemd");
 	return 0;
 }
@@ -193,12 +275,53 @@ void listen_done(struct daemon *d)
 	if (!l)
 		return;
 	while (l->conns)
-		conn_free(l->conns);
+		conn_free(l->conns, false);
+	keeper_done();
 	acceptor_done(&l->acc);
+	if (l->ep >= 0)
+		close(l->ep);
 	close(l->fd);
 	if (l->path)
 		(void)unlink(l->path);
 	free(l->path);
 	free(l);
 	d->listener = NULL;
+}
+
+int listen_run(struct daemon *d)
+{
+	struct listener *l = d->listener;
+	struct epoll_event ev[64];
+	bool dispatch = true; /* at first: arms sd-event's timers and runs what is due */
+	int r = 0;
+
+	for (;;) {
+		int n;
+
+		if (dispatch) {
+			/* sd-event's own work: accepting, reloads, watches, control clients, signals,
+			 * timers. Run until nothing is left, which also arms its timers again. */
+			while ((r = sd_event_run(d->event, 0)) > 0 &&
+			       sd_event_get_state(d->event) != SD_EVENT_FINISHED)
+				;
+			if (r < 0 || sd_event_get_state(d->event) == SD_EVENT_FINISHED)
+				break;
+			dispatch = false;
+		}
+		n = epoll_wait(l->ep, ev, (int)(sizeof(ev) / sizeof(ev[0])), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		/* connections first, then sd-event: a connection freed by a callback is not
+		 * looked at again in the same round */
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.ptr)
+				on_conn(ev[i].data.ptr, ev[i].events);
+			else
+				dispatch = true;
+	}
+	return r < 0 ? r : 0;
 }

@@ -205,7 +205,7 @@ static int serve_socket(struct daemon *d, const char *path, int fd)
 	(void)sd_event_set_watchdog(d->event, true);
 	if (d->snap)
 		reload_notify(d, true, NULL);
-	r = sd_event_loop(d->event);
+	r = listen_run(d);
 	(void)sd_notify(0, "STOPPING=1");
 	listen_done(d);
 	return r;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "keeper.h"
 #include "log.h"
 #include "session.h"
 
@@ -97,6 +98,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 	if (len && line[len - 1] == '\r')
 		len--;
 	line[len] = 0;
+	if (s->ks)
+		keeper_note(s->ks, line, len);
 	if (s->rep_len && s->rep_len == len && s->rep_gen == s->d->generation &&
 	    memcmp(line, s->rep_line, len) == 0) {
 		s->d->lookups++;
@@ -122,6 +125,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 		_cleanup_free_ char *banner = daemon_status_line(s->d);
 
 		s->abi = m.abi;
+		if (s->ks)
+			s->ks->abi = m.abi;
 		s->memo.n = 0;
 		if (m.abi < 3 && s->d->snap && s->d->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
 			log_warning("pipe-abi-version %d cannot mark answers uncacheable (ECS scope bits "
@@ -180,6 +185,8 @@ int session_flush(struct session *s)
 		off += (size_t)n;
 	}
 	buf_truncate(&s->out, 0);
+	if (s->ks)
+		keeper_answered(s->ks);
 	return 0;
 }
 
@@ -243,8 +250,14 @@ int session_continue(struct session *s)
 
 int session_read(struct session *s)
 {
-	ssize_t n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
+	ssize_t n;
 
+	if (s->ks) /* a line read from here on is PowerDNS's to be answered */
+		keeper_reading(s->ks);
+	n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
+
+	if (n <= 0 && s->ks)
+		keeper_answered(s->ks); /* nothing was read */
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
 	if (n == 0) {

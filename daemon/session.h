@@ -31,6 +31,8 @@ struct session {
 	size_t rep_len; /* 0: nothing to repeat */
 	uint64_t rep_gen;
 	struct buf rep_out;
+	/* socket mode: what the connection keeper must know if pdyndns stops (keeper.h) */
+	struct keeper_slot *ks;
 };
 
 int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret);
