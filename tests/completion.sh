@@ -3,7 +3,8 @@
 # The bash completion of pdynctl (completions/pdynctl), sourced into this shell and called as
 # bash would call it: it registers for pdynctl, completes commands and options, directories
 # after --dir, files after --socket and check, the record type of query NAME TYPE; and it
-# offers every command and long option that pdynctl --help lists, so the two cannot drift.
+# offers every command and long option that pdynctl --help lists, so the two cannot drift;
+# and pdynctl completion prints that same script.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 src=${top_srcdir:-$top}
@@ -58,6 +59,9 @@ offered=" $(comp pdynctl '') "
 for c in $cmds; do [[ $offered == *" $c "* ]] && ok || fail "command $c of pdynctl --help is not completed"; done
 offered=" $(comp pdynctl --) "
 for o in $opts; do [[ $offered == *" $o "* ]] && ok || fail "option $o of pdynctl --help is not completed"; done
+
+# pdynctl completion prints the same script (built in from completions/pdynctl)
+expect_eq "pdynctl completion = completions/pdynctl" "$(cat "$src/completions/pdynctl")" "$("$PDYNCTL" completion)"
 
 echo "completion: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
