@@ -7,12 +7,12 @@
 #
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
-#      ONLY     e.g. "raw e2e": run only these parts of: raw lists e2e reload extremes
+#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e reload extremes
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists e2e reload extremes}
+ONLY=${ONLY:-raw lists trie e2e reload extremes}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -131,6 +131,17 @@ JSON
     done
     row "HELO → OK with 8 × 1,000,000 addresses, ms" "$(median "${ms[@]}")" "—" "—" "≤ 500"
     rm -f "$work"/big*.txt "$work"/m?.txt
+fi
+
+# --- the prefix trie of per-client views (common/prefixtrie), alone --------------------------
+if has trie; then
+    small=$(kv ns_per_lookup "$("$bench/triebench" 1000)")
+    for n in 100000 1000000; do
+        t=$("$bench/triebench" "$n")
+        row "prefix trie, $n prefixes (half IPv4, half IPv6): ns per lookup" "$(kv ns_per_lookup "$t")" \
+            "1,000 prefixes: $small" "$(ratio "$(kv ns_per_lookup "$t")" "$small")" "—"
+        row "… built in ms / MiB" "$(kv build_ms "$t") / $(kv mib "$t")" "—" "—" "—"
+    done
 fi
 
 # --- end to end: PowerDNS + dnsperf, pdns on cpu 0, dnsperf on cpu 1 ----------------------

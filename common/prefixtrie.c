@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "prefixtrie.h"
+
+struct key {
+	uint64_t w[2];
+};
+
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* family's address as a 128-bit key; IPv4 as ::ffff:a.b.c.d. Returns the offset to add to
+ * an IPv4 length (96), 0 for IPv6, or -1 for another family. */
+static int make_key(int family, const void *addr, struct key *k)
+{
+	const uint8_t *a = addr;
+
+	if (family == AF_INET6) {
+		k->w[0] = load_be64(a);
+		k->w[1] = load_be64(a + 8);
+		return 0;
+	}
+	if (family == AF_INET) {
+		k->w[0] = 0;
+		k->w[1] = 0xffffull << 32 | (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
+			  (uint64_t)a[2] << 8 | a[3];
+		return 96;
+	}
+	return -1;
+}
+
+/* The mask of the first len bits of word w (0 or 1). */
+static uint64_t mask(unsigned len, int w)
+{
+	unsigned bits = w == 0 ? (len > 64 ? 64 : len) : (len > 64 ? len - 64 : 0);
+
+	return bits == 0 ? 0 : bits == 64 ? ~0ull : ~0ull << (64 - bits);
+}
+
+static void cut(struct key *k, unsigned len)
+{
+	k->w[0] &= mask(len, 0);
+	k->w[1] &= mask(len, 1);
+}
+
+static bool within(const struct key *k, const uint64_t prefix[2], unsigned len)
+{
+	return ((k->w[0] ^ prefix[0]) & mask(len, 0)) == 0 && ((k->w[1] ^ prefix[1]) & mask(len, 1)) == 0;
+}
+
+/* The bit at position i (0 = most significant) of k. */
+static unsigned bit(const uint64_t k[2], unsigned i)
+{
+	return (unsigned)(k[i / 64] >> (63 - i % 64)) & 1;
+}
+
+/* How many leading bits a and b share, at most max. */
+static unsigned common(const uint64_t a[2], const uint64_t b[2], unsigned max)
+{
+	uint64_t x = a[0] ^ b[0];
+	unsigned n = x ? (unsigned)__builtin_clzll(x) : 64 + (a[1] == b[1] ? 64 : (unsigned)__builtin_clzll(a[1] ^ b[1]));
+
+	return n < max ? n : max;
+}
+
+void prefixtrie_init(struct prefixtrie *t)
+{
+	*t = (struct prefixtrie){.root = PREFIXTRIE_NONE};
+}
+
+void prefixtrie_done(struct prefixtrie *t)
+{
+	free(t->nodes);
+	free(t->v4);
+	prefixtrie_init(t);
+}
+
+static uint32_t node_new(struct prefixtrie *t, const struct key *k, unsigned len, uint32_t value)
+{
+	struct prefixtrie_node *n;
+
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 64;
+		void *p = cap > t->cap ? realloc(t->nodes, (size_t)cap * sizeof(*t->nodes)) : NULL;
+
+		if (!p)
+			return PREFIXTRIE_NONE;
+		t->nodes = p;
+		t->cap = cap;
+	}
+	n = &t->nodes[t->n];
+	*n = (struct prefixtrie_node){.key = {k->w[0], k->w[1]},
+				      .child = {PREFIXTRIE_NONE, PREFIXTRIE_NONE},
+				      .value = value,
+				      .len = (uint8_t)len};
+	cut((struct key *)n->key, len);
+	return t->n++;
+}
+
+int prefixtrie_add(struct prefixtrie *t, int family, const void *addr, unsigned len, uint32_t value)
+{
+	struct key k;
+	int off = make_key(family, addr, &k);
+	uint32_t *link, at, parent = PREFIXTRIE_NONE, fresh;
+	unsigned side = 0;
+
+	if (off < 0 || len > (family == AF_INET ? 32u : 128u) || value == PREFIXTRIE_NONE)
+		return -EINVAL;
+	free(t->v4);
+	t->v4 = NULL;
+	len += (unsigned)off;
+	cut(&k, len);
+	for (;;) {
+		struct prefixtrie_node *n;
+		unsigned cl;
+
+		/* (the array may move when a node is added: links are found again each time) */
+		link = parent == PREFIXTRIE_NONE ? &t->root : &t->nodes[parent].child[side];
+		at = *link;
+		if (at == PREFIXTRIE_NONE) {
+			fresh = node_new(t, &k, len, value);
+			if (fresh == PREFIXTRIE_NONE)
+				return -ENOMEM;
+			link = parent == PREFIXTRIE_NONE ? &t->root : &t->nodes[parent].child[side];
+			*link = fresh;
+			break;
+		}
+		n = &t->nodes[at];
+		cl = common(k.w, n->key, len < n->len ? len : n->len);
+		if (cl == n->len && len == n->len) {
+			if (n->value != PREFIXTRIE_NONE)
+				return -EEXIST;
+			n->value = value;
+			break;
+		}
+		if (cl == n->len) { /* n's prefix contains the new one: go down */
+			parent = at;
+			side = bit(k.w, n->len);
+			continue;
+		}
+		if (cl == len) { /* the new prefix contains n's: it goes above n */
+			unsigned down = bit(n->key, len);
+
+			fresh = node_new(t, &k, len, value);
+			if (fresh == PREFIXTRIE_NONE)
+				return -ENOMEM;
+			t->nodes[fresh].child[down] = at;
+		} else { /* they part at bit cl: a branching node there, over both */
+			uint32_t leaf = node_new(t, &k, len, value);
+			unsigned down;
+
+			if (leaf == PREFIXTRIE_NONE || (fresh = node_new(t, &k, cl, PREFIXTRIE_NONE)) == PREFIXTRIE_NONE)
+				return -ENOMEM; /* (a leaf made alone is unreachable and harmless) */
+			down = bit(k.w, cl);
+			t->nodes[fresh].child[down] = leaf;
+			t->nodes[fresh].child[!down] = at;
+		}
+		link = parent == PREFIXTRIE_NONE ? &t->root : &t->nodes[parent].child[side];
+		*link = fresh;
+		break;
+	}
+	t->prefixes++;
+	return 0;
+}
+
+#define JUMP_BITS 112 /* ::ffff:a.b.0.0/112: the index covers a and b */
+
+int prefixtrie_freeze(struct prefixtrie *t)
+{
+	if (t->v4 || t->prefixes < 1024)
+		return 0;
+	t->v4 = malloc(65536 * sizeof(*t->v4));
+	if (!t->v4)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < 65536; i++) {
+		struct prefixtrie_jump *j = &t->v4[i];
+		struct key k = {{0, 0xffffull << 32 | (uint64_t)i << 16}};
+		uint32_t at = t->root;
+
+		*j = (struct prefixtrie_jump){.at = PREFIXTRIE_NONE, .value = PREFIXTRIE_NONE};
+		while (at != PREFIXTRIE_NONE) {
+			const struct prefixtrie_node *n = &t->nodes[at];
+
+			if (!within(&k, n->key, n->len < JUMP_BITS ? n->len : JUMP_BITS))
+				break; /* nothing below matches either */
+			if (n->len >= JUMP_BITS) {
+				j->at = at; /* the rest of the walk needs the other 16 bits */
+				break;
+			}
+			if (n->value != PREFIXTRIE_NONE && n->len >= 96) {
+				j->value = n->value;
+				j->len = n->len;
+			}
+			at = n->child[bit(k.w, n->len)];
+		}
+	}
+	return 0;
+}
+
+uint32_t prefixtrie_lookup(const struct prefixtrie *t, int family, const void *addr, unsigned *len)
+{
+	struct key k;
+	int off = make_key(family, addr, &k);
+	uint32_t best = PREFIXTRIE_NONE, at = t->root;
+	unsigned best_len = 0;
+
+	if (off < 0)
+		return PREFIXTRIE_NONE;
+	if (off && t->v4) {
+		const struct prefixtrie_jump *j = &t->v4[(k.w[1] >> 16) & 0xffff];
+
+		best = j->value;
+		best_len = j->len;
+		at = j->at;
+	}
+	while (at != PREFIXTRIE_NONE) {
+		const struct prefixtrie_node *n = &t->nodes[at];
+
+		if (!within(&k, n->key, n->len))
+			break;
+		if (n->value != PREFIXTRIE_NONE && n->len >= off) { /* IPv6 ::/N below /96 is not IPv4's */
+			best = n->value;
+			best_len = n->len;
+		}
+		if (n->len == 128)
+			break;
+		at = n->child[bit(k.w, n->len)];
+	}
+	if (len && best != PREFIXTRIE_NONE)
+		*len = best_len - (unsigned)off;
+	return best;
+}
