@@ -121,11 +121,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 		fuzz_assert(session_new(&dmn, -1, out_fd, &s) == 0);
 	}
-	/* a fresh conversation (one session for all inputs: its buffers are large) */
+	/* a fresh conversation (one session for all inputs: its buffers are large); also the
+	 * repeated answer, which was made for the previous input's ABI (in a real conversation
+	 * the HELO that changes the ABI clears it) */
 	s->abi = 0;
 	s->rlen = 0;
 	s->discarding = false;
 	s->memo.n = 0;
+	s->rep_len = 0;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);

@@ -48,8 +48,11 @@ for t in $targets; do
     (cd "$build/tests/fuzz" && ASAN_OPTIONS=detect_leaks=1 "$bin/fuzz-$t" -max_total_time="$secs" \
         -print_final_stats=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 "${par[@]}" \
         -artifact_prefix="$crashes/$t-" "$scratch/$t") > "$log" 2>&1 || rc=$?
-    logs=("$log" $(compgen -G "$build/tests/fuzz/fuzz-[0-9]*.log" || true))
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "${logs[@]}" | awk '{s += $1} END {print s + 0}')
+    # with parallel workers the executions are counted in the workers' logs only: the
+    # controller's log repeats the log of a worker that crashed
+    logs=($(compgen -G "$build/tests/fuzz/fuzz-[0-9]*.log" || true))
+    [ "$jobs" -gt 1 ] || logs=("$log")
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "${logs[@]:-/dev/null}" | awk '{s += $1} END {print s + 0}')
     # crash-, leak-, timeout- and oom- inputs are findings; slow-unit- ones (over 10 s, which a
     # loaded machine can cause) are reported for a look, not counted
     found=$(ls "$crashes" | grep -c "^$t-\(crash\|leak\|timeout\|oom\)-" || true)
