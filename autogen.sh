@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # autogen.sh [--deps]: regenerate the build system.
 #   --deps  first install (apt-get, only what is missing) the Debian packages that building,
-#           testing, the demo and the benchmarks need. Needs root on Debian bookworm.
+#           testing, the demo, the benchmarks and the Debian package (debian/) need.
+#           Needs root on Debian bookworm.
 set -eu
 cd "$(dirname "$0")"
 
@@ -10,7 +11,8 @@ DEPS="build-essential autoconf automake libtool pkg-config
 libjson-c-dev libsystemd-dev libcmocka-dev
 pdns-server pdns-backend-pipe dnsutils dnsperf
 python3 python3-jsonschema iproute2 procps jq util-linux time
-clang-14 libclang-rt-14-dev systemd groff-base mandoc bash-completion"
+clang-14 libclang-rt-14-dev systemd groff-base mandoc bash-completion
+debhelper"
 
 if [ "${1-}" = "--deps" ]; then
     missing=
