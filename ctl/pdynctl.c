@@ -179,6 +179,9 @@ static void ask(const char *path, const char *request, struct reply *rep)
 		rep->error = strdup("no valid reply (is this a pdyndns control socket?)");
 		return;
 	}
+	/* a socket from systemd has no pid in its name: the reply has it */
+	if (!rep->pid && rep->result)
+		rep->pid = (int)jget_int(rep->result, "pid");
 	if (ok)
 		rep->code = EXIT_OK;
 	else if (rep->error && strcmp(rep->error, "permission denied") == 0)
@@ -362,8 +365,10 @@ static int run_daemon(const struct ctl_request *req, void (*per)(const struct re
 		if (!arg.json) {
 			if (reps[i].code == EXIT_OK)
 				per(&reps[i]);
-			else
+			else if (reps[i].pid)
 				fprintf(stderr, "pdynctl: pid %d: %s\n", reps[i].pid, reps[i].error ? reps[i].error : "failed");
+			else
+				fprintf(stderr, "pdynctl: %s: %s\n", reps[i].socket, reps[i].error ? reps[i].error : "failed");
 		}
 		reply_done(&reps[i]);
 	}

@@ -222,6 +222,7 @@ static char *do_query(const struct daemon *d, const struct ctl_request *req)
 	else
 		rcode = json_object_array_length(answers) ? "NOERROR" : "NODATA";
 	res = json_object_new_object();
+	json_object_object_add(res, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(res, "name", jstr(req->name));
 	json_object_object_add(res, "type", jstr(req->type));
 	json_object_object_add(res, "client", jstr(req->client[0] ? req->client : NULL));
@@ -278,6 +279,7 @@ void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const
 		}
 		o = json_object_new_object();
 		errs = json_object_new_array();
+		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 		json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
 		json_object_object_add(o, "result", jstr(result));
 		for (size_t i = 0; d->snap && i < d->snap->n_handlers; i++)

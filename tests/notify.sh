@@ -64,6 +64,12 @@ out=$("$PDYNCTL" --dir "$tmp/sockets" status 2>&1); rc=$?
 expect_eq "pdynctl on the control socket from systemd: exit status" 0 $rc
 [[ $out == *"t1.dyn.example.test"* ]] && ok || fail "pdynctl status through the passed socket: $out"
 [ -z "$(ls "$tmp/ctl" 2>/dev/null)" ] && ok || fail "a control socket of its own besides systemd's: $(ls "$tmp/ctl")"
+# that socket's name carries no pid: pdynctl takes it from the reply
+for cmd in reload list "query t1.dyn.example.test A"; do
+    # shellcheck disable=SC2086
+    out=$("$PDYNCTL" --dir "$tmp/sockets" $cmd 2>&1)
+    expect_match "pdynctl $cmd on the socket from systemd names the daemon's pid" "^(pid )?$dpid[: ]" "$out"
+done
 wait_for() { for _ in $(seq 50); do grep -q "$1" notify.log 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 wait_for '^READY=1|STATUS=pdyndns .*generation 1' && ok || fail "no READY=1 with STATUS: $(cat notify.log)"
 
