@@ -207,12 +207,13 @@ int prefixtrie_freeze(struct prefixtrie *t)
 	return 0;
 }
 
-uint32_t prefixtrie_lookup(const struct prefixtrie *t, int family, const void *addr, unsigned *len)
+uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const void *addr, unsigned *len,
+				 unsigned *scope)
 {
 	struct key k;
 	int off = make_key(family, addr, &k);
 	uint32_t best = PREFIXTRIE_NONE, at = t->root;
-	unsigned best_len = 0;
+	unsigned best_len = 0, decided = 0;
 
 	if (off < 0)
 		return PREFIXTRIE_NONE;
@@ -222,21 +223,45 @@ uint32_t prefixtrie_lookup(const struct prefixtrie *t, int family, const void *a
 		best = j->value;
 		best_len = j->len;
 		at = j->at;
+		/* a walk that ends inside the indexed bits was decided by all 16 of them */
+		decided = JUMP_BITS;
 	}
-	while (at != PREFIXTRIE_NONE) {
-		const struct prefixtrie_node *n = &t->nodes[at];
+	for (;;) {
+		const struct prefixtrie_node *n;
+		unsigned cl;
 
-		if (!within(&k, n->key, n->len))
+		if (at == PREFIXTRIE_NONE)
+			break; /* no child there: the bit that chose it decided */
+		n = &t->nodes[at];
+		cl = common(k.w, n->key, n->len);
+		if (cl < n->len) {
+			/* every address that parts from n's prefix at the same bit ends here too */
+			if (cl + 1 > decided)
+				decided = cl + 1;
 			break;
+		}
 		if (n->value != PREFIXTRIE_NONE && n->len >= off) { /* IPv6 ::/N below /96 is not IPv4's */
 			best = n->value;
 			best_len = n->len;
 		}
-		if (n->len == 128)
+		if (n->len == 128) {
+			decided = 128;
 			break;
+		}
+		if (n->len + 1u > decided)
+			decided = n->len + 1u;
 		at = n->child[bit(k.w, n->len)];
 	}
+	if (decided > 128)
+		decided = 128;
 	if (len && best != PREFIXTRIE_NONE)
 		*len = best_len - (unsigned)off;
+	if (scope)
+		*scope = decided > (unsigned)off ? decided - (unsigned)off : 0;
 	return best;
+}
+
+uint32_t prefixtrie_lookup(const struct prefixtrie *t, int family, const void *addr, unsigned *len)
+{
+	return prefixtrie_lookup_scope(t, family, addr, len, NULL);
 }

@@ -50,6 +50,11 @@ int prefixtrie_freeze(struct prefixtrie *t);
 
 /* The value of the longest prefix that contains family's address addr, or PREFIXTRIE_NONE;
  * *len gets that prefix's length in family's terms (0..32 or 0..128) when len is not NULL.
+ * prefixtrie_lookup_scope() also gives *scope: how many leading bits of addr decided the
+ * result, so that every address that shares them gets the same one (the ECS scope of an
+ * answer chosen by it; at least *len when something matched).
  * An IPv4 address matches IPv4 prefixes only (and ::ffff:0:0/96 and longer IPv6 ones, which
  * are the same thing); an IPv4-mapped IPv6 address matches IPv4 prefixes too. */
 uint32_t prefixtrie_lookup(const struct prefixtrie *t, int family, const void *addr, unsigned *len);
+uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const void *addr, unsigned *len,
+				 unsigned *scope);

@@ -76,6 +76,18 @@ static void test_nesting(void **state)
 	assert_string_equal(find(&t, "2001:db9::"), "none");
 	/* an IPv4-mapped address is its IPv4 address */
 	assert_string_equal(find(&t, "::ffff:10.1.2.4"), "3/120");
+	{
+		/* scopes: how many bits decided */
+		uint8_t a[16];
+		unsigned scope = 0;
+
+		inet_pton(AF_INET6, "2001:db8:ffff::", a);
+		assert_int_equal(prefixtrie_lookup_scope(&t, AF_INET6, a, NULL, &scope), 7);
+		assert_int_equal(scope, 33); /* bit 33 keeps it out of 2001:db8:1::/48 */
+		inet_pton(AF_INET6, "2001:db8:1:2::1", a);
+		assert_int_equal(prefixtrie_lookup_scope(&t, AF_INET6, a, NULL, &scope), 9);
+		assert_int_equal(scope, 128);
+	}
 	assert_int_equal(t.prefixes, 9);
 	prefixtrie_done(&t);
 }
@@ -223,6 +235,25 @@ static void test_random(void **state)
 			assert_int_equal(got, want);
 			if (want != PREFIXTRIE_NONE)
 				assert_int_equal(got_len, want_len);
+			if (q % 8 == 0) {
+				/* the scope: addresses sharing that many leading bits get the same */
+				unsigned scope = 999, bits = family == AF_INET ? 32 : 128;
+				uint8_t b[16];
+
+				assert_int_equal(prefixtrie_lookup_scope(&t, family, a, NULL, &scope), want);
+				assert_true(scope <= bits);
+				if (want != PREFIXTRIE_NONE)
+					assert_true(scope >= want_len);
+				for (int v = 0; v < 4; v++) {
+					random_addr(family, b);
+					for (unsigned i = 0; i < scope; i++) {
+						uint8_t m = (uint8_t)(0x80 >> (i % 8));
+
+						b[i / 8] = (uint8_t)((b[i / 8] & ~m) | (a[i / 8] & m));
+					}
+					assert_int_equal(prefixtrie_lookup(&t, family, b, NULL), want);
+				}
+			}
 		}
 		prefixtrie_done(&t);
 	}
