@@ -288,7 +288,7 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size_t n_old,
 		      struct rotation *ret, uint32_t *map)
 {
-	*ret = (struct rotation){0};
+	*ret = (struct rotation){.rng = old ? old->rng : 0};
 	if (rotation_resize(ret, s->n_handlers) < 0)
 		return -ENOMEM;
 	if (map)
@@ -303,6 +303,17 @@ int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size
 		}
 	}
 	return 0;
+}
+
+void snapshot_warnings(const struct snapshot *s, struct diag *w)
+{
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		const struct handler *h = &s->handlers[i];
+
+		if (h->list && h->list->cum && h->list->total == 0 && h->carry_from < 0)
+			diag_add(w, "%s: warning: every address has weight 0: %s %s serves nothing",
+				 h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
+	}
 }
 
 const struct node *snapshot_find(const struct snapshot *s, const struct dname *name)
