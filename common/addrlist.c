@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,9 +58,11 @@ static inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' 
 struct parser {
 	int family;
 	size_t width;
+	bool weighted;
 	const char *name;
 	struct diag *d;
 	uint8_t *addrs;
+	uint32_t *weights; /* weighted lists: one per address, cap of them */
 	size_t n, cap;
 	size_t lineno;
 	size_t bad;
@@ -78,12 +81,28 @@ static void bad_line(struct parser *p, const char *what, const char *tok, size_t
 		 what);
 }
 
+/* A weight: 1 to 7 decimal digits, at most ADDRLIST_MAX_WEIGHT. */
+static bool parse_weight(const char *s, size_t len, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (len == 0 || len > 7)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	if (v > ADDRLIST_MAX_WEIGHT)
+		return false;
+	*out = v;
+	return true;
+}
+
 /* Handles one line (without its newline). */
 static void parse_line(struct parser *p, const char *s, size_t len)
 {
 	const char *tok, *end = s + len, *hash;
 	size_t toklen;
 	uint8_t a[16];
+	uint32_t weight = 1;
 	bool ok;
 
 	p->lineno++;
@@ -132,8 +151,33 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		return;
 	}
 	if (s != end) {
-		bad_line(p, ": unexpected text after the address", tok, (size_t)(end - tok));
-		return;
+		const char *wt = s, *we;
+
+		while (wt < end && is_blank(*wt))
+			wt++;
+		we = wt;
+		while (we < end && *we >= '0' && *we <= '9')
+			we++;
+		if (!p->weighted) {
+			if (we > wt && (we == end || is_blank(*we)))
+				bad_line(p, ": a weight column needs \"policy\": \"weighted\"", tok,
+					 (size_t)(end - tok));
+			else
+				bad_line(p, ": unexpected text after the address", tok, (size_t)(end - tok));
+			return;
+		}
+		if (!parse_weight(wt, (size_t)(we - wt), &weight) || (we < end && !is_blank(*we))) {
+			while (we < end && !is_blank(*we))
+				we++;
+			bad_line(p, " is not a weight (an integer from 0 to 1000000)", wt, (size_t)(we - wt));
+			return;
+		}
+		while (we < end && is_blank(*we))
+			we++;
+		if (we != end) {
+			bad_line(p, ": unexpected text after the weight", tok, (size_t)(end - tok));
+			return;
+		}
 	}
 	if (p->bad || p->oom) /* the file is rejected anyway: stop storing */
 		return;
@@ -153,17 +197,30 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 			return;
 		}
 		p->addrs = n;
+		if (p->weighted) {
+			uint32_t *w = realloc(p->weights, cap * sizeof(*w));
+
+			if (!w) {
+				p->oom = true;
+				return;
+			}
+			p->weights = w;
+		}
 		p->cap = cap;
 	}
 	memcpy(p->addrs + p->n * p->width, a, p->width);
+	if (p->weighted)
+		p->weights[p->n] = weight;
 	p->n++;
 }
 
-static void parser_init(struct parser *p, int family, const char *name, struct diag *d)
+static void parser_init(struct parser *p, int family, unsigned flags, const char *name,
+			struct diag *d)
 {
 	*p = (struct parser){
 		.family = family,
 		.width = family == AF_INET ? 4 : 16,
+		.weighted = flags & ADDRLIST_WEIGHTS,
 		.name = name,
 		.d = d,
 	};
@@ -185,12 +242,63 @@ static uint64_t hash_addrs(const uint8_t *p, size_t n)
 	return (h ^ n) * 0x100000001b3u;
 }
 
+static uint64_t gcd64(uint64_t a, uint64_t b)
+{
+	while (b) {
+		uint64_t t = a % b;
+
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/* The stride nearest total / golden ratio that is coprime with total: position k of the
+ * schedule is k * step mod total, a permutation of each run of total positions (so every
+ * address gets exactly its weight in each run) that spreads an address's positions evenly
+ * over the run, as the golden-ratio (Fibonacci) lattice does. */
+static uint64_t schedule_step(uint64_t total)
+{
+	uint64_t g;
+
+	if (total < 2)
+		return 0;
+	g = (uint64_t)llround((double)total * 0.6180339887498949);
+	for (uint64_t d = 0;; d++) {
+		if (g + d < total && gcd64(g + d, total) == 1)
+			return g + d;
+		if (d && d < g && gcd64(g - d, total) == 1)
+			return g - d;
+	}
+}
+
+/* Weighted lists: the cumulative weights, and their hash folded into the list's. */
+static int finish_weights(struct parser *p, struct addrlist *l)
+{
+	uint64_t sum = 0;
+
+	l->cum = malloc((p->n ? p->n : 1) * sizeof(*l->cum));
+	if (!l->cum)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n; i++) {
+		sum += p->weights[i];
+		l->cum[i] = sum;
+		l->n_drained += p->weights[i] == 0;
+		l->hash = (l->hash ^ p->weights[i]) * 0x100000001b3u;
+	}
+	l->hash = (l->hash ^ 0x5745494748544544u) * 0x100000001b3u; /* "WEIGHTED" */
+	l->total = sum;
+	l->step = schedule_step(sum);
+	return 0;
+}
+
 static int parser_finish(struct parser *p, struct addrlist **ret)
 {
 	struct addrlist *l;
 
 	if (p->oom) {
 		free(p->addrs);
+		free(p->weights);
 		return -ENOMEM;
 	}
 	if (p->bad || p->n == 0) {
@@ -200,11 +308,13 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 		if (!p->bad)
 			diag_add(p->d, "%s: error: no addresses in the file", p->name);
 		free(p->addrs);
+		free(p->weights);
 		return -EINVAL;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		free(p->addrs);
+		free(p->weights);
 		return -ENOMEM;
 	}
 	l->family = p->family;
@@ -212,17 +322,40 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 	l->addrs = realloc(p->addrs, p->n * p->width) ?: p->addrs;
 	l->hash = hash_addrs(l->addrs, p->n * p->width);
 	l->refs = 1;
+	if (p->weighted && finish_weights(p, l) < 0) {
+		free(p->weights);
+		addrlist_unref(l);
+		return -ENOMEM;
+	}
+	free(p->weights);
 	*ret = l;
 	return 0;
 }
 
-int addrlist_parse(const char *text, size_t len, int family, const char *name, struct diag *d,
-		   struct addrlist **ret)
+uint32_t addrlist_weighted_at(const struct addrlist *l, uint64_t pos)
+{
+	uint64_t x = (uint64_t)((unsigned __int128)(pos % l->total) * l->step % l->total);
+	uint32_t lo = 0, hi = l->n - 1;
+
+	/* the first address whose cumulative weight is above x: a drained one never is */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (l->cum[mid] > x)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+int addrlist_parse(const char *text, size_t len, int family, unsigned flags, const char *name,
+		   struct diag *d, struct addrlist **ret)
 {
 	struct parser p;
 	const char *s = text, *end = text + len;
 
-	parser_init(&p, family, name, d);
+	parser_init(&p, family, flags, name, d);
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		size_t l = nl ? (size_t)(nl - s) : (size_t)(end - s);
@@ -237,17 +370,18 @@ int addrlist_load(const char *path, int family, struct diag *d, struct addrlist 
 {
 	struct file_id id;
 
-	return addrlist_load_id(path, family, d, &id, ret);
+	return addrlist_load_id(path, family, 0, d, &id, ret);
 }
 
 bool addrlist_equal(const struct addrlist *a, const struct addrlist *b)
 {
-	return a->family == b->family && a->n == b->n &&
-	       memcmp(a->addrs, b->addrs, (size_t)a->n * (a->family == AF_INET ? 4 : 16)) == 0;
+	return a->family == b->family && a->n == b->n && !a->cum == !b->cum &&
+	       memcmp(a->addrs, b->addrs, (size_t)a->n * (a->family == AF_INET ? 4 : 16)) == 0 &&
+	       (!a->cum || memcmp(a->cum, b->cum, (size_t)a->n * sizeof(*a->cum)) == 0);
 }
 
-int addrlist_load_id(const char *path, int family, struct diag *d, struct file_id *id,
-		     struct addrlist **ret)
+int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *d,
+		     struct file_id *id, struct addrlist **ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *chunk = NULL;
@@ -278,7 +412,7 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 	chunk = malloc(READ_CHUNK);
 	if (!chunk)
 		return -ENOMEM;
-	parser_init(&p, family, path, d);
+	parser_init(&p, family, flags, path, d);
 	/* Room for as many addresses as the file can hold (the shortest line is "::\n" or
 	 * "0.0.0.0\n"), reserved once: pages never written cost nothing, and growing by
 	 * realloc would remap the array again and again while other loaders fault theirs in. */
@@ -289,6 +423,14 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 			most = ADDRLIST_MAX_ADDRS;
 		p.addrs = malloc(most * p.width);
 		p.cap = p.addrs ? most : 0;
+		if (p.weighted && p.cap) {
+			p.weights = malloc(most * sizeof(*p.weights));
+			if (!p.weights) {
+				free(p.addrs);
+				p.addrs = NULL;
+				p.cap = 0;
+			}
+		}
 	}
 	for (;;) {
 		ssize_t n = read(fd, chunk + have, READ_CHUNK - have);
@@ -300,6 +442,7 @@ int addrlist_load_id(const char *path, int family, struct diag *d, struct file_i
 			r = -errno;
 			diag_add(d, "%s: error: read failed: %s", path, strerror(-r));
 			free(p.addrs);
+			free(p.weights);
 			return r;
 		}
 		if (n == 0 && have == 0)
@@ -353,6 +496,7 @@ struct addrlist *addrlist_unref(struct addrlist *l)
 {
 	if (l && __atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		free(l->addrs);
+		free(l->cum);
 		free(l);
 	}
 	return NULL;

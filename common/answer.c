@@ -14,7 +14,7 @@ static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
 		return rotation_take(ctx->rot, slot, h->list->n);
 	for (uint32_t i = 0; i < memo->n; i++)
 		if (memo->e[i].slot == slot)
-			return memo->e[i].index % h->list->n;
+			return (uint32_t)(memo->e[i].index % h->list->n);
 	idx = rotation_take(ctx->rot, slot, h->list->n);
 	if (memo->n < ANSWER_MEMO_SIZE) {
 		memo->e[memo->n].slot = slot;
@@ -22,6 +22,122 @@ static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
 		memo->n++;
 	}
 	return idx;
+}
+
+/* What an answer of h is drawn from, once per question (or per lookup): the rotation count
+ * before it advances by step, or with step 0 random bits. Peeking moves nothing. */
+static uint64_t draw(const struct answer_ctx *ctx, const struct handler *h, uint64_t step)
+{
+	struct answer_memo *memo = ctx->memo;
+	uint32_t slot = snapshot_slot(ctx->snap, h);
+	bool per_question = ctx->snap->config->advance == CONFIG_ADVANCE_PER_QUESTION;
+	uint64_t v;
+
+	if (ctx->peek)
+		return step ? rotation_count(ctx->rot, slot) : rotation_mix(ctx->rot->rng ^ slot);
+	if (per_question)
+		for (uint32_t i = 0; i < memo->n; i++)
+			if (memo->e[i].slot == slot)
+				return memo->e[i].index;
+	v = step ? rotation_advance(ctx->rot, slot, step) : rotation_random(ctx->rot);
+	if (per_question && memo->n < ANSWER_MEMO_SIZE) {
+		memo->e[memo->n].slot = slot;
+		memo->e[memo->n].index = v;
+		memo->n++;
+	}
+	return v;
+}
+
+/* Element x of a permutation of [0, n) chosen by key: a 4-round Feistel network on the
+ * smallest even number of bits that holds n, walking the cycle until it lands below n
+ * (fewer than 4 steps on average). Distinct x give distinct elements, with no memory. */
+static uint32_t permute(uint64_t key, uint32_t x, uint32_t n)
+{
+	unsigned bits = n > 1 ? 32 - (unsigned)__builtin_clz(n - 1) : 2, half;
+	uint32_t mask;
+
+	bits += bits & 1;
+	half = bits / 2;
+	mask = (1u << half) - 1;
+	do {
+		uint32_t l = x >> half, r = x & mask;
+
+		for (uint64_t round = 0; round < 4; round++) {
+			uint32_t t = l ^ ((uint32_t)rotation_mix(key + round * 0x9e3779b97f4a7c15u + r) & mask);
+
+			l = r;
+			r = t;
+		}
+		x = l << half | r;
+	} while (x >= n);
+	return x;
+}
+
+static void put_address(const struct answer_ctx *ctx, const char *owner, size_t len,
+			const struct handler *h, uint32_t idx, struct buf *out);
+
+/* The addresses of every policy but plain round-robin with count 1. */
+static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t len,
+		       const struct handler *h, struct buf *out)
+{
+	const struct addrlist *l = h->list;
+	uint32_t n = l->n, k = h->cfg->count < n ? h->cfg->count : n;
+
+	switch (h->cfg->policy) {
+	case CONFIG_POLICY_ROUND_ROBIN: {
+		uint64_t start = draw(ctx, h, k) % n;
+
+		for (uint32_t j = 0; j < k; j++)
+			put_address(ctx, owner, len, h, (uint32_t)((start + j) % n), out);
+		break;
+	}
+	case CONFIG_POLICY_WEIGHTED: {
+		uint32_t got[CONFIG_COUNT_MAX], m = 0;
+		uint64_t pos;
+
+		if (!l->total)
+			break;
+		pos = draw(ctx, h, h->cfg->count);
+		if (h->cfg->count >= n - l->n_drained) {
+			for (uint32_t i = 0; i < n; i++)
+				if (addrlist_weight(l, i))
+					put_address(ctx, owner, len, h, i, out);
+			break;
+		}
+		/* count positions of the schedule, each address once */
+		for (uint32_t j = 0; j < h->cfg->count; j++) {
+			uint32_t i = addrlist_weighted_at(l, pos + j), c = 0;
+
+			while (c < m && got[c] != i)
+				c++;
+			if (c == m) {
+				got[m++] = i;
+				put_address(ctx, owner, len, h, i, out);
+			}
+		}
+		break;
+	}
+	case CONFIG_POLICY_RANDOM: {
+		uint64_t bits;
+
+		if (k == n) {
+			for (uint32_t i = 0; i < n; i++)
+				put_address(ctx, owner, len, h, i, out);
+			break;
+		}
+		bits = draw(ctx, h, 0);
+		if (k == 1)
+			put_address(ctx, owner, len, h, (uint32_t)(((unsigned __int128)bits * n) >> 64), out);
+		else
+			for (uint32_t j = 0; j < k; j++)
+				put_address(ctx, owner, len, h, permute(bits, j, n), out);
+		break;
+	}
+	case CONFIG_POLICY_ALL:
+		for (uint32_t i = 0; i < n; i++)
+			put_address(ctx, owner, len, h, i, out);
+		break;
+	}
 }
 
 static void put_soa(const struct answer_ctx *ctx, const char *owner, size_t len, struct buf *out)
@@ -81,8 +197,12 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 		for (uint32_t i = node->first; i < node->first + node->count; i++) {
 			const struct handler *h = &s->handlers[i];
 
-			if (h->list && (t == PP_TYPE_ANY || t == h->cfg->qtype))
+			if (!h->list || (t != PP_TYPE_ANY && t != h->cfg->qtype))
+				continue;
+			if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
 				put_address(ctx, m->qname, m->qname_len, h, pick(ctx, h), out);
+			else
+				put_policy(ctx, m->qname, m->qname_len, h, out);
 		}
 	}
 	pp_end(out);
@@ -91,6 +211,7 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out)
 {
 	const struct snapshot *s = ctx->snap;
+	struct answer_ctx peek = *ctx;
 	const char *apex;
 	struct dname zone;
 
@@ -103,15 +224,20 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 		pp_fail(out);
 		return;
 	}
+	peek.peek = true;
 	apex = s->config->domain;
 	put_soa(ctx, apex, strlen(apex), out);
 	put_ns(ctx, apex, strlen(apex), out);
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		const struct handler *h = &s->handlers[i];
 
-		if (h->list)
+		if (!h->list)
+			continue;
+		if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
 			put_address(ctx, h->cfg->qname, strlen(h->cfg->qname), h,
 				    rotation_peek(ctx->rot, (uint32_t)i, h->list->n), out);
+		else
+			put_policy(&peek, h->cfg->qname, strlen(h->cfg->qname), h, out);
 	}
 	pp_end(out);
 }

@@ -7,7 +7,13 @@
  * (the referral probe, then the main lookup: §5 and §11), but every client question starts
  * with an SOA lookup. So a handler advances at most once between two SOA lookups; a repeated
  * lookup in the same question gets the address already chosen. That memory is per pipe
- * session (struct answer_memo). */
+ * session (struct answer_memo).
+ *
+ * Selection policies (config_handler.policy, .count): round-robin serves count addresses
+ * from the rotation position and advances it by count; weighted serves count positions of
+ * the list's schedule (addrlist_weighted_at()), each address once, and advances by count;
+ * random serves count distinct addresses drawn from rotation.rng; all serves the whole list.
+ * A repeated lookup in the same question gets the same addresses under every policy. */
 #pragma once
 
 #include <stdbool.h>
@@ -26,7 +32,8 @@ struct answer_memo {
 	uint32_t n;
 	struct {
 		uint32_t slot;
-		uint32_t index;
+		uint64_t index; /* what the answer was drawn from: an address index (round-robin),
+				 * a schedule position (weighted) or random bits (random) */
 	} e[ANSWER_MEMO_SIZE];
 };
 

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "snapshot.h"
 
-int check_config_file(const char *path, struct diag *d, char **summary)
+int check_config_file(const char *path, struct diag *d, struct diag *warnings, char **summary)
 {
 	_cleanup_(snapshot_freep) struct snapshot *snap = NULL;
 	struct config *c = NULL;
@@ -18,6 +18,8 @@ int check_config_file(const char *path, struct diag *d, char **summary)
 	r = snapshot_new(c, NULL, d, &snap);
 	if (r < 0)
 		return r;
+	if (warnings)
+		snapshot_warnings(snap, warnings);
 	if (d->n_errors)
 		return -EINVAL;
 	if (asprintf(summary, "%s: ok: zone %s, %zu handlers, %llu addresses", path,
@@ -29,13 +31,17 @@ int check_config_file(const char *path, struct diag *d, char **summary)
 int check_config_print(const char *path, FILE *out, FILE *err)
 {
 	_cleanup_free_ char *summary = NULL;
-	struct diag d;
+	struct diag d, w;
 	int r;
 
 	diag_init(&d);
-	r = check_config_file(path, &d, &summary);
+	diag_init(&w);
+	r = check_config_file(path, &d, &w, &summary);
 	for (size_t i = 0; i < d.n_msgs; i++)
 		fprintf(err, "%s\n", d.msgs[i]);
+	for (size_t i = 0; i < w.n_msgs; i++)
+		fprintf(err, "%s\n", w.msgs[i]);
+	diag_clear(&w);
 	if (d.n_errors > d.n_msgs)
 		fprintf(err, "(%zu more problems not shown)\n", d.n_errors - d.n_msgs);
 	if (r < 0)

@@ -42,6 +42,7 @@ static const enum config_loglevel loglevel_values[] = {CONFIG_LOG_CRIT, CONFIG_L
 							CONFIG_LOG_WARNING, CONFIG_LOG_INFO,
 							CONFIG_LOG_DEBUG};
 static const char *const advance_names[] = {"per-question", "per-lookup"}; /* by enum value */
+const char *const config_policy_names[4] = {"round-robin", "random", "weighted", "all"};
 
 /* Validation state: the file name for messages, the current JSON pointer, compiled
  * patterns, and whether anything failed. */
@@ -423,15 +424,16 @@ static char *resolve(const char *dir, const char *file)
 
 static void check_handler(struct vctx *v, json_object *o, struct config *c, struct config_handler *h)
 {
-	static const char *const keys[] = {"qname", "qtype", "file"};
+	static const char *const keys[] = {"qname", "qtype", "file", "policy", "count"};
 	json_object *x;
 	size_t old;
+	int r;
 
 	if (!json_object_is_type(o, json_type_object)) {
 		verr(v, "expected an object, got %s", type_name(o));
 		return;
 	}
-	check_keys(v, o, keys, ELEMENTSOF(keys), keys, ELEMENTSOF(keys));
+	check_keys(v, o, keys, ELEMENTSOF(keys), keys, 3);
 	if (json_object_object_get_ex(o, "qname", &x)) {
 		const char *s;
 
@@ -466,6 +468,22 @@ static void check_handler(struct vctx *v, json_object *o, struct config *c, stru
 			h->file = strdup(s);
 			h->path = resolve(c->dir, s);
 		}
+		ptr_pop(v, old);
+	}
+	h->count = 1;
+	if (json_object_object_get_ex(o, "policy", &x)) {
+		old = ptr_push(v, "policy");
+		r = check_enum(v, x, config_policy_names, ELEMENTSOF(config_policy_names));
+		if (r >= 0)
+			h->policy = (enum config_policy)r;
+		ptr_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "count", &x)) {
+		int64_t n;
+
+		old = ptr_push(v, "count");
+		if (check_integer(v, x, 1, CONFIG_COUNT_MAX, &n))
+			h->count = (uint32_t)n;
 		ptr_pop(v, old);
 	}
 }

@@ -22,12 +22,27 @@ enum config_loglevel {
 	CONFIG_LOG_DEBUG = 7,
 };
 
+/* How a handler picks the addresses of an answer (README, "Selection policies"). */
+enum config_policy {
+	CONFIG_POLICY_ROUND_ROBIN, /* the default: count addresses from the rotation position */
+	CONFIG_POLICY_RANDOM,      /* count distinct addresses, uniformly at random */
+	CONFIG_POLICY_WEIGHTED,    /* "ADDRESS WEIGHT" lines, a deterministic smooth schedule */
+	CONFIG_POLICY_ALL,         /* every address, in file order */
+};
+
+#define CONFIG_COUNT_MAX 256 /* addresses per answer */
+
+/* The policy names as the config spells them, by enum value. */
+extern const char *const config_policy_names[4];
+
 struct config_handler {
 	char *qname;        /* as written in the config */
 	struct dname name;  /* lowercased wire form */
 	uint16_t qtype;     /* 1 (A) or 28 (AAAA) */
 	char *file;         /* as written in the config */
 	char *path;         /* resolved against the config file's directory */
+	enum config_policy policy;
+	uint32_t count;     /* addresses per answer, 1 to CONFIG_COUNT_MAX (1 when not set) */
 };
 
 /* When a list moves on (README, "Rotation"). */

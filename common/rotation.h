@@ -12,9 +12,11 @@ struct rotation {
 	 * (pdyndns --shared-rotation), or its own next[] entry */
 	uint64_t **shared;
 	size_t n;
+	uint64_t rng; /* the random policy's generator (splitmix64); 0 until seeded */
 };
 
-/* Makes room for n slots; new slots start at 0. Returns 0 or -ENOMEM. */
+/* Makes room for n slots; new slots start at 0. Seeds rng from getrandom() if it is 0.
+ * Returns 0 or -ENOMEM. */
 int rotation_resize(struct rotation *r, size_t n);
 void rotation_done(struct rotation *r);
 
@@ -30,6 +32,29 @@ static inline uint32_t rotation_peek(const struct rotation *r, uint32_t slot, ui
 static inline uint64_t rotation_count(const struct rotation *r, uint32_t slot)
 {
 	return r->shared ? __atomic_load_n(r->shared[slot], __ATOMIC_RELAXED) : r->next[slot];
+}
+
+/* Returns the slot's count and advances it by step. */
+static inline uint64_t rotation_advance(struct rotation *r, uint32_t slot, uint64_t step)
+{
+	if (r->shared)
+		return __atomic_fetch_add(r->shared[slot], step, __ATOMIC_RELAXED);
+	r->next[slot] += step;
+	return r->next[slot] - step;
+}
+
+/* splitmix64's output function: a 64-bit mix with every bit depending on every bit. */
+static inline uint64_t rotation_mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* The next 64 random bits (splitmix64: fast, and good enough to spread answers). */
+static inline uint64_t rotation_random(struct rotation *r)
+{
+	return rotation_mix(r->rng += 0x9e3779b97f4a7c15u);
 }
 
 /* Returns the index to serve and advances the slot by one. */

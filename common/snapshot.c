@@ -49,10 +49,18 @@ static bool is_held(const struct snapshot_opts *o, const char *path)
 	return false;
 }
 
+/* Does old's list (or its lack of one) fit h's policy? A weighted list has weights, any
+ * other has none; a file read for one is read again for the other. */
+static bool fits(const struct handler *old, const struct config_handler *h)
+{
+	return !old->list || !old->list->cum == (h->policy != CONFIG_POLICY_WEIGHTED);
+}
+
 static int load_handler(struct handler *h, const struct snapshot_opts *o, struct diag *d)
 {
 	int family = h->cfg->qtype == 1 ? AF_INET : AF_INET6;
 	const struct handler *old = prev_handler(o->prev, h->cfg);
+	unsigned flags = h->cfg->policy == CONFIG_POLICY_WEIGHTED ? ADDRLIST_WEIGHTS : 0;
 	struct addrlist *list = NULL;
 	struct file_id id;
 	struct diag mine;
@@ -61,7 +69,8 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	h->carry_from = -1;
 	/* A file that did not change since the last attempt has the same outcome, and one that
 	 * is being written is not read yet. */
-	if (old && strcmp(old->cfg->path, h->cfg->path) == 0 &&
+	if (old && strcmp(old->cfg->path, h->cfg->path) == 0 && fits(old, h->cfg) &&
+	    (!old->error || old->cfg->policy == h->cfg->policy) &&
 	    ((o->reuse_unchanged && old->file_id.ino && file_id_get(h->cfg->path, &id) == 0 &&
 	      file_id_equal(&old->file_id, &id) && file_id_settled(&id, &old->read_at)) ||
 	     (is_held(o, h->cfg->path) && (id = old->file_id, true)))) {
@@ -76,7 +85,7 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 
 	diag_init(&mine);
 	file_id_clock(&h->read_at);
-	r = addrlist_load_id(h->cfg->path, family, &mine, &h->file_id, &list);
+	r = addrlist_load_id(h->cfg->path, family, flags, &mine, &h->file_id, &list);
 	if (r == -ENOMEM) {
 		diag_clear(&mine);
 		return r;
@@ -92,7 +101,7 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 		return 0;
 	}
 
-	if (o->keep_prev_on_error && old && old->list) {
+	if (o->keep_prev_on_error && old && old->list && fits(old, h->cfg)) {
 		h->list = addrlist_ref(old->list);
 		h->carry_from = old - o->prev->handlers;
 		diag_add(&mine, "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
@@ -279,7 +288,7 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size_t n_old,
 		      struct rotation *ret, uint32_t *map)
 {
-	*ret = (struct rotation){0};
+	*ret = (struct rotation){.rng = old ? old->rng : 0};
 	if (rotation_resize(ret, s->n_handlers) < 0)
 		return -ENOMEM;
 	if (map)
@@ -294,6 +303,17 @@ int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size
 		}
 	}
 	return 0;
+}
+
+void snapshot_warnings(const struct snapshot *s, struct diag *w)
+{
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		const struct handler *h = &s->handlers[i];
+
+		if (h->list && h->list->cum && h->list->total == 0 && h->carry_from < 0)
+			diag_add(w, "%s: warning: every address has weight 0: %s %s serves nothing",
+				 h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
+	}
 }
 
 const struct node *snapshot_find(const struct snapshot *s, const struct dname *name)

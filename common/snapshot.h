@@ -64,6 +64,10 @@ struct snapshot_opts {
 int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
 		 struct snapshot **ret);
 
+/* Adds a warning to w for every handler with a new weighted list whose addresses all have
+ * weight 0 (a valid list that serves nothing). */
+void snapshot_warnings(const struct snapshot *s, struct diag *w);
+
 /* True if s would answer exactly as prev does: same config text and the same lists. */
 bool snapshot_same(const struct snapshot *s, const struct snapshot *prev);
 

@@ -312,14 +312,34 @@ static void print_status(json_object *r)
 		printf("  config error: %s\n", jget_str(r, "config_error"));
 	if (!json_object_object_get_ex(r, "handlers", &hs))
 		return;
-	printf("  %-32s %-4s %9s %9s %-26s %10s  %s\n", "QNAME", "TYPE", "ADDRESSES", "NEXT#", "NEXT ADDRESS",
-	       "ANSWERS", "FILE");
+	printf("  %-32s %-4s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", "TYPE", "POLICY", "ADDRESSES", "NEXT#",
+	       "NEXT ADDRESS", "ANSWERS", "FILE");
 	for (size_t i = 0; i < json_object_array_length(hs); i++) {
-		json_object *h = json_object_array_get_idx(hs, i), *served;
+		json_object *h = json_object_array_get_idx(hs, i), *served, *weights, *x;
+		char policy[32], next[24] = "-", answers[24] = "-";
+		const char *p = jget_str(h, "policy") ?: "round-robin";
 
-		printf("  %-32s %-4s %9lld %9lld %-26s %10lld  %s\n", jget_str(h, "qname"), jget_str(h, "qtype"),
-		       jget_int(h, "addresses"), jget_int(h, "next_index"), jget_str(h, "next_address") ?: "-",
-		       jget_int(h, "answers"), jget_str(h, "file"));
+		/* "all" takes no count; a count of 1 is not shown */
+		if (jget_int(h, "count") > 1 && strcmp(p, "all") != 0)
+			snprintf(policy, sizeof(policy), "%s/%lld", p, jget_int(h, "count"));
+		else
+			snprintf(policy, sizeof(policy), "%s", p);
+		if (json_object_object_get_ex(h, "next_index", &x)) {
+			snprintf(next, sizeof(next), "%lld", jget_int(h, "next_index"));
+			snprintf(answers, sizeof(answers), "%lld", jget_int(h, "answers"));
+		}
+		printf("  %-32s %-4s %-15s %9lld %9s %-26s %10s  %s\n", jget_str(h, "qname"), jget_str(h, "qtype"),
+		       policy, jget_int(h, "addresses"), next, jget_str(h, "next_address") ?: "-", answers,
+		       jget_str(h, "file"));
+		if (json_object_object_get_ex(h, "weights", &weights)) {
+			printf("      weights: total %lld, %lld drained:", jget_int(h, "total_weight"), jget_int(h, "drained"));
+			for (size_t k = 0; k < json_object_array_length(weights); k++) {
+				json_object *a = json_object_array_get_idx(weights, k);
+
+				printf(" %s=%lld", jget_str(a, "address"), jget_int(a, "weight"));
+			}
+			printf("%s\n", (size_t)jget_int(h, "addresses") > json_object_array_length(weights) ? " ..." : "");
+		}
 		if (json_object_object_get_ex(h, "served", &served) && json_object_array_length(served)) {
 			printf("      served:");
 			for (size_t k = 0; k < json_object_array_length(served); k++) {
@@ -433,17 +453,23 @@ static int cmd_check(char **argv)
 	if (arg.json) {
 		_cleanup_free_ char *summary = NULL;
 		json_object *doc = json_object_new_object(), *probs = json_object_new_array();
-		struct diag d;
+		json_object *warns = json_object_new_array();
+		struct diag d, w;
 		int r;
 
 		diag_init(&d);
-		r = check_config_file(argv[0], &d, &summary);
+		diag_init(&w);
+		r = check_config_file(argv[0], &d, &w, &summary);
 		for (size_t i = 0; i < d.n_msgs; i++)
 			json_object_array_add(probs, json_object_new_string(d.msgs[i]));
+		for (size_t i = 0; i < w.n_msgs; i++)
+			json_object_array_add(warns, json_object_new_string(w.msgs[i]));
+		diag_clear(&w);
 		json_object_object_add(doc, "file", json_object_new_string(argv[0]));
 		json_object_object_add(doc, "ok", json_object_new_boolean(r >= 0));
 		json_object_object_add(doc, "problems", probs);
 		json_object_object_add(doc, "problem_count", json_object_new_int64((int64_t)d.n_errors));
+		json_object_object_add(doc, "warnings", warns);
 		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(doc);
 		diag_clear(&d);

@@ -104,27 +104,49 @@ static json_object *jstr(const char *s) { return s ? json_object_new_string(s) :
 static json_object *handler_json(const struct daemon *d, const struct handler *h)
 {
 	json_object *o = json_object_new_object(), *served = json_object_new_array();
+	const struct config_handler *c = h->cfg;
+	const struct addrlist *l = h->list;
 	char text[ADDR_TEXT_MAX];
 
-	json_object_object_add(o, "qname", jstr(h->cfg->qname));
-	json_object_object_add(o, "qtype", jstr(h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA"));
-	json_object_object_add(o, "file", jstr(h->cfg->path));
-	json_object_object_add(o, "addresses", json_object_new_int64(h->list ? h->list->n : 0));
-	if (h->list) {
-		uint32_t slot = snapshot_slot(d->snap, h);
-		uint64_t pos = slot < d->rot.n ? rotation_count(&d->rot, slot) : 0;
-		uint32_t n = h->list->n, next = (uint32_t)(pos % n);
+	json_object_object_add(o, "qname", jstr(c->qname));
+	json_object_object_add(o, "qtype", jstr(c->qtype == PP_TYPE_A ? "A" : "AAAA"));
+	json_object_object_add(o, "file", jstr(c->path));
+	json_object_object_add(o, "policy", jstr(config_policy_names[c->policy]));
+	json_object_object_add(o, "count", json_object_new_int64(c->count));
+	json_object_object_add(o, "addresses", json_object_new_int64(l ? l->n : 0));
+	if (l && l->cum) {
+		json_object *weights = json_object_new_array();
 
-		addrlist_format(h->list, next, text);
-		json_object_object_add(o, "next_index", json_object_new_int64(next));
-		json_object_object_add(o, "next_address", jstr(text));
-		json_object_object_add(o, "answers", json_object_new_int64((int64_t)pos));
-		/* Strict rotation makes the count per address derivable: address i was served
-		 * pos/n times, once more if i < pos%n. The first ones are the most served. */
-		for (uint32_t i = 0; i < n && i < TOP_SERVED; i++) {
+		json_object_object_add(o, "total_weight", json_object_new_int64((int64_t)l->total));
+		json_object_object_add(o, "drained", json_object_new_int64(l->n_drained));
+		for (uint32_t i = 0; i < l->n && i < TOP_SERVED; i++) {
 			json_object *a = json_object_new_object();
 
-			addrlist_format(h->list, i, text);
+			addrlist_format(l, i, text);
+			json_object_object_add(a, "address", jstr(text));
+			json_object_object_add(a, "weight", json_object_new_int64((int64_t)addrlist_weight(l, i)));
+			json_object_array_add(weights, a);
+		}
+		json_object_object_add(o, "weights", weights);
+	}
+	if (l && (c->policy == CONFIG_POLICY_ROUND_ROBIN || (c->policy == CONFIG_POLICY_WEIGHTED && l->total))) {
+		uint32_t slot = snapshot_slot(d->snap, h);
+		uint64_t pos = slot < d->rot.n ? rotation_count(&d->rot, slot) : 0;
+		uint32_t n = l->n, step = c->count < n ? c->count : n;
+		uint32_t next = c->policy == CONFIG_POLICY_WEIGHTED ? addrlist_weighted_at(l, pos) : (uint32_t)(pos % n);
+
+		addrlist_format(l, next, text);
+		json_object_object_add(o, "next_index", json_object_new_int64(next));
+		json_object_object_add(o, "next_address", jstr(text));
+		/* the counter moves by count per answer (round-robin: at most the list length) */
+		json_object_object_add(o, "answers", json_object_new_int64(
+			(int64_t)(pos / (c->policy == CONFIG_POLICY_WEIGHTED ? c->count : step))));
+		/* Strict rotation makes the count per address derivable: address i was served
+		 * pos/n times, once more if i < pos%n. The first ones are the most served. */
+		for (uint32_t i = 0; c->policy == CONFIG_POLICY_ROUND_ROBIN && i < n && i < TOP_SERVED; i++) {
+			json_object *a = json_object_new_object();
+
+			addrlist_format(l, i, text);
 			json_object_object_add(a, "address", jstr(text));
 			json_object_object_add(a, "served", json_object_new_int64((int64_t)(pos / n + (i < pos % n))));
 			json_object_array_add(served, a);

@@ -102,6 +102,7 @@ static void load_initial(struct daemon *d)
 	} else {
 		d->generation = 1;
 		log_set_generation(1);
+		reload_log_warnings(d->snap);
 		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {
 			d->snap = snapshot_free(d->snap);
 			d->startup_error = strdup("out of memory");

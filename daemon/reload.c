@@ -199,6 +199,17 @@ static int swap(struct daemon *d, struct snapshot *snap)
 	return 0;
 }
 
+void reload_log_warnings(const struct snapshot *s)
+{
+	struct diag w;
+
+	diag_init(&w);
+	snapshot_warnings(s, &w);
+	for (size_t i = 0; i < w.n_msgs; i++)
+		log_warning("%s", w.msgs[i]);
+	diag_clear(&w);
+}
+
 static char *describe(const struct daemon *d, const struct snapshot *s)
 {
 	size_t changed = 0, kept = 0;
@@ -347,6 +358,7 @@ static void finish(struct daemon *d)
 			d->config_error = NULL;
 			d->startup_error = mfree(d->startup_error);
 			log_set_level((int)d->snap->config->loglevel);
+			reload_log_warnings(d->snap);
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
 			watch_update(d, d->snap);

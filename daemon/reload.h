@@ -23,3 +23,5 @@ uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why
 /* Socket mode under systemd: READY=1, with the state (or why the last reload failed) as
  * STATUS=. Does nothing in coprocess mode. */
 void reload_notify(struct daemon *d, bool ok, const char *why);
+/* Logs snapshot_warnings() for s: lists that are valid but serve nothing. */
+void reload_log_warnings(const struct snapshot *s);

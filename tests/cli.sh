@@ -89,6 +89,22 @@ for f in "$TESTDATA"/configs/semantic/*.json; do
     case $out in *"$want"*) ok ;; *) fail "semantic $(basename "$f"): '$want' not in: $out" ;; esac
 done
 
+# Policies: a weighted list whose weights are all 0 is valid, with a warning; a weight
+# column under another policy is refused (tests/data/configs/semantic has the messages)
+printf '10.0.0.1 0\n10.0.0.2 0\n' > drained.txt
+sed 's/"file": "v4.txt"}/"file": "drained.txt", "policy": "weighted"}/' good.json > drained.json
+out=$("$PDYNDNS" --check --config drained.json 2>&1); rc=$?
+expect_eq "check all drained: exit" 0 $rc
+expect_eq "check all drained: warning and summary" "$tmp/drained.txt: warning: every address has weight 0: t1.dyn.example.test A serves nothing
+drained.json: ok: zone dyn.example.test, 2 handlers, 3 addresses" "$out"
+out=$("$PDYNCTL" --json check drained.json); rc=$?
+expect_eq "pdynctl check all drained: exit" 0 $rc
+expect_match "pdynctl check --json: the warning" '"warnings": *\[ *"[^"]*drained.txt: warning: every address has weight 0' "$(echo $out)"
+sed 's/"file": "v4.txt"}/"file": "drained.txt"}/' good.json > rr-weights.json
+out=$("$PDYNDNS" --check --config rr-weights.json 2>&1); rc=$?
+expect_eq "check weights under round-robin: exit" 1 $rc
+expect_match "check weights under round-robin: file and line" 'drained.txt:1: error: "10.0.0.1 0": a weight column needs "policy": "weighted"' "$out"
+
 # Serving with a bad config: one banner line with the reason, then END to everything,
 # and exit 0 only at EOF.
 printf '{"domain": \n' > broken.json

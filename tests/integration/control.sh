@@ -29,8 +29,8 @@ for i in $(seq 10); do q +short t1.dyn.example.test A >/dev/null; done
 after=$(answers_sum)
 expect_eq "status: 10 questions advance the copies' t1 A rotations by 10 in all" $((before + 10)) "$after"
 out=$(ctl status)
-expect_match "status: human table" 'QNAME +TYPE +ADDRESSES +NEXT# +NEXT ADDRESS +ANSWERS +FILE' "$out"
-expect_match "status: a handler row" 't1\.dyn\.example\.test +A +5 ' "$out"
+expect_match "status: human table" 'QNAME +TYPE +POLICY +ADDRESSES +NEXT# +NEXT ADDRESS +ANSWERS +FILE' "$out"
+expect_match "status: a handler row" 't1\.dyn\.example\.test +A +round-robin +5 ' "$out"
 expect_match "status: per-copy header" 'pdyndns [0-9.]+, pid [0-9]+: up .*, ABI 3, config ' "$out"
 expect_eq "status --json is one document jq reads" 1 "$(ctl --json status | jq -s length)"
 

@@ -22,7 +22,7 @@ static struct addrlist *parse_ok(const char *text, int family)
 	struct diag d;
 
 	diag_init(&d);
-	if (addrlist_parse(text, strlen(text), family, "f.txt", &d, &l) != 0)
+	if (addrlist_parse(text, strlen(text), family, 0, "f.txt", &d, &l) != 0)
 		fail_msg("rejected: %s", d.n_msgs ? d.msgs[0] : "?");
 	diag_clear(&d);
 	return l;
@@ -36,7 +36,33 @@ static char *parse_bad(const char *text, size_t len, int family)
 	char *all;
 
 	diag_init(&d);
-	assert_int_equal(addrlist_parse(text, len, family, "f.txt", &d, &l), -EINVAL);
+	assert_int_equal(addrlist_parse(text, len, family, 0, "f.txt", &d, &l), -EINVAL);
+	assert_null(l);
+	all = diag_join(&d, "|");
+	diag_clear(&d);
+	return all;
+}
+
+static struct addrlist *parse_weighted(const char *text, int family)
+{
+	struct addrlist *l = NULL;
+	struct diag d;
+
+	diag_init(&d);
+	if (addrlist_parse(text, strlen(text), family, ADDRLIST_WEIGHTS, "w.txt", &d, &l) != 0)
+		fail_msg("rejected: %s", d.n_msgs ? d.msgs[0] : "?");
+	diag_clear(&d);
+	return l;
+}
+
+static char *parse_weighted_bad(const char *text)
+{
+	struct addrlist *l = NULL;
+	struct diag d;
+	char *all;
+
+	diag_init(&d);
+	assert_int_equal(addrlist_parse(text, strlen(text), AF_INET, ADDRLIST_WEIGHTS, "w.txt", &d, &l), -EINVAL);
 	assert_null(l);
 	all = diag_join(&d, "|");
 	diag_clear(&d);
@@ -122,7 +148,7 @@ static void test_many_bad_lines_counted(void **state)
 	for (int i = 0; i < 30; i++)
 		strcat(text, "bad\n");
 	diag_init(&d);
-	assert_int_equal(addrlist_parse(text, strlen(text), AF_INET, "f.txt", &d, &l), -EINVAL);
+	assert_int_equal(addrlist_parse(text, strlen(text), AF_INET, 0, "f.txt", &d, &l), -EINVAL);
 	assert_int_equal(d.n_msgs, 21);
 	assert_string_equal(d.msgs[19], "f.txt:20: error: \"bad\" is not an IPv4 address");
 	assert_string_equal(d.msgs[20], "f.txt: error: 30 bad lines in all (the first 20 are shown)");
@@ -199,7 +225,7 @@ static void test_load(void **state)
 	diag_init(&d);
 
 	path = tmpfile_with("a.txt", "10.0.0.1\n10.0.0.2", 17);
-	assert_int_equal(addrlist_load_id(path, AF_INET, &d, &id1, &l), 0);
+	assert_int_equal(addrlist_load_id(path, AF_INET, 0, &d, &id1, &l), 0);
 	assert_int_equal(l->n, 2);
 	addrlist_unref(l);
 
@@ -275,6 +301,161 @@ static void test_equal(void **state)
 	addrlist_unref(c);
 }
 
+static void test_weights(void **state)
+{
+	struct addrlist *l = parse_weighted("# weighted\n10.0.0.1 3\n10.0.0.2\t \t1000000 # big\n10.0.0.3\n"
+					    "10.0.0.4 0\n10.0.0.5 007\n", AF_INET), *same, *plain;
+	char *msg;
+
+	assert_int_equal(l->n, 5);
+	assert_non_null(l->cum);
+	assert_int_equal(addrlist_weight(l, 0), 3);
+	assert_int_equal(addrlist_weight(l, 1), 1000000);
+	assert_int_equal(addrlist_weight(l, 2), 1); /* no column: weight 1 */
+	assert_int_equal(addrlist_weight(l, 3), 0); /* drained, but in the list */
+	assert_int_equal(addrlist_weight(l, 4), 7);
+	assert_int_equal(l->total, 1000011);
+	assert_int_equal(l->n_drained, 1);
+
+	/* the weights are part of the identity: a reweighted list is another list */
+	same = parse_weighted("10.0.0.1 3\n10.0.0.2 1000000\n10.0.0.3 1\n10.0.0.4 0\n10.0.0.5 7\n", AF_INET);
+	assert_true(addrlist_equal(l, same));
+	assert_true(l->hash == same->hash);
+	addrlist_unref(same);
+	same = parse_weighted("10.0.0.1 3\n10.0.0.2 1000000\n10.0.0.3 1\n10.0.0.4 1\n10.0.0.5 7\n", AF_INET);
+	assert_false(addrlist_equal(l, same));
+	assert_false(l->hash == same->hash);
+	addrlist_unref(same);
+	/* weighted with every weight 1 is still not the plain list */
+	same = parse_weighted("10.0.0.1\n10.0.0.2\n", AF_INET);
+	plain = parse_ok("10.0.0.1\n10.0.0.2\n", AF_INET);
+	assert_null(plain->cum);
+	assert_int_equal(addrlist_weight(plain, 1), 1);
+	assert_false(addrlist_equal(same, plain));
+	assert_false(same->hash == plain->hash);
+	addrlist_unref(same);
+	addrlist_unref(plain);
+	addrlist_unref(l);
+
+	/* every address drained: a valid list with nothing to serve */
+	l = parse_weighted("2001:db8::1 0\n2001:db8::2 0\n", AF_INET6);
+	assert_int_equal(l->total, 0);
+	assert_int_equal(l->n_drained, 2);
+	addrlist_unref(l);
+
+	msg = parse_weighted_bad("10.0.0.1 1000001\n10.0.0.2 -1\n10.0.0.3 1.5\n10.0.0.4 12345678\n"
+				 "10.0.0.5 2 3\n10.0.0.6 x\n10.0.0.7 5x\n");
+	assert_string_equal(msg, "w.txt:1: error: \"1000001\" is not a weight (an integer from 0 to 1000000)|"
+				 "w.txt:2: error: \"-1\" is not a weight (an integer from 0 to 1000000)|"
+				 "w.txt:3: error: \"1.5\" is not a weight (an integer from 0 to 1000000)|"
+				 "w.txt:4: error: \"12345678\" is not a weight (an integer from 0 to 1000000)|"
+				 "w.txt:5: error: \"10.0.0.5 2 3\": unexpected text after the weight|"
+				 "w.txt:6: error: \"x\" is not a weight (an integer from 0 to 1000000)|"
+				 "w.txt:7: error: \"5x\" is not a weight (an integer from 0 to 1000000)");
+	free(msg);
+
+	/* a list that is not weighted refuses a weight column, and says what would take it */
+	msg = parse_bad("10.0.0.1\n10.0.0.2 5\n10.0.0.3 five\n", 34, AF_INET);
+	assert_string_equal(msg, "f.txt:2: error: \"10.0.0.2 5\": a weight column needs \"policy\": \"weighted\"|"
+				 "f.txt:3: error: \"10.0.0.3 five\": unexpected text after the address");
+	free(msg);
+}
+
+/* Shares of each address over positions [from, from + count) of the schedule. */
+static void shares(const struct addrlist *l, uint64_t from, uint64_t count, uint64_t *got)
+{
+	memset(got, 0, l->n * sizeof(*got));
+	for (uint64_t k = from; k < from + count; k++)
+		got[addrlist_weighted_at(l, k)]++;
+}
+
+static struct addrlist *weighted_list(const uint32_t *w, size_t n)
+{
+	size_t size = n * 32 + 1, o = 0;
+	char *text = malloc(size);
+	struct addrlist *l;
+
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)snprintf(text + o, size - o, "10.%zu.%zu.%zu %u\n", i >> 16, (i >> 8) & 255, i & 255, w[i]);
+	l = parse_weighted(text, AF_INET);
+	free(text);
+	return l;
+}
+
+static void test_weighted_schedule(void **state)
+{
+	static const uint32_t w1[] = {5, 3, 2};
+	static const uint32_t w2[] = {1, 0, 1};
+	static const uint32_t w3[] = {70, 20, 10, 0};
+	static const uint32_t w4[] = {1000000, 1, 999999, 500000, 0, 3};
+	static const struct {
+		const uint32_t *w;
+		size_t n;
+	} sets[] = {{w1, 3}, {w2, 3}, {w3, 4}, {w4, 6}};
+	uint64_t got[1024];
+	uint32_t w[1024];
+	unsigned seed = 1;
+
+	/* 5:3:2 is spread out, not AAAAABBBCC */
+	{
+		struct addrlist *l = weighted_list(w1, 3);
+		char seq[11] = {0};
+
+		for (int k = 0; k < 10; k++)
+			seq[k] = (char)('A' + addrlist_weighted_at(l, (uint64_t)k));
+		assert_string_equal(seq, "ABAACBACBA");
+		addrlist_unref(l);
+	}
+	/* 1:1 alternates, and weight 0 is never served */
+	{
+		struct addrlist *l = weighted_list(w2, 3);
+
+		for (uint64_t k = 0; k < 100; k++)
+			assert_int_equal(addrlist_weighted_at(l, k), k % 2 ? 2 : 0);
+		addrlist_unref(l);
+	}
+	for (size_t s = 0; s < ELEMENTSOF(sets) + 20; s++) {
+		size_t n = s < ELEMENTSOF(sets) ? sets[s].n : 2 + (size_t)(rand_r(&seed) % 1000);
+		struct addrlist *l;
+		uint64_t total = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			/* random sets: some drained, small and huge weights */
+			w[i] = s < ELEMENTSOF(sets) ? sets[s].w[i]
+			       : rand_r(&seed) % 5 == 0 ? 0
+			       : s % 2 ? (uint32_t)(rand_r(&seed) % 1000001) : (uint32_t)(rand_r(&seed) % 10);
+			total += w[i];
+		}
+		if (!total)
+			w[0] = total = 1;
+		l = weighted_list(w, n);
+		assert_int_equal(l->total, total);
+		/* a whole run of the schedule serves each address exactly its weight */
+		if (total <= 2000000) {
+			shares(l, 12345 * total, total, got);
+			for (size_t i = 0; i < n; i++)
+				assert_int_equal(got[i], w[i]);
+		}
+		/* any 10,000 answers: each share within 2 % of its weight's (absolute share
+		 * error at most 0.02), from the start and from anywhere */
+		for (uint64_t from = 0; from < 3; from++) {
+			uint64_t start = from * 0x123456789abull;
+
+			shares(l, start, 10000, got);
+			for (size_t i = 0; i < n; i++) {
+				double want = (double)w[i] / (double)total, have = (double)got[i] / 10000;
+
+				if (w[i] == 0)
+					assert_int_equal(got[i], 0);
+				if (have - want > 0.02 || want - have > 0.02)
+					fail_msg("set %zu (n %zu, total %llu), address %zu: weight %u, share %.4f, want %.4f",
+						 s, n, (unsigned long long)total, i, w[i], have, want);
+			}
+		}
+		addrlist_unref(l);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_format6_agrees_with_inet_ntop),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_equal),
+		cmocka_unit_test(test_weights),
+		cmocka_unit_test(test_weighted_schedule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

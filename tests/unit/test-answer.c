@@ -291,6 +291,275 @@ static void test_no_snapshot(void **state)
 	f->snap = s;
 }
 
+/* Replaces the fixture's snapshot with one whose handlers use the selection policies:
+ *   rr3    A  count 3 over 5 addresses     rr9  A  count 9 over 5 (the whole list)
+ *   w      A  weighted 3, 1, 0             w2   A  weighted 5, 3, 2, 0, count 2
+ *   zero   A  weighted, every weight 0     all  A  all (count ignored), AAAA all
+ *   rnd    A  random over 6                rnd3 AAAA random, count 3 over 5 */
+static void policy_zone(struct fx *f)
+{
+	struct config *c = NULL;
+	struct diag d;
+	char path[128];
+
+	fixture_write(f->dir, "five.txt", "10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n10.0.0.5\n");
+	fixture_write(f->dir, "six.txt", "10.0.1.1\n10.0.1.2\n10.0.1.3\n10.0.1.4\n10.0.1.5\n10.0.1.6\n");
+	fixture_write(f->dir, "five6.txt", "2001:db8::1\n2001:db8::2\n2001:db8::3\n2001:db8::4\n2001:db8::5\n");
+	fixture_write(f->dir, "w.txt", "10.0.2.1 3\n10.0.2.2\n10.0.2.3 0\n");
+	fixture_write(f->dir, "w2.txt", "10.0.3.1 5\n10.0.3.2 3\n10.0.3.3 2\n10.0.3.4 0\n");
+	fixture_write(f->dir, "zero.txt", "10.0.4.1 0\n10.0.4.2 0\n");
+	fixture_write(f->dir, "p.json",
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n"
+	    " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 3600, \"handlers\": [\n"
+	    " {\"qname\": \"rr3.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"count\": 3},\n"
+	    " {\"qname\": \"rr9.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"policy\": \"round-robin\", \"count\": 9},\n"
+	    " {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", \"policy\": \"weighted\"},\n"
+	    " {\"qname\": \"w2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w2.txt\", \"policy\": \"weighted\", \"count\": 2},\n"
+	    " {\"qname\": \"zero.dyn.example.test\", \"qtype\": \"A\", \"file\": \"zero.txt\", \"policy\": \"weighted\"},\n"
+	    " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"policy\": \"all\", \"count\": 2},\n"
+	    " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"five6.txt\", \"policy\": \"all\"},\n"
+	    " {\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": \"six.txt\", \"policy\": \"random\"},\n"
+	    " {\"qname\": \"rnd3.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"five6.txt\", \"policy\": \"random\", \"count\": 3}]}\n");
+	snprintf(path, sizeof(path), "%s/p.json", f->dir);
+	diag_init(&d);
+	assert_int_equal(config_load(path, &d, &c), 0);
+	snapshot_free(f->snap);
+	f->snap = NULL;
+	assert_int_equal(snapshot_new(c, NULL, &d, &f->snap), 0);
+	assert_int_equal(d.n_errors, 0);
+	snapshot_warnings(f->snap, &d);
+	assert_int_equal(d.n_msgs, 1);
+	assert_non_null(strstr(d.msgs[0], "zero.txt: warning: every address has weight 0: zero.dyn.example.test A serves nothing"));
+	diag_clear(&d);
+	rotation_done(&f->rot);
+	assert_int_equal(rotation_resize(&f->rot, f->snap->n_handlers), 0);
+	f->memo.n = 0;
+}
+
+/* The addresses of one question's main lookup (see question()), comma-separated in the
+ * order of the answer. */
+static const char *addresses(struct fx *f, const char *name, const char *type)
+{
+	static char list[4096];
+	const char *ans, *p;
+	size_t o = 0;
+	char key[16];
+
+	ask(f, name, "SOA");
+	ask(f, "dyn.example.test", "SOA");
+	ask(f, name, "ANY"); /* the referral probe */
+	ans = ask(f, name, "ANY");
+	snprintf(key, sizeof(key), "\t%s\t0\t1\t", type);
+	list[0] = 0;
+	for (p = strstr(ans, key); p; p = strstr(p, key)) {
+		p += strlen(key);
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%.*s", o ? "," : "", (int)strcspn(p, "\n"), p);
+	}
+	return list;
+}
+
+static uint64_t slot_count(struct fx *f, const char *name, uint16_t qtype)
+{
+	struct dname n;
+	const struct node *node;
+
+	assert_int_equal(dname_parse(name, strlen(name), &n), 0);
+	node = snapshot_find(f->snap, &n);
+	assert_non_null(node);
+	for (uint32_t i = node->first; i < node->first + node->count; i++)
+		if (f->snap->handlers[i].cfg->qtype == qtype)
+			return f->rot.next[i];
+	fail();
+	return 0;
+}
+
+static void test_count_window(void **state)
+{
+	struct fx *f = *state;
+	static const char *const windows[] = {"10.0.0.1,10.0.0.2,10.0.0.3", "10.0.0.4,10.0.0.5,10.0.0.1",
+					      "10.0.0.2,10.0.0.3,10.0.0.4", "10.0.0.5,10.0.0.1,10.0.0.2",
+					      "10.0.0.3,10.0.0.4,10.0.0.5", "10.0.0.1,10.0.0.2,10.0.0.3"};
+
+	policy_zone(f);
+	/* windows of 3 from the rotation position, wrapping; the position moves by 3 per
+	 * question (both ANY lookups of a question get the same window) */
+	for (size_t i = 0; i < ELEMENTSOF(windows); i++)
+		assert_string_equal(addresses(f, "rr3.dyn.example.test", "A"), windows[i]);
+	assert_int_equal(slot_count(f, "rr3.dyn.example.test", 1), 18);
+	/* per lookup: every lookup moves on */
+	f->snap->config->advance = CONFIG_ADVANCE_PER_LOOKUP;
+	assert_string_equal(ask(f, "rr3.dyn.example.test", "A"),
+			    "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\n"
+			    "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"
+			    "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.1\nEND\n");
+	assert_non_null(strstr(ask(f, "rr3.dyn.example.test", "A"), "\t10.0.0.2\n"));
+	f->snap->config->advance = CONFIG_ADVANCE_PER_QUESTION;
+	/* a count at or above the length gives the whole list, and every address is served
+	 * as often as the others */
+	for (int i = 0; i < 4; i++)
+		assert_string_equal(addresses(f, "rr9.dyn.example.test", "A"), "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5");
+}
+
+static void test_all(void **state)
+{
+	struct fx *f = *state;
+
+	policy_zone(f);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(addresses(f, "all.dyn.example.test", "A"), "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5");
+		assert_string_equal(addresses(f, "all.dyn.example.test", "AAAA"),
+				    "2001:db8::1,2001:db8::2,2001:db8::3,2001:db8::4,2001:db8::5");
+	}
+	assert_int_equal(slot_count(f, "all.dyn.example.test", 1), 0);
+	/* an A lookup gets the A records only */
+	assert_null(strstr(ask(f, "all.dyn.example.test", "A"), "AAAA"));
+}
+
+static void test_weighted(void **state)
+{
+	struct fx *f = *state;
+	int got[4] = {0};
+
+	policy_zone(f);
+	/* 3:1:0 over 4000 questions: exactly 3000 and 1000, the drained one never */
+	for (int i = 0; i < 4000; i++) {
+		const char *a = addresses(f, "w.dyn.example.test", "A");
+
+		assert_int_equal(strlen(a), 8);
+		got[a[7] - '1']++;
+	}
+	assert_int_equal(got[0], 3000);
+	assert_int_equal(got[1], 1000);
+	assert_int_equal(got[2], 0);
+	assert_int_equal(slot_count(f, "w.dyn.example.test", 1), 4000);
+
+	/* count 2 over 5:3:2:0: two positions of the schedule per answer, the position moves
+	 * by 2, a duplicate collapses, the drained one never shows */
+	memset(got, 0, sizeof(got));
+	for (int i = 0; i < 1000; i++) {
+		const char *a = addresses(f, "w2.dyn.example.test", "A");
+
+		assert_true(strlen(a) == 8 || (strlen(a) == 17 && a[7] != a[16]));
+		got[a[7] - '1']++;
+		if (a[8])
+			got[a[16] - '1']++;
+	}
+	assert_int_equal(slot_count(f, "w2.dyn.example.test", 1), 2000);
+	assert_int_equal(got[3], 0);
+	/* windows AB, AA, CB, AC, BA of the schedule ABAACBACBA: 4:3:2 per 5 answers */
+	assert_int_equal(got[0], 800);
+	assert_int_equal(got[1], 600);
+	assert_int_equal(got[2], 400);
+
+	/* every weight 0: the name answers no address, like a list that serves nothing */
+	assert_string_equal(ask(f, "zero.dyn.example.test", "ANY"), "END\n");
+	assert_int_equal(slot_count(f, "zero.dyn.example.test", 1), 0);
+}
+
+static void test_random(void **state)
+{
+	struct fx *f = *state;
+	int seen[6] = {0}, seen6[5] = {0};
+
+	policy_zone(f);
+	for (int i = 0; i < 600; i++) {
+		const char *a = addresses(f, "rnd.dyn.example.test", "A");
+		char again[64];
+
+		assert_int_equal(strlen(a), 8);
+		assert_true(strncmp(a, "10.0.1.", 7) == 0 && a[7] >= '1' && a[7] <= '6');
+		seen[a[7] - '1']++;
+		/* the same question asked again before the next SOA lookup: the same pick */
+		snprintf(again, sizeof(again), "\t%s\n", a);
+		assert_non_null(strstr(ask(f, "rnd.dyn.example.test", "A"), again));
+	}
+	/* roughly uniform: each of 6 addresses near 100 of 600 */
+	for (int i = 0; i < 6; i++)
+		assert_true(seen[i] > 50 && seen[i] < 150);
+	assert_int_equal(slot_count(f, "rnd.dyn.example.test", 1), 0);
+
+	/* count 3 of 5: three distinct addresses of the list */
+	for (int i = 0; i < 500; i++) {
+		const char *a = addresses(f, "rnd3.dyn.example.test", "AAAA");
+		int mine[5] = {0}, k = 0;
+
+		for (const char *p = a; *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p)) {
+			assert_true(strncmp(p, "2001:db8::", 10) == 0 && p[10] >= '1' && p[10] <= '5');
+			assert_int_equal(mine[p[10] - '1']++, 0);
+			seen6[p[10] - '1']++;
+			k++;
+		}
+		assert_int_equal(k, 3);
+	}
+	for (int i = 0; i < 5; i++)
+		assert_true(seen6[i] > 200 && seen6[i] < 400); /* 300 expected */
+}
+
+static void test_policy_peek_and_axfr(void **state)
+{
+	struct fx *f = *state;
+	struct answer_ctx ctx = {.snap = NULL, .rot = &f->rot, .memo = &f->memo, .abi = 1, .peek = true};
+	struct pp_msg m = {.kind = PP_Q, .qname = "rr3.dyn.example.test", .qname_len = 20, .qtype = "A", .id = 1};
+	char axfr[] = "AXFR\t1";
+	const char *why;
+
+	policy_zone(f);
+	ctx.snap = f->snap;
+	addresses(f, "rr3.dyn.example.test", "A");
+	addresses(f, "w.dyn.example.test", "A");
+	for (int i = 0; i < 2; i++) {
+		buf_truncate(&f->out, 0);
+		answer_query(&ctx, &m, &f->out);
+		buf_putc(&f->out, 0);
+		assert_string_equal(f->out.data, "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\n"
+						 "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"
+						 "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.1\nEND\n");
+	}
+	assert_int_equal(slot_count(f, "rr3.dyn.example.test", 1), 3);
+	/* AXFR shows what each handler serves next, moving nothing */
+	assert_int_equal(pp_parse(axfr, strlen(axfr), 1, &m, &why), 0);
+	ctx.peek = false;
+	buf_truncate(&f->out, 0);
+	answer_axfr(&ctx, &m, &f->out);
+	buf_putc(&f->out, 0);
+	assert_non_null(strstr(f->out.data, "rr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\nDATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"));
+	assert_non_null(strstr(f->out.data, "\nDATA\tw.dyn.example.test\tIN\tA\t0\t1\t10.0.2.2\n")); /* 3:1 -> A B A A */
+	assert_null(strstr(f->out.data, "zero.dyn"));
+	assert_int_equal(slot_count(f, "rr3.dyn.example.test", 1), 3);
+	assert_int_equal(slot_count(f, "w.dyn.example.test", 1), 1);
+}
+
+/* --shared-rotation: the counters are shared, and move by exactly count per question */
+static void test_policy_shared_counters(void **state)
+{
+	struct fx *f = *state;
+	uint64_t *counters;
+
+	policy_zone(f);
+	counters = calloc(f->snap->n_handlers, sizeof(*counters));
+	f->rot.shared = calloc(f->snap->n_handlers, sizeof(*f->rot.shared));
+	for (size_t i = 0; i < f->snap->n_handlers; i++)
+		f->rot.shared[i] = &counters[i];
+	for (int i = 0; i < 4; i++) {
+		addresses(f, "rr3.dyn.example.test", "A");
+		addresses(f, "w2.dyn.example.test", "A");
+		addresses(f, "rnd.dyn.example.test", "A");
+	}
+	/* another copy moved rr3 on by one answer: this copy continues from there */
+	for (size_t i = 0; i < f->snap->n_handlers; i++) {
+		const struct handler *h = &f->snap->handlers[i];
+
+		if (strcmp(h->cfg->qname, "rr3.dyn.example.test") == 0)
+			assert_int_equal(counters[i], 12), counters[i] += 3;
+		else if (strcmp(h->cfg->qname, "w2.dyn.example.test") == 0)
+			assert_int_equal(counters[i], 8);
+		else
+			assert_int_equal(counters[i], 0);
+	}
+	assert_string_equal(addresses(f, "rr3.dyn.example.test", "A"), "10.0.0.1,10.0.0.2,10.0.0.3");
+	free(counters);
+}
+
 static void test_memo_remap(void **state)
 {
 	struct answer_memo m = {.n = 3, .e = {{0, 5}, {1, 6}, {2, 7}}};
@@ -317,6 +586,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peek_and_axfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_snapshot, setup, teardown),
 		cmocka_unit_test(test_memo_remap),
+		cmocka_unit_test_setup_teardown(test_count_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weighted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_peek_and_axfr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_shared_counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -100,6 +100,40 @@ static void test_defaults_and_extras(void **state)
 	config_free(c);
 }
 
+#define H1 "\"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\""
+
+static void test_policy(void **state)
+{
+	static const char *const names[] = {"round-robin", "random", "weighted", "all"};
+	struct config *c = parse_ok(HEAD H1 "}]}", "c.json");
+	char text[512];
+
+	/* the default: round-robin, one address, as before policies existed */
+	assert_int_equal(c->handlers[0].policy, CONFIG_POLICY_ROUND_ROBIN);
+	assert_int_equal(c->handlers[0].count, 1);
+	config_free(c);
+	for (int i = 0; i < 4; i++) {
+		snprintf(text, sizeof(text), HEAD H1 ", \"policy\": \"%s\", \"count\": %d}]}", names[i], i + 2);
+		c = parse_ok(text, "c.json");
+		assert_int_equal(c->handlers[0].policy, i);
+		assert_string_equal(config_policy_names[i], names[i]);
+		assert_int_equal(c->handlers[0].count, i + 2);
+		config_free(c);
+	}
+	c = parse_ok(HEAD H1 ", \"count\": 256.0}]}", "c.json");
+	assert_int_equal(c->handlers[0].count, CONFIG_COUNT_MAX);
+	config_free(c);
+	expect_errors(HEAD H1 ", \"policy\": \"least-conn\"}]}",
+		      "cfg.json: error: /handlers/0/policy: expected one of \"round-robin\", \"random\", "
+		      "\"weighted\", \"all\", got \"least-conn\"");
+	expect_errors(HEAD H1 ", \"policy\": null}]}", "cfg.json: error: /handlers/0/policy: expected a string, got null");
+	expect_errors(HEAD H1 ", \"count\": 0}]}", "cfg.json: error: /handlers/0/count: 0 is out of range (1 to 256)");
+	expect_errors(HEAD H1 ", \"count\": 257}]}", "cfg.json: error: /handlers/0/count: 257 is out of range (1 to 256)");
+	expect_errors(HEAD H1 ", \"count\": 1.5}]}", "cfg.json: error: /handlers/0/count: expected an integer, got a fraction");
+	expect_errors(HEAD H1 ", \"count\": \"3\"}]}", "cfg.json: error: /handlers/0/count: expected an integer, got a string");
+	expect_errors(HEAD H1 ", \"weight\": 3}]}", "cfg.json: error: /handlers/0/weight: unknown key");
+}
+
 static void test_schema_errors(void **state)
 {
 	expect_errors("[]", "cfg.json: error: /: expected an object, got an array");
@@ -199,6 +233,19 @@ static void test_schema_file_agrees(void **state)
 			    config_pattern_group);
 	/* every top-level key the code accepts is in the schema, and no other */
 	assert_int_equal(json_object_object_length(props), 9);
+	/* the handler keys, the policy names and the count's range */
+	props = json_object_object_get(json_object_object_get(defs, "handler"), "properties");
+	assert_int_equal(json_object_object_length(props), 5);
+	{
+		json_object *e = json_object_object_get(json_object_object_get(props, "policy"), "enum");
+		json_object *n = json_object_object_get(props, "count");
+
+		assert_int_equal(json_object_array_length(e), ELEMENTSOF(config_policy_names));
+		for (size_t i = 0; i < ELEMENTSOF(config_policy_names); i++)
+			assert_string_equal(json_object_get_string(json_object_array_get_idx(e, i)), config_policy_names[i]);
+		assert_int_equal(json_object_get_int(json_object_object_get(n, "minimum")), 1);
+		assert_int_equal(json_object_get_int(json_object_object_get(n, "maximum")), CONFIG_COUNT_MAX);
+	}
 	json_object_put(s);
 }
 
@@ -220,6 +267,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_python_config),   cmocka_unit_test(test_defaults_and_extras),
+		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_schema_errors),   cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_schema_file_agrees),
 		cmocka_unit_test(test_load_errors),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "fixture.h"
@@ -214,6 +215,64 @@ static void test_no_allocation_one_write(void **state)
 	assert_non_null(strstr(output(f), "\tIN\tAAAA\t0\t1\t2001:db8::"));
 }
 
+/* The same with every selection policy: windows, the weighted schedule, random picks and
+ * whole lists are written without allocating. */
+static void test_no_allocation_policies(void **state)
+{
+	static const char *const lines[] = {
+		"Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+		"Q\tbroken.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	};
+	static const char weights[] = "198.51.100.1 5\n198.51.100.2 3\n198.51.100.3 0\n198.51.100.4 2\n";
+	static const char plain[] = "192.0.2.7\n192.0.2.8\n192.0.2.9\n";
+	struct fx *f = *state;
+	struct snapshot *snap = f->d.snap;
+	unsigned long a0, n = 0;
+	struct diag d;
+
+	/* t1 A: round-robin count 2; t1 AAAA: random count 3; a.b.c: weighted count 2;
+	 * broken: all (with the list it would have had) */
+	for (size_t i = 0; i < snap->n_handlers; i++) {
+		struct handler *h = &snap->handlers[i];
+		struct config_handler *c = (struct config_handler *)h->cfg;
+
+		if (strcmp(c->qname, "t1.dyn.example.test") == 0 && c->qtype == 1)
+			c->count = 2;
+		else if (strcmp(c->qname, "t1.dyn.example.test") == 0) {
+			c->policy = CONFIG_POLICY_RANDOM;
+			c->count = 3;
+		} else if (strcmp(c->qname, "a.b.c.dyn.example.test") == 0) {
+			addrlist_unref(h->list);
+			h->list = NULL;
+			diag_init(&d);
+			assert_int_equal(addrlist_parse(weights, strlen(weights), AF_INET, ADDRLIST_WEIGHTS, "w", &d, &h->list), 0);
+			c->policy = CONFIG_POLICY_WEIGHTED;
+			c->count = 2;
+		} else {
+			diag_init(&d);
+			assert_int_equal(addrlist_parse(plain, strlen(plain), AF_INET, 0, "p", &d, &h->list), 0);
+			c->policy = CONFIG_POLICY_ALL;
+		}
+	}
+	feed(f, "HELO\t3\n");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		feed(f, lines[i]); /* warm up */
+	output(f);
+	counted_fd = f->s->out_fd;
+	writes = 0;
+	a0 = allocs;
+	for (int k = 0; k < 200; k++)
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++, n++)
+			feed(f, lines[i]);
+	assert_int_equal(allocs - a0, 0);
+	assert_int_equal(writes, n);
+	counted_fd = -1;
+}
+
 /* A repeated lookup within one question gets the same answer, written again without parsing
  * (per question); an SOA lookup, a new snapshot generation or per-lookup advance end that. */
 static void test_repeat_within_question(void **state)
@@ -267,6 +326,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_end_or_fail_per_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cmd_needs_abi5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_allocation_one_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_allocation_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_within_question, setup, teardown),
 	};
 
