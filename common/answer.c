@@ -257,3 +257,20 @@ void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_o
 	}
 	memo->n = k;
 }
+
+bool answer_next(const struct snapshot *s, const struct rotation *rot, const struct handler *h,
+		 uint32_t *index, uint64_t *pos)
+{
+	const struct addrlist *l = h->list;
+	const struct config_handler *c = h->cfg;
+	uint32_t slot = snapshot_slot(s, h);
+	uint64_t p;
+
+	if (!l || !(c->policy == CONFIG_POLICY_ROUND_ROBIN || (c->policy == CONFIG_POLICY_WEIGHTED && l->total)))
+		return false;
+	p = slot < rot->n ? rotation_count(rot, slot) : 0;
+	*index = c->policy == CONFIG_POLICY_WEIGHTED ? addrlist_weighted_at(l, p) : (uint32_t)(p % l->n);
+	if (pos)
+		*pos = p;
+	return true;
+}

@@ -48,6 +48,13 @@ struct answer_ctx {
 /* Appends the answer to a Q message (DATA lines, then END or FAIL) to out. */
 void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);
 
+/* The address the next answer of handler h (of snapshot s) starts with, for status: true and
+ * *index under round-robin and weighted (with a weight above 0), where the rotation decides
+ * it; false under random and all, or when h serves nothing. *pos gets the rotation count
+ * when not NULL. */
+bool answer_next(const struct snapshot *s, const struct rotation *rot, const struct handler *h,
+		 uint32_t *index, uint64_t *pos);
+
 /* Appends the zone listing for an AXFR message: SOA, NS, and each handler's next address
  * (without advancing), then END; FAIL for an unknown zone. */
 void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);

@@ -107,6 +107,8 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	const struct config_handler *c = h->cfg;
 	const struct addrlist *l = h->list;
 	char text[ADDR_TEXT_MAX];
+	uint32_t next;
+	uint64_t pos;
 
 	json_object_object_add(o, "qname", jstr(c->qname));
 	json_object_object_add(o, "qtype", jstr(c->qtype == PP_TYPE_A ? "A" : "AAAA"));
@@ -129,11 +131,8 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 		}
 		json_object_object_add(o, "weights", weights);
 	}
-	if (l && (c->policy == CONFIG_POLICY_ROUND_ROBIN || (c->policy == CONFIG_POLICY_WEIGHTED && l->total))) {
-		uint32_t slot = snapshot_slot(d->snap, h);
-		uint64_t pos = slot < d->rot.n ? rotation_count(&d->rot, slot) : 0;
+	if (answer_next(d->snap, &d->rot, h, &next, &pos)) {
 		uint32_t n = l->n, step = c->count < n ? c->count : n;
-		uint32_t next = c->policy == CONFIG_POLICY_WEIGHTED ? addrlist_weighted_at(l, pos) : (uint32_t)(pos % n);
 
 		addrlist_format(l, next, text);
 		json_object_object_add(o, "next_index", json_object_new_int64(next));

@@ -59,17 +59,27 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 			buf_puts(&s->out, h->cfg->qname);
 			buf_puts(&s->out, h->cfg->qtype == PP_TYPE_A ? " A " : " AAAA ");
 			buf_puts(&s->out, h->cfg->path);
+			buf_puts(&s->out, " (");
+			buf_puts(&s->out, config_policy_names[h->cfg->policy]);
+			if (h->cfg->count > 1) {
+				buf_putc(&s->out, '/');
+				buf_putu(&s->out, h->cfg->count);
+			}
+			buf_putc(&s->out, ')');
 			if (h->list) {
 				char text[ADDR_TEXT_MAX];
-				uint32_t next = rotation_peek(&s->d->rot, (uint32_t)i, h->list->n);
+				uint32_t next;
 
-				addrlist_format(h->list, next, text);
 				buf_puts(&s->out, ": ");
 				buf_putu(&s->out, h->list->n);
-				buf_puts(&s->out, " addresses, next #");
-				buf_putu(&s->out, next);
-				buf_puts(&s->out, " ");
-				buf_puts(&s->out, text);
+				buf_puts(&s->out, " addresses");
+				if (answer_next(snap, &s->d->rot, h, &next, NULL)) {
+					addrlist_format(h->list, next, text);
+					buf_puts(&s->out, ", next #");
+					buf_putu(&s->out, next);
+					buf_puts(&s->out, " ");
+					buf_puts(&s->out, text);
+				}
 			} else
 				buf_puts(&s->out, ": serving nothing");
 			if (h->error) {

@@ -271,6 +271,30 @@ static void test_no_allocation_policies(void **state)
 	assert_int_equal(allocs - a0, 0);
 	assert_int_equal(writes, n);
 	counted_fd = -1;
+
+	/* pdnsutil backend-cmd status: each handler's policy, and the next address where the
+	 * policy decides it: the weighted schedule's, which is never the drained one */
+	feed(f, "HELO\t5\nCMD\tstatus\n");
+	{
+		const char *out = output(f), *line;
+		const struct handler *abc = NULL;
+		char want[128], text[ADDR_TEXT_MAX];
+		uint32_t next;
+
+		for (size_t i = 0; i < snap->n_handlers; i++)
+			if (strcmp(snap->handlers[i].cfg->qname, "a.b.c.dyn.example.test") == 0)
+				abc = &snap->handlers[i];
+		next = addrlist_weighted_at(abc->list, rotation_count(&f->d.rot, snapshot_slot(snap, abc)));
+		assert_int_not_equal(next, 2);
+		addrlist_format(abc->list, next, text);
+		snprintf(want, sizeof(want), " (weighted/2): 4 addresses, next #%u %s\n", next, text);
+		line = strstr(out, "a.b.c.dyn.example.test A ");
+		assert_non_null(line);
+		assert_non_null(strstr(line, want));
+		assert_non_null(strstr(out, " (random/3): 4 addresses\n"));
+		assert_non_null(strstr(out, " (all): 3 addresses; last error: "));
+		assert_non_null(strstr(out, " (round-robin/2): 3 addresses, next #"));
+	}
 }
 
 /* A repeated lookup within one question gets the same answer, written again without parsing
