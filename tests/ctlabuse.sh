@@ -320,7 +320,7 @@ garbage "a NUL in a name" '{"v":1,"cmd":"query","name":"a\\u0000b","type":"A"}\n
 garbage "no newline before EOF: no reply" '{"v":1,"cmd":"status"}' '<CLOSED>'
 garbage "two requests: the first answered, then closed" \
     '{"v":1,"cmd":"query","name":"t1.d.test","type":"AAAA"}\n{"v":1,"cmd":"frobnicate"}\n' \
-    '{"v":1,"ok":true,"result":{"name":"t1.d.test","type":"AAAA","client":null,"rcode":"NOERROR","answers":[{"name":"t1.d.test","type":"AAAA","ttl":0,"content":"2001:db8::1"}]}}
+    '{"v":1,"ok":true,"result":{"pid":'"$pid"',"name":"t1.d.test","type":"AAAA","client":null,"rcode":"NOERROR","answers":[{"name":"t1.d.test","type":"AAAA","ttl":0,"content":"2001:db8::1"}]}}
 <CLOSED>'
 kill -0 "$pid" 2>/dev/null; expect_eq "garbage: daemon alive" 0 $?
 expect_questions "after garbage" 10
