@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Socket mode: SIGKILL of pdyndns at random moments under a running pdns_server
+# (distributor-threads=3) with dnsperf asking all the while, KILLS times (default 5; the
+# reliability figure uses KILLS=100). After each kill a new daemon takes over pdns's
+# connections from the keeper: no question is lost, none waits more than a second, every
+# thread answers afterwards, and the rotation is exact. No keeper is left once pdns stops.
+set -u
+. "$(dirname "$0")/lib.sh"
+need_pdns
+command -v dnsperf >/dev/null || { echo "SKIP: dnsperf not installed"; exit 77; }
+KILLS=${KILLS:-5}
+write_zone "$work/zone"
+sock=$work/pipe.sock dpid=
+
+start_daemon() {
+    "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$work/ctl" --listen "$sock" \
+        2>> "$work/daemon.log" &
+    dpid=$!
+    pdns_pids+=("$dpid")
+    for _ in $(seq 100); do
+        grep -q "pdyndns\[$dpid\]: info: serving the pipe protocol" "$work/daemon.log" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+start_daemon || { fail "pdyndns --listen did not start"; cat "$work/daemon.log"; finish; }
+PIPE_COMMAND=$sock start_pdns "$work/pdns" "$work/zone/config.json" 3 "distributor-threads=3" ||
+    { fail "start pdns"; finish; }
+printf 't1.dyn.example.test A\nt1.dyn.example.test AAAA\nmissing.dyn.example.test A\n' > "$work/perf.txt"
+
+lost_all=0 answered_all=0 slowest=0 took_over=0
+for ((k = 1; k <= KILLS; k++)); do
+    dnsperf -s 127.0.0.1 -p "$PORT" -d "$work/perf.txt" -l 2 -c 4 -q 20 > "$work/perf.log" 2>&1 &
+    perf=$!
+    sleep "0.$((RANDOM % 9 + 1))"
+    kill -9 "$dpid"
+    wait "$dpid" 2>/dev/null
+    start_daemon || { fail "kill $k: no new daemon"; cat "$work/daemon.log"; break; }
+    wait "$perf"
+    lost=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' "$work/perf.log")
+    done_=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' "$work/perf.log")
+    max=$(sed -n 's/^ *Average Latency (s): .*max \([0-9.]*\).*/\1/p' "$work/perf.log")
+    lost_all=$((lost_all + ${lost:-1000000})) answered_all=$((answered_all + ${done_:-0}))
+    slowest=$(awk -v a="$slowest" -v b="${max:-99}" 'BEGIN { print (b > a ? b : a) }')
+    grep -q "pdyndns\[$dpid\]: info: took over 4 PowerDNS connections" "$work/daemon.log" &&
+        took_over=$((took_over + 1))
+done
+echo "  $KILLS kills under dnsperf: $answered_all questions answered, $lost_all lost, slowest ${slowest} s"
+expect_eq "$KILLS kills: questions lost" 0 "$lost_all"
+expect_eq "$KILLS kills: each new daemon took over pdns's 4 connections" "$KILLS" "$took_over"
+awk -v s="$slowest" 'BEGIN { exit !(s <= 1.0) }' && ok || fail "a question waited $slowest s (more than 1 s)"
+# every thread still answers, with the rotation exact
+got=$(for i in $(seq 5); do q +short t1.dyn.example.test A; done | tr '\n' ' ')
+case "$got$got" in
+    *"192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 "*) ok ;;
+    *) fail "after the kills: rotation not exact: $got" ;;
+esac
+expect_eq "after the kills: NXDOMAIN still" NXDOMAIN "$(status_of missing.dyn.example.test A)"
+
+# every keeper exits once pdns has closed its connections
+kill -TERM "$dpid"; wait "$dpid"
+stop_pid "$PDNS_PID"
+left=
+for k in $(grep -o 'pdyndns-keeper\[[0-9]*\]' "$work/daemon.log" | tr -dc '0-9\n' | sort -u); do
+    for _ in $(seq 20); do
+        [ -e /proc/"$k" ] && [ "$(awk '{print $3}' /proc/"$k"/stat 2>/dev/null)" != Z ] || break
+        sleep 0.1
+    done
+    [ -e /proc/"$k" ] && [ "$(awk '{print $3}' /proc/"$k"/stat 2>/dev/null)" != Z ] && left+="$k " && kill "$k"
+done
+expect_eq "keepers left after pdns stopped" "" "$left"
+finish
