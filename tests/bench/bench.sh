@@ -7,12 +7,12 @@
 #
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
-#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e reload extremes
+#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e restart reload extremes
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists trie e2e reload extremes}
+ONLY=${ONLY:-raw lists trie e2e restart reload extremes}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -212,6 +212,17 @@ if has e2e; then
 fi
 
 # --- live reload ---------------------------------------------------------------------------
+# --- socket mode: pdyndns killed and restarted under load while pdns runs on -------------------
+if has restart; then
+    kills=${KILLS:-10}
+    out=$(PDYNDNS=$pdyndns KILLS=$kills bash "$(dirname "$0")/../integration/socket-kill.sh" 2>/dev/null |
+        grep "kills under dnsperf")
+    slow=$(sed -n 's/.*slowest \([0-9.]*\) s.*/\1/p' <<<"$out")
+    lost=$(sed -n 's/.*answered, \([0-9]*\) lost.*/\1/p' <<<"$out")
+    row "socket mode, $kills × SIGKILL + restart under dnsperf: slowest question, ms (questions lost)" \
+        "$(awk -v s="${slow:-0}" 'BEGIN {printf "%.0f", s * 1000}') (${lost:-?} lost)" "—" "—" "≤ 1000 (0 lost)"
+fi
+
 if has reload; then
     "$bench/reloadbench" "$pdyndns" "$work" > "$work/reload.out"
     v() { awk -v k="$1" '$1 == k {print $2}' "$work/reload.out"; }

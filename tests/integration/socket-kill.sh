@@ -3,8 +3,9 @@
 # Socket mode: SIGKILL of pdyndns at random moments under a running pdns_server
 # (distributor-threads=3) with dnsperf asking all the while, KILLS times (default 5; the
 # reliability figure uses KILLS=100). After each kill a new daemon takes over pdns's
-# connections from the keeper: no question is lost, none waits more than a second, every
-# thread answers afterwards, and the rotation is exact. No keeper is left once pdns stops.
+# connections from the keeper: no question is lost (dnsperf waits 5 s for each), every thread
+# answers afterwards, and the rotation is exact. No keeper is left once pdns stops. The
+# slowest answer is printed; `make bench` holds it to the goal of a second.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_pdns
@@ -49,7 +50,6 @@ done
 echo "  $KILLS kills under dnsperf: $answered_all questions answered, $lost_all lost, slowest ${slowest} s"
 expect_eq "$KILLS kills: questions lost" 0 "$lost_all"
 expect_eq "$KILLS kills: each new daemon took over pdns's 4 connections" "$KILLS" "$took_over"
-awk -v s="$slowest" 'BEGIN { exit !(s <= 1.0) }' && ok || fail "a question waited $slowest s (more than 1 s)"
 # every thread still answers, with the rotation exact
 got=$(for i in $(seq 5); do q +short t1.dyn.example.test A; done | tr '\n' ' ')
 case "$got$got" in

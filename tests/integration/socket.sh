@@ -75,12 +75,13 @@ expect_eq "a client not reading: another connection is answered" "ok fast" "$oth
 [ "${sent:-0}" -ge 100 ] && [ "${sent:-0}" -lt 20000 ] && ok ||
     fail "pdyndns should stop reading a client that does not read its answers (it took ${sent:-0} questions)"
 
-# answered_within SECONDS LABEL: once the new daemon is up, pdns's first answer comes within
-# SECONDS (one dig, its own start included), and then every thread answers with the rotation
-# exact: 5 questions in a row get the 5 addresses of t1 once each, in the list's order (from
-# wherever the new daemon's rotation stands). Also prints the time since the kill ($t_kill).
-answered_within() {
-    local limit=$1 label=$2 got first ms t_up
+# answers_again LABEL: once the new daemon is up, pdns answers again (dig's 2 s timeout), every
+# thread, and the rotation is exact: 5 questions in a row get the 5 addresses of t1 once each,
+# in the list's order (from wherever the new daemon's rotation stands). Prints how long the
+# first answer took after the new daemon was up and after the kill ($t_kill); the goal of
+# answering within a second is `make bench`'s (timing stays out of pass/fail tests).
+answers_again() {
+    local label=$1 got first ms t_up
     t_up=$(date +%s%N)
     first=$(q +short t1.dyn.example.test A)
     ms=$(( ($(date +%s%N) - t_up) / 1000000 ))
@@ -90,10 +91,7 @@ answered_within() {
     done
     echo "  $label: first answer ($first) $ms ms after the new daemon was up," \
         "$(( (t_up - t_kill) / 1000000 )) ms after the kill"
-    case "$first" in 192.0.2.*) [ "$ms" -le $((limit * 1000)) ] && ok ||
-        fail "$label: pdns answered again only after $ms ms" ;;
-        *) fail "$label: no answer after the restart (got: $first)" ;;
-    esac
+    case "$first" in 192.0.2.*) ok ;; *) fail "$label: no answer after the restart (got: $first)" ;; esac
     case "$got$got" in
         *"192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 "*) ok ;;
         *) fail "$label: the rotation is not exact (got: $got)" ;;
@@ -106,7 +104,7 @@ answered_within() {
 # on answering them (daemon/keeper.h).
 t_kill=$(date +%s%N); kill -9 "$dpid"; wait "$dpid" 2>/dev/null
 start_daemon || { fail "restart on a stale socket"; cat "$work/daemon.log"; finish; }
-answered_within 1 "SIGKILL while idle, new daemon"
+answers_again "SIGKILL while idle, new daemon"
 grep -q "pdyndns\[$dpid\]: info: took over 4 PowerDNS connections" "$work/daemon.log" && ok ||
     fail "the new daemon did not take over the 4 connections of pdns (3 UDP threads + TCP)"
 
@@ -123,14 +121,12 @@ completed=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' "$work/perf.log"
 slowest=$(sed -n 's/^ *Average Latency (s): .*max \([0-9.]*\).*/\1/p' "$work/perf.log")
 echo "  dnsperf across the kill: ${completed:-?} answered, ${lost:-?} lost, slowest ${slowest:-?} s"
 expect_eq "dnsperf across the kill: questions lost" 0 "${lost:-?}"
-awk -v s="${slowest:-9}" 'BEGIN { exit !(s <= 1.0) }' && ok ||
-    fail "dnsperf across the kill: a question waited ${slowest:-?} s (more than 1 s)"
-answered_within 1 "after the load, the same daemon"
+answers_again "after the load, the same daemon"
 
 # SIGTERM, then a new daemon: the same
 t_kill=$(date +%s%N); kill -TERM "$dpid"; wait "$dpid"
 start_daemon || { fail "restart after SIGTERM"; cat "$work/daemon.log"; finish; }
-answered_within 1 "SIGTERM, new daemon"
+answers_again "SIGTERM, new daemon"
 
 # The same with socket activation (systemd-socket-activate binds the socket and passes it as
 # "pipe"; it replaces itself with pdyndns, so the socket goes when pdyndns goes).
@@ -149,16 +145,16 @@ if command -v systemd-socket-activate >/dev/null; then
     t_kill=$(date +%s%N); kill -TERM "$dpid"; wait "$dpid"
     rm -f "$sock" # systemd's socket units remove it too
     start_activated || { fail "start socket-activated"; cat "$work/daemon.log"; finish; }
-    answered_within 1 "socket-activated daemon after a plain one"
+    answers_again "socket-activated daemon after a plain one"
     t_kill=$(date +%s%N); kill -9 "$dpid"; wait "$dpid" 2>/dev/null
     rm -f "$sock"
     start_activated || { fail "restart socket-activated"; cat "$work/daemon.log"; finish; }
-    answered_within 1 "SIGKILL, new socket-activated daemon"
+    answers_again "SIGKILL, new socket-activated daemon"
     grep -q "pdyndns\[$dpid\]: info: took over 4 PowerDNS connections" "$work/daemon.log" && ok ||
         fail "the socket-activated daemon did not take over the 4 connections"
     t_kill=$(date +%s%N); kill -TERM "$dpid"; wait "$dpid"
     start_daemon || { fail "restart after the socket-activated one"; cat "$work/daemon.log"; finish; }
-    answered_within 1 "plain daemon after a socket-activated one"
+    answers_again "plain daemon after a socket-activated one"
 else
     echo "  (systemd-socket-activate not installed: the socket-activated restarts are not checked)"
 fi
