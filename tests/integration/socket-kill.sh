@@ -63,7 +63,7 @@ kill -TERM "$dpid"; wait "$dpid"
 stop_pid "$PDNS_PID"
 left=
 for k in $(grep -o 'pdyndns-keeper\[[0-9]*\]' "$work/daemon.log" | tr -dc '0-9\n' | sort -u); do
-    for _ in $(seq 20); do
+    for _ in $(seq 50); do
         [ -e /proc/"$k" ] && [ "$(awk '{print $3}' /proc/"$k"/stat 2>/dev/null)" != Z ] || break
         sleep 0.1
     done

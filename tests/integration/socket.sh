@@ -171,7 +171,7 @@ running() { [ -e /proc/"$1" ] && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/nu
 left=
 # (an exited keeper may stay a zombie here: PID 1 of a container need not reap orphans)
 for k in $keepers; do
-    for _ in $(seq 20); do running "$k" || break; sleep 0.1; done
+    for _ in $(seq 50); do running "$k" || break; sleep 0.1; done
     running "$k" && left+="$k " && kill "$k"
 done
 expect_eq "keepers still running after pdns stopped" "" "$left"
