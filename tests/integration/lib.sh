@@ -26,10 +26,11 @@ need_pdns() {
 finish() { # stops what runs, checks for sanitizer reports, prints the summary, exits
     local p
     for p in "${pdns_pids[@]}"; do stop_pid "$p"; done
-    # a build with --enable-sanitizers: the copies report on stderr, i.e. in pdns.log
-    if grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$work"/*/pdns.log 2>/dev/null; then
-        fail "sanitizer reports in the PowerDNS logs:"
-        grep -hE -A20 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$work"/*/pdns.log | head -60
+    # a build with --enable-sanitizers: the copies report on stderr, i.e. in pdns.log, and a
+    # daemon of socket mode in the test's own log (daemon.log)
+    if grep -lE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$work"/*/pdns.log "$work"/*.log 2>/dev/null; then
+        fail "sanitizer reports in the logs:"
+        grep -hE -A20 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$work"/*/pdns.log "$work"/*.log 2>/dev/null | head -60
     fi
     echo "$(basename "$0" .sh): $passes passed, $fails failed"
     [ "$fails" -eq 0 ] && exit 0 || exit 1
