@@ -37,12 +37,12 @@ static struct keeper_slot *slots; /* LISTEN_MAX_CONNS of them, shared with the k
 static struct keeper_slot dummy;
 static int keeper_fd = -1;        /* pdyndns's end of the socket pair, -1 without a keeper */
 
-static int rendezvous_addr(const char *dir, struct sockaddr_un *sa)
+static int rendezvous_addr(const char *path, struct sockaddr_un *sa)
 {
 	*sa = (struct sockaddr_un){.sun_family = AF_UNIX};
-	if ((size_t)snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s", dir, KEEPER_SOCKET) >=
-	    sizeof(sa->sun_path))
+	if (strlen(path) >= sizeof(sa->sun_path))
 		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
 	return 0;
 }
 
@@ -287,13 +287,13 @@ struct keeper_slot *keeper_slot(unsigned slot)
 	return slots && slot < LISTEN_MAX_CONNS ? &slots[slot] : &dummy;
 }
 
-int keeper_start(const char *dir)
+int keeper_start(const char *rendezvous)
 {
 	struct sockaddr_un sa;
 	int sp[2], status, r;
 	pid_t child, owner = getpid();
 
-	r = rendezvous_addr(dir, &sa);
+	r = rendezvous_addr(rendezvous, &sa);
 	if (r == 0)
 		r = map_slots();
 	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
@@ -375,14 +375,14 @@ void keeper_done(void)
 	keeper_fd = -1;
 }
 
-int keeper_take_over(const char *dir, keeper_adopt_fn adopt, void *userdata)
+int keeper_take_over(const char *rendezvous, keeper_adopt_fn adopt, void *userdata)
 {
 	static struct keeper_handover h;
 	struct timeval tv = {.tv_sec = 2};
 	struct sockaddr_un sa;
 	int sock, r, n = 0;
 
-	r = rendezvous_addr(dir, &sa);
+	r = rendezvous_addr(rendezvous, &sa);
 	if (r < 0)
 		return r;
 	r = map_slots();

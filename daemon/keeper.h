@@ -11,8 +11,9 @@
  *
  * How: pdyndns notes in memory shared with the keeper each connection's ABI and the line it is
  * answering (busy until the answer is written). When pdyndns is gone (the socket pair to it
- * closes), the keeper binds KEEPER_SOCKET in the control directory and waits; the next pdyndns
- * connects there at start, receives every connection with its ABI and the unanswered line,
+ * closes), the keeper binds a rendezvous socket, the pipe socket's path with KEEPER_SUFFIX, and
+ * waits (so a keeper only ever hands connections to a pdyndns on the same pipe socket); the
+ * next pdyndns connects there at start, receives every connection with its ABI and the unanswered line,
  * answers that line if PowerDNS still waits for it, and starts a keeper of its own. Questions
  * PowerDNS asks meanwhile wait in the connections. A keeper nobody takes over from within
  * KEEPER_WAIT closes the connections and exits; so does one whose connections PowerDNS closed.
@@ -24,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEEPER_SOCKET "pipe-keeper.sock"
+#define KEEPER_SUFFIX ".keeper" /* the rendezvous: the pipe socket's path and this */
 #define KEEPER_WAIT_S 600
 #define KEEPER_LINE_MAX 500
 
@@ -37,9 +38,9 @@ struct keeper_slot {
 	char line[KEEPER_LINE_MAX];
 };
 
-/* Starts a keeper that will offer its connections at dir/KEEPER_SOCKET. Returns 0, or a
- * negative errno (logged; pdyndns serves without). */
-int keeper_start(const char *dir);
+/* Starts a keeper that will offer its connections at the socket path rendezvous. Returns 0,
+ * or a negative errno (logged; pdyndns serves without). */
+int keeper_start(const char *rendezvous);
 /* The shared state of slot (a dummy when there is no keeper). */
 struct keeper_slot *keeper_slot(unsigned slot);
 /* Hands the keeper a duplicate of connection fd, known as slot from now on. Returns 0, or a
@@ -51,10 +52,10 @@ void keeper_release(unsigned slot);
 /* pdyndns is stopping: the keeper takes over every connection it holds. */
 void keeper_done(void);
 
-/* At start: takes the connections a previous pdyndns's keeper offers at dir/KEEPER_SOCKET,
- * calling adopt for each (fd is then the caller's). Returns how many, or a negative errno. */
+/* At start: takes the connections a previous pdyndns's keeper offers at rendezvous, calling
+ * adopt for each (fd is then the caller's). Returns how many, or a negative errno. */
 typedef void (*keeper_adopt_fn)(int fd, const struct keeper_slot *state, void *userdata);
-int keeper_take_over(const char *dir, keeper_adopt_fn adopt, void *userdata);
+int keeper_take_over(const char *rendezvous, keeper_adopt_fn adopt, void *userdata);
 
 /* Notes that a connection's session is about to read: a line it reads is PowerDNS's question
  * even before keeper_note() records it. */

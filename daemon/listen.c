@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
@@ -20,6 +22,7 @@ struct listener {
 	struct daemon *d;
 	int fd;
 	char *path;   /* bound here by pdyndns (removed at the end), or NULL */
+	char *rendezvous; /* where a keeper offers connections: the pipe socket's path + ".keeper" */
 	struct acceptor acc;
 	int ep;       /* the connections' epoll, with sd-event's fd in it (listen_run) */
 	struct conn *conns;
@@ -145,7 +148,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 	if (!c)
 		return 0;
 	c->s->ks->abi = 0;
-	if (keeper_hold(c->slot, cfd) < 0 && keeper_start(l->d->control_dir) == 0) {
+	if (keeper_hold(c->slot, cfd) < 0 && l->rendezvous && keeper_start(l->rendezvous) == 0) {
 		/* the keeper was killed: a new one gets every connection */
 		log_warning("connection keeper: started again");
 		for (struct conn *k = l->conns; k; k = k->next)
@@ -227,6 +230,25 @@ static int bind_path(const char *path)
 	return fd;
 }
 
+/* The listening socket's path + KEEPER_SUFFIX (malloc'd), or NULL when it has none or that
+ * would be too long for a socket path. */
+static char *rendezvous_of(int fd)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	char *r;
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || len <= offsetof(struct sockaddr_un, sun_path) ||
+	    sa.sun_path[0] == 0)
+		return NULL; /* unnamed, or abstract */
+	sa.sun_path[len - offsetof(struct sockaddr_un, sun_path) < sizeof(sa.sun_path) ?
+			    len - offsetof(struct sockaddr_un, sun_path) : sizeof(sa.sun_path) - 1] = 0;
+	if (strlen(sa.sun_path) + strlen(KEEPER_SUFFIX) >= sizeof(sa.sun_path) ||
+	    asprintf(&r, "%s%s", sa.sun_path, KEEPER_SUFFIX) < 0)
+		return NULL;
+	return r;
+}
+
 int listen_init(struct daemon *d, const char *path, int fd)
 {
 	struct listener *l = calloc(1, sizeof(*l));
@@ -258,10 +280,14 @@ int listen_init(struct daemon *d, const char *path, int fd)
 		return r;
 	}
 	d->listener = l;
-	r = keeper_take_over(d->control_dir, on_adopt, l);
+	l->rendezvous = rendezvous_of(fd);
+	if (!l->rendezvous)
+		log_warning("pipe socket: it has no path (or one too long for a keeper's next to it): "
+			    "a restart of pdyndns will leave PowerDNS threads failing until pdns restarts");
+	r = l->rendezvous ? keeper_take_over(l->rendezvous, on_adopt, l) : 0;
 	if (r > 0)
 		log_info("took over %d PowerDNS connection%s from the previous pdyndns", r, r == 1 ? "" : "s");
-	if (keeper_start(d->control_dir) == 0)
+	if (l->rendezvous && keeper_start(l->rendezvous) == 0)
 		for (struct conn *k = l->conns; k; k = k->next)
 			(void)keeper_hold(k->slot, k->s->in_fd);
 	log_info("serving the pipe protocol on %s", path ? path : "a socket from systemd");
@@ -284,6 +310,7 @@ void listen_done(struct daemon *d)
 	if (l->path)
 		(void)unlink(l->path);
 	free(l->path);
+	free(l->rendezvous);
 	free(l);
 	d->listener = NULL;
 }

@@ -103,8 +103,12 @@ answers_again() {
 # a keeper process holds every connection open and hands them to the next daemon, which goes
 # on answering them (daemon/keeper.h).
 t_kill=$(date +%s%N); kill -9 "$dpid"; wait "$dpid" 2>/dev/null
+# the keeper offers them next to the pipe socket, so only to a daemon on that same socket
+for _ in $(seq 50); do [ -S "$sock.keeper" ] && break; sleep 0.1; done
+[ -S "$sock.keeper" ] && ok || fail "no keeper waiting at $sock.keeper"
 start_daemon || { fail "restart on a stale socket"; cat "$work/daemon.log"; finish; }
 answers_again "SIGKILL while idle, new daemon"
+[ ! -e "$sock.keeper" ] && ok || fail "$sock.keeper left after the take-over"
 grep -q "pdyndns\[$dpid\]: info: took over 4 PowerDNS connections" "$work/daemon.log" && ok ||
     fail "the new daemon did not take over the 4 connections of pdns (3 UDP threads + TCP)"
 
