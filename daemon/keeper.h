@@ -10,7 +10,8 @@
  * only safe course is that the connection never ends.
  *
  * How: pdyndns notes in memory shared with the keeper each connection's ABI and the line it is
- * answering (busy until the answer is written). When pdyndns is gone (the socket pair to it
+ * answering (busy from before the read until just before the answer's write: a SIGKILL
+ * mostly lands as a system call returns, so the marks sit on the safe side of both). When pdyndns is gone (the socket pair to it
  * closes), the keeper binds a rendezvous socket, the pipe socket's path with KEEPER_SUFFIX, and
  * waits (so a keeper only ever hands connections to a pdyndns on the same pipe socket); the
  * next pdyndns connects there at start, receives every connection with its ABI and the unanswered line,

@@ -171,10 +171,10 @@ static void on_adopt(int fd, const struct keeper_slot *state, void *userdata)
 	c->s->abi = c->s->ks->abi = state->abi;
 	if (state->busy && (ioctl(fd, SIOCOUTQ, &unread) < 0 || ioctl(fd, SIOCINQ, &asked) < 0))
 		unread = 1; /* cannot tell: let it be */
-	log_debug("took over a connection (ABI %d): %s%.*s%s", state->abi,
+	log_debug("took over a connection (ABI %d): %s%.*s", state->abi,
 		  !state->busy ? "idle" : unread ? "its answer is on the way" : asked ? "asked anew" :
-		  state->len ? "answering again: " : "its line was lost: END after ",
-		  state->busy && !unread && !asked ? (int)(state->len ? state->len : 60) : 0, state->line, "");
+		  state->len ? "answering again: " : "its line was read but not noted: END",
+		  state->busy && !unread && !asked ? (int)state->len : 0, state->line);
 	if (!state->busy || unread || asked)
 		return;
 	if (state->len) {

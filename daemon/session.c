@@ -179,6 +179,11 @@ int session_flush(struct session *s)
 		log_error("out of memory while building an answer");
 		return -ENOMEM;
 	}
+	/* Before the write: a SIGKILL lands most often as a system call returns, and one that
+	 * ends this write must not leave the line looking unanswered (the next pdyndns would
+	 * answer it twice). A partial write stays unanswered for good (keeper.h). */
+	if (s->ks)
+		keeper_answered(s->ks);
 	while (off < s->out.len) {
 		ssize_t n = write(s->out_fd, s->out.data + off, s->out.len - off);
 
@@ -195,8 +200,6 @@ int session_flush(struct session *s)
 		off += (size_t)n;
 	}
 	buf_truncate(&s->out, 0);
-	if (s->ks)
-		keeper_answered(s->ks);
 	return 0;
 }
 
@@ -265,7 +268,6 @@ int session_read(struct session *s)
 	if (s->ks) /* a line read from here on is PowerDNS's to be answered */
 		keeper_reading(s->ks);
 	n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
-
 	if (n <= 0 && s->ks)
 		keeper_answered(s->ks); /* nothing was read */
 	if (n < 0)
