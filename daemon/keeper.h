@@ -37,6 +37,10 @@ struct keeper_slot {
 	uint32_t busy;    /* line is being answered */
 	uint32_t len;     /* of line; 0: not known (read but not noted yet, or too long) */
 	char line[KEEPER_LINE_MAX];
+	/* What the last read(2) got, read straight into this memory: when pdyndns dies as the
+	 * read returns, before the line is noted, the line is still here. raw[0] is 0 until
+	 * the read brings something. */
+	char raw[KEEPER_LINE_MAX];
 };
 
 /* Starts a keeper that will offer its connections at the socket path rendezvous. Returns 0,
@@ -63,6 +67,7 @@ int keeper_take_over(const char *rendezvous, keeper_adopt_fn adopt, void *userda
 static inline void keeper_reading(struct keeper_slot *k)
 {
 	k->len = 0;
+	k->raw[0] = 0;
 	__atomic_store_n(&k->busy, 1, __ATOMIC_RELEASE);
 }
 

@@ -160,28 +160,46 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 /* A connection the previous pdyndns left (daemon/keeper.h): the conversation goes on where it
  * was, and the line it was answering is answered now, unless PowerDNS has its answer already
  * (unread in the socket) or has asked something else since. */
+/* The first line the last read brought (in state->raw), without its newline: true and *len. */
+static bool raw_line(const struct keeper_slot *state, size_t *len)
+{
+	const char *nl = memchr(state->raw, '\n', sizeof(state->raw));
+
+	if (!state->raw[0] || !nl || memchr(state->raw, 0, (size_t)(nl - state->raw)))
+		return false;
+	*len = (size_t)(nl - state->raw);
+	return true;
+}
+
 static void on_adopt(int fd, const struct keeper_slot *state, void *userdata)
 {
 	struct listener *l = userdata;
 	struct conn *c = conn_add(l, fd);
 	int unread = 0, asked = 0;
+	size_t len = 0;
+	bool raw;
 
 	if (!c)
 		return;
 	c->s->abi = c->s->ks->abi = state->abi;
 	if (state->busy && (ioctl(fd, SIOCOUTQ, &unread) < 0 || ioctl(fd, SIOCINQ, &asked) < 0))
 		unread = 1; /* cannot tell: let it be */
+	raw = !state->len && raw_line(state, &len);
 	log_debug("took over a connection (ABI %d): %s%.*s", state->abi,
 		  !state->busy ? "idle" : unread ? "its answer is on the way" : asked ? "asked anew" :
-		  state->len ? "answering again: " : "its line was read but not noted: END",
-		  state->busy && !unread && !asked ? (int)state->len : 0, state->line);
+		  state->len ? "answering again: " : raw ? "answering the line read: " : "its line is lost: END",
+		  state->busy && !unread && !asked ? (int)(state->len ? state->len : len) : 0,
+		  state->len ? state->line : state->raw);
 	if (!state->busy || unread || asked)
 		return;
 	if (state->len) {
 		session_feed(c->s, state->line, state->len);
 		session_feed(c->s, "\n", 1);
+	} else if (raw) {
+		/* read but not noted yet: the read left it in the shared memory */
+		session_feed(c->s, state->raw, len + 1);
 	} else {
-		/* read but not noted: whatever it was, END ends it (a lookup with no data) */
+		/* whatever it was, END ends it (a lookup with no data) */
 		buf_puts(&c->s->out, "END\n");
 	}
 	(void)session_flush(c->s);

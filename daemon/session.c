@@ -265,11 +265,19 @@ int session_read(struct session *s)
 {
 	ssize_t n;
 
-	if (s->ks) /* a line read from here on is PowerDNS's to be answered */
+	if (s->ks) {
+		/* socket mode: a line read from here on is PowerDNS's to be answered, and it is
+		 * read into memory the connection keeper shares (keeper.h) */
+		size_t room = SESSION_MAX_LINE - s->rlen;
+
 		keeper_reading(s->ks);
-	n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
-	if (n <= 0 && s->ks)
-		keeper_answered(s->ks); /* nothing was read */
+		n = read(s->in_fd, s->ks->raw, room < KEEPER_LINE_MAX ? room : KEEPER_LINE_MAX);
+		if (n > 0)
+			memcpy(s->rbuf + s->rlen, s->ks->raw, (size_t)n);
+		else
+			keeper_answered(s->ks); /* nothing was read */
+	} else
+		n = read(s->in_fd, s->rbuf + s->rlen, SESSION_MAX_LINE - s->rlen);
 	if (n < 0)
 		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
 	if (n == 0) {
