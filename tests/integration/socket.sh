@@ -175,8 +175,14 @@ running() { [ -e /proc/"$1" ] && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/nu
 left=
 # (an exited keeper may stay a zombie here: PID 1 of a container need not reap orphans)
 for k in $keepers; do
-    for _ in $(seq 50); do running "$k" || break; sleep 0.1; done
-    running "$k" && left+="$k " && kill "$k"
+    for _ in $(seq 100); do running "$k" || break; sleep 0.1; done
+    if running "$k"; then
+        left+="$k "
+        echo "  keeper $k still running; its messages and descriptors:"
+        grep "keeper\[$k\]" "$work/daemon.log" | sed 's/^/    /'
+        ls -l /proc/"$k"/fd 2>/dev/null | sed 's/^/    /'
+        kill "$k"
+    fi
 done
 expect_eq "keepers still running after pdns stopped" "" "$left"
 finish
