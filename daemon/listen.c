@@ -159,7 +159,8 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 
 /* A connection the previous pdyndns left (daemon/keeper.h): the conversation goes on where it
  * was, and the line it was answering is answered now, unless PowerDNS has its answer already
- * (unread in the socket) or has asked something else since. */
+ * (unread in the socket) or has asked something else since. Nothing is ever written that
+ * PowerDNS did not ask for. */
 /* The first line the last read brought (in state->raw), without its newline: true and *len. */
 static bool raw_line(const struct keeper_slot *state, size_t *len)
 {
@@ -187,7 +188,7 @@ static void on_adopt(int fd, const struct keeper_slot *state, void *userdata)
 	raw = !state->len && raw_line(state, &len);
 	log_debug("took over a connection (ABI %d): %s%.*s", state->abi,
 		  !state->busy ? "idle" : unread ? "its answer is on the way" : asked ? "asked anew" :
-		  state->len ? "answering again: " : raw ? "answering the line read: " : "its line is lost: END",
+		  state->len ? "answering again: " : raw ? "answering the line read: " : "nothing read yet",
 		  state->busy && !unread && !asked ? (int)(state->len ? state->len : len) : 0,
 		  state->len ? state->line : state->raw);
 	if (!state->busy || unread || asked)
@@ -198,10 +199,9 @@ static void on_adopt(int fd, const struct keeper_slot *state, void *userdata)
 	} else if (raw) {
 		/* read but not noted yet: the read left it in the shared memory */
 		session_feed(c->s, state->raw, len + 1);
-	} else {
-		/* whatever it was, END ends it (a lookup with no data) */
-		buf_puts(&c->s->out, "END\n");
 	}
+	/* else the read took nothing, or part of a line whose rest is still to come (and will
+	 * be answered FAIL as a line of its own): PowerDNS waits for nothing yet */
 	(void)session_flush(c->s);
 }
 
