@@ -85,7 +85,8 @@ static ssize_t recv_fd(int sock, void *data, size_t len, int *fd, int flags)
 	return r;
 }
 
-/* --- the keeper process: system calls only (it is forked from a threaded process) --- */
+/* --- the keeper process: system calls and snprintf only (it is forked from a threaded
+ * process; in the C locale strerror() returns fixed strings) --- */
 
 static void say(const char *fmt, ...)
 {

@@ -10,17 +10,20 @@
  * only safe course is that the connection never ends.
  *
  * How: pdyndns notes in memory shared with the keeper each connection's ABI and the line it is
- * answering (busy from before the read until just before the answer's write: a SIGKILL
- * mostly lands as a system call returns, so the marks sit on the safe side of both). When pdyndns is gone (the socket pair to it
- * closes), the keeper binds a rendezvous socket, the pipe socket's path with KEEPER_SUFFIX, and
- * waits (so a keeper only ever hands connections to a pdyndns on the same pipe socket); the
- * next pdyndns connects there at start, receives every connection with its ABI and the unanswered line,
- * answers that line if PowerDNS still waits for it, and starts a keeper of its own. Questions
- * PowerDNS asks meanwhile wait in the connections. A keeper nobody takes over from within
- * KEEPER_WAIT closes the connections and exits; so does one whose connections PowerDNS closed.
+ * answering, and reads PowerDNS's lines straight into that memory (struct keeper_slot). The
+ * line is busy from before the read until just before the answer's write: a SIGKILL mostly
+ * lands as a system call returns, and the marks sit on the safe side of both. When pdyndns is
+ * gone (the socket pair to it closes), the keeper binds a rendezvous socket, the pipe socket's
+ * path with KEEPER_SUFFIX, and waits (so a keeper only ever hands connections to a pdyndns on
+ * the same pipe socket). The next pdyndns connects there at start, receives every connection
+ * with its state, answers the unanswered line if PowerDNS still waits for it (never anything
+ * it did not ask for), and starts a keeper of its own. Questions PowerDNS asks meanwhile wait
+ * in the connections. A keeper nobody takes over from within KEEPER_WAIT_S closes the
+ * connections and exits; so does one whose connections PowerDNS closed.
  *
- * The keeper is forked (not exec'd) from a threaded process, so it only makes system calls;
- * it lives in a session of its own, so a terminal's ^C or a kill of pdyndns leaves it alone. */
+ * The keeper is forked (not exec'd) from a threaded process, so it only makes system calls
+ * and formats its few messages with snprintf (nothing that allocates or locks); it lives in a
+ * session of its own, so a terminal's ^C or a kill of pdyndns leaves it alone. */
 #pragma once
 
 #include <stddef.h>
