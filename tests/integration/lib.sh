@@ -161,3 +161,37 @@ check_rotation() {
 192.0.2.3
 2001:db8::3" "$got"
 }
+
+# Socket mode (socket.sh, socket-kill.sh): start_socket_daemon starts pdyndns --listen "$sock"
+# for "$work/zone/config.json", logging to "$work/daemon.log", sets dpid and waits until that
+# process serves.
+start_socket_daemon() {
+    "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$work/ctl" --listen "$sock" \
+        2>> "$work/daemon.log" &
+    dpid=$!
+    pdns_pids+=("$dpid") # stopped by finish/cleanup with the rest
+    for _ in $(seq 100); do
+        grep -q "pdyndns\[$dpid\]: info: serving the pipe protocol" "$work/daemon.log" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# keepers_left: after pdns stopped, the connection keepers named in "$work/daemon.log" that
+# still run 10 s later (each shown with its messages and descriptors, then stopped by PID).
+# An exited keeper may stay a zombie: PID 1 of a container need not reap orphans.
+keepers_left() {
+    local k left=
+    running() { [ -e /proc/"$1" ] && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]; }
+    for k in $(grep -o 'pdyndns-keeper\[[0-9]*\]' "$work/daemon.log" | tr -dc '0-9\n' | sort -u); do
+        for _ in $(seq 100); do running "$k" || break; sleep 0.1; done
+        if running "$k"; then
+            left+="$k "
+            echo "  keeper $k still running; its messages and descriptors:" >&2
+            grep "keeper\[$k\]" "$work/daemon.log" | sed 's/^/    /' >&2
+            ls -l /proc/"$k"/fd 2>/dev/null | sed 's/^/    /' >&2
+            kill "$k"
+        fi
+    done
+    echo "$left"
+}

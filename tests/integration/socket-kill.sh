@@ -14,18 +14,7 @@ KILLS=${KILLS:-5}
 write_zone "$work/zone"
 sock=$work/pipe.sock dpid=
 
-start_daemon() {
-    "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$work/ctl" --listen "$sock" \
-        2>> "$work/daemon.log" &
-    dpid=$!
-    pdns_pids+=("$dpid")
-    for _ in $(seq 100); do
-        grep -q "pdyndns\[$dpid\]: info: serving the pipe protocol" "$work/daemon.log" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-start_daemon || { fail "pdyndns --listen did not start"; cat "$work/daemon.log"; finish; }
+start_socket_daemon || { fail "pdyndns --listen did not start"; cat "$work/daemon.log"; finish; }
 PIPE_COMMAND=$sock start_pdns "$work/pdns" "$work/zone/config.json" 3 "distributor-threads=3" ||
     { fail "start pdns"; finish; }
 printf 't1.dyn.example.test A\nt1.dyn.example.test AAAA\nmissing.dyn.example.test A\n' > "$work/perf.txt"
@@ -37,7 +26,7 @@ for ((k = 1; k <= KILLS; k++)); do
     sleep "0.$((RANDOM % 9 + 1))"
     kill -9 "$dpid"
     wait "$dpid" 2>/dev/null
-    start_daemon || { fail "kill $k: no new daemon"; cat "$work/daemon.log"; break; }
+    start_socket_daemon || { fail "kill $k: no new daemon"; cat "$work/daemon.log"; break; }
     wait "$perf"
     lost=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' "$work/perf.log")
     done_=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' "$work/perf.log")
@@ -71,13 +60,6 @@ expect_eq "after the kills: NXDOMAIN still" NXDOMAIN "$(status_of missing.dyn.ex
 # every keeper exits once pdns has closed its connections
 kill -TERM "$dpid"; wait "$dpid"
 stop_pid "$PDNS_PID"
-left=
-for k in $(grep -o 'pdyndns-keeper\[[0-9]*\]' "$work/daemon.log" | tr -dc '0-9\n' | sort -u); do
-    for _ in $(seq 50); do
-        [ -e /proc/"$k" ] && [ "$(awk '{print $3}' /proc/"$k"/stat 2>/dev/null)" != Z ] || break
-        sleep 0.1
-    done
-    [ -e /proc/"$k" ] && [ "$(awk '{print $3}' /proc/"$k"/stat 2>/dev/null)" != Z ] && left+="$k " && kill "$k"
-done
+left=$(keepers_left)
 expect_eq "keepers left after pdns stopped" "" "$left"
 finish

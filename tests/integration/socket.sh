@@ -9,15 +9,7 @@ need_pdns
 write_zone "$work/zone"
 sock=$work/pipe.sock dpid=
 
-start_daemon() {
-    "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$work/ctl" --listen "$sock" \
-        2>> "$work/daemon.log" &
-    dpid=$!
-    pdns_pids+=("$dpid") # stopped by finish/cleanup with the rest
-    for _ in $(seq 50); do [ -S "$sock" ] && grep -q "pdyndns\[$dpid\]: info: serving the pipe protocol" "$work/daemon.log" && return 0; sleep 0.1; done
-    return 1
-}
-start_daemon || { fail "pdyndns --listen did not create $sock"; cat "$work/daemon.log"; finish; }
+start_socket_daemon || { fail "pdyndns --listen did not create $sock"; cat "$work/daemon.log"; finish; }
 PIPE_COMMAND=$sock start_pdns "$work/pdns" "$work/zone/config.json" 3 "distributor-threads=3" ||
     { fail "start pdns"; finish; }
 check_rotation "socket mode, 3 threads" "$work/zone"
@@ -106,7 +98,7 @@ t_kill=$(date +%s%N); kill -9 "$dpid"; wait "$dpid" 2>/dev/null
 # the keeper offers them next to the pipe socket, so only to a daemon on that same socket
 for _ in $(seq 50); do [ -S "$sock.keeper" ] && break; sleep 0.1; done
 [ -S "$sock.keeper" ] && ok || fail "no keeper waiting at $sock.keeper"
-start_daemon || { fail "restart on a stale socket"; cat "$work/daemon.log"; finish; }
+start_socket_daemon || { fail "restart on a stale socket"; cat "$work/daemon.log"; finish; }
 answers_again "SIGKILL while idle, new daemon"
 [ ! -e "$sock.keeper" ] && ok || fail "$sock.keeper left after the take-over"
 grep -q "pdyndns\[$dpid\]: info: took over 4 PowerDNS connections" "$work/daemon.log" && ok ||
@@ -118,7 +110,7 @@ dnsperf -s 127.0.0.1 -p "$PORT" -d "$work/perf.txt" -l 3 -c 4 -q 20 > "$work/per
 perf=$!
 sleep 1
 t_kill=$(date +%s%N); kill -9 "$dpid"; wait "$dpid" 2>/dev/null
-start_daemon || { fail "restart under load"; cat "$work/daemon.log"; finish; }
+start_socket_daemon || { fail "restart under load"; cat "$work/daemon.log"; finish; }
 wait "$perf"
 lost=$(sed -n 's/^ *Queries lost: *\([0-9]*\).*/\1/p' "$work/perf.log")
 completed=$(sed -n 's/^ *Queries completed: *\([0-9]*\).*/\1/p' "$work/perf.log")
@@ -129,7 +121,7 @@ answers_again "after the load, the same daemon"
 
 # SIGTERM, then a new daemon: the same
 t_kill=$(date +%s%N); kill -TERM "$dpid"; wait "$dpid"
-start_daemon || { fail "restart after SIGTERM"; cat "$work/daemon.log"; finish; }
+start_socket_daemon || { fail "restart after SIGTERM"; cat "$work/daemon.log"; finish; }
 answers_again "SIGTERM, new daemon"
 
 # The same with socket activation (systemd-socket-activate binds the socket and passes it as
@@ -157,7 +149,7 @@ if command -v systemd-socket-activate >/dev/null; then
     grep -q "pdyndns\[$dpid\]: info: took over 4 PowerDNS connections" "$work/daemon.log" && ok ||
         fail "the socket-activated daemon did not take over the 4 connections"
     t_kill=$(date +%s%N); kill -TERM "$dpid"; wait "$dpid"
-    start_daemon || { fail "restart after the socket-activated one"; cat "$work/daemon.log"; finish; }
+    start_socket_daemon || { fail "restart after the socket-activated one"; cat "$work/daemon.log"; finish; }
     answers_again "plain daemon after a socket-activated one"
 else
     echo "  (systemd-socket-activate not installed: the socket-activated restarts are not checked)"
@@ -171,18 +163,6 @@ kill -TERM "$dpid"; wait "$dpid"; expect_eq "SIGTERM: exit status" 0 $?
 stop_pid "$PDNS_PID"
 keepers=$(grep -o 'pdyndns-keeper\[[0-9]*\]' "$work/daemon.log" | tr -dc '0-9\n' | sort -u)
 expect_eq "a keeper for each daemon that stopped" 7 "$(echo "$keepers" | grep -c .)"
-running() { [ -e /proc/"$1" ] && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]; }
-left=
-# (an exited keeper may stay a zombie here: PID 1 of a container need not reap orphans)
-for k in $keepers; do
-    for _ in $(seq 100); do running "$k" || break; sleep 0.1; done
-    if running "$k"; then
-        left+="$k "
-        echo "  keeper $k still running; its messages and descriptors:"
-        grep "keeper\[$k\]" "$work/daemon.log" | sed 's/^/    /'
-        ls -l /proc/"$k"/fd 2>/dev/null | sed 's/^/    /'
-        kill "$k"
-    fi
-done
+left=$(keepers_left)
 expect_eq "keepers still running after pdns stopped" "" "$left"
 finish
