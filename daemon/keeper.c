@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -321,6 +322,8 @@ int keeper_start(const char *rendezvous)
 		if (fork() != 0)
 			_exit(0);
 		(void)setsid();
+		/* so that ps, top and the tests tell it from pdyndns (its argv is pdyndns's) */
+		(void)prctl(PR_SET_NAME, "pdyndns-keeper", 0, 0, 0);
 		(void)umask(077);
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);

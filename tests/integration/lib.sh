@@ -177,15 +177,24 @@ start_socket_daemon() {
     return 1
 }
 
+# keeper_running PID: PID is a connection keeper of this test's daemons (its name, and a
+# command line, inherited from pdyndns, that names $work), and not a zombie. An exited keeper
+# may stay a zombie: PID 1 of a container need not reap orphans. A keeper that exited long
+# ago may have left its PID to another process (pid_max can be 32768, and make check runs
+# tests side by side), hence the name and the command line.
+keeper_running() {
+    [ "$(cat /proc/"$1"/comm 2>/dev/null)" = pdyndns-keeper ] &&
+        tr '\0' ' ' < /proc/"$1"/cmdline 2>/dev/null | grep -qF -- "$work/" &&
+        [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]
+}
+
 # keepers_left: after pdns stopped, the connection keepers named in "$work/daemon.log" that
 # still run 10 s later (each shown with its messages and descriptors, then stopped by PID).
-# An exited keeper may stay a zombie: PID 1 of a container need not reap orphans.
 keepers_left() {
     local k left=
-    running() { [ -e /proc/"$1" ] && [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" != Z ]; }
     for k in $(grep -o 'pdyndns-keeper\[[0-9]*\]' "$work/daemon.log" | tr -dc '0-9\n' | sort -u); do
-        for _ in $(seq 100); do running "$k" || break; sleep 0.1; done
-        if running "$k"; then
+        for _ in $(seq 100); do keeper_running "$k" || break; sleep 0.1; done
+        if keeper_running "$k"; then
             left+="$k "
             echo "  keeper $k still running; its messages and descriptors:" >&2
             grep "keeper\[$k\]" "$work/daemon.log" | sed 's/^/    /' >&2

@@ -98,6 +98,8 @@ t_kill=$(date +%s%N); kill -9 "$dpid"; wait "$dpid" 2>/dev/null
 # the keeper offers them next to the pipe socket, so only to a daemon on that same socket
 for _ in $(seq 50); do [ -S "$sock.keeper" ] && break; sleep 0.1; done
 [ -S "$sock.keeper" ] && ok || fail "no keeper waiting at $sock.keeper"
+keeper=$(sed -n "s/^pdyndns-keeper\[\([0-9]*\)\]: pdyndns (pid $dpid) is gone.*/\1/p" "$work/daemon.log")
+keeper_running "${keeper:-0}" && ok || fail "the waiting keeper (pid ${keeper:-?}) is not seen as one"
 start_socket_daemon || { fail "restart on a stale socket"; cat "$work/daemon.log"; finish; }
 answers_again "SIGKILL while idle, new daemon"
 [ ! -e "$sock.keeper" ] && ok || fail "$sock.keeper left after the take-over"
