@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "kind.h"
 
 static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
 {
@@ -197,6 +198,14 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 		for (uint32_t i = node->first; i < node->first + node->count; i++) {
 			const struct handler *h = &s->handlers[i];
 
+			if (h->cfg->kind) {
+				if (kind_answers(h->cfg, t))
+					h->cfg->kind->answer(h->cfg, &(struct kind_question){
+						.owner = m->qname, .owner_len = m->qname_len, .qtype = t,
+						.abi = ctx->abi, .zone_id = SNAPSHOT_ZONE_ID, .remote = m->remote,
+						.real_remote = m->real_remote}, out);
+				continue;
+			}
 			if (!h->list || (t != PP_TYPE_ANY && t != h->cfg->qtype))
 				continue;
 			if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
@@ -231,6 +240,8 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		const struct handler *h = &s->handlers[i];
 
+		if (h->cfg->kind && h->cfg->kind->list)
+			h->cfg->kind->list(h->cfg, ctx->abi, SNAPSHOT_ZONE_ID, out);
 		if (!h->list)
 			continue;
 		if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)

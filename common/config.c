@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,10 @@
 
 #include "buf.h"
 #include "config.h"
+#include "configcheck.h"
 #include "jsonscan.h"
+#include "kind.h"
+#include "pipeproto.h"
 
 const char config_pattern_hostname[] =
 	"^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$";
@@ -44,20 +48,8 @@ static const enum config_loglevel loglevel_values[] = {CONFIG_LOG_CRIT, CONFIG_L
 static const char *const advance_names[] = {"per-question", "per-lookup"}; /* by enum value */
 const char *const config_policy_names[4] = {"round-robin", "random", "weighted", "all"};
 
-/* Validation state: the file name for messages, the current JSON pointer, compiled
- * patterns, and whether anything failed. */
-struct vctx {
-	const char *path;
-	struct diag *d;
-	char ptr[512];
-	size_t ptrlen;
-	bool ptr_cut; /* ptr ends in "...": a token did not fit */
-	regex_t re_host, re_soa, re_group;
-	bool failed;
-};
 
-static void verr(struct vctx *v, const char *fmt, ...) _printf_(2, 3);
-static void verr(struct vctx *v, const char *fmt, ...)
+void cc_error(struct cc *v, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -71,7 +63,7 @@ static void verr(struct vctx *v, const char *fmt, ...)
 
 /* Appends n bytes to the pointer, or "..." when they do not fit (nothing more is added then,
  * until the token that did not fit is popped). */
-static bool ptr_put(struct vctx *v, size_t *o, const char *e, size_t n)
+static bool ptr_put(struct cc *v, size_t *o, const char *e, size_t n)
 {
 	if (*o + n > sizeof(v->ptr) - 4) {
 		memcpy(v->ptr + *o, "...", 3);
@@ -86,7 +78,7 @@ static bool ptr_put(struct vctx *v, size_t *o, const char *e, size_t n)
 
 /* Pushes a JSON pointer token (RFC 6901 escaping); returns the old length to pop to. As in
  * diag_quote(), '\\' is doubled and a byte that is not printable ASCII shows as \xNN. */
-static size_t ptr_push(struct vctx *v, const char *tok)
+size_t cc_push(struct cc *v, const char *tok)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t old = v->ptrlen, o = old;
@@ -118,15 +110,15 @@ static size_t ptr_push(struct vctx *v, const char *tok)
 	return old;
 }
 
-static size_t ptr_push_index(struct vctx *v, size_t i)
+size_t cc_push_index(struct cc *v, size_t i)
 {
 	char tmp[24];
 
 	snprintf(tmp, sizeof(tmp), "%zu", i);
-	return ptr_push(v, tmp);
+	return cc_push(v, tmp);
 }
 
-static void ptr_pop(struct vctx *v, size_t old)
+void cc_pop(struct cc *v, size_t old)
 {
 	if (old != v->ptrlen)
 		v->ptr_cut = false; /* the token that was cut short goes */
@@ -134,7 +126,7 @@ static void ptr_pop(struct vctx *v, size_t old)
 	v->ptr[old] = 0;
 }
 
-static const char *type_name(json_object *o)
+const char *cc_type_name(json_object *o)
 {
 	switch (json_object_get_type(o)) {
 	case json_type_null: return "null";
@@ -159,37 +151,37 @@ static size_t utf8_count(const char *s, size_t len)
 }
 
 /* The string o as a message shows it (diag_quote()); q has DIAG_QUOTE_SIZE(max) bytes. */
-static const char *quoted(json_object *o, char *q, size_t max)
+const char *cc_quoted(json_object *o, char *q, size_t max)
 {
 	return diag_quote(q, json_object_get_string(o), (size_t)json_object_get_string_len(o), max);
 }
 
-static const char *check_string(struct vctx *v, json_object *o, size_t minlen, size_t maxlen)
+const char *cc_string(struct cc *v, json_object *o, size_t minlen, size_t maxlen)
 {
 	const char *s;
 	size_t n;
 
 	if (!json_object_is_type(o, json_type_string)) {
-		verr(v, "expected a string, got %s", type_name(o));
+		cc_error(v, "expected a string, got %s", cc_type_name(o));
 		return NULL;
 	}
 	s = json_object_get_string(o);
 	n = utf8_count(s, (size_t)json_object_get_string_len(o));
 	if (n < minlen) {
-		verr(v, minlen == 1 ? "must not be empty" : "shorter than %zu characters", minlen);
+		cc_error(v, minlen == 1 ? "must not be empty" : "shorter than %zu characters", minlen);
 		return NULL;
 	}
 	if (n > maxlen) {
-		verr(v, "longer than %zu characters", maxlen);
+		cc_error(v, "longer than %zu characters", maxlen);
 		return NULL;
 	}
 	return s;
 }
 
 /* Returns the index of the string o in names, or -1 after an error. */
-static int check_enum(struct vctx *v, json_object *o, const char *const *names, size_t n)
+int cc_enum(struct cc *v, json_object *o, const char *const *names, size_t n)
 {
-	const char *s = check_string(v, o, 0, SIZE_MAX);
+	const char *s = cc_string(v, o, 0, SIZE_MAX);
 	char list[256], q[DIAG_QUOTE_SIZE(40)];
 	size_t len = 0;
 
@@ -201,11 +193,11 @@ static int check_enum(struct vctx *v, json_object *o, const char *const *names, 
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s\"", i ? ", " : "",
 					names[i]);
 	}
-	verr(v, "expected one of %s, got %s", list, quoted(o, q, 40));
+	cc_error(v, "expected one of %s, got %s", list, cc_quoted(o, q, 40));
 	return -1;
 }
 
-static bool matches(regex_t *re, json_object *o)
+bool cc_matches(regex_t *re, json_object *o)
 {
 	const char *s = json_object_get_string(o);
 
@@ -213,20 +205,20 @@ static bool matches(regex_t *re, json_object *o)
 	return strlen(s) == (size_t)json_object_get_string_len(o) && regexec(re, s, 0, NULL, 0) == 0;
 }
 
-static const char *check_hostname(struct vctx *v, json_object *o)
+const char *cc_hostname(struct cc *v, json_object *o)
 {
-	const char *s = check_string(v, o, 1, HOSTNAME_MAXLEN);
+	const char *s = cc_string(v, o, 1, HOSTNAME_MAXLEN);
 	char q[DIAG_QUOTE_SIZE(100)];
 
-	if (s && !matches(&v->re_host, o)) {
-		verr(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
-			"1 to 63 characters, separated by dots)", quoted(o, q, 100));
+	if (s && !cc_matches(&v->re_host, o)) {
+		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
+			"1 to 63 characters, separated by dots)", cc_quoted(o, q, 100));
 		return NULL;
 	}
 	return s;
 }
 
-static bool check_integer(struct vctx *v, json_object *o, int64_t min, int64_t max, int64_t *out)
+bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t *out)
 {
 	int64_t x;
 
@@ -234,7 +226,7 @@ static bool check_integer(struct vctx *v, json_object *o, int64_t min, int64_t m
 		x = json_object_get_int64(o);
 		if (x == INT64_MAX || x == INT64_MIN) {
 			/* json-c saturates what does not fit in 64 bits */
-			verr(v, "a number beyond 64 bits is out of range (%lld to %lld)", (long long)min, (long long)max);
+			cc_error(v, "a number beyond 64 bits is out of range (%lld to %lld)", (long long)min, (long long)max);
 			return false;
 		}
 	} else if (json_object_is_type(o, json_type_double)) {
@@ -242,20 +234,20 @@ static bool check_integer(struct vctx *v, json_object *o, int64_t min, int64_t m
 
 		/* JSON Schema: a number with a zero fractional part is an integer */
 		if (!isfinite(d) || d != floor(d)) {
-			verr(v, "expected an integer, got %s", isfinite(d) ? "a fraction" : "a number out of range");
+			cc_error(v, "expected an integer, got %s", isfinite(d) ? "a fraction" : "a number out of range");
 			return false;
 		}
 		if (d < (double)min || d > (double)max) {
-			verr(v, "%.17g is out of range (%lld to %lld)", d, (long long)min, (long long)max);
+			cc_error(v, "%.17g is out of range (%lld to %lld)", d, (long long)min, (long long)max);
 			return false;
 		}
 		x = (int64_t)d;
 	} else {
-		verr(v, "expected an integer, got %s", type_name(o));
+		cc_error(v, "expected an integer, got %s", cc_type_name(o));
 		return false;
 	}
 	if (x < min || x > max) {
-		verr(v, "%lld is out of range (%lld to %lld)", (long long)x, (long long)min, (long long)max);
+		cc_error(v, "%lld is out of range (%lld to %lld)", (long long)x, (long long)min, (long long)max);
 		return false;
 	}
 	*out = x;
@@ -337,13 +329,13 @@ static int canon_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-static void check_unique(struct vctx *v, json_object *arr)
+static void check_unique(struct cc *v, json_object *arr)
 {
 	size_t n = json_object_array_length(arr);
 	struct canon_item *items = calloc(n ? n : 1, sizeof(*items));
 
 	if (!items) {
-		verr(v, "out of memory");
+		cc_error(v, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -358,31 +350,31 @@ static void check_unique(struct vctx *v, json_object *arr)
 	qsort(items, n, sizeof(*items), canon_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (items[i].text && items[i - 1].text && strcmp(items[i].text, items[i - 1].text) == 0) {
-			size_t old = ptr_push_index(v, items[i].index);
+			size_t old = cc_push_index(v, items[i].index);
 
-			verr(v, "duplicate of item %zu (items must be unique)", items[i - 1].index);
-			ptr_pop(v, old);
+			cc_error(v, "duplicate of item %zu (items must be unique)", items[i - 1].index);
+			cc_pop(v, old);
 		}
 	for (size_t i = 0; i < n; i++)
 		free(items[i].text);
 	free(items);
 }
 
-static json_object *check_array(struct vctx *v, json_object *o, size_t minitems, size_t maxitems)
+json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems)
 {
 	size_t n;
 
 	if (!json_object_is_type(o, json_type_array)) {
-		verr(v, "expected an array, got %s", type_name(o));
+		cc_error(v, "expected an array, got %s", cc_type_name(o));
 		return NULL;
 	}
 	n = json_object_array_length(o);
 	if (n < minitems) {
-		verr(v, "needs at least %zu item%s", minitems, minitems == 1 ? "" : "s");
+		cc_error(v, "needs at least %zu item%s", minitems, minitems == 1 ? "" : "s");
 		return NULL;
 	}
 	if (n > maxitems) {
-		verr(v, "has %zu items, at most %zu are allowed", n, maxitems);
+		cc_error(v, "has %zu items, at most %zu are allowed", n, maxitems);
 		return NULL;
 	}
 	check_unique(v, o);
@@ -390,7 +382,7 @@ static json_object *check_array(struct vctx *v, json_object *o, size_t minitems,
 }
 
 /* Checks that object o has no key outside allowed[] and all of required[]. */
-static void check_keys(struct vctx *v, json_object *o, const char *const *allowed, size_t n_allowed,
+void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_allowed,
 		       const char *const *required, size_t n_required)
 {
 	json_object_object_foreach(o, k, val) {
@@ -400,15 +392,15 @@ static void check_keys(struct vctx *v, json_object *o, const char *const *allowe
 		for (size_t i = 0; i < n_allowed; i++)
 			known |= strcmp(k, allowed[i]) == 0;
 		if (!known) {
-			size_t old = ptr_push(v, k);
+			size_t old = cc_push(v, k);
 
-			verr(v, "unknown key");
-			ptr_pop(v, old);
+			cc_error(v, "unknown key");
+			cc_pop(v, old);
 		}
 	}
 	for (size_t i = 0; i < n_required; i++)
 		if (!json_object_object_get_ex(o, required[i], NULL))
-			verr(v, "missing required key \"%s\"", required[i]);
+			cc_error(v, "missing required key \"%s\"", required[i]);
 }
 
 static char *resolve(const char *dir, const char *file)
@@ -422,73 +414,111 @@ static char *resolve(const char *dir, const char *file)
 	return p;
 }
 
-static void check_handler(struct vctx *v, json_object *o, struct config *c, struct config_handler *h)
+static void check_qname(struct cc *v, json_object *o, struct config_handler *h)
 {
-	static const char *const keys[] = {"qname", "qtype", "file", "policy", "count"};
+	json_object *x;
+
+	if (json_object_object_get_ex(o, "qname", &x)) {
+		size_t old = cc_push(v, "qname");
+		const char *s = cc_hostname(v, x);
+
+		if (s) {
+			h->qname = strdup(s);
+			dname_parse(s, strlen(s), &h->name);
+		}
+		cc_pop(v, old);
+	}
+}
+
+/* A handler of a kind of kind.h: its keys, its name, then the kind's own checks. */
+static void check_kind_handler(struct cc *v, json_object *o, struct config *c, struct config_handler *h,
+			       const struct kind *k)
+{
+	h->kind = k;
+	cc_keys(v, o, k->keys, k->n_keys, k->required, k->n_required);
+	check_qname(v, o, h);
+	k->parse(v, o, c, h);
+}
+
+static void check_handler(struct cc *v, json_object *o, struct config *c, struct config_handler *h)
+{
+	static const char *const keys[] = {"qname", "qtype", "file", "policy", "count", "kind"};
 	json_object *x;
 	size_t old;
 	int r;
 
 	if (!json_object_is_type(o, json_type_object)) {
-		verr(v, "expected an object, got %s", type_name(o));
+		cc_error(v, "expected an object, got %s", cc_type_name(o));
 		return;
 	}
-	check_keys(v, o, keys, ELEMENTSOF(keys), keys, 3);
-	if (json_object_object_get_ex(o, "qname", &x)) {
+	if (json_object_object_get_ex(o, "kind", &x)) {
+		const struct kind *k = NULL;
 		const char *s;
 
-		old = ptr_push(v, "qname");
-		s = check_hostname(v, x);
-		if (s) {
-			h->qname = strdup(s);
-			dname_parse(s, strlen(s), &h->name);
+		old = cc_push(v, "kind");
+		s = cc_string(v, x, 0, SIZE_MAX);
+		if (s && strcmp(s, "addresses") != 0 && !(k = kind_find(s))) {
+			char q[DIAG_QUOTE_SIZE(40)], names[256];
+
+			cc_error(v, "expected one of %s, got %s", kind_names(names, sizeof(names)),
+				 cc_quoted(x, q, 40));
 		}
-		ptr_pop(v, old);
+		cc_pop(v, old);
+		if (!s || (!k && strcmp(s, "addresses") != 0))
+			return;
+		if (k) {
+			check_kind_handler(v, o, c, h, k);
+			return;
+		}
 	}
+	cc_keys(v, o, keys, ELEMENTSOF(keys), keys, 3);
+	check_qname(v, o, h);
 	if (json_object_object_get_ex(o, "qtype", &x)) {
 		char q[DIAG_QUOTE_SIZE(40)];
 		const char *s;
 
-		old = ptr_push(v, "qtype");
-		s = check_string(v, x, 0, SIZE_MAX);
+		old = cc_push(v, "qtype");
+		s = cc_string(v, x, 0, SIZE_MAX);
 		if (s && strcmp(s, "A") == 0)
 			h->qtype = 1;
 		else if (s && strcmp(s, "AAAA") == 0)
 			h->qtype = 28;
 		else if (s)
-			verr(v, "expected \"A\" or \"AAAA\", got %s", quoted(x, q, 40));
-		ptr_pop(v, old);
+			cc_error(v, "expected \"A\" or \"AAAA\", got %s", cc_quoted(x, q, 40));
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(o, "file", &x)) {
 		const char *s;
 
-		old = ptr_push(v, "file");
-		s = check_string(v, x, 1, FILE_MAXLEN);
+		old = cc_push(v, "file");
+		s = cc_string(v, x, 1, FILE_MAXLEN);
 		if (s) {
 			h->file = strdup(s);
 			h->path = resolve(c->dir, s);
 		}
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	h->count = 1;
 	if (json_object_object_get_ex(o, "policy", &x)) {
-		old = ptr_push(v, "policy");
-		r = check_enum(v, x, config_policy_names, ELEMENTSOF(config_policy_names));
+		old = cc_push(v, "policy");
+		r = cc_enum(v, x, config_policy_names, ELEMENTSOF(config_policy_names));
 		if (r >= 0)
 			h->policy = (enum config_policy)r;
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(o, "count", &x)) {
 		int64_t n;
 
-		old = ptr_push(v, "count");
-		if (check_integer(v, x, 1, CONFIG_COUNT_MAX, &n))
+		old = cc_push(v, "count");
+		if (cc_integer(v, x, 1, CONFIG_COUNT_MAX, &n))
 			h->count = (uint32_t)n;
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
+	h->types[0] = h->qtype;
+	h->n_types = 1;
 }
 
-static void check_root(struct vctx *v, json_object *root, struct config *c)
+static void check_root(struct cc *v, json_object *root, struct config *c)
 {
 	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
 					      "loglevel", "advance",  "handlers",    "control_dir",
@@ -499,168 +529,210 @@ static void check_root(struct vctx *v, json_object *root, struct config *c)
 	int r;
 
 	if (!json_object_is_type(root, json_type_object)) {
-		verr(v, "expected an object, got %s", type_name(root));
+		cc_error(v, "expected an object, got %s", cc_type_name(root));
 		return;
 	}
-	check_keys(v, root, allowed, ELEMENTSOF(allowed), required, ELEMENTSOF(required));
+	cc_keys(v, root, allowed, ELEMENTSOF(allowed), required, ELEMENTSOF(required));
 
 	if (json_object_object_get_ex(root, "domain", &x)) {
 		const char *s;
 
-		old = ptr_push(v, "domain");
-		s = check_hostname(v, x);
+		old = cc_push(v, "domain");
+		s = cc_hostname(v, x);
 		if (s) {
 			c->domain = strdup(s);
 			dname_parse(s, strlen(s), &c->apex);
 		}
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "soa", &x)) {
 		char q[DIAG_QUOTE_SIZE(120)];
 		const char *s;
 
-		old = ptr_push(v, "soa");
-		s = check_string(v, x, 0, SIZE_MAX);
-		if (s && !matches(&v->re_soa, x))
-			verr(v, "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
-				"(host names and decimal numbers, single spaces)", quoted(x, q, 120));
+		old = cc_push(v, "soa");
+		s = cc_string(v, x, 0, SIZE_MAX);
+		if (s && !cc_matches(&v->re_soa, x))
+			cc_error(v, "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
+				"(host names and decimal numbers, single spaces)", cc_quoted(x, q, 120));
 		else if (s)
 			c->soa = strdup(s);
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "nameservers", &x)) {
-		old = ptr_push(v, "nameservers");
-		if (check_array(v, x, 1, NAMESERVERS_MAX)) {
+		old = cc_push(v, "nameservers");
+		if (cc_array(v, x, 1, NAMESERVERS_MAX)) {
 			size_t n = json_object_array_length(x);
 
 			c->nameservers = calloc(n, sizeof(char *));
 			for (size_t i = 0; c->nameservers && i < n; i++) {
-				size_t o2 = ptr_push_index(v, i);
-				const char *s = check_hostname(v, json_object_array_get_idx(x, i));
+				size_t o2 = cc_push_index(v, i);
+				const char *s = cc_hostname(v, json_object_array_get_idx(x, i));
 
 				if (s)
 					c->nameservers[c->n_nameservers++] = strdup(s);
-				ptr_pop(v, o2);
+				cc_pop(v, o2);
 			}
 		}
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "ttl", &x)) {
 		int64_t t;
 
-		old = ptr_push(v, "ttl");
-		if (check_integer(v, x, 0, TTL_MAX, &t))
+		old = cc_push(v, "ttl");
+		if (cc_integer(v, x, 0, TTL_MAX, &t))
 			c->ttl = (uint32_t)t;
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "loglevel", &x)) {
-		old = ptr_push(v, "loglevel");
-		r = check_enum(v, x, loglevel_names, ELEMENTSOF(loglevel_names));
+		old = cc_push(v, "loglevel");
+		r = cc_enum(v, x, loglevel_names, ELEMENTSOF(loglevel_names));
 		if (r >= 0)
 			c->loglevel = loglevel_values[r];
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "advance", &x)) {
-		old = ptr_push(v, "advance");
-		r = check_enum(v, x, advance_names, ELEMENTSOF(advance_names));
+		old = cc_push(v, "advance");
+		r = cc_enum(v, x, advance_names, ELEMENTSOF(advance_names));
 		if (r >= 0)
 			c->advance = (enum config_advance)r;
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "control_dir", &x)) {
 		const char *s;
 
-		old = ptr_push(v, "control_dir");
-		s = check_string(v, x, 1, 200);
+		old = cc_push(v, "control_dir");
+		s = cc_string(v, x, 1, 200);
 		if (s && strlen(s) != (size_t)json_object_get_string_len(x))
-			verr(v, "contains a NUL character");
+			cc_error(v, "contains a NUL character");
 		else if (s)
 			c->control_dir = strdup(s);
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "control_group", &x)) {
 		char q[DIAG_QUOTE_SIZE(40)];
 		const char *s;
 
-		old = ptr_push(v, "control_group");
-		s = check_string(v, x, 0, 32);
-		if (s && !matches(&v->re_group, x))
-			verr(v, "%s is not a group name", quoted(x, q, 40));
+		old = cc_push(v, "control_group");
+		s = cc_string(v, x, 0, 32);
+		if (s && !cc_matches(&v->re_group, x))
+			cc_error(v, "%s is not a group name", cc_quoted(x, q, 40));
 		else if (s)
 			c->control_group = strdup(s);
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "handlers", &x)) {
-		old = ptr_push(v, "handlers");
-		if (check_array(v, x, 0, HANDLERS_MAX)) {
+		old = cc_push(v, "handlers");
+		if (cc_array(v, x, 0, HANDLERS_MAX)) {
 			size_t n = json_object_array_length(x);
 
 			c->handlers = calloc(n ? n : 1, sizeof(*c->handlers));
 			if (!c->handlers)
-				verr(v, "out of memory");
+				cc_error(v, "out of memory");
 			for (size_t i = 0; c->handlers && i < n; i++) {
-				size_t o2 = ptr_push_index(v, i);
+				size_t o2 = cc_push_index(v, i);
 
 				check_handler(v, json_object_array_get_idx(x, i), c, &c->handlers[i]);
 				c->n_handlers++;
-				ptr_pop(v, o2);
+				cc_pop(v, o2);
 			}
 		}
-		ptr_pop(v, old);
+		cc_pop(v, old);
 	}
 }
 
-static int handler_cmp(const void *a, const void *b)
+/* One record type of one handler, for the checks across handlers. */
+struct claim {
+	const struct config_handler *h;
+	uint16_t type;
+};
+
+static int claim_cmp(const void *a, const void *b)
 {
-	const struct config_handler *x = *(struct config_handler *const *)a;
-	const struct config_handler *y = *(struct config_handler *const *)b;
-	int c = (x->name.len > y->name.len) - (x->name.len < y->name.len);
+	const struct claim *x = a, *y = b;
+	int c = (x->h->name.len > y->h->name.len) - (x->h->name.len < y->h->name.len);
 
 	if (!c)
-		c = memcmp(x->name.wire, y->name.wire, x->name.len);
+		c = memcmp(x->h->name.wire, y->h->name.wire, x->h->name.len);
 	if (!c)
-		c = (x->qtype > y->qtype) - (x->qtype < y->qtype);
-	return c ? c : (x > y) - (x < y);
+		c = (x->type > y->type) - (x->type < y->type);
+	return c ? c : (x->h > y->h) - (x->h < y->h);
 }
 
-/* What the schema cannot say: handler names inside the zone, one handler per name and type. */
-static void check_semantics(struct vctx *v, struct config *c)
+static void handler_error(struct cc *v, const struct config *c, const struct config_handler *h,
+			  const char *fmt, ...) _printf_(4, 5);
+static void handler_error(struct cc *v, const struct config *c, const struct config_handler *h,
+			  const char *fmt, ...)
 {
-	struct config_handler **sorted;
+	size_t old = cc_push_index(v, (size_t)(h - c->handlers));
+	char msg[768];
+	va_list ap;
 
-	size_t top = ptr_push(v, "handlers");
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cc_error(v, "%s", msg);
+	cc_pop(v, old);
+}
+
+/* What the schema cannot say: handler names inside the zone; one handler per name and
+ * type; a CNAME alone at its name and not at the apex; the apex NS set only from
+ * "nameservers". */
+static void check_semantics(struct cc *v, struct config *c)
+{
+	_cleanup_free_ struct claim *claims = NULL;
+	size_t n = 0, top = cc_push(v, "handlers");
 
 	for (size_t i = 0; i < c->n_handlers; i++)
 		if (!dname_is_below_or_at(&c->handlers[i].name, &c->apex)) {
-			size_t old = ptr_push_index(v, i);
-			size_t o2 = ptr_push(v, "qname");
+			size_t old = cc_push_index(v, i);
+			size_t o2 = cc_push(v, "qname");
 
-			verr(v, "\"%s\" is not at or below the domain \"%s\"", c->handlers[i].qname, c->domain);
-			ptr_pop(v, o2);
-			ptr_pop(v, old);
+			cc_error(v, "\"%s\" is not at or below the domain \"%s\"", c->handlers[i].qname, c->domain);
+			cc_pop(v, o2);
+			cc_pop(v, old);
 		}
-	sorted = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*sorted));
-	if (!sorted) {
-		verr(v, "out of memory");
-		ptr_pop(v, top);
+	claims = calloc(c->n_handlers * KIND_TYPES_MAX + 1, sizeof(*claims));
+	if (!claims) {
+		cc_error(v, "out of memory");
+		cc_pop(v, top);
 		return;
 	}
-	for (size_t i = 0; i < c->n_handlers; i++)
-		sorted[i] = &c->handlers[i];
-	qsort(sorted, c->n_handlers, sizeof(*sorted), handler_cmp);
-	for (size_t i = 1; i < c->n_handlers; i++) {
-		struct config_handler *a = sorted[i - 1], *b = sorted[i];
+	for (size_t i = 0; i < c->n_handlers; i++) {
+		const struct config_handler *h = &c->handlers[i];
+		bool apex = dname_equal(&h->name, &c->apex);
 
-		if (dname_equal(&a->name, &b->name) && a->qtype == b->qtype) {
-			size_t old = ptr_push_index(v, (size_t)(b - c->handlers));
-
-			verr(v, "duplicate handler: %s %s is already handled by /handlers/%zu", b->qname,
-			     b->qtype == 1 ? "A" : "AAAA", (size_t)(a - c->handlers));
-			ptr_pop(v, old);
+		for (uint8_t t = 0; t < h->n_types; t++) {
+			claims[n++] = (struct claim){.h = h, .type = h->types[t]};
+			if (apex && h->types[t] == PP_TYPE_NS)
+				handler_error(v, c, h, "NS records at the apex come from \"nameservers\"");
+			if (apex && h->types[t] == PP_TYPE_CNAME)
+				handler_error(v, c, h, "a CNAME cannot be at the apex (it has SOA and NS records)");
 		}
 	}
-	free(sorted);
-	ptr_pop(v, top);
+	qsort(claims, n, sizeof(*claims), claim_cmp);
+	for (size_t i = 1; i < n; i++) {
+		const struct claim *a = &claims[i - 1], *b = &claims[i];
+
+		if (dname_equal(&a->h->name, &b->h->name) && a->type == b->type)
+			handler_error(v, c, b->h, "duplicate handler: %s %s is already handled by /handlers/%zu",
+				      b->h->qname, pp_type_name(b->type), (size_t)(a->h - c->handlers));
+	}
+	/* per name: a CNAME and any other handler there */
+	for (size_t i = 0, j; i < n; i = j) {
+		const struct claim *cn = NULL;
+
+		for (j = i; j < n && dname_equal(&claims[j].h->name, &claims[i].h->name); j++)
+			if (claims[j].type == PP_TYPE_CNAME && !cn)
+				cn = &claims[j];
+		for (size_t k = i, seen; cn && k < j; k++) {
+			for (seen = i; seen < k && claims[seen].h != claims[k].h; seen++)
+				;
+			if (claims[k].h != cn->h && seen == k) /* once per handler */
+				handler_error(v, c, claims[k].h, "%s has a CNAME (/handlers/%zu): a CNAME must be "
+					      "alone at its name", cn->h->qname, (size_t)(cn->h - c->handlers));
+		}
+	}
+	cc_pop(v, top);
 }
 
 static char *config_dir(const char *path)
@@ -681,7 +753,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 	struct jsonscan_error jerr;
 	struct json_tokener *tok;
 	json_object *root;
-	struct vctx v = {.path = path, .d = d};
+	struct cc v = {.path = path, .d = d};
 	int r;
 
 	r = jsonscan_check(text, len, &jerr);
@@ -816,6 +888,8 @@ struct config *config_free(struct config *c)
 		free(c->handlers[i].qname);
 		free(c->handlers[i].file);
 		free(c->handlers[i].path);
+		if (c->handlers[i].kind && c->handlers[i].data)
+			c->handlers[i].kind->free_data(c->handlers[i].data);
 	}
 	free(c->handlers);
 	free(c->control_dir);

@@ -35,10 +35,17 @@ enum config_policy {
 /* The policy names as the config spells them, by enum value. */
 extern const char *const config_policy_names[4];
 
+struct kind;
+
 struct config_handler {
 	char *qname;        /* as written in the config */
 	struct dname name;  /* lowercased wire form */
-	uint16_t qtype;     /* 1 (A) or 28 (AAAA) */
+	uint16_t qtype;     /* address lists: 1 (A) or 28 (AAAA); other kinds: their first type */
+	uint16_t types[4];  /* every record type it answers (KIND_TYPES_MAX) */
+	uint8_t n_types;
+	const struct kind *kind; /* NULL: an address list (kind "addresses"); else kind.h */
+	void *data;         /* the kind's own (kind->free_data), NULL for address lists */
+	/* address lists only: */
 	char *file;         /* as written in the config */
 	char *path;         /* resolved against the config file's directory */
 	enum config_policy policy;

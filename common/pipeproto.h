@@ -42,14 +42,20 @@ int pp_parse(char *line, size_t len, int abi, struct pp_msg *m, const char **why
 enum {
 	PP_TYPE_A = 1,
 	PP_TYPE_NS = 2,
+	PP_TYPE_CNAME = 5,
 	PP_TYPE_SOA = 6,
+	PP_TYPE_PTR = 12,
+	PP_TYPE_MX = 15,
+	PP_TYPE_TXT = 16,
 	PP_TYPE_AAAA = 28,
+	PP_TYPE_SRV = 33,
 	PP_TYPE_ANY = 255,
+	PP_TYPE_CAA = 257,
 };
 
 /* Maps a qtype mnemonic ("A", "ANY", "TYPE28", ...) to its number; 0 if unknown. */
 uint16_t pp_qtype(const char *mnemonic);
-/* The mnemonic of a type pdyndns emits (A, NS, SOA, AAAA). */
+/* The mnemonic of type ("TYPE0" for one it does not know). */
 const char *pp_type_name(uint16_t type);
 
 /* Appends one DATA line for the given ABI, authoritative. scope is the ECS scope prefix

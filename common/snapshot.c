@@ -31,7 +31,7 @@ static const struct handler *prev_handler(const struct snapshot *prev, const str
 	if (!n)
 		return NULL;
 	for (uint32_t i = n->first; i < n->first + n->count; i++)
-		if (prev->handlers[i].cfg->qtype == h->qtype)
+		if (!prev->handlers[i].cfg->kind && prev->handlers[i].cfg->qtype == h->qtype)
 			return &prev->handlers[i];
 	return NULL;
 }
@@ -67,6 +67,8 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	int r;
 
 	h->carry_from = -1;
+	if (h->cfg->kind)
+		return 0; /* it answers from its config: no file */
 	/* A file that did not change since the last attempt has the same outcome, and one that
 	 * is being written is not read yet. */
 	if (old && strcmp(old->cfg->path, h->cfg->path) == 0 && fits(old, h->cfg) &&
@@ -246,7 +248,7 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		if (s->handlers[i].list)
 			s->n_addresses += s->handlers[i].list->n;
-		else
+		else if (!s->handlers[i].cfg->kind)
 			s->n_failed++;
 	}
 
@@ -279,6 +281,8 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		const struct handler *a = &s->handlers[i], *b = &prev->handlers[i];
 
+		if (a->cfg->kind) /* answers from the config, whose text is the same */
+			continue;
 		if (a->list != b->list || a->carry_from != (int64_t)i || !same_error(a->error, b->error))
 			return false;
 	}

@@ -315,9 +315,21 @@ static void print_status(json_object *r)
 	printf("  %-32s %-4s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", "TYPE", "POLICY", "ADDRESSES", "NEXT#",
 	       "NEXT ADDRESS", "ANSWERS", "FILE");
 	for (size_t i = 0; i < json_object_array_length(hs); i++) {
-		json_object *h = json_object_array_get_idx(hs, i), *served, *weights, *x;
+		json_object *h = json_object_array_get_idx(hs, i), *served, *weights, *x, *types;
 		char policy[32], next[24] = "-", answers[24] = "-";
 		const char *p = jget_str(h, "policy") ?: "round-robin";
+
+		if (json_object_object_get_ex(h, "serves", &x)) { /* a kind that answers from the config */
+			char tlist[32] = "";
+
+			json_object_object_get_ex(h, "types", &types);
+			for (size_t k = 0; types && k < json_object_array_length(types); k++)
+				snprintf(tlist + strlen(tlist), sizeof(tlist) - strlen(tlist), "%s%s", k ? "/" : "",
+					 json_object_get_string(json_object_array_get_idx(types, k)));
+			printf("  %-32s %-4s %-15s %s\n", jget_str(h, "qname"), tlist, jget_str(h, "kind") ?: "?",
+			       json_object_get_string(x));
+			continue;
+		}
 
 		/* "all" takes no count; a count of 1 is not shown */
 		if (jget_int(h, "count") > 1 && strcmp(p, "all") != 0)

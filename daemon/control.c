@@ -15,6 +15,7 @@
 #include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
+#include "kind.h"
 #include "log.h"
 #include "reload.h"
 #include "session.h"
@@ -111,6 +112,21 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	uint64_t pos;
 
 	json_object_object_add(o, "qname", jstr(c->qname));
+	if (c->kind) {
+		json_object *types = json_object_new_array();
+		char what[512];
+
+		for (uint8_t i = 0; i < c->n_types; i++)
+			json_object_array_add(types, jstr(pp_type_name(c->types[i])));
+		c->kind->describe(c, what, sizeof(what));
+		json_object_object_add(o, "kind", jstr(c->kind->name));
+		json_object_object_add(o, "qtype", jstr(pp_type_name(c->qtype)));
+		json_object_object_add(o, "types", types);
+		json_object_object_add(o, "serves", jstr(what));
+		json_object_put(served);
+		return o;
+	}
+	json_object_object_add(o, "kind", jstr("addresses"));
 	json_object_object_add(o, "qtype", jstr(c->qtype == PP_TYPE_A ? "A" : "AAAA"));
 	json_object_object_add(o, "file", jstr(c->path));
 	json_object_object_add(o, "policy", jstr(config_policy_names[c->policy]));
@@ -189,7 +205,9 @@ static char *do_query(const struct daemon *d, const struct ctl_request *req)
 	struct answer_memo memo = {0};
 	struct answer_ctx ctx = {.snap = d->snap, .rot = (struct rotation *)&d->rot, .memo = &memo,
 				 .abi = 1, .peek = true};
-	struct pp_msg m = {.kind = PP_Q, .qname = req->name, .qname_len = strlen(req->name), .qtype = "ANY", .id = 1};
+	struct pp_msg m = {.kind = PP_Q, .qname = req->name, .qname_len = strlen(req->name), .qtype = "ANY", .id = 1,
+			   .remote = req->client[0] ? req->client : "0.0.0.0",
+			   .real_remote = req->client[0] ? req->client : NULL};
 	uint16_t want = pp_qtype(req->type);
 	json_object *res, *answers;
 	struct dname name;
@@ -216,6 +234,13 @@ static char *do_query(const struct daemon *d, const struct ctl_request *req)
 			*nl = 0;
 		for (char *t = p; n < 7; n++) {
 			f[n] = t;
+			if (n == 6) {
+				/* the content: MX and SRV have their priority in a field of its own */
+				for (; *t; t++)
+					if (*t == '\t')
+						*t = ' ';
+				break;
+			}
 			t = strchr(t, '\t');
 			if (!t)
 				break;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "keeper.h"
+#include "kind.h"
 #include "log.h"
 #include "session.h"
 
@@ -57,6 +58,17 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 			const struct handler *h = &snap->handlers[i];
 
 			buf_puts(&s->out, h->cfg->qname);
+			if (h->cfg->kind) {
+				char what[512];
+
+				h->cfg->kind->describe(h->cfg, what, sizeof(what));
+				buf_putc(&s->out, ' ');
+				buf_puts(&s->out, h->cfg->kind->name);
+				buf_puts(&s->out, ": ");
+				buf_puts(&s->out, what);
+				buf_putc(&s->out, '\n');
+				continue;
+			}
 			buf_puts(&s->out, h->cfg->qtype == PP_TYPE_A ? " A " : " AAAA ");
 			buf_puts(&s->out, h->cfg->path);
 			buf_puts(&s->out, " (");

@@ -283,6 +283,8 @@ void watch_update(struct daemon *d, const struct snapshot *s)
 	for (size_t i = 0; i <= (s ? s->n_handlers : 0); i++) {
 		const char *path = i == 0 ? d->config_path : s->handlers[i - 1].cfg->path;
 
+		if (!path) /* a handler kind without a file */
+			continue;
 		r = add_path(w, &dirs, &n_dirs, path);
 		if (r < 0) {
 			missing = true;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "kind.h"
 
 #define HEAD "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
 	     "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "
@@ -234,8 +235,25 @@ static void test_schema_file_agrees(void **state)
 	/* every top-level key the code accepts is in the schema, and no other */
 	assert_int_equal(json_object_object_length(props), 9);
 	/* the handler keys, the policy names and the count's range */
-	props = json_object_object_get(json_object_object_get(defs, "handler"), "properties");
-	assert_int_equal(json_object_object_length(props), 5);
+	props = json_object_object_get(json_object_object_get(defs, "addresses"), "properties");
+	assert_int_equal(json_object_object_length(props), 6);
+	/* every other kind: its definition takes the keys kind.h says, and requires the same */
+	for (const char *const *name = (const char *const[]){"static", "whoami", NULL}; *name; name++) {
+		const struct kind *k = kind_find(*name);
+		json_object *def = json_object_object_get(defs, *name), *req = json_object_object_get(def, "required");
+		json_object *p = json_object_object_get(def, "properties");
+
+		assert_non_null(k);
+		assert_int_equal(json_object_object_length(p), k->n_keys);
+		for (size_t i = 0; i < k->n_keys; i++)
+			assert_true(json_object_object_get_ex(p, k->keys[i], NULL));
+		assert_int_equal(json_object_array_length(req), k->n_required);
+		for (size_t i = 0; i < k->n_required; i++)
+			assert_string_equal(json_object_get_string(json_object_array_get_idx(req, i)), k->required[i]);
+		assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(p, "kind"), "const")),
+				    k->name);
+	}
+	assert_int_equal(json_object_array_length(json_object_object_get(json_object_object_get(defs, "handler"), "oneOf")), 3);
 	{
 		json_object *e = json_object_object_get(json_object_object_get(props, "policy"), "enum");
 		json_object *n = json_object_object_get(props, "count");

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* The config validator's toolkit, shared by config.c and the handler kinds (kind.h): every
+ * check reports its problem with the JSON pointer of the value at hand ("FILE: error:
+ * /handlers/3/content/0: ...") and marks the config as failed; nothing stops at the first
+ * problem. The messages are those of schema/config-schema.json's constraints. */
+#pragma once
+
+#include <json-c/json.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "macro.h"
+
+/* Validation state: the file name for messages, the current JSON pointer, compiled
+ * patterns, and whether anything failed. */
+struct cc {
+	const char *path;
+	struct diag *d;
+	char ptr[512];
+	size_t ptrlen;
+	bool ptr_cut; /* ptr ends in "...": a token did not fit */
+	regex_t re_host, re_soa, re_group;
+	bool failed;
+};
+
+/* Adds "PATH: error: POINTER: message" and marks the config failed. */
+void cc_error(struct cc *v, const char *fmt, ...) _printf_(2, 3);
+
+/* Pushes a JSON pointer token (a key, or an array index); each returns the length to pop
+ * back to with cc_pop(). */
+size_t cc_push(struct cc *v, const char *tok);
+size_t cc_push_index(struct cc *v, size_t i);
+void cc_pop(struct cc *v, size_t old);
+
+/* "a string", "an integer", ...: the JSON type of o as messages name it. */
+const char *cc_type_name(json_object *o);
+/* The string o as a message shows it (diag_quote()); q has DIAG_QUOTE_SIZE(max) bytes. */
+const char *cc_quoted(json_object *o, char *q, size_t max);
+/* True if the string o, which holds no NUL, matches re. */
+bool cc_matches(regex_t *re, json_object *o);
+
+/* Each returns the value, or NULL / -1 / false after reporting why it is not acceptable. */
+const char *cc_string(struct cc *v, json_object *o, size_t minlen, size_t maxlen);
+int cc_enum(struct cc *v, json_object *o, const char *const *names, size_t n);
+const char *cc_hostname(struct cc *v, json_object *o);
+bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t *out);
+/* An array of minitems to maxitems unique items (JSON Schema's uniqueItems). */
+json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems);
+/* Reports every key of object o outside allowed[] and every required[] key it lacks. */
+void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_allowed,
+	     const char *const *required, size_t n_required);

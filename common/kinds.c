@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The table of handler kinds (kind.h). A new kind is a file of its own and one line here. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "kind.h"
+
+extern const struct kind kind_static;
+extern const struct kind kind_whoami;
+
+static const struct kind *const kinds[] = {
+    &kind_static,
+    &kind_whoami,
+};
+
+const struct kind *kind_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		if (strcmp(kinds[i]->name, name) == 0)
+			return kinds[i];
+	return NULL;
+}
+
+const char *kind_names(char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "\"addresses\"");
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds) && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, ", \"%s\"", kinds[i]->name);
+	return out;
+}
+
+bool kind_answers(const struct config_handler *h, uint16_t t)
+{
+	if (t == 255 /* ANY */)
+		return true;
+	for (uint8_t i = 0; i < h->n_types; i++)
+		if (h->types[i] == t)
+			return true;
+	return false;
+}
