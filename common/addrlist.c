@@ -291,7 +291,9 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	while (s < end && !is_blank(*s))
 		s++;
 	toklen = (size_t)(s - tok);
-	{
+	ok = p->family == AF_INET ? addr_parse4(tok, toklen, a) : parse6(tok, toklen, a);
+	if (!ok) {
+		/* no address has a '/': looked for only here, plain lines pay nothing */
 		const char *slash = memchr(tok, '/', toklen);
 
 		if (slash) {
@@ -300,13 +302,11 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		}
 	}
 	if (p->family == AF_INET) {
-		ok = addr_parse4(tok, toklen, a);
 		if (!ok && parse6(tok, toklen, a)) {
 			bad_line(p, " is an IPv6 address; an A list takes IPv4 only", tok, toklen);
 			return;
 		}
 	} else {
-		ok = parse6(tok, toklen, a);
 		if (!ok && addr_parse4(tok, toklen, a)) {
 			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only", tok, toklen);
 			return;
@@ -401,7 +401,7 @@ struct hasher {
 
 static void hasher_feed(struct hasher *s, const uint8_t *p, size_t n)
 {
-	uint64_t w;
+	uint64_t w, h;
 	size_t i = 0;
 
 	s->len += n;
@@ -414,10 +414,12 @@ static void hasher_feed(struct hasher *s, const uint8_t *p, size_t n)
 		s->h = (s->h ^ w) * 0x100000001b3u;
 		s->have = 0;
 	}
+	h = s->h; /* a local: the stores to s->h could alias p */
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
-		s->h = (s->h ^ w) * 0x100000001b3u;
+		h = (h ^ w) * 0x100000001b3u;
 	}
+	s->h = h;
 	memcpy(s->tail, p + i, n - i);
 	s->have = n - i;
 }
