@@ -61,9 +61,13 @@ struct parser {
 	bool weighted;
 	const char *name;
 	struct diag *d;
-	uint8_t *addrs;
+	uint8_t *addrs;	   /* the plain lines' addresses, n_plain of them */
 	uint32_t *weights; /* weighted lists: one per address, cap of them */
-	size_t n, cap;
+	size_t n;	   /* addresses, every address of a prefix counted */
+	size_t n_plain, cap;
+	struct addrlist_run *runs; /* once a prefix line came */
+	size_t n_runs, runs_cap;
+	size_t plain_in_runs; /* the first plain addresses, already covered by runs */
 	size_t lineno;
 	size_t bad;
 	bool oom;
@@ -94,6 +98,161 @@ static bool parse_weight(const char *s, size_t len, uint32_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+static void parser_drop(struct parser *p)
+{
+	free(p->addrs);
+	free(p->weights);
+	free(p->runs);
+}
+
+static bool too_many(struct parser *p, size_t more)
+{
+	if (p->n + more <= ADDRLIST_MAX_ADDRS)
+		return false;
+	p->bad++;
+	diag_add(p->d, "%s:%zu: error: more than %u addresses", p->name, p->lineno,
+		 ADDRLIST_MAX_ADDRS);
+	return true;
+}
+
+static bool push_run(struct parser *p, struct addrlist_run run)
+{
+	if (p->n_runs == p->runs_cap) {
+		size_t cap = p->runs_cap ? p->runs_cap * 2 : 16;
+		struct addrlist_run *r = realloc(p->runs, cap * sizeof(*r));
+
+		if (!r) {
+			p->oom = true;
+			return false;
+		}
+		p->runs = r;
+		p->runs_cap = cap;
+	}
+	p->runs[p->n_runs++] = run;
+	return true;
+}
+
+/* The plain lines since the last run become one run. */
+static bool close_plain_run(struct parser *p)
+{
+	size_t k = p->n_plain - p->plain_in_runs;
+
+	if (!k)
+		return true;
+	if (!push_run(p, (struct addrlist_run){.first = (uint32_t)(p->n - k),
+					       .len = (uint32_t)k,
+					       .off = (uint32_t)p->plain_in_runs}))
+		return false;
+	p->plain_in_runs = p->n_plain;
+	return true;
+}
+
+/* A prefix length: "0" or 1 to 3 decimal digits without a leading zero, at most max. */
+static bool parse_prefix_len(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static size_t format4(const uint8_t *a, char *out);
+
+/* Handles a line whose token tok holds a '/' at slash; end is the end of the line's text
+ * (before any comment). */
+static void parse_prefix(struct parser *p, const char *tok, size_t toklen, const char *slash,
+			 const char *end)
+{
+	const bool v4 = p->family == AF_INET;
+	const unsigned bits = v4 ? 32 : 128, min = v4 ? 8 : 104;
+	const char *rest = tok + toklen;
+	size_t alen = (size_t)(slash - tok);
+	uint8_t a[16] = {0}, net[16];
+	unsigned plen;
+	char what[DIAG_QUOTE_SIZE(60) + 128], q[DIAG_QUOTE_SIZE(60)];
+	bool ok;
+
+	ok = v4 ? addr_parse4(tok, alen, a) : parse6(tok, alen, a);
+	if (!ok) {
+		if (v4 ? parse6(tok, alen, a) : addr_parse4(tok, alen, a))
+			bad_line(p,
+				 v4 ? " is an IPv6 prefix; an A list takes IPv4 only"
+				    : " is an IPv4 prefix; an AAAA list takes IPv6 only",
+				 tok, toklen);
+		else {
+			snprintf(what, sizeof(what),
+				 " is not an IPv%c prefix: %s is not an IPv%c address",
+				 v4 ? '4' : '6', diag_quote(q, tok, alen, 60), v4 ? '4' : '6');
+			bad_line(p, what, tok, toklen);
+		}
+		return;
+	}
+	if (!parse_prefix_len(slash + 1, (size_t)(rest - slash - 1), bits, &plen)) {
+		snprintf(
+		    what, sizeof(what),
+		    " is not an IPv%c prefix: the length after \"/\" is a decimal from 0 to %u "
+		    "without leading zeros",
+		    v4 ? '4' : '6', bits);
+		bad_line(p, what, tok, (size_t)(end - tok));
+		return;
+	}
+	if (p->weighted) {
+		bad_line(p, ": a prefix line cannot be weighted; list its addresses one per line",
+			 tok, (size_t)(end - tok));
+		return;
+	}
+	if (rest != end) {
+		bad_line(p, ": unexpected text after the prefix", tok, (size_t)(end - tok));
+		return;
+	}
+	if (plen < min) {
+		snprintf(what, sizeof(what),
+			 " is too large: a prefix line of an %s list is /%u to /%u (at most %u "
+			 "addresses)",
+			 v4 ? "A" : "AAAA", min, bits, ADDRLIST_MAX_PREFIX_ADDRS);
+		bad_line(p, what, tok, toklen);
+		return;
+	}
+	memcpy(net, a, 16);
+	for (unsigned b = plen; b < bits; b++)
+		net[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+	if (memcmp(net, a, bits / 8) != 0) {
+		char text[ADDR_TEXT_MAX];
+
+		if (v4)
+			format4(net, text);
+		else
+			addr_format6(net, text);
+		snprintf(what, sizeof(what), " has host bits set: the prefix is \"%s/%u\"", text,
+			 plen);
+		bad_line(p, what, tok, toklen);
+		return;
+	}
+	if (p->bad || p->oom || too_many(p, (size_t)1 << (bits - plen)))
+		return;
+	if (!close_plain_run(p))
+		return;
+	{
+		struct addrlist_run run = {.first = (uint32_t)p->n,
+					   .len = (uint32_t)1 << (bits - plen),
+					   .off = ADDRLIST_RUN_PREFIX};
+
+		memcpy(run.base, net, p->width);
+		if (!push_run(p, run))
+			return;
+	}
+	p->n += (size_t)1 << (bits - plen);
 }
 
 /* Handles one line (without its newline). */
@@ -132,14 +291,22 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	while (s < end && !is_blank(*s))
 		s++;
 	toklen = (size_t)(s - tok);
+	ok = p->family == AF_INET ? addr_parse4(tok, toklen, a) : parse6(tok, toklen, a);
+	if (!ok) {
+		/* no address has a '/': looked for only here, plain lines pay nothing */
+		const char *slash = memchr(tok, '/', toklen);
+
+		if (slash) {
+			parse_prefix(p, tok, toklen, slash, end);
+			return;
+		}
+	}
 	if (p->family == AF_INET) {
-		ok = addr_parse4(tok, toklen, a);
 		if (!ok && parse6(tok, toklen, a)) {
 			bad_line(p, " is an IPv6 address; an A list takes IPv4 only", tok, toklen);
 			return;
 		}
 	} else {
-		ok = parse6(tok, toklen, a);
 		if (!ok && addr_parse4(tok, toklen, a)) {
 			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only", tok, toklen);
 			return;
@@ -179,18 +346,12 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 			return;
 		}
 	}
-	if (p->bad || p->oom) /* the file is rejected anyway: stop storing */
+	if (p->bad || p->oom || too_many(p, 1)) /* the file is rejected anyway: stop storing */
 		return;
-	if (p->n == p->cap) {
+	if (p->n_plain == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 1024;
 		uint8_t *n;
 
-		if (p->n >= ADDRLIST_MAX_ADDRS) {
-			p->bad++;
-			diag_add(p->d, "%s:%zu: error: more than %u addresses", p->name, p->lineno,
-				 ADDRLIST_MAX_ADDRS);
-			return;
-		}
 		n = realloc(p->addrs, cap * p->width);
 		if (!n) {
 			p->oom = true;
@@ -208,9 +369,10 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		}
 		p->cap = cap;
 	}
-	memcpy(p->addrs + p->n * p->width, a, p->width);
+	memcpy(p->addrs + p->n_plain * p->width, a, p->width);
 	if (p->weighted)
-		p->weights[p->n] = weight;
+		p->weights[p->n_plain] = weight;
+	p->n_plain++;
 	p->n++;
 }
 
@@ -226,20 +388,128 @@ static void parser_init(struct parser *p, int family, unsigned flags, const char
 	};
 }
 
-/* Turns the parser's result into a list, or an error. */
-/* FNV-1a over 8-byte words, then the length */
-static uint64_t hash_addrs(const uint8_t *p, size_t n)
+/* FNV-1a over the 8-byte words of a byte stream, then its last bytes one by one, then its
+ * length; fed in pieces, it gives what one call over the whole stream would. */
+struct hasher {
+	uint64_t h;
+	size_t len;
+	uint8_t tail[8];
+	size_t have;
+};
+
+#define HASHER_INIT ((struct hasher){.h = 0xcbf29ce484222325u})
+
+static void hasher_feed(struct hasher *s, const uint8_t *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325u, w;
+	uint64_t w, h;
 	size_t i = 0;
 
+	s->len += n;
+	if (s->have) {
+		while (s->have < 8 && i < n)
+			s->tail[s->have++] = p[i++];
+		if (s->have < 8)
+			return;
+		memcpy(&w, s->tail, 8);
+		s->h = (s->h ^ w) * 0x100000001b3u;
+		s->have = 0;
+	}
+	h = s->h; /* a local: the stores to s->h could alias p */
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
 		h = (h ^ w) * 0x100000001b3u;
 	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3u;
-	return (h ^ n) * 0x100000001b3u;
+	s->h = h;
+	memcpy(s->tail, p + i, n - i);
+	s->have = n - i;
+}
+
+static uint64_t hasher_end(struct hasher *s)
+{
+	for (size_t i = 0; i < s->have; i++)
+		s->h = (s->h ^ s->tail[i]) * 0x100000001b3u;
+	return (s->h ^ s->len) * 0x100000001b3u;
+}
+
+static inline size_t width_of(const struct addrlist *l)
+{
+	return l->family == AF_INET ? 4 : 16;
+}
+
+/* The run that holds index i (i < n) of a list with runs. */
+static const struct addrlist_run *find_run(const struct addrlist *l, uint32_t i)
+{
+	uint32_t lo = 0, hi = l->n_runs - 1;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (l->runs[mid].first <= i)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return &l->runs[lo];
+}
+
+/* Addresses k to k + count - 1 of prefix run r, packed into out. Below 2^24, k only touches
+ * the last 4 bytes' host bits, which are zero in base. */
+static void prefix_fill(const struct addrlist_run *r, size_t width, uint32_t k, uint32_t count,
+			uint8_t *out)
+{
+	uint32_t tail;
+
+	memcpy(&tail, r->base + width - 4, 4);
+	tail = ntohl(tail);
+	for (uint32_t j = 0; j < count; j++, out += width) {
+		uint32_t v = htonl(tail | (k + j));
+
+		memcpy(out, r->base, width - 4);
+		memcpy(out + width - 4, &v, 4);
+	}
+}
+
+/* Addresses i to i + count - 1 (at most n) of a list with runs, packed into out. */
+static void expand(const struct addrlist *l, uint32_t i, uint32_t count, uint8_t *out)
+{
+	const struct addrlist_run *r = find_run(l, i);
+	size_t width = width_of(l);
+
+	while (count) {
+		uint32_t k = i - r->first, m = r->len - k < count ? r->len - k : count;
+
+		if (r->off == ADDRLIST_RUN_PREFIX)
+			prefix_fill(r, width, k, m, out);
+		else
+			memcpy(out, l->addrs + ((size_t)r->off + k) * width, (size_t)m * width);
+		out += (size_t)m * width;
+		i += m;
+		count -= m;
+		r++;
+	}
+}
+
+#define EXPAND_BLOCK 256 /* addresses expanded at a time to hash or compare a list with runs */
+
+/* The hash of the addresses in list order, the same for any spelling of them. */
+static uint64_t hash_list(const struct addrlist *l)
+{
+	struct hasher s = HASHER_INIT;
+	size_t width = width_of(l);
+
+	if (!l->runs)
+		hasher_feed(&s, l->addrs, (size_t)l->n * width);
+	else {
+		uint8_t block[EXPAND_BLOCK * 16];
+
+		for (uint32_t i = 0; i < l->n; i += EXPAND_BLOCK) {
+			uint32_t m = l->n - i < EXPAND_BLOCK ? l->n - i : EXPAND_BLOCK;
+
+			expand(l, i, m, block);
+			hasher_feed(&s, block, (size_t)m * width);
+		}
+	}
+	return hasher_end(&s);
 }
 
 static uint64_t gcd64(uint64_t a, uint64_t b)
@@ -296,9 +566,10 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 {
 	struct addrlist *l;
 
+	if (!p->oom && !p->bad && p->n_runs)
+		close_plain_run(p);
 	if (p->oom) {
-		free(p->addrs);
-		free(p->weights);
+		parser_drop(p);
 		return -ENOMEM;
 	}
 	if (p->bad || p->n == 0) {
@@ -307,20 +578,25 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 				 p->bad, MAX_REPORTED);
 		if (!p->bad)
 			diag_add(p->d, "%s: error: no addresses in the file", p->name);
-		free(p->addrs);
-		free(p->weights);
+		parser_drop(p);
 		return -EINVAL;
 	}
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		free(p->addrs);
-		free(p->weights);
+		parser_drop(p);
 		return -ENOMEM;
 	}
 	l->family = p->family;
 	l->n = (uint32_t)p->n;
-	l->addrs = realloc(p->addrs, p->n * p->width) ?: p->addrs;
-	l->hash = hash_addrs(l->addrs, p->n * p->width);
+	if (p->n_plain)
+		l->addrs = realloc(p->addrs, p->n_plain * p->width) ?: p->addrs;
+	else
+		free(p->addrs);
+	if (p->n_runs) {
+		l->runs = realloc(p->runs, p->n_runs * sizeof(*p->runs)) ?: p->runs;
+		l->n_runs = (uint32_t)p->n_runs;
+	}
+	l->hash = hash_list(l);
 	l->refs = 1;
 	if (p->weighted && finish_weights(p, l) < 0) {
 		free(p->weights);
@@ -375,9 +651,31 @@ int addrlist_load(const char *path, int family, struct diag *d, struct addrlist 
 
 bool addrlist_equal(const struct addrlist *a, const struct addrlist *b)
 {
-	return a->family == b->family && a->n == b->n && !a->cum == !b->cum &&
-	       memcmp(a->addrs, b->addrs, (size_t)a->n * (a->family == AF_INET ? 4 : 16)) == 0 &&
-	       (!a->cum || memcmp(a->cum, b->cum, (size_t)a->n * sizeof(*a->cum)) == 0);
+	size_t width = width_of(a);
+
+	/* equal lists have equal hashes, whatever their spelling */
+	if (a->family != b->family || a->n != b->n || !a->cum != !b->cum || a->hash != b->hash)
+		return false;
+	if (a->cum && memcmp(a->cum, b->cum, (size_t)a->n * sizeof(*a->cum)) != 0)
+		return false;
+	if (!a->runs && !b->runs)
+		return memcmp(a->addrs, b->addrs, (size_t)a->n * width) == 0;
+	for (uint32_t i = 0; i < a->n; i += EXPAND_BLOCK) {
+		uint8_t x[EXPAND_BLOCK * 16], y[EXPAND_BLOCK * 16];
+		uint32_t m = a->n - i < EXPAND_BLOCK ? a->n - i : EXPAND_BLOCK;
+
+		if (a->runs)
+			expand(a, i, m, x);
+		else
+			memcpy(x, a->addrs + (size_t)i * width, (size_t)m * width);
+		if (b->runs)
+			expand(b, i, m, y);
+		else
+			memcpy(y, b->addrs + (size_t)i * width, (size_t)m * width);
+		if (memcmp(x, y, (size_t)m * width) != 0)
+			return false;
+	}
+	return true;
 }
 
 int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *d,
@@ -441,8 +739,7 @@ int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *
 				continue;
 			r = -errno;
 			diag_add(d, "%s: error: read failed: %s", path, strerror(-r));
-			free(p.addrs);
-			free(p.weights);
+			parser_drop(&p);
 			return r;
 		}
 		if (n == 0 && have == 0)
@@ -497,6 +794,7 @@ struct addrlist *addrlist_unref(struct addrlist *l)
 	if (l && __atomic_sub_fetch(&l->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		free(l->addrs);
 		free(l->cum);
+		free(l->runs);
 		free(l);
 	}
 	return NULL;
@@ -572,9 +870,26 @@ size_t addr_format6(const uint8_t *a, char *out)
 	return o;
 }
 
+void addrlist_get(const struct addrlist *l, uint32_t i, uint8_t out[16])
+{
+	size_t width = width_of(l);
+
+	if (!l->runs)
+		memcpy(out, l->addrs + (size_t)i * width, width);
+	else
+		expand(l, i, 1, out);
+}
+
 size_t addrlist_format(const struct addrlist *l, uint32_t i, char *out)
 {
-	const uint8_t *a = addrlist_at(l, i);
+	uint8_t tmp[16];
+	const uint8_t *a;
 
+	if (!l->runs)
+		a = l->addrs + (size_t)i * (l->family == AF_INET ? 4 : 16);
+	else {
+		expand(l, i, 1, tmp);
+		a = tmp;
+	}
 	return l->family == AF_INET ? format4(a, out) : addr_format6(a, out);
 }

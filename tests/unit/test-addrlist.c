@@ -74,9 +74,14 @@ static void test_order_comments_blanks(void **state)
 	struct addrlist *l = parse_ok("# header\n\n  10.0.0.2  \n\t10.0.0.1\t# trailing\r\n10.0.0.3", AF_INET);
 	char text[ADDR_TEXT_MAX];
 
+	uint8_t a[16];
+
 	assert_int_equal(l->n, 3);
-	assert_memory_equal(addrlist_at(l, 0), "\x0a\x00\x00\x02", 4);
-	assert_memory_equal(addrlist_at(l, 1), "\x0a\x00\x00\x01", 4);
+	assert_null(l->runs);
+	addrlist_get(l, 0, a);
+	assert_memory_equal(a, "\x0a\x00\x00\x02", 4);
+	addrlist_get(l, 1, a);
+	assert_memory_equal(a, "\x0a\x00\x00\x01", 4);
 	addrlist_format(l, 2, text);
 	assert_string_equal(text, "10.0.0.3");
 	addrlist_unref(l);
@@ -227,6 +232,15 @@ static void test_load(void **state)
 	path = tmpfile_with("a.txt", "10.0.0.1\n10.0.0.2", 17);
 	assert_int_equal(addrlist_load_id(path, AF_INET, 0, &d, &id1, &l), 0);
 	assert_int_equal(l->n, 2);
+	addrlist_unref(l);
+
+	/* prefix lines only: no plain address in the array */
+	path = tmpfile_with("p.txt", "10.0.0.0/30\n", 12);
+	assert_int_equal(addrlist_load(path, AF_INET, &d, &l), 0);
+	assert_int_equal(l->n, 4);
+	assert_null(l->addrs);
+	addrlist_format(l, 3, text);
+	assert_string_equal(text, "10.0.0.3");
 	addrlist_unref(l);
 
 	/* rewritten with another size: another identity */
@@ -456,18 +470,349 @@ static void test_weighted_schedule(void **state)
 	}
 }
 
+/* The text of every address of l, joined by ' '. */
+static char *all_text(const struct addrlist *l)
+{
+	size_t size = (size_t)l->n * ADDR_TEXT_MAX + 1, o = 0;
+	char *all = malloc(size), text[ADDR_TEXT_MAX];
+
+	all[0] = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		addrlist_format(l, i, text);
+		o += (size_t)snprintf(all + o, size - o, "%s%s", i ? " " : "", text);
+	}
+	return all;
+}
+
+static void test_prefix_expansion(void **state)
+{
+	struct addrlist *l = parse_ok("10.1.2.0/28\n", AF_INET);
+	char text[ADDR_TEXT_MAX], want[ADDR_TEXT_MAX], *all;
+	uint8_t a[16];
+
+	/* every address, network and last included, in order */
+	assert_int_equal(l->n, 16);
+	assert_non_null(l->runs);
+	assert_int_equal(l->n_runs, 1);
+	for (uint32_t i = 0; i < 16; i++) {
+		snprintf(want, sizeof(want), "10.1.2.%u", i);
+		addrlist_format(l, i, text);
+		assert_string_equal(text, want);
+		addrlist_get(l, i, a);
+		assert_memory_equal(a, ((uint8_t[]){10, 1, 2, (uint8_t)i}), 4);
+	}
+	addrlist_unref(l);
+
+	l = parse_ok("# v6\n  2001:DB8::/120  # 256\n", AF_INET6);
+	assert_int_equal(l->n, 256);
+	for (uint32_t i = 0; i < 256; i++) {
+		snprintf(want, sizeof(want), i ? "2001:db8::%x" : "2001:db8::", i);
+		addrlist_format(l, i, text);
+		assert_string_equal(text, want);
+	}
+	addrlist_unref(l);
+
+	/* /32 and /128: one address */
+	l = parse_ok("192.0.2.7/32\n", AF_INET);
+	assert_int_equal(l->n, 1);
+	addrlist_format(l, 0, text);
+	assert_string_equal(text, "192.0.2.7");
+	addrlist_unref(l);
+	l = parse_ok("2001:db8::1/128\n::/128\n", AF_INET6);
+	all = all_text(l);
+	assert_string_equal(all, "2001:db8::1 ::");
+	free(all);
+	addrlist_unref(l);
+	/* /0 length syntax, /31, and IPv4-mapped IPv6 */
+	l = parse_ok("::ffff:192.0.2.0/126\n", AF_INET6);
+	all = all_text(l);
+	assert_string_equal(all,
+			    "::ffff:192.0.2.0 ::ffff:192.0.2.1 ::ffff:192.0.2.2 ::ffff:192.0.2.3");
+	free(all);
+	addrlist_unref(l);
+}
+
+static void test_prefix_mixed(void **state)
+{
+	struct addrlist *l = parse_ok("10.0.0.1\n10.1.2.0/30\n10.0.0.2\n10.0.0.3 # two plain\n"
+				      "192.168.0.0/31\n192.168.0.8/31\n10.0.0.9\n",
+				      AF_INET);
+	char *all = all_text(l);
+	uint8_t a[16];
+
+	/* file order: index i is the i-th address of the expansion */
+	assert_int_equal(l->n, 12);
+	assert_string_equal(all, "10.0.0.1 10.1.2.0 10.1.2.1 10.1.2.2 10.1.2.3 10.0.0.2 10.0.0.3 "
+				 "192.168.0.0 192.168.0.1 192.168.0.8 192.168.0.9 10.0.0.9");
+	/* runs: plain, prefix, plain, prefix, prefix, plain */
+	assert_int_equal(l->n_runs, 6);
+	addrlist_get(l, 4, a);
+	assert_memory_equal(a, "\x0a\x01\x02\x03", 4);
+	addrlist_get(l, 5, a);
+	assert_memory_equal(a, "\x0a\x00\x00\x02", 4);
+	addrlist_get(l, 11, a);
+	assert_memory_equal(a, "\x0a\x00\x00\x09", 4);
+	free(all);
+	addrlist_unref(l);
+
+	l = parse_ok("2001:db8::/126\n2001:db8:1::1\n2001:db8:ff::10/127\n", AF_INET6);
+	all = all_text(l);
+	assert_string_equal(all, "2001:db8:: 2001:db8::1 2001:db8::2 2001:db8::3 2001:db8:1::1 "
+				 "2001:db8:ff::10 2001:db8:ff::11");
+	free(all);
+	addrlist_unref(l);
+}
+
+static void test_prefix_caps(void **state)
+{
+	struct addrlist *l;
+	char *m;
+
+	l = parse_ok("10.0.0.0/8\n", AF_INET);
+	assert_int_equal(l->n, 1u << 24);
+	addrlist_unref(l);
+	l = parse_ok("2001:db8::/104\n", AF_INET6);
+	assert_int_equal(l->n, 1u << 24);
+	addrlist_unref(l);
+	m = parse_bad("10.0.0.0/7\n", 11, AF_INET);
+	assert_string_equal(
+	    m, "f.txt:1: error: \"10.0.0.0/7\" is too large: a prefix line of an A list "
+	       "is /8 to /32 (at most 16777216 addresses)");
+	free(m);
+	m = parse_bad("0.0.0.0/0\n", 10, AF_INET);
+	assert_string_equal(
+	    m, "f.txt:1: error: \"0.0.0.0/0\" is too large: a prefix line of an A list "
+	       "is /8 to /32 (at most 16777216 addresses)");
+	free(m);
+	m = parse_bad("2001:db8::/103\n", 15, AF_INET6);
+	assert_string_equal(
+	    m, "f.txt:1: error: \"2001:db8::/103\" is too large: a prefix line of an AAAA "
+	       "list is /104 to /128 (at most 16777216 addresses)");
+	free(m);
+	m = parse_bad("::/64\n", 6, AF_INET6);
+	assert_string_equal(m, "f.txt:1: error: \"::/64\" is too large: a prefix line of an AAAA "
+			       "list is /104 to /128 (at most 16777216 addresses)");
+	free(m);
+}
+
+static void test_prefix_bad(void **state)
+{
+	const char *text = "10.1.2.3/28\n10.0.0.0/33\n10.0.0.0/-1\n10.0.0.0/\n10.0.0.0/08\n"
+			   "10.0.0.0/ 8\n10.0.0.0/8/8\n10.0.0/8\n2001:db8::/120\n10.0.0.0/+8\n"
+			   "10.0.0.0/8 x\n/8\n10.0.0.0 /8\n";
+	char *m = parse_bad(text, strlen(text), AF_INET);
+
+	assert_string_equal(
+	    m,
+	    "f.txt:1: error: \"10.1.2.3/28\" has host bits set: the prefix is \"10.1.2.0/28\"|"
+	    "f.txt:2: error: \"10.0.0.0/33\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:3: error: \"10.0.0.0/-1\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:4: error: \"10.0.0.0/\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:5: error: \"10.0.0.0/08\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:6: error: \"10.0.0.0/ 8\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:7: error: \"10.0.0.0/8/8\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:8: error: \"10.0.0/8\" is not an IPv4 prefix: \"10.0.0\" is not an IPv4 address|"
+	    "f.txt:9: error: \"2001:db8::/120\" is an IPv6 prefix; an A list takes IPv4 only|"
+	    "f.txt:10: error: \"10.0.0.0/+8\" is not an IPv4 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 32 without leading zeros|"
+	    "f.txt:11: error: \"10.0.0.0/8 x\": unexpected text after the prefix|"
+	    "f.txt:12: error: \"/8\" is not an IPv4 prefix: \"\" is not an IPv4 address|"
+	    "f.txt:13: error: \"10.0.0.0 /8\": unexpected text after the address");
+	free(m);
+
+	text = "2001:db8::1/120\n2001:db8::/129\n2001:db8::/0120\n10.0.0.0/24\n2001:db8::/120/\n";
+	m = parse_bad(text, strlen(text), AF_INET6);
+	assert_string_equal(
+	    m,
+	    "f.txt:1: error: \"2001:db8::1/120\" has host bits set: the prefix is "
+	    "\"2001:db8::/120\"|"
+	    "f.txt:2: error: \"2001:db8::/129\" is not an IPv6 prefix: the length after \"/\" is a "
+	    "decimal from 0 to 128 without leading zeros|"
+	    "f.txt:3: error: \"2001:db8::/0120\" is not an IPv6 prefix: the length after \"/\" is "
+	    "a "
+	    "decimal from 0 to 128 without leading zeros|"
+	    "f.txt:4: error: \"10.0.0.0/24\" is an IPv4 prefix; an AAAA list takes IPv6 only|"
+	    "f.txt:5: error: \"2001:db8::/120/\" is not an IPv6 prefix: the length after \"/\" is "
+	    "a "
+	    "decimal from 0 to 128 without leading zeros");
+	free(m);
+	/* host bits below a /104 and in the middle of a byte */
+	text = "2001:db8::1:0/104\n2001:db8::100:0/104\n10.0.0.128/25\n10.0.0.64/25\n";
+	m = parse_bad(text, strlen(text), AF_INET6);
+	assert_string_equal(
+	    m, "f.txt:1: error: \"2001:db8::1:0/104\" has host bits set: the prefix is "
+	       "\"2001:db8::/104\"|"
+	       "f.txt:3: error: \"10.0.0.128/25\" is an IPv4 prefix; an AAAA list takes IPv6 only|"
+	       "f.txt:4: error: \"10.0.0.64/25\" is an IPv4 prefix; an AAAA list takes IPv6 only");
+	free(m);
+	m = parse_bad("10.0.0.128/25\n10.0.0.64/25\n10.0.0.64/26\n", 40, AF_INET);
+	assert_string_equal(
+	    m, "f.txt:2: error: \"10.0.0.64/25\" has host bits set: the prefix is \"10.0.0.0/25\"");
+	free(m);
+}
+
+static void test_prefix_weighted(void **state)
+{
+	char *m = parse_weighted_bad("10.0.0.1 5\n10.0.0.0/28\n10.0.1.0/30 2\n");
+
+	assert_string_equal(
+	    m, "w.txt:2: error: \"10.0.0.0/28\": a prefix line cannot be weighted; list "
+	       "its addresses one per line|"
+	       "w.txt:3: error: \"10.0.1.0/30 2\": a prefix line cannot be weighted; list "
+	       "its addresses one per line");
+	free(m);
+}
+
+static void test_prefix_equal(void **state)
+{
+	struct addrlist *a = parse_ok("10.0.0.0/31\n", AF_INET),
+			*b = parse_ok("10.0.0.0\n10.0.0.1\n", AF_INET),
+			*c = parse_ok("10.0.0.1\n10.0.0.0\n", AF_INET), *d;
+	size_t size = 4096 * 20 + 64, o = 0;
+	char *text = malloc(size);
+
+	/* the same addresses in the same order, whatever the spelling */
+	assert_true(addrlist_equal(a, b));
+	assert_true(addrlist_equal(b, a));
+	assert_true(a->hash == b->hash);
+	assert_false(addrlist_equal(a, c));
+	assert_false(a->hash == c->hash);
+	addrlist_unref(a);
+	addrlist_unref(b);
+	addrlist_unref(c);
+
+	/* plain lines and prefixes interleaved, 4-byte addresses across the hash's 8-byte words */
+	a = parse_ok("10.0.0.5\n10.2.0.0/20\n10.0.0.6\n10.3.0.0/31\n10.3.0.2/31\n", AF_INET);
+	o += (size_t)snprintf(text + o, size - o, "10.0.0.5\n");
+	for (unsigned i = 0; i < 4096; i++)
+		o += (size_t)snprintf(text + o, size - o, "10.2.%u.%u\n", i >> 8, i & 255);
+	o += (size_t)snprintf(text + o, size - o, "10.0.0.6\n10.3.0.0/30\n");
+	b = parse_ok(text, AF_INET);
+	assert_int_equal(a->n, 4102);
+	assert_int_equal(b->n, 4102);
+	assert_true(addrlist_equal(a, b));
+	assert_true(a->hash == b->hash);
+	/* one address changed, deep in a prefix: not equal */
+	o = (size_t)snprintf(text, size, "10.0.0.5\n10.2.0.0/21\n10.0.0.6\n10.3.0.0/30\n");
+	c = parse_ok(text, AF_INET);
+	assert_false(addrlist_equal(a, c));
+	addrlist_unref(c);
+	c = parse_ok("10.0.0.5\n10.2.0.0/20\n10.0.0.6\n10.3.0.0/31\n10.3.0.4/31\n", AF_INET);
+	assert_int_equal(c->n, a->n);
+	assert_false(addrlist_equal(a, c));
+	assert_false(a->hash == c->hash);
+	addrlist_unref(c);
+
+	/* IPv6 likewise; the other family is never equal */
+	c = parse_ok("2001:db8::/127\n", AF_INET6);
+	d = parse_ok("2001:db8::\n2001:db8::1\n", AF_INET6);
+	assert_true(addrlist_equal(c, d));
+	assert_true(c->hash == d->hash);
+	addrlist_unref(d);
+	d = parse_ok("2001:db8::/128\n2001:db8::2\n", AF_INET6);
+	assert_false(addrlist_equal(c, d));
+	addrlist_unref(d);
+	addrlist_unref(c);
+	addrlist_unref(a);
+	addrlist_unref(b);
+	free(text);
+}
+
+static void test_prefix_total_cap(void **state)
+{
+	/* 8 /8s are ADDRLIST_MAX_ADDRS exactly; one address more is refused */
+	const char *eight =
+	    "10.0.0.0/8\n11.0.0.0/8\n12.0.0.0/8\n13.0.0.0/8\n14.0.0.0/8\n15.0.0.0/8\n"
+	    "16.0.0.0/8\n17.0.0.0/8\n";
+	size_t len = strlen(eight);
+	char text[256], *m, out[ADDR_TEXT_MAX];
+	struct addrlist *l = parse_ok(eight, AF_INET);
+
+	assert_int_equal(l->n, ADDRLIST_MAX_ADDRS);
+	addrlist_format(l, ADDRLIST_MAX_ADDRS - 1, out);
+	assert_string_equal(out, "17.255.255.255");
+	addrlist_format(l, 5u << 24 | 0x010203, out);
+	assert_string_equal(out, "15.1.2.3");
+	addrlist_unref(l);
+
+	snprintf(text, sizeof(text), "%s192.0.2.1\n", eight);
+	m = parse_bad(text, strlen(text), AF_INET);
+	assert_string_equal(m, "f.txt:9: error: more than 134217728 addresses");
+	free(m);
+	snprintf(text, sizeof(text), "192.0.2.1\n%s", eight);
+	m = parse_bad(text, strlen(text), AF_INET);
+	assert_string_equal(m, "f.txt:9: error: more than 134217728 addresses");
+	free(m);
+	snprintf(text, sizeof(text), "%.*s192.0.2.0/31\n18.0.0.0/8\n", (int)len, eight);
+	m = parse_bad(text, strlen(text), AF_INET);
+	assert_string_equal(m, "f.txt:9: error: more than 134217728 addresses");
+	free(m);
+}
+
+static void test_prefix_format_agrees_with_inet_ntop(void **state)
+{
+	struct addrlist *l6 = parse_ok("2001:db8:1234:5678:9abc:def0:ff00:0/104\n", AF_INET6),
+			*l4 = parse_ok("192.0.2.1\n10.0.0.0/8\n", AF_INET);
+	uint8_t a[16], b[16];
+	char mine[ADDR_TEXT_MAX], libc[ADDR_TEXT_MAX];
+	unsigned seed = 11;
+
+	assert_int_equal(l6->n, 1u << 24);
+	assert_int_equal(l4->n, (1u << 24) + 1);
+	for (int n = 0; n < 100000; n++) {
+		uint32_t i = n < 4 ? (uint32_t[]){0, 1, 0xffff, 0xffffff}[n]
+				   : (uint32_t)rand_r(&seed) & 0xffffff;
+
+		memcpy(a, "\x20\x01\x0d\xb8\x12\x34\x56\x78\x9a\xbc\xde\xf0\xff\x00\x00\x00", 16);
+		a[13] = (uint8_t)(i >> 16);
+		a[14] = (uint8_t)(i >> 8);
+		a[15] = (uint8_t)i;
+		inet_ntop(AF_INET6, a, libc, sizeof(libc));
+		addrlist_format(l6, i, mine);
+		assert_string_equal(mine, libc);
+		addrlist_get(l6, i, b);
+		assert_memory_equal(a, b, 16);
+
+		a[0] = 10;
+		a[1] = (uint8_t)(i >> 16);
+		a[2] = (uint8_t)(i >> 8);
+		a[3] = (uint8_t)i;
+		inet_ntop(AF_INET, a, libc, sizeof(libc));
+		addrlist_format(l4, i + 1, mine);
+		assert_string_equal(mine, libc);
+	}
+	addrlist_format(l4, 0, mine);
+	assert_string_equal(mine, "192.0.2.1");
+	addrlist_unref(l6);
+	addrlist_unref(l4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_comments_blanks),
-		cmocka_unit_test(test_bad_lines),
-		cmocka_unit_test(test_many_bad_lines_counted),
-		cmocka_unit_test(test_parse4_agrees_with_inet_pton),
-		cmocka_unit_test(test_format6_agrees_with_inet_ntop),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_weights),
-		cmocka_unit_test(test_weighted_schedule),
+	    cmocka_unit_test(test_order_comments_blanks),
+	    cmocka_unit_test(test_bad_lines),
+	    cmocka_unit_test(test_many_bad_lines_counted),
+	    cmocka_unit_test(test_parse4_agrees_with_inet_pton),
+	    cmocka_unit_test(test_format6_agrees_with_inet_ntop),
+	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_weights),
+	    cmocka_unit_test(test_weighted_schedule),
+	    cmocka_unit_test(test_prefix_expansion),
+	    cmocka_unit_test(test_prefix_mixed),
+	    cmocka_unit_test(test_prefix_caps),
+	    cmocka_unit_test(test_prefix_bad),
+	    cmocka_unit_test(test_prefix_weighted),
+	    cmocka_unit_test(test_prefix_equal),
+	    cmocka_unit_test(test_prefix_total_cap),
+	    cmocka_unit_test(test_prefix_format_agrees_with_inet_ntop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
