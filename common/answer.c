@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "answer.h"
@@ -167,7 +168,58 @@ static void put_address(const struct answer_ctx *ctx, const char *owner, size_t 
 	 * the answer. Per question, caches are off and scope 0 is the honest value. */
 	uint8_t scope = ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP ? ANSWER_SCOPE : 0;
 
+	if (ctx->has_scope && (ctx->scope || !scope))
+		scope = ctx->scope; /* a view's decision (per lookup: never 0) */
+
 	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, SNAPSHOT_ZONE_ID, scope, text, n);
+}
+
+/* Parses a client address as PowerDNS writes it: "ADDR", "ADDR/LEN" or "ADDR%IFACE". */
+static int client_addr(const char *s, uint8_t addr[16])
+{
+	char copy[INET6_ADDRSTRLEN + 1];
+	size_t n = s ? strcspn(s, "/%") : sizeof(copy);
+
+	if (n >= sizeof(copy))
+		return 0;
+	memcpy(copy, s, n);
+	copy[n] = 0;
+	if (inet_pton(AF_INET, copy, addr) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, copy, addr) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *scope)
+{
+	const char *client = m->remote;
+	uint8_t addr[16];
+	unsigned len, bits = 0;
+	uint32_t v = PREFIXTRIE_NONE;
+	int family;
+
+	/* the client subnet, unless it is the SOA walk's 0.0.0.0/0 or the handler wants the
+	 * resolver */
+	if (h->cfg->match == CONFIG_MATCH_SUBNET && m->real_remote && strcmp(m->real_remote, "0.0.0.0/0") != 0)
+		client = m->real_remote;
+	family = client_addr(client, addr);
+	if (family)
+		v = prefixtrie_lookup_scope(&h->views->trie, family, addr, &len, &bits);
+	*scope = (uint8_t)bits;
+	return v == PREFIXTRIE_NONE || v >= h->cfg->n_views ? 0 : (uint16_t)(v + 1);
+}
+
+/* The addresses of address-list handler h. */
+static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m, const struct handler *h,
+			struct buf *out)
+{
+	if (!h->list)
+		return;
+	if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
+		put_address(ctx, m->qname, m->qname_len, h, pick(ctx, h), out);
+	else
+		put_policy(ctx, m->qname, m->qname_len, h, out);
 }
 
 void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out)
@@ -206,12 +258,19 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 						.real_remote = m->real_remote}, out);
 				continue;
 			}
-			if (!h->list || (t != PP_TYPE_ANY && t != h->cfg->qtype))
+			if (h->cfg->view || (t != PP_TYPE_ANY && t != h->cfg->qtype))
+				continue; /* a view answers through its handler */
+			if (h->views) {
+				struct answer_ctx vc = *ctx;
+				uint16_t k;
+
+				vc.has_scope = true;
+				k = answer_view(h, m, &vc.scope);
+				/* a view whose file never loaded: the handler's own list */
+				answer_list(&vc, m, k && h[k].list ? &h[k] : h, out);
 				continue;
-			if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
-				put_address(ctx, m->qname, m->qname_len, h, pick(ctx, h), out);
-			else
-				put_policy(ctx, m->qname, m->qname_len, h, out);
+			}
+			answer_list(ctx, m, h, out);
 		}
 	}
 	pp_end(out);
@@ -242,7 +301,7 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 
 		if (h->cfg->kind && h->cfg->kind->list)
 			h->cfg->kind->list(h->cfg, ctx->abi, SNAPSHOT_ZONE_ID, out);
-		if (!h->list)
+		if (!h->list || h->cfg->view) /* a view's answers depend on the client */
 			continue;
 		if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
 			put_address(ctx, h->cfg->qname, strlen(h->cfg->qname), h,

@@ -43,10 +43,21 @@ struct answer_ctx {
 	struct answer_memo *memo;
 	int abi;
 	bool peek; /* answer without advancing any rotation (pdynctl query) */
+	/* set by answer_query() for a handler with views: the ECS scope of its answers */
+	bool has_scope;
+	uint8_t scope;
 };
 
-/* Appends the answer to a Q message (DATA lines, then END or FAIL) to out. */
+/* Appends the answer to a Q message (DATA lines, then END or FAIL) to out. A handler with
+ * views answers from the view whose prefixes hold the client (the longest match; its own list
+ * when none does), with the ECS scope of that decision: the client is the EDNS client subnet
+ * PowerDNS passes (m->real_remote), or the resolver (m->remote) when the handler says so or
+ * there is none. */
 void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);
+
+/* Which of handler h's views (1..n_views) answers the client of m, 0 for h itself; *scope
+ * gets how many leading bits of the client address decided it. h must have views. */
+uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *scope);
 
 /* The address the next answer of handler h (of snapshot s) starts with, for status: true and
  * *index under round-robin and weighted (with a weight above 0), where the rotation decides

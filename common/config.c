@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <arpa/inet.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,6 +39,8 @@ const char config_pattern_group[] = "^[a-z_][a-z0-9_-]*[$]?$";
 #define HOSTNAME_MAXLEN 253
 #define NAMESERVERS_MAX 64
 #define HANDLERS_MAX 100000
+#define VIEWS_TOTAL_MAX 100000 /* views of all handlers */
+#define CONFIG_PREFIXES_MAX 100000 /* inline prefixes per view (more: prefix_file) */
 #define FILE_MAXLEN 4095
 #define TTL_MAX 2147483647
 
@@ -440,9 +443,173 @@ static void check_kind_handler(struct cc *v, json_object *o, struct config *c, s
 	k->parse(v, o, c, h);
 }
 
-static void check_handler(struct cc *v, json_object *o, struct config *c, struct config_handler *h)
+/* How many views the handler object o has, for the room they need (0 when "views" is not an
+ * array of objects of acceptable size: check_views() says why). */
+static size_t views_of(json_object *o)
 {
-	static const char *const keys[] = {"qname", "qtype", "file", "policy", "count", "kind"};
+	json_object *x;
+	size_t n;
+
+	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "views", &x) ||
+	    !json_object_is_type(x, json_type_array))
+		return 0;
+	n = json_object_array_length(x);
+	return n <= CONFIG_VIEWS_MAX ? n : 0;
+}
+
+int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *why, size_t why_size)
+{
+	const char *slash = memchr(s, '/', n);
+	char addr[INET6_ADDRSTRLEN + 1];
+	size_t alen = slash ? (size_t)(slash - s) : n;
+	unsigned len, max;
+
+	*p = (struct config_prefix){0};
+	if (alen >= sizeof(addr) || memchr(s, 0, n)) {
+		snprintf(why, why_size, "is not a prefix (ADDRESS/LENGTH, IPv4 or IPv6)");
+		return -EINVAL;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = 0;
+	if (inet_pton(AF_INET, addr, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, p->addr) == 1)
+		p->family = AF_INET6;
+	else {
+		snprintf(why, why_size, "is not a prefix (ADDRESS/LENGTH, IPv4 or IPv6)");
+		return -EINVAL;
+	}
+	max = p->family == AF_INET ? 32 : 128;
+	len = max;
+	if (slash) {
+		const char *d = slash + 1, *e = s + n;
+
+		len = 0;
+		if (d == e || (d[0] == '0' && e - d > 1) || e - d > 3)
+			len = max + 1;
+		for (; d < e && len <= max; d++)
+			len = *d >= '0' && *d <= '9' ? len * 10 + (unsigned)(*d - '0') : max + 1;
+		if (len > max) {
+			snprintf(why, why_size, "is not a prefix: the length is 0 to %u", max);
+			return -EINVAL;
+		}
+	}
+	p->len = (uint8_t)len;
+	for (unsigned bit = len; bit < max; bit++)
+		if (p->addr[bit / 8] & (0x80 >> (bit % 8))) {
+			char net[INET6_ADDRSTRLEN];
+
+			for (unsigned b = len; b < 128; b++)
+				p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+			inet_ntop(p->family, p->addr, net, sizeof(net));
+			snprintf(why, why_size, "has bits set past its length: the prefix is %s/%u", net, len);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static void check_prefix(struct cc *v, json_object *o, struct config_prefix *p)
+{
+	const char *s = cc_string(v, o, 1, 60);
+	char q[DIAG_QUOTE_SIZE(60)], why[128];
+
+	if (s && config_prefix_parse(s, (size_t)json_object_get_string_len(o), p, why, sizeof(why)) < 0) {
+		cc_error(v, "%s %s", cc_quoted(o, q, 60), why);
+		p->family = 0;
+	}
+}
+
+static void check_policy_count(struct cc *v, json_object *o, struct config_handler *h);
+
+/* The views of handler h, into the handlers at views[0 .. n). */
+static void check_views(struct cc *v, json_object *arr, struct config *c, struct config_handler *h,
+			struct config_handler *views)
+{
+	static const char *const keys[] = {"name", "prefixes", "prefix_file", "file", "policy", "count"};
+	static const char *const required[] = {"file"};
+	size_t n;
+
+	if (!cc_array(v, arr, 1, CONFIG_VIEWS_MAX) || !views)
+		return;
+	n = json_object_array_length(arr);
+	h->n_views = (uint16_t)n;
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(arr, i), *x;
+		struct config_handler *w = &views[i];
+		size_t old = cc_push_index(v, i);
+
+		w->view = (uint16_t)(i + 1);
+		w->qtype = h->qtype;
+		w->types[0] = h->qtype;
+		w->n_types = 1;
+		w->name = h->name;
+		w->qname = h->qname ? strdup(h->qname) : NULL;
+		w->count = 1;
+		if (!json_object_is_type(o, json_type_object)) {
+			cc_error(v, "expected an object, got %s", cc_type_name(o));
+			cc_pop(v, old);
+			continue;
+		}
+		cc_keys(v, o, keys, ELEMENTSOF(keys), required, ELEMENTSOF(required));
+		if (!json_object_object_get_ex(o, "prefixes", NULL) && !json_object_object_get_ex(o, "prefix_file", NULL))
+			cc_error(v, "needs \"prefixes\" or \"prefix_file\": the clients it is for");
+		if (json_object_object_get_ex(o, "name", &x)) {
+			size_t o2 = cc_push(v, "name");
+			const char *s = cc_string(v, x, 1, 64);
+
+			if (s)
+				w->view_name = strdup(s);
+			cc_pop(v, o2);
+		} else if (asprintf(&w->view_name, "view %zu", i + 1) < 0)
+			w->view_name = NULL;
+		if (json_object_object_get_ex(o, "prefixes", &x)) {
+			size_t o2 = cc_push(v, "prefixes");
+
+			if (cc_array(v, x, 1, CONFIG_PREFIXES_MAX)) {
+				size_t np = json_object_array_length(x);
+
+				w->prefixes = calloc(np, sizeof(*w->prefixes));
+				for (size_t k = 0; w->prefixes && k < np; k++) {
+					size_t o3 = cc_push_index(v, k);
+
+					check_prefix(v, json_object_array_get_idx(x, k), &w->prefixes[k]);
+					if (w->prefixes[k].family)
+						w->n_prefixes++;
+					cc_pop(v, o3);
+				}
+			}
+			cc_pop(v, o2);
+		}
+		if (json_object_object_get_ex(o, "prefix_file", &x)) {
+			size_t o2 = cc_push(v, "prefix_file");
+			const char *s = cc_string(v, x, 1, FILE_MAXLEN);
+
+			if (s) {
+				w->prefix_file = strdup(s);
+				w->prefix_path = resolve(c->dir, s);
+			}
+			cc_pop(v, o2);
+		}
+		if (json_object_object_get_ex(o, "file", &x)) {
+			size_t o2 = cc_push(v, "file");
+			const char *s = cc_string(v, x, 1, FILE_MAXLEN);
+
+			if (s) {
+				w->file = strdup(s);
+				w->path = resolve(c->dir, s);
+			}
+			cc_pop(v, o2);
+		}
+		check_policy_count(v, o, w);
+		cc_pop(v, old);
+	}
+}
+
+static void check_handler(struct cc *v, json_object *o, struct config *c, struct config_handler *h,
+			  struct config_handler *views)
+{
+	static const char *const keys[] = {"qname", "qtype", "file", "policy", "count", "kind", "views", "match"};
+	static const char *const match_names[] = {"subnet", "resolver"};
 	json_object *x;
 	size_t old;
 	int r;
@@ -498,6 +665,30 @@ static void check_handler(struct cc *v, json_object *o, struct config *c, struct
 		}
 		cc_pop(v, old);
 	}
+	check_policy_count(v, o, h);
+	if (json_object_object_get_ex(o, "match", &x)) {
+		old = cc_push(v, "match");
+		r = cc_enum(v, x, match_names, ELEMENTSOF(match_names));
+		if (r >= 0)
+			h->match = (enum config_match)r;
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "views", &x)) {
+		old = cc_push(v, "views");
+		check_views(v, x, c, h, views);
+		cc_pop(v, old);
+	}
+	h->types[0] = h->qtype;
+	h->n_types = 1;
+}
+
+/* "policy" and "count" of an address list (a handler's, or a view's). */
+static void check_policy_count(struct cc *v, json_object *o, struct config_handler *h)
+{
+	json_object *x;
+	size_t old;
+	int r;
+
 	h->count = 1;
 	if (json_object_object_get_ex(o, "policy", &x)) {
 		old = cc_push(v, "policy");
@@ -514,8 +705,6 @@ static void check_handler(struct cc *v, json_object *o, struct config *c, struct
 			h->count = (uint32_t)n;
 		cc_pop(v, old);
 	}
-	h->types[0] = h->qtype;
-	h->n_types = 1;
 }
 
 static void check_root(struct cc *v, json_object *root, struct config *c)
@@ -623,18 +812,31 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 	if (json_object_object_get_ex(root, "handlers", &x)) {
 		old = cc_push(v, "handlers");
 		if (cc_array(v, x, 0, HANDLERS_MAX)) {
-			size_t n = json_object_array_length(x);
+			size_t n = json_object_array_length(x), nv = 0, next;
 
-			c->handlers = calloc(n ? n : 1, sizeof(*c->handlers));
+			/* the views go after the handlers: count them first */
+			for (size_t i = 0; i < n; i++)
+				nv += views_of(json_object_array_get_idx(x, i));
+			if (nv > VIEWS_TOTAL_MAX) {
+				cc_error(v, "%zu views in all, at most %d are allowed", nv, VIEWS_TOTAL_MAX);
+				nv = 0;
+			}
+			c->handlers = calloc(n + nv ? n + nv : 1, sizeof(*c->handlers));
 			if (!c->handlers)
 				cc_error(v, "out of memory");
+			next = n;
 			for (size_t i = 0; c->handlers && i < n; i++) {
-				size_t o2 = cc_push_index(v, i);
+				json_object *o = json_object_array_get_idx(x, i);
+				size_t o2 = cc_push_index(v, i), k = views_of(o);
 
-				check_handler(v, json_object_array_get_idx(x, i), c, &c->handlers[i]);
+				check_handler(v, o, c, &c->handlers[i], k && nv ? &c->handlers[next] : NULL);
+				if (k && nv)
+					next += k;
 				c->n_handlers++;
 				cc_pop(v, o2);
 			}
+			if (c->handlers)
+				c->n_handlers = next;
 		}
 		cc_pop(v, old);
 	}
@@ -674,6 +876,65 @@ static void handler_error(struct cc *v, const struct config *c, const struct con
 	cc_pop(v, old);
 }
 
+struct owned_prefix {
+	const struct config_prefix *p;
+	const struct config_handler *view;
+};
+
+static int prefix_cmp(const void *a, const void *b)
+{
+	const struct owned_prefix *x = a, *y = b;
+	int c = (x->p->family > y->p->family) - (x->p->family < y->p->family);
+
+	if (!c)
+		c = (x->p->len > y->p->len) - (x->p->len < y->p->len);
+	if (!c)
+		c = memcmp(x->p->addr, y->p->addr, 16);
+	return c ? c : (x->view > y->view) - (x->view < y->view);
+}
+
+/* A prefix in two views of one handler: which should answer would be a guess. */
+static void check_view_prefixes(struct cc *v, struct config *c)
+{
+	for (size_t i = 0, first = 0; i < c->n_handlers; i++) {
+		const struct config_handler *h = &c->handlers[i];
+		_cleanup_free_ struct owned_prefix *all = NULL;
+		size_t n = 0;
+
+		if (h->view)
+			continue;
+		if (!h->n_views)
+			continue;
+		/* its views: the next n_views handlers after those of the handlers before it */
+		while (first < c->n_handlers && !c->handlers[first].view)
+			first++;
+		for (size_t k = 0; k < h->n_views; k++)
+			n += c->handlers[first + k].n_prefixes;
+		all = calloc(n ? n : 1, sizeof(*all));
+		if (!all) {
+			cc_error(v, "out of memory");
+			return;
+		}
+		n = 0;
+		for (size_t k = 0; k < h->n_views; k++) {
+			const struct config_handler *w = &c->handlers[first + k];
+
+			for (size_t j = 0; j < w->n_prefixes; j++)
+				all[n++] = (struct owned_prefix){.p = &w->prefixes[j], .view = w};
+		}
+		first += h->n_views;
+		qsort(all, n, sizeof(*all), prefix_cmp);
+		for (size_t j = 1; j < n; j++)
+			if (prefix_cmp(&(struct owned_prefix){all[j - 1].p, NULL}, &(struct owned_prefix){all[j].p, NULL}) == 0) {
+				char text[INET6_ADDRSTRLEN];
+
+				inet_ntop(all[j].p->family, all[j].p->addr, text, sizeof(text));
+				handler_error(v, c, h, "%s/%u is in two views, \"%s\" and \"%s\"", text, all[j].p->len,
+					      all[j - 1].view->view_name, all[j].view->view_name);
+			}
+	}
+}
+
 /* What the schema cannot say: handler names inside the zone; one handler per name and
  * type; a CNAME alone at its name and not at the apex; the apex NS set only from
  * "nameservers". */
@@ -683,7 +944,7 @@ static void check_semantics(struct cc *v, struct config *c)
 	size_t n = 0, top = cc_push(v, "handlers");
 
 	for (size_t i = 0; i < c->n_handlers; i++)
-		if (!dname_is_below_or_at(&c->handlers[i].name, &c->apex)) {
+		if (!c->handlers[i].view && !dname_is_below_or_at(&c->handlers[i].name, &c->apex)) {
 			size_t old = cc_push_index(v, i);
 			size_t o2 = cc_push(v, "qname");
 
@@ -701,7 +962,7 @@ static void check_semantics(struct cc *v, struct config *c)
 		const struct config_handler *h = &c->handlers[i];
 		bool apex = dname_equal(&h->name, &c->apex);
 
-		for (uint8_t t = 0; t < h->n_types; t++) {
+		for (uint8_t t = 0; !h->view && t < h->n_types; t++) {
 			claims[n++] = (struct claim){.h = h, .type = h->types[t]};
 			if (apex && h->types[t] == PP_TYPE_NS)
 				handler_error(v, c, h, "NS records at the apex come from \"nameservers\"");
@@ -732,6 +993,7 @@ static void check_semantics(struct cc *v, struct config *c)
 					      "alone at its name", cn->h->qname, (size_t)(cn->h - c->handlers));
 		}
 	}
+	check_view_prefixes(v, c);
 	cc_pop(v, top);
 }
 
@@ -890,6 +1152,10 @@ struct config *config_free(struct config *c)
 		free(c->handlers[i].path);
 		if (c->handlers[i].kind && c->handlers[i].data)
 			c->handlers[i].kind->free_data(c->handlers[i].data);
+		free(c->handlers[i].view_name);
+		free(c->handlers[i].prefixes);
+		free(c->handlers[i].prefix_file);
+		free(c->handlers[i].prefix_path);
 	}
 	free(c->handlers);
 	free(c->control_dir);

@@ -37,6 +37,21 @@ extern const char *const config_policy_names[4];
 
 struct kind;
 
+/* What a handler's views are matched against. */
+enum config_match {
+	CONFIG_MATCH_SUBNET,   /* the client subnet (ABI >= 3 real-remote: ECS), else the resolver */
+	CONFIG_MATCH_RESOLVER, /* the resolver's address (remote), whatever ECS says */
+};
+
+#define CONFIG_VIEWS_MAX 1024 /* views per handler */
+
+/* A prefix of a view, as written in the config. */
+struct config_prefix {
+	uint8_t addr[16]; /* network byte order; 4 bytes used for IPv4 */
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t len;
+};
+
 struct config_handler {
 	char *qname;        /* as written in the config */
 	struct dname name;  /* lowercased wire form */
@@ -50,6 +65,18 @@ struct config_handler {
 	char *path;         /* resolved against the config file's directory */
 	enum config_policy policy;
 	uint32_t count;     /* addresses per answer, 1 to CONFIG_COUNT_MAX (1 when not set) */
+	/* Per-client views (README, "Per-client views"). A handler with views is followed, in
+	 * the snapshot's order, by one address-list handler per view (view = 1, 2, ...), each
+	 * with its own file, policy and rotation; those come after the config's own handlers
+	 * in config.handlers and answer only through their handler. */
+	uint16_t n_views;   /* on the handler: how many views follow it */
+	uint16_t view;      /* 0: a handler of the config; k: the k-th view of its handler */
+	enum config_match match;  /* on the handler */
+	char *view_name;    /* on a view: its "name", or "view K" */
+	struct config_prefix *prefixes; /* on a view: its inline "prefixes" */
+	size_t n_prefixes;
+	char *prefix_file;  /* on a view: "prefix_file" as written, or NULL */
+	char *prefix_path;  /* resolved like path */
 };
 
 /* When a list moves on (README, "Rotation"). */
@@ -76,7 +103,7 @@ struct config {
 	uint32_t ttl;
 	enum config_loglevel loglevel;
 	enum config_advance advance;
-	struct config_handler *handlers;
+	struct config_handler *handlers; /* the config's, then the views of each (see above) */
 	size_t n_handlers;
 	char *control_dir;   /* NULL: not set */
 	char *control_group; /* NULL: not set */
@@ -94,6 +121,13 @@ extern const char config_pattern_group[];
  * for the rest), or -ENOMEM. */
 int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		 struct config **ret);
+
+/* Parses n bytes of "ADDRESS/LENGTH" or "ADDRESS" (a host prefix), IPv4 or IPv6, as view
+ * prefixes are written: inet_pton() for the address, a decimal length without leading zeros,
+ * and no bit set past the length. Returns 0, or -EINVAL with why (why_size bytes) saying
+ * what is wrong ("is not a prefix ...", "has bits set past its length: the prefix is
+ * 10.1.2.0/24"), to follow the quoted text in a message. */
+int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *why, size_t why_size);
 
 /* Reads the file at path and calls config_parse(). A file that cannot be read, or is larger
  * than CONFIG_MAX_SIZE, is an error with a message. */

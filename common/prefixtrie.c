@@ -244,8 +244,10 @@ uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const v
 			best = n->value;
 			best_len = n->len;
 		}
-		if (n->len == 128) {
-			decided = 128;
+		if (n->len == 128 || (n->child[0] == PREFIXTRIE_NONE && n->child[1] == PREFIXTRIE_NONE)) {
+			/* a leaf: every address below it ends here alike */
+			if (n->len > decided)
+				decided = n->len;
 			break;
 		}
 		if (n->len + 1u > decided)

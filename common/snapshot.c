@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "snapshot.h"
 
 static int handler_order(const void *a, const void *b)
@@ -18,6 +21,8 @@ static int handler_order(const void *a, const void *b)
 		c = memcmp(x->cfg->name.wire, y->cfg->name.wire, x->cfg->name.len);
 	if (!c)
 		c = (x->cfg->qtype > y->cfg->qtype) - (x->cfg->qtype < y->cfg->qtype);
+	if (!c) /* a handler, then its views in order */
+		c = (x->cfg->view > y->cfg->view) - (x->cfg->view < y->cfg->view);
 	return c;
 }
 
@@ -31,7 +36,8 @@ static const struct handler *prev_handler(const struct snapshot *prev, const str
 	if (!n)
 		return NULL;
 	for (uint32_t i = n->first; i < n->first + n->count; i++)
-		if (!prev->handlers[i].cfg->kind && prev->handlers[i].cfg->qtype == h->qtype)
+		if (!prev->handlers[i].cfg->kind && prev->handlers[i].cfg->qtype == h->qtype &&
+		    prev->handlers[i].cfg->view == h->view)
 			return &prev->handlers[i];
 	return NULL;
 }
@@ -124,6 +130,245 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	return 0;
 }
 
+/* --- views: who gets which view's list --- */
+
+#define PREFIXFILE_MAX (256u << 20) /* bytes */
+#define PREFIXFILE_LINE 200
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
+	return h;
+}
+
+static struct viewset *viewset_ref(struct viewset *v)
+{
+	if (v)
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+static struct viewset *viewset_unref(struct viewset *v)
+{
+	if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		prefixtrie_done(&v->trie);
+		free(v);
+	}
+	return NULL;
+}
+
+/* Adds the prefix file of view (value = view - 1) to t. Returns 0, -EINVAL after adding
+ * every problem to d (the trie then holds a part of the file: the caller drops it), or
+ * another negative errno. */
+static int load_prefix_file(struct prefixtrie *t, const struct config_handler *view, const char *const *names,
+			    struct diag *d)
+{
+	const char *path = view->prefix_path;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_free_ char *text = NULL;
+	size_t have = 0, line = 0, bad = 0;
+	struct stat st;
+	char *p, *end;
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	if (st.st_size > (off_t)PREFIXFILE_MAX) {
+		diag_add(d, "%s: error: larger than %u bytes", path, PREFIXFILE_MAX);
+		return -EINVAL;
+	}
+	text = malloc((size_t)st.st_size + 1);
+	if (!text)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, text + have, (size_t)st.st_size + 1 - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			diag_add(d, "%s: error: read failed: %s", path, strerror(errno));
+			return -EINVAL;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > (size_t)st.st_size) {
+			diag_add(d, "%s: error: the file grew while it was read; try again", path);
+			return -EINVAL;
+		}
+	}
+	for (p = text, end = text + have; p < end; p = p + strcspn(p, "\n") + 1) {
+		size_t n = (size_t)(end - p), len;
+		char *nl = memchr(p, '\n', n), *hash, why[128], q[DIAG_QUOTE_SIZE(60)];
+		struct config_prefix pf;
+		int r;
+
+		line++;
+		if (nl)
+			*nl = 0;
+		else
+			p[n] = 0; /* the byte after the text is ours */
+		len = nl ? (size_t)(nl - p) : n;
+		if ((hash = memchr(p, '#', len)))
+			len = (size_t)(hash - p);
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+			len--;
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		if (!len)
+			continue;
+		if (len > PREFIXFILE_LINE)
+			r = -EINVAL, snprintf(why, sizeof(why), "is not a prefix (longer than %d bytes)", PREFIXFILE_LINE);
+		else
+			r = config_prefix_parse(p, len, &pf, why, sizeof(why));
+		if (r == 0) {
+			r = prefixtrie_add(t, pf.family, pf.addr, pf.len, view->view - 1u);
+			if (r == -EEXIST) {
+				unsigned got;
+				uint32_t owner = prefixtrie_lookup(t, pf.family, pf.addr, &got);
+
+				if (owner == view->view - 1u)
+					continue; /* the same prefix twice for one view: harmless */
+				r = -EINVAL;
+				snprintf(why, sizeof(why), "is also in view \"%s\"", names[owner]);
+			}
+			if (r == -ENOMEM)
+				return r;
+		}
+		if (r < 0) {
+			if (++bad <= 10)
+				diag_add(d, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
+			continue;
+		}
+	}
+	if (bad > 10)
+		diag_add(d, "%s: %zu bad lines in all", path, bad);
+	return bad ? -EINVAL : 0;
+}
+
+/* The key of h's views' sources; *ids gets the prefix files' identities. */
+static uint64_t views_key(const struct handler *h)
+{
+	uint64_t key = 0xcbf29ce484222325u;
+
+	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
+		const struct config_handler *w = h[k].cfg;
+		struct file_id id = {0};
+
+		key = fnv(key, &k, sizeof(k));
+		key = fnv(key, w->prefixes, w->n_prefixes * sizeof(*w->prefixes));
+		if (w->prefix_path) {
+			(void)file_id_get(w->prefix_path, &id);
+			key = fnv(key, w->prefix_path, strlen(w->prefix_path) + 1);
+			key = fnv(key, &id.dev, sizeof(id.dev));
+			key = fnv(key, &id.ino, sizeof(id.ino));
+			key = fnv(key, &id.size, sizeof(id.size));
+			key = fnv(key, &id.mtime, sizeof(id.mtime));
+			key = fnv(key, &id.ctime, sizeof(id.ctime));
+		}
+	}
+	return key;
+}
+
+/* Whether every prefix file of h is older than the clock tick in which old read them. */
+static bool views_settled(const struct handler *h, const struct viewset *old)
+{
+	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
+		struct file_id id;
+
+		if (h[k].cfg->prefix_path &&
+		    (file_id_get(h[k].cfg->prefix_path, &id) < 0 || !file_id_settled(&id, &old->read_at)))
+			return false;
+	}
+	return true;
+}
+
+/* Builds (or takes over from the previous snapshot) the trie of handler h, whose views are
+ * the handlers after it. */
+static int load_views(struct handler *h, const struct snapshot_opts *o, struct diag *d)
+{
+	const struct handler *old = prev_handler(o->prev, h->cfg);
+	const char *names[CONFIG_VIEWS_MAX];
+	struct viewset *v;
+	struct diag mine;
+	uint64_t key = views_key(h);
+	int r = 0;
+
+	if (old && old->views && old->views->key == key && views_settled(h, old->views)) {
+		h->views = viewset_ref(old->views);
+		if (old->views_error && !(h->views_error = strdup(old->views_error)))
+			return -ENOMEM;
+		return 0;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->refs = 1;
+	v->key = key;
+	prefixtrie_init(&v->trie);
+	file_id_clock(&v->read_at);
+	diag_init(&mine);
+	for (uint16_t k = 1; k <= h->cfg->n_views; k++)
+		names[k - 1] = h[k].cfg->view_name ? h[k].cfg->view_name : "?";
+	for (uint16_t k = 1; k <= h->cfg->n_views && r >= 0; k++) {
+		const struct config_handler *w = h[k].cfg;
+
+		for (size_t i = 0; i < w->n_prefixes && r >= 0; i++) {
+			r = prefixtrie_add(&v->trie, w->prefixes[i].family, w->prefixes[i].addr, w->prefixes[i].len, k - 1u);
+			if (r == -EEXIST)
+				r = 0; /* config_parse() refuses a prefix in two views */
+		}
+		if (r >= 0 && w->prefix_path)
+			r = load_prefix_file(&v->trie, w, names, &mine);
+	}
+	if (r == -ENOMEM) {
+		diag_clear(&mine);
+		viewset_unref(v);
+		return r;
+	}
+	if (r < 0) {
+		/* a bad prefix file: the previous prefixes, or none of that file's */
+		if (o->keep_prev_on_error && old && old->views) {
+			viewset_unref(v);
+			v = viewset_ref(old->views);
+			diag_add(&mine, "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
+				 h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
+		} else {
+			prefixtrie_done(&v->trie);
+			prefixtrie_init(&v->trie);
+			for (uint16_t k = 1; k <= h->cfg->n_views; k++)
+				for (size_t i = 0; i < h[k].cfg->n_prefixes; i++)
+					(void)prefixtrie_add(&v->trie, h[k].cfg->prefixes[i].family, h[k].cfg->prefixes[i].addr,
+							     h[k].cfg->prefixes[i].len, k - 1u);
+			diag_add(&mine, "%s %s: its views get the clients of their inline prefixes only until the "
+				 "prefix files are fixed (%u prefixes)", h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+				 v->trie.prefixes);
+			v->key = 0; /* read the files again next time */
+		}
+		h->views_error = diag_join(&mine, "; ");
+		if (!h->views_error) {
+			diag_clear(&mine);
+			viewset_unref(v);
+			return -ENOMEM;
+		}
+		if (old && same_error(old->views_error, h->views_error))
+			diag_clear(&mine); /* said already */
+		else
+			diag_move(d, &mine);
+	}
+	(void)prefixtrie_freeze(&v->trie);
+	h->views = v;
+	return 0;
+}
+
 /* Loading the lists: parsing is CPU work, so the files are shared out between up to
  * LOAD_THREADS threads. Each handler's messages are kept apart and added to d in handler
  * order afterwards, so the output does not depend on the threads. */
@@ -144,6 +389,9 @@ static void *load_some(void *arg)
 
 	while ((i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) < l->s->n_handlers) {
 		int r = load_handler(&l->s->handlers[i], l->o, &l->diags[i]);
+
+		if (r >= 0 && l->s->handlers[i].cfg->n_views)
+			r = load_views(&l->s->handlers[i], l->o, &l->diags[i]);
 
 		if (r < 0) {
 			int none = 0;
@@ -283,7 +531,7 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 
 		if (a->cfg->kind) /* answers from the config, whose text is the same */
 			continue;
-		if (a->list != b->list || a->carry_from != (int64_t)i || !same_error(a->error, b->error))
+		if (a->views != b->views || !same_error(a->views_error, b->views_error) || a->list != b->list || a->carry_from != (int64_t)i || !same_error(a->error, b->error))
 			return false;
 	}
 	return true;
@@ -340,6 +588,8 @@ struct snapshot *snapshot_free(struct snapshot *s)
 		return NULL;
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		addrlist_unref(s->handlers[i].list);
+		viewset_unref(s->handlers[i].views);
+		free(s->handlers[i].views_error);
 		free(s->handlers[i].error);
 	}
 	free(s->handlers);

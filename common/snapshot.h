@@ -11,12 +11,26 @@
 #include "config.h"
 #include "diag.h"
 #include "dname.h"
+#include "prefixtrie.h"
 #include "rotation.h"
 
 #define SNAPSHOT_ZONE_ID 1 /* the id PowerDNS gets in the SOA line and passes back */
 
+/* The prefixes of a handler's views in one trie, whose value k - 1 means view k. Built from
+ * the views' inline prefixes and prefix files; shared by the next snapshot (refs) while
+ * none of those changed. */
+struct viewset {
+	struct prefixtrie trie;
+	uint64_t key;           /* of the sources: inline prefixes, prefix files and their identities */
+	struct timespec read_at; /* when the prefix files were read */
+	unsigned refs;          /* atomic */
+};
+
 struct handler {
 	const struct config_handler *cfg; /* points into the snapshot's config */
+	struct viewset *views;            /* a handler with views (cfg->n_views): who gets which;
+					   * its views are the cfg->n_views handlers after it */
+	char *views_error; /* the problem with its prefix files at the last attempt, or NULL */
 	struct addrlist *list;            /* NULL when the file never loaded */
 	char *error;      /* the problem with the file at the last attempt, or NULL */
 	struct file_id file_id; /* of the file at the last attempt (zero if it did not open) */

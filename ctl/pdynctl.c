@@ -343,6 +343,16 @@ static void print_status(json_object *r)
 		printf("  %-32s %-4s %-15s %9lld %9s %-26s %10s  %s\n", jget_str(h, "qname"), jget_str(h, "qtype"),
 		       policy, jget_int(h, "addresses"), next, jget_str(h, "next_address") ?: "-", answers,
 		       jget_str(h, "file"));
+		if (jget_str(h, "view")) /* a view of the handler above */
+			printf("      view \"%s\": %lld inline prefixes%s%s\n", jget_str(h, "view"),
+			       jget_int(h, "inline_prefixes"), jget_str(h, "prefix_file") ? ", and those of " : "",
+			       jget_str(h, "prefix_file") ?: "");
+		else if (json_object_object_get_ex(h, "views", &x))
+			printf("      %lld views by the %s, %lld prefixes in all (other clients: this list)\n",
+			       jget_int(h, "views"), strcmp(jget_str(h, "match") ?: "", "resolver") == 0 ? "resolver's address" :
+			       "client subnet", jget_int(h, "prefixes"));
+		if (jget_str(h, "views_error"))
+			printf("      prefixes: %s\n", jget_str(h, "views_error"));
 		if (json_object_object_get_ex(h, "weights", &weights)) {
 			printf("      weights: total %lld, %lld drained:", jget_int(h, "total_weight"), jget_int(h, "drained"));
 			for (size_t k = 0; k < json_object_array_length(weights); k++) {

@@ -128,6 +128,16 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	}
 	json_object_object_add(o, "kind", jstr("addresses"));
 	json_object_object_add(o, "qtype", jstr(c->qtype == PP_TYPE_A ? "A" : "AAAA"));
+	if (c->view) {
+		json_object_object_add(o, "view", jstr(c->view_name));
+		json_object_object_add(o, "prefix_file", jstr(c->prefix_path));
+		json_object_object_add(o, "inline_prefixes", json_object_new_int64((int64_t)c->n_prefixes));
+	} else if (c->n_views) {
+		json_object_object_add(o, "views", json_object_new_int(c->n_views));
+		json_object_object_add(o, "match", jstr(c->match == CONFIG_MATCH_RESOLVER ? "resolver" : "subnet"));
+		json_object_object_add(o, "prefixes", json_object_new_int64(h->views ? h->views->trie.prefixes : 0));
+		json_object_object_add(o, "views_error", jstr(h->views_error));
+	}
 	json_object_object_add(o, "file", jstr(c->path));
 	json_object_object_add(o, "policy", jstr(config_policy_names[c->policy]));
 	json_object_object_add(o, "count", json_object_new_int64(c->count));

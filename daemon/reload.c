@@ -279,7 +279,9 @@ static bool read_while_changing(struct daemon *d, const struct snapshot *s)
 	if (watch_touched_since(d, d->config_path, rl->started))
 		return true;
 	for (size_t i = 0; s && i < s->n_handlers; i++)
-		if (s->handlers[i].cfg->path && watch_touched_since(d, s->handlers[i].cfg->path, rl->started))
+		if ((s->handlers[i].cfg->path && watch_touched_since(d, s->handlers[i].cfg->path, rl->started)) ||
+		    (s->handlers[i].cfg->prefix_path &&
+		     watch_touched_since(d, s->handlers[i].cfg->prefix_path, rl->started)))
 			return true;
 	return false;
 }

@@ -70,6 +70,11 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 				continue;
 			}
 			buf_puts(&s->out, h->cfg->qtype == PP_TYPE_A ? " A " : " AAAA ");
+			if (h->cfg->view) {
+				buf_puts(&s->out, "view \"");
+				buf_puts(&s->out, h->cfg->view_name);
+				buf_puts(&s->out, "\" ");
+			}
 			buf_puts(&s->out, h->cfg->path);
 			buf_puts(&s->out, " (");
 			buf_puts(&s->out, config_policy_names[h->cfg->policy]);

@@ -54,6 +54,8 @@ static uint64_t key_of(const struct handler *h)
 	for (const char *p = h->cfg->qname; *p; p++)
 		k = (k ^ (uint8_t)*p) * 0x100000001b3u;
 	k = (k ^ h->cfg->qtype) * 0x100000001b3u;
+	if (h->cfg->view) /* each view rotates apart (a handler's own key stays as it was) */
+		k = (k ^ (0x10000u | h->cfg->view)) * 0x100000001b3u;
 	return k ? k : 1;
 }
 

@@ -283,6 +283,9 @@ void watch_update(struct daemon *d, const struct snapshot *s)
 	for (size_t i = 0; i <= (s ? s->n_handlers : 0); i++) {
 		const char *path = i == 0 ? d->config_path : s->handlers[i - 1].cfg->path;
 
+		if (i > 0 && s->handlers[i - 1].cfg->prefix_path &&
+		    add_path(w, &dirs, &n_dirs, s->handlers[i - 1].cfg->prefix_path) < 0)
+			missing = true; /* the poll covers it */
 		if (!path) /* a handler kind without a file */
 			continue;
 		r = add_path(w, &dirs, &n_dirs, path);

@@ -2,12 +2,12 @@
 /* Handler kinds (kind.h): the table, static records of every type in the form PowerDNS
  * wants, whoami for IPv4, IPv6 and client subnets, the checks across handlers, and the
  * kinds through answer_query() next to an address list. */
-#include <cmocka.h>
-#include <errno.h>
-#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

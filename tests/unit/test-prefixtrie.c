@@ -87,6 +87,14 @@ static void test_nesting(void **state)
 		inet_pton(AF_INET6, "2001:db8:1:2::1", a);
 		assert_int_equal(prefixtrie_lookup_scope(&t, AF_INET6, a, NULL, &scope), 9);
 		assert_int_equal(scope, 128);
+		/* a prefix with nothing below it is decided by its own bits, not one more (an
+		 * answer for the /25 carries ECS scope 25, as the view said) */
+		inet_pton(AF_INET, "192.0.2.200", a);
+		assert_int_equal(prefixtrie_lookup_scope(&t, AF_INET, a, NULL, &scope), 6);
+		assert_int_equal(scope, 25);
+		inet_pton(AF_INET6, "2001:db8:1:3::", a);
+		assert_int_equal(prefixtrie_lookup_scope(&t, AF_INET6, a, NULL, &scope), 8);
+		assert_int_equal(scope, 64); /* its 64th bit parts it from 2001:db8:1:2::1 */
 	}
 	assert_int_equal(t.prefixes, 9);
 	prefixtrie_done(&t);
