@@ -142,21 +142,20 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 	}
 }
 
-static void put_soa(const struct answer_ctx *ctx, const char *owner, size_t len, struct buf *out)
+static void put_soa(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len, struct buf *out)
 {
-	const struct snapshot *s = ctx->snap;
+	const struct config_zone *z = &ctx->snap->config->zones[zone];
 
-	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, s->config->ttl, SNAPSHOT_ZONE_ID, 0, s->soa,
-		strlen(s->soa));
+	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, z->ttl, zone + 1, 0, z->soa, strlen(z->soa));
 }
 
-static void put_ns(const struct answer_ctx *ctx, const char *owner, size_t len, struct buf *out)
+static void put_ns(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len, struct buf *out)
 {
-	const struct snapshot *s = ctx->snap;
+	const struct config_zone *z = &ctx->snap->config->zones[zone];
+	char *const *ns = ctx->snap->ns[zone];
 
-	for (size_t i = 0; i < s->config->n_nameservers; i++)
-		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, s->config->ttl, SNAPSHOT_ZONE_ID, 0, s->ns[i],
-			strlen(s->ns[i]));
+	for (size_t i = 0; i < z->n_nameservers; i++)
+		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, z->ttl, zone + 1, 0, ns[i], strlen(ns[i]));
 }
 
 static void put_address(const struct answer_ctx *ctx, const char *owner, size_t len,
@@ -171,7 +170,7 @@ static void put_address(const struct answer_ctx *ctx, const char *owner, size_t 
 	if (ctx->has_scope && (ctx->scope || !scope))
 		scope = ctx->scope; /* a view's decision (per lookup: never 0) */
 
-	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, SNAPSHOT_ZONE_ID, scope, text, n);
+	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, h->cfg->zone + 1, scope, text, n);
 }
 
 /* Parses a client address as PowerDNS writes it: "ADDR", "ADDR/LEN" or "ADDR%IFACE". */
@@ -236,17 +235,18 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 	if (t == PP_TYPE_SOA) {
 		/* Every client question begins with SOA lookups: a new question. */
 		ctx->memo->n = 0;
-		if (s && dname_equal(&name, &s->config->apex))
-			put_soa(ctx, m->qname, m->qname_len, out);
+		node = s ? snapshot_find(s, &name) : NULL;
+		if (node && node->apex)
+			put_soa(ctx, node->zone, m->qname, m->qname_len, out);
 		pp_end(out);
 		return;
 	}
 	node = s ? snapshot_find(s, &name) : NULL;
 	if (node) {
 		if (node->apex && t == PP_TYPE_ANY)
-			put_soa(ctx, m->qname, m->qname_len, out);
+			put_soa(ctx, node->zone, m->qname, m->qname_len, out);
 		if (node->apex && (t == PP_TYPE_ANY || t == PP_TYPE_NS))
-			put_ns(ctx, m->qname, m->qname_len, out);
+			put_ns(ctx, node->zone, m->qname, m->qname_len, out);
 		for (uint32_t i = node->first; i < node->first + node->count; i++) {
 			const struct handler *h = &s->handlers[i];
 
@@ -254,7 +254,8 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 				if (kind_answers(h->cfg, t))
 					h->cfg->kind->answer(h->cfg, &(struct kind_question){
 						.owner = m->qname, .owner_len = m->qname_len, .qtype = t,
-						.abi = ctx->abi, .zone_id = SNAPSHOT_ZONE_ID, .remote = m->remote,
+						.abi = ctx->abi, .zone_id = h->cfg->zone + 1,
+						.zone_ttl = s->config->zones[h->cfg->zone].ttl, .remote = m->remote,
 						.real_remote = m->real_remote}, out);
 				continue;
 			}
@@ -280,27 +281,30 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 {
 	const struct snapshot *s = ctx->snap;
 	struct answer_ctx peek = *ctx;
-	const char *apex;
+	const struct config_zone *z;
 	struct dname zone;
+	uint16_t k;
 
-	if (!s || m->id != SNAPSHOT_ZONE_ID) {
+	if (!s || m->id < 1 || (uint64_t)m->id > s->config->n_zones) {
 		pp_fail(out);
 		return;
 	}
-	if (m->qname && (dname_parse(m->qname, m->qname_len, &zone) < 0 ||
-			 !dname_equal(&zone, &s->config->apex))) {
+	k = (uint16_t)(m->id - 1);
+	z = &s->config->zones[k];
+	if (m->qname && (dname_parse(m->qname, m->qname_len, &zone) < 0 || !dname_equal(&zone, &z->apex))) {
 		pp_fail(out);
 		return;
 	}
 	peek.peek = true;
-	apex = s->config->domain;
-	put_soa(ctx, apex, strlen(apex), out);
-	put_ns(ctx, apex, strlen(apex), out);
+	put_soa(ctx, k, z->domain, strlen(z->domain), out);
+	put_ns(ctx, k, z->domain, strlen(z->domain), out);
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		const struct handler *h = &s->handlers[i];
 
+		if (h->cfg->zone != k)
+			continue;
 		if (h->cfg->kind && h->cfg->kind->list)
-			h->cfg->kind->list(h->cfg, ctx->abi, SNAPSHOT_ZONE_ID, out);
+			h->cfg->kind->list(h->cfg, ctx->abi, k + 1, z->ttl, out);
 		if (!h->list || h->cfg->view) /* a view's answers depend on the client */
 			continue;
 		if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)

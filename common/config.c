@@ -39,6 +39,7 @@ const char config_pattern_group[] = "^[a-z_][a-z0-9_-]*[$]?$";
 #define HOSTNAME_MAXLEN 253
 #define NAMESERVERS_MAX 64
 #define HANDLERS_MAX 100000
+#define ZONES_MAX 1000 /* in "zones" */
 #define VIEWS_TOTAL_MAX 100000 /* views of all handlers */
 #define CONFIG_PREFIXES_MAX 100000 /* inline prefixes per view (more: prefix_file) */
 #define FILE_MAXLEN 4095
@@ -707,11 +708,69 @@ static void check_policy_count(struct cc *v, json_object *o, struct config_handl
 	}
 }
 
+/* The keys of a zone: "domain", "soa", "nameservers", "ttl" (the config's own, or one of
+ * "zones"), into z. */
+static void check_zone(struct cc *v, json_object *o, struct config_zone *z)
+{
+	json_object *x;
+	size_t old;
+
+	if (json_object_object_get_ex(o, "domain", &x)) {
+		const char *s;
+
+		old = cc_push(v, "domain");
+		s = cc_hostname(v, x);
+		if (s) {
+			z->domain = strdup(s);
+			dname_parse(s, strlen(s), &z->apex);
+		}
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "soa", &x)) {
+		char q[DIAG_QUOTE_SIZE(120)];
+		const char *s;
+
+		old = cc_push(v, "soa");
+		s = cc_string(v, x, 0, SIZE_MAX);
+		if (s && !cc_matches(&v->re_soa, x))
+			cc_error(v, "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
+				"(host names and decimal numbers, single spaces)", cc_quoted(x, q, 120));
+		else if (s)
+			z->soa = strdup(s);
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "nameservers", &x)) {
+		old = cc_push(v, "nameservers");
+		if (cc_array(v, x, 1, NAMESERVERS_MAX)) {
+			size_t n = json_object_array_length(x);
+
+			z->nameservers = calloc(n, sizeof(char *));
+			for (size_t i = 0; z->nameservers && i < n; i++) {
+				size_t o2 = cc_push_index(v, i);
+				const char *s = cc_hostname(v, json_object_array_get_idx(x, i));
+
+				if (s)
+					z->nameservers[z->n_nameservers++] = strdup(s);
+				cc_pop(v, o2);
+			}
+		}
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(o, "ttl", &x)) {
+		int64_t t;
+
+		old = cc_push(v, "ttl");
+		if (cc_integer(v, x, 0, TTL_MAX, &t))
+			z->ttl = (uint32_t)t;
+		cc_pop(v, old);
+	}
+}
+
 static void check_root(struct cc *v, json_object *root, struct config *c)
 {
 	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
 					      "loglevel", "advance",  "handlers",    "control_dir",
-					      "control_group"};
+					      "control_group", "zones"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
 	size_t old;
@@ -723,53 +782,45 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 	}
 	cc_keys(v, root, allowed, ELEMENTSOF(allowed), required, ELEMENTSOF(required));
 
-	if (json_object_object_get_ex(root, "domain", &x)) {
-		const char *s;
-
-		old = cc_push(v, "domain");
-		s = cc_hostname(v, x);
-		if (s) {
-			c->domain = strdup(s);
-			dname_parse(s, strlen(s), &c->apex);
-		}
+	/* the config's own zone is the first; "zones" adds more */
+	if (json_object_object_get_ex(root, "zones", &x)) {
+		old = cc_push(v, "zones");
+		if (cc_array(v, x, 1, ZONES_MAX))
+			c->n_zones = 1 + json_object_array_length(x);
 		cc_pop(v, old);
 	}
-	if (json_object_object_get_ex(root, "soa", &x)) {
-		char q[DIAG_QUOTE_SIZE(120)];
-		const char *s;
-
-		old = cc_push(v, "soa");
-		s = cc_string(v, x, 0, SIZE_MAX);
-		if (s && !cc_matches(&v->re_soa, x))
-			cc_error(v, "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
-				"(host names and decimal numbers, single spaces)", cc_quoted(x, q, 120));
-		else if (s)
-			c->soa = strdup(s);
-		cc_pop(v, old);
+	if (!c->n_zones)
+		c->n_zones = 1;
+	c->zones = calloc(c->n_zones, sizeof(*c->zones));
+	if (!c->zones) {
+		cc_error(v, "out of memory");
+		c->n_zones = 0;
+		return;
 	}
-	if (json_object_object_get_ex(root, "nameservers", &x)) {
-		old = cc_push(v, "nameservers");
-		if (cc_array(v, x, 1, NAMESERVERS_MAX)) {
-			size_t n = json_object_array_length(x);
+	check_zone(v, root, &c->zones[0]);
+	c->domain = c->zones[0].domain;
+	c->apex = c->zones[0].apex;
+	c->soa = c->zones[0].soa;
+	c->nameservers = c->zones[0].nameservers;
+	c->n_nameservers = c->zones[0].n_nameservers;
+	c->ttl = c->zones[0].ttl;
+	if (c->n_zones > 1) {
+		static const char *const keys[] = {"domain", "soa", "nameservers", "ttl"};
 
-			c->nameservers = calloc(n, sizeof(char *));
-			for (size_t i = 0; c->nameservers && i < n; i++) {
-				size_t o2 = cc_push_index(v, i);
-				const char *s = cc_hostname(v, json_object_array_get_idx(x, i));
+		old = cc_push(v, "zones");
+		for (size_t i = 1; i < c->n_zones; i++) {
+			json_object *o = json_object_array_get_idx(x, i - 1);
+			size_t o2 = cc_push_index(v, i - 1);
 
-				if (s)
-					c->nameservers[c->n_nameservers++] = strdup(s);
-				cc_pop(v, o2);
+			c->zones[i].ttl = c->ttl;
+			if (!json_object_is_type(o, json_type_object))
+				cc_error(v, "expected an object, got %s", cc_type_name(o));
+			else {
+				cc_keys(v, o, keys, ELEMENTSOF(keys), keys, 3);
+				check_zone(v, o, &c->zones[i]);
 			}
+			cc_pop(v, o2);
 		}
-		cc_pop(v, old);
-	}
-	if (json_object_object_get_ex(root, "ttl", &x)) {
-		int64_t t;
-
-		old = cc_push(v, "ttl");
-		if (cc_integer(v, x, 0, TTL_MAX, &t))
-			c->ttl = (uint32_t)t;
 		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "loglevel", &x)) {
@@ -943,15 +994,29 @@ static void check_semantics(struct cc *v, struct config *c)
 	_cleanup_free_ struct claim *claims = NULL;
 	size_t n = 0, top = cc_push(v, "handlers");
 
-	for (size_t i = 0; i < c->n_handlers; i++)
-		if (!c->handlers[i].view && !dname_is_below_or_at(&c->handlers[i].name, &c->apex)) {
+	for (size_t i = 0; i < c->n_handlers; i++) {
+		struct config_handler *h = &c->handlers[i];
+		int zone = -1;
+
+		for (size_t z = 0; z < c->n_zones; z++)
+			if (dname_is_below_or_at(&h->name, &c->zones[z].apex) &&
+			    (zone < 0 || c->zones[z].apex.len > c->zones[zone].apex.len))
+				zone = (int)z;
+		if (zone >= 0)
+			h->zone = (uint16_t)zone;
+		else if (!h->view) {
 			size_t old = cc_push_index(v, i);
 			size_t o2 = cc_push(v, "qname");
 
-			cc_error(v, "\"%s\" is not at or below the domain \"%s\"", c->handlers[i].qname, c->domain);
+			if (c->n_zones == 1)
+				cc_error(v, "\"%s\" is not at or below the domain \"%s\"", h->qname, c->domain);
+			else
+				cc_error(v, "\"%s\" is in none of the zones (the domain \"%s\" and the %zu of "
+					 "\"zones\")", h->qname, c->domain, c->n_zones - 1);
 			cc_pop(v, o2);
 			cc_pop(v, old);
 		}
+	}
 	claims = calloc(c->n_handlers * KIND_TYPES_MAX + 1, sizeof(*claims));
 	if (!claims) {
 		cc_error(v, "out of memory");
@@ -960,7 +1025,7 @@ static void check_semantics(struct cc *v, struct config *c)
 	}
 	for (size_t i = 0; i < c->n_handlers; i++) {
 		const struct config_handler *h = &c->handlers[i];
-		bool apex = dname_equal(&h->name, &c->apex);
+		bool apex = dname_equal(&h->name, &c->zones[h->zone].apex);
 
 		for (uint8_t t = 0; !h->view && t < h->n_types; t++) {
 			claims[n++] = (struct claim){.h = h, .type = h->types[t]};
@@ -995,6 +1060,21 @@ static void check_semantics(struct cc *v, struct config *c)
 	}
 	check_view_prefixes(v, c);
 	cc_pop(v, top);
+	/* one zone per apex */
+	for (size_t z = 1; z < c->n_zones; z++)
+		for (size_t y = 0; y < z; y++)
+			if (dname_equal(&c->zones[z].apex, &c->zones[y].apex)) {
+				size_t o1 = cc_push(v, "zones"), o2 = cc_push_index(v, z - 1), o3 = cc_push(v, "domain");
+				char where[32];
+
+				if (y)
+					snprintf(where, sizeof(where), "/zones/%zu", y - 1);
+				cc_error(v, "\"%s\" is already a zone (%s)", c->zones[z].domain, y ? where : "the domain");
+				cc_pop(v, o3);
+				cc_pop(v, o2);
+				cc_pop(v, o1);
+				break;
+			}
 }
 
 static char *config_dir(const char *path)
@@ -1141,11 +1221,15 @@ struct config *config_free(struct config *c)
 		return NULL;
 	free(c->path);
 	free(c->dir);
-	free(c->domain);
-	free(c->soa);
-	for (size_t i = 0; i < c->n_nameservers; i++)
-		free(c->nameservers[i]);
-	free(c->nameservers);
+	/* c->domain, soa and nameservers are zone 0's */
+	for (size_t z = 0; z < c->n_zones; z++) {
+		free(c->zones[z].domain);
+		free(c->zones[z].soa);
+		for (size_t i = 0; i < c->zones[z].n_nameservers; i++)
+			free(c->zones[z].nameservers[i]);
+		free(c->zones[z].nameservers);
+	}
+	free(c->zones);
 	for (size_t i = 0; i < c->n_handlers; i++) {
 		free(c->handlers[i].qname);
 		free(c->handlers[i].file);

@@ -72,6 +72,7 @@ struct config_handler {
 	uint16_t n_views;   /* on the handler: how many views follow it */
 	uint16_t view;      /* 0: a handler of the config; k: the k-th view of its handler */
 	enum config_match match;  /* on the handler */
+	uint16_t zone;      /* the zone it is in: the longest apex at or above qname */
 	char *view_name;    /* on a view: its "name", or "view K" */
 	struct config_prefix *prefixes; /* on a view: its inline "prefixes" */
 	size_t n_prefixes;
@@ -90,17 +91,34 @@ enum config_advance {
 	CONFIG_ADVANCE_PER_LOOKUP,
 };
 
-struct config {
-	char *path; /* the config file, as given */
-	struct file_id id; /* of the file read by config_load() */
-	uint64_t text_hash; /* FNV-1a of the text: a same-size rewrite can keep the identity */
-	char *dir;  /* its directory, absolute when it could be resolved */
+/* A zone pdyndns is authoritative for: the config's own ("domain", "soa", "nameservers",
+ * "ttl"), and each of "zones". Zone k (from 0) has the id k + 1 in the pipe protocol. */
+struct config_zone {
+	/* the config's own zone, zones[0] (these point into it) */
 	char *domain;
 	struct dname apex;
 	char *soa;
 	char **nameservers;
 	size_t n_nameservers;
 	uint32_t ttl;
+	struct config_zone *zones; /* every zone, the config's own first */
+	size_t n_zones;
+};
+
+struct config {
+	char *path; /* the config file, as given */
+	struct file_id id; /* of the file read by config_load() */
+	uint64_t text_hash; /* FNV-1a of the text: a same-size rewrite can keep the identity */
+	char *dir;  /* its directory, absolute when it could be resolved */
+	/* the config's own zone, zones[0] (these point into it) */
+	char *domain;
+	struct dname apex;
+	char *soa;
+	char **nameservers;
+	size_t n_nameservers;
+	uint32_t ttl;
+	struct config_zone *zones; /* every zone, the config's own first */
+	size_t n_zones;
 	enum config_loglevel loglevel;
 	enum config_advance advance;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */

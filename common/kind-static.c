@@ -22,6 +22,7 @@
 #define CONTENT_MAX 256	 /* records per handler */
 #define CONTENT_LEN 4000 /* characters per record as written */
 #define TXT_STRING  255	 /* bytes per TXT character-string */
+#define ZONE_TTL    UINT32_MAX /* no "ttl": the zone's */
 
 struct record {
 	char *text; /* as a DATA line carries it */
@@ -240,7 +241,7 @@ static void static_parse(struct cc *v, json_object *o, const struct config *c,
 {
 	json_object *x, *content = NULL;
 	struct static_data *d;
-	int64_t ttl = c->ttl;
+	int64_t ttl = -1; /* the zone's */
 	uint16_t t = 0;
 	size_t old, n;
 	int r;
@@ -255,7 +256,7 @@ static void static_parse(struct cc *v, json_object *o, const struct config *c,
 	if (json_object_object_get_ex(o, "ttl", &x)) {
 		old = cc_push(v, "ttl");
 		if (!cc_integer(v, x, 0, 2147483647, &ttl))
-			ttl = 0;
+			ttl = -1;
 		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(o, "content", &x)) {
@@ -277,7 +278,7 @@ static void static_parse(struct cc *v, json_object *o, const struct config *c,
 		return;
 	}
 	d->type = t;
-	d->ttl = (uint32_t)ttl;
+	d->ttl = ttl < 0 ? ZONE_TTL : (uint32_t)ttl;
 	old = cc_push(v, "content");
 	for (size_t i = 0; i < n; i++) {
 		json_object *item = json_object_array_get_idx(content, i);
@@ -315,25 +316,32 @@ static void static_answer(const struct config_handler *h, const struct kind_ques
 			  struct buf *out)
 {
 	const struct static_data *d = h->data;
+	uint32_t ttl = d->ttl == ZONE_TTL ? q->zone_ttl : d->ttl;
 
 	for (size_t i = 0; i < d->n; i++)
-		pp_data(out, q->abi, q->owner, q->owner_len, d->type, d->ttl, q->zone_id, 0,
-			d->rec[i].text, d->rec[i].len);
+		pp_data(out, q->abi, q->owner, q->owner_len, d->type, ttl, q->zone_id, 0, d->rec[i].text,
+			d->rec[i].len);
 }
 
-static void static_list(const struct config_handler *h, int abi, int64_t zone_id, struct buf *out)
+static void static_list(const struct config_handler *h, int abi, int64_t zone_id, uint32_t zone_ttl,
+			struct buf *out)
 {
 	const struct static_data *d = h->data;
+	uint32_t ttl = d->ttl == ZONE_TTL ? zone_ttl : d->ttl;
 
 	for (size_t i = 0; i < d->n; i++)
-		pp_data(out, abi, h->qname, strlen(h->qname), d->type, d->ttl, zone_id, 0,
-			d->rec[i].text, d->rec[i].len);
+		pp_data(out, abi, h->qname, strlen(h->qname), d->type, ttl, zone_id, 0, d->rec[i].text, d->rec[i].len);
 }
 
 static void static_describe(const struct config_handler *h, char *out, size_t size)
 {
 	const struct static_data *d = h->data;
-	int w = snprintf(out, size, "%zu record%s, ttl %u:", d->n, d->n == 1 ? "" : "s", d->ttl);
+	char ttl[24] = "the zone's";
+	int w;
+
+	if (d->ttl != ZONE_TTL)
+		snprintf(ttl, sizeof(ttl), "%u", d->ttl);
+	w = snprintf(out, size, "%zu record%s, ttl %s:", d->n, d->n == 1 ? "" : "s", ttl);
 	size_t n = w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
 
 	/* the records as they go to PowerDNS, with a space for the tab of MX and SRV */

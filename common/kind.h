@@ -36,6 +36,7 @@ struct kind_question {
 	uint16_t qtype;		 /* the type asked for, PP_TYPE_ANY for all */
 	int abi;		 /* of the pipe session: the DATA line format */
 	int64_t zone_id;	 /* for the DATA lines */
+	uint32_t zone_ttl;	 /* the ttl of the handler's zone */
 	const char *remote;	 /* the resolver's address as PowerDNS wrote it, or NULL */
 	const char *real_remote; /* the client subnet "ADDR/LEN" (ABI >= 3), or NULL */
 };
@@ -59,7 +60,8 @@ struct kind {
 		       struct buf *out);
 	/* Appends h's records for a zone transfer (owner h->qname), for kinds whose records do
 	 * not depend on the client; NULL otherwise. */
-	void (*list)(const struct config_handler *h, int abi, int64_t zone_id, struct buf *out);
+	void (*list)(const struct config_handler *h, int abi, int64_t zone_id, uint32_t zone_ttl,
+		     struct buf *out);
 	/* Writes a one-line description of what h serves (for status) into out, NUL
 	 * terminated, cut to size bytes. */
 	void (*describe)(const struct config_handler *h, char *out, size_t size);

@@ -429,15 +429,8 @@ static int load_all(struct snapshot *s, const struct snapshot_opts *o, struct di
 	return l.error;
 }
 
-static uint32_t soa_minimum(const char *soa)
-{
-	const char *p = strrchr(soa, ' ');
-
-	return p ? (uint32_t)strtoul(p + 1, NULL, 10) : 0;
-}
-
-static void add_node(struct snapshot *s, const struct dname *name, bool apex, uint32_t first,
-		    uint32_t count)
+static void add_node(struct snapshot *s, const struct dname *name, bool apex, uint16_t zone, uint32_t first,
+		     uint32_t count)
 {
 	uint64_t h = dname_hash(name);
 	size_t i = h & s->table_mask;
@@ -447,7 +440,7 @@ static void add_node(struct snapshot *s, const struct dname *name, bool apex, ui
 
 		if (dname_equal(n->name, name)) {
 			n->apex |= apex;
-			if (count) {
+			if (count) { /* handlers at an apex: the zone is the apex's already */
 				n->first = first;
 				n->count = count;
 			}
@@ -455,7 +448,7 @@ static void add_node(struct snapshot *s, const struct dname *name, bool apex, ui
 		}
 		i = (i + 1) & s->table_mask;
 	}
-	s->nodes[s->n_nodes] = (struct node){.name = name, .apex = apex, .first = first, .count = count};
+	s->nodes[s->n_nodes] = (struct node){.name = name, .apex = apex, .zone = zone, .first = first, .count = count};
 	s->table[i] = (uint32_t)++s->n_nodes;
 }
 
@@ -473,18 +466,23 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 		return -ENOMEM;
 	}
 	s->config = c;
-	s->soa = strdup(c->soa);
-	s->neg_ttl = soa_minimum(c->soa) < c->ttl ? soa_minimum(c->soa) : c->ttl;
-	s->ns = calloc(c->n_nameservers ? c->n_nameservers : 1, sizeof(char *));
+	s->ns = calloc(c->n_zones, sizeof(*s->ns));
 	s->handlers = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*s->handlers));
-	if (!s->soa || !s->ns || !s->handlers)
+	if (!s->ns || !s->handlers)
 		return -ENOMEM;
-	for (size_t i = 0; i < c->n_nameservers; i++) {
-		const char *n = c->nameservers[i];
-		size_t l = strlen(n);
+	for (size_t z = 0; z < c->n_zones; z++) {
+		const struct config_zone *zc = &c->zones[z];
 
-		if (asprintf(&s->ns[i], "%s%s", n, l && n[l - 1] == '.' ? "" : ".") < 0)
+		s->ns[z] = calloc(zc->n_nameservers + 1, sizeof(char *));
+		if (!s->ns[z])
 			return -ENOMEM;
+		for (size_t i = 0; i < zc->n_nameservers; i++) {
+			const char *n = zc->nameservers[i];
+			size_t l = strlen(n);
+
+			if (asprintf(&s->ns[z][i], "%s%s", n, l && n[l - 1] == '.' ? "" : ".") < 0)
+				return -ENOMEM;
+		}
 	}
 	s->n_handlers = c->n_handlers;
 	for (size_t i = 0; i < c->n_handlers; i++)
@@ -500,20 +498,21 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 			s->n_failed++;
 	}
 
-	while (size < 2 * (s->n_handlers + 1))
+	while (size < 2 * (s->n_handlers + c->n_zones))
 		size *= 2;
 	s->table = calloc(size, sizeof(*s->table));
-	s->nodes = calloc(s->n_handlers + 1, sizeof(*s->nodes));
+	s->nodes = calloc(s->n_handlers + c->n_zones, sizeof(*s->nodes));
 	if (!s->table || !s->nodes)
 		return -ENOMEM;
 	s->table_mask = size - 1;
-	add_node(s, &c->apex, true, 0, 0);
+	for (size_t z = 0; z < c->n_zones; z++)
+		add_node(s, &c->zones[z].apex, true, (uint16_t)z, 0, 0);
 	for (size_t i = 0; i < s->n_handlers;) {
 		size_t j = i + 1;
 
 		while (j < s->n_handlers && dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
 			j++;
-		add_node(s, &s->handlers[i].cfg->name, false, (uint32_t)i, (uint32_t)(j - i));
+		add_node(s, &s->handlers[i].cfg->name, false, s->handlers[i].cfg->zone, (uint32_t)i, (uint32_t)(j - i));
 		i = j;
 	}
 	*ret = TAKE_PTR(s);
@@ -593,11 +592,12 @@ struct snapshot *snapshot_free(struct snapshot *s)
 		free(s->handlers[i].error);
 	}
 	free(s->handlers);
-	if (s->ns && s->config)
-		for (size_t i = 0; i < s->config->n_nameservers; i++)
-			free(s->ns[i]);
+	for (size_t z = 0; s->ns && z < s->config->n_zones; z++) {
+		for (size_t i = 0; s->ns[z] && s->ns[z][i]; i++)
+			free(s->ns[z][i]);
+		free(s->ns[z]);
+	}
 	free(s->ns);
-	free(s->soa);
 	free(s->nodes);
 	free(s->table);
 	config_free(s->config);

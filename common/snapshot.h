@@ -14,7 +14,7 @@
 #include "prefixtrie.h"
 #include "rotation.h"
 
-#define SNAPSHOT_ZONE_ID 1 /* the id PowerDNS gets in the SOA line and passes back */
+#define SNAPSHOT_ZONE_ID 1 /* the id of the config's own zone; zone k of config.zones has k + 1 */
 
 /* The prefixes of a handler's views in one trie, whose value k - 1 means view k. Built from
  * the views' inline prefixes and prefix files; shared by the next snapshot (refs) while
@@ -41,7 +41,8 @@ struct handler {
 
 struct node {
 	const struct dname *name; /* points into the config */
-	bool apex;
+	bool apex;      /* of zone */
+	uint16_t zone;  /* the zone the name is in (config.zones; its id is zone + 1) */
 	uint32_t first; /* handlers at this name: handlers[first .. first+count) */
 	uint32_t count;
 };
@@ -49,9 +50,7 @@ struct node {
 struct snapshot {
 	uint64_t generation;
 	struct config *config;
-	char *soa;           /* SOA content */
-	uint32_t neg_ttl;    /* min(ttl, SOA minimum): what negative answers carry */
-	char **ns;           /* NS contents, with a trailing dot */
+	char ***ns;          /* per zone (config.zones): its NS contents, with a trailing dot */
 	struct handler *handlers; /* sorted by name, then type */
 	size_t n_handlers;
 	size_t n_failed;     /* handlers without a list */

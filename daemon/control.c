@@ -193,6 +193,13 @@ static json_object *status_json(const struct daemon *d)
 	json_object_object_add(o, "abi", json_object_new_int(d->session ? d->session->abi : 0));
 	json_object_object_add(o, "config", jstr(d->config_path));
 	json_object_object_add(o, "zone", jstr(s ? s->config->domain : NULL));
+	if (s && s->config->n_zones > 1) {
+		json_object *zs = json_object_new_array();
+
+		for (size_t z = 0; z < s->config->n_zones; z++)
+			json_object_array_add(zs, jstr(s->config->zones[z].domain));
+		json_object_object_add(o, "zones", zs);
+	}
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
@@ -223,7 +230,7 @@ static char *do_query(const struct daemon *d, const struct ctl_request *req)
 	struct dname name;
 	struct buf out;
 	const char *rcode;
-	bool any = false;
+	bool any = false, in_zone = false;
 	char *p;
 
 	if (!want)
@@ -271,7 +278,9 @@ static char *do_query(const struct daemon *d, const struct ctl_request *req)
 		p = nl ? nl + 1 : NULL;
 	}
 	buf_free(&out);
-	if (!d->snap || !dname_is_below_or_at(&name, &d->snap->config->apex))
+	for (size_t z = 0; d->snap && z < d->snap->config->n_zones; z++)
+		in_zone |= dname_is_below_or_at(&name, &d->snap->config->zones[z].apex);
+	if (!in_zone)
 		rcode = "REFUSED";
 	else if (!any)
 		rcode = "NXDOMAIN";

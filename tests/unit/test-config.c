@@ -232,8 +232,12 @@ static void test_schema_file_agrees(void **state)
 			    config_pattern_soa);
 	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(props, "control_group"), "pattern")),
 			    config_pattern_group);
+	assert_string_equal(json_object_get_string(json_object_object_get(
+				json_object_object_get(json_object_object_get(json_object_object_get(defs, "zone"), "properties"), "soa"),
+				"pattern")),
+			    config_pattern_soa);
 	/* every top-level key the code accepts is in the schema, and no other */
-	assert_int_equal(json_object_object_length(props), 9);
+	assert_int_equal(json_object_object_length(props), 10);
 	/* the handler keys, the policy names and the count's range */
 	props = json_object_object_get(json_object_object_get(defs, "addresses"), "properties");
 	assert_int_equal(json_object_object_length(props), 8);

@@ -147,9 +147,11 @@ static void test_static_ttl_default(void **state)
 	    "\"content\": [\"x\"]}");
 	char *got = answer_of(
 	    c, &(struct kind_question){
-		   .owner = "t", .owner_len = 1, .qtype = PP_TYPE_TXT, .abi = 3, .zone_id = 1});
+		   .owner = "t", .owner_len = 1, .qtype = PP_TYPE_TXT, .abi = 3, .zone_id = 1,
+		   .zone_ttl = 60});
 
-	/* the zone's ttl; ABI 3 lines with scope 0 and auth 1 */
+	/* the ttl of the handler's zone (which the question carries); ABI 3 lines with scope 0
+	 * and auth 1 */
 	assert_string_equal(got, "DATA\t0\t1\tt\tIN\tTXT\t60\t1\t\"x\"\n");
 	assert_int_equal(c->handlers[0].qtype, PP_TYPE_TXT);
 	assert_int_equal(c->handlers[0].n_types, 1);
