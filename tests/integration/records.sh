@@ -137,6 +137,14 @@ expect_eq "a name outside all handlers: NXDOMAIN" NXDOMAIN "$(status_of nope.$D 
 expect_eq "... with the SOA in authority" "$soa" "$(sec authority nope.$D A)"
 expect_eq "a name below a static one: NXDOMAIN" NXDOMAIN "$(status_of x.txt.$D TXT)"
 
+# AXFR lists the static records (as pdns serves them), not whoami (it depends on the client)
+got=$(q +noall +answer $D AXFR | tr -s ' \t' ' ')
+expect_match "AXFR: the static MX" "www\.$D\. 3600 IN MX 20 mx2\.$D\." "$got"
+expect_match "AXFR: the static SRV" "_sip\._udp\.$D\. 3600 IN SRV 10 60 5060 sip1\.$D\." "$got"
+expect_match "AXFR: the delegation" "sub\.$D\. 3600 IN NS ns\.sub\.$D\." "$got"
+expect_eq "AXFR: the long TXT in two strings" 1 "$(echo "$got" | grep -cxF "long.$D. 3600 IN TXT \"${long:0:255}\" \"${long:255}\"")"
+expect_eq "AXFR: no whoami records" 0 "$(echo "$got" | grep -c "^whoami\.")"
+
 # whoami (ABI 3, edns-subnet-processing=yes)
 expect_eq "whoami A: the resolver" "whoami.$D. 0 IN A 127.0.0.1" "$(ans whoami.$D A)"
 expect_eq "whoami A from 127.0.0.2" "127.0.0.2" "$(q +short -b 127.0.0.2 whoami.$D A)"
