@@ -116,7 +116,7 @@ expect_eq "TXT of 300 bytes: strings of 255 and 45" "\"${long:0:255}\" \"${long:
 # PTR, CAA (at the apex, beside the SOA and NS)
 expect_eq "PTR" "ptr.$D. 3600 IN PTR host.example.net." "$(ans ptr.$D PTR)"
 expect_eq "CAA at the apex" "$D. 3600 IN CAA 0 issue \"letsencrypt.org\"" "$(ans $D CAA)"
-expect_eq "apex SOA beside a static CAA" "$soa" "$(ans $D SOA | sed 's/ 3600 / 120 /')"
+expect_eq "apex SOA beside a static CAA (the zone's TTL)" "${soa/ 120 IN / 3600 IN }" "$(ans $D SOA)"
 expect_eq "apex NS from nameservers" "$D. 3600 IN NS ns1.example.test.
 $D. 3600 IN NS ns2.example.test." "$(ans $D NS)"
 # NS below the apex: a delegation (referral: no aa, NS in authority, glue in additional)
