@@ -6,7 +6,8 @@
  * A: the resolver's address when it asked over IPv4, AAAA when over IPv6 (the other type
  * is then NODATA), TXT: the client subnet PowerDNS passed on (ABI >= 3: the EDNS client
  * subnet with edns-subnet-processing=yes, else the resolver's address as a /32 or /128).
- * The answers carry the subnet's length as their ECS scope, so that a cache in front keeps
+ * The answers carry the subnet's length as their ECS scope (a /0 subnet the full length:
+ * scope 0 would let PowerDNS's query cache keep them), so that a cache in front keeps
  * them per client. This file is the example of README's "Writing a handler kind". */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -75,7 +76,7 @@ static void whoami_answer(const struct config_handler *h, const struct kind_ques
 	unsigned char addr[16], net[16];
 	char text[INET6_ADDRSTRLEN], subnet[INET6_ADDRSTRLEN + 8];
 	int family = q->remote ? parse_addr(q->remote, addr) : 0, sfamily = 0;
-	unsigned len = 0;
+	unsigned len = 0, scope;
 
 	if (!family)
 		return;
@@ -93,20 +94,24 @@ static void whoami_answer(const struct config_handler *h, const struct kind_ques
 	}
 	if (len > (sfamily == AF_INET ? 32u : 128u))
 		len = sfamily == AF_INET ? 32 : 128;
+	/* The scope is the subnet's length, but never 0: PowerDNS's query cache keeps an
+	 * answer of scope 0 and gives it to every client after (a client that sends ECS
+	 * 0.0.0.0/0 would have its address served to all). A /0 subnet gets the full length. */
+	scope = len ? len : sfamily == AF_INET ? 32 : 128;
 	inet_ntop(family, addr, text, sizeof(text));
 	if ((q->qtype == PP_TYPE_ANY || q->qtype == PP_TYPE_A) && family == AF_INET)
 		pp_data(out, q->abi, q->owner, q->owner_len, PP_TYPE_A, w->ttl, q->zone_id,
-			(uint8_t)len, text, strlen(text));
+			(uint8_t)scope, text, strlen(text));
 	if ((q->qtype == PP_TYPE_ANY || q->qtype == PP_TYPE_AAAA) && family == AF_INET6)
 		pp_data(out, q->abi, q->owner, q->owner_len, PP_TYPE_AAAA, w->ttl, q->zone_id,
-			(uint8_t)len, text, strlen(text));
+			(uint8_t)scope, text, strlen(text));
 	if (q->qtype == PP_TYPE_ANY || q->qtype == PP_TYPE_TXT) {
 		int n;
 
 		inet_ntop(sfamily, net, text, sizeof(text));
 		n = snprintf(subnet, sizeof(subnet), "\"%s/%u\"", text, len);
 		pp_data(out, q->abi, q->owner, q->owner_len, PP_TYPE_TXT, w->ttl, q->zone_id,
-			(uint8_t)len, subnet, (size_t)n);
+			(uint8_t)scope, subnet, (size_t)n);
 	}
 }
 
