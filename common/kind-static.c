@@ -333,15 +333,13 @@ static void static_list(const struct config_handler *h, int abi, int64_t zone_id
 		pp_data(out, abi, h->qname, strlen(h->qname), d->type, ttl, zone_id, 0, d->rec[i].text, d->rec[i].len);
 }
 
-static void static_describe(const struct config_handler *h, char *out, size_t size)
+static void static_describe(const struct config_handler *h, uint32_t zone_ttl, char *out, size_t size)
 {
 	const struct static_data *d = h->data;
-	char ttl[24] = "the zone's";
+	uint32_t ttl = d->ttl == ZONE_TTL ? zone_ttl : d->ttl;
 	int w;
 
-	if (d->ttl != ZONE_TTL)
-		snprintf(ttl, sizeof(ttl), "%u", d->ttl);
-	w = snprintf(out, size, "%zu record%s, ttl %s:", d->n, d->n == 1 ? "" : "s", ttl);
+	w = snprintf(out, size, "%zu record%s, ttl %u:", d->n, d->n == 1 ? "" : "s", ttl);
 	size_t n = w < 0 ? 0 : (size_t)w < size ? (size_t)w : size - 1;
 
 	/* the records as they go to PowerDNS, with a space for the tab of MX and SRV */

@@ -115,10 +115,11 @@ static void whoami_answer(const struct config_handler *h, const struct kind_ques
 	}
 }
 
-static void whoami_describe(const struct config_handler *h, char *out, size_t size)
+static void whoami_describe(const struct config_handler *h, uint32_t zone_ttl, char *out, size_t size)
 {
 	const struct whoami *w = h->data;
 
+	(void)zone_ttl; /* its own default is 0 */
 	snprintf(out, size,
 		 "the resolver's address (A or AAAA) and the client subnet (TXT), ttl %u", w->ttl);
 }

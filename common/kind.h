@@ -63,8 +63,8 @@ struct kind {
 	void (*list)(const struct config_handler *h, int abi, int64_t zone_id, uint32_t zone_ttl,
 		     struct buf *out);
 	/* Writes a one-line description of what h serves (for status) into out, NUL
-	 * terminated, cut to size bytes. */
-	void (*describe)(const struct config_handler *h, char *out, size_t size);
+	 * terminated, cut to size bytes; zone_ttl is the ttl of h's zone. */
+	void (*describe)(const struct config_handler *h, uint32_t zone_ttl, char *out, size_t size);
 };
 
 /* The kind named name, or NULL when there is none (also for "addresses", the built-in). */

@@ -118,7 +118,7 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 
 		for (uint8_t i = 0; i < c->n_types; i++)
 			json_object_array_add(types, jstr(pp_type_name(c->types[i])));
-		c->kind->describe(c, what, sizeof(what));
+		c->kind->describe(c, d->snap->config->zones[c->zone].ttl, what, sizeof(what));
 		json_object_object_add(o, "kind", jstr(c->kind->name));
 		json_object_object_add(o, "qtype", jstr(pp_type_name(c->qtype)));
 		json_object_object_add(o, "types", types);

@@ -61,7 +61,7 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 			if (h->cfg->kind) {
 				char what[512];
 
-				h->cfg->kind->describe(h->cfg, what, sizeof(what));
+				h->cfg->kind->describe(h->cfg, snap->config->zones[h->cfg->zone].ttl, what, sizeof(what));
 				buf_putc(&s->out, ' ');
 				buf_puts(&s->out, h->cfg->kind->name);
 				buf_puts(&s->out, ": ");

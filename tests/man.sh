@@ -54,8 +54,9 @@ for c in $cmds; do
     grep -Eq "^\.It Ic $c( |$)" "$src/man/pdynctl.8" && ok || fail "pdynctl.8: command $c is not documented"
 done
 
-# every key of the schema, top level and handler, is an item of pdyndns.json.5
-keys=$(jq -r '(.properties | keys[]), (.["$defs"].handler.properties | keys[])' "$src/schema/config-schema.json")
+# every key of the schema (top level, every handler kind, views, zones) is an item of pdyndns.json.5
+keys=$(jq -r '(.properties | keys[]), (.["$defs"] | (.addresses, .static, .whoami, .view, .zone) | .properties | keys[])' \
+    "$src/schema/config-schema.json" | sort -u)
 [ -n "$keys" ] && ok || fail "config-schema.json: no keys found"
 for k in $keys; do
     grep -Eq "^\.It Cm $k( |$)" "$src/man/pdyndns.json.5" && ok || fail "pdyndns.json.5: key $k is not documented"
