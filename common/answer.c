@@ -242,6 +242,19 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 		return;
 	}
 	node = s ? snapshot_find(s, &name) : NULL;
+	if (!node && s) /* a name no handler has: one that a handler makes up? */
+		for (size_t i = s->first_covering; i < s->n_handlers; i++) {
+			const struct handler *h = &s->handlers[i];
+
+			if (h->cfg->kind->covers(h->cfg, &name)) {
+				h->cfg->kind->answer(h->cfg, &(struct kind_question){
+					.name = &name, .owner = m->qname, .owner_len = m->qname_len, .qtype = t,
+					.abi = ctx->abi, .zone_id = h->cfg->zone + 1,
+					.zone_ttl = s->config->zones[h->cfg->zone].ttl, .remote = m->remote,
+					.real_remote = m->real_remote}, out);
+				break;
+			}
+		}
 	if (node) {
 		if (node->apex && t == PP_TYPE_ANY)
 			put_soa(ctx, node->zone, m->qname, m->qname_len, out);
@@ -253,7 +266,7 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 			if (h->cfg->kind) {
 				if (kind_answers(h->cfg, t))
 					h->cfg->kind->answer(h->cfg, &(struct kind_question){
-						.owner = m->qname, .owner_len = m->qname_len, .qtype = t,
+						.name = &name, .owner = m->qname, .owner_len = m->qname_len, .qtype = t,
 						.abi = ctx->abi, .zone_id = h->cfg->zone + 1,
 						.zone_ttl = s->config->zones[h->cfg->zone].ttl, .remote = m->remote,
 						.real_remote = m->real_remote}, out);

@@ -23,8 +23,9 @@
 #include "kind.h"
 #include "pipeproto.h"
 
-const char config_pattern_hostname[] =
-	"^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$";
+#define LABELS "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$"
+const char config_pattern_hostname[] = "^" LABELS;
+const char config_pattern_qname[] = "^(\\*\\.)?" LABELS;
 
 #define U32 "(0|[1-9][0-9]{0,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|" \
 	    "4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|"    \
@@ -207,6 +208,20 @@ bool cc_matches(regex_t *re, json_object *o)
 
 	/* a string with an embedded NUL never matches */
 	return strlen(s) == (size_t)json_object_get_string_len(o) && regexec(re, s, 0, NULL, 0) == 0;
+}
+
+const char *cc_qname(struct cc *v, json_object *o)
+{
+	const char *s = cc_string(v, o, 1, HOSTNAME_MAXLEN);
+	char q[DIAG_QUOTE_SIZE(100)];
+
+	if (s && !cc_matches(&v->re_qname, o)) {
+		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
+			"1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)",
+			cc_quoted(o, q, 100));
+		return NULL;
+	}
+	return s;
 }
 
 const char *cc_hostname(struct cc *v, json_object *o)
@@ -424,7 +439,7 @@ static void check_qname(struct cc *v, json_object *o, struct config_handler *h)
 
 	if (json_object_object_get_ex(o, "qname", &x)) {
 		size_t old = cc_push(v, "qname");
-		const char *s = cc_hostname(v, x);
+		const char *s = cc_qname(v, x);
 
 		if (s) {
 			h->qname = strdup(s);
@@ -440,7 +455,8 @@ static void check_kind_handler(struct cc *v, json_object *o, struct config *c, s
 {
 	h->kind = k;
 	cc_keys(v, o, k->keys, k->n_keys, k->required, k->n_required);
-	check_qname(v, o, h);
+	if (!k->own_qname)
+		check_qname(v, o, h);
 	k->parse(v, o, c, h);
 }
 
@@ -1027,7 +1043,7 @@ static void check_semantics(struct cc *v, struct config *c)
 		const struct config_handler *h = &c->handlers[i];
 		bool apex = dname_equal(&h->name, &c->zones[h->zone].apex);
 
-		for (uint8_t t = 0; !h->view && t < h->n_types; t++) {
+		for (uint8_t t = 0; !h->view && !(h->kind && h->kind->covers) && t < h->n_types; t++) {
 			claims[n++] = (struct claim){.h = h, .type = h->types[t]};
 			if (apex && h->types[t] == PP_TYPE_NS)
 				handler_error(v, c, h, "NS records at the apex come from \"nameservers\"");
@@ -1137,13 +1153,20 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		json_object_put(root);
 		return -ENOMEM;
 	}
+	if (regcomp(&v.re_qname, config_pattern_qname, REG_EXTENDED | REG_NOSUB) != 0) {
+		regfree(&v.re_host);
+		json_object_put(root);
+		return -ENOMEM;
+	}
 	if (regcomp(&v.re_soa, config_pattern_soa, REG_EXTENDED | REG_NOSUB) != 0) {
 		regfree(&v.re_host);
+		regfree(&v.re_qname);
 		json_object_put(root);
 		return -ENOMEM;
 	}
 	if (regcomp(&v.re_group, config_pattern_group, REG_EXTENDED | REG_NOSUB) != 0) {
 		regfree(&v.re_host);
+		regfree(&v.re_qname);
 		regfree(&v.re_soa);
 		json_object_put(root);
 		return -ENOMEM;
@@ -1152,6 +1175,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 	if (!v.failed)
 		check_semantics(&v, c);
 	regfree(&v.re_host);
+	regfree(&v.re_qname);
 	regfree(&v.re_soa);
 	regfree(&v.re_group);
 	json_object_put(root);

@@ -130,6 +130,7 @@ struct config {
 /* The patterns of the schema, in the POSIX ERE dialect they share with ECMA-262 here. A
  * unit test checks that they equal the ones in schema/config-schema.json. */
 extern const char config_pattern_hostname[];
+extern const char config_pattern_qname[];
 extern const char config_pattern_soa[];
 extern const char config_pattern_group[];
 

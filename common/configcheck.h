@@ -22,7 +22,7 @@ struct cc {
 	char ptr[512];
 	size_t ptrlen;
 	bool ptr_cut; /* ptr ends in "...": a token did not fit */
-	regex_t re_host, re_soa, re_group;
+	regex_t re_host, re_qname, re_soa, re_group;
 	bool failed;
 };
 
@@ -46,6 +46,9 @@ bool cc_matches(regex_t *re, json_object *o);
 const char *cc_string(struct cc *v, json_object *o, size_t minlen, size_t maxlen);
 int cc_enum(struct cc *v, json_object *o, const char *const *names, size_t n);
 const char *cc_hostname(struct cc *v, json_object *o);
+/* A handler's name: a host name, or one after "*." (a wildcard: PowerDNS asks for it by
+ * that very name when nothing else matches). */
+const char *cc_qname(struct cc *v, json_object *o);
 bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t *out);
 /* An array of minitems to maxitems unique items (JSON Schema's uniqueItems). */
 json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems);

@@ -23,6 +23,7 @@
 
 #include "buf.h"
 #include "configcheck.h"
+#include "dname.h"
 
 struct config;
 struct config_handler;
@@ -31,6 +32,7 @@ struct config_handler;
 
 /* What answer() gets: the lookup, and the client it is for. */
 struct kind_question {
+	const struct dname *name; /* the name asked, parsed */
 	const char *owner; /* the name as asked (its case kept): DATA lines carry it */
 	size_t owner_len;
 	uint16_t qtype;		 /* the type asked for, PP_TYPE_ANY for all */
@@ -65,6 +67,12 @@ struct kind {
 	/* Writes a one-line description of what h serves (for status) into out, NUL
 	 * terminated, cut to size bytes; zone_ttl is the ttl of h's zone. */
 	void (*describe)(const struct config_handler *h, uint32_t zone_ttl, char *out, size_t size);
+	/* Kinds that answer a set of names (made up from the name asked) rather than qname
+	 * alone: whether h answers name, one that no handler has as its own. Such a handler
+	 * claims no name or type, and its qname is its own to check (own_qname: parse() sets
+	 * h->qname and h->name, the name whose zone it is in). NULL for the others. */
+	bool (*covers)(const struct config_handler *h, const struct dname *name);
+	bool own_qname;
 };
 
 /* The kind named name, or NULL when there is none (also for "addresses", the built-in). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The table of handler kinds (kind.h). A new kind is a file of its own and one line here. */
+/* The table of handler kinds (kind.h). A new kind is a file of its own and two lines here:
+ * its declaration and its place in the table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -8,10 +9,12 @@
 
 extern const struct kind kind_static;
 extern const struct kind kind_whoami;
+extern const struct kind kind_reverse;
 
 static const struct kind *const kinds[] = {
     &kind_static,
     &kind_whoami,
+    &kind_reverse,
 };
 
 const struct kind *kind_find(const char *name)

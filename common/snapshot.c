@@ -9,13 +9,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kind.h"
 #include "macro.h"
 #include "snapshot.h"
+
+static bool covering(const struct handler *h) { return h->cfg->kind && h->cfg->kind->covers; }
 
 static int handler_order(const void *a, const void *b)
 {
 	const struct handler *x = a, *y = b;
-	int c = (x->cfg->name.len > y->cfg->name.len) - (x->cfg->name.len < y->cfg->name.len);
+	int c = covering(x) - covering(y); /* those that answer sets of names last */
+
+	if (c)
+		return c;
+	c = (x->cfg->name.len > y->cfg->name.len) - (x->cfg->name.len < y->cfg->name.len);
 
 	if (!c)
 		c = memcmp(x->cfg->name.wire, y->cfg->name.wire, x->cfg->name.len);
@@ -507,10 +514,13 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	s->table_mask = size - 1;
 	for (size_t z = 0; z < c->n_zones; z++)
 		add_node(s, &c->zones[z].apex, true, (uint16_t)z, 0, 0);
-	for (size_t i = 0; i < s->n_handlers;) {
+	s->first_covering = s->n_handlers;
+	while (s->first_covering && covering(&s->handlers[s->first_covering - 1]))
+		s->first_covering--;
+	for (size_t i = 0; i < s->first_covering;) {
 		size_t j = i + 1;
 
-		while (j < s->n_handlers && dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
+		while (j < s->first_covering && dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
 			j++;
 		add_node(s, &s->handlers[i].cfg->name, false, s->handlers[i].cfg->zone, (uint32_t)i, (uint32_t)(j - i));
 		i = j;

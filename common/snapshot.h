@@ -51,8 +51,10 @@ struct snapshot {
 	uint64_t generation;
 	struct config *config;
 	char ***ns;          /* per zone (config.zones): its NS contents, with a trailing dot */
-	struct handler *handlers; /* sorted by name, then type */
+	struct handler *handlers; /* sorted by name, then type; those of kinds that cover sets
+				   * of names (kind.h: covers) last, from first_covering on */
 	size_t n_handlers;
+	size_t first_covering;
 	size_t n_failed;     /* handlers without a list */
 	uint64_t n_addresses;
 	struct node *nodes;

@@ -228,6 +228,8 @@ static void test_schema_file_agrees(void **state)
 	props = json_object_object_get(s, "properties");
 	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(defs, "hostname"), "pattern")),
 			    config_pattern_hostname);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(defs, "qname"), "pattern")),
+			    config_pattern_qname);
 	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(props, "soa"), "pattern")),
 			    config_pattern_soa);
 	assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(props, "control_group"), "pattern")),
@@ -242,7 +244,7 @@ static void test_schema_file_agrees(void **state)
 	props = json_object_object_get(json_object_object_get(defs, "addresses"), "properties");
 	assert_int_equal(json_object_object_length(props), 8);
 	/* every other kind: its definition takes the keys kind.h says, and requires the same */
-	for (const char *const *name = (const char *const[]){"static", "whoami", NULL}; *name; name++) {
+	for (const char *const *name = (const char *const[]){"static", "whoami", "reverse", NULL}; *name; name++) {
 		const struct kind *k = kind_find(*name);
 		json_object *def = json_object_object_get(defs, *name), *req = json_object_object_get(def, "required");
 		json_object *p = json_object_object_get(def, "properties");
@@ -257,7 +259,7 @@ static void test_schema_file_agrees(void **state)
 		assert_string_equal(json_object_get_string(json_object_object_get(json_object_object_get(p, "kind"), "const")),
 				    k->name);
 	}
-	assert_int_equal(json_object_array_length(json_object_object_get(json_object_object_get(defs, "handler"), "oneOf")), 3);
+	assert_int_equal(json_object_array_length(json_object_object_get(json_object_object_get(defs, "handler"), "oneOf")), 4);
 	{
 		json_object *e = json_object_object_get(json_object_object_get(props, "policy"), "enum");
 		json_object *n = json_object_object_get(props, "count");

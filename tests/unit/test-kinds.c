@@ -94,10 +94,11 @@ static void test_table(void **state)
 
 	assert_non_null(kind_find("static"));
 	assert_non_null(kind_find("whoami"));
+	assert_non_null(kind_find("reverse"));
 	assert_null(kind_find("addresses")); /* the built-in one */
 	assert_null(kind_find("Static"));
 	assert_string_equal(kind_names(names, sizeof(names)),
-			    "\"addresses\", \"static\", \"whoami\"");
+			    "\"addresses\", \"static\", \"whoami\", \"reverse\"");
 	assert_string_equal(kind_names(names, 12), "\"addresses\"");
 }
 
@@ -230,7 +231,7 @@ static void test_static_errors(void **state)
 		      "\"file\": \"x\"}",
 		      want);
 	snprintf(want, sizeof(want),
-		 "%s/kind: expected one of \"addresses\", \"static\", \"whoami\", got \"lua\"", p);
+		 "%s/kind: expected one of \"addresses\", \"static\", \"whoami\", \"reverse\", got \"lua\"", p);
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": \"lua\"}", want);
 	snprintf(want, sizeof(want), "%s/kind: expected a string, got an integer", p);
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": 1}", want);
@@ -426,6 +427,167 @@ static void test_through_answer(void **state)
 	fixture_cleanup(dir);
 }
 
+#define ZHEAD "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
+	      "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": [" \
+	      "{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
+	      "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 600}," \
+	      "{\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
+	      "\"nameservers\": [\"ns1.example.test\"]}], \"handlers\": ["
+
+/* Runs Q lines (ANY unless given) through answer_query() against a config, returns the
+ * answers joined. */
+static char *ask_all(const char *handlers, const char *const *names, const char *type)
+{
+	char text[8192], line[512];
+	struct config *c = NULL;
+	struct snapshot *s = NULL;
+	struct rotation rot = {0};
+	struct answer_memo memo = {0};
+	struct answer_ctx ctx = {.rot = &rot, .memo = &memo, .abi = 1};
+	struct diag d;
+	struct buf out;
+
+	snprintf(text, sizeof(text), ZHEAD "%s]}", handlers);
+	diag_init(&d);
+	if (config_parse(text, strlen(text), "/tmp/cfg.json", &d, &c) != 0)
+		fail_msg("rejected: %s", d.n_msgs ? d.msgs[0] : "?");
+	assert_int_equal(snapshot_new(c, NULL, &d, &s), 0);
+	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
+	diag_clear(&d);
+	ctx.snap = s;
+	buf_init(&out);
+	for (; *names; names++) {
+		struct pp_msg m;
+		const char *why;
+
+		snprintf(line, sizeof(line), "Q\t%s\tIN\t%s\t1\t127.0.0.1", *names, type);
+		assert_int_equal(pp_parse(line, strlen(line), 1, &m, &why), 0);
+		answer_query(&ctx, &m, &out);
+	}
+	buf_putc(&out, 0);
+	rotation_done(&rot);
+	snapshot_free(s);
+	assert_true(buf_ok(&out));
+	return out.data;
+}
+
+static void expect_answers(const char *handlers, const char *const *names, const char *type, const char *want)
+{
+	char *got = ask_all(handlers, names, type);
+
+	if (strcmp(got, want) != 0)
+		fail_msg("%s\n  got:      %s\n  expected: %s", names[0], got, want);
+	free(got);
+}
+
+#define REV4 "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/25\"}"
+#define REV6 "{\"qname\": \"V6-*-x.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\", \"ttl\": 5}"
+#define V6REV(last) last ".0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa" /* 32 nibbles */
+
+static void test_reverse(void **state)
+{
+	/* PTR and the forward name agree, each with its zone's id and ttl */
+	expect_answers(REV4 "," REV6,
+		       (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test",
+					     "IP-192-0-2-127.Dyn.Example.Test", "0.2.0.192.in-addr.arpa",
+					     V6REV("5"), "v6-2001-db8--5-x.dyn.example.test",
+					     "v6-2001-db8--0-x.dyn.example.test", NULL},
+		       "ANY",
+		       "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test.\nEND\n"
+		       "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n"
+		       "DATA\tIP-192-0-2-127.Dyn.Example.Test\tIN\tA\t60\t1\t192.0.2.127\nEND\n"
+		       "DATA\t0.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-0.dyn.example.test.\nEND\n"
+		       "DATA\t" V6REV("5") "\tIN\tPTR\t5\t3\tv6-2001-db8--5-x.dyn.example.test.\nEND\n"
+		       "DATA\tv6-2001-db8--5-x.dyn.example.test\tIN\tAAAA\t5\t1\t2001:db8::5\nEND\n"
+		       "DATA\tv6-2001-db8--0-x.dyn.example.test\tIN\tAAAA\t5\t1\t2001:db8::\nEND\n");
+	/* outside the prefix, other spellings, other shapes: nothing (NXDOMAIN) */
+	expect_answers(REV4 "," REV6,
+		       (const char *const[]){"200.2.0.192.in-addr.arpa", "ip-192-0-2-200.dyn.example.test",
+					     "ip-192-0-2-03.dyn.example.test", "ip-192.0.2.3.dyn.example.test",
+					     "ip-3.dyn.example.test", "x-192-0-2-3.dyn.example.test",
+					     "ip-192-0-2-3.other.dyn.example.test", "2.0.192.in-addr.arpa.x",
+					     "03.2.0.192.in-addr.arpa", "3.2.0.192.in-addr.arpa.in-addr.arpa",
+					     "v6-2001-db8-0-0-0-0-0-5-x.dyn.example.test", "v6-2001-db9--5-x.dyn.example.test",
+					     V6REV("g"), "v6-2001-db8--5.dyn.example.test", NULL},
+		       "ANY", "END\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\n");
+	/* types: PTR at reverse names, A at forward ones */
+	expect_answers(REV4, (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL}, "A",
+		       "END\nDATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n");
+	expect_answers(REV4, (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL}, "PTR",
+		       "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test.\nEND\nEND\n");
+	/* a handler of the name itself comes first; the SOA of the reverse zone is there */
+	expect_answers(REV4 ",{\"qname\": \"ip-192-0-2-3.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
+			    "\"content\": [\"mine\"]},{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", "
+			    "\"content\": [\"192.0.2.9\"]}",
+		       (const char *const[]){"ip-192-0-2-3.dyn.example.test", "ip-192-0-2-4.dyn.example.test", NULL}, "ANY",
+		       "DATA\tip-192-0-2-3.dyn.example.test\tIN\tTXT\t60\t1\t\"mine\"\nEND\n"
+		       "DATA\tip-192-0-2-4.dyn.example.test\tIN\tA\t60\t1\t192.0.2.4\nEND\n");
+	expect_answers(REV4, (const char *const[]){"2.0.192.in-addr.arpa", NULL}, "SOA",
+		       "DATA\t2.0.192.in-addr.arpa\tIN\tSOA\t600\t2\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
+}
+
+static void test_reverse_errors(void **state)
+{
+	char text[4096], *got;
+	struct config *c = NULL;
+	struct diag d;
+	static const struct {
+		const char *handler, *want;
+	} cases[] = {
+		{"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"198.51.100.0/24\"}",
+		 "cfg.json: error: /handlers/0/prefix: the reverse names of the prefix (100.51.198.in-addr.arpa) are in none "
+		 "of the zones: add a zone for them to \"zones\""},
+		{"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.1/24\"}",
+		 "cfg.json: error: /handlers/0/prefix: \"192.0.2.1/24\" has bits set past its length: the prefix is 192.0.2.0/24"},
+		{"{\"qname\": \"ip.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+		 "cfg.json: error: /handlers/0/qname: \"ip.dyn.example.test\" is not a pattern such as \"ip-*.example.test\" "
+		 "(one '*' in the first label, for the address)"},
+		{"{\"qname\": \"ip-*.*.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+		 "cfg.json: error: /handlers/0/qname: \"ip-*.*.example.test\" is not a pattern such as \"ip-*.example.test\" "
+		 "(one '*' in the first label, for the address)"},
+		{"{\"qname\": \"i p-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+		 "cfg.json: error: /handlers/0/qname: \"i p-*.dyn.example.test\" is not a pattern: the first label has "
+		 "letters, digits, '-', '_' and its '*' only"},
+		{"{\"qname\": \"ip-*.other.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+		 "cfg.json: error: /handlers/0/qname: \"ip-*.other.test\" is in none of the zones (the domain "
+		 "\"dyn.example.test\" and the 2 of \"zones\")"},
+		{"{\"qname\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\"}",
+		 "cfg.json: error: /handlers/0: the first label of \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\" would be "
+		 "longer than 63 characters for some addresses"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		snprintf(text, sizeof(text), ZHEAD "%s]}", cases[i].handler);
+		diag_init(&d);
+		assert_int_equal(config_parse(text, strlen(text), "cfg.json", &d, &c), -EINVAL);
+		got = diag_join(&d, "|");
+		diag_clear(&d);
+		if (strcmp(got, cases[i].want) != 0)
+			fail_msg("%s\n  got:      %s\n  expected: %s", cases[i].handler, got, cases[i].want);
+		free(got);
+	}
+	/* it claims no name: an A at the pattern's parent is no duplicate */
+	free(ask_all(REV4 ",{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", \"content\": [\"192.0.2.9\"]}",
+		     (const char *const[]){NULL}, "ANY"));
+}
+
+static void test_wildcard(void **state)
+{
+	/* PowerDNS asks for the wildcard by its name and expands it itself */
+	expect_answers("{\"qname\": \"*.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"w\"]},"
+		       "{\"qname\": \"*.sub.dyn.example.test\", \"kind\": \"whoami\"}",
+		       (const char *const[]){"*.dyn.example.test", "*.sub.dyn.example.test", "x.dyn.example.test", NULL}, "ANY",
+		       "DATA\t*.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
+		       "DATA\t*.sub.dyn.example.test\tIN\tA\t0\t1\t127.0.0.1\n"
+		       "DATA\t*.sub.dyn.example.test\tIN\tTXT\t0\t1\t\"127.0.0.1/32\"\nEND\nEND\n");
+	expect_errors("{\"qname\": \"a.*.dyn.example.test\", \"kind\": \"whoami\"}",
+		      "cfg.json: error: /handlers/0/qname: \"a.*.dyn.example.test\" is not a host name (letters, digits, '-' "
+		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
+	expect_errors("{\"qname\": \"*x.dyn.example.test\", \"qtype\": \"A\", \"file\": \"x\"}",
+		      "cfg.json: error: /handlers/0/qname: \"*x.dyn.example.test\" is not a host name (letters, digits, '-' "
+		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +598,9 @@ int main(void)
 	    cmocka_unit_test(test_across_handlers),
 	    cmocka_unit_test(test_whoami),
 	    cmocka_unit_test(test_through_answer),
+	    cmocka_unit_test(test_reverse),
+	    cmocka_unit_test(test_reverse_errors),
+	    cmocka_unit_test(test_wildcard),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
