@@ -3,7 +3,8 @@
  * complete line gets exactly one OK, END or FAIL, which ends its output; a DATA line has
  * the field count of the session's ABI, integers where PowerDNS wants them (a bad one
  * desynchronises it: shared/pipe-protocol.md §6) and a type it knows; a partial line gets
- * nothing yet. The zone is tests/unit/fixture.c's. */
+ * nothing yet. The zone is tests/unit/fixture.c's fixture_zone_all(): every kind, views,
+ * several zones. */
 #include <stdbool.h>
 #include <string.h>
 #include <fcntl.h>
@@ -40,7 +41,7 @@ ssize_t __wrap_write(int fd, const void *data, size_t n)
 static void setup(void)
 {
 	log_set_level(LOG_CRIT);
-	dmn.snap = fixture_zone(dir);
+	dmn.snap = fixture_zone_all(dir);
 	fuzz_assert(rotation_resize(&dmn.rot, dmn.snap->n_handlers) == 0);
 	out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* a descriptor of our own */
 	fuzz_assert(out_fd >= 0);
@@ -80,8 +81,15 @@ static void check_data(char *line, int abi)
 	}
 	fuzz_assert(*f[1 + o] && strcmp(f[2 + o], "IN") == 0);
 	fuzz_assert(!strcmp(f[3 + o], "A") || !strcmp(f[3 + o], "AAAA") || !strcmp(f[3 + o], "SOA") ||
-		    !strcmp(f[3 + o], "NS"));
+		    !strcmp(f[3 + o], "NS") || !strcmp(f[3 + o], "TXT") || !strcmp(f[3 + o], "MX") ||
+		    !strcmp(f[3 + o], "SRV") || !strcmp(f[3 + o], "CNAME") || !strcmp(f[3 + o], "CAA") ||
+		    !strcmp(f[3 + o], "PTR"));
 	fuzz_assert(integer(f[4 + o], false) && integer(f[5 + o], true) && *f[6 + o]);
+	/* MX and SRV: the priority in a field of its own, the rest in the one after it */
+	if (!strcmp(f[3 + o], "MX") || !strcmp(f[3 + o], "SRV"))
+		fuzz_assert(n == 8 + o && integer(f[6 + o], false) && *f[7 + o]);
+	else
+		fuzz_assert(n == 7 + o);
 }
 
 /* Checks what one fed line produced. complete: it ended with '\n'. */

@@ -11,6 +11,10 @@
 /* Writes the files under a new temp dir (its path in dir, 64 bytes) and builds the
  * snapshot; fails the test on any problem other than the broken file. */
 struct snapshot *fixture_zone(char *dir);
+/* The same names, and one of everything else a config can hold: views (inline and a prefix
+ * file, match resolver), every policy, prefix lines, a wildcard, static records of several
+ * types, whoami, reverse (IPv4 and IPv6) and two more zones. For the fuzz targets. */
+struct snapshot *fixture_zone_all(char *dir);
 /* Writes text to dir/name (fails the test if it cannot). */
 void fixture_write(const char *dir, const char *name, const char *text);
 /* Removes the temp dir. */
