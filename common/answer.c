@@ -142,16 +142,34 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 	}
 }
 
+/* Zone k of the config, or its catch-all (k == n_zones). */
+static const struct config_zone *zone_at(const struct snapshot *s, uint16_t k)
+{
+	return k < s->config->n_zones ? &s->config->zones[k] : s->config->catch_all;
+}
+
+/* With a catch-all: whether name, in none of the zones and not the root, gets its SOA and NS
+ * (each such name is an apex of its own to PowerDNS, which asks for the full name first). */
+static bool caught(const struct snapshot *s, const struct dname *name)
+{
+	if (!s || !s->config->catch_all || name->labels == 0)
+		return false;
+	for (size_t z = 0; z < s->config->n_zones; z++)
+		if (dname_is_below_or_at(name, &s->config->zones[z].apex))
+			return false;
+	return true;
+}
+
 static void put_soa(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len, struct buf *out)
 {
-	const struct config_zone *z = &ctx->snap->config->zones[zone];
+	const struct config_zone *z = zone_at(ctx->snap, zone);
 
 	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, z->ttl, zone + 1, 0, z->soa, strlen(z->soa));
 }
 
 static void put_ns(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len, struct buf *out)
 {
-	const struct config_zone *z = &ctx->snap->config->zones[zone];
+	const struct config_zone *z = zone_at(ctx->snap, zone);
 	char *const *ns = ctx->snap->ns[zone];
 
 	for (size_t i = 0; i < z->n_nameservers; i++)
@@ -238,11 +256,18 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 		node = s ? snapshot_find(s, &name) : NULL;
 		if (node && node->apex)
 			put_soa(ctx, node->zone, m->qname, m->qname_len, out);
+		else if (!node && caught(s, &name))
+			put_soa(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
 		pp_end(out);
 		return;
 	}
 	node = s ? snapshot_find(s, &name) : NULL;
-	if (!node && s) /* a name no handler has: one that a handler makes up? */
+	if (!node && caught(s, &name)) {
+		if (t == PP_TYPE_ANY)
+			put_soa(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
+		if (t == PP_TYPE_ANY || t == PP_TYPE_NS)
+			put_ns(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
+	} else if (!node && s) /* a name no handler has: one that a handler makes up? */
 		for (size_t i = s->first_covering; i < s->n_handlers; i++) {
 			const struct handler *h = &s->handlers[i];
 

@@ -786,7 +786,7 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 {
 	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
 					      "loglevel", "advance",  "handlers",    "control_dir",
-					      "control_group", "zones"};
+					      "control_group", "zones", "catch_all"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
 	size_t old;
@@ -836,6 +836,22 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 				check_zone(v, o, &c->zones[i]);
 			}
 			cc_pop(v, o2);
+		}
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "catch_all", &x)) {
+		static const char *const keys[] = {"soa", "nameservers", "ttl"};
+
+		old = cc_push(v, "catch_all");
+		c->catch_all = calloc(1, sizeof(*c->catch_all));
+		if (!c->catch_all)
+			cc_error(v, "out of memory");
+		else if (!json_object_is_type(x, json_type_object))
+			cc_error(v, "expected an object, got %s", cc_type_name(x));
+		else {
+			c->catch_all->ttl = c->ttl;
+			cc_keys(v, x, keys, ELEMENTSOF(keys), keys, 2);
+			check_zone(v, x, c->catch_all);
 		}
 		cc_pop(v, old);
 	}
@@ -1254,6 +1270,13 @@ struct config *config_free(struct config *c)
 		free(c->zones[z].nameservers);
 	}
 	free(c->zones);
+	if (c->catch_all) {
+		free(c->catch_all->soa);
+		for (size_t i = 0; i < c->catch_all->n_nameservers; i++)
+			free(c->catch_all->nameservers[i]);
+		free(c->catch_all->nameservers);
+		free(c->catch_all);
+	}
 	for (size_t i = 0; i < c->n_handlers; i++) {
 		free(c->handlers[i].qname);
 		free(c->handlers[i].file);

@@ -103,6 +103,9 @@ struct config_zone {
 	uint32_t ttl;
 	struct config_zone *zones; /* every zone, the config's own first */
 	size_t n_zones;
+	/* "catch_all": the SOA and NS answered at any name in none of the zones (no domain;
+	 * zone id n_zones + 1), or NULL */
+	struct config_zone *catch_all;
 };
 
 struct config {
@@ -119,6 +122,9 @@ struct config {
 	uint32_t ttl;
 	struct config_zone *zones; /* every zone, the config's own first */
 	size_t n_zones;
+	/* "catch_all": the SOA and NS answered at any name in none of the zones (no domain;
+	 * zone id n_zones + 1), or NULL */
+	struct config_zone *catch_all;
 	enum config_loglevel loglevel;
 	enum config_advance advance;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */

@@ -473,12 +473,12 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 		return -ENOMEM;
 	}
 	s->config = c;
-	s->ns = calloc(c->n_zones, sizeof(*s->ns));
+	s->ns = calloc(c->n_zones + 1, sizeof(*s->ns));
 	s->handlers = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*s->handlers));
 	if (!s->ns || !s->handlers)
 		return -ENOMEM;
-	for (size_t z = 0; z < c->n_zones; z++) {
-		const struct config_zone *zc = &c->zones[z];
+	for (size_t z = 0; z < c->n_zones + !!c->catch_all; z++) {
+		const struct config_zone *zc = z < c->n_zones ? &c->zones[z] : c->catch_all;
 
 		s->ns[z] = calloc(zc->n_nameservers + 1, sizeof(char *));
 		if (!s->ns[z])
@@ -602,7 +602,7 @@ struct snapshot *snapshot_free(struct snapshot *s)
 		free(s->handlers[i].error);
 	}
 	free(s->handlers);
-	for (size_t z = 0; s->ns && z < s->config->n_zones; z++) {
+	for (size_t z = 0; s->ns && z <= s->config->n_zones; z++) {
 		for (size_t i = 0; s->ns[z] && s->ns[z][i]; i++)
 			free(s->ns[z][i]);
 		free(s->ns[z]);

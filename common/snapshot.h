@@ -50,7 +50,8 @@ struct node {
 struct snapshot {
 	uint64_t generation;
 	struct config *config;
-	char ***ns;          /* per zone (config.zones): its NS contents, with a trailing dot */
+	char ***ns;          /* per zone (config.zones, then the catch-all): its NS contents,
+			      * with a trailing dot */
 	struct handler *handlers; /* sorted by name, then type; those of kinds that cover sets
 				   * of names (kind.h: covers) last, from first_covering on */
 	size_t n_handlers;

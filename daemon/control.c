@@ -280,6 +280,7 @@ static char *do_query(const struct daemon *d, const struct ctl_request *req)
 	buf_free(&out);
 	for (size_t z = 0; d->snap && z < d->snap->config->n_zones; z++)
 		in_zone |= dname_is_below_or_at(&name, &d->snap->config->zones[z].apex);
+	in_zone |= d->snap && d->snap->config->catch_all && name.labels; /* an apex of its own */
 	if (!in_zone)
 		rcode = "REFUSED";
 	else if (!any)

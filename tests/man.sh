@@ -55,7 +55,8 @@ for c in $cmds; do
 done
 
 # every key of the schema (top level, every handler kind, views, zones) is an item of pdyndns.json.5
-keys=$(jq -r '(.properties | keys[]), (.["$defs"] | (.addresses, .static, .whoami, .reverse, .view, .zone) | .properties | keys[])' \
+keys=$(jq -r '(.properties | keys[]), (.properties.catch_all.properties | keys[]),
+        (.["$defs"] | (.addresses, .static, .whoami, .reverse, .view, .zone) | .properties | keys[])' \
     "$src/schema/config-schema.json" | sort -u)
 [ -n "$keys" ] && ok || fail "config-schema.json: no keys found"
 for k in $keys; do

@@ -174,11 +174,59 @@ static void test_answers(void **state)
 	fixture_cleanup(dir);
 }
 
+static void test_catch_all(void **state)
+{
+	const char *text = HEAD ZONES "\"catch_all\": {\"soa\": \"ns1.example.test. h.example.test. 42 2 3 4 5\", "
+		"\"nameservers\": [\"ns.catch.test\"], \"ttl\": 30}, \"handlers\": []}";
+	struct config *c = NULL;
+	struct snapshot *s = NULL;
+	struct rotation rot = {0};
+	struct answer_memo memo = {0};
+	struct diag d;
+	struct answer_ctx ctx = {.rot = &rot, .memo = &memo, .abi = 1};
+	char *e;
+
+	diag_init(&d);
+	assert_int_equal(config_parse(text, strlen(text), "cfg.json", &d, &c), 0);
+	assert_non_null(c->catch_all);
+	assert_int_equal(c->catch_all->ttl, 30);
+	assert_int_equal(snapshot_new(c, NULL, &d, &s), 0);
+	diag_clear(&d);
+	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
+	ctx.snap = s;
+	/* a name in none of the zones is an apex of its own, id 4 (after the 3 zones) */
+	assert_string_equal(run(&ctx, "Q\twww.Other.test\tIN\tSOA\t-1\t0.0.0.0"),
+			    "DATA\twww.Other.test\tIN\tSOA\t30\t4\tns1.example.test. h.example.test. 42 2 3 4 5\nEND\n");
+	assert_string_equal(run(&ctx, "Q\twww.other.test\tIN\tANY\t4\t127.0.0.1"),
+			    "DATA\twww.other.test\tIN\tSOA\t30\t4\tns1.example.test. h.example.test. 42 2 3 4 5\n"
+			    "DATA\twww.other.test\tIN\tNS\t30\t4\tns.catch.test.\nEND\n");
+	assert_string_equal(run(&ctx, "Q\twww.other.test\tIN\tNS\t4\t127.0.0.1"),
+			    "DATA\twww.other.test\tIN\tNS\t30\t4\tns.catch.test.\nEND\n");
+	assert_string_equal(run(&ctx, "Q\twww.other.test\tIN\tA\t4\t127.0.0.1"), "END\n");
+	/* never the root, and never a name inside a zone (which would cut the zone) */
+	assert_string_equal(run(&ctx, "Q\t.\tIN\tSOA\t-1\t0.0.0.0"), "END\n");
+	assert_string_equal(run(&ctx, "Q\tnx.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0"), "END\n");
+	assert_string_equal(run(&ctx, "Q\tnx.dyn.example.test\tIN\tANY\t1\t127.0.0.1"), "END\n");
+	assert_string_equal(run(&ctx, "Q\t9.2.0.192.in-addr.arpa\tIN\tSOA\t-1\t0.0.0.0"), "END\n");
+	assert_string_equal(run(&ctx, "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0"),
+			    "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
+	/* no AXFR of it */
+	assert_string_equal(run(&ctx, "AXFR\t4"), "FAIL\n");
+	rotation_done(&rot);
+	snapshot_free(s);
+
+	e = errors_of(HEAD "\"catch_all\": {\"domain\": \"x.test\", \"nameservers\": [\"a\"]}, \"handlers\": []}");
+	assert_string_equal(e, "cfg.json: error: /catch_all/domain: unknown key|"
+			       "cfg.json: error: /catch_all: missing required key \"soa\"");
+	free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_answers),
+		cmocka_unit_test(test_catch_all),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
