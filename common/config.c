@@ -964,15 +964,29 @@ struct owned_prefix {
 	const struct config_handler *view;
 };
 
+/* p as the trie keys it: 128 bits, IPv4 as ::ffff:a.b.c.d, so that 10.0.0.0/8 and
+ * ::ffff:10.0.0.0/104 are one prefix here as they are there (and in a prefix file) */
+static unsigned prefix_key(const struct config_prefix *p, uint8_t key[16])
+{
+	if (p->family == AF_INET6) {
+		memcpy(key, p->addr, 16);
+		return p->len;
+	}
+	memset(key, 0, 10);
+	key[10] = key[11] = 0xff;
+	memcpy(key + 12, p->addr, 4);
+	return 96u + p->len;
+}
+
 static int prefix_cmp(const void *a, const void *b)
 {
 	const struct owned_prefix *x = a, *y = b;
-	int c = (x->p->family > y->p->family) - (x->p->family < y->p->family);
+	uint8_t kx[16], ky[16];
+	unsigned lx = prefix_key(x->p, kx), ly = prefix_key(y->p, ky);
+	int c = (lx > ly) - (lx < ly);
 
 	if (!c)
-		c = (x->p->len > y->p->len) - (x->p->len < y->p->len);
-	if (!c)
-		c = memcmp(x->p->addr, y->p->addr, 16);
+		c = memcmp(kx, ky, 16);
 	return c ? c : (x->view > y->view) - (x->view < y->view);
 }
 
@@ -1011,8 +1025,9 @@ static void check_view_prefixes(struct cc *v, struct config *c)
 			if (prefix_cmp(&(struct owned_prefix){all[j - 1].p, NULL}, &(struct owned_prefix){all[j].p, NULL}) == 0) {
 				char text[INET6_ADDRSTRLEN];
 
-				inet_ntop(all[j].p->family, all[j].p->addr, text, sizeof(text));
-				handler_error(v, c, h, "%s/%u is in two views, \"%s\" and \"%s\"", text, all[j].p->len,
+				/* as the first of the two views writes it */
+				inet_ntop(all[j - 1].p->family, all[j - 1].p->addr, text, sizeof(text));
+				handler_error(v, c, h, "%s/%u is in two views, \"%s\" and \"%s\"", text, all[j - 1].p->len,
 					      all[j - 1].view->view_name, all[j].view->view_name);
 			}
 	}

@@ -7,12 +7,13 @@
 #
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
-#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e restart reload extremes
+#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e views restart reload
+#               extremes
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists trie e2e restart reload extremes}
+ONLY=${ONLY:-raw lists trie e2e views restart reload extremes}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -146,7 +147,9 @@ fi
 
 # --- end to end: PowerDNS + dnsperf, pdns on cpu 0, dnsperf on cpu 1 ----------------------
 # e2e "PIPE-COMMAND" [PDNS-LINE...]: sets line="qps=... avg_ms=... servfail=... lost=..."
-# (not in a subshell, so that the EXIT trap can stop pdns_server)
+# (not in a subshell, so that the EXIT trap can stop pdns_server). perf_extra: more dnsperf
+# options (the views part's ECS option), none by default.
+perf_extra=()
 e2e() {
     local cmd=$1 port dir=$work/pdns i out
     shift
@@ -167,8 +170,8 @@ e2e() {
         kill -0 "$pdns_pid" 2>/dev/null || { cat "$dir/pdns.log" >&2; return 1; }
         sleep 0.1
     done
-    taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l 1 -c 4 -q 100 > /dev/null 2>&1 || true
-    out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l "$SECS" -c 4 -q 100 2>&1 || true)
+    taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l 1 -c 4 -q 100 "${perf_extra[@]}" > /dev/null 2>&1 || true
+    out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p "$port" -d "$work/dnsperf.txt" -l "$SECS" -c 4 -q 100 "${perf_extra[@]}" 2>&1 || true)
     stop_pdns
     line=$(awk '/Queries per second/ {q = $4} /Average Latency/ {l = $4 * 1000}
          /Queries lost/ {lost = $3}
@@ -209,6 +212,78 @@ if has e2e; then
         "$(median "${l_ours[@]}") / $(median "${l_fast[@]}")" "stub $(median "${l_stub[@]}")" "—" "—"
     row "end to end rcodes, last run (caches off / shipped settings)" "${rc[0]} / ${rc[1]}" "stub ${rc[2]}" "—" "no SERVFAIL"
     [ $bad = 0 ] || echo "# (some end-to-end runs had SERVFAIL or lost queries, see above)"
+fi
+
+# --- per-client views: the e2e config, its handlers carrying views -------------------------
+# Every handler of the e2e config (the same names, files and questions) carries two views,
+# "a" and "b", each with a prefix file of 50,000 prefixes: its views hold 100,000 prefixes
+# in all, half IPv4 /24, half IPv6 /48, spread over the space by a multiplicative hash
+# (odd multipliers are bijective, so no prefix repeats; none in 127/8). Without ECS the
+# client is 127.0.0.1/32, in no view: every lookup walks the trie and gets the handler's
+# list, as plain round-robin does without views. Then the same pair with an ECS option
+# (dnsperf -E, edns-subnet-processing=yes) of a /24 in view "a": every answer is the view's.
+if has views; then
+    awk -v A="$work/views-a.txt" -v B="$work/views-b.txt" 'BEGIN {
+        for (i = k = 0; k < 50000; i++) { # IPv4 /24s: 24 bits of i * 2654435761
+            x = (i * 2654435761) % 16777216; o = int(x / 65536)
+            if (o == 0 || o == 127 || o >= 224) continue
+            printf "%d.%d.%d.0/24\n", o, int(x / 256) % 256, x % 256 > (k % 2 ? B : A); k++
+        }
+        for (i = 0; i < 50000; i++) { # IPv6 /48s: 32 bits below 2001::/16
+            x = (i * 2654435761) % 4294967296
+            printf "2001:%x:%x::/48\n", int(x / 65536), x % 65536 > (i % 2 ? B : A)
+        }
+    }'
+    vhandlers=
+    for ((n = 1; n <= names; n++)); do
+        # the views' lists: 10.1.N.I and 10.2.N.I, 2001:db8:N:a::I and 2001:db8:N:b::I
+        for v in a b; do
+            sed "s/^10\.0\./10.$([ $v = a ] && echo 1 || echo 2)./" "$work/t$n-v4.txt" > "$work/t$n-v4-$v.txt"
+            sed "s/::/:$v::/" "$work/t$n-v6.txt" > "$work/t$n-v6-$v.txt"
+        done
+        for f in "A v4" "AAAA v6"; do
+            vhandlers+="${vhandlers:+,}
+    {\"qname\": \"t$n.$dom\", \"qtype\": \"${f% *}\", \"file\": \"t$n-${f#* }.txt\", \"views\": [
+      {\"name\": \"a\", \"prefix_file\": \"views-a.txt\", \"file\": \"t$n-${f#* }-a.txt\"},
+      {\"name\": \"b\", \"prefix_file\": \"views-b.txt\", \"file\": \"t$n-${f#* }-b.txt\"}]}"
+        done
+    done
+    cat > "$work/config-views.json" <<JSON
+{"domain": "$dom", "soa": "ns1.example.net. hostmaster.example.net. 1 7200 3600 7200 120",
+ "nameservers": ["ns1.example.net", "ns2.example.net"], "ttl": 3600, "loglevel": "error",
+ "advance": "per-question", "handlers": [$vhandlers]}
+JSON
+    "$pdyndns" --check --config "$work/config-views.json" > "$work/views-check.out" 2>&1 ||
+        { cat "$work/views-check.out" >&2; exit 1; }
+    # ECS option 8: family 1, source 24, scope 0, the first 3 bytes of view a's first /24
+    first=$(head -1 "$work/views-a.txt")
+    ecs=8:00011800$(printf '%02x' $(echo "${first%.0/24}" | tr . ' '))
+    # the ECS subnet gets view a's list, 127.0.0.1 the handler's (straight through the pipe)
+    for c in "$first a 10.1.1.1" "127.0.0.1/32 - 10.0.1.1"; do
+        set -- $c
+        got=$(printf 'HELO\t3\nQ\tt1.%s\tIN\tANY\t1\t127.0.0.1\t127.0.0.1\t%s\n' "$dom" "$1" |
+            "$pdyndns" --config "$work/config-views.json" --control-dir "$work/ctl" 2>/dev/null | awk -F'\t' '$6 == "A" {print $NF}')
+        [ "$got" = "$3" ] || { echo "views: client $1 got '$got', not $3 (view $2)" >&2; exit 1; }
+    done
+    q_plain=() q_views=() q_plain_e=() q_views_e=() bad=0
+    for ((r = 0; r < REPEAT; r++)); do
+        perf_extra=()
+        e2e "$pdyndns --config $work/config.json --control-dir $work/ctl" && l1=$line
+        e2e "$pdyndns --config $work/config-views.json --control-dir $work/ctl" && l2=$line
+        perf_extra=(-E "$ecs")
+        e2e "$pdyndns --config $work/config.json --control-dir $work/ctl" edns-subnet-processing=yes && l3=$line
+        e2e "$pdyndns --config $work/config-views.json --control-dir $work/ctl" edns-subnet-processing=yes && l4=$line
+        perf_extra=()
+        q_plain+=("$(kv qps "$l1")") q_views+=("$(kv qps "$l2")") q_plain_e+=("$(kv qps "$l3")") q_views_e+=("$(kv qps "$l4")")
+        for l in "$l1" "$l2" "$l3" "$l4"; do
+            [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# views run with SERVFAIL or lost queries: $l"; }
+        done
+    done
+    a=$(median "${q_views[@]}") b=$(median "${q_plain[@]}")
+    row "end to end qps with views, 100,000 prefixes" "$a" "round-robin $b" "$(ratio "$a" "$b")" "≥ 0.95"
+    a=$(median "${q_views_e[@]}") b=$(median "${q_plain_e[@]}")
+    row "… with ECS of a client in a view (\`-E\`, edns-subnet-processing=yes)" "$a" "round-robin, same ECS $b" "$(ratio "$a" "$b")" "—"
+    [ $bad = 0 ] || echo "# (some views runs had SERVFAIL or lost queries, see above)"
 fi
 
 # --- live reload ---------------------------------------------------------------------------

@@ -168,6 +168,16 @@ static void test_config_errors(void **state)
 	    V("{\"name\": \"a\", \"prefixes\": [\"10.0.0.0/8\"], \"file\": \"x\"},"
 	      "{\"name\": \"b\", \"prefixes\": [\"10.0.0.0/8\", \"10.0.0.0/9\"], \"file\": \"y\"}"),
 	    want);
+	/* an IPv4 prefix and its IPv4-mapped IPv6 spelling are one prefix of the trie, as a
+	 * prefix file's lines are */
+	snprintf(want, sizeof(want), "%s: 198.51.100.0/24 is in two views, \"a\" and \"b\"", p);
+	expect_errors(V("{\"name\": \"a\", \"prefixes\": [\"198.51.100.0/24\"], \"file\": \"x\"},"
+			"{\"name\": \"b\", \"prefixes\": [\"::ffff:198.51.100.0/120\"], \"file\": \"y\"}"),
+		      want);
+	snprintf(want, sizeof(want), "%s: ::ffff:10.0.0.0/104 is in two views, \"a\" and \"b\"", p);
+	expect_errors(V("{\"name\": \"a\", \"prefixes\": [\"::ffff:10.0.0.0/104\"], \"file\": \"x\"},"
+			"{\"name\": \"b\", \"prefixes\": [\"10.0.0.0/8\", \"::ffff:0:0/96\"], \"file\": \"y\"}"),
+		      want);
 	/* views belong to address lists */
 	snprintf(want, sizeof(want), "%s/views: unknown key", p);
 	expect_errors("{\"qname\": \"w.dyn.example.test\", \"kind\": \"whoami\", \"views\": "
