@@ -181,7 +181,7 @@ e2e() {
 }
 if has e2e; then
     fast=(consistent-backends=no query-cache-ttl=20 negquery-cache-ttl=10)
-    q_stub=() q_ours=() q_fast=() q_sock=() l_stub=() l_ours=() l_fast=() rc=() bad=0
+    q_stub=() q_ours=() q_fast=() q_sock=() q_sstub=() l_stub=() l_ours=() l_fast=() rc=() bad=0
     for ((r = 0; r < REPEAT; r++)); do
         e2e "$bench/ceiling stub $dom" && l1=$line
         e2e "$pdyndns --config $work/config.json --control-dir $work/ctl" && l2=$line
@@ -194,12 +194,20 @@ if has e2e; then
         for ((i = 0; i < 50; i++)); do [ -S "$work/pipe.sock" ] && break; sleep 0.1; done
         e2e "$work/pipe.sock" && l4=$line
         stop_pid "$sock_pid"
+        # the ceiling of that path: the stub on the socket, a thread per connection, each in
+        # a blocking read (the least a server of pdns's socket can do per lookup)
+        rm -f "$work/stub.sock"
+        taskset -c 0 "$bench/ceiling" stub-socket "$dom" "$work/stub.sock" &
+        sock_pid=$!
+        for ((i = 0; i < 50; i++)); do [ -S "$work/stub.sock" ] && break; sleep 0.1; done
+        e2e "$work/stub.sock" && l5=$line
+        stop_pid "$sock_pid"
         sock_pid=
-        q_sock+=("$(kv qps "$l4")")
+        q_sock+=("$(kv qps "$l4")") q_sstub+=("$(kv qps "$l5")")
         q_stub+=("$(kv qps "$l1")") q_ours+=("$(kv qps "$l2")") q_fast+=("$(kv qps "$l3")")
         l_stub+=("$(kv avg_ms "$l1")") l_ours+=("$(kv avg_ms "$l2")") l_fast+=("$(kv avg_ms "$l3")")
         rc=("$(kv rcodes "$l2")" "$(kv rcodes "$l3")" "$(kv rcodes "$l1")") # the last run's
-        for l in "$l1" "$l2" "$l3" "$l4"; do
+        for l in "$l1" "$l2" "$l3" "$l4" "$l5"; do
             [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# e2e run with SERVFAIL or lost queries: $l"; }
         done
     done
@@ -208,6 +216,9 @@ if has e2e; then
     row "end to end qps, shipped settings (per-lookup, one lookup per question)" "$c" "stub $b" "$(ratio "$c" "$b")" "≥ 1.5"
     d=$(median "${q_sock[@]}")
     row "end to end qps, socket mode (\`--listen\`, caches off)" "$d" "coprocess $a" "$(ratio "$d" "$a")" "≥ 1.0"
+    e=$(median "${q_sstub[@]}")
+    row "end to end qps, the stub on the socket (ceiling of socket mode)" "$e" "stub $b" "$(ratio "$e" "$b")" "—"
+    row "end to end qps, socket mode against its ceiling" "$d" "stub on the socket $e" "$(ratio "$d" "$e")" "—"
     row "end to end average latency, ms (caches off / shipped settings)" \
         "$(median "${l_ours[@]}") / $(median "${l_fast[@]}")" "stub $(median "${l_stub[@]}")" "—" "—"
     row "end to end rcodes, last run (caches off / shipped settings)" "${rc[0]} / ${rc[1]}" "stub ${rc[2]}" "—" "no SERVFAIL"
@@ -275,7 +286,7 @@ JSON
         e2e "$pdyndns --config $work/config-views.json --control-dir $work/ctl" edns-subnet-processing=yes && l4=$line
         perf_extra=()
         q_plain+=("$(kv qps "$l1")") q_views+=("$(kv qps "$l2")") q_plain_e+=("$(kv qps "$l3")") q_views_e+=("$(kv qps "$l4")")
-        for l in "$l1" "$l2" "$l3" "$l4"; do
+        for l in "$l1" "$l2" "$l3" "$l4" "$l5"; do
             [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# views run with SERVFAIL or lost queries: $l"; }
         done
     done

@@ -5,49 +5,66 @@
  *                         one AAAA (TTL 0) for any name below it, nothing else. No files, no
  *                         rotation: what any pipe backend can reach at best end to end.
  *   ceiling stick         "END" for every line after the banner: the cost of the pipe alone.
+ *   ceiling stub-socket DOMAIN PATH
+ *                         the stub on a unix socket at PATH, as socket mode serves PowerDNS:
+ *                         a thread per connection, each blocking in read(2) on its own, which
+ *                         is the least any server of that socket can do per lookup.
  *
- * Both read whatever stdin has, answer every complete line, and write the answers of one
- * read with one write, as pdyndns does. */
+ * Each reads whatever its input has, answers every complete line, and writes the answers of
+ * one read with one write, as pdyndns does. */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define IN_MAX (64 * 1024)
 #define OUT_MAX (IN_MAX * 4)
 
-static char out[OUT_MAX + 1024];
-static size_t olen;
+/* One conversation: stdin/stdout, or one connection. */
+struct conv {
+	int in_fd, out_fd;
+	const char *dom; /* NULL: stick */
+	size_t dlen;
+	char in[IN_MAX];
+	char out[OUT_MAX + 1024];
+	size_t olen;
+};
 
-static void put(const char *s, size_t n)
+static void put(struct conv *c, const char *s, size_t n)
 {
-	memcpy(out + olen, s, n);
-	olen += n;
+	memcpy(c->out + c->olen, s, n);
+	c->olen += n;
 }
 
 /* "DATA\t0\t1\t<name>\tIN\t<rest>\n" */
-static void data(const char *name, size_t len, const char *rest)
+static void data(struct conv *c, const char *name, size_t len, const char *rest)
 {
-	put("DATA\t0\t1\t", 9);
-	put(name, len);
-	put("\tIN\t", 4);
-	put(rest, strlen(rest));
+	put(c, "DATA\t0\t1\t", 9);
+	put(c, name, len);
+	put(c, "\tIN\t", 4);
+	put(c, rest, strlen(rest));
 }
 
-static void answer_stub(char *line, const char *dom, size_t dlen)
+static void answer_stub(struct conv *c, char *line)
 {
+	const char *dom = c->dom;
+	size_t dlen = c->dlen;
 	char *f[4] = {line};
 	size_t nf = 1, qlen;
 	bool apex, below;
 
-	for (char *c = line; *c && nf < 4; c++)
-		if (*c == '\t') {
-			*c = 0;
-			f[nf++] = c + 1;
+	for (char *ch = line; *ch && nf < 4; ch++)
+		if (*ch == '\t') {
+			*ch = 0;
+			f[nf++] = ch + 1;
 		}
 	if (nf < 4 || strcmp(f[0], "Q") != 0) {
-		put("FAIL\n", 5);
+		put(c, "FAIL\n", 5);
 		return;
 	}
 	/* f[1] is the name, f[3] the type; the rest of the line is not needed */
@@ -56,56 +73,105 @@ static void answer_stub(char *line, const char *dom, size_t dlen)
 	apex = qlen == dlen && strcasecmp(f[1], dom) == 0;
 	below = qlen > dlen && f[1][qlen - dlen - 1] == '.' && strcasecmp(f[1] + qlen - dlen, dom) == 0;
 	if (apex && (!strcmp(f[3], "SOA") || !strcmp(f[3], "ANY")))
-		data(f[1], qlen, "SOA\t60\t-1\tns.invalid. admin.invalid. 1 3600 600 86400 60\n");
+		data(c, f[1], qlen, "SOA\t60\t-1\tns.invalid. admin.invalid. 1 3600 600 86400 60\n");
 	if (below && (!strcmp(f[3], "A") || !strcmp(f[3], "ANY")))
-		data(f[1], qlen, "A\t0\t-1\t192.0.2.1\n");
+		data(c, f[1], qlen, "A\t0\t-1\t192.0.2.1\n");
 	if (below && (!strcmp(f[3], "AAAA") || !strcmp(f[3], "ANY")))
-		data(f[1], qlen, "AAAA\t0\t-1\t2001:db8::1\n");
-	put("END\n", 4);
+		data(c, f[1], qlen, "AAAA\t0\t-1\t2001:db8::1\n");
+	put(c, "END\n", 4);
+}
+
+/* Answers c's input until it ends. */
+static void *serve(void *arg)
+{
+	struct conv *c = arg;
+	size_t have = 0;
+	bool helo = true;
+
+	for (;;) {
+		ssize_t n = read(c->in_fd, c->in + have, sizeof(c->in) - have);
+		char *p = c->in, *end, *nl;
+
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		end = c->in + have;
+		c->olen = 0;
+		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
+			*nl = 0;
+			if (helo) {
+				put(c, "OK\tceiling\n", 11);
+				helo = false;
+			} else if (c->dom)
+				answer_stub(c, p);
+			else
+				put(c, "END\n", 4);
+			p = nl + 1;
+			if (c->olen > OUT_MAX) {
+				if (write(c->out_fd, c->out, c->olen) != (ssize_t)c->olen)
+					return NULL;
+				c->olen = 0;
+			}
+		}
+		if (c->olen && write(c->out_fd, c->out, c->olen) != (ssize_t)c->olen)
+			break;
+		have = (size_t)(end - p);
+		if (have == sizeof(c->in))
+			have = 0; /* a line this long is not a question */
+		memmove(c->in, p, have);
+	}
+	if (c->in_fd > 2)
+		close(c->in_fd);
+	free(c);
+	return NULL;
+}
+
+static struct conv *conv_new(int in_fd, int out_fd, const char *dom)
+{
+	struct conv *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		exit(1);
+	c->in_fd = in_fd;
+	c->out_fd = out_fd;
+	c->dom = dom;
+	c->dlen = dom ? strlen(dom) : 0;
+	return c;
 }
 
 int main(int argc, char **argv)
 {
-	static char in[IN_MAX];
-	bool stub = argc == 3 && strcmp(argv[1], "stub") == 0;
-	const char *dom = stub ? argv[2] : "";
-	size_t dlen = strlen(dom), have = 0;
-	bool helo = true;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd;
 
-	if (!stub && !(argc == 2 && strcmp(argv[1], "stick") == 0)) {
-		fprintf(stderr, "usage: ceiling stub DOMAIN | ceiling stick\n");
+	if (argc == 3 && strcmp(argv[1], "stub") == 0) {
+		serve(conv_new(0, 1, argv[2]));
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "stick") == 0) {
+		serve(conv_new(0, 1, NULL));
+		return 0;
+	}
+	if (argc != 4 || strcmp(argv[1], "stub-socket") != 0 || strlen(argv[3]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket DOMAIN PATH\n");
 		return 2;
 	}
+	strcpy(sa.sun_path, argv[3]);
+	(void)unlink(argv[3]);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		perror("ceiling: listen");
+		return 1;
+	}
 	for (;;) {
-		ssize_t n = read(0, in + have, sizeof(in) - have);
-		char *p = in, *end, *nl;
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		pthread_t t;
 
-		if (n <= 0)
-			return 0;
-		have += (size_t)n;
-		end = in + have;
-		olen = 0;
-		while ((nl = memchr(p, '\n', (size_t)(end - p)))) {
-			*nl = 0;
-			if (helo) {
-				put("OK\tceiling\n", 11);
-				helo = false;
-			} else if (stub)
-				answer_stub(p, dom, dlen);
-			else
-				put("END\n", 4);
-			p = nl + 1;
-			if (olen > OUT_MAX) {
-				if (write(1, out, olen) != (ssize_t)olen)
-					return 1;
-				olen = 0;
-			}
-		}
-		if (olen && write(1, out, olen) != (ssize_t)olen)
-			return 1;
-		have = (size_t)(end - p);
-		if (have == sizeof(in))
-			have = 0; /* a line this long is not a question */
-		memmove(in, p, have);
+		if (cfd < 0)
+			continue;
+		if (pthread_create(&t, NULL, serve, conv_new(cfd, cfd, argv[2])) != 0)
+			close(cfd);
+		else
+			pthread_detach(t);
 	}
 }
