@@ -94,18 +94,12 @@ enum config_advance {
 /* A zone pdyndns is authoritative for: the config's own ("domain", "soa", "nameservers",
  * "ttl"), and each of "zones". Zone k (from 0) has the id k + 1 in the pipe protocol. */
 struct config_zone {
-	/* the config's own zone, zones[0] (these point into it) */
-	char *domain;
+	char *domain; /* NULL for the catch-all */
 	struct dname apex;
 	char *soa;
 	char **nameservers;
 	size_t n_nameservers;
 	uint32_t ttl;
-	struct config_zone *zones; /* every zone, the config's own first */
-	size_t n_zones;
-	/* "catch_all": the SOA and NS answered at any name in none of the zones (no domain;
-	 * zone id n_zones + 1), or NULL */
-	struct config_zone *catch_all;
 };
 
 struct config {
