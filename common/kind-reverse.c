@@ -56,13 +56,43 @@ static bool in_prefix(const struct config_prefix *p, const uint8_t *a)
 	return true;
 }
 
+/* An IPv6 address in its short form, hex groups only: the longest run of two or more zero
+ * groups (the first of equal ones) as "::", as inet_ntop(), but never with the last 32 bits
+ * as a dotted quad (inet_ntop writes ::ffff:192.0.2.1 and ::1:0 as ::0.1.0.0, whose '.'
+ * would become '-' and spell another address). */
+static void ipv6_text(const uint8_t *a, char *out, size_t size)
+{
+	int best = -1, best_len = 1, run = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++) {
+		run = a[2 * i] || a[2 * i + 1] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i - run + 1;
+		}
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			n += (size_t)snprintf(out + n, size - n, i == 0 ? "::" : ":");
+			i += best_len - 1;
+			continue;
+		}
+		n += (size_t)snprintf(out + n, size - n, "%x%s", (unsigned)(a[2 * i] << 8 | a[2 * i + 1]),
+				      i < 7 ? ":" : "");
+	}
+}
+
 /* The address as the forward label spells it. */
 static size_t addr_label(int family, const uint8_t *a, char *out)
 {
 	char text[INET6_ADDRSTRLEN + 2];
 	size_t n, k = 0;
 
-	inet_ntop(family, a, text, sizeof(text));
+	if (family == AF_INET)
+		inet_ntop(family, a, text, sizeof(text));
+	else
+		ipv6_text(a, text, sizeof(text));
 	n = strlen(text);
 	if (text[0] == ':')
 		out[k++] = '0';
