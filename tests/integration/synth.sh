@@ -8,7 +8,7 @@
 # NXDOMAIN, a handler of the exact name wins; IPv6 in the short form and back; a wildcard
 # TXT and address list (the asked owner, rotation across names, two labels below, a name
 # that exists is not wildcard-answered); pdynctl status and query; a live reload that
-# moves the prefix.
+# moves the prefix; pipe-regex must let the reverse zones through.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_pdns
@@ -251,4 +251,17 @@ expect_eq "reload: an old forward name is NXDOMAIN" NXDOMAIN "$(status_of ip-192
 expect_eq "reload: the old first address is NXDOMAIN" NXDOMAIN "$(status_of -x 192.0.2.0)"
 expect_eq "reload: the static PTR stays" "pinned.$D." "$(q +short -x 192.0.2.10)"
 expect_match "reload: status shows the new prefix" "PTR for every address of 192\.0\.2\.128/25 under $R4" "$(ctl status)"
+stop_pid "$PDNS_PID"
+
+# pipe-regex (README): one that lets in only the forward zone keeps the reverse zones out
+# (REFUSED: their SOA lookups never reach pdyndns); one that lets in-addr.arpa through works
+dir=$work/regex-fwd
+start_pdns "$dir" "$z/config.json" 3 'pipe-regex=(^|\.)dyn\.example\.test$' || { fail "start regex-fwd"; finish; }
+expect_eq "pipe-regex for the forward zone only: the forward name answers" 192.0.2.200 "$(q +short ip-192-0-2-200.$D A)"
+expect_eq "pipe-regex for the forward zone only: dig -x is REFUSED" REFUSED "$(status_of -x 192.0.2.200)"
+stop_pid "$PDNS_PID"
+dir=$work/regex-all
+start_pdns "$dir" "$z/config.json" 3 'pipe-regex=(^|\.)(dyn\.example\.test|in-addr\.arpa|ip6\.arpa)$' || { fail "start regex-all"; finish; }
+expect_eq "pipe-regex with in-addr.arpa: dig -x answers" "ip-192-0-2-200.$D." "$(q +short -x 192.0.2.200)"
+expect_eq "pipe-regex with ip6.arpa: dig -x answers" "v6-2001-db8--5.$D." "$(q +short -x 2001:db8::5)"
 finish
