@@ -563,6 +563,35 @@ static void test_reverse_v6_hex(void **state)
 	free(got);
 }
 
+/* A zone below the prefix's reverse name (2.0.192.in-addr.arpa, 192.0.0.0/16 in
+ * 0.192.in-addr.arpa): PTR records under its apex are in it, with its id and ttl, as
+ * PowerDNS serves them from it. */
+static void test_reverse_nested_zone(void **state)
+{
+	static const char head[] =
+		"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["
+		"{\"domain\": \"0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 700},"
+		"{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 300},"
+		"{\"domain\": \"9.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 900}], \"handlers\": [";
+	const char *const names[] = {"3.2.0.192.in-addr.arpa", "3.1.0.192.in-addr.arpa", "3.9.0.192.in-addr.arpa",
+				     "ip-192-0-2-3.dyn.example.test", NULL};
+	char *got = ask_all_in(head, "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.0.0/16\"}",
+			       names, "ANY");
+	const char *want = "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t300\t3\tip-192-0-2-3.dyn.example.test.\nEND\n"
+			   "DATA\t3.1.0.192.in-addr.arpa\tIN\tPTR\t700\t2\tip-192-0-1-3.dyn.example.test.\nEND\n"
+			   "DATA\t3.9.0.192.in-addr.arpa\tIN\tPTR\t900\t4\tip-192-0-9-3.dyn.example.test.\nEND\n"
+			   "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n";
+
+	(void)state;
+	if (strcmp(got, want) != 0)
+		fail_msg("\n  got:      %s\n  expected: %s", got, want);
+	free(got);
+}
+
 static void test_reverse_errors(void **state)
 {
 	char text[4096], *got;
@@ -637,6 +666,7 @@ int main(void)
 	    cmocka_unit_test(test_through_answer),
 	    cmocka_unit_test(test_reverse),
 	    cmocka_unit_test(test_reverse_v6_hex),
+	    cmocka_unit_test(test_reverse_nested_zone),
 	    cmocka_unit_test(test_reverse_errors),
 	    cmocka_unit_test(test_wildcard),
 	};
