@@ -21,6 +21,13 @@
 
 #define ZONE_TTL UINT32_MAX /* no "ttl": the zone's */
 
+/* A zone below the prefix's reverse name: the reverse names under its apex are in it. */
+struct reverse_sub {
+	struct dname apex;
+	uint16_t zone;
+	uint32_t ttl;
+};
+
 struct reverse {
 	struct config_prefix prefix;
 	char head[64], tail[64]; /* the first label around its '*', lowercased */
@@ -30,7 +37,19 @@ struct reverse {
 	uint16_t rev_zone;     /* the zone of the reverse names */
 	uint32_t rev_ttl;      /* its ttl */
 	uint32_t ttl;
+	struct reverse_sub *subs; /* the zones below rev_root, e.g. 2.0.192.in-addr.arpa for
+				   * 192.0.0.0/16 in 0.192.in-addr.arpa */
+	size_t n_subs;
 };
+
+static void reverse_free(void *data)
+{
+	struct reverse *r = data;
+
+	if (r)
+		free(r->subs);
+	free(r);
+}
 
 /* The reverse name of the first len bits of a (family's), on octet (IPv4) or nibble (IPv6)
  * boundaries, as text. */
@@ -56,13 +75,43 @@ static bool in_prefix(const struct config_prefix *p, const uint8_t *a)
 	return true;
 }
 
+/* An IPv6 address in its short form, hex groups only: the longest run of two or more zero
+ * groups (the first of equal ones) as "::", as inet_ntop(), but never with the last 32 bits
+ * as a dotted quad (inet_ntop writes ::ffff:192.0.2.1 and ::1:0 as ::0.1.0.0, whose '.'
+ * would become '-' and spell another address). */
+static void ipv6_text(const uint8_t *a, char *out, size_t size)
+{
+	int best = -1, best_len = 1, run = 0;
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++) {
+		run = a[2 * i] || a[2 * i + 1] ? 0 : run + 1;
+		if (run > best_len) {
+			best_len = run;
+			best = i - run + 1;
+		}
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			n += (size_t)snprintf(out + n, size - n, i == 0 ? "::" : ":");
+			i += best_len - 1;
+			continue;
+		}
+		n += (size_t)snprintf(out + n, size - n, "%x%s", (unsigned)(a[2 * i] << 8 | a[2 * i + 1]),
+				      i < 7 ? ":" : "");
+	}
+}
+
 /* The address as the forward label spells it. */
 static size_t addr_label(int family, const uint8_t *a, char *out)
 {
 	char text[INET6_ADDRSTRLEN + 2];
 	size_t n, k = 0;
 
-	inet_ntop(family, a, text, sizeof(text));
+	if (family == AF_INET)
+		inet_ntop(family, a, text, sizeof(text));
+	else
+		ipv6_text(a, text, sizeof(text));
 	n = strlen(text);
 	if (text[0] == ':')
 		out[k++] = '0';
@@ -190,6 +239,21 @@ static void reverse_parse(struct cc *v, json_object *o, const struct config *c,
 	}
 	r->rev_zone = (uint16_t)zone;
 	r->rev_ttl = c->zones[zone].ttl;
+	/* zones below the prefix's reverse name take the names under their apex */
+	for (size_t z = 0; z < c->n_zones; z++)
+		if (c->zones[z].apex.len > r->rev_root.len &&
+		    dname_is_below_or_at(&c->zones[z].apex, &r->rev_root))
+			r->n_subs++;
+	if (r->n_subs && !(r->subs = calloc(r->n_subs, sizeof(*r->subs)))) {
+		cc_error(v, "out of memory");
+		return;
+	}
+	r->n_subs = 0;
+	for (size_t z = 0; z < c->n_zones; z++)
+		if (c->zones[z].apex.len > r->rev_root.len &&
+		    dname_is_below_or_at(&c->zones[z].apex, &r->rev_root))
+			r->subs[r->n_subs++] = (struct reverse_sub){
+			    .apex = c->zones[z].apex, .zone = (uint16_t)z, .ttl = c->zones[z].ttl};
 	h->types[0] = r->prefix.family == AF_INET ? PP_TYPE_A : PP_TYPE_AAAA;
 	h->types[1] = PP_TYPE_PTR;
 	h->n_types = 2;
@@ -289,10 +353,19 @@ static void reverse_answer(const struct config_handler *h, const struct kind_que
 	char text[320];
 
 	if (parse_reverse(q->name, a) == r->prefix.family) {
-		size_t n;
+		uint16_t zone = r->rev_zone;
+		uint32_t zone_ttl = r->rev_ttl;
+		size_t n, best = 0;
 
 		if (q->qtype != PP_TYPE_ANY && q->qtype != PP_TYPE_PTR)
 			return;
+		/* the zone of the name: the longest apex at or above it */
+		for (size_t i = 0; i < r->n_subs; i++)
+			if (r->subs[i].apex.len > best && dname_is_below_or_at(q->name, &r->subs[i].apex)) {
+				best = r->subs[i].apex.len;
+				zone = r->subs[i].zone;
+				zone_ttl = r->subs[i].ttl;
+			}
 		memcpy(text, r->head, r->head_len);
 		n = r->head_len + addr_label(r->prefix.family, a, text + r->head_len);
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "%.*s.%s", (int)r->tail_len,
@@ -300,7 +373,7 @@ static void reverse_answer(const struct config_handler *h, const struct kind_que
 		if (text[n - 1] != '.')
 			text[n++] = '.';
 		pp_data(out, q->abi, q->owner, q->owner_len, PP_TYPE_PTR,
-			r->ttl == ZONE_TTL ? r->rev_ttl : r->ttl, r->rev_zone + 1, 0, text, n);
+			r->ttl == ZONE_TTL ? zone_ttl : r->ttl, zone + 1, 0, text, n);
 	} else if (parse_forward(r, h, q->name, a)) {
 		if (q->qtype != PP_TYPE_ANY && q->qtype != h->types[0])
 			return;
@@ -334,7 +407,7 @@ const struct kind kind_reverse = {
     .n_required = 3,
     .own_qname = true,
     .parse = reverse_parse,
-    .free_data = free,
+    .free_data = reverse_free,
     .answer = reverse_answer,
     .list = NULL, /* every address of a prefix: too many to list */
     .describe = reverse_describe,

@@ -434,9 +434,9 @@ static void test_through_answer(void **state)
 	      "{\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
 	      "\"nameservers\": [\"ns1.example.test\"]}], \"handlers\": ["
 
-/* Runs Q lines (ANY unless given) through answer_query() against a config, returns the
- * answers joined. */
-static char *ask_all(const char *handlers, const char *const *names, const char *type)
+/* Runs Q lines (ANY unless given) through answer_query() against a config (head, the
+ * handlers, "]}"), returns the answers joined. */
+static char *ask_all_in(const char *head, const char *handlers, const char *const *names, const char *type)
 {
 	char text[8192], line[512];
 	struct config *c = NULL;
@@ -447,7 +447,7 @@ static char *ask_all(const char *handlers, const char *const *names, const char 
 	struct diag d;
 	struct buf out;
 
-	snprintf(text, sizeof(text), ZHEAD "%s]}", handlers);
+	snprintf(text, sizeof(text), "%s%s]}", head, handlers);
 	diag_init(&d);
 	if (config_parse(text, strlen(text), "/tmp/cfg.json", &d, &c) != 0)
 		fail_msg("rejected: %s", d.n_msgs ? d.msgs[0] : "?");
@@ -469,6 +469,11 @@ static char *ask_all(const char *handlers, const char *const *names, const char 
 	snapshot_free(s);
 	assert_true(buf_ok(&out));
 	return out.data;
+}
+
+static char *ask_all(const char *handlers, const char *const *names, const char *type)
+{
+	return ask_all_in(ZHEAD, handlers, names, type);
 }
 
 static void expect_answers(const char *handlers, const char *const *names, const char *type, const char *want)
@@ -524,6 +529,67 @@ static void test_reverse(void **state)
 		       "DATA\tip-192-0-2-4.dyn.example.test\tIN\tA\t60\t1\t192.0.2.4\nEND\n");
 	expect_answers(REV4, (const char *const[]){"2.0.192.in-addr.arpa", NULL}, "SOA",
 		       "DATA\t2.0.192.in-addr.arpa\tIN\tSOA\t600\t2\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
+}
+
+/* IPv6 addresses whose last 32 bits inet_ntop() writes as a dotted quad (IPv4-mapped
+ * ::ffff:0:0/96, and ::/96 with a nonzero 7th group): the forward name has hex groups
+ * only, and it answers. */
+static void test_reverse_v6_hex(void **state)
+{
+	static const char head[] =
+		"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": [{\"domain\": \"ip6.arpa\", "
+		"\"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", \"nameservers\": [\"ns1.example.test\"], "
+		"\"ttl\": 600}], \"handlers\": [";
+#define V6MAPPED "1.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::ffff:192.0.2.1 */
+#define V6COMPAT "0.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::1:0 */
+	const char *const names[] = {V6MAPPED, "m-0--ffff-c000-201.dyn.example.test", V6COMPAT,
+				     "c-0--1-0.dyn.example.test", "m-0--ffff-192-0-2-1.dyn.example.test",
+				     "c-0--0-1-0-0.dyn.example.test", NULL};
+	char *got = ask_all_in(head,
+			       "{\"qname\": \"m-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::ffff:0:0/96\"},"
+			       "{\"qname\": \"c-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::/96\"}",
+			       names, "ANY");
+	const char *want = "DATA\t" V6MAPPED "\tIN\tPTR\t600\t2\tm-0--ffff-c000-201.dyn.example.test.\nEND\n"
+			   "DATA\tm-0--ffff-c000-201.dyn.example.test\tIN\tAAAA\t60\t1\t::ffff:192.0.2.1\nEND\n"
+			   "DATA\t" V6COMPAT "\tIN\tPTR\t600\t2\tc-0--1-0.dyn.example.test.\nEND\n"
+			   "DATA\tc-0--1-0.dyn.example.test\tIN\tAAAA\t60\t1\t::0.1.0.0\nEND\n"
+			   /* the dotted spellings are not the forward names */
+			   "END\nEND\n";
+
+	(void)state;
+	if (strcmp(got, want) != 0)
+		fail_msg("\n  got:      %s\n  expected: %s", got, want);
+	free(got);
+}
+
+/* A zone below the prefix's reverse name (2.0.192.in-addr.arpa, 192.0.0.0/16 in
+ * 0.192.in-addr.arpa): PTR records under its apex are in it, with its id and ttl, as
+ * PowerDNS serves them from it. */
+static void test_reverse_nested_zone(void **state)
+{
+	static const char head[] =
+		"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["
+		"{\"domain\": \"0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 700},"
+		"{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 300},"
+		"{\"domain\": \"9.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 900}], \"handlers\": [";
+	const char *const names[] = {"3.2.0.192.in-addr.arpa", "3.1.0.192.in-addr.arpa", "3.9.0.192.in-addr.arpa",
+				     "ip-192-0-2-3.dyn.example.test", NULL};
+	char *got = ask_all_in(head, "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.0.0/16\"}",
+			       names, "ANY");
+	const char *want = "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t300\t3\tip-192-0-2-3.dyn.example.test.\nEND\n"
+			   "DATA\t3.1.0.192.in-addr.arpa\tIN\tPTR\t700\t2\tip-192-0-1-3.dyn.example.test.\nEND\n"
+			   "DATA\t3.9.0.192.in-addr.arpa\tIN\tPTR\t900\t4\tip-192-0-9-3.dyn.example.test.\nEND\n"
+			   "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n";
+
+	(void)state;
+	if (strcmp(got, want) != 0)
+		fail_msg("\n  got:      %s\n  expected: %s", got, want);
+	free(got);
 }
 
 static void test_reverse_errors(void **state)
@@ -599,6 +665,8 @@ int main(void)
 	    cmocka_unit_test(test_whoami),
 	    cmocka_unit_test(test_through_answer),
 	    cmocka_unit_test(test_reverse),
+	    cmocka_unit_test(test_reverse_v6_hex),
+	    cmocka_unit_test(test_reverse_nested_zone),
 	    cmocka_unit_test(test_reverse_errors),
 	    cmocka_unit_test(test_wildcard),
 	};
