@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: MIT */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "answer.h"
@@ -191,23 +190,6 @@ static void put_address(const struct answer_ctx *ctx, const char *owner, size_t 
 	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, h->cfg->zone + 1, scope, text, n);
 }
 
-/* Parses a client address as PowerDNS writes it: "ADDR", "ADDR/LEN" or "ADDR%IFACE". */
-static int client_addr(const char *s, uint8_t addr[16])
-{
-	char copy[INET6_ADDRSTRLEN + 1];
-	size_t n = s ? strcspn(s, "/%") : sizeof(copy);
-
-	if (n >= sizeof(copy))
-		return 0;
-	memcpy(copy, s, n);
-	copy[n] = 0;
-	if (inet_pton(AF_INET, copy, addr) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, copy, addr) == 1)
-		return AF_INET6;
-	return 0;
-}
-
 uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *scope)
 {
 	const char *client = m->remote;
@@ -220,7 +202,7 @@ uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *s
 	 * resolver */
 	if (h->cfg->match == CONFIG_MATCH_SUBNET && m->real_remote && strcmp(m->real_remote, "0.0.0.0/0") != 0)
 		client = m->real_remote;
-	family = client_addr(client, addr);
+	family = pp_addr(client, addr);
 	if (family)
 		v = prefixtrie_lookup_scope(&h->views->trie, family, addr, &len, &bits);
 	*scope = (uint8_t)bits;

@@ -1218,52 +1218,14 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 
 int config_load(const char *path, struct diag *d, struct config **ret)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
 	struct stat st;
-	size_t have = 0;
+	size_t have;
 	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
+	r = file_read_all(path, CONFIG_MAX_SIZE, d, &text, &have, &st);
+	if (r < 0)
 		return r;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		diag_add(d, "%s: error: cannot stat: %s", path, strerror(errno));
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
-		return -EINVAL;
-	}
-	if (st.st_size > (off_t)CONFIG_MAX_SIZE) {
-		diag_add(d, "%s: error: larger than %u bytes", path, CONFIG_MAX_SIZE);
-		return -EFBIG;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, text + have, (size_t)st.st_size + 1 - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			diag_add(d, "%s: error: read failed: %s", path, strerror(errno));
-			return r;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		if (have > (size_t)st.st_size) {
-			diag_add(d, "%s: error: the file grew while it was read; try again", path);
-			return -EAGAIN;
-		}
-	}
 	r = config_parse(text, have, path, d, ret);
 	if (r >= 0)
 		file_id_from_stat(&st, &(*ret)->id);

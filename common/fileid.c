@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "diag.h"
 #include "fileid.h"
+#include "macro.h"
 
 int file_id_get(const char *path, struct file_id *id)
 {
@@ -58,4 +64,56 @@ const char *file_kind(mode_t mode)
 	case S_IFLNK: return "a symbolic link";
 	}
 	return "of an unknown type";
+}
+
+int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	_cleanup_free_ char *buf = NULL;
+	size_t have = 0;
+	int r;
+
+	if (fd < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, st) < 0) {
+		r = -errno;
+		diag_add(d, "%s: error: cannot stat: %s", path, strerror(errno));
+		return r;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st->st_mode));
+		return -EINVAL;
+	}
+	if (st->st_size > (off_t)max) {
+		diag_add(d, "%s: error: larger than %zu bytes", path, max);
+		return -EFBIG;
+	}
+	buf = malloc((size_t)st->st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, (size_t)st->st_size + 1 - have);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			diag_add(d, "%s: error: read failed: %s", path, strerror(errno));
+			return r;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > (size_t)st->st_size) {
+			diag_add(d, "%s: error: the file grew while it was read; try again", path);
+			return -EAGAIN;
+		}
+	}
+	buf[have] = 0;
+	*len = have;
+	*text = TAKE_PTR(buf);
+	return 0;
 }

@@ -30,5 +30,13 @@ void file_id_clock(struct timespec *now);
  * be read again to know. */
 bool file_id_settled(const struct file_id *id, const struct timespec *read_at);
 
+/* Reads the whole regular file at path, of at most max bytes, into *text (NUL terminated,
+ * malloc'd, *len bytes before the NUL); *st gets what it was read from. Returns 0, or a
+ * negative errno after adding "PATH: error: ..." to d: the file cannot be opened or read,
+ * is not a regular file (-EINVAL), is larger than max (-EFBIG), or grew while it was read
+ * (-EAGAIN). */
+struct diag;
+int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st);
+
 /* What a file of this mode is, for messages: "a FIFO", "a directory", ... */
 const char *file_kind(mode_t mode);

@@ -51,37 +51,19 @@ static void whoami_parse(struct cc *v, json_object *o, const struct config *c,
 	h->qtype = PP_TYPE_A;
 }
 
-/* Parses "ADDR" or "ADDR%IFACE" (as PowerDNS prints a remote address); returns its family,
- * or 0. */
-static int parse_addr(const char *s, unsigned char addr[16])
-{
-	char copy[INET6_ADDRSTRLEN + 1];
-	size_t n = strcspn(s, "%/");
-
-	if (n >= sizeof(copy))
-		return 0;
-	memcpy(copy, s, n);
-	copy[n] = 0;
-	if (inet_pton(AF_INET, copy, addr) == 1)
-		return AF_INET;
-	if (inet_pton(AF_INET6, copy, addr) == 1)
-		return AF_INET6;
-	return 0;
-}
-
 static void whoami_answer(const struct config_handler *h, const struct kind_question *q,
 			  struct buf *out)
 {
 	const struct whoami *w = h->data;
 	unsigned char addr[16], net[16];
 	char text[INET6_ADDRSTRLEN], subnet[INET6_ADDRSTRLEN + 8];
-	int family = q->remote ? parse_addr(q->remote, addr) : 0, sfamily = 0;
+	int family = q->remote ? pp_addr(q->remote, addr) : 0, sfamily = 0;
 	unsigned len = 0, scope;
 
 	if (!family)
 		return;
 	/* the client subnet: real-remote (ABI >= 3), else the resolver's own address */
-	if (q->real_remote && (sfamily = parse_addr(q->real_remote, net)) != 0) {
+	if (q->real_remote && (sfamily = pp_addr(q->real_remote, net)) != 0) {
 		const char *slash = strchr(q->real_remote, '/');
 
 		len = slash		   ? (unsigned)strtoul(slash + 1, NULL, 10)

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -202,4 +203,20 @@ void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16
 	buf_putc(b, '\t');
 	buf_put(b, content, content_len);
 	buf_putc(b, '\n');
+}
+
+int pp_addr(const char *s, uint8_t addr[16])
+{
+	char copy[INET6_ADDRSTRLEN + 1];
+	size_t n = s ? strcspn(s, "/%") : sizeof(copy);
+
+	if (n >= sizeof(copy))
+		return 0;
+	memcpy(copy, s, n);
+	copy[n] = 0;
+	if (inet_pton(AF_INET, copy, addr) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, copy, addr) == 1)
+		return AF_INET6;
+	return 0;
 }

@@ -58,6 +58,11 @@ uint16_t pp_qtype(const char *mnemonic);
 /* The mnemonic of type ("TYPE0" for one it does not know). */
 const char *pp_type_name(uint16_t type);
 
+/* Parses an address as PowerDNS writes the remote, local and real-remote fields: "ADDR",
+ * "ADDR/LEN" or "ADDR%IFACE", IPv4 or IPv6, into addr (4 or 16 bytes used). Returns AF_INET,
+ * AF_INET6, or 0 for anything else (NULL included). */
+int pp_addr(const char *s, uint8_t addr[16]);
+
 /* Appends one DATA line for the given ABI, authoritative. scope is the ECS scope prefix
  * length (ABI >= 3; older ABIs cannot carry it). */
 void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,

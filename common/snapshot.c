@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,49 +171,20 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 			    struct diag *d)
 {
 	const char *path = view->prefix_path;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	_cleanup_free_ char *text = NULL;
 	size_t have = 0, line = 0, bad = 0;
 	struct stat st;
 	char *p, *end;
+	int r = file_read_all(path, PREFIXFILE_MAX, d, &text, &have, &st);
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
 		return -EINVAL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
-		return -EINVAL;
-	}
-	if (st.st_size > (off_t)PREFIXFILE_MAX) {
-		diag_add(d, "%s: error: larger than %u bytes", path, PREFIXFILE_MAX);
-		return -EINVAL;
-	}
-	text = malloc((size_t)st.st_size + 1);
-	if (!text)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, text + have, (size_t)st.st_size + 1 - have);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			diag_add(d, "%s: error: read failed: %s", path, strerror(errno));
-			return -EINVAL;
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		if (have > (size_t)st.st_size) {
-			diag_add(d, "%s: error: the file grew while it was read; try again", path);
-			return -EINVAL;
-		}
-	}
 	for (p = text, end = text + have; p < end; p = p + strcspn(p, "\n") + 1) {
 		size_t n = (size_t)(end - p), len;
 		char *nl = memchr(p, '\n', n), *hash, why[128], q[DIAG_QUOTE_SIZE(60)];
 		struct config_prefix pf;
-		int r;
 
 		line++;
 		if (nl)
@@ -250,11 +220,8 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 			if (r == -ENOMEM)
 				return r;
 		}
-		if (r < 0) {
-			if (++bad <= 10)
-				diag_add(d, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
-			continue;
-		}
+		if (r < 0 && ++bad <= 10)
+			diag_add(d, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
 	}
 	if (bad > 10)
 		diag_add(d, "%s: %zu bad lines in all", path, bad);

@@ -22,13 +22,26 @@ void fixture_write(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
-struct snapshot *fixture_zone(char *dir)
+/* The snapshot of dir/config.json, which has that many problems. */
+static struct snapshot *load(const char *dir, unsigned errors)
 {
 	struct snapshot *s = NULL;
 	struct config *c = NULL;
 	char path[128];
 	struct diag d;
 
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	diag_init(&d);
+	if (config_load(path, &d, &c) != 0)
+		fail_msg("%s", d.n_msgs ? d.msgs[0] : "?");
+	assert_int_equal(snapshot_new(c, NULL, &d, &s), 0);
+	assert_int_equal(d.n_errors, errors);
+	diag_clear(&d);
+	return s;
+}
+
+struct snapshot *fixture_zone(char *dir)
+{
 	strcpy(dir, "/tmp/pdyndns-unit.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	fixture_write(dir, "t1-v4.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n");
@@ -42,22 +55,11 @@ struct snapshot *fixture_zone(char *dir)
 	    "   {\"qname\": \"t1.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"t1-v6.txt\"},\n"
 	    "   {\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"abc.txt\"},\n"
 	    "   {\"qname\": \"broken.dyn.example.test\", \"qtype\": \"A\", \"file\": \"broken.txt\"}]}\n");
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	diag_init(&d);
-	assert_int_equal(config_load(path, &d, &c), 0);
-	assert_int_equal(snapshot_new(c, NULL, &d, &s), 0);
-	assert_int_equal(d.n_errors, 1); /* the broken file */
-	diag_clear(&d);
-	return s;
+	return load(dir, 1); /* the broken file */
 }
 
 struct snapshot *fixture_zone_all(char *dir)
 {
-	struct snapshot *s = NULL;
-	struct config *c = NULL;
-	char path[128];
-	struct diag d;
-
 	strcpy(dir, "/tmp/pdyndns-unit.XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	fixture_write(dir, "t1-v4.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n");
@@ -92,14 +94,7 @@ struct snapshot *fixture_zone_all(char *dir)
 	    "   {\"qname\": \"me.dyn.example.test\", \"kind\": \"whoami\"},\n"
 	    "   {\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/25\"},\n"
 	    "   {\"qname\": \"v6-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\"}]}\n");
-	snprintf(path, sizeof(path), "%s/config.json", dir);
-	diag_init(&d);
-	if (config_load(path, &d, &c) != 0)
-		fail_msg("%s", d.n_msgs ? d.msgs[0] : "?");
-	assert_int_equal(snapshot_new(c, NULL, &d, &s), 0);
-	assert_int_equal(d.n_errors, 0);
-	diag_clear(&d);
-	return s;
+	return load(dir, 0);
 }
 
 void fixture_cleanup(const char *dir)

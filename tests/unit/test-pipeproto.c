@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "pipeproto.h"
 
@@ -181,11 +182,31 @@ static void test_data_lines(void **state)
 	buf_free(&b);
 }
 
+static void test_addr(void **state)
+{
+	uint8_t a[16];
+
+	assert_int_equal(pp_addr("192.0.2.1", a), AF_INET);
+	assert_memory_equal(a, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(pp_addr("198.51.100.0/24", a), AF_INET);
+	assert_memory_equal(a, "\xc6\x33\x64\x00", 4);
+	assert_int_equal(pp_addr("fe80::1%eth0", a), AF_INET6);
+	assert_memory_equal(a, "\xfe\x80\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	assert_int_equal(pp_addr("2001:db8::/32", a), AF_INET6);
+	assert_int_equal(pp_addr("0.0.0.0/0", a), AF_INET);
+	assert_int_equal(pp_addr("", a), 0);
+	assert_int_equal(pp_addr("not-an-address", a), 0);
+	assert_int_equal(pp_addr("192.0.2.256", a), 0);
+	assert_int_equal(pp_addr("1111:2222:3333:4444:5555:6666:7777:8888:9999", a), 0);
+	assert_int_equal(pp_addr(NULL, a), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_helo),     cmocka_unit_test(test_q_per_abi), cmocka_unit_test(test_q_rejects),
 		cmocka_unit_test(test_axfr_cmd), cmocka_unit_test(test_qtype),     cmocka_unit_test(test_data_lines),
+		cmocka_unit_test(test_addr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
