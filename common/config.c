@@ -1248,6 +1248,7 @@ struct config *config_free(struct config *c)
 	}
 	free(c->zones);
 	if (c->catch_all) {
+		free(c->catch_all->domain); /* an unknown key there, but parsed */
 		free(c->catch_all->soa);
 		for (size_t i = 0; i < c->catch_all->n_nameservers; i++)
 			free(c->catch_all->nameservers[i]);
