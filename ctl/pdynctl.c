@@ -348,8 +348,8 @@ static void print_status(json_object *r)
 			       jget_int(h, "inline_prefixes"), jget_str(h, "prefix_file") ? ", and those of " : "",
 			       jget_str(h, "prefix_file") ?: "");
 		else if (json_object_object_get_ex(h, "views", &x))
-			printf("      %lld views by the %s, %lld prefixes in all (other clients: this list)\n",
-			       jget_int(h, "views"), strcmp(jget_str(h, "match") ?: "", "resolver") == 0 ? "resolver's address" :
+			printf("      %lld view%s by the %s, %lld prefixes in all (other clients: this list)\n",
+			       jget_int(h, "views"), jget_int(h, "views") == 1 ? "" : "s", strcmp(jget_str(h, "match") ?: "", "resolver") == 0 ? "resolver's address" :
 			       "client subnet", jget_int(h, "prefixes"));
 		if (jget_str(h, "views_error"))
 			printf("      prefixes: %s\n", jget_str(h, "views_error"));

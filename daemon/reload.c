@@ -216,9 +216,15 @@ static char *describe(const struct daemon *d, const struct snapshot *s)
 	char *line;
 
 	for (size_t i = 0; i < s->n_handlers; i++) {
-		if (s->handlers[i].carry_from < 0)
+		const struct handler *h = &s->handlers[i];
+
+		if (h->cfg->kind) /* no list: it answers from the config */
+			continue;
+		if (h->carry_from < 0)
 			changed++;
-		if (s->handlers[i].error && s->handlers[i].list)
+		/* a bad file, or a bad prefix file of its views, with the previous data kept (a
+		 * viewset of key 0 is the first load's stand-in: inline prefixes only) */
+		if ((h->error && h->list) || (h->views_error && h->views && h->views->key))
 			kept++;
 	}
 	if (asprintf(&line,

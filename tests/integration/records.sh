@@ -192,6 +192,10 @@ config "v=spf1 ip4:192.0.2.0/24 -all" "$mx"
 wait_for '"v=spf1 ip4:192.0.2.0/24 -all"' q +short www.$D TXT && ok || fail "reload: the new TXT is not served: $(q +short www.$D TXT)"
 expect_eq "reload: the MX unchanged" "10 mx1.$D.
 20 mx2.$D." "$(q +short www.$D MX | sort)"
+# the reload's summary counts address lists only: www's list did not change
+expect_match "reload: no list new or changed (static records are no lists)" \
+    'generation [0-9]+ applied: zone dyn\.example\.test, [0-9]+ handlers, [0-9]+ addresses; 0 lists new or changed' \
+    "$(grep 'applied: zone' "$log" | tail -n 1)"
 before=$(wc -l < "$log")
 config "v=spf1 redirect=_spf.example.test" '["mx1.dyn.example.test"]'
 want="error: $z/config.json: error: /handlers/2/content/0: \"mx1.dyn.example.test\" is not \"PREFERENCE EXCHANGE\" (a number from 0 to 65535, one space, a host name or \".\")"

@@ -149,7 +149,7 @@ out=$(ctl status)
 expect_match "status: www's row says its views" \
     'www\.dyn\.example\.test +A +round-robin +3 [^
 ]*def\.txt
- +1 views by the client subnet, 2 prefixes in all \(other clients: this list\)' "$out"
+ +1 view by the client subnet, 2 prefixes in all \(other clients: this list\)' "$out"
 expect_match "status: view nl's row, its file and prefixes" \
     'www\.dyn\.example\.test +A +round-robin +3 [^
 ]*nl\.txt
