@@ -2,11 +2,12 @@
 /* Handler kinds: what a handler of the config serves besides an address list.
  *
  * The address list ("kind": "addresses", the default, config_handler.kind == NULL) is built
- * in: its files, reloads, rotation and policies live in snapshot.c and answer.c. Every other
- * kind answers from its config and the question alone (static records, the client's own
- * address, ...). Such a kind is one file, kind-NAME.c, that defines a struct kind, and one
- * line in the table of kinds.c; nothing else in pdyndns names it. README ("Writing a handler
- * kind") walks through kind-whoami.c as the example.
+ * in: its files, reloads, rotation, policies and views live in snapshot.c and answer.c.
+ * Every other kind answers from its config and the question alone (static records, the
+ * client's own address, PTR records of a prefix, ...). Such a kind is one file, kind-NAME.c,
+ * that defines a struct kind, and two lines in kinds.c (its declaration and its place in the
+ * table); no other code names it (the config schema describes its keys). README ("Writing a
+ * handler kind") walks through kind-whoami.c as the example.
  *
  * Life of a kind's handler: config_parse() checks the handler object's keys against keys[],
  * then parse() checks the rest and leaves what answers need in h->data (preformatted: the

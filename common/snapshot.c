@@ -228,7 +228,7 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 	return bad ? -EINVAL : 0;
 }
 
-/* The key of h's views' sources; *ids gets the prefix files' identities. */
+/* The key of h's views' sources: their inline prefixes, prefix files and the files' identities. */
 static uint64_t views_key(const struct handler *h)
 {
 	uint64_t key = 0xcbf29ce484222325u;
