@@ -293,6 +293,7 @@ static void print_when(long long t)
 static void print_status(json_object *r)
 {
 	json_object *hs, *last;
+	int tw = 4; /* the TYPE column */
 	long long up = jget_int(r, "uptime");
 
 	printf("pdyndns %s, pid %lld: up %lldd%02lldh%02lldm%02llds, ABI %lld, config %s\n",
@@ -312,7 +313,18 @@ static void print_status(json_object *r)
 		printf("  config error: %s\n", jget_str(r, "config_error"));
 	if (!json_object_object_get_ex(r, "handlers", &hs))
 		return;
-	printf("  %-32s %-4s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", "TYPE", "POLICY", "ADDRESSES", "NEXT#",
+	/* the TYPE column as wide as its widest entry: kinds answer several types (A/AAAA/TXT) */
+	for (size_t i = 0; i < json_object_array_length(hs); i++) {
+		json_object *types;
+		int w = -1;
+
+		if (json_object_object_get_ex(json_object_array_get_idx(hs, i), "types", &types))
+			for (size_t k = 0; k < json_object_array_length(types); k++)
+				w += 1 + (int)strlen(json_object_get_string(json_object_array_get_idx(types, k)));
+		if (w > tw)
+			tw = w < 31 ? w : 31;
+	}
+	printf("  %-32s %-*s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", tw, "TYPE", "POLICY", "ADDRESSES", "NEXT#",
 	       "NEXT ADDRESS", "ANSWERS", "FILE");
 	for (size_t i = 0; i < json_object_array_length(hs); i++) {
 		json_object *h = json_object_array_get_idx(hs, i), *served, *weights, *x, *types;
@@ -326,7 +338,7 @@ static void print_status(json_object *r)
 			for (size_t k = 0; types && k < json_object_array_length(types); k++)
 				snprintf(tlist + strlen(tlist), sizeof(tlist) - strlen(tlist), "%s%s", k ? "/" : "",
 					 json_object_get_string(json_object_array_get_idx(types, k)));
-			printf("  %-32s %-4s %-15s %s\n", jget_str(h, "qname"), tlist, jget_str(h, "kind") ?: "?",
+			printf("  %-32s %-*s %-15s %s\n", jget_str(h, "qname"), tw, tlist, jget_str(h, "kind") ?: "?",
 			       json_object_get_string(x));
 			continue;
 		}
@@ -340,7 +352,7 @@ static void print_status(json_object *r)
 			snprintf(next, sizeof(next), "%lld", jget_int(h, "next_index"));
 			snprintf(answers, sizeof(answers), "%lld", jget_int(h, "answers"));
 		}
-		printf("  %-32s %-4s %-15s %9lld %9s %-26s %10s  %s\n", jget_str(h, "qname"), jget_str(h, "qtype"),
+		printf("  %-32s %-*s %-15s %9lld %9s %-26s %10s  %s\n", jget_str(h, "qname"), tw, jget_str(h, "qtype"),
 		       policy, jget_int(h, "addresses"), next, jget_str(h, "next_address") ?: "-", answers,
 		       jget_str(h, "file"));
 		if (jget_str(h, "view")) /* a view of the handler above */
