@@ -22,8 +22,11 @@ int check_config_file(const char *path, struct diag *d, struct diag *warnings, c
 		snapshot_warnings(snap, warnings);
 	if (d->n_errors)
 		return -EINVAL;
-	if (asprintf(summary, "%s: ok: zone %s, %zu handlers, %llu addresses", path,
-		     snap->config->domain, snap->n_handlers, (unsigned long long)snap->n_addresses) < 0)
+	/* "zone D" or, with "zones", "zone D and N more" (%.0zu prints nothing for 0) */
+	if (asprintf(summary, "%s: ok: zone %s%s%.0zu%s, %zu handlers, %llu addresses", path,
+		     snap->config->domain, snap->config->n_zones > 1 ? " and " : "",
+		     snap->config->n_zones - 1, snap->config->n_zones > 1 ? " more" : "", snap->n_handlers,
+		     (unsigned long long)snap->n_addresses) < 0)
 		return -ENOMEM;
 	return 0;
 }

@@ -292,15 +292,19 @@ static void print_when(long long t)
 
 static void print_status(json_object *r)
 {
-	json_object *hs, *last;
+	json_object *hs, *last, *zones = NULL;
 	int tw = 4; /* the TYPE column */
 	long long up = jget_int(r, "uptime");
 
 	printf("pdyndns %s, pid %lld: up %lldd%02lldh%02lldm%02llds, ABI %lld, config %s\n",
 	       jget_str(r, "version") ?: "?", jget_int(r, "pid"), up / 86400, up / 3600 % 24, up / 60 % 60,
 	       up % 60, jget_int(r, "abi"), jget_str(r, "config") ?: "?");
-	printf("  zone %s, generation %lld, %lld lookups answered (PowerDNS sends several per question)\n", jget_str(r, "zone") ?: "(none)",
-	       jget_int(r, "generation"), jget_int(r, "lookups"));
+	printf("  zone %s", jget_str(r, "zone") ?: "(none)");
+	if (json_object_object_get_ex(r, "zones", &zones)) /* the first is the one above */
+		for (size_t i = 1; i < json_object_array_length(zones); i++)
+			printf("%s%s", i == 1 ? " (and " : ", ", json_object_get_string(json_object_array_get_idx(zones, i)));
+	printf("%s, generation %lld, %lld lookups answered (PowerDNS sends several per question)\n",
+	       zones && json_object_array_length(zones) > 1 ? ")" : "", jget_int(r, "generation"), jget_int(r, "lookups"));
 	if (json_object_object_get_ex(r, "last_reload", &last) && last) {
 		printf("  last reload: %s at ", json_object_get_boolean(json_object_object_get(last, "ok")) ? "applied" : "refused");
 		print_when(jget_int(last, "time"));

@@ -39,6 +39,9 @@ out=$("$PDYNCTL" --help); expect_match "pdynctl --help lists check" 'check +FILE
 out=$("$PDYNDNS" --check --config good.json 2>&1); rc=$?
 expect_eq "check good: exit" 0 $rc
 expect_eq "check good: summary" "good.json: ok: zone dyn.example.test, 2 handlers, 3 addresses" "$out"
+# several zones: the summary counts the others
+out=$(cd "$TESTDATA/configs/good" && "$PDYNDNS" --check --config zones-reverse.json 2>&1)
+expect_eq "check several zones: summary" "zones-reverse.json: ok: zone dyn.example.test and 3 more, 7 handlers, 4 addresses" "$out"
 
 # --check does not read stdin: it must return with stdin left open
 out=$(sleep 5 | timeout 3 "$PDYNDNS" --check --config good.json 2>&1); expect_eq "check ignores stdin" 0 $?

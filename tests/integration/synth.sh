@@ -229,6 +229,7 @@ expect_match "status: the IPv4 reverse handler" "ip-\*\.$D +A/PTR +reverse +PTR 
 expect_match "status: the IPv6 reverse handler" "v6-\*\.$D +AAAA/PTR +reverse +PTR for every address of 2001:db8::/64 under 0\.0\.0\.0\.0\.0\.0\.0\.${R6//./\\.}, and AAAA for the names it gives, ttl 120" "$out"
 expect_match "status: the wildcard TXT" "\*\.wild\.$D +TXT +static +1 record, ttl 3600: \"wildcard\"" "$out"
 expect_match "status: the wildcard list" "\*\.wild\.$D +A +round-robin +4 " "$out"
+expect_match "status: every zone in the header" "  zone $D \(and ${R4//./\\.}, " "$out"
 out=$(ctl query 3.$R4 PTR)
 expect_match "query PTR: NOERROR" "^pid [0-9]+: NOERROR" "$out"
 expect_eq "query PTR: the synthesized record per copy" "$(echo "$out" | grep -c '^pid ')" "$(echo "$out" | grep -c "^  3\.$R4	600	IN	PTR	ip-192-0-2-3\.$D\.$")"
