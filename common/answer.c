@@ -135,7 +135,7 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 		break;
 	}
 	case CONFIG_POLICY_ALL:
-		for (uint32_t i = 0; i < n; i++)
+		for (uint32_t i = 0; i < n && i < CONFIG_ALL_MAX; i++)
 			put_address(ctx, owner, len, h, i, out);
 		break;
 	}

@@ -31,6 +31,9 @@ enum config_policy {
 };
 
 #define CONFIG_COUNT_MAX 256 /* addresses per answer */
+/* Policy "all" serves at most this many addresses, the first in file order: a DNS message
+ * of 64 KiB holds about 2,300 AAAA records (and a prefix line can stand for 16 M). */
+#define CONFIG_ALL_MAX 2048
 
 /* The policy names as the config spells them, by enum value. */
 extern const char *const config_policy_names[4];

@@ -541,6 +541,11 @@ void snapshot_warnings(const struct snapshot *s, struct diag *w)
 		if (h->list && h->list->cum && h->list->total == 0 && h->carry_from < 0)
 			diag_add(w, "%s: warning: every address has weight 0: %s %s serves nothing",
 				 h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
+		if (h->list && h->cfg->policy == CONFIG_POLICY_ALL && h->list->n > CONFIG_ALL_MAX &&
+		    h->carry_from < 0)
+			diag_add(w, "%s: warning: %u addresses under policy \"all\": %s %s answers the first %d "
+				 "(what a DNS message holds)", h->cfg->path, h->list->n, h->cfg->qname,
+				 h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
 	}
 }
 

@@ -81,7 +81,8 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 		 struct snapshot **ret);
 
 /* Adds a warning to w for every handler with a new weighted list whose addresses all have
- * weight 0 (a valid list that serves nothing). */
+ * weight 0 (a valid list that serves nothing), and for every new list under policy "all"
+ * longer than CONFIG_ALL_MAX (its answers carry the first ones). */
 void snapshot_warnings(const struct snapshot *s, struct diag *w);
 
 /* True if s would answer exactly as prev does: same config text and the same lists. */

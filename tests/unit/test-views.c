@@ -251,7 +251,7 @@ static char *ask(const struct snapshot *s, struct rotation *rot, const char *rem
 			   .id = 1,
 			   .remote = remote,
 			   .real_remote = real};
-	static char res[512];
+	static char res[65536];
 	struct buf out;
 	size_t n = 0;
 
@@ -431,6 +431,37 @@ static void test_prefix_files(void **state)
 	fixture_write(dir, "probes-prefixes.txt", "203.0.113.0/24\n2001:db8:99::/48\n10.0.0.0/8\n");
 }
 
+/* Policy "all" over a list longer than a DNS message holds: the first CONFIG_ALL_MAX
+ * addresses, and a warning when the list comes in (not views, but the same helpers). */
+static void test_all_capped(void **state)
+{
+	struct rotation rot = {0};
+	struct snapshot *s;
+	struct diag w;
+	char *errors, *got;
+	size_t n = 0;
+
+	fixture_write(dir, "big.txt", "10.0.0.0/20\n10.1.0.0\n"); /* 4,097 addresses */
+	s = build("{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", \"policy\": \"all\"}",
+		  NULL, &errors);
+	free(errors);
+	assert_int_equal(s->handlers[0].list->n, 4097);
+	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
+	got = ask(s, &rot, "127.0.0.1", NULL);
+	for (char *p = got; (p = strchr(p, '/')); p++)
+		n++;
+	assert_int_equal(n, CONFIG_ALL_MAX);
+	assert_true(strncmp(got, "10.0.0.0/0 10.0.0.1/0 ", 22) == 0);
+	diag_init(&w);
+	snapshot_warnings(s, &w);
+	assert_int_equal(w.n_msgs, 1);
+	assert_true(strstr(w.msgs[0], "/big.txt: warning: 4097 addresses under policy \"all\": www.dyn.example.test A "
+				      "answers the first 2048 (what a DNS message holds)") != NULL);
+	diag_clear(&w);
+	rotation_done(&rot);
+	snapshot_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +469,7 @@ int main(void)
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_answers),
 	    cmocka_unit_test(test_prefix_files),
+	    cmocka_unit_test(test_all_capped),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
