@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "addrlist.h"
+#include "decimal.h"
 
 #define MAX_REPORTED 20 /* bad lines reported per file; the rest are counted */
 #define READ_CHUNK (256 * 1024)
@@ -149,24 +150,6 @@ static bool close_plain_run(struct parser *p)
 	return true;
 }
 
-/* A prefix length: "0" or 1 to 3 decimal digits without a leading zero, at most max. */
-static bool parse_prefix_len(const char *s, size_t len, unsigned max, unsigned *out)
-{
-	unsigned v = 0;
-
-	if (len == 0 || len > 3 || (len > 1 && s[0] == '0'))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static size_t format4(const uint8_t *a, char *out);
 
 /* Handles a line whose token tok holds a '/' at slash; end is the end of the line's text
@@ -179,7 +162,7 @@ static void parse_prefix(struct parser *p, const char *tok, size_t toklen, const
 	const char *rest = tok + toklen;
 	size_t alen = (size_t)(slash - tok);
 	uint8_t a[16] = {0}, net[16];
-	unsigned plen;
+	uint32_t plen;
 	char what[DIAG_QUOTE_SIZE(60) + 128], q[DIAG_QUOTE_SIZE(60)];
 	bool ok;
 
@@ -198,7 +181,7 @@ static void parse_prefix(struct parser *p, const char *tok, size_t toklen, const
 		}
 		return;
 	}
-	if (!parse_prefix_len(slash + 1, (size_t)(rest - slash - 1), bits, &plen)) {
+	if (!decimal_parse(slash + 1, (size_t)(rest - slash - 1), bits, &plen)) {
 		snprintf(
 		    what, sizeof(what),
 		    " is not an IPv%c prefix: the length after \"/\" is a decimal from 0 to %u "

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "config.h"
 #include "configcheck.h"
+#include "decimal.h"
 #include "jsonscan.h"
 #include "kind.h"
 #include "pipeproto.h"
@@ -479,7 +480,7 @@ int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *
 	const char *slash = memchr(s, '/', n);
 	char addr[INET6_ADDRSTRLEN + 1];
 	size_t alen = slash ? (size_t)(slash - s) : n;
-	unsigned len, max;
+	uint32_t len, max;
 
 	*p = (struct config_prefix){0};
 	if (alen >= sizeof(addr) || memchr(s, 0, n)) {
@@ -498,18 +499,9 @@ int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *
 	}
 	max = p->family == AF_INET ? 32 : 128;
 	len = max;
-	if (slash) {
-		const char *d = slash + 1, *e = s + n;
-
-		len = 0;
-		if (d == e || (d[0] == '0' && e - d > 1) || e - d > 3)
-			len = max + 1;
-		for (; d < e && len <= max; d++)
-			len = *d >= '0' && *d <= '9' ? len * 10 + (unsigned)(*d - '0') : max + 1;
-		if (len > max) {
-			snprintf(why, why_size, "is not a prefix: the length is 0 to %u", max);
-			return -EINVAL;
-		}
+	if (slash && !decimal_parse(slash + 1, (size_t)(s + n - slash - 1), max, &len)) {
+		snprintf(why, why_size, "is not a prefix: the length is 0 to %u", max);
+		return -EINVAL;
 	}
 	p->len = (uint8_t)len;
 	for (unsigned bit = len; bit < max; bit++)

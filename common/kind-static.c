@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "decimal.h"
 #include "kind.h"
 #include "pipeproto.h"
 
@@ -41,24 +42,6 @@ static const char *const type_names[] = {"A",	"AAAA", "CNAME", "MX", "NS",
 static const uint16_t type_values[] = {PP_TYPE_A,   PP_TYPE_AAAA, PP_TYPE_CNAME,
 				       PP_TYPE_MX,  PP_TYPE_NS,	  PP_TYPE_PTR,
 				       PP_TYPE_SRV, PP_TYPE_TXT,  PP_TYPE_CAA};
-
-/* A decimal number from 0 to max, without sign or leading zeros. */
-static bool number(const char *s, size_t len, unsigned max, unsigned *out)
-{
-	unsigned long v = 0;
-
-	if (len == 0 || len > 10 || (len > 1 && s[0] == '0'))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return false;
-	*out = (unsigned)v;
-	return true;
-}
 
 /* A host name as the config spells them (config_pattern_hostname), or "." when root_ok. */
 static bool hostname(struct cc *v, const char *s, size_t len, bool root_ok)
@@ -134,7 +117,7 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 {
 	const char *f[4];
 	size_t fl[4], n;
-	unsigned a, w, p;
+	uint32_t a, w, p;
 
 	for (size_t i = 0; t != PP_TYPE_TXT && i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
@@ -176,7 +159,7 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 		return NULL;
 	case PP_TYPE_MX:
 		n = fields(s, len, 2, f, fl);
-		if (n != 2 || !number(f[0], fl[0], 65535, &a) || !hostname(v, f[1], fl[1], true))
+		if (n != 2 || !decimal_parse(f[0], fl[0], 65535, &a) || !hostname(v, f[1], fl[1], true))
 			return "is not \"PREFERENCE EXCHANGE\" (a number from 0 to 65535, one "
 			       "space, "
 			       "a host name or \".\")";
@@ -186,8 +169,8 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 		return NULL;
 	case PP_TYPE_SRV:
 		n = fields(s, len, 4, f, fl);
-		if (n != 4 || !number(f[0], fl[0], 65535, &a) || !number(f[1], fl[1], 65535, &w) ||
-		    !number(f[2], fl[2], 65535, &p) || !hostname(v, f[3], fl[3], true))
+		if (n != 4 || !decimal_parse(f[0], fl[0], 65535, &a) || !decimal_parse(f[1], fl[1], 65535, &w) ||
+		    !decimal_parse(f[2], fl[2], 65535, &p) || !hostname(v, f[3], fl[3], true))
 			return "is not \"PRIORITY WEIGHT PORT TARGET\" (three numbers from 0 to "
 			       "65535 "
 			       "and a host name or \".\", single spaces)";
@@ -198,7 +181,7 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 		return NULL;
 	case PP_TYPE_CAA: {
 		n = fields(s, len, 3, f, fl);
-		if (n != 3 || !number(f[0], fl[0], 255, &a) || fl[1] == 0 || fl[1] > 15 ||
+		if (n != 3 || !decimal_parse(f[0], fl[0], 255, &a) || fl[1] == 0 || fl[1] > 15 ||
 		    fl[2] == 0)
 			return "is not \"FLAGS TAG VALUE\" (a number from 0 to 255, a tag of 1 to "
 			       "15 "
