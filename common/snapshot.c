@@ -228,11 +228,14 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 	return bad ? -EINVAL : 0;
 }
 
-/* The key of h's views' sources: their inline prefixes, prefix files and the files' identities. */
-static uint64_t views_key(const struct handler *h)
+/* The key of h's views' sources: their inline prefixes, prefix files and the files'
+ * identities. *settled: every prefix file is older than the clock tick of read_at (NULL:
+ * nothing read before), so that an equal identity means equal contents. */
+static uint64_t views_key(const struct handler *h, const struct timespec *read_at, bool *settled)
 {
 	uint64_t key = 0xcbf29ce484222325u;
 
+	*settled = read_at != NULL;
 	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
 		const struct config_handler *w = h[k].cfg;
 		struct file_id id = {0};
@@ -240,7 +243,8 @@ static uint64_t views_key(const struct handler *h)
 		key = fnv(key, &k, sizeof(k));
 		key = fnv(key, w->prefixes, w->n_prefixes * sizeof(*w->prefixes));
 		if (w->prefix_path) {
-			(void)file_id_get(w->prefix_path, &id);
+			if (file_id_get(w->prefix_path, &id) < 0 || !read_at || !file_id_settled(&id, read_at))
+				*settled = false;
 			key = fnv(key, w->prefix_path, strlen(w->prefix_path) + 1);
 			key = fnv(key, &id.dev, sizeof(id.dev));
 			key = fnv(key, &id.ino, sizeof(id.ino));
@@ -252,17 +256,20 @@ static uint64_t views_key(const struct handler *h)
 	return key;
 }
 
-/* Whether every prefix file of h is older than the clock tick in which old read them. */
-static bool views_settled(const struct handler *h, const struct viewset *old)
+/* Adds the inline prefixes of h's views to t (value k - 1 for view k). Returns 0 or -ENOMEM. */
+static int add_inline(struct prefixtrie *t, const struct handler *h)
 {
 	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
-		struct file_id id;
+		const struct config_handler *w = h[k].cfg;
 
-		if (h[k].cfg->prefix_path &&
-		    (file_id_get(h[k].cfg->prefix_path, &id) < 0 || !file_id_settled(&id, &old->read_at)))
-			return false;
+		for (size_t i = 0; i < w->n_prefixes; i++) {
+			int r = prefixtrie_add(t, w->prefixes[i].family, w->prefixes[i].addr, w->prefixes[i].len, k - 1u);
+
+			if (r == -ENOMEM)
+				return r; /* -EEXIST cannot be: config_parse() refuses a prefix in two views */
+		}
 	}
-	return true;
+	return 0;
 }
 
 /* Builds (or takes over from the previous snapshot) the trie of handler h, whose views are
@@ -273,10 +280,11 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 	const char *names[CONFIG_VIEWS_MAX];
 	struct viewset *v;
 	struct diag mine;
-	uint64_t key = views_key(h);
-	int r = 0;
+	bool settled, kept = false;
+	uint64_t key = views_key(h, old && old->views ? &old->views->read_at : NULL, &settled);
+	int r;
 
-	if (old && old->views && old->views->key == key && views_settled(h, old->views)) {
+	if (old && old->views && old->views->key == key && settled) {
 		h->views = viewset_ref(old->views);
 		if (old->views_error && !(h->views_error = strdup(old->views_error)))
 			return -ENOMEM;
@@ -292,53 +300,42 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 	diag_init(&mine);
 	for (uint16_t k = 1; k <= h->cfg->n_views; k++)
 		names[k - 1] = h[k].cfg->view_name ? h[k].cfg->view_name : "?";
-	for (uint16_t k = 1; k <= h->cfg->n_views && r >= 0; k++) {
-		const struct config_handler *w = h[k].cfg;
-
-		for (size_t i = 0; i < w->n_prefixes && r >= 0; i++) {
-			r = prefixtrie_add(&v->trie, w->prefixes[i].family, w->prefixes[i].addr, w->prefixes[i].len, k - 1u);
-			if (r == -EEXIST)
-				r = 0; /* config_parse() refuses a prefix in two views */
-		}
-		if (r >= 0 && w->prefix_path)
-			r = load_prefix_file(&v->trie, w, names, &mine);
-	}
-	if (r == -ENOMEM) {
-		diag_clear(&mine);
-		viewset_unref(v);
-		return r;
-	}
-	if (r < 0) {
-		/* a bad prefix file: the previous prefixes, or none of that file's */
+	r = add_inline(&v->trie, h);
+	for (uint16_t k = 1; k <= h->cfg->n_views && r >= 0; k++)
+		if (h[k].cfg->prefix_path)
+			r = load_prefix_file(&v->trie, h[k].cfg, names, &mine);
+	if (r == -EINVAL) {
+		/* a bad prefix file: the previous prefixes, or the inline ones alone */
 		if (o->keep_prev_on_error && old && old->views) {
 			viewset_unref(v);
 			v = viewset_ref(old->views);
+			kept = true;
+			r = 0;
 			diag_add(&mine, "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
 				 h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
 		} else {
 			prefixtrie_done(&v->trie);
 			prefixtrie_init(&v->trie);
-			for (uint16_t k = 1; k <= h->cfg->n_views; k++)
-				for (size_t i = 0; i < h[k].cfg->n_prefixes; i++)
-					(void)prefixtrie_add(&v->trie, h[k].cfg->prefixes[i].family, h[k].cfg->prefixes[i].addr,
-							     h[k].cfg->prefixes[i].len, k - 1u);
+			r = add_inline(&v->trie, h);
 			diag_add(&mine, "%s %s: its views get the clients of their inline prefixes only until the "
 				 "prefix files are fixed (%u prefixes)", h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
 				 v->trie.prefixes);
 			v->key = 0; /* read the files again next time */
 		}
-		h->views_error = diag_join(&mine, "; ");
-		if (!h->views_error) {
-			diag_clear(&mine);
-			viewset_unref(v);
-			return -ENOMEM;
-		}
-		if (old && same_error(old->views_error, h->views_error))
-			diag_clear(&mine); /* said already */
-		else
-			diag_move(d, &mine);
+		if (r >= 0 && !(h->views_error = diag_join(&mine, "; ")))
+			r = -ENOMEM;
 	}
-	(void)prefixtrie_freeze(&v->trie);
+	if (r < 0) {
+		diag_clear(&mine);
+		viewset_unref(v);
+		return r;
+	}
+	if (old && same_error(old->views_error, h->views_error))
+		diag_clear(&mine); /* said already */
+	else
+		diag_move(d, &mine);
+	if (!kept) /* the previous snapshot's is in use, and frozen already */
+		(void)prefixtrie_freeze(&v->trie);
 	h->views = v;
 	return 0;
 }
