@@ -221,6 +221,25 @@ static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m, co
 		put_policy(ctx, m->qname, m->qname_len, h, out);
 }
 
+/* What handler h of a kind (kind.h) answers to lookup m of name, type t. */
+static void answer_kind(const struct answer_ctx *ctx, const struct pp_msg *m, const struct dname *name,
+			uint16_t t, const struct handler *h, struct buf *out)
+{
+	const struct kind_question q = {
+		.name = name,
+		.owner = m->qname,
+		.owner_len = m->qname_len,
+		.qtype = t,
+		.abi = ctx->abi,
+		.zone_id = h->cfg->zone + 1,
+		.zone_ttl = ctx->snap->config->zones[h->cfg->zone].ttl,
+		.remote = m->remote,
+		.real_remote = m->real_remote,
+	};
+
+	h->cfg->kind->answer(h->cfg, &q, out);
+}
+
 void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out)
 {
 	const struct snapshot *s = ctx->snap;
@@ -254,11 +273,7 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 			const struct handler *h = &s->handlers[i];
 
 			if (h->cfg->kind->covers(h->cfg, &name)) {
-				h->cfg->kind->answer(h->cfg, &(struct kind_question){
-					.name = &name, .owner = m->qname, .owner_len = m->qname_len, .qtype = t,
-					.abi = ctx->abi, .zone_id = h->cfg->zone + 1,
-					.zone_ttl = s->config->zones[h->cfg->zone].ttl, .remote = m->remote,
-					.real_remote = m->real_remote}, out);
+				answer_kind(ctx, m, &name, t, h, out);
 				break;
 			}
 		}
@@ -272,11 +287,7 @@ void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct b
 
 			if (h->cfg->kind) {
 				if (kind_answers(h->cfg, t))
-					h->cfg->kind->answer(h->cfg, &(struct kind_question){
-						.name = &name, .owner = m->qname, .owner_len = m->qname_len, .qtype = t,
-						.abi = ctx->abi, .zone_id = h->cfg->zone + 1,
-						.zone_ttl = s->config->zones[h->cfg->zone].ttl, .remote = m->remote,
-						.real_remote = m->real_remote}, out);
+					answer_kind(ctx, m, &name, t, h, out);
 				continue;
 			}
 			if (h->cfg->view || (t != PP_TYPE_ANY && t != h->cfg->qtype))

@@ -57,7 +57,7 @@ static void whoami_answer(const struct config_handler *h, const struct kind_ques
 	const struct whoami *w = h->data;
 	unsigned char addr[16], net[16];
 	char text[INET6_ADDRSTRLEN], subnet[INET6_ADDRSTRLEN + 8];
-	int family = q->remote ? pp_addr(q->remote, addr) : 0, sfamily = 0;
+	int family = pp_addr(q->remote, addr), sfamily = 0;
 	unsigned len = 0, scope;
 
 	if (!family)

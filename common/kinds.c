@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "kind.h"
+#include "pipeproto.h"
 
 extern const struct kind kind_static;
 extern const struct kind kind_whoami;
@@ -36,7 +37,7 @@ const char *kind_names(char *out, size_t size)
 
 bool kind_answers(const struct config_handler *h, uint16_t t)
 {
-	if (t == 255 /* ANY */)
+	if (t == PP_TYPE_ANY)
 		return true;
 	for (uint8_t i = 0; i < h->n_types; i++)
 		if (h->types[i] == t)
