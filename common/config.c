@@ -628,24 +628,24 @@ static void check_handler(struct cc *v, json_object *o, struct config *c, struct
 		return;
 	}
 	if (json_object_object_get_ex(o, "kind", &x)) {
-		const struct kind *k = NULL;
 		const char *s;
+		const struct kind *k = NULL;
+		bool addresses;
 
 		old = cc_push(v, "kind");
 		s = cc_string(v, x, 0, SIZE_MAX);
-		if (s && strcmp(s, "addresses") != 0 && !(k = kind_find(s))) {
+		addresses = s && strcmp(s, "addresses") == 0;
+		if (s && !addresses && !(k = kind_find(s))) {
 			char q[DIAG_QUOTE_SIZE(40)], names[256];
 
 			cc_error(v, "expected one of %s, got %s", kind_names(names, sizeof(names)),
 				 cc_quoted(x, q, 40));
 		}
 		cc_pop(v, old);
-		if (!s || (!k && strcmp(s, "addresses") != 0))
-			return;
-		if (k) {
+		if (k)
 			check_kind_handler(v, o, c, h, k);
-			return;
-		}
+		if (!addresses)
+			return; /* another kind, or no kind at all */
 	}
 	cc_keys(v, o, keys, ELEMENTSOF(keys), keys, 3);
 	check_qname(v, o, h);
