@@ -363,6 +363,16 @@ void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_o
 	memo->n = k;
 }
 
+void answer_memo_forget(struct answer_memo *memo, uint32_t slot)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < memo->n; i++)
+		if (memo->e[i].slot != slot)
+			memo->e[k++] = memo->e[i];
+	memo->n = k;
+}
+
 bool answer_next(const struct snapshot *s, const struct rotation *rot, const struct handler *h,
 		 uint32_t *index, uint64_t *pos)
 {

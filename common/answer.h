@@ -73,3 +73,5 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 /* After a reload renumbered the handlers: map[old slot] is the new slot + 1, or 0 when the
  * handler is gone or its list changed. Entries without a new slot are dropped. */
 void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_old);
+/* Forgets what the memo holds for slot (its list changed in place). */
+void answer_memo_forget(struct answer_memo *memo, uint32_t slot);

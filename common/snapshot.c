@@ -12,6 +12,75 @@
 #include "macro.h"
 #include "snapshot.h"
 
+struct snapshot_base {
+	struct config *config;
+	char ***ns;
+	struct node *nodes;
+	uint32_t *table;
+	/* handlers by address file or prefix file: open addressing over path hashes, each
+	 * entry a handler index + 1 whose path (or prefix path) it is; 0 = empty */
+	uint32_t *by_path;
+	size_t by_path_mask;
+	unsigned refs; /* atomic */
+};
+
+static void base_unref(struct snapshot_base *b)
+{
+	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (size_t z = 0; b->ns && z <= b->config->n_zones; z++) {
+		for (size_t i = 0; b->ns[z] && b->ns[z][i]; i++)
+			free(b->ns[z][i]);
+		free(b->ns[z]);
+	}
+	free(b->ns);
+	free(b->nodes);
+	free(b->table);
+	free(b->by_path);
+	config_free(b->config);
+	free(b);
+}
+
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+	return h;
+}
+
+/* The file of handler h that is path: its list's, or (a view) its prefix file. */
+static bool has_path(const struct config_handler *c, const char *path)
+{
+	return (c->path && strcmp(c->path, path) == 0) || (c->prefix_path && strcmp(c->prefix_path, path) == 0);
+}
+
+static int index_paths(struct snapshot_base *b, const struct handler *hs, size_t n)
+{
+	size_t size = 4;
+
+	while (size < 2 * n)
+		size *= 2;
+	b->by_path = calloc(size, sizeof(*b->by_path));
+	if (!b->by_path)
+		return -ENOMEM;
+	b->by_path_mask = size - 1;
+	for (size_t i = 0; i < n; i++)
+		for (int k = 0; k < 2; k++) {
+			const char *p = k ? hs[i].cfg->prefix_path : hs[i].cfg->path;
+			size_t j;
+
+			if (!p)
+				continue;
+			j = path_hash(p) & b->by_path_mask;
+			while (b->by_path[j])
+				j = (j + 1) & b->by_path_mask;
+			b->by_path[j] = (uint32_t)i + 1;
+		}
+	return 0;
+}
+
 static bool covering(const struct handler *h) { return h->cfg->kind && h->cfg->kind->covers; }
 
 static int handler_order(const void *a, const void *b)
@@ -432,12 +501,16 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	int r;
 
 	s = calloc(1, sizeof(*s));
-	if (!s) {
+	if (s)
+		s->base = calloc(1, sizeof(*s->base));
+	if (!s || !s->base) {
+		free(s);
 		config_free(c);
 		return -ENOMEM;
 	}
-	s->config = c;
-	s->ns = calloc(c->n_zones + 1, sizeof(*s->ns));
+	s->base->refs = 1;
+	s->base->config = s->config = c;
+	s->base->ns = s->ns = calloc(c->n_zones + 1, sizeof(*s->ns));
 	s->handlers = calloc(c->n_handlers ? c->n_handlers : 1, sizeof(*s->handlers));
 	if (!s->ns || !s->handlers)
 		return -ENOMEM;
@@ -463,17 +536,23 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n_handlers; i++) {
-		if (s->handlers[i].list)
-			s->n_addresses += s->handlers[i].list->n;
-		else if (!s->handlers[i].cfg->kind)
+		const struct handler *h = &s->handlers[i];
+
+		if (h->list)
+			s->n_addresses += h->list->n;
+		else if (!h->cfg->kind)
 			s->n_failed++;
+		if (!h->cfg->kind && h->carry_from < 0)
+			s->n_new++;
+		if ((h->error && h->list) || (h->views_error && h->views && h->views->key))
+			s->n_kept++;
 	}
 
 	while (size < 2 * (s->n_handlers + c->n_zones))
 		size *= 2;
-	s->table = calloc(size, sizeof(*s->table));
-	s->nodes = calloc(s->n_handlers + c->n_zones, sizeof(*s->nodes));
-	if (!s->table || !s->nodes)
+	s->base->table = s->table = calloc(size, sizeof(*s->table));
+	s->base->nodes = s->nodes = calloc(s->n_handlers + c->n_zones, sizeof(*s->nodes));
+	if (!s->table || !s->nodes || index_paths(s->base, s->handlers, s->n_handlers) < 0)
 		return -ENOMEM;
 	s->table_mask = size - 1;
 	for (size_t z = 0; z < c->n_zones; z++)
@@ -489,12 +568,174 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 		add_node(s, &s->handlers[i].cfg->name, false, s->handlers[i].cfg->zone, (uint32_t)i, (uint32_t)(j - i));
 		i = j;
 	}
+	s->same = opts && snapshot_same(s, opts->prev);
 	*ret = TAKE_PTR(s);
 	return 0;
 }
 
+/* Would h answer exactly as old (the same slot of the snapshot it was derived from) does? */
+static bool same_handler(const struct handler *h, const struct handler *old)
+{
+	return h->cfg->kind || (h->list == old->list && h->views == old->views && same_error(h->error, old->error) &&
+				same_error(h->views_error, old->views_error));
+}
+
+/* Marks handler i (and, for a view's prefix file, the handler its views belong to) to be
+ * looked at again. */
+static void mark(const struct snapshot *s, size_t i, const char *path, uint8_t *want)
+{
+	const struct config_handler *c = s->handlers[i].cfg;
+
+	if (c->path && strcmp(c->path, path) == 0)
+		want[i] |= 1;
+	if (c->prefix_path && strcmp(c->prefix_path, path) == 0 && c->view && i >= c->view)
+		want[i - c->view] |= 2;
+}
+
+int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opts, char *const *paths,
+		    struct diag *d, struct snapshot **ret)
+{
+	_cleanup_(snapshot_freep) struct snapshot *s = NULL;
+	_cleanup_free_ uint8_t *want = NULL; /* per handler: 1 its list, 2 its views */
+	size_t n = prev->n_handlers;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	*s = (struct snapshot){
+		.base = prev->base, .config = prev->config, .ns = prev->ns, .n_handlers = n,
+		.first_covering = prev->first_covering, .n_failed = prev->n_failed,
+		.n_addresses = prev->n_addresses, .nodes = prev->nodes, .n_nodes = prev->n_nodes,
+		.table = prev->table, .table_mask = prev->table_mask, .n_kept = prev->n_kept, .same = true,
+	};
+	__atomic_add_fetch(&s->base->refs, 1, __ATOMIC_ACQ_REL);
+	want = calloc(n ? n : 1, 1);
+	s->handlers = malloc((n ? n : 1) * sizeof(*s->handlers));
+	if (!want || !s->handlers) {
+		s->n_handlers = 0;
+		return -ENOMEM;
+	}
+	memcpy(s->handlers, prev->handlers, n * sizeof(*s->handlers));
+	for (size_t i = 0; i < n; i++) {
+		struct handler *h = &s->handlers[i];
+
+		h->carry_from = h->list ? (int64_t)i : -1;
+		addrlist_ref(h->list);
+		if (h->views)
+			viewset_ref(h->views);
+		h->error = h->views_error = NULL; /* copied below: prev's are not ours to free */
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct handler *h = &s->handlers[i];
+		const struct handler *old = &prev->handlers[i];
+
+		if ((old->error && !(h->error = strdup(old->error))) ||
+		    (old->views_error && !(h->views_error = strdup(old->views_error))))
+			return -ENOMEM;
+	}
+	if (!paths)
+		memset(want, 3, n);
+	else
+		for (char *const *p = paths; *p; p++)
+			for (size_t j = path_hash(*p) & s->base->by_path_mask; s->base->by_path[j];
+			     j = (j + 1) & s->base->by_path_mask)
+				if (has_path(s->handlers[s->base->by_path[j] - 1].cfg, *p))
+					mark(s, s->base->by_path[j] - 1, *p, want);
+	for (size_t i = 0; i < n; i++)
+		if (want[i] && !s->handlers[i].cfg->kind)
+			s->n_checked++;
+	s->checked = calloc(s->n_checked ? s->n_checked : 1, sizeof(*s->checked));
+	if (!s->checked)
+		return -ENOMEM;
+	s->n_checked = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct handler *h = &s->handlers[i];
+		const struct handler *old = &prev->handlers[i];
+		struct diag mine;
+		int r = 0;
+
+		if (!want[i] || h->cfg->kind)
+			continue;
+		s->checked[s->n_checked++] = (uint32_t)i;
+		diag_init(&mine);
+		if (want[i] & 1) {
+			h->list = addrlist_unref(h->list);
+			h->error = mfree(h->error);
+			r = load_handler(h, opts, &mine);
+		}
+		if (r >= 0 && (want[i] & 2) && h->cfg->n_views) {
+			h->views = viewset_unref(h->views);
+			h->views_error = mfree(h->views_error);
+			r = load_views(h, opts, &mine);
+		}
+		diag_move(d, &mine);
+		if (r < 0)
+			return r;
+		s->n_addresses = s->n_addresses - (old->list ? old->list->n : 0) + (h->list ? h->list->n : 0);
+		s->n_failed += (size_t)!h->list - (size_t)!old->list;
+		s->n_kept += (size_t)((h->error && h->list) || (h->views_error && h->views && h->views->key)) -
+			     (size_t)((old->error && old->list) || (old->views_error && old->views && old->views->key));
+		if (h->carry_from < 0)
+			s->n_new++;
+		if (!same_handler(h, old))
+			s->same = false;
+	}
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+const char **snapshot_stale(const struct snapshot *s, size_t from, size_t n, size_t *stat_calls)
+{
+	const char **v = NULL;
+	size_t k = 0, cap = 0, calls = 0;
+
+	for (size_t i = from; i < from + n && i < s->n_handlers; i++) {
+		const struct handler *h = &s->handlers[i];
+		const char *p = NULL;
+
+		if (h->cfg->kind)
+			continue;
+		if (h->cfg->path) {
+			struct file_id id;
+
+			calls++;
+			if (!h->file_id.ino || file_id_get(h->cfg->path, &id) < 0 || !file_id_equal(&id, &h->file_id) ||
+			    !file_id_settled(&id, &h->read_at))
+				p = h->cfg->path;
+			/* a file that is missing now and was missing then: the same outcome */
+			if (p && !h->file_id.ino && access(h->cfg->path, F_OK) < 0)
+				p = NULL;
+		}
+		if (!p && h->cfg->n_views && h->views) {
+			bool settled;
+
+			calls += h->cfg->n_views;
+			if (views_key(h, &h->views->read_at, &settled) != h->views->key || !settled)
+				for (uint16_t k2 = 1; k2 <= h->cfg->n_views && !p; k2++)
+					p = h[k2].cfg->prefix_path;
+		}
+		if (!p)
+			continue;
+		if (k + 2 > cap) {
+			const char **nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return NULL;
+			}
+			v = nv;
+		}
+		v[k++] = p;
+		v[k] = NULL;
+	}
+	*stat_calls = calls;
+	return v;
+}
+
 bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 {
+	if (prev && s->checked && s->base == prev->base)
+		return s->same;
 	if (!prev || s->config->text_hash != prev->config->text_hash ||
 	    strcmp(s->config->path, prev->config->path) != 0 ||
 	    s->n_handlers != prev->n_handlers)
@@ -532,8 +773,10 @@ int snapshot_rotation(const struct snapshot *s, const struct rotation *old, size
 
 void snapshot_warnings(const struct snapshot *s, struct diag *w)
 {
-	for (size_t i = 0; i < s->n_handlers; i++) {
-		const struct handler *h = &s->handlers[i];
+	size_t n = s->checked ? s->n_checked : s->n_handlers;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct handler *h = &s->handlers[s->checked ? s->checked[k] : k];
 
 		if (h->list && h->list->cum && h->list->total == 0 && h->carry_from < 0)
 			diag_add(w, "%s: warning: every address has weight 0: %s %s serves nothing",
@@ -571,15 +814,8 @@ struct snapshot *snapshot_free(struct snapshot *s)
 		free(s->handlers[i].error);
 	}
 	free(s->handlers);
-	for (size_t z = 0; s->ns && z <= s->config->n_zones; z++) {
-		for (size_t i = 0; s->ns[z] && s->ns[z][i]; i++)
-			free(s->ns[z][i]);
-		free(s->ns[z]);
-	}
-	free(s->ns);
-	free(s->nodes);
-	free(s->table);
-	config_free(s->config);
+	free(s->checked);
+	base_unref(s->base);
 	free(s);
 	return NULL;
 }

@@ -47,8 +47,14 @@ struct node {
 	uint32_t count;
 };
 
+/* The config and what is built from it alone (NS contents, the name table, an index of the
+ * handlers by file): shared by the snapshots derived from one another (snapshot_derive()),
+ * freed with the last of them. */
+struct snapshot_base;
+
 struct snapshot {
 	uint64_t generation;
+	struct snapshot_base *base; /* owns config, ns, nodes and table below */
 	struct config *config;
 	char ***ns;          /* per zone (config.zones, then the catch-all): its NS contents,
 			      * with a trailing dot */
@@ -62,6 +68,16 @@ struct snapshot {
 	size_t n_nodes;
 	uint32_t *table;     /* open addressing: node index + 1, 0 = empty */
 	size_t table_mask;
+
+	/* what the build that made it did, against the snapshot it was built from */
+	size_t n_kept;       /* handlers that kept a previous list or prefixes after an error */
+	size_t n_new;        /* address lists new or changed (carry_from < 0) */
+	bool same;           /* it answers exactly as that snapshot does (snapshot_same()) */
+	/* derived snapshots (snapshot_derive()): the handlers whose files were looked at again,
+	 * in order; every other handler is the previous snapshot's, at the same slot. NULL with
+	 * n_checked == 0 for a whole build. */
+	uint32_t *checked;
+	size_t n_checked;
 };
 
 struct snapshot_opts {
@@ -80,12 +96,29 @@ struct snapshot_opts {
 int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
 		 struct snapshot **ret);
 
+/* A snapshot like prev, from the same config (not read again), in which the handlers whose
+ * address file or view prefix file is one of paths (NULL-terminated, spelled as the config's
+ * resolved paths) are looked at again as snapshot_new() does with opts (opts->prev must be
+ * prev); with paths NULL every handler is. Costs in proportion to those handlers, plus a
+ * copy of the handler table. Handlers keep their slots: a rotation goes on unless its list
+ * changed. Returns 0, or -ENOMEM. */
+int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opts, char *const *paths,
+		    struct diag *d, struct snapshot **ret);
+
+/* The address files and prefix files of handlers [from, from + n) of s that may have
+ * changed since they were read (another identity, or a change within the clock tick of the
+ * read, or a file that could not be read): a NULL-terminated malloc'd array of borrowed
+ * paths (they live as long as s's config), or NULL when none did or memory ran out.
+ * *stat_calls gets how many files were looked at. */
+const char **snapshot_stale(const struct snapshot *s, size_t from, size_t n, size_t *stat_calls);
+
 /* Adds a warning to w for every handler with a new weighted list whose addresses all have
  * weight 0 (a valid list that serves nothing), and for every new list under policy "all"
  * longer than CONFIG_ALL_MAX (its answers carry the first ones). */
 void snapshot_warnings(const struct snapshot *s, struct diag *w);
 
-/* True if s would answer exactly as prev does: same config text and the same lists. */
+/* True if s would answer exactly as prev does: same config text and the same lists. O(1)
+ * for a snapshot derived from prev. */
 bool snapshot_same(const struct snapshot *s, const struct snapshot *prev);
 
 /* The rotation for s once it replaces a snapshot of n_old handlers whose rotation is old:

@@ -22,10 +22,20 @@ struct job {
 	const char *config_path;
 	struct snapshot_opts opts;
 	char **hold;
+	enum reload_kind kind;
+	struct watch_changes changes; /* what the watch saw change */
+	const struct watchplan *plan; /* the watches armed now (read only) */
+	bool degraded;                /* some directory is not watched: check every file */
+	size_t sweep_from, sweep_n;   /* the poll's slice of the handlers */
+	struct file_id config_id;     /* the config file as last read */
+	struct timespec config_read_at;
 	/* out */
 	int r;
 	bool config_failed;
+	bool config_read;     /* the config was read (config_id, config_read_at are new) */
+	bool nothing;         /* a poll that found nothing to read again */
 	struct snapshot *snap;
+	struct watchplan *new_plan; /* what to watch now, or NULL: the same */
 	struct diag diag;
 };
 
@@ -37,30 +47,85 @@ struct reloader {
 	bool pending;
 	enum reload_kind pending_kind;
 	struct job job;
-	enum reload_kind kind;
 	uint64_t seq;       /* number of the last reload started */
 	uint64_t started;   /* when the running build started (loop clock, usec) */
 	unsigned discarded; /* builds in a row thrown away because files changed under them */
 	bool reloading;     /* RELOADING=1 was sent for the running build */
+	struct file_id config_id; /* the config file as last read, for the poll */
+	struct timespec config_read_at;
+	size_t sweep_next;  /* the poll's next slice */
 };
 
 #define MAX_DISCARDED 3
 
-static void *worker(void *arg)
+/* Reads the config and builds on it: every list is looked at (re-read for a forced reload). */
+static void build_whole(struct job *j)
 {
-	struct reloader *rl = arg;
-	struct job *j = &rl->job;
 	struct config *c = NULL;
-	uint64_t one = 1;
 
-	/* Lowest CPU weight: on a busy machine the loop, which answers questions, goes first
-	 * (Linux applies a thread id given to setpriority() to that thread alone). */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	j->config_read = true;
+	file_id_clock(&j->config_read_at);
+	if (file_id_get(j->config_path, &j->config_id) < 0)
+		j->config_id = (struct file_id){0};
 	j->r = config_load(j->config_path, &j->diag, &c);
 	if (j->r < 0)
 		j->config_failed = true;
 	else
 		j->r = snapshot_new(c, &j->opts, &j->diag, &j->snap);
+	j->new_plan = watchplan_new(j->config_path, j->snap ? j->snap : j->opts.prev);
+}
+
+/* What the poll does: is the config or the way to a file not what was read or watched? Are
+ * some lists (a slice of them each time, all while some directory is not watched)? */
+static void poll_check(struct job *j)
+{
+	const struct snapshot *prev = j->opts.prev;
+	struct file_id id;
+	_cleanup_free_ const char **stale = NULL;
+	size_t calls;
+
+	if (file_id_get(j->config_path, &id) < 0)
+		id = (struct file_id){0};
+	if (!file_id_equal(&id, &j->config_id) || !file_id_settled(&id, &j->config_read_at)) {
+		build_whole(j);
+		return;
+	}
+	if (watchplan_moved(j->plan)) {
+		j->new_plan = watchplan_new(j->config_path, prev);
+		j->r = snapshot_derive(prev, &j->opts, NULL, &j->diag, &j->snap);
+		return;
+	}
+	stale = snapshot_stale(prev, j->degraded ? 0 : j->sweep_from, j->degraded ? prev->n_handlers : j->sweep_n,
+			       &calls);
+	if (stale)
+		j->r = snapshot_derive(prev, &j->opts, (char *const *)stale, &j->diag, &j->snap);
+	else
+		j->nothing = true;
+}
+
+static void *worker(void *arg)
+{
+	struct reloader *rl = arg;
+	struct job *j = &rl->job;
+	const struct snapshot *prev = j->opts.prev;
+	uint64_t one = 1;
+
+	/* Lowest CPU weight: on a busy machine the loop, which answers questions, goes first
+	 * (Linux applies a thread id given to setpriority() to that thread alone). */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+	if (!prev || j->kind == RELOAD_FULL || j->changes.config)
+		build_whole(j);
+	else if (j->kind == RELOAD_POLL && !j->changes.rescan && !j->changes.replan && !j->changes.n)
+		poll_check(j);
+	else if (j->changes.rescan) {
+		/* the way to some files moved: watch anew, and look at every file */
+		j->new_plan = watchplan_new(j->config_path, prev);
+		j->r = snapshot_derive(prev, &j->opts, NULL, &j->diag, &j->snap);
+	} else {
+		if (j->changes.replan)
+			j->new_plan = watchplan_new(j->config_path, prev);
+		j->r = snapshot_derive(prev, &j->opts, j->changes.paths, &j->diag, &j->snap);
+	}
 	/* eventfd write: the loop's read of it orders our writes before its reads */
 	if (write(rl->efd, &one, sizeof(one)) < 0) {
 		/* cannot fail for an eventfd counter this small */
@@ -92,23 +157,40 @@ static void free_strv(char **v)
 static void start(struct daemon *d, enum reload_kind kind)
 {
 	struct reloader *rl = d->reloader;
+	size_t n = d->snap ? d->snap->n_handlers : 0;
 	int r;
 
 	free_strv(rl->job.hold);
 	rl->job = (struct job){
 		.config_path = d->config_path,
 		.opts = {.prev = d->snap, .reuse_unchanged = kind != RELOAD_FULL, .keep_prev_on_error = true},
+		.kind = kind,
+		.plan = watch_plan(d),
+		.degraded = watch_degraded(d),
+		.config_id = rl->config_id,
+		.config_read_at = rl->config_read_at,
 	};
+	watch_take_changes(d, &rl->job.changes);
+	if (kind == RELOAD_POLL) {
+		/* a slice of the lists each time, so that all are looked at every few polls */
+		rl->job.sweep_n = (n + WATCH_SWEEP_POLLS - 1) / WATCH_SWEEP_POLLS;
+		if (rl->job.sweep_n < WATCH_SWEEP_MIN)
+			rl->job.sweep_n = n < WATCH_SWEEP_MIN ? n : WATCH_SWEEP_MIN;
+		if (rl->sweep_next >= n)
+			rl->sweep_next = 0;
+		rl->job.sweep_from = rl->sweep_next;
+		rl->sweep_next += rl->job.sweep_n;
+	}
 	/* Files being written keep their lists in every kind of reload, a forced one too: their
 	 * closing starts another reload. */
 	rl->job.hold = watch_held_paths(d);
 	rl->job.opts.hold_paths = rl->job.hold;
 	diag_init(&rl->job.diag);
-	rl->kind = kind;
 	r = pthread_create(&rl->thread, NULL, worker, rl);
 	if (r != 0) {
 		log_error("reload: cannot start the worker thread: %s; will retry at the next change",
 			  strerror(r));
+		watch_give_back(d, &rl->job.changes);
 		return;
 	}
 	rl->busy = true;
@@ -173,7 +255,9 @@ static void retire(struct snapshot *old)
 	snapshot_free(old);
 }
 
-/* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. */
+/* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. A
+ * snapshot derived from the live one keeps every slot, so only the handlers it looked at
+ * again are touched. */
 static int swap(struct daemon *d, struct snapshot *snap)
 {
 	struct rotation rot;
@@ -181,17 +265,31 @@ static int swap(struct daemon *d, struct snapshot *snap)
 	size_t n_old = d->snap ? d->snap->n_handlers : 0;
 	struct snapshot *old = d->snap;
 
-	map = calloc(n_old ? n_old : 1, sizeof(*map));
-	if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
-		return -ENOMEM;
-	if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
-		rotation_done(&rot);
-		return -ENOMEM;
+	if (old && snap->checked && snap->base == old->base) {
+		for (size_t k = 0; k < snap->n_checked; k++) {
+			uint32_t i = snap->checked[k];
+
+			if (snap->handlers[i].carry_from >= 0)
+				continue;
+			d->rot.next[i] = 0; /* a new list starts at its first address */
+			for (struct session *s = d->session; s; s = s->next)
+				answer_memo_forget(&s->memo, i);
+		}
+		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &d->rot) < 0)
+			return -ENOMEM;
+	} else {
+		map = calloc(n_old ? n_old : 1, sizeof(*map));
+		if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
+			return -ENOMEM;
+		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
+			rotation_done(&rot);
+			return -ENOMEM;
+		}
+		for (struct session *s = d->session; s; s = s->next)
+			answer_memo_remap(&s->memo, map, n_old);
+		rotation_done(&d->rot);
+		d->rot = rot;
 	}
-	for (struct session *s = d->session; s; s = s->next)
-		answer_memo_remap(&s->memo, map, n_old);
-	rotation_done(&d->rot);
-	d->rot = rot;
 	d->snap = snap;
 	d->generation++;
 	log_set_generation(d->generation);
@@ -212,26 +310,13 @@ void reload_log_warnings(const struct snapshot *s)
 
 static char *describe(const struct daemon *d, const struct snapshot *s)
 {
-	size_t changed = 0, kept = 0;
 	char *line;
 
-	for (size_t i = 0; i < s->n_handlers; i++) {
-		const struct handler *h = &s->handlers[i];
-
-		if (h->cfg->kind) /* no list: it answers from the config */
-			continue;
-		if (h->carry_from < 0)
-			changed++;
-		/* a bad file, or a bad prefix file of its views, with the previous data kept (a
-		 * viewset of key 0 is the first load's stand-in: inline prefixes only) */
-		if ((h->error && h->list) || (h->views_error && h->views && h->views->key))
-			kept++;
-	}
 	if (asprintf(&line,
 		     "generation %llu applied: zone %s, %zu handlers, %llu addresses; %zu lists new or "
 		     "changed, %zu kept after an error, %zu serving nothing",
 		     (unsigned long long)d->generation, s->config->domain, s->n_handlers,
-		     (unsigned long long)s->n_addresses, changed, kept, s->n_failed) < 0)
+		     (unsigned long long)s->n_addresses, s->n_new, s->n_kept, s->n_failed) < 0)
 		return NULL;
 	return line;
 }
@@ -276,52 +361,48 @@ static void control_follow_config(struct daemon *d)
 	(void)control_init(d, d->control_dir, d->control_group);
 }
 
-/* Did a file this build read change while it was read? Its events came after the build
- * started, so another reload is due anyway; this build may have seen half a write. */
-static bool read_while_changing(struct daemon *d, const struct snapshot *s)
-{
-	struct reloader *rl = d->reloader;
-
-	if (watch_touched_since(d, d->config_path, rl->started))
-		return true;
-	for (size_t i = 0; s && i < s->n_handlers; i++)
-		if ((s->handlers[i].cfg->path && watch_touched_since(d, s->handlers[i].cfg->path, rl->started)) ||
-		    (s->handlers[i].cfg->prefix_path &&
-		     watch_touched_since(d, s->handlers[i].cfg->prefix_path, rl->started)))
-			return true;
-	return false;
-}
-
 static void finish(struct daemon *d)
 {
 	struct reloader *rl = d->reloader;
 	struct job *j = &rl->job;
-	enum reload_kind kind = rl->kind;
+	enum reload_kind kind = j->kind;
 	_cleanup_free_ char *restart = NULL;
 	bool applied = false;
 
 	pthread_join(rl->thread, NULL);
 	rl->busy = false;
-	if (rl->discarded < MAX_DISCARDED && (j->r >= 0 || j->config_failed) &&
-	    read_while_changing(d, j->snap ? j->snap : d->snap)) {
-		/* Throw it away quietly and build again, a bounded number of times in a row. */
+	if (rl->discarded < MAX_DISCARDED && !j->nothing && (j->r >= 0 || j->config_failed) &&
+	    watch_last_event(d) > rl->started) {
+		/* A file this build may have read changed while it was read: throw it away quietly
+		 * and build again (what it was to look at too), a bounded number of times in a row. */
 		log_debug("reload: a file changed while it was read; building again");
 		rl->discarded++;
 		j->snap = snapshot_free(j->snap);
+		j->new_plan = watchplan_free(j->new_plan);
 		diag_clear(&j->diag);
+		watch_give_back(d, &j->changes);
 		rl->pending = false;
-		start(d, rl->kind == RELOAD_FULL || rl->pending_kind == RELOAD_FULL ? RELOAD_FULL : RELOAD_CHANGED);
+		start(d, kind == RELOAD_FULL || rl->pending_kind == RELOAD_FULL ? RELOAD_FULL : RELOAD_CHANGED);
 		return;
 	}
 	rl->discarded = 0;
-	if (!j->config_failed && j->r >= 0 && (restart = needs_restart(d, j->snap->config))) {
+	watch_changes_clear(&j->changes);
+	if (j->config_read) {
+		rl->config_id = j->config_id;
+		rl->config_read_at = j->config_read_at;
+	}
+	if (j->new_plan)
+		watch_apply(d, TAKE_PTR(j->new_plan));
+	if (!j->nothing && !j->config_failed && j->r >= 0 && (restart = needs_restart(d, j->snap->config))) {
 		diag_clear(&j->diag);
 		diag_add(&j->diag, "%s", restart);
 		j->snap = snapshot_free(j->snap);
 		j->config_failed = true;
 	}
 
-	if (j->config_failed) {
+	if (j->nothing) {
+		control_reload_finished(d, rl->seq, true, "no change");
+	} else if (j->config_failed) {
 		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
 
 		if (!why || !d->config_error || strcmp(why, d->config_error) != 0) {
@@ -344,7 +425,7 @@ static void finish(struct daemon *d)
 			  (unsigned long long)d->generation);
 		set_result(d, false, strdup(strerror(-j->r)));
 		control_reload_finished(d, rl->seq, false, d->last_reload_result);
-	} else if (kind != RELOAD_FULL && !d->config_error && snapshot_same(j->snap, d->snap)) {
+	} else if (kind != RELOAD_FULL && j->snap->same && (!j->config_read || !d->config_error)) {
 		/* (after a config error, the same config back is applied and said so) */
 		j->snap = snapshot_free(j->snap); /* nothing changed */
 		control_reload_finished(d, rl->seq, true, "no change");
@@ -362,14 +443,14 @@ static void finish(struct daemon *d)
 			char *line = describe(d, j->snap);
 
 			j->snap = NULL;
-			free(d->config_error);
-			d->config_error = NULL;
-			d->startup_error = mfree(d->startup_error);
-			log_set_level((int)d->snap->config->loglevel);
+			if (j->config_read) { /* the config file is good again */
+				d->config_error = mfree(d->config_error);
+				d->startup_error = mfree(d->startup_error);
+				log_set_level((int)d->snap->config->loglevel);
+			}
 			reload_log_warnings(d->snap);
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
-			watch_update(d, d->snap);
 			control_reload_finished(d, rl->seq, true, line);
 			if (first)
 				control_follow_config(d);
@@ -383,8 +464,6 @@ static void finish(struct daemon *d)
 		rl->reloading = false;
 	}
 	diag_clear(&j->diag);
-	if (j->config_failed)
-		watch_update(d, d->snap); /* the config may have moved */
 	if (rl->pending) {
 		rl->pending = false;
 		start(d, rl->pending_kind);
@@ -440,8 +519,10 @@ void reload_done(struct daemon *d)
 	if (rl->busy) {
 		pthread_join(rl->thread, NULL);
 		snapshot_free(rl->job.snap);
+		watchplan_free(rl->job.new_plan);
 		diag_clear(&rl->job.diag);
 	}
+	watch_changes_clear(&rl->job.changes);
 	free_strv(rl->job.hold);
 	sd_event_source_disable_unref(rl->src);
 	close(rl->efd);

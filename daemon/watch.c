@@ -14,48 +14,571 @@
 #include "watch.h"
 
 #define MAX_SYMLINK_HOPS 40
+#define RETRY_PER_POLL 64 /* directories tried again per poll while inotify is exhausted */
 
-/* A name we care about in a watched directory. owner is the path as the config spells it
- * (the config file's, or a handler's), so that a file being written can be held. */
+/* A name in a watched directory: a file the config names (owner: its path as the config
+ * spells it), or a directory or symlink on the way to one (owner NULL). */
 struct wname {
 	char *name;
 	char *owner;
-	bool is_final;    /* the file itself, not a symlink on the way to it */
-	uint64_t dirty_since; /* modified or created and not yet closed: when (usec), or 0 */
-	uint64_t last_event;  /* when anything last happened to it (usec) */
 };
 
 struct wdir {
 	char *path;
-	sd_event_source *src; /* NULL when the directory could not be watched */
-	struct wname *names;
-	size_t n_names;
+	dev_t dev;
+	ino_t ino;
+	bool exists;             /* when the plan was made */
+	struct wname *names;     /* sorted by name */
+	size_t n_names, cap;
+	/* armed by the loop */
+	struct daemon *d;
+	sd_event_source *src;    /* NULL: not watched (yet) */
+	bool dead;               /* its watch went away (deleted, moved, unmounted) */
+};
+
+/* Open addressing over strings: value index + 1, 0 = empty. */
+struct strmap {
+	char **keys;
+	uint32_t *vals;
+	size_t mask, n;
+};
+
+struct watchplan {
+	struct wdir *dirs;
+	size_t n_dirs, cap;
+	struct strmap by_path;   /* dir path -> dirs index */
+	struct strmap resolved;  /* a directory as spelled -> its resolved path (index into dirs) */
+	char *problem;           /* the first path that could not be followed */
+};
+
+struct dirty {
+	char *owner;
+	uint64_t since;
 };
 
 struct watch {
-	struct wdir *dirs;
-	size_t n_dirs;
+	struct watchplan *plan;
 	sd_event_source *debounce;
 	sd_event_source *poll;
-	bool missing; /* some directory could not be watched: the poll covers it */
-	char *warned; /* the last "cannot follow" warning: each is logged once, not at every poll */
+	size_t n_failed;       /* directories of the plan that could not be watched */
+	bool warned_failed;    /* one warning per episode of those */
+	char *warned_problem;  /* the last "cannot follow" warning: each is logged once */
+	size_t retry_next;     /* where the next retry of failed directories starts */
+	struct watch_changes changes;
+	size_t changes_cap;
+	struct dirty *dirty;   /* files being written */
+	size_t n_dirty;
+	uint64_t last_event;
 };
 
-/* out = a + sep + b; -ENAMETOOLONG if it does not fit. */
-static int join3(char *out, size_t size, const char *a, const char *sep, const char *b)
+/* --- strings ----------------------------------------------------------------------------- */
+
+static uint64_t str_hash(const char *s)
 {
-	int n = snprintf(out, size, "%s%s%s", a, sep, b);
+	uint64_t h = 0xcbf29ce484222325u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	return h;
+}
+
+static void strmap_done(struct strmap *m)
+{
+	for (size_t i = 0; m->keys && i <= m->mask; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = (struct strmap){0};
+}
+
+/* The value for key, or 0. */
+static uint32_t strmap_get(const struct strmap *m, const char *key)
+{
+	if (!m->keys)
+		return 0;
+	for (size_t i = str_hash(key) & m->mask; m->keys[i]; i = (i + 1) & m->mask)
+		if (strcmp(m->keys[i], key) == 0)
+			return m->vals[i];
+	return 0;
+}
+
+static int strmap_put(struct strmap *m, const char *key, uint32_t val)
+{
+	size_t i;
+
+	if (!m->keys || 2 * (m->n + 1) > m->mask + 1) {
+		struct strmap g = {.mask = m->keys ? 2 * m->mask + 1 : 63};
+
+		g.keys = calloc(g.mask + 1, sizeof(*g.keys));
+		g.vals = calloc(g.mask + 1, sizeof(*g.vals));
+		if (!g.keys || !g.vals) {
+			free(g.keys);
+			free(g.vals);
+			return -ENOMEM;
+		}
+		for (size_t k = 0; m->keys && k <= m->mask; k++)
+			if (m->keys[k]) {
+				for (i = str_hash(m->keys[k]) & g.mask; g.keys[i]; i = (i + 1) & g.mask)
+					;
+				g.keys[i] = m->keys[k];
+				g.vals[i] = m->vals[k];
+			}
+		g.n = m->n;
+		free(m->keys);
+		free(m->vals);
+		*m = g;
+	}
+	for (i = str_hash(key) & m->mask; m->keys[i]; i = (i + 1) & m->mask)
+		if (strcmp(m->keys[i], key) == 0) {
+			m->vals[i] = val;
+			return 0;
+		}
+	m->keys[i] = strdup(key);
+	if (!m->keys[i])
+		return -ENOMEM;
+	m->vals[i] = val;
+	m->n++;
+	return 0;
+}
+
+/* out = a + "/" + b (no double slash after the root); -ENAMETOOLONG if it does not fit. */
+static int join(char *out, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(out, size, "%s%s%s", a, strcmp(a, "/") == 0 ? "" : "/", b);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
-static uint64_t now_usec(struct daemon *d)
+/* --- the plan: worked out from the paths, off the loop --------------------------------- */
+
+static struct wdir *plan_dir(struct watchplan *p, const char *path)
+{
+	uint32_t k = strmap_get(&p->by_path, path);
+
+	if (k)
+		return &p->dirs[k - 1];
+	if (p->n_dirs == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		struct wdir *nd = realloc(p->dirs, cap * sizeof(*nd));
+
+		if (!nd)
+			return NULL;
+		p->dirs = nd;
+		p->cap = cap;
+	}
+	p->dirs[p->n_dirs] = (struct wdir){.path = strdup(path)};
+	if (!p->dirs[p->n_dirs].path || strmap_put(&p->by_path, path, (uint32_t)p->n_dirs + 1) < 0) {
+		free(p->dirs[p->n_dirs].path);
+		return NULL;
+	}
+	return &p->dirs[p->n_dirs++];
+}
+
+/* Adds name (with owner, or NULL for a name on the way) to the directory at dirpath. */
+static int plan_name(struct watchplan *p, const char *dirpath, const char *name, const char *owner)
+{
+	struct wdir *dir = plan_dir(p, dirpath);
+	struct wname *e;
+
+	if (!dir)
+		return -ENOMEM;
+	if (dir->n_names == dir->cap) {
+		size_t cap = dir->cap ? 2 * dir->cap : 4;
+		struct wname *nn = realloc(dir->names, cap * sizeof(*nn));
+
+		if (!nn)
+			return -ENOMEM;
+		dir->names = nn;
+		dir->cap = cap;
+	}
+	e = &dir->names[dir->n_names];
+	*e = (struct wname){.name = strdup(name), .owner = owner ? strdup(owner) : NULL};
+	if (!e->name || (owner && !e->owner)) {
+		free(e->name);
+		free(e->owner);
+		return -ENOMEM;
+	}
+	dir->n_names++;
+	return 0;
+}
+
+/* Walks the directory path dir (absolute) from the root, adding each directory and symlink
+ * on the way to the plan, and puts the resolved directory in out. A component that is
+ * missing is watched for in its parent, and the walk stops there (-ENOENT). */
+static int walk_dir(struct watchplan *p, const char *dir, char *out, size_t size, int *hops)
+{
+	char cur[PATH_MAX] = "/", rest[PATH_MAX];
+	int r;
+
+	if (snprintf(rest, sizeof(rest), "%s", dir) >= (int)sizeof(rest))
+		return -ENAMETOOLONG;
+	for (;;) {
+		char *c = rest, comp[NAME_MAX + 1], next[PATH_MAX], target[PATH_MAX], tmp[PATH_MAX];
+		size_t len;
+		struct stat st;
+		ssize_t n;
+
+		while (*c == '/')
+			c++;
+		if (!*c)
+			break;
+		len = strcspn(c, "/");
+		if (len > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, c, len);
+		comp[len] = 0;
+		memmove(rest, c + len, strlen(c + len) + 1);
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *last = strrchr(cur, '/');
+
+			if (last && last != cur)
+				*last = 0;
+			else
+				strcpy(cur, "/");
+			continue;
+		}
+		if ((r = join(next, sizeof(next), cur, comp)) < 0)
+			return r;
+		if ((r = plan_name(p, cur, comp, NULL)) < 0)
+			return r;
+		if (lstat(next, &st) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode)) {
+			if (++*hops > MAX_SYMLINK_HOPS)
+				return -ELOOP;
+			n = readlink(next, target, sizeof(target) - 1);
+			if (n < 0)
+				return -errno;
+			target[n] = 0;
+			if (snprintf(tmp, sizeof(tmp), "%s/%s", target, rest) >= (int)sizeof(tmp))
+				return -ENAMETOOLONG;
+			memcpy(rest, tmp, sizeof(rest));
+			if (target[0] == '/')
+				strcpy(cur, "/");
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		memcpy(cur, next, sizeof(cur));
+	}
+	if (snprintf(out, size, "%s", cur) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* Adds what leads to the file at path (absolute) for owner. Directories are walked once per
+ * plan however many files they hold. */
+static int plan_file(struct watchplan *p, const char *path, const char *owner, int hops)
+{
+	char dir[PATH_MAX], full[PATH_MAX], target[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base = slash + 1;
+	struct stat st;
+	uint32_t k;
+	ssize_t n;
+	int r;
+
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	if (!*dir)
+		strcpy(dir, "/");
+	k = strmap_get(&p->resolved, dir);
+	if (!k) {
+		char res[PATH_MAX];
+
+		r = walk_dir(p, dir, res, sizeof(res), &hops);
+		if (r == -ENOMEM)
+			return r;
+		/* a directory that cannot be walked is remembered as UINT32_MAX */
+		if (r >= 0 && !plan_dir(p, res))
+			return -ENOMEM;
+		if (strmap_put(&p->resolved, dir, r < 0 ? UINT32_MAX : strmap_get(&p->by_path, res)) < 0)
+			return -ENOMEM;
+		if (r < 0)
+			return r == -ENOENT || r == -ENOTDIR ? 0 : r; /* its parent watches for it */
+		k = strmap_get(&p->by_path, res);
+	} else if (k == UINT32_MAX)
+		return 0;
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return -EINVAL;
+	if ((r = join(full, sizeof(full), p->dirs[k - 1].path, base)) < 0)
+		return r;
+	if (lstat(full, &st) == 0 && S_ISLNK(st.st_mode)) {
+		/* a symlink to the file: watch it on the way, and the file it leads to */
+		if (++hops > MAX_SYMLINK_HOPS)
+			return -ELOOP;
+		r = plan_name(p, p->dirs[k - 1].path, base, NULL);
+		if (r < 0)
+			return r;
+		n = readlink(full, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = 0;
+		if (target[0] == '/')
+			return plan_file(p, target, owner, hops);
+		if ((r = join(full, sizeof(full), p->dirs[k - 1].path, target)) < 0)
+			return r;
+		return plan_file(p, full, owner, hops);
+	}
+	return plan_name(p, p->dirs[k - 1].path, base, owner);
+}
+
+static int plan_path(struct watchplan *p, const char *path)
+{
+	char abs[PATH_MAX], cwd[PATH_MAX];
+	int r;
+
+	if (path[0] == '/')
+		r = snprintf(abs, sizeof(abs), "%s", path) >= (int)sizeof(abs) ? -ENAMETOOLONG : 0;
+	else if (!getcwd(cwd, sizeof(cwd)))
+		r = -errno;
+	else
+		r = join(abs, sizeof(abs), cwd, path);
+	if (r >= 0)
+		r = plan_file(p, abs, path, 0);
+	if (r < 0 && r != -ENOMEM && !p->problem &&
+	    asprintf(&p->problem, "watch: cannot follow %s (%s); the %llu s poll covers it", path,
+		     strerror(-r), (unsigned long long)(WATCH_POLL_USEC / 1000000)) < 0)
+		p->problem = NULL;
+	return r == -ENOMEM ? r : 0;
+}
+
+static int wname_order(const void *a, const void *b)
+{
+	const struct wname *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (!c) /* owners NULL first */
+		c = (x->owner != NULL) - (y->owner != NULL);
+	if (!c && x->owner)
+		c = strcmp(x->owner, y->owner);
+	return c;
+}
+
+static void wdir_clear(struct wdir *dir)
+{
+	for (size_t i = 0; i < dir->n_names; i++) {
+		free(dir->names[i].name);
+		free(dir->names[i].owner);
+	}
+	free(dir->names);
+	free(dir->path);
+	sd_event_source_disable_unref(dir->src);
+}
+
+struct watchplan *watchplan_free(struct watchplan *p)
+{
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->n_dirs; i++)
+		wdir_clear(&p->dirs[i]);
+	free(p->dirs);
+	strmap_done(&p->by_path);
+	strmap_done(&p->resolved);
+	free(p->problem);
+	free(p);
+	return NULL;
+}
+
+struct watchplan *watchplan_new(const char *config_path, const struct snapshot *s)
+{
+	struct watchplan *p = calloc(1, sizeof(*p));
+	int r = p ? plan_path(p, config_path) : -ENOMEM;
+
+	for (size_t i = 0; r >= 0 && s && i < s->n_handlers; i++) {
+		const struct config_handler *c = s->handlers[i].cfg;
+
+		if (c->path)
+			r = plan_path(p, c->path);
+		if (r >= 0 && c->prefix_path)
+			r = plan_path(p, c->prefix_path);
+	}
+	if (r < 0)
+		return watchplan_free(p);
+	for (size_t i = 0; i < p->n_dirs; i++) {
+		struct wdir *dir = &p->dirs[i];
+		struct stat st;
+		size_t k = 0;
+
+		qsort(dir->names, dir->n_names, sizeof(*dir->names), wname_order);
+		for (size_t j = 0; j < dir->n_names; j++) /* the same name for the same owner once */
+			if (k && wname_order(&dir->names[k - 1], &dir->names[j]) == 0) {
+				free(dir->names[j].name);
+				free(dir->names[j].owner);
+			} else
+				dir->names[k++] = dir->names[j];
+		dir->n_names = k;
+		if (stat(dir->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			dir->exists = true;
+			dir->dev = st.st_dev;
+			dir->ino = st.st_ino;
+		}
+	}
+	strmap_done(&p->resolved); /* only needed while it was built */
+	return p;
+}
+
+bool watchplan_moved(const struct watchplan *p)
+{
+	for (size_t i = 0; p && i < p->n_dirs; i++) {
+		const struct wdir *dir = &p->dirs[i];
+		struct stat st;
+		bool now = stat(dir->path, &st) == 0 && S_ISDIR(st.st_mode);
+
+		if (now != dir->exists || (now && (st.st_dev != dir->dev || st.st_ino != dir->ino)))
+			return true;
+	}
+	return false;
+}
+
+const char *watchplan_problem(const struct watchplan *p) { return p ? p->problem : NULL; }
+
+/* --- what changed ------------------------------------------------------------------------- */
+
+void watch_changes_clear(struct watch_changes *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->paths[i]);
+	free(c->paths);
+	*c = (struct watch_changes){0};
+}
+
+static void changed_path(struct watch *w, const char *path)
+{
+	struct watch_changes *c = &w->changes;
+	char *copy;
+
+	if (c->rescan)
+		return; /* every file is looked at anyway */
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->paths[i], path) == 0)
+			return;
+	if (c->n >= WATCH_MAX_CHANGED) {
+		watch_changes_clear(c);
+		c->rescan = true;
+		w->changes_cap = 0;
+		return;
+	}
+	if (c->n + 2 > w->changes_cap) {
+		size_t cap = w->changes_cap ? 2 * w->changes_cap : 8;
+		char **np = realloc(c->paths, cap * sizeof(*np));
+
+		if (!np) {
+			c->rescan = true; /* the safe way out */
+			return;
+		}
+		c->paths = np;
+		w->changes_cap = cap;
+	}
+	copy = strdup(path);
+	if (!copy) {
+		c->rescan = true;
+		return;
+	}
+	c->paths[c->n++] = copy;
+	c->paths[c->n] = NULL;
+}
+
+static void changed_owner(struct daemon *d, const char *owner)
+{
+	if (strcmp(owner, d->config_path) == 0)
+		d->watch->changes.config = true;
+	else
+		changed_path(d->watch, owner);
+}
+
+static struct dirty *find_dirty(struct watch *w, const char *owner)
+{
+	for (size_t i = 0; i < w->n_dirty; i++)
+		if (strcmp(w->dirty[i].owner, owner) == 0)
+			return &w->dirty[i];
+	return NULL;
+}
+
+static void set_dirty(struct watch *w, const char *owner, uint64_t now)
+{
+	struct dirty *nd;
+
+	if (find_dirty(w, owner))
+		return;
+	nd = realloc(w->dirty, (w->n_dirty + 1) * sizeof(*nd));
+	if (!nd)
+		return; /* not held: read at once, as without the hold */
+	w->dirty = nd;
+	nd[w->n_dirty] = (struct dirty){.owner = strdup(owner), .since = now};
+	if (nd[w->n_dirty].owner)
+		w->n_dirty++;
+}
+
+static void clear_dirty(struct watch *w, struct dirty *e)
+{
+	free(e->owner);
+	*e = w->dirty[--w->n_dirty];
+}
+
+void watch_take_changes(struct daemon *d, struct watch_changes *c)
+{
+	struct watch *w = d->watch;
+	uint64_t now = watch_now(d);
+
+	/* written for too long: read it as it is */
+	for (size_t i = 0; i < w->n_dirty;)
+		if (now - w->dirty[i].since > WATCH_HOLD_MAX_USEC) {
+			changed_owner(d, w->dirty[i].owner);
+			clear_dirty(w, &w->dirty[i]);
+		} else
+			i++;
+	*c = w->changes;
+	w->changes = (struct watch_changes){0};
+	w->changes_cap = 0;
+}
+
+void watch_give_back(struct daemon *d, struct watch_changes *c)
+{
+	struct watch *w = d->watch;
+
+	w->changes.config |= c->config;
+	w->changes.replan |= c->replan;
+	if (c->rescan) {
+		watch_changes_clear(&w->changes);
+		w->changes.rescan = true;
+		w->changes.config |= c->config;
+		w->changes_cap = 0;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		changed_path(w, c->paths[i]);
+	watch_changes_clear(c);
+}
+
+char **watch_held_paths(struct daemon *d)
+{
+	struct watch *w = d->watch;
+	char **v;
+	size_t n = 0;
+
+	if (!w || !w->n_dirty)
+		return NULL;
+	v = calloc(w->n_dirty + 1, sizeof(*v));
+	for (size_t i = 0; v && i < w->n_dirty; i++)
+		if ((v[n] = strdup(w->dirty[i].owner)))
+			n++;
+	return v;
+}
+
+uint64_t watch_last_event(const struct daemon *d) { return d->watch ? d->watch->last_event : 0; }
+
+uint64_t watch_now(struct daemon *d)
 {
 	uint64_t t = 0;
 
 	sd_event_now(d->event, CLOCK_MONOTONIC, &t);
 	return t;
 }
+
+/* --- the loop's side: events, timers ------------------------------------------------------- */
 
 static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -72,7 +595,7 @@ static void schedule(struct daemon *d, uint64_t delay)
 {
 	struct watch *w = d->watch;
 	int enabled = SD_EVENT_OFF;
-	uint64_t due = now_usec(d) + delay, cur = 0;
+	uint64_t due = watch_now(d) + delay, cur = 0;
 
 	sd_event_source_get_enabled(w->debounce, &enabled);
 	if (enabled != SD_EVENT_OFF) {
@@ -85,293 +608,204 @@ static void schedule(struct daemon *d, uint64_t delay)
 	sd_event_source_set_enabled(w->debounce, SD_EVENT_ONESHOT);
 }
 
+static void rescan(struct daemon *d, const char *why)
+{
+	log_debug("watch: %s; looking at every file again", why);
+	d->watch->changes.rescan = true;
+	d->watch->last_event = watch_now(d);
+	schedule(d, WATCH_GONE_DEBOUNCE_USEC);
+}
+
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
 
 	sd_event_source_set_time(s, usec + WATCH_POLL_USEC);
-	if (d->watch->missing)
-		watch_update(d, d->snap); /* try the missing watches again */
+	if (d->watch->n_failed)
+		watch_apply(d, NULL); /* inotify may have room again */
 	reload_request(d, RELOAD_POLL, "poll");
 	return 0;
 }
 
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
-	struct daemon *d = userdata;
+	struct wdir *dir = userdata;
+	struct daemon *d = dir->d;
 	struct watch *w = d->watch;
-	struct wdir *dir = NULL;
+	uint64_t now = watch_now(d);
+	size_t lo = 0, hi = dir->n_names;
 
-	if (ev->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
-		log_debug("watch: %s; full rescan", ev->mask & IN_Q_OVERFLOW ? "event queue overflow"
-										   : "a watched directory went away");
-		schedule(d, WATCH_DEBOUNCE_USEC);
+	if (ev->mask & IN_Q_OVERFLOW) {
+		rescan(d, "event queue overflow");
+		return 0;
+	}
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+		dir->dead = true;
+		rescan(d, "a watched directory went away");
 		return 0;
 	}
 	if (!ev->len)
 		return 0;
-	for (size_t i = 0; i < w->n_dirs; i++)
-		if (w->dirs[i].src == s)
-			dir = &w->dirs[i];
-	if (!dir)
-		return 0;
-	for (size_t i = 0; i < dir->n_names; i++) {
-		struct wname *n = &dir->names[i];
-		struct stat st;
+	while (lo < hi) { /* the first entry of this name */
+		size_t mid = (lo + hi) / 2;
 
-		if (strcmp(n->name, ev->name) != 0)
+		if (strcmp(dir->names[mid].name, ev->name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < dir->n_names && strcmp(dir->names[lo].name, ev->name) == 0; lo++) {
+		const struct wname *n = &dir->names[lo];
+		struct dirty *e;
+
+		if (!n->owner) {
+			/* a directory or symlink on the way: what it leads to may be new */
+			if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)) {
+				log_debug("watch: %s/%s changed on the way to files (mask 0x%x)", dir->path,
+					  ev->name, ev->mask);
+				rescan(d, "a directory or symlink on the way to a file changed");
+			}
 			continue;
-		n->last_event = now_usec(d);
+		}
+		w->last_event = now;
 		if (ev->mask & IN_MODIFY) {
 			/* being written: hold its previous list until it is closed */
-			if (!n->dirty_since)
-				n->dirty_since = now_usec(d);
+			set_dirty(w, n->owner, now);
 			continue;
 		}
-		if ((ev->mask & IN_CREATE) && n->is_final) {
+		if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
 			char p[PATH_MAX];
+			struct stat st;
 
-			if (join3(p, sizeof(p), dir->path, "/", n->name) == 0 && lstat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-				/* a new file: it is read once it is closed */
-				n->dirty_since = now_usec(d);
-				continue;
+			if (join(p, sizeof(p), dir->path, n->name) == 0 && lstat(p, &st) == 0) {
+				if (S_ISLNK(st.st_mode))
+					w->changes.replan = true; /* what it leads to must be watched */
+				else if (S_ISREG(st.st_mode) && (ev->mask & IN_CREATE)) {
+					/* a new file: it is read once it is closed */
+					set_dirty(w, n->owner, now);
+					continue;
+				}
 			}
 		}
-		n->dirty_since = 0;
+		if ((e = find_dirty(w, n->owner)))
+			clear_dirty(w, e);
 		log_debug("watch: %s/%s changed (mask 0x%x)", dir->path, n->name, ev->mask);
+		changed_owner(d, n->owner);
 		schedule(d, ev->mask & (IN_DELETE | IN_MOVED_FROM) ? WATCH_GONE_DEBOUNCE_USEC : WATCH_DEBOUNCE_USEC);
 	}
 	return 0;
 }
 
-static void wdir_free(struct wdir *dir)
+#define WATCH_MASK                                                                                  \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MODIFY | \
+	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+
+/* Watches dir; returns 0 or a negative errno (inotify exhausted, a directory gone). */
+static int arm(struct daemon *d, struct wdir *dir)
 {
-	for (size_t i = 0; i < dir->n_names; i++) {
-		free(dir->names[i].name);
-		free(dir->names[i].owner);
+	int r;
+
+	dir->d = d;
+	if (!dir->exists)
+		return 0; /* its parent watches for it to appear */
+	r = sd_event_add_inotify(d->event, &dir->src, dir->path, WATCH_MASK, on_inotify, dir);
+	if (r < 0) {
+		dir->src = NULL;
+		return r;
 	}
-	free(dir->names);
-	free(dir->path);
-	sd_event_source_disable_unref(dir->src);
-}
-
-static struct wdir *find_dir(struct wdir *dirs, size_t n, const char *path)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(dirs[i].path, path) == 0)
-			return &dirs[i];
-	return NULL;
-}
-
-/* Adds (dir, name) to the new set; keeps the dirty state of an existing entry. */
-static int add_name(struct watch *w, struct wdir **dirs, size_t *n_dirs, const char *dirpath,
-		    const char *name, const char *owner, bool is_final)
-{
-	struct wdir *dir = find_dir(*dirs, *n_dirs, dirpath), *old;
-	struct wname *names;
-
-	if (!dir) {
-		struct wdir *nd = realloc(*dirs, (*n_dirs + 1) * sizeof(*nd));
-
-		if (!nd)
-			return -ENOMEM;
-		*dirs = nd;
-		dir = &nd[(*n_dirs)++];
-		*dir = (struct wdir){.path = strdup(dirpath)};
-		if (!dir->path)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < dir->n_names; i++)
-		if (strcmp(dir->names[i].name, name) == 0 && strcmp(dir->names[i].owner, owner) == 0)
-			return 0;
-	names = realloc(dir->names, (dir->n_names + 1) * sizeof(*names));
-	if (!names)
-		return -ENOMEM;
-	dir->names = names;
-	names[dir->n_names] = (struct wname){.name = strdup(name), .owner = strdup(owner), .is_final = is_final};
-	if (!names[dir->n_names].name || !names[dir->n_names].owner)
-		return -ENOMEM;
-	old = find_dir(w->dirs, w->n_dirs, dirpath);
-	for (size_t i = 0; old && i < old->n_names; i++)
-		if (strcmp(old->names[i].name, name) == 0 && strcmp(old->names[i].owner, owner) == 0) {
-			names[dir->n_names].dirty_since = old->names[i].dirty_since;
-			names[dir->n_names].last_event = old->names[i].last_event;
-		}
-	dir->n_names++;
+	dir->dead = false;
 	return 0;
 }
 
-/* Records the directory entries that lead to path: every symlink on the way, and the
- * file itself. */
-static int add_path(struct watch *w, struct wdir **dirs, size_t *n_dirs, const char *path)
+static void note_failures(struct daemon *d, size_t failed, int why, const char *example)
 {
-	char cur[PATH_MAX], rest[PATH_MAX];
-	int hops = 0, r;
+	struct watch *w = d->watch;
 
-	if (path[0] == '/')
-		snprintf(rest, sizeof(rest), "%s", path);
-	else {
-		char cwd[PATH_MAX];
-
-		if (!getcwd(cwd, sizeof(cwd)))
-			return -errno;
-		if (join3(rest, sizeof(rest), cwd, "/", path) < 0)
-			return -ENAMETOOLONG;
-	}
-	strcpy(cur, "");
-	for (;;) {
-		char *p = rest, *slash, comp[NAME_MAX + 1], next[PATH_MAX], target[PATH_MAX];
-		struct stat st;
-		ssize_t n;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			return 0;
-		slash = strchr(p, '/');
-		snprintf(comp, sizeof(comp), "%.*s", slash ? (int)(slash - p) : (int)strlen(p), p);
-		memmove(rest, slash ? slash : p + strlen(p), strlen(slash ? slash : p + strlen(p)) + 1);
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			char *last = strrchr(cur, '/');
-
-			if (last)
-				*last = 0;
-			continue;
-		}
-		if (join3(next, sizeof(next), cur, "/", comp) < 0)
-			return -ENAMETOOLONG;
-		if (lstat(next, &st) == 0 && S_ISLNK(st.st_mode)) {
-			if (++hops > MAX_SYMLINK_HOPS)
-				return -ELOOP;
-			r = add_name(w, dirs, n_dirs, *cur ? cur : "/", comp, path, false);
-			if (r < 0)
-				return r;
-			n = readlink(next, target, sizeof(target) - 1);
-			if (n < 0)
-				return -errno;
-			target[n] = 0;
-			{
-				char tmp[PATH_MAX];
-
-				if (join3(tmp, sizeof(tmp), target, *rest ? "/" : "", rest) < 0)
-					return -ENAMETOOLONG;
-				memcpy(rest, tmp, sizeof(rest));
-			}
-			if (target[0] == '/')
-				strcpy(cur, "");
-			continue;
-		}
-		if (!*rest || strspn(rest, "/") == strlen(rest))
-			return add_name(w, dirs, n_dirs, *cur ? cur : "/", comp, path, true);
-		memcpy(cur, next, sizeof(cur));
+	w->n_failed = failed;
+	if (failed && !w->warned_failed) {
+		log_warning("watch: cannot watch %zu director%s (first %s: %s%s); until it can, the %llu s "
+			    "poll looks at every file", failed, failed == 1 ? "y" : "ies", example, strerror(-why),
+			    why == -ENOSPC ? ", the inotify watch limit fs.inotify.max_user_watches"
+			    : why == -EMFILE ? ", the inotify instance limit fs.inotify.max_user_instances"
+			    : "", (unsigned long long)(WATCH_POLL_USEC / 1000000));
+		w->warned_failed = true;
+	} else if (!failed && w->warned_failed) {
+		log_info("watch: every directory is watched again");
+		w->warned_failed = false;
 	}
 }
 
-void watch_update(struct daemon *d, const struct snapshot *s)
+void watch_apply(struct daemon *d, struct watchplan *p)
 {
 	struct watch *w = d->watch;
-	struct wdir *dirs = NULL;
-	size_t n_dirs = 0;
-	bool missing = false;
-	char *why = NULL;
-	int r;
+	struct watchplan *old = w->plan;
+	size_t failed = 0;
+	const char *example = NULL;
+	int why = 0;
 
-	/* Every path is followed, so that one that cannot be (a symlink loop) leaves the others
-	 * watched; what could not be followed is logged once, not at every poll. */
-	for (size_t i = 0; i <= (s ? s->n_handlers : 0); i++) {
-		const char *path = i == 0 ? d->config_path : s->handlers[i - 1].cfg->path;
+	if (!p) {
+		/* try again some of the directories that could not be watched */
+		size_t tried = 0, n = old ? old->n_dirs : 0;
 
-		if (i > 0 && s->handlers[i - 1].cfg->prefix_path &&
-		    add_path(w, &dirs, &n_dirs, s->handlers[i - 1].cfg->prefix_path) < 0)
-			missing = true; /* the poll covers it */
-		if (!path) /* a handler kind without a file */
-			continue;
-		r = add_path(w, &dirs, &n_dirs, path);
-		if (r < 0) {
-			missing = true;
-			if (!why && asprintf(&why, "watch: cannot follow %s (%s); the %llu s poll covers it", path,
-					     strerror(-r), (unsigned long long)(WATCH_POLL_USEC / 1000000)) < 0)
-				why = NULL;
-		}
-	}
-	if (why && (!w->warned || strcmp(why, w->warned) != 0))
-		log_warning("%s", why);
-	free(w->warned);
-	w->warned = why;
-	for (size_t i = 0; i < n_dirs; i++) {
-		struct wdir *old = find_dir(w->dirs, w->n_dirs, dirs[i].path);
+		for (size_t k = 0; k < n; k++) {
+			struct wdir *dir = &old->dirs[(w->retry_next + k) % n];
+			int r;
 
-		if (old && old->src) {
-			dirs[i].src = TAKE_PTR(old->src);
-			continue;
-		}
-		r = sd_event_add_inotify(d->event, &dirs[i].src, dirs[i].path,
-					 IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
-						 IN_ATTRIB | IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF |
-						 IN_ONLYDIR | IN_EXCL_UNLINK,
-					 on_inotify, d);
-		if (r < 0) {
-			log_warning("watch: cannot watch %s: %s; the poll covers it", dirs[i].path,
-				    strerror(-r));
-			dirs[i].src = NULL;
-			missing = true;
-		}
-	}
-	for (size_t i = 0; i < w->n_dirs; i++)
-		wdir_free(&w->dirs[i]);
-	free(w->dirs);
-	w->dirs = dirs;
-	w->n_dirs = n_dirs;
-	w->missing = missing;
-}
-
-char **watch_held_paths(struct daemon *d)
-{
-	struct watch *w = d->watch;
-	uint64_t now = now_usec(d);
-	char **v = NULL;
-	size_t n = 0;
-
-	for (size_t i = 0; w && i < w->n_dirs; i++)
-		for (size_t k = 0; k < w->dirs[i].n_names; k++) {
-			struct wname *nm = &w->dirs[i].names[k];
-			char **nv;
-
-			if (!nm->dirty_since || !nm->is_final)
+			if (!dir->exists || (dir->src && !dir->dead))
 				continue;
-			if (now - nm->dirty_since > WATCH_HOLD_MAX_USEC) {
-				nm->dirty_since = 0; /* written for too long: read it as it is */
+			if (tried++ >= RETRY_PER_POLL) {
+				failed++;
 				continue;
 			}
-			nv = realloc(v, (n + 2) * sizeof(*v));
-			if (!nv)
-				break;
-			v = nv;
-			v[n] = strdup(nm->owner);
-			if (v[n])
-				n++;
-			v[n] = NULL;
+			dir->src = sd_event_source_disable_unref(dir->src);
+			if ((r = arm(d, dir)) < 0) {
+				failed++;
+				if (!example) {
+					example = dir->path;
+					why = r;
+				}
+			}
 		}
-	return v;
+		w->retry_next += RETRY_PER_POLL;
+		note_failures(d, failed, why, example ? example : "?");
+		return;
+	}
+	for (size_t i = 0; i < p->n_dirs; i++) {
+		struct wdir *dir = &p->dirs[i];
+		uint32_t k = old ? strmap_get(&old->by_path, dir->path) : 0;
+		struct wdir *was = k ? &old->dirs[k - 1] : NULL;
+		int r;
+
+		dir->d = d;
+		if (was && was->src && !was->dead && was->exists && dir->exists && was->dev == dir->dev &&
+		    was->ino == dir->ino) {
+			/* the same directory: its watch goes on */
+			dir->src = TAKE_PTR(was->src);
+			sd_event_source_set_userdata(dir->src, dir);
+			continue;
+		}
+		if ((r = arm(d, dir)) < 0) {
+			failed++;
+			if (!example) {
+				example = dir->path;
+				why = r;
+			}
+		}
+	}
+	if (p->problem && (!w->warned_problem || strcmp(p->problem, w->warned_problem) != 0)) {
+		log_warning("%s", p->problem);
+		free(w->warned_problem);
+		w->warned_problem = strdup(p->problem);
+	} else if (!p->problem)
+		w->warned_problem = mfree(w->warned_problem);
+	w->plan = p;
+	watchplan_free(old);
+	note_failures(d, failed, why, example ? example : "?");
 }
 
-bool watch_touched_since(struct daemon *d, const char *path, uint64_t since)
-{
-	struct watch *w = d->watch;
+const struct watchplan *watch_plan(const struct daemon *d) { return d->watch ? d->watch->plan : NULL; }
 
-	for (size_t i = 0; w && i < w->n_dirs; i++)
-		for (size_t k = 0; k < w->dirs[i].n_names; k++) {
-			const struct wname *nm = &w->dirs[i].names[k];
-
-			if (nm->last_event > since && strcmp(nm->owner, path) == 0)
-				return true;
-		}
-	return false;
-}
-
-uint64_t watch_now(struct daemon *d) { return now_usec(d); }
+bool watch_degraded(const struct daemon *d) { return d->watch && (d->watch->n_failed || (d->watch->plan && d->watch->plan->problem)); }
 
 int watch_init(struct daemon *d)
 {
@@ -396,7 +830,11 @@ int watch_init(struct daemon *d)
 		r = sd_event_source_set_enabled(w->poll, SD_EVENT_ON);
 	if (r < 0)
 		return r;
-	watch_update(d, d->snap);
+	/* Armed before the first answer; then the first reload looks at every file again, for
+	 * what changed between the first load and the watches. */
+	watch_apply(d, watchplan_new(d->config_path, d->snap));
+	w->changes.rescan = true;
+	reload_request(d, RELOAD_CHANGED, "start");
 	return 0;
 }
 
@@ -406,12 +844,14 @@ void watch_done(struct daemon *d)
 
 	if (!w)
 		return;
-	for (size_t i = 0; i < w->n_dirs; i++)
-		wdir_free(&w->dirs[i]);
-	free(w->dirs);
+	w->plan = watchplan_free(w->plan);
 	sd_event_source_disable_unref(w->debounce);
 	sd_event_source_disable_unref(w->poll);
-	free(w->warned);
+	free(w->warned_problem);
+	watch_changes_clear(&w->changes);
+	for (size_t i = 0; i < w->n_dirty; i++)
+		free(w->dirty[i].owner);
+	free(w->dirty);
 	free(w);
 	d->watch = NULL;
 }

@@ -1,29 +1,75 @@
 /* SPDX-License-Identifier: MIT */
-/* Watches the directories of the config file and of every address file (never the files:
- * a watch on a file dies at the first rename over it), and the symlinks on the way to them.
- * Close-after-write, moves, creations and deletions of those names request a reload after a
- * short debounce; a file being written (modified, not yet closed) is held at its previous
- * list until it is closed. A slow poll covers file systems where inotify says nothing. */
+/* Watches the config file and every address file and prefix file: the directory of each
+ * (never the file: a watch on a file dies at the first rename over it), and every directory
+ * and symlink on the way to it, from the root down. So a file that is written, renamed over
+ * or deleted is seen, and so is a directory or symlink anywhere on its path that is renamed
+ * over, deleted and made again, or pointed elsewhere (release-style deploys): the watches
+ * then follow the new directories at once. A file being written (modified, not yet closed)
+ * is held at its previous list until it is closed.
+ *
+ * What to watch is worked out off the loop (a struct watchplan, built by the reload worker
+ * from the config and the snapshot); the loop only arms it, in proportion to the number of
+ * directories. Events collect what changed (the files, the config, or "the way to some
+ * files moved") for the next reload, which then looks at just that. A slow poll covers
+ * what inotify cannot see: it checks a slice of the files each time, all of them while
+ * some directory cannot be watched (inotify exhausted, with one warning per episode). */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct daemon;
 struct snapshot;
+struct watchplan;
 
 #define WATCH_DEBOUNCE_USEC (3 * 1000)        /* a burst of events → one reload 3 ms later */
 #define WATCH_GONE_DEBOUNCE_USEC (20 * 1000)  /* after a file went away: time to put the new one */
 #define WATCH_POLL_USEC (2 * 1000 * 1000)     /* safety poll period */
+#define WATCH_SWEEP_POLLS 15                  /* a poll checks 1/15 of the files: all in 30 s, */
+#define WATCH_SWEEP_MIN 1024                  /* and at least this many (all of a small config) */
 #define WATCH_HOLD_MAX_USEC (5 * 1000 * 1000) /* longest a file being written is held */
+#define WATCH_MAX_CHANGED 256                 /* more changed files than this: look at all */
+
+/* What to watch for the config at config_path and the files of s (may be NULL). Looks at
+ * the file system only (lstat, readlink): any thread may build one. Never NULL but for
+ * lack of memory. */
+struct watchplan *watchplan_new(const char *config_path, const struct snapshot *s);
+struct watchplan *watchplan_free(struct watchplan *p);
+/* True if a directory p watches is no longer the one at its path (any thread). */
+bool watchplan_moved(const struct watchplan *p);
+/* One line on what p could not follow (a symlink loop, a name too long), or NULL. */
+const char *watchplan_problem(const struct watchplan *p);
 
 int watch_init(struct daemon *d);
 void watch_done(struct daemon *d);
-/* Recomputes what is watched from the config path and s (may be NULL). */
-void watch_update(struct daemon *d, const struct snapshot *s);
-/* True if anything happened to the file at path (as the config spells it) after since. */
-bool watch_touched_since(struct daemon *d, const char *path, uint64_t since);
-/* The loop's clock (usec), for watch_touched_since(). */
+/* Arms plan p (taken over) in place of the current one, keeping the watches of directories
+ * that are still the same. With p NULL, tries again the directories that could not be
+ * watched. */
+void watch_apply(struct daemon *d, struct watchplan *p);
+/* The plan armed now (the reload worker reads it while it runs), or NULL. */
+const struct watchplan *watch_plan(const struct daemon *d);
+/* True while some directory cannot be watched: the poll then checks every file. */
+bool watch_degraded(const struct daemon *d);
+
+/* What changed since the last take: files (as the config spells them), the config file,
+ * or the way to some file (then every file is looked at again, and a new plan made). */
+struct watch_changes {
+	char **paths; /* NULL-terminated, malloc'd; NULL for none */
+	size_t n;
+	bool config;
+	bool rescan;
+	bool replan; /* a file became a symlink: watch anew, look at the files that changed */
+};
+/* Moves what changed into c (files held too long included); the watch starts afresh. */
+void watch_take_changes(struct daemon *d, struct watch_changes *c);
+/* Puts c back (a build that was thrown away), and frees what c held. */
+void watch_give_back(struct daemon *d, struct watch_changes *c);
+void watch_changes_clear(struct watch_changes *c);
+
+/* When anything a build reads last changed (loop clock, usec), or 0. */
+uint64_t watch_last_event(const struct daemon *d);
+/* The loop's clock (usec). */
 uint64_t watch_now(struct daemon *d);
 
 /* Paths (as in the config) of address files being written right now: a reload keeps their
