@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "check.h"
 #include "config.h"
@@ -23,6 +26,44 @@
 #include "sharedrot.h"
 #include "waker.h"
 #include "watch.h"
+
+/* _exit(0), after the leak check a sanitizer build would have made at exit: memory lost
+ * while serving is found so; what is still in use is the kernel's to take back. */
+static _Noreturn void exit_now(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	__lsan_do_leak_check();
+#endif
+	_exit(0);
+}
+
+/* Descriptors 0, 1 and 2 must be what they say before anything opens another: a closed one
+ * would be taken by the next socket, eventfd or log, and the pipe protocol or log lines
+ * would go there. Coprocess mode needs stdin and stdout; the others get /dev/null. */
+static int check_std_fds(bool coprocess)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int nul;
+
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		if (coprocess && fd < 2) {
+			if (fcntl(2, F_GETFD) >= 0)
+				fprintf(stderr, "pdyndns: %s is closed: as a coprocess pdyndns reads PowerDNS's "
+					"questions on stdin and answers on stdout (set it as pipe-command, or "
+					"use --listen for socket mode)\n", fd == 0 ? "stdin" : "stdout");
+			return -EBADF;
+		}
+		nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (nul < 0)
+			return -errno;
+		if (nul != fd) { /* cannot be: the lowest free descriptor is fd */
+			close(nul);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -268,6 +309,14 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		goto out;
 	d->session = s;
 	r = run(d, s);
+	if (r >= 0) {
+		/* PowerDNS is gone (EOF) or stops us: nothing is left to hand over or to save.
+		 * Exit at once, without waiting for a build in progress, freeing every list or
+		 * removing the inotify watches one by one: the kernel takes it all back in one go.
+		 * Only the control socket's name must go. */
+		control_done(d);
+		exit_now();
+	}
 out:
 	if (r < 0)
 		log_error("cannot serve: %s", strerror(-r));
@@ -335,6 +384,8 @@ int main(int argc, char **argv)
 	if (check)
 		return check_config_print(d.config_path, stdout, stderr);
 
+	if (check_std_fds(!listen_path && sd_listen_fds(0) <= 0) < 0)
+		return 2;
 	log_init();
 	load_initial(&d);
 	r = serve(&d, listen_path, shared_rotation);

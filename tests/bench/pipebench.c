@@ -8,6 +8,11 @@
  *   pipebench lockstep N DOMAIN NAMES CMD [ARG...]
  *       One lookup at a time, waiting for its END, as each PowerDNS thread asks. Prints the
  *       round trip p50, p99 and maximum in microseconds and CMD's CPU time per lookup.
+ *   pipebench during SECONDS DOMAIN NAMES CMD [ARG...]
+ *       Lock-step lookups for SECONDS after a second of warm-up (the polls, reloads and
+ *       status requests of that time fall among them). Prints p50, p99 and the maximum
+ *       round trip, and how many took over 1 ms and over 5 ms; each over 5 ms goes to
+ *       stderr with its time since the start.
  *   pipebench helo CMD [ARG...]
  *       Milliseconds from starting CMD (HELO already waiting on its stdin) to its OK line.
  *
@@ -244,6 +249,59 @@ static void lockstep(unsigned long n, const char *dom, unsigned names, char **ar
 	free(rtt);
 }
 
+static void during(double secs, const char *dom, unsigned names, char **argv)
+{
+	int in[2], rd, at_bol = 1;
+	size_t cap = 1 << 20, n = 0, over1 = 0, over5 = 0;
+	uint64_t *rtt = malloc(cap * sizeof(*rtt)), start, warm_end, end;
+	char line[512];
+
+	if (!rtt || pipe2(in, O_CLOEXEC) < 0)
+		die("setup");
+	rd = spawn(argv, in[0]);
+	close(in[0]);
+	if (write(in[1], "HELO\t3\n", 7) != 7)
+		die("write HELO");
+	{
+		char b[4096];
+		ssize_t r = read(rd, b, sizeof(b));
+
+		if (r <= 0 || strncmp(b, "OK", 2) != 0)
+			die("banner");
+	}
+	start = now_ns();
+	warm_end = start + 1000000000u;
+	end = warm_end + (uint64_t)(secs * 1e9);
+	for (unsigned long i = 0;; i++) {
+		int len = lookup_line(line, sizeof(line), i, dom, names);
+		uint64_t t0 = now_ns(), t;
+
+		if (t0 >= end)
+			break;
+		if (write(in[1], line, (size_t)len) != len)
+			die("write");
+		read_answer(rd, &at_bol);
+		t = now_ns() - t0;
+		if (t0 < warm_end)
+			continue;
+		if (n == cap && !(rtt = realloc(rtt, (cap *= 2) * sizeof(*rtt))))
+			die("realloc");
+		rtt[n++] = t;
+		over1 += t > 1000000u;
+		if (t > 5000000u) {
+			over5++;
+			fprintf(stderr, "stall %.1f ms at %.3f s\n", (double)t / 1e6, (double)(t0 - start) / 1e9);
+		}
+	}
+	close(in[1]);
+	close(rd);
+	reap();
+	qsort(rtt, n, sizeof(*rtt), cmp_u64);
+	printf("during lookups=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f over_1ms=%zu over_5ms=%zu\n", n,
+	       (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3, (double)rtt[n - 1] / 1e3, over1, over5);
+	free(rtt);
+}
+
 static void helo(char **argv)
 {
 	int in[2], rd;
@@ -271,6 +329,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc >= 3 && strcmp(argv[1], "helo") == 0) {
 		helo(argv + 2);
+		return 0;
+	}
+	if (argc >= 6 && strcmp(argv[1], "during") == 0) {
+		during(strtod(argv[2], NULL), argv[3], (unsigned)strtoul(argv[4], NULL, 10), argv + 5);
 		return 0;
 	}
 	if (argc >= 6 && (strcmp(argv[1], "stream") == 0 || strcmp(argv[1], "lockstep") == 0)) {
