@@ -7,6 +7,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "fileid.h"
 #include "rotation.h"
 #include "snapshot.h"
 
@@ -30,6 +31,8 @@ struct daemon {
 	bool control_activated;  /* the control socket came from systemd */
 	char *control_group;     /* the socket group in use, or NULL */
 	char *config_path;
+	struct file_id config_id;        /* the config file as the first load read it */
+	struct timespec config_read_at;
 	struct snapshot *snap;  /* live snapshot; NULL when the config never loaded */
 	char *startup_error;    /* why snap is NULL, one line */
 	struct rotation rot;

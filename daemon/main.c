@@ -124,6 +124,9 @@ static void load_initial(struct daemon *d)
 	int r;
 
 	diag_init(&diag);
+	file_id_clock(&d->config_read_at);
+	if (file_id_get(d->config_path, &d->config_id) < 0)
+		d->config_id = (struct file_id){0};
 	r = config_load(d->config_path, &diag, &c);
 	if (r >= 0) {
 		log_set_level((int)c->loglevel);
@@ -277,6 +280,8 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		r = sd_event_add_signal(d->event, NULL, SIGHUP, on_hup, d);
 	if (r >= 0)
 		r = reload_init(d);
+	if (r >= 0)
+		reload_config_read(d, &d->config_id, &d->config_read_at);
 	if (r >= 0)
 		r = watch_init(d);
 	activated_sockets(&pipe_fd, &control_fd);

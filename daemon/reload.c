@@ -91,16 +91,21 @@ static void poll_check(struct job *j)
 		return;
 	}
 	if (watchplan_moved(j->plan)) {
+		/* a directory on the way is another one now: watch anew, look at every file */
 		j->new_plan = watchplan_new(j->config_path, prev);
-		j->r = snapshot_derive(prev, &j->opts, NULL, &j->diag, &j->snap);
-		return;
-	}
-	stale = snapshot_stale(prev, j->degraded ? 0 : j->sweep_from, j->degraded ? prev->n_handlers : j->sweep_n,
-			       &calls);
+		stale = snapshot_stale(prev, 0, prev->n_handlers, &calls);
+	} else
+		stale = snapshot_stale(prev, j->degraded ? 0 : j->sweep_from,
+				       j->degraded ? prev->n_handlers : j->sweep_n, &calls);
 	if (stale)
 		j->r = snapshot_derive(prev, &j->opts, (char *const *)stale, &j->diag, &j->snap);
 	else
-		j->nothing = true;
+		j->nothing = !j->new_plan;
+	if (!stale && j->new_plan) { /* nothing to read, a plan to arm */
+		static char *const none[] = {NULL};
+
+		j->r = snapshot_derive(prev, &j->opts, none, &j->diag, &j->snap);
+	}
 }
 
 static void *worker(void *arg)
@@ -118,9 +123,15 @@ static void *worker(void *arg)
 	else if (j->kind == RELOAD_POLL && !j->changes.rescan && !j->changes.replan && !j->changes.n)
 		poll_check(j);
 	else if (j->changes.rescan) {
-		/* the way to some files moved: watch anew, and look at every file */
+		/* the way to some files moved: watch anew, and read again every file that is not
+		 * the one read (the view prefix files too) */
+		static char *const none[] = {NULL};
+		_cleanup_free_ const char **stale = NULL;
+		size_t calls;
+
 		j->new_plan = watchplan_new(j->config_path, prev);
-		j->r = snapshot_derive(prev, &j->opts, NULL, &j->diag, &j->snap);
+		stale = snapshot_stale(prev, 0, prev->n_handlers, &calls);
+		j->r = snapshot_derive(prev, &j->opts, stale ? (char *const *)stale : none, &j->diag, &j->snap);
 	} else {
 		if (j->changes.replan)
 			j->new_plan = watchplan_new(j->config_path, prev);
@@ -200,6 +211,12 @@ static void start(struct daemon *d, enum reload_kind kind)
 		(void)sd_notify(0, "RELOADING=1");
 		rl->reloading = true;
 	}
+}
+
+void reload_config_read(struct daemon *d, const struct file_id *id, const struct timespec *read_at)
+{
+	d->reloader->config_id = *id;
+	d->reloader->config_read_at = *read_at;
 }
 
 uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why)

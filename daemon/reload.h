@@ -17,6 +17,10 @@ enum reload_kind {
 
 int reload_init(struct daemon *d);
 void reload_done(struct daemon *d);
+/* The config file as the first load read it (the poll reads it again once it changed). */
+struct file_id;
+struct timespec;
+void reload_config_read(struct daemon *d, const struct file_id *id, const struct timespec *read_at);
 /* Asks for a reload; returns at once, with the number of the reload that will cover the
  * request (control_reload_finished() reports it). */
 uint64_t reload_request(struct daemon *d, enum reload_kind kind, const char *why);
