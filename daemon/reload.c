@@ -12,6 +12,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "log.h"
+#include "reaper.h"
 #include "reload.h"
 #include "session.h"
 #include "sharedrot.h"
@@ -248,29 +249,10 @@ static void set_result(struct daemon *d, bool ok, char *line)
 	d->last_reload_result = line;
 }
 
-static void *reaper(void *arg)
-{
-	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-	snapshot_free(arg);
-	return NULL;
-}
+static void free_snapshot(void *p) { snapshot_free(p); }
 
-/* Frees a retired snapshot away from the loop: returning a large list to the kernel takes
- * long enough to delay a question. */
-static void retire(struct snapshot *old)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-
-	if (!old)
-		return;
-	if (pthread_attr_init(&attr) == 0 && pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-	    pthread_create(&t, &attr, reaper, old) == 0) {
-		pthread_attr_destroy(&attr);
-		return;
-	}
-	snapshot_free(old);
-}
+/* Frees a retired snapshot away from the loop. */
+static void retire(struct snapshot *old) { reap(free_snapshot, old); }
 
 /* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. A
  * snapshot derived from the live one keeps every slot, so only the handlers it looked at

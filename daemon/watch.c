@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "reaper.h"
 #include "reload.h"
 #include "watch.h"
 
@@ -434,6 +435,8 @@ bool watchplan_moved(const struct watchplan *p)
 	return false;
 }
 
+static void free_plan(void *p) { watchplan_free(p); }
+
 const char *watchplan_problem(const struct watchplan *p) { return p ? p->problem : NULL; }
 
 /* --- what changed ------------------------------------------------------------------------- */
@@ -799,7 +802,10 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 	} else if (!p->problem)
 		w->warned_problem = mfree(w->warned_problem);
 	w->plan = p;
-	watchplan_free(old);
+	/* its watches are the loop's to drop; its names, a thread's to free */
+	for (size_t i = 0; old && i < old->n_dirs; i++)
+		old->dirs[i].src = sd_event_source_disable_unref(old->dirs[i].src);
+	reap(free_plan, old);
 	note_failures(d, failed, why, example ? example : "?");
 }
 

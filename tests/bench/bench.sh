@@ -8,12 +8,12 @@
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
 #      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e views restart reload
-#               extremes
+#               extremes scale
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists trie e2e views restart reload extremes}
+ONLY=${ONLY:-raw lists trie e2e views restart reload extremes scale}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -344,4 +344,84 @@ EOF
     row "… the 10,000,000-line reloads were done after, ms (valid / bad last line)" \
         "$(sed -n 's/^extreme_10M_valid_worst .*done after \([0-9.]*\) ms.*/\1/p' "$work/extremes.out") / $(sed -n 's/^extreme_10M_last_line_bad_worst .*done after \([0-9.]*\) ms.*/\1/p' "$work/extremes.out")" \
         "—" "—" "—"
+fi
+
+# --- scale: 100,000 handlers in 1,000 directories (3 addresses each), against 1,000 --------
+# HELO, idle CPU, the worst lock-step round trip while polls, a status and a reload fall in,
+# one list edited, and the exit at EOF. The reference is the same figure at 1,000 handlers.
+if has scale; then
+    big() { # DIR N: N handlers tK (file dK/100/tK.txt), config DIR/config.json
+        /usr/bin/python3 - "$1" "$2" "$dom" <<'PY'
+import json, os, sys
+d, n, dom = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+hs = []
+for k in range(1, n + 1):
+    sub = "d%d" % ((k - 1) // 100)
+    os.makedirs(os.path.join(d, sub), exist_ok=True)
+    with open(os.path.join(d, sub, "t%d.txt" % k), "w") as f:
+        f.write("".join("10.%d.%d.%d\n" % (k >> 16, (k >> 8) & 255, i) for i in (1, 2, 3)))
+    hs.append({"qname": "t%d.%s" % (k, dom), "qtype": "A", "file": "%s/t%d.txt" % (sub, k)})
+json.dump({"domain": dom, "soa": "ns1.example.net. hostmaster.example.net. 1 7200 3600 7200 120",
+           "nameservers": ["ns1.example.net"], "ttl": 3600, "loglevel": "error", "handlers": hs},
+          open(os.path.join(d, "config.json"), "w"))
+PY
+    }
+    big "$work/s100k" 100000
+    big "$work/s1k" 1000
+    cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+    # a copy with an idle stdin: ITS pid in $cp, its control dir DIR/ctl
+    start_copy() { # DIR
+        rm -f "$1/in"; mkfifo "$1/in"
+        "$pdyndns" --config "$1/config.json" --control-dir "$1/ctl" < "$1/in" > /dev/null 2>&1 &
+        cp=$!
+        exec {cpin}> "$1/in"
+        for ((i = 0; i < 300; i++)); do ls "$1/ctl/"*.sock >/dev/null 2>&1 && break; sleep 0.05; done
+        sleep 3 # the first reload (the check after the watches are armed)
+    }
+    stop_copy() { # EOF, then its own exit (5 s at most)
+        exec {cpin}>&-
+        for ((i = 0; i < 2500; i++)); do kill -0 "$cp" 2>/dev/null || break; sleep 0.002; done
+        stop_pid "$cp"
+    }
+    declare -A helo idle edit_p50 edit_max worst_poll worst_status worst_reload quit
+    for n in 1k 100k; do
+        dir=$work/s$n
+        ms=()
+        for r in 1 2 3; do ms+=("$(kv ms "$("$bench/pipebench" helo "$pdyndns" --config "$dir/config.json" --control-dir "$dir/ctl")")"); done
+        helo[$n]=$(median "${ms[@]}")
+        start_copy "$dir"
+        a=$(cpu_ticks "$cp"); sleep 20; b=$(cpu_ticks "$cp")
+        idle[$n]=$(awk -v t=$((b - a)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", 100 * t / hz / 20}')
+        lat=()
+        for v in $(seq 1 10); do
+            printf '10.99.%d.1\n' "$v" > "$dir/d0/t1.txt.tmp"
+            t0=$(date +%s%N); mv "$dir/d0/t1.txt.tmp" "$dir/d0/t1.txt"
+            for ((i = 0; i < 1000; i++)); do
+                "$build/ctl/pdynctl" --dir "$dir/ctl" query "t1.$dom" A 2>/dev/null | grep -q "10\.99\.$v\.1" && break
+                sleep 0.002
+            done
+            lat+=($(( ($(date +%s%N) - t0) / 1000000 )))
+        done
+        edit_p50[$n]=$(median "${lat[@]}")
+        edit_max[$n]=$(printf '%s\n' "${lat[@]}" | sort -n | tail -1)
+        t0=$(date +%s%N); stop_copy
+        quit[$n]=$(( ($(date +%s%N) - t0) / 1000000 ))
+        # lock-step questions for 8 s while polls fall in; then with status and reload asked
+        worst_poll[$n]=$(kv max_us "$("$bench/pipebench" during 8 "$dom" 4 "$pdyndns" --config "$dir/config.json" --control-dir "$dir/ctl" 2>/dev/null)")
+        ( sleep 3; for i in 1 2 3; do "$build/ctl/pdynctl" --dir "$dir/ctl" status >/dev/null 2>&1; sleep 1; done ) &
+        worst_status[$n]=$(kv max_us "$("$bench/pipebench" during 8 "$dom" 4 "$pdyndns" --config "$dir/config.json" --control-dir "$dir/ctl" 2>/dev/null)")
+        wait
+        ( sleep 3; for i in 1 2; do "$build/ctl/pdynctl" --dir "$dir/ctl" reload >/dev/null 2>&1; sleep 1; done ) &
+        worst_reload[$n]=$(kv max_us "$("$bench/pipebench" during 8 "$dom" 4 "$pdyndns" --config "$dir/config.json" --control-dir "$dir/ctl" 2>/dev/null)")
+        wait
+    done
+    ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u / 1000}'; }
+    row "100,000 handlers in 1,000 directories: HELO → OK, ms" "${helo[100k]}" "1,000: ${helo[1k]}" "$(ratio "${helo[100k]}" "${helo[1k]}")" "≤ 500"
+    row "… idle CPU, % of a core" "${idle[100k]}" "1,000: ${idle[1k]}" "—" "≤ 1"
+    row "… worst lock-step round trip over 8 s of polls, ms" "$(ms "${worst_poll[100k]}")" "1,000: $(ms "${worst_poll[1k]}")" "—" "≤ 5"
+    row "… the same while pdynctl status runs 3 times, ms" "$(ms "${worst_status[100k]}")" "1,000: $(ms "${worst_status[1k]}")" "—" "≤ 5"
+    row "… the same while pdynctl reload runs 2 times, ms" "$(ms "${worst_reload[100k]}")" "1,000: $(ms "${worst_reload[1k]}")" "—" "≤ 5"
+    row "… one list renamed over → first new answer (pdynctl query), p50 / max ms" "${edit_p50[100k]} / ${edit_max[100k]}" \
+        "1,000: ${edit_p50[1k]} / ${edit_max[1k]}" "$(ratio "${edit_p50[100k]}" "${edit_p50[1k]}")" "in proportion to the list"
+    row "… EOF → exit, ms" "${quit[100k]}" "1,000: ${quit[1k]}" "—" "≤ 100"
 fi
