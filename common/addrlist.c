@@ -82,7 +82,7 @@ static void bad_line(struct parser *p, const char *what, const char *tok, size_t
 	p->bad++;
 	if (p->bad > MAX_REPORTED)
 		return;
-	diag_add(p->d, "%s:%zu: error: %s%s", p->name, p->lineno, diag_quote(q, tok, toklen, 60),
+	diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: %s%s", p->name, p->lineno, diag_quote(q, tok, toklen, 60),
 		 what);
 }
 
@@ -113,7 +113,7 @@ static bool too_many(struct parser *p, size_t more)
 	if (p->n + more <= ADDRLIST_MAX_ADDRS)
 		return false;
 	p->bad++;
-	diag_add(p->d, "%s:%zu: error: more than %u addresses", p->name, p->lineno,
+	diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: more than %u addresses", p->name, p->lineno,
 		 ADDRLIST_MAX_ADDRS);
 	return true;
 }
@@ -251,14 +251,15 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	if (len > ADDRLIST_MAX_LINE) {
 		p->bad++;
 		if (p->bad <= MAX_REPORTED)
-			diag_add(p->d, "%s:%zu: error: line longer than %d bytes", p->name, p->lineno,
+			diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: line longer than %d bytes", p->name, p->lineno,
 				 ADDRLIST_MAX_LINE);
 		return;
 	}
 	if (memchr(s, 0, len)) {
 		p->bad++;
 		if (p->bad <= MAX_REPORTED)
-			diag_add(p->d, "%s:%zu: error: line contains a NUL byte", p->name, p->lineno);
+			diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: line contains a NUL byte", p->name,
+				    p->lineno);
 		return;
 	}
 	hash = memchr(s, '#', len);
@@ -557,10 +558,10 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 	}
 	if (p->bad || p->n == 0) {
 		if (p->bad > MAX_REPORTED)
-			diag_add(p->d, "%s: error: %zu bad lines in all (the first %d are shown)", p->name,
+			diag_add_at(p->d, p->name, 0, "%s: error: %zu bad lines in all (the first %d are shown)", p->name,
 				 p->bad, MAX_REPORTED);
 		if (!p->bad)
-			diag_add(p->d, "%s: error: no addresses in the file", p->name);
+			diag_add_at(p->d, p->name, 0, "%s: error: no addresses in the file", p->name);
 		parser_drop(p);
 		return -EINVAL;
 	}
@@ -677,17 +678,17 @@ int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		diag_add(d, "%s: error: cannot open: %s", path, strerror(-r));
+		diag_add_at(d, path, 0, "%s: error: cannot open: %s", path, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
-		diag_add(d, "%s: error: cannot stat: %s", path, strerror(-r));
+		diag_add_at(d, path, 0, "%s: error: cannot stat: %s", path, strerror(-r));
 		return r;
 	}
 	file_id_from_stat(&st, id);
 	if (!S_ISREG(st.st_mode)) {
-		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
+		diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
 		return -EINVAL;
 	}
 	chunk = malloc(READ_CHUNK);
@@ -721,7 +722,7 @@ int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *
 			if (errno == EINTR)
 				continue;
 			r = -errno;
-			diag_add(d, "%s: error: read failed: %s", path, strerror(-r));
+			diag_add_at(d, path, 0, "%s: error: read failed: %s", path, strerror(-r));
 			parser_drop(&p);
 			return r;
 		}

@@ -63,7 +63,7 @@ void cc_error(struct cc *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	diag_add(v->d, "%s: error: %s: %s", v->path, v->ptrlen ? v->ptr : "/", msg);
+	diag_add_at(v->d, v->path, 0, "%s: error: %s: %s", v->path, v->ptrlen ? v->ptr : "/", msg);
 	v->failed = true;
 }
 
@@ -1139,7 +1139,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 
 	r = jsonscan_check(text, len, &jerr);
 	if (r == -EINVAL) {
-		diag_add(d, "%s:%zu:%zu: error: %s", path, jerr.line, jerr.col, jerr.msg);
+		diag_add_at(d, path, jerr.line, "%s:%zu:%zu: error: %s", path, jerr.line, jerr.col, jerr.msg);
 		return r;
 	}
 	if (r < 0)
@@ -1154,7 +1154,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		root = json_tokener_parse_ex(tok, "", 1);
 	if (!root) {
 		/* The scanner accepted it, so this is a number json-c cannot hold. */
-		diag_add(d, "%s: error: JSON not accepted by json-c: %s", path,
+		diag_add_at(d, path, 0, "%s: error: JSON not accepted by json-c: %s", path,
 			 json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);
 		return -EINVAL;

@@ -7,39 +7,102 @@
 
 void diag_init(struct diag *d) { *d = (struct diag){0}; }
 
+static void at_free(struct diag_at *at)
+{
+	free((char *)at->file);
+	free((char *)at->qname);
+	free((char *)at->qtype);
+}
+
 void diag_clear(struct diag *d)
 {
-	for (size_t i = 0; i < d->n_msgs; i++)
+	for (size_t i = 0; i < d->n_msgs; i++) {
 		free(d->msgs[i]);
+		at_free(&d->at[i]);
+	}
 	free(d->msgs);
+	free(d->at);
 	*d = (struct diag){0};
 }
 
-void diag_addv(struct diag *d, const char *fmt, va_list ap)
+/* A copy of at's strings (a field that cannot be copied is left out). */
+static struct diag_at at_dup(const struct diag_at *at)
 {
-	char *m;
+	if (!at)
+		return (struct diag_at){0};
+	return (struct diag_at){
+		.file = at->file ? strdup(at->file) : NULL,
+		.line = at->line,
+		.qname = at->qname ? strdup(at->qname) : NULL,
+		.qtype = at->qtype ? strdup(at->qtype) : NULL,
+	};
+}
+
+/* Keeps m (malloc'd, taken) with a copy of at; beyond DIAG_MAX_KEPT, only counts it. */
+static void keep(struct diag *d, const struct diag_at *at, char *m)
+{
+	struct diag_at *a;
 	char **n;
 
 	d->n_errors++;
-	if (d->n_msgs >= DIAG_MAX_KEPT)
+	if (!m || d->n_msgs >= DIAG_MAX_KEPT) {
+		free(m);
 		return;
-	if (vasprintf(&m, fmt, ap) < 0)
-		return;
+	}
 	n = realloc(d->msgs, (d->n_msgs + 1) * sizeof(*n));
 	if (!n) {
 		free(m);
 		return;
 	}
 	d->msgs = n;
+	a = realloc(d->at, (d->n_msgs + 1) * sizeof(*a));
+	if (!a) {
+		free(m);
+		return;
+	}
+	d->at = a;
+	d->at[d->n_msgs] = at_dup(at);
 	d->msgs[d->n_msgs++] = m;
 }
+
+void diag_addv_at(struct diag *d, const struct diag_at *at, const char *fmt, va_list ap)
+{
+	char *m;
+
+	if (d->n_msgs >= DIAG_MAX_KEPT) {
+		d->n_errors++;
+		return;
+	}
+	keep(d, at, vasprintf(&m, fmt, ap) < 0 ? NULL : m);
+}
+
+void diag_addv(struct diag *d, const char *fmt, va_list ap) { diag_addv_at(d, NULL, fmt, ap); }
 
 void diag_add(struct diag *d, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	diag_addv(d, fmt, ap);
+	diag_addv_at(d, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void diag_add_at(struct diag *d, const char *file, size_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv_at(d, &(struct diag_at){.file = file, .line = line}, fmt, ap);
+	va_end(ap);
+}
+
+void diag_add_handler(struct diag *d, const char *file, const char *qname, const char *qtype,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	diag_addv_at(d, &(struct diag_at){.file = file, .qname = qname, .qtype = qtype}, fmt, ap);
 	va_end(ap);
 }
 
@@ -48,7 +111,7 @@ void diag_move(struct diag *dst, struct diag *src)
 	size_t extra = src->n_errors - src->n_msgs;
 
 	for (size_t i = 0; i < src->n_msgs; i++)
-		diag_add(dst, "%s", src->msgs[i]);
+		keep(dst, &src->at[i], strdup(src->msgs[i]));
 	dst->n_errors += extra;
 	diag_clear(src);
 }

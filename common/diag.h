@@ -11,10 +11,21 @@
 
 #define DIAG_MAX_KEPT 50
 
+/* What a message is about, for whoever logs it with structured fields (the journal's
+ * PDYNDNS_FILE, PDYNDNS_LINE, PDYNDNS_HANDLER): every field may be absent. The text of the
+ * message says the same for people; these are never parsed back out of it. */
+struct diag_at {
+	const char *file;  /* the file the message is about, or NULL */
+	size_t line;       /* its line, from 1; 0: none */
+	const char *qname; /* the handler it is about, or NULL ... */
+	const char *qtype; /* ... and its type ("A", "AAAA"), or NULL */
+};
+
 struct diag {
-	char **msgs;     /* kept messages, in the order added */
-	size_t n_msgs;   /* how many are kept (at most DIAG_MAX_KEPT) */
-	size_t n_errors; /* how many were added in total, kept or not */
+	char **msgs;        /* kept messages, in the order added */
+	struct diag_at *at; /* for each kept message, what it is about (strings owned here) */
+	size_t n_msgs;      /* how many are kept (at most DIAG_MAX_KEPT) */
+	size_t n_errors;    /* how many were added in total, kept or not */
 };
 
 void diag_init(struct diag *d);
@@ -23,7 +34,14 @@ void diag_clear(struct diag *d);
 /* Adds one message. Beyond DIAG_MAX_KEPT, messages are only counted. */
 void diag_add(struct diag *d, const char *fmt, ...) _printf_(2, 3);
 void diag_addv(struct diag *d, const char *fmt, va_list ap);
-/* Moves every message of src to the end of dst and clears src. */
+/* Adds one message about file (and its line, if not 0). */
+void diag_add_at(struct diag *d, const char *file, size_t line, const char *fmt, ...) _printf_(4, 5);
+/* Adds one message about a handler (qname, qtype), and the file it reads (or NULL). */
+void diag_add_handler(struct diag *d, const char *file, const char *qname, const char *qtype,
+		      const char *fmt, ...) _printf_(5, 6);
+/* Adds one message about what at says (copied; at may be NULL). */
+void diag_addv_at(struct diag *d, const struct diag_at *at, const char *fmt, va_list ap);
+/* Moves every message of src, with what it is about, to the end of dst and clears src. */
 void diag_move(struct diag *dst, struct diag *src);
 /* Room diag_quote() needs to show at most max bytes. */
 #define DIAG_QUOTE_SIZE(max) (4 * (max) + 6)

@@ -75,20 +75,20 @@ int file_read_all(const char *path, size_t max, struct diag *d, char **text, siz
 
 	if (fd < 0) {
 		r = -errno;
-		diag_add(d, "%s: error: cannot open: %s", path, strerror(errno));
+		diag_add_at(d, path, 0, "%s: error: cannot open: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fd, st) < 0) {
 		r = -errno;
-		diag_add(d, "%s: error: cannot stat: %s", path, strerror(errno));
+		diag_add_at(d, path, 0, "%s: error: cannot stat: %s", path, strerror(errno));
 		return r;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		diag_add(d, "%s: error: not a regular file (%s)", path, file_kind(st->st_mode));
+		diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path, file_kind(st->st_mode));
 		return -EINVAL;
 	}
 	if (st->st_size > (off_t)max) {
-		diag_add(d, "%s: error: larger than %zu bytes", path, max);
+		diag_add_at(d, path, 0, "%s: error: larger than %zu bytes", path, max);
 		return -EFBIG;
 	}
 	buf = malloc((size_t)st->st_size + 1);
@@ -101,14 +101,14 @@ int file_read_all(const char *path, size_t max, struct diag *d, char **text, siz
 			continue;
 		if (n < 0) {
 			r = -errno;
-			diag_add(d, "%s: error: read failed: %s", path, strerror(errno));
+			diag_add_at(d, path, 0, "%s: error: read failed: %s", path, strerror(errno));
 			return r;
 		}
 		if (n == 0)
 			break;
 		have += (size_t)n;
 		if (have > (size_t)st->st_size) {
-			diag_add(d, "%s: error: the file grew while it was read; try again", path);
+			diag_add_at(d, path, 0, "%s: error: the file grew while it was read; try again", path);
 			return -EAGAIN;
 		}
 	}

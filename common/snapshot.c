@@ -187,10 +187,12 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	if (o->keep_prev_on_error && old && old->list && fits(old, h->cfg)) {
 		h->list = addrlist_ref(old->list);
 		h->carry_from = old - o->prev->handlers;
-		diag_add(&mine, "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
+		diag_add_handler(&mine, h->cfg->path, h->cfg->qname, family == AF_INET ? "A" : "AAAA",
+				 "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
 			 h->cfg->qname, family == AF_INET ? "A" : "AAAA", old->list->n);
 	} else if (o->prev)
-		diag_add(&mine, "%s: %s %s serves nothing until the file is fixed", h->cfg->path,
+		diag_add_handler(&mine, h->cfg->path, h->cfg->qname, family == AF_INET ? "A" : "AAAA",
+				 "%s: %s %s serves nothing until the file is fixed", h->cfg->path,
 			 h->cfg->qname, family == AF_INET ? "A" : "AAAA");
 	h->error = diag_join(&mine, "; ");
 	if (!h->error) {
@@ -290,10 +292,10 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 				return r;
 		}
 		if (r < 0 && ++bad <= 10)
-			diag_add(d, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
+			diag_add_at(d, path, line, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
 	}
 	if (bad > 10)
-		diag_add(d, "%s: %zu bad lines in all", path, bad);
+		diag_add_at(d, path, 0, "%s: %zu bad lines in all", path, bad);
 	return bad ? -EINVAL : 0;
 }
 
@@ -380,13 +382,15 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 			v = viewset_ref(old->views);
 			kept = true;
 			r = 0;
-			diag_add(&mine, "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
+			diag_add_handler(&mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+				 "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
 				 h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
 		} else {
 			prefixtrie_done(&v->trie);
 			prefixtrie_init(&v->trie);
 			r = add_inline(&v->trie, h);
-			diag_add(&mine, "%s %s: its views get the clients of their inline prefixes only until the "
+			diag_add_handler(&mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+				 "%s %s: its views get the clients of their inline prefixes only until the "
 				 "prefix files are fixed (%u prefixes)", h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
 				 v->trie.prefixes);
 			v->key = 0; /* read the files again next time */
@@ -779,11 +783,13 @@ void snapshot_warnings(const struct snapshot *s, struct diag *w)
 		const struct handler *h = &s->handlers[s->checked ? s->checked[k] : k];
 
 		if (h->list && h->list->cum && h->list->total == 0 && h->carry_from < 0)
-			diag_add(w, "%s: warning: every address has weight 0: %s %s serves nothing",
+			diag_add_handler(w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+				 "%s: warning: every address has weight 0: %s %s serves nothing",
 				 h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
 		if (h->list && h->cfg->policy == CONFIG_POLICY_ALL && h->list->n > CONFIG_ALL_MAX &&
 		    h->carry_from < 0)
-			diag_add(w, "%s: warning: %u addresses under policy \"all\": %s %s answers the first %d "
+			diag_add_handler(w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+				 "%s: warning: %u addresses under policy \"all\": %s %s answers the first %d "
 				 "(what a DNS message holds)", h->cfg->path, h->list->n, h->cfg->qname,
 				 h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
 	}

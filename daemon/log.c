@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -80,54 +83,106 @@ static const char *level_name(int level)
 	}
 }
 
-/* One journal record: the message and the fields it names ("FILE:LINE: ..." at its start,
- * "... for NAME TYPE (...") inside). Returns false if the journal did not take it. */
-static bool journal_send(int level, const char *msg)
-{
-	char rec[4608], *o = rec, *end = rec + sizeof(rec);
-	const char *p, *q;
+/* One record of the journal's native protocol, as iovecs: per field NAME=value\n, or, for a
+ * value holding a newline, NAME\n, its length (64 bits, little endian), the value and \n.
+ * Every part is bounded by what it points to: nothing is copied, nothing is cut.
+ *
+ * libsystemd's sd_journal_sendv() builds the same record, but is not used: it sends on a
+ * blocking socket (a full journal stalls the caller, and the loop answers questions; its
+ * journal_fd_nonblock() is internal), falls back to writing the record into a memfd when it
+ * does not fit, and has the socket's path built in (tests use PDYNDNS_JOURNAL_SOCKET). */
+struct record {
+	struct iovec iov[48]; /* at most 8 fields of at most 3 parts: 6 iovecs each */
+	uint64_t len[8];
+	size_t n_iov, n_len, size;
+};
 
-	o += snprintf(o, (size_t)(end - o), "PRIORITY=%d\nSYSLOG_IDENTIFIER=pdyndns\nSYSLOG_PID=%d\n"
-		      "PDYNDNS_GENERATION=%llu\nMESSAGE=%s\n", level, (int)getpid(),
-		      (unsigned long long)atomic_load(&generation), msg);
-	if (msg[0] == '/' && (p = strchr(msg, ':'))) {
-		o += snprintf(o, (size_t)(end - o), "PDYNDNS_FILE=%.*s\n", (int)(p - msg), msg);
-		if (p[1] >= '0' && p[1] <= '9' && (q = p + 1 + strspn(p + 1, "0123456789"))[0] == ':')
-			o += snprintf(o, (size_t)(end - o), "PDYNDNS_LINE=%.*s\n", (int)(q - p - 1), p + 1);
+static void record_add(struct record *r, const char *name, const struct iovec *parts, size_t n)
+{
+	size_t total = 0;
+	bool nl = false;
+
+	if (r->n_iov + n + 4 > ELEMENTSOF(r->iov) || r->n_len >= ELEMENTSOF(r->len))
+		return; /* never: the fields are fixed below */
+	for (size_t i = 0; i < n; i++) {
+		total += parts[i].iov_len;
+		nl = nl || memchr(parts[i].iov_base, '\n', parts[i].iov_len);
 	}
-	if ((p = strstr(msg, " for ")) && (q = strstr(p, " (")) && q - p < 300 && !memchr(p + 5, ':', (size_t)(q - p - 5)))
-		o += snprintf(o, (size_t)(end - o), "PDYNDNS_HANDLER=%.*s\n", (int)(q - p - 5), p + 5);
-	if (o >= end)
-		o = end - 1; /* cut: the last field loses its end */
-	return sendto(journal_fd, rec, (size_t)(o - rec), MSG_DONTWAIT | MSG_NOSIGNAL,
-		      (struct sockaddr *)&journal_addr, sizeof(journal_addr)) == o - rec;
+	r->iov[r->n_iov++] = (struct iovec){(void *)name, strlen(name)};
+	if (nl) {
+		r->len[r->n_len] = htole64(total);
+		r->iov[r->n_iov++] = (struct iovec){(void *)"\n", 1};
+		r->iov[r->n_iov++] = (struct iovec){&r->len[r->n_len++], sizeof(uint64_t)};
+		r->size += sizeof(uint64_t);
+	} else
+		r->iov[r->n_iov++] = (struct iovec){(void *)"=", 1};
+	for (size_t i = 0; i < n; i++)
+		r->iov[r->n_iov++] = parts[i];
+	r->iov[r->n_iov++] = (struct iovec){(void *)"\n", 1};
+	r->size += strlen(name) + 2 + total;
 }
 
-void log_msg(int level, const char *fmt, ...)
+static void record_add_str(struct record *r, const char *name, const char *value)
+{
+	record_add(r, name, &(struct iovec){(void *)value, strlen(value)}, 1);
+}
+
+/* Sends one record without waiting. Returns false if the journal did not take it. */
+static bool journal_send(int level, const char *msg, size_t len, const struct diag_at *at)
+{
+	char prio[12], pid[12], gen[24], line[24];
+	struct record r = {.n_iov = 0};
+	struct msghdr mh = {.msg_name = &journal_addr, .msg_namelen = sizeof(journal_addr)};
+
+	snprintf(prio, sizeof(prio), "%d", level);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	snprintf(gen, sizeof(gen), "%llu", (unsigned long long)atomic_load(&generation));
+	record_add_str(&r, "PRIORITY", prio);
+	record_add_str(&r, "SYSLOG_IDENTIFIER", "pdyndns");
+	record_add_str(&r, "SYSLOG_PID", pid);
+	record_add_str(&r, "PDYNDNS_GENERATION", gen);
+	record_add(&r, "MESSAGE", &(struct iovec){(void *)msg, len}, 1);
+	if (at && at->file)
+		record_add_str(&r, "PDYNDNS_FILE", at->file);
+	if (at && at->line) {
+		snprintf(line, sizeof(line), "%zu", at->line);
+		record_add_str(&r, "PDYNDNS_LINE", line);
+	}
+	if (at && at->qname)
+		record_add(&r, "PDYNDNS_HANDLER",
+			   (struct iovec[]){{(void *)at->qname, strlen(at->qname)},
+					    {(void *)" ", at->qtype ? 1 : 0},
+					    {(void *)(at->qtype ? at->qtype : ""), at->qtype ? strlen(at->qtype) : 0}},
+			   3);
+	mh.msg_iov = r.iov;
+	mh.msg_iovlen = r.n_iov;
+	return sendmsg(journal_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)r.size;
+}
+
+void log_atv(int level, const struct diag_at *at, const char *fmt, va_list ap)
 {
 	char line[4096];
-	va_list ap;
+	_cleanup_free_ char *big = NULL;
+	va_list aq;
 	int n, m;
 
 	if (level > max_level)
 		return;
 	if (journal_fd >= 0) {
-		va_start(ap, fmt);
-		m = vsnprintf(line, sizeof(line), fmt, ap);
-		va_end(ap);
-		if (m < 0)
-			return;
-		for (char *c = line; *c; c++)
-			if (*c == '\n')
-				*c = ' '; /* one line per MESSAGE= field */
-		if (!journal_send(level, line))
+		/* the whole message: a datagram is taken whole or not at all */
+		va_copy(aq, ap);
+		m = vsnprintf(line, sizeof(line), fmt, aq);
+		va_end(aq);
+		if (m >= (int)sizeof(line) && vasprintf(&big, fmt, ap) < 0) {
+			big = NULL;
+			m = (int)sizeof(line) - 1; /* no memory: the message cut */
+		}
+		if (m < 0 || !journal_send(level, big ? big : line, (size_t)m, at))
 			atomic_fetch_add(&dropped, 1);
 		return;
 	}
 	n = snprintf(line, sizeof(line), "pdyndns[%d]: %s: ", (int)getpid(), level_name(level));
-	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		return;
 	n += m;
@@ -146,4 +201,28 @@ void log_msg(int level, const char *fmt, ...)
 			break;
 		}
 	}
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_atv(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_at(int level, const struct diag_at *at, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_atv(level, at, fmt, ap);
+	va_end(ap);
+}
+
+void log_diag(int level, const struct diag *d)
+{
+	for (size_t i = 0; i < d->n_msgs; i++)
+		log_at(level, &d->at[i], "%s", d->msgs[i]);
 }

@@ -132,8 +132,7 @@ static void load_initial(struct daemon *d)
 		log_set_level((int)c->loglevel);
 		r = snapshot_new(c, NULL, &diag, &d->snap);
 	}
-	for (size_t i = 0; i < diag.n_msgs; i++)
-		log_error("%s", diag.msgs[i]);
+	log_diag(LOG_ERR, &diag);
 	if (r < 0) {
 		d->startup_error = diag_join(&diag, "; ");
 		if (!d->startup_error || !*d->startup_error) {
@@ -142,7 +141,8 @@ static void load_initial(struct daemon *d)
 		}
 		/* reported once: reloads say it again only if the problem changes */
 		d->config_error = d->startup_error ? strdup(d->startup_error) : NULL;
-		log_error("%s: config not loaded; answering nothing until it is fixed", d->config_path);
+		log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
+		       "%s: config not loaded; answering nothing until it is fixed", d->config_path);
 	} else {
 		d->generation = 1;
 		log_set_generation(1);
@@ -151,7 +151,8 @@ static void load_initial(struct daemon *d)
 			d->snap = snapshot_free(d->snap);
 			d->startup_error = strdup("out of memory");
 		} else
-			log_info("%s: zone %s, %zu handlers, %llu addresses%s", d->config_path,
+			log_at(LOG_INFO, &(struct diag_at){.file = d->config_path},
+			       "%s: zone %s, %zu handlers, %llu addresses%s", d->config_path,
 				 d->snap->config->domain, d->snap->n_handlers,
 				 (unsigned long long)d->snap->n_addresses,
 				 d->snap->n_failed ? "; some handlers serve nothing (see above)" : "");

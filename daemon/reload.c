@@ -302,8 +302,7 @@ void reload_log_warnings(const struct snapshot *s)
 
 	diag_init(&w);
 	snapshot_warnings(s, &w);
-	for (size_t i = 0; i < w.n_msgs; i++)
-		log_warning("%s", w.msgs[i]);
+	log_diag(LOG_WARNING, &w);
 	diag_clear(&w);
 }
 
@@ -405,15 +404,16 @@ static void finish(struct daemon *d)
 		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
 
 		if (!why || !d->config_error || strcmp(why, d->config_error) != 0) {
-			for (size_t i = 0; i < j->diag.n_msgs; i++)
-				log_error("%s", j->diag.msgs[i]);
+			log_diag(LOG_ERR, &j->diag);
 			if (d->snap)
-				log_error("%s: config not applied; keeping generation %llu (%zu handlers, "
+				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
+				       "%s: config not applied; keeping generation %llu (%zu handlers, "
 					  "%llu addresses)", d->config_path,
 					  (unsigned long long)d->generation, d->snap->n_handlers,
 					  (unsigned long long)d->snap->n_addresses);
 			else
-				log_error("%s: config not applied; still serving nothing", d->config_path);
+				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
+				       "%s: config not applied; still serving nothing", d->config_path);
 			free(d->config_error);
 			d->config_error = TAKE_PTR(why);
 			set_result(d, false, strdup(d->config_error ? d->config_error : "config error"));
@@ -429,8 +429,7 @@ static void finish(struct daemon *d)
 		j->snap = snapshot_free(j->snap); /* nothing changed */
 		control_reload_finished(d, rl->seq, true, "no change");
 	} else {
-		for (size_t i = 0; i < j->diag.n_msgs; i++)
-			log_error("%s", j->diag.msgs[i]);
+		log_diag(LOG_ERR, &j->diag);
 		bool first = !d->snap;
 
 		if (swap(d, j->snap) < 0) {

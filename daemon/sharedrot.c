@@ -1,14 +1,44 @@
 /* SPDX-License-Identifier: MIT */
+/* Why no size or content of the counter file can crash a copy.
+ *
+ * Content: the table's size (mask) and the layout are validated once, when the file is
+ * mapped, and kept here; nothing read back from the file later sizes or indexes anything.
+ * Keys, counts and times found in it only decide which counter a handler uses and where a
+ * rotation stands.
+ *
+ * Size: the counters are a MAP_SHARED mapping of a file that any process of the user can
+ * truncate at any moment, and touching a page past its end raises SIGBUS. No check can
+ * prevent that (the file may shrink between the check and the access), and the question
+ * path must stay one atomic add, so a SIGBUS handler makes it harmless, as systemd's journal
+ * reader does (src/basic/sigbus.c): a fault inside one of these mappings replaces the whole
+ * mapping, in place, with anonymous zeroed memory (mmap MAP_FIXED: one system call, safe in
+ * a handler on Linux) and returns. The interrupted access then completes on that private
+ * memory (the question is answered from a counter at 0), and the handler wakes the loop
+ * through an eventfd; there the copy warns once and takes the file up again, or goes on with
+ * its own counters. A fault anywhere else goes to the previous handler, or kills as before.
+ * Weighed and not taken: sigsetjmp around each access (a cost on every answer, and every
+ * access site must be wrapped); a memfd sealed against shrinking (the copies, started apart
+ * by PowerDNS, would have to pass it around over a socket); a private copy (shares nothing).
+ *
+ * Replacement and damage the mapping does not see (the file removed, renamed over, its
+ * header overwritten, set up again by another copy) are found by a check every CHECK_USEC:
+ * one fstat, one lstat and three loads. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fileid.h"
 #include "log.h"
 #include "pipeproto.h"
 #include "sharedrot.h"
@@ -16,7 +46,10 @@
 #define MAGIC 0x31544f524e594450ull /* "PDYNROT1" */
 #define PROBES 64
 #define IDLE_RECLAIM_SEC 3600 /* a counter nobody touched for this long may be reused */
-#define TOUCH_USEC (60 * 1000000ull)
+#define CHECK_USEC (2 * 1000000ull) /* how often the file is checked */
+#define TOUCH_CHECKS 30 /* the live counters are touched every 30 checks (a minute) */
+#define SLOTS_MIN 1024u
+#define SLOTS_MAX (1u << 20) /* 24 MiB of counters */
 
 struct counter {
 	uint64_t key;   /* 0: free */
@@ -26,18 +59,209 @@ struct counter {
 
 struct table {
 	uint64_t magic;
-	uint64_t slots;
-	uint64_t pad[6];
+	uint64_t slots; /* a power of two, SLOTS_MIN to SLOTS_MAX; 0 while a copy sets the file up */
+	uint64_t epoch; /* drawn by the copy that set the file up (0 in files of older copies) */
+	uint64_t pad[5];
 	struct counter c[];
+};
+
+/* One mapping of the file, and what was validated when it was made. */
+struct map {
+	struct table *t; /* NULL: none */
+	size_t size;
+	uint64_t mask;   /* slots - 1 */
+	uint64_t epoch;
+	int fd;          /* the file mapped, kept to see its size */
+	dev_t dev;
+	ino_t ino;
+	int region;      /* in regions[] */
+	bool fresh;      /* this copy set the file up (it was new, empty or short) */
 };
 
 struct sharedrot {
 	struct daemon *d;
-	struct table *t;
-	size_t size;
-	sd_event_source *timer;
+	char *path;
+	struct map m;    /* m.t NULL: this copy rotates alone, with its own counters */
+	int efd;         /* the bus error handler wakes the loop through it */
+	sd_event_source *timer, *bus;
+	unsigned checks;
 	bool full_warned;
 };
+
+/* The mappings a bus error may hit: per sharedrot the one in use, and its successor while it
+ * takes over. Written by the loop (base last, with release), read by the handler. */
+#define REGIONS 8
+static struct region {
+	uintptr_t base; /* 0: free */
+	size_t size;
+	int efd;
+	bool lost;      /* the handler replaced it */
+} regions[REGIONS];
+static struct sigaction bus_previous;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	int saved = errno;
+
+	for (size_t i = 0; si->si_code > 0 && i < REGIONS; i++) { /* > 0: raised by the kernel */
+		uintptr_t base = __atomic_load_n(&regions[i].base, __ATOMIC_ACQUIRE);
+		uint64_t one = 1;
+
+		if (!base || a - base >= regions[i].size)
+			continue;
+		if (mmap((void *)base, regions[i].size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			break;
+		__atomic_store_n(&regions[i].lost, true, __ATOMIC_RELEASE);
+		(void)!write(regions[i].efd, &one, sizeof(one));
+		errno = saved;
+		return;
+	}
+	errno = saved;
+	if ((bus_previous.sa_flags & SA_SIGINFO) && bus_previous.sa_sigaction)
+		bus_previous.sa_sigaction(sig, si, uc);
+	else if (!(bus_previous.sa_flags & SA_SIGINFO) && bus_previous.sa_handler != SIG_DFL &&
+		 bus_previous.sa_handler != SIG_IGN)
+		bus_previous.sa_handler(sig);
+	else /* the default action: returning repeats the fault, which now kills */
+		(void)sigaction(SIGBUS, &(struct sigaction){.sa_handler = SIG_DFL}, NULL);
+}
+
+/* Installs on_sigbus, unless it is the handler already. */
+static int bus_install(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO}, cur;
+
+	if (sigaction(SIGBUS, NULL, &cur) < 0)
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus)
+		return 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGBUS, &sa, &bus_previous) < 0)
+		return -errno;
+	return 0;
+}
+
+static int region_add(void *base, size_t size, int efd)
+{
+	for (int i = 0; i < REGIONS; i++)
+		if (!regions[i].base) {
+			regions[i].size = size;
+			regions[i].efd = efd;
+			regions[i].lost = false;
+			__atomic_store_n(&regions[i].base, (uintptr_t)base, __ATOMIC_RELEASE);
+			return i;
+		}
+	return -ENOSPC;
+}
+
+static void map_release(struct map *m)
+{
+	if (!m->t)
+		return;
+	__atomic_store_n(&regions[m->region].base, 0, __ATOMIC_RELEASE);
+	munmap(m->t, m->size);
+	close(m->fd);
+	m->t = NULL;
+}
+
+static uint64_t random_epoch(void)
+{
+	uint64_t e = 0;
+	struct timespec ts;
+
+	if (getrandom(&e, sizeof(e), GRND_NONBLOCK) != sizeof(e)) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e = ((uint64_t)ts.tv_sec << 32 ^ (uint64_t)ts.tv_nsec) * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
+	}
+	return e ? e : 1;
+}
+
+/* Maps the counter file at path, setting it up if it is new, empty or short. Returns 0, or a
+ * negative errno with why (len bytes) saying what is wrong with the file. */
+static int map_open(const char *path, int efd, struct map *ret, char *why, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	struct map m = {.fd = -1, .region = -1};
+	struct table h = {0};
+	struct stat st;
+	uint64_t slots, zero = 0;
+	ssize_t n;
+	int r;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(why, len, r == -ELOOP ? "it is a symbolic link (not followed)" : "%s", strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "it is not a regular file (%s)", file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	/* a short file reads as zeros past its end, as it will after it is grown */
+	n = pread(fd, &h, sizeof(h), 0);
+	if (n < 0) {
+		r = -errno;
+		snprintf(why, len, "cannot read it: %s", strerror(-r));
+		return r;
+	}
+	if (h.magic != 0 && h.magic != MAGIC) {
+		snprintf(why, len, "it is not a pdyndns counter file (it starts with %016" PRIx64 ")", h.magic);
+		return -EINVAL;
+	}
+	slots = h.slots ? h.slots : SHAREDROT_SLOTS; /* 0: set up now, by this copy or another */
+	if (slots < SLOTS_MIN || slots > SLOTS_MAX || (slots & (slots - 1))) {
+		snprintf(why, len, "its header says %" PRIu64 " counters (a power of two from %u to %u expected)",
+			 slots, SLOTS_MIN, SLOTS_MAX);
+		return -EINVAL;
+	}
+	m.size = sizeof(struct table) + slots * sizeof(struct counter);
+	/* new, or wiped (short: its counters are gone; no size: its header was damaged) */
+	m.fresh = h.magic == 0 || h.slots == 0 || (uint64_t)st.st_size < m.size;
+	if ((uint64_t)st.st_size < m.size && ftruncate(fd, (off_t)m.size) < 0) {
+		r = -errno;
+		snprintf(why, len, "cannot grow it to %zu bytes: %s", m.size, strerror(-r));
+		return r;
+	}
+	m.t = mmap(NULL, m.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m.t == MAP_FAILED) {
+		r = -errno;
+		snprintf(why, len, "cannot map it: %s", strerror(-r));
+		return r;
+	}
+	m.region = region_add(m.t, m.size, efd);
+	if (m.region < 0) {
+		munmap(m.t, m.size);
+		snprintf(why, len, "too many mappings");
+		return -ENOSPC;
+	}
+	/* the first copy sets the file up: its size, a new epoch (which tells the copies still
+	 * on it that its counters were wiped), then the magic that makes it valid; the others
+	 * adopt what it wrote */
+	(void)__atomic_compare_exchange_n(&m.t->slots, &zero, slots, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	if (m.fresh)
+		(void)__atomic_compare_exchange_n(&m.t->epoch, &h.epoch, random_epoch(), false,
+						  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	zero = 0;
+	(void)__atomic_compare_exchange_n(&m.t->magic, &zero, MAGIC, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	/* what the file says now must be what was validated */
+	if (__atomic_load_n(&m.t->magic, __ATOMIC_ACQUIRE) != MAGIC ||
+	    __atomic_load_n(&m.t->slots, __ATOMIC_ACQUIRE) != slots) {
+		m.fd = TAKE_FD(fd);
+		map_release(&m);
+		snprintf(why, len, "its header changed while it was set up");
+		return -EAGAIN;
+	}
+	m.epoch = __atomic_load_n(&m.t->epoch, __ATOMIC_ACQUIRE);
+	m.mask = slots - 1;
+	m.dev = st.st_dev;
+	m.ino = st.st_ino;
+	m.fd = TAKE_FD(fd);
+	*ret = m;
+	return 0;
+}
 
 static uint64_t now_sec(void)
 {
@@ -62,8 +286,8 @@ static uint64_t key_of(const struct handler *h)
 /* The counter for key: found, claimed free, or reclaimed from one idle for an hour. */
 static uint64_t *find(struct sharedrot *sr, uint64_t key)
 {
-	struct table *t = sr->t;
-	uint64_t mask = t->slots - 1, now = now_sec();
+	struct table *t = sr->m.t;
+	uint64_t mask = sr->m.mask, now = now_sec();
 	struct counter *oldest = NULL;
 
 	for (uint64_t i = 0; i < PROBES; i++) {
@@ -94,19 +318,25 @@ static uint64_t *find(struct sharedrot *sr, uint64_t key)
 
 int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rotation *r)
 {
-	uint64_t **p = calloc(r->n ? r->n : 1, sizeof(*p));
+	uint64_t **p;
 
+	if (!sr->m.t) { /* no usable file: r's own counters */
+		free(r->shared);
+		r->shared = NULL;
+		return 0;
+	}
+	p = calloc(r->n ? r->n : 1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->n; i++) {
-		const struct handler *h = i < s->n_handlers ? &s->handlers[i] : NULL;
+		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
 
 		p[i] = h && h->list ? find(sr, key_of(h)) : NULL;
 		if (!p[i]) {
 			if (h && h->list && !sr->full_warned) {
-				log_warning("shared rotation: no room for %s %s in %u counters; it rotates "
-					    "in this copy alone", h->cfg->qname,
-					    h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA", SHAREDROT_SLOTS);
+				log_warning("shared rotation: no room for %s %s in %" PRIu64 " counters; it "
+					    "rotates in this copy alone", h->cfg->qname,
+					    h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA", sr->m.mask + 1);
 				sr->full_warned = true;
 			}
 			p[i] = &r->next[i];
@@ -117,72 +347,159 @@ int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rota
 	return 0;
 }
 
-/* Keeps the counters of the live snapshot from looking idle. */
-static int on_touch(sd_event_source *src, uint64_t usec, void *userdata)
+/* The live rotation goes on with its own counters, from where the shared ones stand. */
+static void go_alone(struct sharedrot *sr)
+{
+	struct rotation *r = &sr->d->rot;
+
+	if (r->shared) {
+		for (size_t i = 0; i < r->n; i++)
+			r->next[i] = __atomic_load_n(r->shared[i], __ATOMIC_RELAXED);
+		free(r->shared);
+		r->shared = NULL;
+	}
+	map_release(&sr->m);
+}
+
+/* Takes up the file again after what (a phrase: "was removed"), or goes on alone: one
+ * warning either way. */
+static void recover(struct sharedrot *sr, const char *what)
+{
+	struct map m, old = sr->m;
+	char why[200];
+
+	if (map_open(sr->path, sr->efd, &m, why, sizeof(why)) == 0) {
+		sr->m = m;
+		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) == 0) {
+			map_release(&old);
+			log_warning("shared rotation: %s %s; %s", sr->path, what,
+				    m.fresh ? "set it up again: the shared counters start over"
+					    : "sharing the counters of the file now there");
+			return;
+		}
+		map_release(&m);
+		sr->m = old;
+		snprintf(why, sizeof(why), "out of memory");
+	}
+	go_alone(sr);
+	log_warning("shared rotation: %s %s, and cannot be used: %s; this copy rotates alone until it "
+		    "can", sr->path, what, why);
+}
+
+/* What is wrong with the file in use, in why (a phrase), or false. */
+static bool map_broken(const struct sharedrot *sr, char *why, size_t len)
+{
+	const struct map *m = &sr->m;
+	struct stat st, at;
+	int gone = lstat(sr->path, &at) < 0 ? errno : 0;
+
+	if (__atomic_load_n(&regions[m->region].lost, __ATOMIC_ACQUIRE))
+		snprintf(why, len, "shrank under this copy (a bus error was caught)");
+	else if (fstat(m->fd, &st) == 0 && (uint64_t)st.st_size < m->size)
+		snprintf(why, len, "was truncated to %lld bytes", (long long)st.st_size);
+	else if (gone == ENOENT)
+		snprintf(why, len, "was removed");
+	else if (!gone && (at.st_dev != m->dev || at.st_ino != m->ino))
+		snprintf(why, len, "was replaced by another file");
+	else if (__atomic_load_n(&m->t->magic, __ATOMIC_ACQUIRE) != MAGIC ||
+		 __atomic_load_n(&m->t->slots, __ATOMIC_ACQUIRE) != m->mask + 1)
+		snprintf(why, len, "was overwritten"); /* map_open says how */
+	else
+		return false;
+	return true;
+}
+
+bool sharedrot_check(struct sharedrot *sr)
+{
+	char why[120];
+	struct map m;
+	uint64_t e;
+
+	if (!sr->m.t) {
+		/* alone since a warning: quietly, until the file can be used again */
+		if (map_open(sr->path, sr->efd, &m, why, sizeof(why)) < 0)
+			return false;
+		sr->m = m;
+		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) < 0) {
+			map_release(&sr->m);
+			return false;
+		}
+		log_info("shared rotation: %s can be used again; this copy shares its rotation again", sr->path);
+		return true;
+	}
+	if (map_broken(sr, why, sizeof(why)))
+		recover(sr, why);
+	else if ((e = __atomic_load_n(&sr->m.t->epoch, __ATOMIC_ACQUIRE)) != sr->m.epoch) {
+		/* another copy set the file up again (after a truncation): the counters of this
+		 * copy's handlers were wiped, and are claimed again */
+		sr->m.epoch = e;
+		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) == 0)
+			log_info("shared rotation: %s was set up again by another copy; the shared counters "
+				 "start over", sr->path);
+	}
+	return sr->m.t != NULL;
+}
+
+/* Checks the file; keeps the counters of the live snapshot from looking idle. */
+static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	struct sharedrot *sr = userdata;
 	const struct snapshot *s = sr->d->snap;
 
-	for (size_t i = 0; s && i < s->n_handlers; i++)
-		if (s->handlers[i].list)
-			(void)find(sr, key_of(&s->handlers[i]));
-	sd_event_source_set_time(src, usec + TOUCH_USEC);
+	if (sharedrot_check(sr) && ++sr->checks % TOUCH_CHECKS == 0)
+		for (size_t i = 0; s && i < s->n_handlers; i++)
+			if (s->handlers[i].list)
+				(void)find(sr, key_of(&s->handlers[i]));
+	sd_event_source_set_time(src, usec + CHECK_USEC);
+	return 0;
+}
+
+/* The bus error handler replaced a mapping. */
+static int on_bus(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	uint64_t n;
+
+	(void)!read(fd, &n, sizeof(n));
+	(void)sharedrot_check(userdata);
 	return 0;
 }
 
 int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret)
 {
-	_cleanup_free_ char *path = NULL;
-	struct sharedrot *sr;
-	size_t size = sizeof(struct table) + SHAREDROT_SLOTS * sizeof(struct counter);
-	uint64_t zero = 0;
-	struct stat st;
-	int fd, r;
+	struct sharedrot *sr = calloc(1, sizeof(*sr));
+	char why[200];
+	int r;
 
-	if (asprintf(&path, "%s/%s", dir, SHAREDROT_FILE) < 0)
+	if (!sr)
 		return -ENOMEM;
-	(void)mkdir(dir, 0755);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && (errno = EINVAL)) ||
-	    ((size_t)st.st_size < size && ftruncate(fd, (off_t)size) < 0)) {
-		r = -errno;
-		log_error("shared rotation: %s: %s; every copy rotates alone", path, strerror(-r));
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	sr = calloc(1, sizeof(*sr));
-	if (!sr) {
-		close(fd);
-		return -ENOMEM;
-	}
-	sr->t = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (sr->t == MAP_FAILED) {
-		r = -errno;
-		free(sr);
-		log_error("shared rotation: cannot map %s: %s; every copy rotates alone", path, strerror(-r));
-		return r;
-	}
-	sr->size = size;
 	sr->d = d;
-	/* the first copy stamps the file; a file of another layout is not used */
-	if (!__atomic_compare_exchange_n(&sr->t->magic, &zero, MAGIC, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE) && zero != MAGIC) {
-		log_error("shared rotation: %s is not a pdyndns counter file; every copy rotates alone", path);
-		sharedrot_close(sr);
-		return -EINVAL;
+	sr->m.fd = -1;
+	sr->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sr->efd < 0 || asprintf(&sr->path, "%s/%s", dir, SHAREDROT_FILE) < 0) {
+		r = sr->efd < 0 ? -errno : -ENOMEM;
+		sr->path = NULL;
+		goto fail;
 	}
-	__atomic_store_n(&sr->t->slots, SHAREDROT_SLOTS, __ATOMIC_RELEASE);
-	r = sd_event_add_time_relative(d->event, &sr->timer, CLOCK_MONOTONIC, TOUCH_USEC, 0, on_touch, sr);
-	if (r < 0) {
-		sharedrot_close(sr);
-		return r;
-	}
+	r = bus_install();
+	if (r >= 0)
+		r = sd_event_add_io(d->event, &sr->bus, sr->efd, EPOLLIN, on_bus, sr);
+	if (r >= 0)
+		r = sd_event_add_time_relative(d->event, &sr->timer, CLOCK_MONOTONIC, CHECK_USEC, 0, on_timer, sr);
+	if (r < 0)
+		goto fail;
 	(void)sd_event_source_set_enabled(sr->timer, SD_EVENT_ON);
-	log_info("shared rotation: %s", path);
+	(void)mkdir(dir, 0755);
+	if (map_open(sr->path, sr->efd, &sr->m, why, sizeof(why)) == 0)
+		log_info("shared rotation: %s", sr->path);
+	else
+		log_error("shared rotation: %s: %s; this copy rotates alone until the file can be used",
+			  sr->path, why);
 	*ret = sr;
 	return 0;
+fail:
+	log_error("shared rotation: %s; this copy rotates alone", strerror(-r));
+	sharedrot_close(sr);
+	return r;
 }
 
 struct sharedrot *sharedrot_close(struct sharedrot *sr)
@@ -190,7 +507,11 @@ struct sharedrot *sharedrot_close(struct sharedrot *sr)
 	if (!sr)
 		return NULL;
 	sd_event_source_disable_unref(sr->timer);
-	munmap(sr->t, sr->size);
+	sd_event_source_disable_unref(sr->bus);
+	map_release(&sr->m);
+	if (sr->efd >= 0)
+		close(sr->efd);
+	free(sr->path);
 	free(sr);
 	return NULL;
 }

@@ -3,22 +3,36 @@
  * counters in the control directory, mapped by every copy and advanced with atomic adds. A
  * handler's counter is found by its name, its type and the hash of its addresses, so copies
  * agree without talking to each other: a list that did not change keeps its position across
- * reloads in every copy, and a changed one starts at its first address in all of them. */
+ * reloads in every copy, and a changed one starts at its first address in all of them.
+ *
+ * Nothing in or done to that file can crash a copy: every field read from it is checked
+ * before use (the table's size is the one validated when it was mapped, never read back),
+ * a bus error from a mapping the file no longer covers is caught (see sharedrot.c), and a
+ * copy checks the file every few seconds. A file truncated, removed or replaced is taken up
+ * again (restored, created anew or followed); one that cannot be used leaves the copy
+ * rotating with its own counters until it can. Each such event is one warning per copy. */
 #pragma once
 
 #include "daemon.h"
 
 #define SHAREDROT_FILE "rotation.counters"
-#define SHAREDROT_SLOTS 65536u /* counters in the file: handlers × list versions alive */
+#define SHAREDROT_SLOTS 65536u /* counters in a new file: handlers × list versions alive */
 
 struct sharedrot;
 
-/* Maps (creating it if needed) DIR/rotation.counters. Returns 0 or a negative errno, with
- * the reason logged. */
+/* Sets up the counters of DIR/rotation.counters (creating the file if needed) for d, whose
+ * d->rot it keeps attached to them from then on (after a bus error, a replaced file...).
+ * When the file cannot be used, that is logged and the copy rotates alone until it can
+ * (checked every few seconds); this still returns 0. Returns -ENOMEM or the negative errno
+ * of setting up the event sources otherwise, logged. */
 int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret);
 struct sharedrot *sharedrot_close(struct sharedrot *t);
 
 /* Points r's slots (sized for s) at the shared counters of s's handlers, claiming counters
- * for new lists. A handler without room in the file keeps its own counter (warned once).
- * Returns 0 or -ENOMEM. */
+ * for new lists. A handler without room in the file keeps its own counter (warned once);
+ * without a usable file, r keeps its own counters (r->shared NULL). Returns 0 or -ENOMEM. */
 int sharedrot_attach(struct sharedrot *t, const struct snapshot *s, struct rotation *r);
+
+/* For tests: checks the file now, as the periodic check does (taking up a changed file,
+ * warning once). Returns true if the copy then shares its rotation through the file. */
+bool sharedrot_check(struct sharedrot *t);

@@ -3,7 +3,10 @@
 # --shared-rotation through the real PowerDNS (coprocess mode, distributor-threads=3): the
 # copies share one rotation through the counter file in the control directory, so rotation
 # is exact whichever copy answers, also for questions in parallel; a changed list starts at
-# its first address in every copy, an unchanged one goes on.
+# its first address in every copy, an unchanged one goes on. Then the counter file is
+# truncated, grown, removed, renamed over, overwritten and replaced by what is not a file
+# under the running copies: they answer every question, none dies, each logs one line per
+# event, and they share their rotation again once the file is usable.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_pdns
@@ -38,4 +41,98 @@ expect_eq "a changed list: from its first address, across copies" \
     "192.0.2.11 192.0.2.12 192.0.2.13 192.0.2.11 192.0.2.12 192.0.2.13 " "$got"
 got=$(for i in $(seq 4); do q +short t1.dyn.example.test AAAA; done | tr '\n' ' ')
 expect_eq "an unchanged list goes on" "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::1 " "$got"
+
+# --- the counter file under attack --------------------------------------------------------
+counters=$dir/ctl/rotation.counters
+copies_now() { tr ' ' '\n' < <(cat /proc/"$PDNS_PID"/task/*/children) | grep . | sort -n | tr '\n' ' '; }
+pids=$(copies_now)
+# the log since line $from matching PATTERN
+since() { tail -n +"$((from + 1))" "$dir/pdns.log" | grep -E -- "$1"; }
+# unanswered N: how many of N questions for t1 A got no address (SERVFAIL, timeout, ...)
+unanswered() {
+    local i out bad=0
+    for i in $(seq "$1"); do
+        out=$(q t1.dyn.example.test A)
+        grep -q 'status: NOERROR' <<< "$out" && grep -qE '^t1\.dyn\.example\.test\..*IN.A.192\.0\.2\.' <<< "$out" ||
+            bad=$((bad + 1))
+    done
+    echo "$bad"
+}
+# settled PATTERN: every copy has logged a line matching PATTERN about the file since $from
+settled() {
+    local p missing
+    for _ in $(seq 100); do # the copies check the file every 2 s
+        missing=0
+        for p in $pids; do since "pdyndns\[$p\]: $1" > /dev/null || missing=1; done
+        [ "$missing" = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# episode TAG PATTERN: after an attack, questions are answered, no copy died, every copy
+# logged exactly one line (matching PATTERN) about the file, and at least one is a warning
+episode() {
+    local tag=$1 pat=$2 p n
+    expect_eq "$tag: questions answered" 0 "$(unanswered 10)"
+    settled "[a-z]*: shared rotation: $counters" || fail "$tag: not every copy noticed"
+    expect_eq "$tag: the same copies" "$pids" "$(copies_now)"
+    if since 'Child closed pipe|Backend launched|Backend reported'; then fail "$tag: a copy died"; else ok; fi
+    for p in $pids; do
+        n=$(since "pdyndns\[$p\]: [a-z]*: shared rotation: $counters" | wc -l)
+        expect_eq "$tag: lines logged by copy $p" 1 "$n"
+        since "pdyndns\[$p\]: [a-z]*: shared rotation: $counters" | grep -qE -- "$pat" ||
+            fail "$tag: copy $p: expected /$pat/: $(since "pdyndns\[$p\]: [a-z]*: shared rotation:")"
+    done
+    since "warning: shared rotation: $counters" > /dev/null && ok || fail "$tag: no warning"
+}
+# shared_exact TAG: 6 questions per address of t1 A, ten at a time: each address 6 times
+shared_exact() {
+    local want got n
+    n=$(grep -c . "$work/zone/t1-v4.txt")
+    want=$(sed 's/$/=6/' "$work/zone/t1-v4.txt" | sort | tr '\n' ' ')
+    got=$(seq $((6 * n)) | xargs -P 10 -I{} "$DIG" +short +time=2 +tries=1 @127.0.0.1 -p "$PORT" \
+        t1.dyn.example.test A | sort | uniq -c | awk '{ print $2 "=" $1 }' | tr '\n' ' ')
+    expect_eq "$1: the copies share their rotation" "$want" "$got"
+}
+back='set it up again|sharing the counters of the file now there|set up again by another copy'
+alone='cannot be used: .*this copy rotates alone until it can'
+
+from=$(wc -l < "$dir/pdns.log"); truncate -s 0 "$counters"
+episode "truncated to 0" "$back"; shared_exact "truncated to 0"
+from=$(wc -l < "$dir/pdns.log"); truncate -s 100 "$counters"
+episode "truncated to 100 bytes" "$back"; shared_exact "truncated to 100 bytes"
+# a larger file changes nothing: the next episode counts one line per copy since this one
+from=$(wc -l < "$dir/pdns.log"); truncate -s +1M "$counters"
+expect_eq "grown: questions answered" 0 "$(unanswered 10)"
+rm "$counters"
+episode "grown, then removed" "$back"; shared_exact "removed"
+cp "$counters" "$work/counters.copy"
+from=$(wc -l < "$dir/pdns.log"); mv "$work/counters.copy" "$counters"
+episode "renamed over with a copy" "sharing the counters of the file now there"; shared_exact "renamed over"
+# a header of 0 counters, then of 2^40 with a reload at once: the table's size is never read back
+from=$(wc -l < "$dir/pdns.log"); printf '\0\0\0\0\0\0\0\0' | dd of="$counters" bs=1 seek=8 conv=notrunc status=none
+episode "0 counters in the header" "$back"; shared_exact "0 counters in the header"
+from=$(wc -l < "$dir/pdns.log")
+printf '\0\0\0\0\0\1\0\0' | dd of="$counters" bs=1 seek=8 conv=notrunc status=none
+printf '192.0.2.%d\n' 21 22 > "$work/zone/t1-v4.new"; mv "$work/zone/t1-v4.new" "$work/zone/t1-v4.txt"
+episode "2^40 counters in the header, and a reload" "$alone"
+grep -q "generation 3 applied" "$dir/pdns.log" && ok || fail "the reload was not applied"
+from=$(wc -l < "$dir/pdns.log"); rm "$counters"
+settled "info: shared rotation: $counters can be used again" && ok || fail "not used again after 2^40"
+shared_exact "removed after 2^40 counters"
+# overwritten with garbage in place; then a FIFO in its place
+from=$(wc -l < "$dir/pdns.log")
+head -c 64 /dev/urandom | dd of="$counters" conv=notrunc status=none
+episode "garbage header" "$alone"
+rm "$counters"; mkfifo "$counters"
+from=$(wc -l < "$dir/pdns.log"); rm "$counters"
+settled "info: shared rotation: $counters can be used again" && ok || fail "not used again after garbage"
+expect_eq "no line about the FIFO (the copies were alone already)" "" \
+    "$(since "warning: shared rotation: $counters")"
+shared_exact "removed after garbage"
+from=$(wc -l < "$dir/pdns.log"); rm "$counters"; mkfifo "$counters"
+episode "a FIFO" "cannot be used: it is not a regular file \\(a FIFO\\); this copy rotates alone"
+from=$(wc -l < "$dir/pdns.log"); rm "$counters"
+settled "info: shared rotation: $counters can be used again" && ok || fail "not used again after the FIFO"
+shared_exact "removed after the FIFO"
 finish
