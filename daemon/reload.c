@@ -338,16 +338,16 @@ static void finish(struct daemon *d)
 			d->config_error = TAKE_PTR(why);
 			set_result(d, false, strdup(d->config_error ? d->config_error : "config error"));
 		}
-		control_reload_finished(d, rl->seq, false, d->config_error);
+		control_reload_finished(d, rl->seq, false, d->config_error, NULL);
 	} else if (j->r < 0) {
 		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
 			  (unsigned long long)d->generation);
 		set_result(d, false, strdup(strerror(-j->r)));
-		control_reload_finished(d, rl->seq, false, d->last_reload_result);
+		control_reload_finished(d, rl->seq, false, d->last_reload_result, NULL);
 	} else if (kind != RELOAD_FULL && !d->config_error && snapshot_same(j->snap, d->snap)) {
 		/* (after a config error, the same config back is applied and said so) */
 		j->snap = snapshot_free(j->snap); /* nothing changed */
-		control_reload_finished(d, rl->seq, true, "no change");
+		control_reload_finished(d, rl->seq, true, "no change", NULL);
 	} else {
 		for (size_t i = 0; i < j->diag.n_msgs; i++)
 			log_error("%s", j->diag.msgs[i]);
@@ -357,7 +357,7 @@ static void finish(struct daemon *d)
 			log_error("reload: out of memory; keeping generation %llu",
 				  (unsigned long long)d->generation);
 			j->snap = snapshot_free(j->snap);
-			control_reload_finished(d, rl->seq, false, "out of memory");
+			control_reload_finished(d, rl->seq, false, "out of memory", NULL);
 		} else {
 			char *line = describe(d, j->snap);
 
@@ -370,7 +370,7 @@ static void finish(struct daemon *d)
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
 			watch_update(d, d->snap);
-			control_reload_finished(d, rl->seq, true, line);
+			control_reload_finished(d, rl->seq, true, line, &j->diag);
 			if (first)
 				control_follow_config(d);
 			applied = true;
