@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -73,6 +75,7 @@ struct control {
 	struct acceptor acc;
 	struct client *clients;
 	size_t n_full, n_readonly; /* clients of each kind: two budgets */
+	rlim_t fd_limit;           /* RLIMIT_NOFILE when it started listening */
 };
 
 static uint64_t now_usec(void)
@@ -148,29 +151,29 @@ static bool client_pump(struct client *c)
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
-				if (errno == EAGAIN) {
-					/* a client that does not read its reply is dropped in time, too */
-					sd_event_source_set_time_relative(c->timer, CONTROL_TIMEOUT_USEC);
-					sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
-					client_events(c);
-					return true;
-				}
+				if (errno == EAGAIN)
+					break;
 				client_free(c); /* the client went away */
 				return false;
 			}
 			c->out_off += (size_t)n;
 		}
+		if (c->out_off < c->out.len)
+			break; /* the socket is full */
 		c->out.len = c->out_off = 0;
-		sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
 		if (!c->stream || built)
 			break;
 		stream_slice(c);
 		built = true;
 	}
-	if (c->done && !c->stream) {
+	if (c->done && !c->stream && c->out_off == c->out.len) {
 		client_free(c);
 		return false;
 	}
+	/* A client that does not take its reply is dropped in time, too. (The socket may stop
+	 * being writable well before a send would fail: the wait starts at every pause.) */
+	sd_event_source_set_time_relative(c->timer, CONTROL_TIMEOUT_USEC);
+	sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 	client_events(c);
 	return true;
 }
@@ -758,6 +761,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	socklen_t len = sizeof(cred);
 	struct client *c;
 	int cfd, rights;
+	bool full;
 
 	cfd = acceptor_accept(&ctl->acc);
 	if (cfd < 0)
@@ -767,10 +771,23 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	}
 	rights = peer_rights(ctl, &cred);
-	if (rights == 1 && ctl->n_readonly >= CONTROL_MAX_READONLY)
-		(void)evict_readonly(ctl, false);
-	if (!rights || (rights == 2 && ctl->n_full >= CONTROL_MAX_CLIENTS) ||
-	    (rights == 1 && ctl->n_readonly >= CONTROL_MAX_READONLY)) {
+	/* A read-only client takes the place of the one idle longest when the budget is full,
+	 * and also when the descriptors left would not do for a reload (the lowest free one
+	 * is always the next: a high one means few are left). */
+	full = ctl->n_readonly >= CONTROL_MAX_READONLY || (rlim_t)cfd + CONTROL_FD_RESERVE >= ctl->fd_limit;
+	if (rights == 1 && full && evict_readonly(ctl, false)) {
+		/* into the descriptor just freed, lower: a high one would leave a hole that the
+		 * next client fills, and read-only clients would creep over the reserve */
+		int low = fcntl(cfd, F_DUPFD_CLOEXEC, 0);
+
+		if (low >= 0 && low < cfd) {
+			close(cfd);
+			cfd = low;
+		} else if (low >= 0)
+			close(low);
+		full = false;
+	}
+	if (!rights || (rights == 2 && ctl->n_full >= CONTROL_MAX_CLIENTS) || (rights == 1 && full)) {
 		const char *msg = rights ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
 					 : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
@@ -853,6 +870,9 @@ static int start_listening(struct daemon *d, struct control *ctl)
 	int r = acceptor_init(&ctl->acc, d->event, ctl->fd, "control", on_accept, ctl);
 
 	if (r >= 0) {
+		struct rlimit rl;
+
+		ctl->fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
 		acceptor_set_make_room(&ctl->acc, make_room, ctl);
 		d->control = ctl;
 	}

@@ -7,8 +7,9 @@
  *
  * Clients with full rights and read-only ones have budgets of their own, so read-only ones
  * never keep root out: a read-only client beyond its budget closes the read-only client
- * idle longest (or is refused when every one has a request under way), and when the
- * process is out of descriptors a read-only client is closed to let the next one in. */
+ * idle longest (or is refused when every one has a request under way), also when fewer
+ * than CONTROL_FD_RESERVE descriptors would be left; and when the process is out of
+ * descriptors a read-only client is closed to let the next one in. */
 #pragma once
 
 #include <stdbool.h>
@@ -20,6 +21,7 @@ struct diag;
 #define CONTROL_DEFAULT_DIR "/run/pdyndns"
 #define CONTROL_MAX_CLIENTS 64  /* root and the daemon's user */
 #define CONTROL_MAX_READONLY 32 /* members of the control group */
+#define CONTROL_FD_RESERVE 16   /* descriptors read-only clients leave for the rest */
 #define CONTROL_TIMEOUT_USEC (5 * 1000 * 1000)
 
 /* Creates the directory if missing and binds the socket. Failing here is logged and leaves
