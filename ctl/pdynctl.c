@@ -427,8 +427,10 @@ static bool ask_copy(const char *path, const char *request, const struct ctl_req
 	if (emit(stdout, &text, &len, mem, r, why, o, path)) {
 		if (arg.json)
 			printf(", \"result\": %s", jtext(res, JSON_C_TO_STRING_PRETTY));
-		else
+		else {
+			fflush(stdout); /* the result line before the problems */
 			fwrite(etext, 1, elen, stderr);
+		}
 		if (problems) {
 			/* applied, with lists kept or serving nothing after an error */
 			o->code = EXIT_FAILED;
@@ -457,6 +459,7 @@ static int worst(int a, int b)
 /* After a copy: its error on stderr, or in the JSON document when nothing was written for it. */
 static void report(const char *path, struct outcome *o, bool begun)
 {
+	fflush(stdout);
 	if (o->code != EXIT_OK && arg.json && !begun) {
 		json_copy_begin(path, o->pid);
 		json_copy_end(o);

@@ -157,13 +157,15 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 {
 	struct rd r = {.why = why};
 	char policy[48], next[24] = "-", answers[24] = "-";
-	const char *p = str(&r, h, "policy") ?: "round-robin", *serves = str(&r, h, "serves");
+	const char *p, *serves;
 	json_object *served;
 
 	if (!json_object_is_type(h, json_type_object)) {
 		mark(&r, "a handler is not an object");
 		return finish(&r);
 	}
+	p = str(&r, h, "policy") ?: "round-robin";
+	serves = str(&r, h, "serves");
 	if (serves) { /* a kind that answers from the config */
 		json_object *types = arr(&r, h, "types");
 		char tlist[64] = "";
