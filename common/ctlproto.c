@@ -31,6 +31,14 @@ static char *finish_line(json_object *o)
 	return line;
 }
 
+void ctl_request_done(struct ctl_request *req)
+{
+	for (size_t i = 0; i < req->n_names; i++)
+		free(req->names[i]);
+	req->names = mfree(req->names);
+	req->n_names = 0;
+}
+
 char *ctl_request_encode(const struct ctl_request *req)
 {
 	json_object *o = json_object_new_object();
@@ -39,6 +47,15 @@ char *ctl_request_encode(const struct ctl_request *req)
 		return NULL;
 	json_object_object_add(o, "v", json_object_new_int(CTL_VERSION));
 	json_object_object_add(o, "cmd", json_object_new_string(cmds[req->cmd].name));
+	if (req->cmd == CTL_STATUS && req->n_names) {
+		json_object *a = json_object_new_array();
+
+		for (size_t i = 0; i < req->n_names; i++)
+			json_object_array_add(a, json_object_new_string(req->names[i]));
+		json_object_object_add(o, "names", a);
+	}
+	if (req->cmd == CTL_STATUS && req->summary)
+		json_object_object_add(o, "summary", json_object_new_boolean(1));
 	if (req->cmd == CTL_QUERY) {
 		json_object_object_add(o, "name", json_object_new_string(req->name));
 		json_object_object_add(o, "type", json_object_new_string(req->type));
@@ -46,6 +63,25 @@ char *ctl_request_encode(const struct ctl_request *req)
 			json_object_object_add(o, "client", json_object_new_string(req->client));
 	}
 	return finish_line(o);
+}
+
+/* Whether a string of the JSON text (keys too) holds an escaped NUL. json-c cuts a key
+ * there, so "k\u0000x" would pass the duplicate-key check as another key and then be "k";
+ * nothing in this protocol holds a NUL. The text has passed jsonscan_check. */
+static bool has_nul(const char *p, size_t len)
+{
+	bool in = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '"')
+			in = !in;
+		else if (in && p[i] == '\\' && i + 1 < len) {
+			if (p[i + 1] == 'u' && i + 5 < len && memcmp(p + i + 2, "0000", 4) == 0)
+				return true;
+			i++; /* the escaped character: not a quote, not a backslash */
+		}
+	}
+	return false;
 }
 
 /* Parses a line of at most max bytes that must be one strict JSON object. */
@@ -60,6 +96,10 @@ static json_object *parse_object(const char *line, size_t len, size_t max, const
 	}
 	if (jsonscan_check(line, len, &err) < 0) {
 		*why = "not valid JSON";
+		return NULL;
+	}
+	if (has_nul(line, len)) {
+		*why = "a string holds \\u0000";
 		return NULL;
 	}
 	{
@@ -136,9 +176,47 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, co
 	json_object_object_foreach(o, key, val) {
 		(void)val;
 		if (strcmp(key, "v") && strcmp(key, "cmd") &&
-		    (req->cmd != CTL_QUERY || (strcmp(key, "name") && strcmp(key, "type") && strcmp(key, "client")))) {
+		    (req->cmd != CTL_QUERY || (strcmp(key, "name") && strcmp(key, "type") && strcmp(key, "client"))) &&
+		    (req->cmd != CTL_STATUS || (strcmp(key, "names") && strcmp(key, "summary")))) {
 			*why = "unknown key in request";
 			return -EINVAL;
+		}
+	}
+	if (req->cmd == CTL_STATUS && json_object_object_get_ex(o, "summary", &v)) {
+		if (!json_object_is_type(v, json_type_boolean)) {
+			*why = "\"summary\" must be true or false";
+			return -EINVAL;
+		}
+		req->summary = json_object_get_boolean(v);
+	}
+	if (req->cmd == CTL_STATUS && json_object_object_get_ex(o, "names", &v)) {
+		size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+
+		if (!n || n > CTL_MAX_NAMES) {
+			*why = "\"names\" must be an array of 1 to 1024 names";
+			return -EINVAL;
+		}
+		req->names = calloc(n, sizeof(*req->names));
+		if (!req->names) {
+			*why = "out of memory";
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < n; k++) {
+			json_object *e = json_object_array_get_idx(v, k);
+
+			if (!json_object_is_type(e, json_type_string) || !json_object_get_string_len(e) ||
+			    json_object_get_string_len(e) >= (int)sizeof(req->name)) {
+				ctl_request_done(req);
+				*why = "\"names\" must hold names (strings of 1 to 1024 bytes)";
+				return -EINVAL;
+			}
+			req->names[k] = strdup(json_object_get_string(e));
+			if (!req->names[k]) {
+				ctl_request_done(req);
+				*why = "out of memory";
+				return -EINVAL;
+			}
+			req->n_names++;
 		}
 	}
 	return 0;
@@ -158,6 +236,37 @@ char *ctl_response_ok(json_object *result)
 	return finish_line(o);
 }
 
+char *ctl_response_stream(json_object *result)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o) {
+		json_object_put(result);
+		return NULL;
+	}
+	json_object_object_add(o, "v", json_object_new_int(CTL_VERSION));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "result", result ? result : json_object_new_object());
+	json_object_object_add(o, "stream", json_object_new_boolean(1));
+	return finish_line(o);
+}
+
+static char *stream_line(const char *key, json_object *v)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o) {
+		json_object_put(v);
+		return NULL;
+	}
+	json_object_object_add(o, "v", json_object_new_int(CTL_VERSION));
+	json_object_object_add(o, key, v ? v : json_object_new_object());
+	return finish_line(o);
+}
+
+char *ctl_stream_item(json_object *item) { return stream_line("item", item); }
+char *ctl_stream_end(json_object *end) { return stream_line("end", end); }
+
 char *ctl_response_error(const char *message)
 {
 	json_object *o = json_object_new_object();
@@ -170,20 +279,36 @@ char *ctl_response_error(const char *message)
 	return finish_line(o);
 }
 
-int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **result, char **error)
+static bool is_version(json_object *o)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, "v", &v) && json_object_is_type(v, json_type_int) &&
+	       json_object_get_int64(v) == CTL_VERSION;
+}
+
+int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **result, char **error,
+			bool *stream)
 {
 	const char *why;
 	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, CTL_MAX_REPLY, &why);
 	json_object *v;
+	bool more = false;
 
 	if (!o)
 		return -EINVAL;
-	if (!json_object_object_get_ex(o, "v", &v) || json_object_get_int64(v) != CTL_VERSION ||
-	    !json_object_object_get_ex(o, "ok", &v) || !json_object_is_type(v, json_type_boolean))
+	if (!is_version(o) || !json_object_object_get_ex(o, "ok", &v) || !json_object_is_type(v, json_type_boolean))
 		return -EINVAL;
 	*ok = json_object_get_boolean(v);
+	if (*ok && json_object_object_get_ex(o, "stream", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return -EINVAL;
+		more = json_object_get_boolean(v);
+	}
 	*result = NULL;
 	*error = NULL;
+	if (stream)
+		*stream = more;
 	if (*ok) {
 		if (json_object_object_get_ex(o, "result", &v))
 			*result = json_object_get(v);
@@ -195,4 +320,31 @@ int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **re
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+int ctl_stream_decode(const char *line, size_t len, json_object **item, json_object **end, char **error)
+{
+	const char *why;
+	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, CTL_MAX_REPLY, &why);
+	json_object *v;
+
+	*item = *end = NULL;
+	*error = NULL;
+	if (!o || !is_version(o))
+		return -EINVAL;
+	if (json_object_object_get_ex(o, "item", &v) && json_object_is_type(v, json_type_object)) {
+		*item = json_object_get(v);
+		return 0;
+	}
+	if (json_object_object_get_ex(o, "end", &v) && json_object_is_type(v, json_type_object)) {
+		*end = json_object_get(v);
+		return 0;
+	}
+	if (json_object_object_get_ex(o, "ok", &v) && json_object_is_type(v, json_type_boolean) &&
+	    !json_object_get_boolean(v) && json_object_object_get_ex(o, "error", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		*error = strdup(json_object_get_string(v));
+		return *error ? 0 : -ENOMEM;
+	}
+	return -EINVAL;
 }

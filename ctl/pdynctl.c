@@ -3,6 +3,7 @@
  * socket, asks each, and prints tables (or one JSON document with --json). Commands come
  * from one table, which also makes the usage text. */
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <glob.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include "check.h"
 #include "ctlproto.h"
 #include "macro.h"
+#include "render.h"
 
 #define DEFAULT_DIR "/run/pdyndns"
 
@@ -49,426 +51,514 @@ struct command {
 	int (*run)(char **args); /* args: the command's arguments */
 };
 
-/* One copy's answer to a request. */
-struct reply {
-	char *socket;
-	int pid;
-	int code;        /* EXIT_* */
-	char *error;     /* when code != 0 */
-	json_object *result;
+/* One copy being asked. */
+struct conn {
+	const char *path;
+	int fd;
+	char *buf;
+	size_t start, len, cap; /* unread bytes: buf[start..len) */
+	long long deadline;     /* ms: --timeout after the last byte received */
 };
 
-static const char *jget_str(json_object *o, const char *k)
+/* What one copy answered, as far as the exit status goes. */
+struct outcome {
+	int pid;
+	int code;     /* EXIT_* */
+	char *error;  /* why, when code != 0 */
+	bool printed; /* the error was said already */
+};
+
+static long long now_ms(void)
 {
-	json_object *v;
+	struct timespec ts;
 
-	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static long long jget_int(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 static int wait_fd(int fd, short events, long long deadline_ms)
 {
-	struct timespec ts;
 	struct pollfd p = {.fd = fd, .events = events};
-	long long now;
+	long long now = now_ms();
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 	if (now >= deadline_ms)
 		return -ETIMEDOUT;
 	r = poll(&p, 1, (int)(deadline_ms - now));
 	if (r < 0)
-		return -errno;
+		return errno == EINTR ? 0 : -errno;
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
-static long long deadline_in(int ms)
+_printf_(2, 3) static void set_error(struct outcome *o, const char *fmt, ...)
 {
-	struct timespec ts;
+	va_list ap;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 + ms;
+	free(o->error);
+	va_start(ap, fmt);
+	if (vasprintf(&o->error, fmt, ap) < 0)
+		o->error = NULL;
+	va_end(ap);
 }
 
-/* Sends one request to one socket and reads the reply line. */
-static void ask(const char *path, const char *request, struct reply *rep)
+static void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->buf = mfree(c->buf);
+}
+
+/* Connects and sends the request. A full listen backlog (EAGAIN) is waited out until the
+ * deadline: a daemon busy with other clients still takes this one in its turn. Returns 0,
+ * or a negative errno with o set. */
+static int conn_open(struct conn *c, const char *path, const char *request, struct outcome *o)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	long long deadline = deadline_in(arg.timeout_ms);
-	size_t len = 0, off = 0, reqlen = strlen(request);
-	bool ok;
-	int r, send_error = 0;
+	size_t off = 0, reqlen = strlen(request);
+	int r = 0;
 
-	*rep = (struct reply){.socket = strdup(path), .code = EXIT_FAILED};
-	sscanf(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, "pdyndns.%d.sock", &rep->pid);
+	*c = (struct conn){.path = path, .fd = -1, .deadline = now_ms() + arg.timeout_ms};
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		rep->error = strdup("socket path too long");
-		return;
+		set_error(o, "%s: socket path too long", path);
+		return -ENAMETOOLONG;
 	}
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	for (;;) {
+		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (c->fd < 0) {
+			r = errno;
+			break;
+		}
+		if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
 		r = errno;
-		rep->code = r == EACCES || r == EPERM ? EXIT_DENIED : EXIT_NO_DAEMON;
-		if (asprintf(&rep->error, "%s: %s", path,
-			     r == ECONNREFUSED ? "nobody listens (a stale socket of a killed copy)"
-					       : strerror(r)) < 0)
-			rep->error = NULL;
-		return;
+		close(c->fd);
+		c->fd = -1;
+		if (r != EAGAIN || now_ms() >= c->deadline)
+			break;
+		usleep(2000);
+		r = 0;
+	}
+	if (c->fd < 0) {
+		o->code = r == EACCES || r == EPERM ? EXIT_DENIED : r == EAGAIN ? EXIT_TIMEOUT : EXIT_NO_DAEMON;
+		set_error(o, "%s: %s", path,
+			  r == ECONNREFUSED ? "nobody listens (a stale socket of a killed copy)"
+			  : r == EAGAIN	    ? "no room in its queue of new clients in time"
+					    : strerror(r));
+		return -r;
 	}
 	while (off < reqlen) {
 		ssize_t n;
 
-		if ((r = wait_fd(fd, POLLOUT, deadline)) < 0)
+		if ((r = wait_fd(c->fd, POLLOUT, c->deadline)) < 0)
 			goto fail;
-		n = send(fd, request + off, reqlen - off, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
-			/* a daemon that refuses at once ("too many clients") may have closed before
-			 * the request went out: its reason is still there to be read */
-			send_error = -errno;
+		n = send(c->fd, request + off, reqlen - off, MSG_NOSIGNAL);
+		/* a daemon that refuses at once ("too many clients") may have closed before the
+		 * request went out: its reason is still there to be read */
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
 			break;
-		}
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			r = -errno;
 			goto fail;
 		}
 		off += n > 0 ? (size_t)n : 0;
 	}
-	buf = malloc(CTL_MAX_REPLY + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	for (;;) {
-		ssize_t n;
+	c->deadline = now_ms() + arg.timeout_ms;
+	return 0;
+fail:
+	o->code = r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILED;
+	set_error(o, "%s: %s", path, r == -ETIMEDOUT ? "no reply in time" : strerror(-r));
+	return r;
+}
 
-		if ((r = wait_fd(fd, POLLIN, deadline)) < 0)
-			goto fail;
-		n = recv(fd, buf + len, CTL_MAX_REPLY - len, 0);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+/* The next line of the reply, without its '\n': *line points into the connection's buffer
+ * until the next call. Waits at most --timeout for each piece. Returns 0, or a negative
+ * errno with o set: -ETIMEDOUT, -EMSGSIZE (a line over CTL_MAX_REPLY), -EPIPE (the reply
+ * ended before its end). */
+static int conn_line(struct conn *c, char **line, size_t *n, struct outcome *o)
+{
+	for (;;) {
+		char *nl = c->len > c->start ? memchr(c->buf + c->start, '\n', c->len - c->start) : NULL;
+		ssize_t got;
+		int r;
+
+		if (nl) {
+			*line = c->buf + c->start;
+			*n = (size_t)(nl - *line);
+			c->start = (size_t)(nl - c->buf) + 1;
+			return 0;
+		}
+		if (c->start) {
+			memmove(c->buf, c->buf + c->start, c->len - c->start);
+			c->len -= c->start;
+			c->start = 0;
+		}
+		if (c->len > CTL_MAX_REPLY) {
+			o->code = EXIT_FAILED;
+			set_error(o, "%s: reply line longer than %d bytes", c->path, CTL_MAX_REPLY);
+			return -EMSGSIZE;
+		}
+		if (c->cap - c->len < 65536) {
+			size_t cap = c->cap ? c->cap * 2 : 131072;
+			char *p;
+
+			if (cap > CTL_MAX_REPLY + 65537)
+				cap = CTL_MAX_REPLY + 65537;
+			p = realloc(c->buf, cap);
+			if (!p) {
+				o->code = EXIT_FAILED;
+				set_error(o, "%s: out of memory", c->path);
+				return -ENOMEM;
+			}
+			c->buf = p;
+			c->cap = cap;
+		}
+		if ((r = wait_fd(c->fd, POLLIN, c->deadline)) < 0) {
+			o->code = r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILED;
+			set_error(o, "%s: %s", c->path, r == -ETIMEDOUT ? "no reply in time" : strerror(-r));
+			return r;
+		}
+		got = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (memchr(buf + len - n, '\n', (size_t)n) || len == CTL_MAX_REPLY)
-			break;
+		if (got <= 0) {
+			o->code = EXIT_FAILED;
+			if (got < 0 && errno != ECONNRESET)
+				set_error(o, "%s: %s", c->path, strerror(errno));
+			else
+				set_error(o, "%s: the reply ended %s", c->path, c->len ? "in the middle of a line" : "early");
+			return -EPIPE;
+		}
+		c->len += (size_t)got;
+		c->deadline = now_ms() + arg.timeout_ms;
 	}
-	if (len == 0 && send_error) {
-		r = send_error;
-		goto fail;
-	}
-	if (len == CTL_MAX_REPLY && buf[len - 1] != '\n') {
-		if (asprintf(&rep->error, "%s: reply longer than %d bytes", path, CTL_MAX_REPLY) < 0)
-			rep->error = NULL;
+}
+
+static void malformed(struct outcome *o, const char *path, const char *why)
+{
+	o->code = EXIT_FAILED;
+	set_error(o, "malformed reply from %s: %s", path, why);
+}
+
+/* The JSON document of --json, {"copies": [...]}, written copy by copy as they answer. */
+static size_t json_copies;
+
+static const char *jtext(json_object *o, int flags)
+{
+	return json_object_to_json_string_ext(o, flags | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+static void json_copy_begin(const char *socket, int pid)
+{
+	json_object *s = json_object_new_string(socket);
+
+	printf("%s{\"socket\": %s, \"pid\": %d", json_copies++ ? ",\n  " : "{\"copies\": [\n  ", jtext(s, 0), pid);
+	json_object_put(s);
+}
+
+/* Ends a copy's object: ok, or the error. */
+static void json_copy_end(const struct outcome *o)
+{
+	json_object *e = json_object_new_string(o->error ? o->error : "failed");
+
+	if (o->code == EXIT_OK)
+		printf(", \"ok\": true}");
+	else
+		printf(", \"ok\": false, \"error\": %s}", jtext(e, 0));
+	json_object_put(e);
+}
+
+/* Writes the text a render function made, or reports the reply as malformed. */
+static bool emit(FILE *to, char **text, size_t *len, FILE *mem, int r, const char *why, struct outcome *o,
+		 const char *path)
+{
+	fclose(mem);
+	if (r < 0)
+		malformed(o, path, why);
+	else if (!arg.json)
+		fwrite(*text, 1, *len, to);
+	*text = mfree(*text);
+	return r >= 0;
+}
+
+/* A streamed status: the header is printed, then each handler as it comes. */
+static void status_stream(struct conn *c, struct outcome *o, json_object *header, bool stream)
+{
+	char why[RENDER_WHY_MAX], *text = NULL, *line;
+	size_t len = 0, n;
+	FILE *mem = open_memstream(&text, &len);
+	long long count = 0, got = 0;
+	json_object *hs = NULL;
+	const char *head;
+
+	if (!mem || !emit(stdout, &text, &len, mem, render_status_header(mem, header, why), why, o, c->path))
 		return;
+	if (arg.json) {
+		/* the header's members, then "handlers" as it comes */
+		head = jtext(header, JSON_C_TO_STRING_PLAIN);
+		printf(", \"result\": %.*s%s\"handlers\": [", (int)strlen(head) - 1, head, strcmp(head, "{}") ? "," : "");
 	}
-	while (len && buf[len - 1] == '\n')
-		len--;
-	if (ctl_response_decode(buf, len, &ok, &rep->result, &rep->error) < 0) {
-		rep->error = strdup("no valid reply (is this a pdyndns control socket?)");
-		return;
+	/* an older daemon puts every handler in the one line */
+	if (!stream && json_object_object_get_ex(header, "handlers", &hs) && !json_object_is_type(hs, json_type_array)) {
+		malformed(o, c->path, "\"handlers\" is not an array");
+		goto out;
+	}
+	for (size_t i = 0;; i++) {
+		json_object *item = NULL, *end = NULL;
+		char *err = NULL;
+		int r;
+
+		if (!stream) {
+			if (!hs || i >= json_object_array_length(hs))
+				break;
+			item = json_object_get(json_object_array_get_idx(hs, i));
+		} else {
+			if (conn_line(c, &line, &n, o) < 0)
+				goto out;
+			if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
+				malformed(o, c->path, "a line of the status stream is not an item, its end or an error");
+				goto out;
+			}
+			if (err) {
+				o->code = EXIT_FAILED;
+				set_error(o, "%s", err);
+				free(err);
+				goto out;
+			}
+			if (end) {
+				size_t missing = 0;
+
+				r = render_status_end(stderr, o->pid, end, &count, &missing, why);
+				json_object_put(end);
+				if (r < 0)
+					malformed(o, c->path, why);
+				else if (count != got)
+					malformed(o, c->path, "the count at its end is not the number of handlers sent");
+				else if (missing) {
+					/* each named on stderr already */
+					o->code = EXIT_FAILED;
+					set_error(o, "%zu of the names have no handler", missing);
+					o->printed = !arg.json;
+				}
+				break;
+			}
+		}
+		mem = open_memstream(&text, &len);
+		r = mem ? render_handler(mem, item, why) : -ENOMEM;
+		if (!mem || !emit(stdout, &text, &len, mem, r, why, o, c->path)) {
+			json_object_put(item);
+			goto out;
+		}
+		if (arg.json)
+			printf("%s\n    %s", got ? "," : "", jtext(item, JSON_C_TO_STRING_PLAIN));
+		got++;
+		json_object_put(item);
+	}
+out:
+	if (arg.json)
+		printf("]}");
+}
+
+/* Asks one copy and prints what it answered (human text, or its member of the JSON
+ * document). Returns false, printing nothing, when it cannot connect (o says why). */
+static bool ask_copy(const char *path, const char *request, const struct ctl_request *req, struct outcome *o)
+{
+	struct conn c;
+	char *line, *err = NULL, why[RENDER_WHY_MAX], *text = NULL, *etext = NULL;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n, len = 0, elen = 0;
+	bool ok = false, stream = false, begun = false;
+	json_object *res = NULL;
+	FILE *mem, *emem;
+	int r, problems = 0;
+
+	*o = (struct outcome){.code = EXIT_FAILED};
+	if (sscanf(base, "pdyndns.%d.sock", &o->pid) != 1 || o->pid < 0)
+		o->pid = 0;
+	if (conn_open(&c, path, request, o) < 0) {
+		conn_close(&c);
+		return false;
+	}
+	if (conn_line(&c, &line, &n, o) < 0)
+		goto out;
+	if (ctl_response_decode(line, n, &ok, &res, &err, &stream) < 0) {
+		malformed(o, path, "not a control protocol response (is this a pdyndns control socket?)");
+		goto out;
 	}
 	/* a socket from systemd has no pid in its name: the reply has it */
-	if (!rep->pid && rep->result)
-		rep->pid = (int)jget_int(rep->result, "pid");
-	if (ok)
-		rep->code = EXIT_OK;
-	else if (rep->error && strcmp(rep->error, "permission denied") == 0)
-		rep->code = EXIT_DENIED;
-	return;
-fail:
-	rep->code = r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILED;
-	if (asprintf(&rep->error, "%s: %s", path, r == -ETIMEDOUT ? "no reply in time" : strerror(-r)) < 0)
-		rep->error = NULL;
-}
-
-static void reply_done(struct reply *r)
-{
-	free(r->socket);
-	free(r->error);
-	json_object_put(r->result);
-}
-
-/* Asks every copy; returns the number of replies in *out (live copies only, unless only
- * stale ones exist) and the exit code for "no daemon". */
-static int ask_all(const struct ctl_request *req, struct reply **out, size_t *n_out)
-{
-	_cleanup_free_ char *line = ctl_request_encode(req);
-	struct reply *reps = NULL;
-	size_t n = 0;
-	glob_t g = {0};
-	char *pattern = NULL;
-
-	if (!line)
-		return -ENOMEM;
-	if (arg.socket) {
-		reps = calloc(1, sizeof(*reps));
-		ask(arg.socket, line, &reps[0]);
-		*out = reps;
-		*n_out = 1;
-		return 0;
+	if (!o->pid)
+		o->pid = render_pid(res);
+	if (arg.json) {
+		json_copy_begin(path, o->pid);
+		begun = true;
 	}
-	if (access(arg.dir, R_OK | X_OK) < 0 && (errno == EACCES || errno == EPERM))
-		return -EACCES;
-	if (asprintf(&pattern, "%s/pdyndns.*.sock", arg.dir) < 0)
-		return -ENOMEM;
-	glob(pattern, 0, NULL, &g);
-	free(pattern);
-	reps = calloc(g.gl_pathc ? g.gl_pathc : 1, sizeof(*reps));
-	for (size_t i = 0; reps && i < g.gl_pathc; i++) {
-		ask(g.gl_pathv[i], line, &reps[n]);
-		if (reps[n].code == EXIT_NO_DAEMON) {
-			struct stat st;
-			bool gone = reps[n].pid > 0 && kill(reps[n].pid, 0) < 0 && errno == ESRCH;
-
-			/* a copy PowerDNS killed left its socket: tidy up when we may */
-			if (gone && lstat(g.gl_pathv[i], &st) == 0 && S_ISSOCK(st.st_mode) && unlink(g.gl_pathv[i]) == 0)
-				fprintf(stderr, "pdynctl: skipping %s; removed it\n", reps[n].error);
-			else
-				fprintf(stderr, "pdynctl: skipping %s\n", reps[n].error);
-			reply_done(&reps[n]);
-			continue;
+	if (!ok) {
+		o->code = strcmp(err, "permission denied") == 0 ? EXIT_DENIED : EXIT_FAILED;
+		o->error = TAKE_PTR(err);
+		goto out;
+	}
+	o->code = EXIT_OK;
+	if (req->cmd == CTL_STATUS && !req->summary) {
+		status_stream(&c, o, res, stream);
+		goto out;
+	}
+	if (stream) {
+		malformed(o, path, "a stream where one line was due");
+		goto out;
+	}
+	mem = open_memstream(&text, &len);
+	emem = open_memstream(&etext, &elen);
+	if (!mem || !emem) {
+		if (mem)
+			fclose(mem);
+		if (emem)
+			fclose(emem);
+		malformed(o, path, "out of memory");
+		goto out;
+	}
+	if (req->cmd == CTL_STATUS)
+		r = render_list(mem, o->pid, path, res, why);
+	else if (req->cmd == CTL_RELOAD)
+		r = render_reload(mem, emem, o->pid, res, &problems, why);
+	else
+		r = render_query(mem, o->pid, res, why);
+	fclose(emem);
+	if (emit(stdout, &text, &len, mem, r, why, o, path)) {
+		if (arg.json)
+			printf(", \"result\": %s", jtext(res, JSON_C_TO_STRING_PRETTY));
+		else {
+			fflush(stdout); /* the result line before the problems */
+			fwrite(etext, 1, elen, stderr);
 		}
-		n++;
+		if (problems) {
+			/* applied, with lists kept or serving nothing after an error */
+			o->code = EXIT_FAILED;
+			set_error(o, "reload applied with problems");
+			o->printed = !arg.json;
+		}
 	}
-	globfree(&g);
-	*out = reps;
-	*n_out = n;
-	return 0;
+	free(etext);
+out:
+	free(err);
+	json_object_put(res);
+	conn_close(&c);
+	if (begun)
+		json_copy_end(o);
+	return true;
 }
 
-static int worst(const struct reply *reps, size_t n)
+static int worst(int a, int b)
 {
 	static const int rank[] = {[EXIT_OK] = 0, [EXIT_FAILED] = 1, [EXIT_TIMEOUT] = 2,
 				   [EXIT_NO_DAEMON] = 3, [EXIT_DENIED] = 4, [EXIT_USAGE] = 5};
+
+	return rank[b] > rank[a] ? b : a;
+}
+
+/* After a copy: its error on stderr, or in the JSON document when nothing was written for it. */
+static void report(const char *path, struct outcome *o, bool begun)
+{
+	fflush(stdout);
+	if (o->code != EXIT_OK && arg.json && !begun) {
+		json_copy_begin(path, o->pid);
+		json_copy_end(o);
+	} else if (o->code != EXIT_OK && !arg.json && !o->printed) {
+		if (o->pid)
+			fprintf(stderr, "pdynctl: pid %d: %s\n", o->pid, o->error ? o->error : "failed");
+		else
+			fprintf(stderr, "pdynctl: %s\n", o->error ? o->error : "failed");
+	}
+	o->error = mfree(o->error);
+}
+
+/* Runs a daemon command on every copy (or the one of --socket), printing as they answer. */
+static int run_daemon(const struct ctl_request *req)
+{
+	_cleanup_free_ char *line = ctl_request_encode(req);
+	glob_t g = {0};
+	char *pattern = NULL;
+	size_t live = 0;
 	int code = EXIT_OK;
 
-	for (size_t i = 0; i < n; i++)
-		if (rank[reps[i].code] > rank[code])
-			code = reps[i].code;
-	return code;
-}
-
-static void print_json(const struct reply *reps, size_t n)
-{
-	json_object *doc = json_object_new_object(), *arr = json_object_new_array();
-
-	for (size_t i = 0; i < n; i++) {
-		json_object *c = json_object_new_object();
-
-		json_object_object_add(c, "socket", json_object_new_string(reps[i].socket));
-		json_object_object_add(c, "pid", json_object_new_int(reps[i].pid));
-		json_object_object_add(c, "ok", json_object_new_boolean(reps[i].code == EXIT_OK));
-		if (reps[i].code == EXIT_OK)
-			json_object_object_add(c, "result", json_object_get(reps[i].result));
-		else
-			json_object_object_add(c, "error", json_object_new_string(reps[i].error ? reps[i].error : "failed"));
-		json_object_array_add(arr, c);
+	if (!line) {
+		fprintf(stderr, "pdynctl: out of memory\n");
+		return EXIT_FAILED;
 	}
-	json_object_object_add(doc, "copies", arr);
-	puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(doc);
-}
-
-static void print_when(long long t)
-{
-	char buf[64];
-	time_t tt = (time_t)t;
-
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", localtime(&tt));
-	printf("%s", buf);
-}
-
-static void print_status(json_object *r)
-{
-	json_object *hs, *last, *zones = NULL;
-	int tw = 4; /* the TYPE column */
-	long long up = jget_int(r, "uptime");
-
-	printf("pdyndns %s, pid %lld: up %lldd%02lldh%02lldm%02llds, ABI %lld, config %s\n",
-	       jget_str(r, "version") ?: "?", jget_int(r, "pid"), up / 86400, up / 3600 % 24, up / 60 % 60,
-	       up % 60, jget_int(r, "abi"), jget_str(r, "config") ?: "?");
-	printf("  zone %s", jget_str(r, "zone") ?: "(none)");
-	if (json_object_object_get_ex(r, "zones", &zones)) /* the first is the one above */
-		for (size_t i = 1; i < json_object_array_length(zones); i++)
-			printf("%s%s", i == 1 ? " (and " : ", ", json_object_get_string(json_object_array_get_idx(zones, i)));
-	printf("%s, generation %lld, %lld lookups answered (PowerDNS sends several per question)\n",
-	       zones && json_object_array_length(zones) > 1 ? ")" : "", jget_int(r, "generation"), jget_int(r, "lookups"));
-	if (json_object_object_get_ex(r, "last_reload", &last) && last) {
-		printf("  last reload: %s at ", json_object_get_boolean(json_object_object_get(last, "ok")) ? "applied" : "refused");
-		print_when(jget_int(last, "time"));
-		printf(": %s\n", jget_str(last, "result") ?: "");
-	} else
-		printf("  last reload: none since start\n");
-	if (jget_int(r, "log_dropped"))
-		printf("  %lld log lines dropped: stderr was full (nobody reads it?)\n", jget_int(r, "log_dropped"));
-	if (jget_str(r, "config_error"))
-		printf("  config error: %s\n", jget_str(r, "config_error"));
-	if (!json_object_object_get_ex(r, "handlers", &hs))
-		return;
-	/* the TYPE column as wide as its widest entry: kinds answer several types (A/AAAA/TXT) */
-	for (size_t i = 0; i < json_object_array_length(hs); i++) {
-		json_object *types;
-		int w = -1;
-
-		if (json_object_object_get_ex(json_object_array_get_idx(hs, i), "types", &types))
-			for (size_t k = 0; k < json_object_array_length(types); k++)
-				w += 1 + (int)strlen(json_object_get_string(json_object_array_get_idx(types, k)));
-		if (w > tw)
-			tw = w < 31 ? w : 31;
+	if (strlen(line) > CTL_MAX_LINE) {
+		fprintf(stderr, "pdynctl: the request is longer than %d bytes: ask for fewer names\n", CTL_MAX_LINE);
+		return EXIT_USAGE;
 	}
-	printf("  %-32s %-*s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", tw, "TYPE", "POLICY", "ADDRESSES", "NEXT#",
-	       "NEXT ADDRESS", "ANSWERS", "FILE");
-	for (size_t i = 0; i < json_object_array_length(hs); i++) {
-		json_object *h = json_object_array_get_idx(hs, i), *served, *weights, *x, *types;
-		char policy[32], next[24] = "-", answers[24] = "-";
-		const char *p = jget_str(h, "policy") ?: "round-robin";
+	if (arg.socket) {
+		struct outcome o;
+		bool begun = ask_copy(arg.socket, line, req, &o);
 
-		if (json_object_object_get_ex(h, "serves", &x)) { /* a kind that answers from the config */
-			char tlist[32] = "";
-
-			json_object_object_get_ex(h, "types", &types);
-			for (size_t k = 0; types && k < json_object_array_length(types); k++)
-				snprintf(tlist + strlen(tlist), sizeof(tlist) - strlen(tlist), "%s%s", k ? "/" : "",
-					 json_object_get_string(json_object_array_get_idx(types, k)));
-			printf("  %-32s %-*s %-15s %s\n", jget_str(h, "qname"), tw, tlist, jget_str(h, "kind") ?: "?",
-			       json_object_get_string(x));
-			continue;
-		}
-
-		/* "all" takes no count; a count of 1 is not shown */
-		if (jget_int(h, "count") > 1 && strcmp(p, "all") != 0)
-			snprintf(policy, sizeof(policy), "%s/%lld", p, jget_int(h, "count"));
-		else
-			snprintf(policy, sizeof(policy), "%s", p);
-		if (json_object_object_get_ex(h, "next_index", &x)) {
-			snprintf(next, sizeof(next), "%lld", jget_int(h, "next_index"));
-			snprintf(answers, sizeof(answers), "%lld", jget_int(h, "answers"));
-		}
-		printf("  %-32s %-*s %-15s %9lld %9s %-26s %10s  %s\n", jget_str(h, "qname"), tw, jget_str(h, "qtype"),
-		       policy, jget_int(h, "addresses"), next, jget_str(h, "next_address") ?: "-", answers,
-		       jget_str(h, "file"));
-		if (jget_str(h, "view")) /* a view of the handler above */
-			printf("      view \"%s\": %lld inline prefixes%s%s\n", jget_str(h, "view"),
-			       jget_int(h, "inline_prefixes"), jget_str(h, "prefix_file") ? ", and those of " : "",
-			       jget_str(h, "prefix_file") ?: "");
-		else if (json_object_object_get_ex(h, "views", &x))
-			printf("      %lld view%s by the %s, %lld prefixes in all (other clients: this list)\n",
-			       jget_int(h, "views"), jget_int(h, "views") == 1 ? "" : "s", strcmp(jget_str(h, "match") ?: "", "resolver") == 0 ? "resolver's address" :
-			       "client subnet", jget_int(h, "prefixes"));
-		if (jget_str(h, "views_error"))
-			printf("      prefixes: %s\n", jget_str(h, "views_error"));
-		if (json_object_object_get_ex(h, "weights", &weights)) {
-			printf("      weights: total %lld, %lld drained:", jget_int(h, "total_weight"), jget_int(h, "drained"));
-			for (size_t k = 0; k < json_object_array_length(weights); k++) {
-				json_object *a = json_object_array_get_idx(weights, k);
-
-				printf(" %s=%lld", jget_str(a, "address"), jget_int(a, "weight"));
-			}
-			printf("%s\n", (size_t)jget_int(h, "addresses") > json_object_array_length(weights) ? " ..." : "");
-		}
-		if (json_object_object_get_ex(h, "served", &served) && json_object_array_length(served)) {
-			printf("      served:");
-			for (size_t k = 0; k < json_object_array_length(served); k++) {
-				json_object *a = json_object_array_get_idx(served, k);
-
-				printf(" %s=%lld", jget_str(a, "address"), jget_int(a, "served"));
-			}
-			printf("%s\n", (size_t)jget_int(h, "addresses") > json_object_array_length(served) ? " ..." : "");
-		}
-		if (jget_str(h, "error"))
-			printf("      error: %s\n", jget_str(h, "error"));
+		code = o.code;
+		report(arg.socket, &o, begun && arg.json);
+		if (arg.json)
+			printf("\n]}\n");
+		return code;
 	}
-}
-
-/* Runs a daemon command on every copy and prints the results with per(). */
-static int run_daemon(const struct ctl_request *req, void (*per)(const struct reply *))
-{
-	struct reply *reps = NULL;
-	size_t n = 0;
-	int code;
-
-	code = ask_all(req, &reps, &n);
-	if (code == -EACCES) {
+	if (access(arg.dir, R_OK | X_OK) < 0 && (errno == EACCES || errno == EPERM)) {
 		fprintf(stderr, "pdynctl: %s: permission denied (root, the daemon's user or the control group may use it)\n",
 			arg.dir);
 		return EXIT_DENIED;
 	}
-	if (code < 0) {
+	if (asprintf(&pattern, "%s/pdyndns.*.sock", arg.dir) < 0) {
 		fprintf(stderr, "pdynctl: out of memory\n");
 		return EXIT_FAILED;
 	}
-	if (n == 0) {
-		free(reps);
+	glob(pattern, 0, NULL, &g);
+	free(pattern);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		const char *path = g.gl_pathv[i];
+		struct outcome o;
+		bool begun = ask_copy(path, line, req, &o);
+
+		if (!begun && o.code == EXIT_NO_DAEMON) {
+			struct stat st;
+			bool gone = o.pid > 0 && kill(o.pid, 0) < 0 && errno == ESRCH;
+
+			/* a copy PowerDNS killed left its socket: tidy up when we may */
+			if (gone && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)
+				fprintf(stderr, "pdynctl: skipping %s; removed it\n", o.error ? o.error : path);
+			else
+				fprintf(stderr, "pdynctl: skipping %s\n", o.error ? o.error : path);
+			free(o.error);
+			continue;
+		}
+		live++;
+		code = worst(code, o.code);
+		report(path, &o, begun && arg.json);
+		fflush(stdout);
+	}
+	globfree(&g);
+	if (!live) {
 		if (arg.json)
 			printf("{\"copies\": []}\n");
 		fprintf(stderr, "pdynctl: no pdyndns is running (no live control socket in %s)\n", arg.dir);
 		return EXIT_NO_DAEMON;
 	}
-	code = worst(reps, n);
 	if (arg.json)
-		print_json(reps, n);
-	for (size_t i = 0; i < n; i++) {
-		if (!arg.json) {
-			if (reps[i].code == EXIT_OK)
-				per(&reps[i]);
-			else if (reps[i].pid)
-				fprintf(stderr, "pdynctl: pid %d: %s\n", reps[i].pid, reps[i].error ? reps[i].error : "failed");
-			else
-				fprintf(stderr, "pdynctl: %s: %s\n", reps[i].socket, reps[i].error ? reps[i].error : "failed");
+		printf("\n]}\n");
+	return code;
+}
+
+static int cmd_status(char **argv)
+{
+	struct ctl_request req = {.cmd = CTL_STATUS};
+
+	for (req.n_names = 0; argv[req.n_names]; req.n_names++)
+		if (strlen(argv[req.n_names]) >= sizeof(req.name) || req.n_names >= CTL_MAX_NAMES) {
+			fprintf(stderr, "pdynctl: %s\n", req.n_names >= CTL_MAX_NAMES ? "at most 1024 names" : "name too long");
+			return EXIT_USAGE;
 		}
-		reply_done(&reps[i]);
-	}
-	free(reps);
-	return code;
+	req.names = req.n_names ? argv : NULL;
+	return run_daemon(&req);
 }
 
-static void per_status(const struct reply *r) { print_status(r->result); }
-
-static void per_list(const struct reply *r)
-{
-	printf("%-8d %-8s gen %-6lld %s\n", r->pid, jget_str(r->result, "zone") ?: "-",
-	       jget_int(r->result, "generation"), r->socket);
-}
-
-static void per_reload(const struct reply *r)
-{
-	printf("pid %d: %s\n", r->pid, jget_str(r->result, "result") ?: "applied");
-}
-
-static void per_query(const struct reply *r)
-{
-	json_object *as = json_object_object_get(r->result, "answers");
-
-	printf("pid %d: %s\n", r->pid, jget_str(r->result, "rcode") ?: "?");
-	for (size_t i = 0; as && i < json_object_array_length(as); i++) {
-		json_object *a = json_object_array_get_idx(as, i);
-
-		printf("  %s\t%lld\tIN\t%s\t%s\n", jget_str(a, "name"), jget_int(a, "ttl"), jget_str(a, "type"),
-		       jget_str(a, "content"));
-	}
-}
-
-static int cmd_status(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_STATUS}, per_status); }
-static int cmd_list(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_STATUS}, per_list); }
-
-static int cmd_reload(char **argv)
-{
-	int code = run_daemon(&(struct ctl_request){.cmd = CTL_RELOAD}, per_reload);
-
-	return code;
-}
+static int cmd_list(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_STATUS, .summary = true}); }
+static int cmd_reload(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_RELOAD}); }
 
 static int cmd_query(char **argv)
 {
@@ -483,7 +573,7 @@ static int cmd_query(char **argv)
 	strcpy(req.type, argv[1]);
 	if (arg.client)
 		strcpy(req.client, arg.client);
-	return run_daemon(&req, per_query);
+	return run_daemon(&req);
 }
 
 static int cmd_check(char **argv)
@@ -519,7 +609,8 @@ static int cmd_check(char **argv)
 static int cmd_completion(char **argv);
 
 static const struct command commands[] = {
-	{"status", "", "state of every copy: reloads, rotation of every handler", 0, 0, true, false, cmd_status},
+	{"status", "[NAME...]", "state of every copy: reloads, rotation of every handler (or NAME's only)", 0,
+	 CTL_MAX_NAMES, true, false, cmd_status},
 	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, true, true, cmd_reload},
 	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, true, false, cmd_query},
 	{"list", "", "the running copies found", 0, 0, true, false, cmd_list},
@@ -564,7 +655,7 @@ static void usage(FILE *f)
 		   "  --socket PATH   talk to one copy only\n"
 		   "  --json          print one JSON document\n"
 		   "  --client IP     query: the client address to answer for\n"
-		   "  --timeout SEC   give up on a copy after SEC seconds (default 10)\n"
+		   "  --timeout SEC   give up on a copy silent for SEC seconds (default 10)\n"
 		   "\nExit status: 0 ok, 1 refused or failed, 2 usage, 3 no daemon running,\n"
 		   "4 permission denied, 5 timeout.\n", DEFAULT_DIR);
 }
@@ -594,11 +685,13 @@ static int parse_options(int argc, char **argv, const char *optstring)
 			char *end;
 			double s = strtod(optarg, &end);
 
-			if (*end || s <= 0 || s > 3600) {
-				fprintf(stderr, "pdynctl: --timeout takes seconds, 0 to 3600\n");
+			/* NaN fails every comparison: it is refused by the first one */
+			if (end == optarg || *end || !(s > 0 && s <= 3600)) {
+				fprintf(stderr, "pdynctl: --timeout takes seconds, more than 0 and at most 3600, not \"%s\"\n",
+					optarg);
 				return EXIT_USAGE;
 			}
-			arg.timeout_ms = (int)(s * 1000);
+			arg.timeout_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);
 			break;
 		}
 		case 'V':

@@ -34,11 +34,22 @@ int acceptor_init(struct acceptor *a, sd_event *e, int fd, const char *what,
 	return r;
 }
 
+void acceptor_set_make_room(struct acceptor *a, bool (*make_room)(void *userdata), void *userdata)
+{
+	a->make_room = make_room;
+	a->room_userdata = userdata;
+}
+
 int acceptor_accept(struct acceptor *a)
 {
 	int cfd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), e = errno;
 	uint64_t now;
 
+	/* one descriptor freed is one more client taken (the next one in the backlog) */
+	if (cfd < 0 && (e == EMFILE || e == ENFILE) && a->make_room && a->make_room(a->room_userdata)) {
+		cfd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		e = errno;
+	}
 	if (cfd < 0) {
 		if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
 			sd_event_now(sd_event_source_get_event(a->src), CLOCK_MONOTONIC, &now);

@@ -1,26 +1,52 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "buf.h"
 #include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
+#include "diag.h"
 #include "kind.h"
 #include "log.h"
 #include "reload.h"
 #include "session.h"
 
 #define TOP_SERVED 10 /* addresses listed per handler in status */
+/* A status is built on the loop in slices between questions: at most this long each (at
+ * least one handler), and only while less than OUT_HIGH bytes wait for the client. */
+#define SLICE_USEC 500
+#define OUT_HIGH (256 * 1024)
+
+/* The handlers a status still has to send: ranges of handler indexes, in order. */
+struct range {
+	size_t first, end;
+	bool check_names; /* covering handlers: only those whose qname is one of the names */
+};
+
+struct status_stream {
+	const struct snapshot *snap; /* the snapshot it began on, and its generation: */
+	uint64_t generation;         /* a reload in between ends the stream with an error */
+	struct range *ranges;
+	size_t n_ranges, cur, pos;
+	char **names; /* the filter (taken from the request), or NULL */
+	size_t n_names;
+	bool *found; /* per name */
+	uint64_t count;
+};
 
 struct client {
 	struct control *ctl;
@@ -29,11 +55,15 @@ struct client {
 	sd_event_source *timer;
 	char *in;
 	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
+	struct buf out;
+	size_t out_off;
 	bool full_rights;
-	bool busy;          /* a request is being handled: further input is ignored */
+	bool busy;            /* a request is being handled: further input is ignored */
+	bool eof;             /* the client shut its side: reading is over, the reply still goes */
+	bool done;            /* the reply is complete: close once it is sent */
 	uint64_t wait_reload; /* waiting for this reload to finish, or 0 */
+	uint64_t last_active; /* CLOCK_MONOTONIC usec of the connect or its last input */
+	struct status_stream *stream;
 	struct client *next;
 };
 
@@ -44,8 +74,29 @@ struct control {
 	gid_t group;
 	struct acceptor acc;
 	struct client *clients;
-	size_t n_clients;
+	size_t n_full, n_readonly; /* clients of each kind: two budgets */
+	rlim_t fd_limit;           /* RLIMIT_NOFILE when it started listening */
 };
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void stream_free(struct status_stream *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_names; i++)
+		free(st->names[i]);
+	free(st->names);
+	free(st->found);
+	free(st->ranges);
+	free(st);
+}
 
 static void client_free(struct client *c)
 {
@@ -56,48 +107,93 @@ static void client_free(struct client *c)
 			*p = c->next;
 			break;
 		}
-	c->ctl->n_clients--;
+	if (c->full_rights)
+		c->ctl->n_full--;
+	else
+		c->ctl->n_readonly--;
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->timer);
 	close(c->fd);
 	free(c->in);
-	free(c->out);
+	buf_free(&c->out);
+	stream_free(c->stream);
 	free(c);
 }
 
-/* Writes what can be written now; the rest waits for EPOLLOUT. Closes when done. */
-static void client_flush(struct client *c)
-{
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+static void stream_slice(struct client *c);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				/* a client that does not read its reply is dropped in time, too */
-				sd_event_source_set_io_events(c->io, EPOLLOUT);
-				sd_event_source_set_time_relative(c->timer, CONTROL_TIMEOUT_USEC);
-				sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
-				return;
-			}
-			break; /* the client went away */
-		}
-		c->out_off += (size_t)n;
-	}
-	client_free(c);
+/* What epoll should tell about this client now. EPOLLOUT is level-triggered: while a
+ * status is being built, the next slice comes at the next loop iteration, after whatever
+ * else (a question) is pending. */
+static void client_events(struct client *c)
+{
+	uint32_t ev = 0;
+
+	if (!c->busy || !c->eof)
+		ev |= EPOLLIN; /* a request, or the hang-up while it is handled */
+	if (c->out_off < c->out.len || c->stream)
+		ev |= EPOLLOUT;
+	sd_event_source_set_io_events(c->io, ev);
 }
 
-/* Queues one response line (taken over) and sends it; one request per connection. */
-static void client_reply(struct client *c, char *line)
+/* Writes what can be written now and builds one more slice of a status when the client
+ * has taken the rest; what cannot be written waits for EPOLLOUT. Closes when the reply is
+ * complete and sent. Returns false when the client was freed. */
+static bool client_pump(struct client *c)
+{
+	bool built = false;
+
+	for (;;) {
+		while (c->out_off < c->out.len) {
+			ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				if (errno == EAGAIN)
+					break;
+				client_free(c); /* the client went away */
+				return false;
+			}
+			c->out_off += (size_t)n;
+		}
+		if (c->out_off < c->out.len)
+			break; /* the socket is full */
+		c->out.len = c->out_off = 0;
+		if (!c->stream || built)
+			break;
+		stream_slice(c);
+		built = true;
+	}
+	if (c->done && !c->stream && c->out_off == c->out.len) {
+		client_free(c);
+		return false;
+	}
+	/* A client that does not take its reply is dropped in time, too. (The socket may stop
+	 * being writable well before a send would fail: the wait starts at every pause.) */
+	sd_event_source_set_time_relative(c->timer, CONTROL_TIMEOUT_USEC);
+	sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+	client_events(c);
+	return true;
+}
+
+/* Queues one response line (taken over). */
+static void client_queue(struct client *c, char *line)
 {
 	if (!line)
 		line = strdup("{\"v\":1,\"ok\":false,\"error\":\"out of memory\"}\n");
-	free(c->out);
-	c->out = line;
-	c->out_len = line ? strlen(line) : 0;
-	c->out_off = 0;
-	client_flush(c);
+	if (line)
+		buf_puts(&c->out, line);
+	free(line);
+}
+
+/* Queues the last response line (taken over) and sends it; one request per connection. */
+static void client_reply(struct client *c, char *line)
+{
+	client_queue(c, line);
+	c->done = true;
+	client_pump(c);
 }
 
 static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
@@ -182,9 +278,10 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	return o;
 }
 
-static json_object *status_json(const struct daemon *d)
+/* The first lines of a status: what it costs does not grow with the handlers. */
+static json_object *status_header(const struct daemon *d)
 {
-	json_object *o = json_object_new_object(), *hs = json_object_new_array(), *last;
+	json_object *o = json_object_new_object(), *last;
 	const struct snapshot *s = d->snap;
 
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
@@ -201,6 +298,9 @@ static json_object *status_json(const struct daemon *d)
 		json_object_object_add(o, "zones", zs);
 	}
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+	json_object_object_add(o, "n_handlers", json_object_new_int64(s ? (int64_t)s->n_handlers : 0));
+	json_object_object_add(o, "n_addresses", json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
+	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(o, "config_error", jstr(d->config_error ? d->config_error : d->startup_error));
@@ -209,10 +309,168 @@ static json_object *status_json(const struct daemon *d)
 	json_object_object_add(last, "ok", json_object_new_boolean(d->last_reload_ok));
 	json_object_object_add(last, "result", jstr(d->last_reload_result));
 	json_object_object_add(o, "last_reload", d->last_reload ? last : (json_object_put(last), NULL));
-	for (size_t i = 0; s && i < s->n_handlers; i++)
-		json_object_array_add(hs, handler_json(d, &s->handlers[i]));
-	json_object_object_add(o, "handlers", hs);
 	return o;
+}
+
+/* A handler's qname is name (case aside, a trailing dot aside). */
+static bool same_name(const char *qname, const char *name)
+{
+	size_t a = strlen(qname), b = strlen(name);
+
+	if (a && qname[a - 1] == '.')
+		a--;
+	if (b && name[b - 1] == '.')
+		b--;
+	return a == b && strncasecmp(qname, name, a) == 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* What a status request will send: every handler, or those of the names (names taken
+ * over). The names' own handlers are found through the name table, O(names); handlers of
+ * kinds that cover sets of names are compared by qname as the stream goes. */
+static struct status_stream *stream_new(const struct daemon *d, char **names, size_t n_names)
+{
+	struct status_stream *st = calloc(1, sizeof(*st));
+	const struct snapshot *s = d->snap;
+	size_t n = 0;
+
+	if (!st)
+		goto oom;
+	st->snap = s;
+	st->generation = d->generation;
+	st->names = names;
+	st->n_names = n_names;
+	names = NULL;
+	st->ranges = calloc(n_names + 1, sizeof(*st->ranges));
+	st->found = calloc(n_names ? n_names : 1, sizeof(*st->found));
+	if (!st->ranges || !st->found)
+		goto oom;
+	if (!s)
+		return st;
+	if (!n_names) {
+		st->ranges[n++] = (struct range){0, s->n_handlers, false};
+		st->n_ranges = n;
+		return st;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		struct dname dn;
+		const struct node *node;
+
+		if (dname_parse(st->names[i], strlen(st->names[i]), &dn) < 0 || !(node = snapshot_find(s, &dn)) ||
+		    !node->count)
+			continue;
+		st->found[i] = true;
+		st->ranges[n++] = (struct range){node->first, (size_t)node->first + node->count, false};
+	}
+	/* in handler order, each name once */
+	qsort(st->ranges, n, sizeof(*st->ranges), cmp_range);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!k || st->ranges[i].first != st->ranges[k - 1].first)
+				st->ranges[k++] = st->ranges[i];
+		n = k;
+	}
+	if (s->first_covering < s->n_handlers)
+		st->ranges[n++] = (struct range){s->first_covering, s->n_handlers, true};
+	st->n_ranges = n;
+	return st;
+oom:
+	if (names)
+		for (size_t i = 0; i < n_names; i++)
+			free(names[i]);
+	free(names);
+	stream_free(st);
+	return NULL;
+}
+
+static bool stream_wants(struct status_stream *st, const struct handler *h)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < st->n_names; i++)
+		if (same_name(h->cfg->qname, st->names[i]))
+			any = st->found[i] = true;
+	return any;
+}
+
+/* Appends one slice of the status to the client's output: handlers until SLICE_USEC has
+ * passed or OUT_HIGH bytes wait; the end line after the last one. */
+static void stream_slice(struct client *c)
+{
+	struct daemon *d = c->ctl->d;
+	struct status_stream *st = c->stream;
+	uint64_t t0 = now_usec();
+	unsigned built = 0;
+
+	if (d->snap != st->snap || d->generation != st->generation) {
+		/* the snapshot it walked is gone: say so rather than mix two generations */
+		client_queue(c, ctl_response_error("a reload applied a new generation during the status; "
+						   "the handlers above are complete for the old one, ask again"));
+		goto finish;
+	}
+	while (st->cur < st->n_ranges) {
+		struct range *r = &st->ranges[st->cur];
+		const struct handler *h;
+
+		if (st->pos < r->first)
+			st->pos = r->first;
+		if (st->pos >= r->end) {
+			st->cur++;
+			continue;
+		}
+		if (built && (c->out.len >= OUT_HIGH || now_usec() - t0 >= SLICE_USEC))
+			return;
+		h = &st->snap->handlers[st->pos++];
+		if (r->check_names && !stream_wants(st, h))
+			continue;
+		built++;
+		st->count++;
+		client_queue(c, ctl_stream_item(handler_json(d, h)));
+		if (!buf_ok(&c->out))
+			goto finish;
+	}
+	{
+		json_object *end = json_object_new_object(), *missing = json_object_new_array();
+
+		json_object_object_add(end, "count", json_object_new_int64((int64_t)st->count));
+		for (size_t i = 0; i < st->n_names; i++)
+			if (!st->found[i])
+				json_object_array_add(missing, jstr(st->names[i]));
+		json_object_object_add(end, "missing", missing);
+		client_queue(c, ctl_stream_end(end));
+	}
+finish:
+	stream_free(c->stream);
+	c->stream = NULL;
+	c->done = true;
+}
+
+static void start_status(struct client *c, struct ctl_request *req)
+{
+	struct daemon *d = c->ctl->d;
+
+	if (req->summary) {
+		ctl_request_done(req);
+		client_reply(c, ctl_response_ok(status_header(d)));
+		return;
+	}
+	c->stream = stream_new(d, req->names, req->n_names);
+	req->names = NULL;
+	req->n_names = 0;
+	if (!c->stream) {
+		client_reply(c, ctl_response_error("out of memory"));
+		return;
+	}
+	client_queue(c, ctl_response_stream(status_header(d)));
+	client_pump(c);
 }
 
 /* What a question would get, without moving any rotation: the answer_query() output for
@@ -311,12 +569,13 @@ static void handle_request(struct client *c, const char *line, size_t len)
 	}
 	if (ctl_cmd_mutating(req.cmd) && !c->full_rights) {
 		log_warning("control: refused %s from a read-only client", ctl_cmd_name(req.cmd));
+		ctl_request_done(&req);
 		client_reply(c, ctl_response_error("permission denied"));
 		return;
 	}
 	switch (req.cmd) {
 	case CTL_STATUS:
-		client_reply(c, ctl_response_ok(status_json(d)));
+		start_status(c, &req);
 		break;
 	case CTL_QUERY:
 		client_reply(c, do_query(d, &req));
@@ -324,33 +583,52 @@ static void handle_request(struct client *c, const char *line, size_t len)
 	case CTL_RELOAD:
 		/* answered by control_reload_finished() */
 		c->wait_reload = reload_request(d, RELOAD_FULL, "pdynctl reload");
+		client_events(c);
 		break;
 	}
+	ctl_request_done(&req);
 }
 
-void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const char *result)
+void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const char *result,
+			     const struct diag *errors)
 {
 	struct control *ctl = d->control;
 	struct client *c, *next;
 
 	for (c = ctl ? ctl->clients : NULL; c; c = next) {
-		json_object *o, *errs;
+		json_object *o, *errs, *msgs;
 
 		next = c->next;
 		if (!c->wait_reload || c->wait_reload > seq)
 			continue;
+		c->wait_reload = 0; /* answered once: a later reload is not this client's */
 		if (!applied) {
 			client_reply(c, ctl_response_error(result ? result : "reload refused"));
 			continue;
 		}
 		o = json_object_new_object();
 		errs = json_object_new_array();
+		msgs = json_object_new_array();
 		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 		json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
 		json_object_object_add(o, "result", jstr(result));
-		for (size_t i = 0; d->snap && i < d->snap->n_handlers; i++)
+		/* what this reload found, line by line as --check prints it */
+		for (size_t i = 0; errors && i < errors->n_msgs; i++)
+			json_object_array_add(msgs, jstr(errors->msgs[i]));
+		if (errors && errors->n_errors > errors->n_msgs) {
+			char more[64];
+
+			snprintf(more, sizeof(more), "(%zu more problems not shown)", errors->n_errors - errors->n_msgs);
+			json_object_array_add(msgs, jstr(more));
+		}
+		json_object_object_add(o, "messages", msgs);
+		/* and every problem the generation has, also those found by an earlier reload */
+		for (size_t i = 0; d->snap && i < d->snap->n_handlers; i++) {
 			if (d->snap->handlers[i].error)
 				json_object_array_add(errs, jstr(d->snap->handlers[i].error));
+			if (d->snap->handlers[i].views_error)
+				json_object_array_add(errs, jstr(d->snap->handlers[i].views_error));
+		}
 		json_object_object_add(o, "errors", errs);
 		client_reply(c, ctl_response_ok(o));
 	}
@@ -360,7 +638,7 @@ static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct client *c = userdata;
 
-	log_debug("control: dropping a client that sent no complete request in time");
+	log_debug("control: dropping a client that sent no complete request or took no reply in time");
 	client_free(c);
 	return 0;
 }
@@ -371,29 +649,35 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	char *nl;
 	ssize_t n;
 
-	if (revents & EPOLLOUT) {
-		client_flush(c);
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		client_free(c); /* gone both ways: nobody to answer */
 		return 0;
 	}
+	if ((revents & EPOLLOUT) && !client_pump(c))
+		return 0;
+	if (!(revents & EPOLLIN))
+		return 0;
 	if (c->busy) {
-		/* only the hang-up matters now; the reply comes later */
-		if (revents & (EPOLLHUP | EPOLLERR))
-			client_free(c);
-		else {
-			char sink[512];
+		/* only the end of input matters now; the reply comes later, also after a
+		 * shutdown(SHUT_WR) */
+		char sink[512];
 
-			if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) == 0)
-				client_free(c);
-		}
+		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n == 0) {
+			c->eof = true;
+			client_events(c);
+		} else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			client_free(c);
 		return 0;
 	}
 	n = recv(c->fd, c->in + c->in_len, CTL_MAX_LINE + 1 - c->in_len, MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
-		client_free(c);
+		client_free(c); /* gone before a whole request */
 		return 0;
 	}
+	c->last_active = now_usec();
 	c->in_len += (size_t)n;
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl) {
@@ -441,6 +725,35 @@ static int peer_rights(struct control *ctl, const struct ucred *cred)
 	return rights;
 }
 
+/* Closes the read-only client that has been idle longest: one without a request under way
+ * (any, when busy_too). Read-only clients share a budget of their own, so that they never
+ * keep root or the daemon's user out. */
+static bool evict_readonly(struct control *ctl, bool busy_too)
+{
+	static const char msg[] = "{\"v\":1,\"ok\":false,\"error\":\"closed: too many read-only clients, "
+				  "this one idle longest\"}\n";
+	struct client *victim = NULL;
+
+	for (struct client *c = ctl->clients; c; c = c->next)
+		if (!c->full_rights && (busy_too || !c->busy) && (!victim || c->last_active < victim->last_active))
+			victim = c;
+	if (!victim)
+		return false;
+	log_debug("control: closing the read-only client idle longest to make room");
+	if (!victim->busy)
+		(void)!send(victim->fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+	client_free(victim);
+	return true;
+}
+
+/* Out of descriptors: a read-only client makes room, idle ones first. */
+static bool make_room(void *userdata)
+{
+	struct control *ctl = userdata;
+
+	return evict_readonly(ctl, false) || evict_readonly(ctl, true);
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct control *ctl = userdata;
@@ -448,6 +761,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	socklen_t len = sizeof(cred);
 	struct client *c;
 	int cfd, rights;
+	bool full;
 
 	cfd = acceptor_accept(&ctl->acc);
 	if (cfd < 0)
@@ -457,7 +771,23 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		return 0;
 	}
 	rights = peer_rights(ctl, &cred);
-	if (!rights || ctl->n_clients >= CONTROL_MAX_CLIENTS) {
+	/* A read-only client takes the place of the one idle longest when the budget is full,
+	 * and also when the descriptors left would not do for a reload (the lowest free one
+	 * is always the next: a high one means few are left). */
+	full = ctl->n_readonly >= CONTROL_MAX_READONLY || (rlim_t)cfd + CONTROL_FD_RESERVE >= ctl->fd_limit;
+	if (rights == 1 && full && evict_readonly(ctl, false)) {
+		/* into the descriptor just freed, lower: a high one would leave a hole that the
+		 * next client fills, and read-only clients would creep over the reserve */
+		int low = fcntl(cfd, F_DUPFD_CLOEXEC, 0);
+
+		if (low >= 0 && low < cfd) {
+			close(cfd);
+			cfd = low;
+		} else if (low >= 0)
+			close(low);
+		full = false;
+	}
+	if (!rights || (rights == 2 && ctl->n_full >= CONTROL_MAX_CLIENTS) || (rights == 1 && full)) {
 		const char *msg = rights ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
 					 : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
@@ -476,9 +806,14 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	c->ctl = ctl;
 	c->fd = cfd;
 	c->full_rights = rights == 2;
+	c->last_active = now_usec();
+	buf_init(&c->out);
 	c->next = ctl->clients;
 	ctl->clients = c;
-	ctl->n_clients++;
+	if (c->full_rights)
+		ctl->n_full++;
+	else
+		ctl->n_readonly++;
 	if (sd_event_add_io(ctl->d->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
 	    sd_event_add_time_relative(ctl->d->event, &c->timer, CLOCK_MONOTONIC, CONTROL_TIMEOUT_USEC, 0,
 				       on_client_timeout, c) < 0)
@@ -534,8 +869,13 @@ static int start_listening(struct daemon *d, struct control *ctl)
 {
 	int r = acceptor_init(&ctl->acc, d->event, ctl->fd, "control", on_accept, ctl);
 
-	if (r >= 0)
+	if (r >= 0) {
+		struct rlimit rl;
+
+		ctl->fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+		acceptor_set_make_room(&ctl->acc, make_room, ctl);
 		d->control = ctl;
+	}
 	return r;
 }
 

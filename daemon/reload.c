@@ -399,7 +399,7 @@ static void finish(struct daemon *d)
 	}
 
 	if (j->nothing) {
-		control_reload_finished(d, rl->seq, true, "no change");
+		control_reload_finished(d, rl->seq, true, "no change", NULL);
 	} else if (j->config_failed) {
 		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
 
@@ -418,16 +418,16 @@ static void finish(struct daemon *d)
 			d->config_error = TAKE_PTR(why);
 			set_result(d, false, strdup(d->config_error ? d->config_error : "config error"));
 		}
-		control_reload_finished(d, rl->seq, false, d->config_error);
+		control_reload_finished(d, rl->seq, false, d->config_error, NULL);
 	} else if (j->r < 0) {
 		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
 			  (unsigned long long)d->generation);
 		set_result(d, false, strdup(strerror(-j->r)));
-		control_reload_finished(d, rl->seq, false, d->last_reload_result);
+		control_reload_finished(d, rl->seq, false, d->last_reload_result, NULL);
 	} else if (kind != RELOAD_FULL && j->snap->same && (!j->config_read || !d->config_error)) {
 		/* (after a config error, the same config back is applied and said so) */
 		j->snap = snapshot_free(j->snap); /* nothing changed */
-		control_reload_finished(d, rl->seq, true, "no change");
+		control_reload_finished(d, rl->seq, true, "no change", NULL);
 	} else {
 		log_diag(LOG_ERR, &j->diag);
 		bool first = !d->snap;
@@ -436,7 +436,7 @@ static void finish(struct daemon *d)
 			log_error("reload: out of memory; keeping generation %llu",
 				  (unsigned long long)d->generation);
 			j->snap = snapshot_free(j->snap);
-			control_reload_finished(d, rl->seq, false, "out of memory");
+			control_reload_finished(d, rl->seq, false, "out of memory", NULL);
 		} else {
 			char *line = describe(d, j->snap);
 
@@ -449,7 +449,7 @@ static void finish(struct daemon *d)
 			reload_log_warnings(d->snap);
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
-			control_reload_finished(d, rl->seq, true, line);
+			control_reload_finished(d, rl->seq, true, line, &j->diag);
 			if (first)
 				control_follow_config(d);
 			applied = true;

@@ -34,6 +34,93 @@ out=$("$PDYNCTL" --help); expect_match "pdynctl --help lists check" 'check +FILE
 "$PDYNCTL" list --timeout x >/dev/null 2>&1; expect_eq "pdynctl: bad --timeout after the command exits 2" 2 $?
 "$PDYNCTL" --timeout x list >/dev/null 2>&1; expect_eq "pdynctl: bad --timeout before the command exits 2" 2 $?
 "$PDYNCTL" list --dir "$tmp/nothing-here" >/dev/null 2>&1; expect_eq "pdynctl: --dir after the command, no daemon: exit 3" 3 $?
+# --timeout: a number of seconds, more than 0 and at most 3600 (NaN compares false with all)
+for t in nan NaN inf -inf -1 0 1e300 3601 '' 1x; do
+    out=$("$PDYNCTL" --timeout "$t" list --dir "$tmp/nothing-here" 2>&1); rc=$?
+    expect_eq "pdynctl --timeout '$t': refused" "2 pdynctl: --timeout takes seconds, more than 0 and at most 3600, not \"$t\"" "$rc $out"
+done
+"$PDYNCTL" --timeout 0.0001 list --dir "$tmp/nothing-here" >/dev/null 2>&1; expect_eq "pdynctl --timeout 0.0001: taken" 3 $?
+
+# pdynctl trusts no reply: a fake daemon serves crafted ones; each is said to be malformed
+# (exit 1), never a crash
+if [ -x /usr/bin/python3 ]; then
+    cat > fake.py <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(1)
+c, _ = s.accept()
+c.settimeout(5)
+req = b""
+while not req.endswith(b"\n"):
+    d = c.recv(4096)
+    if not d:
+        break
+    req += d
+c.sendall(open(sys.argv[2], "rb").read())
+c.close()
+PY
+    # fake NAME COMMAND REPLY: pdynctl COMMAND against a socket that sends REPLY; "rc output"
+    fake() {
+        local name=$1 cmd=$2 i
+        printf '%s' "$3" > "reply.$name"
+        rm -f "fake.sock"
+        /usr/bin/python3 fake.py fake.sock "reply.$name" & local fp=$!
+        for ((i = 0; i < 100; i++)); do [ -S fake.sock ] && break; sleep 0.02; done
+        out=$("$PDYNCTL" --socket fake.sock --timeout 5 $cmd 2>&1); rc=$?
+        wait $fp
+        echo "$rc $out"
+    }
+    # without the status table: what pdynctl said about the reply
+    said() { fake "$@" | grep -v '^  \|^[0-9]* pdyndns \|^pdyndns ' | sed '1s/^[0-9]* //'; }
+    H='{"v":1,"ok":true,"result":{"pid":7,"zone":"d.test","generation":1},"stream":true}'
+    I='{"v":1,"item":{"qname":"a.d.test","qtype":"A","addresses":1}}'
+    E='{"v":1,"end":{"count":1,"missing":[]}}'
+    bad() {
+        local got
+        got=$(fake "$1" "$2" "$3")
+        expect_eq "malformed reply: $1: exit 1" 1 "${got%% *}"
+        expect_eq "malformed reply: $1" "pdynctl: pid 7: malformed reply from fake.sock: $4" "$(said "$1" "$2" "$3")"
+    }
+    bad "a null in types" status "$H"$'\n''{"v":1,"item":{"qname":"w.d.test","types":[null],"serves":"x"}}'$'\n'"$E"$'\n' \
+        '"types" holds an item that is not a string'
+    bad "zones an object" status '{"v":1,"ok":true,"result":{"pid":7,"zones":{"a":1}},"stream":true}'$'\n' '"zones" is not an array'
+    bad "served an object" status "$H"$'\n''{"v":1,"item":{"qname":"a","served":{"a":1}}}'$'\n'"$E"$'\n' '"served" is not an array'
+    bad "weights of numbers" status "$H"$'\n''{"v":1,"item":{"qname":"a","weights":[1]}}'$'\n'"$E"$'\n' \
+        '"weights" holds an item that is not an object'
+    bad "a handler not an object" status '{"v":1,"ok":true,"result":{"pid":7,"handlers":[[]]}}'$'\n' 'a handler is not an object'
+    bad "handlers an object (an older daemon's form)" status '{"v":1,"ok":true,"result":{"pid":7,"handlers":{}}}'$'\n' \
+        '"handlers" is not an array'
+    bad "a count that is not what was sent" status "$H"$'\n''{"v":1,"end":{"count":5,"missing":[]}}'$'\n' \
+        'the count at its end is not the number of handlers sent'
+    bad "a stream line of nothing known" status "$H"$'\n''{"v":1,"what":1}'$'\n' \
+        'a line of the status stream is not an item, its end or an error'
+    bad "reload messages an object" reload '{"v":1,"ok":true,"result":{"pid":7,"messages":{}}}'$'\n' '"messages" is not an array'
+    bad "query answers an object" "query a.d.test A" '{"v":1,"ok":true,"result":{"pid":7,"answers":{"a":1}}}'$'\n' \
+        '"answers" is not an array'
+    bad "a ttl that is a string" "query a.d.test A" '{"v":1,"ok":true,"result":{"pid":7,"answers":[{"ttl":"x"}]}}'$'\n' \
+        '"ttl" is not an integer'
+    bad "list: a zone that is a number" list '{"v":1,"ok":true,"result":{"pid":7,"zone":5}}'$'\n' '"zone" is not a string'
+    expect_eq "malformed reply: not the protocol" \
+        "1 pdynctl: malformed reply from fake.sock: not a control protocol response (is this a pdyndns control socket?)" \
+        "$(fake proto status 'HTTP/1.0 200 OK'$'\n')"
+    expect_eq "a reply cut in the middle of a line" "pdynctl: pid 7: fake.sock: the reply ended in the middle of a line" \
+        "$(said cut status "$H"$'\n'"${I:0:20}")"
+    expect_eq "a stream without its end" "pdynctl: pid 7: fake.sock: the reply ended early" \
+        "$(said noend status "$H"$'\n'"$I"$'\n')"
+    # a time localtime() cannot take is shown as a number: not malformed
+    out=$(fake time status '{"v":1,"ok":true,"result":{"pid":7,"last_reload":{"time":9223372036854775807,"ok":true,"result":"r"}},"stream":true}'$'\n'"$E"$'\n')
+    expect_match "a huge last reload time" '^1 .*last reload: applied at time 9223372036854775807: r' "$out"
+    out=$(fake ok status "$H"$'\n'"$I"$'\n'"$E"$'\n')
+    expect_match "a well-formed stream: exit 0 and the row" '^0 .*a\.d\.test +A +round-robin +1 ' "$out"
+    out=$(fake reloadbad reload '{"v":1,"ok":true,"result":{"pid":7,"result":"generation 2 applied: 1 kept after an error","messages":["f.txt:1: error: bad","f.txt: keeping the previous list for a A (1 addresses)"],"errors":["x"]}}'$'\n')
+    expect_eq "reload that kept a list after an error: exit 1 and the lines" "1 pid 7: generation 2 applied: 1 kept after an error
+pdynctl: pid 7: f.txt:1: error: bad
+pdynctl: pid 7: f.txt: keeping the previous list for a A (1 addresses)" "$out"
+    out=$(fake reloadold reload '{"v":1,"ok":true,"result":{"pid":7,"result":"generation 3 applied: 1 kept after an error","messages":[],"errors":["f.txt:1: error: bad; f.txt: keeping the previous list"]}}'$'\n')
+    expect_eq "reload with a problem found by an earlier reload: exit 1 and the problem" "1 pid 7: generation 3 applied: 1 kept after an error
+pdynctl: pid 7: f.txt:1: error: bad; f.txt: keeping the previous list" "$out"
+fi
 
 # --check on a good config
 out=$("$PDYNDNS" --check --config good.json 2>&1); rc=$?

@@ -206,6 +206,56 @@ elif cmd == "hold":  # COUNT STATUS_FILE RELEASE_FILE [drop]: connect COUNT at o
             out, how = read_all(conns[i])
             dropped += out == b"" and how == "<CLOSED>"
         status(stfile + ".dropped", "%d dropped without a reply" % dropped)
+elif cmd == "slowread":  # OUT: ask for status, read 64 KiB every 5 ms, write it to OUT
+    s = connect(sock)
+    s.sendall(b'{"v":1,"cmd":"status"}\n')
+    out, how = b"", "<TIMEOUT>"
+    end = time.monotonic() + 120
+    while time.monotonic() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            break
+        if not d:
+            how = "<CLOSED>"
+            break
+        out += d
+        time.sleep(0.005)
+    open(sys.argv[3], "wb").write(out + how.encode() + b"\n")
+elif cmd == "flood":  # COUNT STATUS_FILE RELEASE_FILE: hold COUNT connections, reconnecting
+    # every one the daemon closes, until released; counts the closes and what they said
+    n, stfile, release = int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    conns, closed, said, t0 = [], 0, {}, time.monotonic()
+    def one():
+        try:
+            s = connect(sock, 0.05)
+            s.setblocking(False)
+            return s
+        except OSError:
+            return None
+    while len(conns) < n and time.monotonic() < t0 + 20:
+        conns.append(one())
+    status(stfile, "connected %d of %d" % (sum(1 for s in conns if s), n))
+    end = time.monotonic() + 60
+    while not os.path.exists(release) and time.monotonic() < end:
+        p = select.poll()
+        for s in conns:
+            if s:
+                p.register(s, select.POLLIN)
+        ready = {fd for fd, _ in p.poll(50)}
+        for i, s in enumerate(conns):
+            if s is None or s.fileno() in ready:
+                if s is not None:
+                    try:
+                        d = s.recv(4096)
+                    except OSError:
+                        d = b""
+                    said[d] = said.get(d, 0) + 1
+                    s.close()
+                    closed += 1
+                conns[i] = one()
+    status(stfile + ".release", "closed %d: %s" % (closed, "; ".join(
+        "%d %s" % (c, d.decode("utf-8", "replace").strip() or "<nothing>") for d, c in sorted(said.items()))))
 PY
 ctl() { "$PY" "$tmp/ctl.py" "$@"; }
 
@@ -216,12 +266,12 @@ start_daemon() {
     log=$tmp/log.${cfg##*/}.${lim:-0}
     nq=0
     if [ -n "$lim" ]; then
-        coproc D { ulimit -n "$lim" && exec "$PDYNDNS" --config "$cfg" --control-dir "$tmp/ctl" 2>"$log"; }
+        coproc D { ulimit -n "$lim" && exec "$PDYNDNS" --config "$cfg" --control-dir "${ctldir:-$tmp/ctl}" 2>"$log"; }
     else
-        coproc D { exec "$PDYNDNS" --config "$cfg" --control-dir "$tmp/ctl" 2>"$log"; }
+        coproc D { exec "$PDYNDNS" --config "$cfg" --control-dir "${ctldir:-$tmp/ctl}" 2>"$log"; }
     fi
     pid=$D_PID
-    sock=$tmp/ctl/pdyndns.$pid.sock
+    sock=${ctldir:-$tmp/ctl}/pdyndns.$pid.sock
     printf 'HELO\t3\n' >&"${D[1]}"
     read -r -t 10 line <&"${D[0]}"
     [[ $line == OK* ]] || fail "$cfg: no banner: $line"
@@ -315,13 +365,17 @@ garbage "an array" '[1,2]\n' "$(err 'not a JSON object')"
 garbage "an unknown command" '{"v":1,"cmd":"frobnicate"}\n' "$(err 'unknown command')"
 garbage "another version" '{"v":2,"cmd":"status"}\n' "$(err 'unsupported protocol version (this daemon speaks 1)')"
 garbage "an unknown key" '{"v":1,"cmd":"status","x":1}\n' "$(err 'unknown key in request')"
-garbage "a NUL in a name" '{"v":1,"cmd":"query","name":"a\\u0000b","type":"A"}\n' \
-    "$(err 'query needs \"name\" and \"type\" strings (and optionally \"client\")')"
+garbage "a NUL in a name" '{"v":1,"cmd":"query","name":"a\\u0000b","type":"A"}\n' "$(err 'a string holds \\u0000')"
+garbage "a NUL in a key (json-c would cut it: a second cmd)" '{"v":1,"cmd":"status","cmd\\u0000x":"reload"}\n' \
+    "$(err 'a string holds \\u0000')"
 garbage "no newline before EOF: no reply" '{"v":1,"cmd":"status"}' '<CLOSED>'
 garbage "two requests: the first answered, then closed" \
     '{"v":1,"cmd":"query","name":"t1.d.test","type":"AAAA"}\n{"v":1,"cmd":"frobnicate"}\n' \
     '{"v":1,"ok":true,"result":{"pid":'"$pid"',"name":"t1.d.test","type":"AAAA","client":null,"rcode":"NOERROR","answers":[{"name":"t1.d.test","type":"AAAA","ttl":0,"content":"2001:db8::1"}]}}
 <CLOSED>'
+# a client that shuts its side after asking for a reload still gets the reply
+expect_match "reload, then shutdown(SHUT_WR): the reply" '^\{"v":1,"ok":true,"result":\{"pid":'"$pid"',"generation":2,.*\}\}
+<CLOSED>$' "$(ctl send "$sock" '{"v":1,"cmd":"reload"}\n')"
 kill -0 "$pid" 2>/dev/null; expect_eq "garbage: daemon alive" 0 $?
 expect_questions "after garbage" 10
 "$PDYNCTL" --socket "$sock" status >/dev/null; expect_eq "garbage: pdynctl status after it" 0 $?
@@ -392,11 +446,12 @@ wait $s1 $s3 $s4
 expect_eq "slow clients: questions meanwhile ($asked) answered in rotation" "$asked" "$good"
 out=$("$PY" -c '
 import json, sys
-line, end = open(sys.argv[1]).read().split("\n")[:2]
-r = json.loads(line)["result"]
-h = r["handlers"][1]
-print(r["pid"], r["zone"], len(r["handlers"]), h["qname"], h["qtype"], h["addresses"], end)' slow1.out 2>&1)
-expect_eq "slow status ($(cat slow1.err)): answered" "$pid d.test 2 t1.d.test AAAA 1 <CLOSED>" "$out"
+lines = open(sys.argv[1]).read().rstrip("\n").split("\n")
+r = json.loads(lines[0])["result"]
+hs = [json.loads(l)["item"] for l in lines[1:-2]]
+h, end = hs[1], json.loads(lines[-2])["end"]
+print(r["pid"], r["zone"], len(hs), end["count"], h["qname"], h["qtype"], h["addresses"], lines[-1])' slow1.out 2>&1)
+expect_eq "slow status ($(cat slow1.err)): answered" "$pid d.test 2 2 t1.d.test AAAA 1 <CLOSED>" "$out"
 expect_eq "slow unknown command ($(cat slow3.err)): the exact error" "$(err 'unknown command')" "$(cat slow3.out)"
 expect_eq "a request that never ends: dropped without a reply" '<CLOSED>' "$(cat slow4.out)"
 expect_fds "slow clients" "$base"
@@ -483,6 +538,92 @@ expect_eq "EMFILE over: one warning and one end line per episode" \
 expect_fds "EMFILE over" "$base"
 expect_questions "after EMFILE" 10
 stop_daemon "descriptor limit 64"
+
+# --- 7. a status of any size: 12,000 handlers, over 4 MiB, streamed between questions -------
+{
+    printf '{"domain": "d.test", "soa": "ns1.d.test. h.d.test. 1 7200 3600 7200 120",\n'
+    printf ' "nameservers": ["ns1.d.test"], "ttl": 60, "advance": "per-lookup",\n'
+    printf ' "handlers": [{"qname": "t1.d.test", "qtype": "A", "file": "v4.txt"}'
+    for ((i = 2; i <= 12000; i++)); do printf ',\n  {"qname": "h%d.d.test", "qtype": "A", "file": "ten.txt"}' "$i"; done
+    printf ']}\n'
+} > conf/huge.json
+start_daemon conf/huge.json
+base=$(nfds)
+"$PDYNCTL" --socket "$sock" --json status > huge.json; expect_eq "12,000 handlers: --json status exit" 0 $?
+size=$(stat -c %s huge.json)
+[ "$size" -gt 4194304 ] && ok || fail "12,000 handlers: a document of $size bytes, not over 4 MiB"
+out=$("$PY" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["copies"][0]
+hs = c["result"]["handlers"]
+print(c["ok"], c["result"]["n_handlers"], len(hs), len({(h["qname"], h["qtype"]) for h in hs}), sum(h["addresses"] for h in hs))' huge.json 2>&1)
+expect_eq "12,000 handlers: every one, once, in one document" "True 12000 12000 12000 119993" "$out"
+"$PDYNCTL" --socket "$sock" status > huge.txt; expect_eq "12,000 handlers: status exit" 0 $?
+expect_eq "12,000 handlers: a row each" 12000 "$(grep -c '^  [ht][0-9]*\.d\.test  *A  *round-robin ' huge.txt)"
+out=$("$PDYNCTL" --socket "$sock" status h7777.d.test T1.D.TEST. 2>&1); rc=$?
+expect_eq "status NAME...: exit 0" 0 $rc
+expect_eq "status NAME...: those rows only" "h7777.d.test t1.d.test" "$(echo "$out" | awk '/^  [ht][0-9]*\.d\.test / {print $1}' | sort | tr '\n' ' ' | sed 's/ $//')"
+out=$("$PDYNCTL" --socket "$sock" status nope.d.test 2>&1); rc=$?
+expect_eq "status of a name without a handler: exit 1 and why" "1 pdynctl: pid $pid: no handler named nope.d.test" "$rc $(echo "$out" | grep '^pdynctl')"
+# a client that reads slowly, while questions go on: every answer in rotation, the status whole
+ctl slowread "$sock" slow.out &
+reader=$!
+asked=0 good=0
+for ((i = 0; i < 2000; i++)); do
+    kill -0 $reader 2>/dev/null || break
+    questions 2; [ "$good" -eq "$asked" ] || break
+done
+wait $reader
+expect_eq "questions while a slow client takes a large status ($asked): answered in rotation" "$asked" "$good"
+out=$("$PY" -c '
+import json, sys
+lines = open(sys.argv[1]).read().rstrip("\n").split("\n")
+items = [json.loads(l)["item"] for l in lines[1:-2]]
+print(json.loads(lines[0])["result"]["n_handlers"], len(items), json.loads(lines[-2])["end"]["count"], lines[-1])' slow.out 2>&1)
+expect_eq "the slow client's status: whole" "12000 12000 12000 <CLOSED>" "$out"
+expect_fds "large status" "$base"
+stop_daemon "12,000 handlers"
+
+# --- 8. a control_group member holding 500 connections, reconnecting: root is still served ---
+# Read-only clients have a budget of their own; a new one closes the one idle longest, and
+# out of descriptors one of them is closed so that accepting goes on.
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+    sed 's/"ttl": 60,/"ttl": 60, "control_group": "nogroup",/' conf/small.json > conf/group.json
+    chmod 755 "$tmp"
+    chmod 644 "$tmp/ctl.py"
+    member() { setpriv --reuid nobody --regid nogroup --clear-groups "$@"; }
+    for lim in "" 40; do
+        what="read-only flood${lim:+, descriptor limit $lim}"
+        ctldir=$tmp/ctl-group$lim
+        start_daemon conf/group.json $lim
+        base=$(nfds)
+        rm -rf "$tmp/flood" && mkdir -m 1777 "$tmp/flood"
+        member "$PY" "$tmp/ctl.py" flood "$sock" 500 "$tmp/flood/st" "$tmp/flood/go" &
+        flooder=$!
+        wait_file "$tmp/flood/st"
+        good=0 out=
+        for i in 1 2 3 4 5; do
+            out=$("$PDYNCTL" --socket "$sock" status 2>&1) && [[ $out == *"t1.d.test "* ]] && good=$((good + 1))
+        done
+        expect_eq "$what: root's status, 5 times out of 5 (${out:0:100})" 5 "$good"
+        out=$("$PDYNCTL" --socket "$sock" reload 2>&1)
+        expect_eq "$what: root's reload (${out:0:100})" 0 $?
+        # another member takes an idle one's place (out of descriptors, with a dozen places
+        # for hundreds of clients, it may lose its own before its request is read)
+        for i in 1 2 3; do out=$(member "$PDYNCTL" --socket "$sock" status 2>&1) && break; done
+        if [ -z "$lim" ]; then [[ $out == *"t1.d.test "* ]] && ok || fail "$what: another member's status: ${out:0:200}"; fi
+        expect_questions "$what: questions meanwhile" 10
+        touch "$tmp/flood/go"
+        wait_file "$tmp/flood/st.release"
+        wait "$flooder"
+        echo "  $what: $(cat "$tmp/flood/st"); $(cat "$tmp/flood/st.release")"
+        expect_match "$what: idle read-only clients closed for new ones" \
+            'closed [1-9][0-9]*: .*too many read-only clients, this one idle longest' "$(cat "$tmp/flood/st.release")"
+        expect_fds "$what: every connection closed" "$base"
+        stop_daemon "$what"
+    done
+    ctldir=
+fi
 
 echo "  EMFILE: ${cpu_ms} ms CPU over $wall_ms ms; ${again#*control: }; clients $held"
 echo "ctlabuse: $passes passed, $fails failed"

@@ -23,7 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&again, 0, sizeof(again));
 	fuzz_assert(ctl_request_decode(line, strlen(line) - 1, &again, &why) == 0);
 	fuzz_assert(again.cmd == req.cmd && strcmp(again.name, req.name) == 0 &&
-		    strcmp(again.type, req.type) == 0 && strcmp(again.client, req.client) == 0);
+		    strcmp(again.type, req.type) == 0 && strcmp(again.client, req.client) == 0 &&
+		    again.summary == req.summary && again.n_names == req.n_names);
+	for (size_t i = 0; i < req.n_names; i++)
+		fuzz_assert(strcmp(again.names[i], req.names[i]) == 0);
+	ctl_request_done(&req);
+	ctl_request_done(&again);
 	free(line);
 	return 0;
 }

@@ -60,6 +60,34 @@ expect_match "reload prints the reason" 'missing required key "soa"' "$out"
 expect_match "answers unchanged after a refused reload" '^192\.0\.2\.[1-5]$' "$(q +short t1.dyn.example.test A)"
 mv "$work/zone/config.good" "$work/zone/config.json"
 
+# reload with a bad address file: applied, the list kept, and still exit 1 with the file's
+# error lines (as --check prints them), every copy; the old addresses are still answered
+cp "$work/zone/abc-v4.txt" "$work/abc.good"
+printf '198.51.100.1\n198.51.100.300\n' > "$work/zone/abc-v4.txt.new"
+mv "$work/zone/abc-v4.txt.new" "$work/zone/abc-v4.txt"
+out=$(ctl reload 2>"$work/reload.err"); rc=$?
+expect_eq "reload that kept a list after an error exits 1" 1 $rc
+expect_match "it says the list was kept" '1 kept after an error' "$out"
+expect_eq "the error line from every copy" "$n" \
+    "$(grep -c "^pdynctl: pid [0-9]*: $work/zone/abc-v4.txt:2: error: \"198\.51\.100\.300\" is not an IPv4 address" "$work/reload.err")"
+expect_match "the old list still answered" '^198\.51\.100\.[1-4]$' "$(q +short a.b.c.dyn.example.test A)"
+out=$(ctl reload 2>&1); rc=$?
+expect_eq "a second reload, the list still kept: exit 1 again" 1 $rc
+expect_match "and the problem said again" "abc-v4\.txt:2: error: .*keeping the previous list for a\.b\.c\.dyn\.example\.test A \(4 addresses\)" "$out"
+mv "$work/abc.good" "$work/zone/abc-v4.txt"
+out=$(ctl reload 2>&1); expect_eq "fixed: reload exits 0 ($out)" 0 $?
+
+# status NAME: only that name's handlers, from every copy; a name without one: exit 1
+out=$(ctl status T1.dyn.example.test.); rc=$?
+expect_eq "status NAME: exit 0" 0 $rc
+expect_eq "status NAME: its two handlers from every copy" $((2 * n)) "$(echo "$out" | grep -c '^  t1\.dyn\.example\.test ')"
+expect_eq "status NAME: no other handler" 0 "$(echo "$out" | grep -c '^  \(a\.b\.c\|only6\)\.')"
+out=$(ctl status only6.dyn.example.test nope.dyn.example.test 2>&1); rc=$?
+expect_eq "status with a name that has no handler: exit 1" 1 $rc
+expect_eq "which is said, for every copy" "$n" "$(echo "$out" | grep -c '^pdynctl: pid [0-9]*: no handler named nope\.dyn\.example\.test$')"
+expect_eq "status --json NAME: one document, the handlers of the name" "$n AAAA" \
+    "$(ctl --json status only6.dyn.example.test | jq -r '[.copies[].result.handlers[].qtype] | "\(length) \(unique | join(","))"')"
+
 # unprivileged: refused with exit 4
 if command -v setpriv >/dev/null; then
     chmod 755 "$work" "$dir" "$dir/ctl" 2>/dev/null

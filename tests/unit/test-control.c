@@ -102,11 +102,11 @@ static int connect_ctl(void)
  * sent back (malloc'd). */
 static char *exchange(struct daemon *d, const char *data, size_t len)
 {
-	size_t cap = 1 << 20, got = 0, sent = 0;
+	size_t cap = 64 << 20, got = 0, sent = 0;
 	char *out = malloc(cap);
 	int fd = connect_ctl();
 
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 20000; i++) {
 		ssize_t n;
 
 		if (sent < len) {
@@ -132,9 +132,39 @@ static json_object *ok_result(char *reply)
 	char *err = NULL;
 	bool ok = false;
 
-	assert_int_equal(ctl_response_decode(reply, strlen(reply) - 1, &ok, &res, &err), 0);
+	assert_int_equal(ctl_response_decode(reply, strlen(reply) - 1, &ok, &res, &err, NULL), 0);
 	if (!ok)
 		fail_msg("error reply: %s", err);
+	free(reply);
+	return res;
+}
+
+/* A streamed status: the header line's result, with the items in "handlers" and the end's
+ * members added as "end" (every line checked). */
+static json_object *status_result(char *reply)
+{
+	json_object *res = NULL, *hs = json_object_new_array(), *item, *end = NULL;
+	char *err = NULL, *p = reply, *nl = strchr(p, '\n');
+	bool ok = false, stream = false;
+
+	assert_non_null(nl);
+	assert_int_equal(ctl_response_decode(p, (size_t)(nl - p), &ok, &res, &err, &stream), 0);
+	if (!ok)
+		fail_msg("error reply: %s", err);
+	assert_true(stream);
+	for (p = nl + 1; !end; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl); /* every line complete, the end line last */
+		assert_int_equal(ctl_stream_decode(p, (size_t)(nl - p), &item, &end, &err), 0);
+		if (err)
+			fail_msg("stream error: %s", err);
+		if (item)
+			json_object_array_add(hs, item);
+	}
+	assert_string_equal(p, "");
+	assert_int_equal(json_object_get_int(json_object_object_get(end, "count")), json_object_array_length(hs));
+	json_object_object_add(res, "handlers", hs);
+	json_object_object_add(res, "end", end);
 	free(reply);
 	return res;
 }
@@ -145,9 +175,11 @@ static void test_status(void **state)
 	json_object *r, *h;
 
 	d->rot.next[0] = 4; /* four answers so far: next is #1 */
-	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23));
+	r = status_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23));
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "pid")), getpid());
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 1);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "n_handlers")), 1);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "n_addresses")), 3);
 	assert_string_equal(json_object_get_string(json_object_object_get(r, "zone")), "dyn.example.test");
 	h = json_object_array_get_idx(json_object_object_get(r, "handlers"), 0);
 	assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")), "t1.dyn.example.test");
@@ -232,6 +264,211 @@ static void test_bad_requests(void **state)
 	reply = exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23);
 	assert_non_null(strstr(reply, "\"ok\":true"));
 	free(reply);
+}
+
+/* n handlers t0..t(n-1), each in a file of its own with 10 addresses, or bad ones */
+static void write_many(struct daemon *d, size_t n, bool bad)
+{
+	size_t cap = n * 100 + 1024, len = 0;
+	char *cfg = malloc(cap);
+
+	len += (size_t)snprintf(cfg + len, cap - len,
+				"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 "
+				"3600 7200 120\",\n \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n \"handlers\": [");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(cfg + len, cap - len, "%s{\"qname\": \"t%zu.dyn.example.test\", \"qtype\": \"A\", "
+				        "\"file\": \"%s.txt\"}", i ? ",\n" : "", i, bad ? "bad" : "ten");
+	snprintf(cfg + len, cap - len, "]}\n");
+	write_file("ten.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n192.0.2.4\n192.0.2.5\n192.0.2.6\n192.0.2.7\n"
+			      "192.0.2.8\n192.0.2.9\n192.0.2.10\n");
+	write_file("bad.txt", "192.0.2.1\nnot an address\n");
+	write_file("config.json", cfg);
+	free(cfg);
+}
+
+/* Runs the loop until the reload of generation gen has been applied. */
+static void wait_generation(struct daemon *d, uint64_t gen)
+{
+	for (int i = 0; i < 3000 && d->generation < gen; i++)
+		sd_event_run(d->event, 10000);
+	assert_int_equal(d->generation, gen);
+}
+
+static void test_status_stream(void **state)
+{
+	struct daemon *d = *state;
+	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n";
+	const char filter[] = "{\"v\":1,\"cmd\":\"status\",\"names\":[\"T7.dyn.example.test.\",\"t3999.dyn."
+			      "example.test\",\"nope.dyn.example.test\",\"t7.dyn.example.test\",\"-\"]}\n";
+	json_object *r, *hs;
+	char *reply;
+
+	/* 4,000 handlers: a status many times the socket buffer, built in slices as the
+	 * client reads */
+	write_many(d, 4000, false);
+	json_object_put(ok_result(exchange(d, req, strlen(req))));
+	assert_int_equal(d->snap->n_handlers, 4000);
+	d->rot.next[5] = 7;
+	reply = exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23);
+	assert_true(strlen(reply) > 4 * 212992);
+	r = status_result(reply);
+	hs = json_object_object_get(r, "handlers");
+	assert_int_equal(json_object_array_length(hs), 4000);
+	for (size_t i = 0; i < 4000; i++) {
+		json_object *h = json_object_array_get_idx(hs, i);
+
+		assert_int_equal(json_object_get_int(json_object_object_get(h, "addresses")), 10);
+		assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")),
+				    d->snap->handlers[i].cfg->qname);
+	}
+	assert_int_equal(json_object_get_int(json_object_object_get(json_object_array_get_idx(hs, 5), "answers")), 7);
+	json_object_put(r);
+
+	/* only the names asked for, each once, case and a trailing dot aside; the others said */
+	r = status_result(exchange(d, filter, strlen(filter)));
+	hs = json_object_object_get(r, "handlers");
+	assert_int_equal(json_object_array_length(hs), 2);
+	{
+		const char *a = json_object_get_string(json_object_object_get(json_object_array_get_idx(hs, 0), "qname"));
+		const char *b = json_object_get_string(json_object_object_get(json_object_array_get_idx(hs, 1), "qname"));
+
+		assert_true((!strcmp(a, "t7.dyn.example.test") && !strcmp(b, "t3999.dyn.example.test")) ||
+			    (!strcmp(b, "t7.dyn.example.test") && !strcmp(a, "t3999.dyn.example.test")));
+	}
+	{
+		json_object *missing = json_object_object_get(json_object_object_get(r, "end"), "missing");
+		char *names = strdup(json_object_to_json_string_ext(missing, JSON_C_TO_STRING_PLAIN));
+
+		assert_string_equal(names, "[\"nope.dyn.example.test\",\"-\"]");
+		free(names);
+	}
+	json_object_put(r);
+
+	/* the summary: the header only, one line */
+	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"status\",\"summary\":true}\n", 39));
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "n_handlers")), 4000);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "n_addresses")), 40000);
+	assert_null(json_object_object_get(r, "handlers"));
+	json_object_put(r);
+}
+
+/* A status that a reload interrupts ends with an error, never with handlers of two
+ * generations. */
+static void test_status_interrupted(void **state)
+{
+	struct daemon *d = *state;
+	char buf[65536], *err = NULL, *last = NULL;
+	size_t got = 0, cap = 64 << 20;
+	char *all = malloc(cap);
+	int fd;
+	json_object *item, *end;
+
+	write_many(d, 4000, false);
+	{
+		char *reply = exchange(d, "{\"v\":1,\"cmd\":\"reload\"}\n", 23);
+
+		free(reply);
+	}
+	fd = connect_ctl();
+	assert_int_equal(send(fd, "{\"v\":1,\"cmd\":\"status\"}\n", 23, 0), 23);
+	for (int i = 0; i < 20; i++) /* the header and some handlers; the client reads nothing yet */
+		sd_event_run(d->event, 1000);
+	(void)reload_request(d, RELOAD_FULL, "test");
+	wait_generation(d, 3);
+	for (int i = 0; i < 5000; i++) {
+		ssize_t n;
+
+		sd_event_run(d->event, 1000);
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0) {
+			assert_true(got + (size_t)n < cap);
+			memcpy(all + got, buf, (size_t)n);
+			got += (size_t)n;
+		}
+	}
+	close(fd);
+	all[got] = 0;
+	assert_true(got > 0 && all[got - 1] == '\n');
+	all[got - 1] = 0;
+	last = strrchr(all, '\n') + 1;
+	assert_int_equal(ctl_stream_decode(last, strlen(last), &item, &end, &err), 0);
+	assert_non_null(err);
+	assert_non_null(strstr(err, "a reload applied a new generation during the status"));
+	free(err);
+	free(all);
+}
+
+/* A client that shuts its side after the request still gets the reply. */
+static void test_half_close(void **state)
+{
+	struct daemon *d = *state;
+	const char *reqs[] = {"{\"v\":1,\"cmd\":\"reload\"}\n", "{\"v\":1,\"cmd\":\"status\"}\n"};
+
+	for (size_t k = 0; k < 2; k++) {
+		char buf[65536];
+		size_t got = 0;
+		int fd = connect_ctl();
+
+		assert_int_equal(send(fd, reqs[k], strlen(reqs[k]), 0), (ssize_t)strlen(reqs[k]));
+		assert_int_equal(shutdown(fd, SHUT_WR), 0);
+		for (int i = 0; i < 3000; i++) {
+			ssize_t n;
+
+			sd_event_run(d->event, 1000);
+			n = recv(fd, buf + got, sizeof(buf) - got - 1, MSG_DONTWAIT);
+			if (n == 0)
+				break;
+			if (n > 0)
+				got += (size_t)n;
+		}
+		close(fd);
+		buf[got] = 0;
+		assert_non_null(strstr(buf, "\"ok\":true"));
+		assert_int_equal(buf[got - 1], '\n');
+	}
+}
+
+/* A client still taking a long reload reply is not sent the next reload's reply too. */
+static void test_reload_replies_not_mixed(void **state)
+{
+	struct daemon *d = *state;
+	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n";
+	size_t cap = 16 << 20, got = 0;
+	char *all = malloc(cap), *reply;
+	json_object *r;
+	int slow;
+
+	/* 3,000 handlers with a bad file: a reply of 3,000 errors, beyond the socket buffer */
+	write_many(d, 3000, true);
+	slow = connect_ctl();
+	assert_int_equal(send(slow, req, strlen(req), 0), (ssize_t)strlen(req));
+	wait_generation(d, 2);
+	for (int i = 0; i < 10; i++)
+		sd_event_run(d->event, 1000);
+	/* another client's reload while the first reply still waits to be read */
+	reply = exchange(d, req, strlen(req));
+	r = ok_result(reply);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 3);
+	json_object_put(r);
+	for (int i = 0; i < 3000; i++) {
+		ssize_t n;
+
+		sd_event_run(d->event, 1000);
+		n = recv(slow, all + got, cap - got - 1, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	close(slow);
+	all[got] = 0;
+	assert_ptr_equal(strchr(all, '\n'), all + got - 1); /* one line */
+	r = ok_result(all);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 2);
+	assert_int_equal(json_object_array_length(json_object_object_get(r, "errors")), 3000);
+	json_object_put(r);
 }
 
 static void test_idle_and_too_many_clients(void **state)
@@ -329,6 +566,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_and_too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_interrupted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_replies_not_mixed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,6 +77,16 @@ static void test_request_rejects(void **state)
 		{"{\"v\":1,\"cmd\":\"query\",\"name\":\"a\",\"type\":\"A\",\"client\":5}", "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
 		{"{\"v\":1,\"cmd\":\"status\",\"cmd\":\"reload\"}", "not valid JSON"}, /* duplicate key */
 		{"{\"v\":1,\"cmd\":\"status\"} {}", "not valid JSON"},
+		/* json-c cuts a key at \u0000: this would be a second "cmd" past the duplicate check */
+		{"{\"v\":1,\"cmd\":\"status\",\"cmd\\u0000x\":\"reload\"}", "a string holds \\u0000"},
+		{"{\"v\":1,\"cmd\\u0000\":\"reload\"}", "a string holds \\u0000"},
+		{"{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\\u0000b\"]}", "a string holds \\u0000"},
+		{"{\"v\":1,\"cmd\":\"status\",\"names\":[]}", "\"names\" must be an array of 1 to 1024 names"},
+		{"{\"v\":1,\"cmd\":\"status\",\"names\":\"a\"}", "\"names\" must be an array of 1 to 1024 names"},
+		{"{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\",5]}", "\"names\" must hold names (strings of 1 to 1024 bytes)"},
+		{"{\"v\":1,\"cmd\":\"status\",\"names\":[\"\"]}", "\"names\" must hold names (strings of 1 to 1024 bytes)"},
+		{"{\"v\":1,\"cmd\":\"status\",\"summary\":1}", "\"summary\" must be true or false"},
+		{"{\"v\":1,\"cmd\":\"reload\",\"names\":[\"a\"]}", "unknown key in request"},
 	};
 	struct ctl_request req;
 
@@ -87,6 +97,64 @@ static void test_request_rejects(void **state)
 		assert_non_null(why);
 		assert_string_equal(why, bad[i].why);
 	}
+}
+
+static void test_request_names(void **state)
+{
+	char *names[] = {"a.test", "B.test."};
+	struct ctl_request in = {.cmd = CTL_STATUS, .names = names, .n_names = 2, .summary = true}, out;
+	const char *why = NULL;
+	char *line = ctl_request_encode(&in);
+
+	assert_string_equal(line, "{\"v\":1,\"cmd\":\"status\",\"names\":[\"a.test\",\"B.test.\"],\"summary\":true}\n");
+	assert_int_equal(ctl_request_decode(line, strlen(line) - 1, &out, &why), 0);
+	assert_int_equal(out.n_names, 2);
+	assert_string_equal(out.names[0], "a.test");
+	assert_string_equal(out.names[1], "B.test.");
+	assert_true(out.summary);
+	ctl_request_done(&out);
+	assert_null(out.names);
+	free(line);
+	/* a backslash before u0000 is a backslash, not a NUL */
+	assert_int_equal(decode("{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\\\\u0000\"]}", &out, &why), 0);
+	assert_string_equal(out.names[0], "a\\u0000");
+	ctl_request_done(&out);
+}
+
+static void test_stream(void **state)
+{
+	json_object *h = json_object_new_object(), *item, *end, *res;
+	char *line, *err;
+	bool ok, stream = false;
+
+	line = ctl_response_stream(json_object_new_object());
+	assert_string_equal(line, "{\"v\":1,\"ok\":true,\"result\":{},\"stream\":true}\n");
+	assert_int_equal(ctl_response_decode(line, strlen(line) - 1, &ok, &res, &err, &stream), 0);
+	assert_true(ok && stream);
+	json_object_put(res);
+	free(line);
+	json_object_object_add(h, "qname", json_object_new_string("a.test"));
+	line = ctl_stream_item(h);
+	assert_string_equal(line, "{\"v\":1,\"item\":{\"qname\":\"a.test\"}}\n");
+	assert_int_equal(ctl_stream_decode(line, strlen(line) - 1, &item, &end, &err), 0);
+	assert_non_null(item);
+	assert_null(end);
+	assert_null(err);
+	assert_string_equal(json_object_get_string(json_object_object_get(item, "qname")), "a.test");
+	json_object_put(item);
+	free(line);
+	line = ctl_stream_end(json_object_new_object());
+	assert_int_equal(ctl_stream_decode(line, strlen(line) - 1, &item, &end, &err), 0);
+	assert_non_null(end);
+	json_object_put(end);
+	free(line);
+	line = ctl_response_error("gone");
+	assert_int_equal(ctl_stream_decode(line, strlen(line) - 1, &item, &end, &err), 0);
+	assert_string_equal(err, "gone");
+	free(err);
+	free(line);
+	assert_int_equal(ctl_stream_decode("{\"v\":1,\"item\":[]}", 19, &item, &end, &err), -EINVAL);
+	assert_int_equal(ctl_stream_decode("{\"v\":1}", 7, &item, &end, &err), -EINVAL);
 }
 
 static void test_request_limits(void **state)
@@ -125,7 +193,7 @@ static void test_response_roundtrip(void **state)
 	json_object_object_add(res, "generation", json_object_new_int(7));
 	line = ctl_response_ok(res);
 	assert_string_equal(line, "{\"v\":1,\"ok\":true,\"result\":{\"generation\":7}}\n");
-	assert_int_equal(ctl_response_decode(line, strlen(line) - 1, &ok, &got, &err), 0);
+	assert_int_equal(ctl_response_decode(line, strlen(line) - 1, &ok, &got, &err, NULL), 0);
 	assert_true(ok);
 	assert_null(err);
 	assert_int_equal(json_object_get_int(json_object_object_get(got, "generation")), 7);
@@ -133,7 +201,7 @@ static void test_response_roundtrip(void **state)
 	free(line);
 
 	line = ctl_response_error("config.json:3:1: error: \"x\" / tabs\tand \"quotes\"");
-	assert_int_equal(ctl_response_decode(line, strlen(line) - 1, &ok, &got, &err), 0);
+	assert_int_equal(ctl_response_decode(line, strlen(line) - 1, &ok, &got, &err, NULL), 0);
 	assert_false(ok);
 	assert_null(got);
 	assert_string_equal(err, "config.json:3:1: error: \"x\" / tabs\tand \"quotes\"");
@@ -153,7 +221,7 @@ static void test_response_rejects(void **state)
 	bool ok;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(ctl_response_decode(bad[i], strlen(bad[i]), &ok, &res, &err), -EINVAL);
+		assert_int_equal(ctl_response_decode(bad[i], strlen(bad[i]), &ok, &res, &err, NULL), -EINVAL);
 }
 
 /* A line of len bytes: a valid response with a string of 'x' filling it. */
@@ -175,16 +243,16 @@ static void test_response_limits(void **state)
 
 	/* a status reply is far longer than a request may be: a few hundred handlers */
 	padded_response(line, 4 * CTL_MAX_LINE);
-	assert_int_equal(ctl_response_decode(line, 4 * CTL_MAX_LINE, &ok, &got, &err), 0);
+	assert_int_equal(ctl_response_decode(line, 4 * CTL_MAX_LINE, &ok, &got, &err, NULL), 0);
 	assert_true(ok);
 	assert_int_equal(json_object_get_string_len(json_object_object_get(got, "pad")), 4 * CTL_MAX_LINE - 37);
 	json_object_put(got);
 	/* exactly at the cap is fine, beyond it is refused */
 	padded_response(line, CTL_MAX_REPLY);
-	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY, &ok, &got, &err), 0);
+	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY, &ok, &got, &err, NULL), 0);
 	json_object_put(got);
 	padded_response(line, CTL_MAX_REPLY + 1);
-	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY + 1, &ok, &got, &err), -EINVAL);
+	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY + 1, &ok, &got, &err, NULL), -EINVAL);
 	free(line);
 }
 
@@ -203,7 +271,8 @@ int main(void)
 		cmocka_unit_test(test_request_rejects),   cmocka_unit_test(test_request_limits),
 		cmocka_unit_test(test_response_roundtrip), cmocka_unit_test(test_response_rejects),
 		cmocka_unit_test(test_response_limits),
-		cmocka_unit_test(test_mutating),
+		cmocka_unit_test(test_mutating),          cmocka_unit_test(test_request_names),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
