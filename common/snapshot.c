@@ -209,8 +209,7 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 		if (r == 0) {
 			r = prefixtrie_add(t, pf.family, pf.addr, pf.len, view->view - 1u);
 			if (r == -EEXIST) {
-				unsigned got;
-				uint32_t owner = prefixtrie_lookup(t, pf.family, pf.addr, &got);
+				uint32_t owner = prefixtrie_get(t, pf.family, pf.addr, pf.len);
 
 				if (owner == view->view - 1u)
 					continue; /* the same prefix twice for one view: harmless */
