@@ -503,7 +503,7 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 
 		if (a->cfg->kind) /* answers from the config, whose text is the same */
 			continue;
-		if (a->views != b->views || !same_error(a->views_error, b->views_error) || a->list != b->list || a->carry_from != (int64_t)i || !same_error(a->error, b->error))
+		if (a->views != b->views || !same_error(a->views_error, b->views_error) || a->list != b->list || (a->list && a->carry_from != (int64_t)i) || !same_error(a->error, b->error))
 			return false;
 	}
 	return true;

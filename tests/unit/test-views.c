@@ -474,6 +474,55 @@ static void test_prefix_in_two_views(void **state)
 #undef TWO
 }
 
+/* Files that are missing, and still missing at the next load, make no change: the daemon
+ * applies nothing new at each poll (a handler without a list carries no rotation over). */
+static void test_missing_files_same(void **state)
+{
+#define MISSING                                                                                    \
+	"{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"gone.txt\", "               \
+	"\"views\": [{\"name\": \"a\", \"prefixes\": [\"10.0.0.0/8\"], \"file\": \"gone-a.txt\"},"       \
+	"{\"name\": \"b\", \"prefix_file\": \"gone-prefixes.txt\", \"file\": \"nl.txt\"}]},"           \
+	"{\"qname\": \"other.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"gone6.txt\"}"
+	struct snapshot *s, *s2, *s3;
+	char *errors;
+
+	s = build(MISSING, NULL, &errors);
+	assert_non_null(strstr(errors, "/gone.txt: error: cannot open"));
+	assert_non_null(strstr(errors, "/gone-prefixes.txt: error: cannot open"));
+	free(errors);
+	assert_int_equal(s->n_failed, 3);
+	/* a reload says what it keeps, which a first load does not: news once */
+	s2 = build(MISSING, s, &errors);
+	assert_non_null(strstr(errors, "gone.txt: www.dyn.example.test A serves nothing until the file is fixed"));
+	free(errors);
+	snapshot_free(s);
+	/* and then nothing changes, however often it is tried */
+	for (int k = 0; k < 3; k++) {
+		s = build(MISSING, s2, &errors);
+		assert_string_equal(errors, "");
+		free(errors);
+		assert_true(snapshot_same(s, s2));
+		snapshot_free(s2);
+		s2 = s;
+	}
+	/* one of them comes: that is a change */
+	fixture_write(dir, "gone6.txt", "2001:db8::1\n");
+	s3 = build(MISSING, s2, &errors);
+	assert_string_equal(errors, "");
+	free(errors);
+	assert_false(snapshot_same(s3, s2));
+	assert_int_equal(s3->n_failed, 2);
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/gone6.txt", dir);
+		assert_int_equal(unlink(path), 0);
+	}
+	snapshot_free(s3);
+	snapshot_free(s2);
+#undef MISSING
+}
+
 /* Policy "all" over a list longer than a DNS message holds: the first CONFIG_ALL_MAX
  * addresses, and a warning when the list comes in (not views, but the same helpers). */
 static void test_all_capped(void **state)
@@ -513,6 +562,7 @@ int main(void)
 	    cmocka_unit_test(test_answers),
 	    cmocka_unit_test(test_prefix_files),
 	    cmocka_unit_test(test_prefix_in_two_views),
+	    cmocka_unit_test(test_missing_files_same),
 	    cmocka_unit_test(test_all_capped),
 	};
 
