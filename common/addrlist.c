@@ -665,32 +665,27 @@ bool addrlist_equal(const struct addrlist *a, const struct addrlist *b)
 int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *d,
 		     struct file_id *id, struct addrlist **ret)
 {
+	return addrlist_load_max(path, family, flags, ADDRLIST_MAX_FILE, d, id, ret);
+}
+
+int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, struct diag *d,
+		      struct file_id *id, struct addrlist **ret)
+{
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *chunk = NULL;
 	struct parser p;
-	struct stat st;
+	struct stat st = {0};
 	struct addrlist *l;
-	size_t have = 0;
+	size_t have = 0, total = 0;
 	bool skipping = false; /* inside an over-long line */
 	int r;
 
 	*id = (struct file_id){0};
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		diag_add_at(d, path, 0, "%s: error: cannot open: %s", path, strerror(-r));
-		return r;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		diag_add_at(d, path, 0, "%s: error: cannot stat: %s", path, strerror(-r));
-		return r;
-	}
-	file_id_from_stat(&st, id);
-	if (!S_ISREG(st.st_mode)) {
-		diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path, file_kind(st.st_mode));
-		return -EINVAL;
-	}
+	fd = file_open_regular(path, max, d, &st);
+	if (st.st_ino) /* a file refused for what it is is known by its identity too */
+		file_id_from_stat(&st, id);
+	if (fd < 0)
+		return fd;
 	chunk = malloc(READ_CHUNK);
 	if (!chunk)
 		return -ENOMEM;
@@ -725,6 +720,13 @@ int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *
 			diag_add_at(d, path, 0, "%s: error: read failed: %s", path, strerror(-r));
 			parser_drop(&p);
 			return r;
+		}
+		total += (size_t)(n > 0 ? n : 0);
+		if (total > max) {
+			/* it grew after the check, or stat cannot tell its size (/proc, /sys) */
+			diag_add_at(d, path, 0, "%s: error: larger than %zu bytes (found while reading it)", path, max);
+			parser_drop(&p);
+			return -EFBIG;
 		}
 		if (n == 0 && have == 0)
 			break;

@@ -32,6 +32,7 @@
 #define ADDR_TEXT_MAX 46                 /* INET6_ADDRSTRLEN */
 #define ADDRLIST_MAX_WEIGHT 1000000
 #define ADDRLIST_MAX_PREFIX_ADDRS (1u << 24) /* a prefix line: IPv4 /8, IPv6 /104 at most */
+#define ADDRLIST_MAX_FILE (256u << 20)   /* bytes in a file: about 20 M lines of IPv4 */
 
 /* addrlist_parse() and addrlist_load_id() flags */
 #define ADDRLIST_WEIGHTS 1u /* a weight column is allowed: the list is weighted */
@@ -75,14 +76,19 @@ int addrlist_parse(const char *text, size_t len, int family, unsigned flags, con
 
 /* Reads and parses the regular file at path. Besides addrlist_parse()'s errors: a negative
  * errno when the file cannot be opened or read, -EINVAL with a message when it is not a
- * regular file. */
+ * regular file, -EFBIG with a message when it is larger than ADDRLIST_MAX_FILE bytes (told
+ * by its size before a byte is read, or by what was read when it grows meanwhile). */
 int addrlist_load(const char *path, int family, struct diag *d, struct addrlist **ret);
 
-/* The same with flags (as for addrlist_parse()), and *id gets the identity of the file that
- * was read whenever it could be opened (also when its content is rejected); id->dev and
+/* The same with flags (as for addrlist_parse()), and *id gets the identity of the file
+ * whenever it could be stat'ed (also when it or its content is rejected); id->dev and
  * id->ino stay 0 otherwise. */
 int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *d,
 		     struct file_id *id, struct addrlist **ret);
+
+/* addrlist_load_id() with a cap of max bytes instead of ADDRLIST_MAX_FILE. */
+int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, struct diag *d,
+		      struct file_id *id, struct addrlist **ret);
 
 /* True if both lists hold the same addresses in the same order, with the same weights (or
  * both none), however they were written: a list "10.0.0.0/31" equals one with the lines

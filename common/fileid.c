@@ -66,21 +66,24 @@ const char *file_kind(mode_t mode)
 	return "of an unknown type";
 }
 
-int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st)
+int file_open_regular(const char *path, size_t max, struct diag *d, struct stat *st)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	_cleanup_free_ char *buf = NULL;
-	size_t have = 0;
 	int r;
 
 	if (fd < 0) {
 		r = -errno;
-		diag_add_at(d, path, 0, "%s: error: cannot open: %s", path, strerror(errno));
+		/* a socket cannot be opened (ENXIO): say what it is */
+		if (r == -ENXIO && stat(path, st) == 0 && !S_ISREG(st->st_mode)) {
+			diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path, file_kind(st->st_mode));
+			return -EINVAL;
+		}
+		diag_add_at(d, path, 0, "%s: error: cannot open: %s", path, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, st) < 0) {
 		r = -errno;
-		diag_add_at(d, path, 0, "%s: error: cannot stat: %s", path, strerror(errno));
+		diag_add_at(d, path, 0, "%s: error: cannot stat: %s", path, strerror(-r));
 		return r;
 	}
 	if (!S_ISREG(st->st_mode)) {
@@ -91,6 +94,18 @@ int file_read_all(const char *path, size_t max, struct diag *d, char **text, siz
 		diag_add_at(d, path, 0, "%s: error: larger than %zu bytes", path, max);
 		return -EFBIG;
 	}
+	return TAKE_FD(fd);
+}
+
+int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st)
+{
+	_cleanup_close_ int fd = file_open_regular(path, max, d, st);
+	_cleanup_free_ char *buf = NULL;
+	size_t have = 0;
+	int r;
+
+	if (fd < 0)
+		return fd;
 	buf = malloc((size_t)st->st_size + 1);
 	if (!buf)
 		return -ENOMEM;

@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+struct diag;
+
 /* What identifies the file a list was read from, to skip re-parsing an unchanged file. */
 struct file_id {
 	dev_t dev;
@@ -30,12 +32,20 @@ void file_id_clock(struct timespec *now);
  * be read again to know. */
 bool file_id_settled(const struct file_id *id, const struct timespec *read_at);
 
+/* Opens the file at path for reading, never waiting on it (O_NONBLOCK: a FIFO without a
+ * writer, a device), and checks that it is a regular file of at most max bytes before a
+ * byte is read. Returns the descriptor (*st: what it is), or a negative errno after adding
+ * "PATH: error: ..." to d: it cannot be opened or stat'ed, it is not a regular file
+ * (-EINVAL, also for a socket, which cannot be opened), or it is larger than max (-EFBIG).
+ * *st is also written when the file was opened but refused. A file can still grow after the
+ * check: a reader counts what it reads against max too. */
+int file_open_regular(const char *path, size_t max, struct diag *d, struct stat *st);
+
 /* Reads the whole regular file at path, of at most max bytes, into *text (NUL terminated,
  * malloc'd, *len bytes before the NUL); *st gets what it was read from. Returns 0, or a
  * negative errno after adding "PATH: error: ..." to d: the file cannot be opened or read,
  * is not a regular file (-EINVAL), is larger than max (-EFBIG), or grew while it was read
  * (-EAGAIN). */
-struct diag;
 int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st);
 
 /* What a file of this mode is, for messages: "a FIFO", "a directory", ... */

@@ -219,6 +219,12 @@ static bool scan_string(struct scan *s, struct key *key)
 			case 'u':
 				if (!read_hex4(s, &v))
 					goto bad;
+				if (v == 0) {
+					/* json-c's strings end at a NUL: a key would compare as another,
+					 * and a value would be cut there */
+					fail_at(s, s->p - 6, "\\u0000 in a string (a NUL is not allowed)");
+					goto bad;
+				}
 				cp = v;
 				if (v >= 0xd800 && v <= 0xdbff) {
 					if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u') {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* A strict RFC 8259 syntax check that runs before json-c builds the tree. json-c accepts
  * things a config must not contain and cannot report them: duplicate keys, NaN/Infinity,
- * single quotes, comments, trailing commas, invalid UTF-8, a byte-order mark. This scanner
- * rejects all of them and says where, by line and column. */
+ * single quotes, comments, trailing commas, invalid UTF-8, a byte-order mark, and \u0000
+ * (json-c's strings end there: a key would not be the one checked for duplicates, a value
+ * would be cut). This scanner rejects all of them and says where, by line and column. */
 #pragma once
 
 #include <stddef.h>

@@ -7,7 +7,8 @@
  * Each content string is checked for its type here, so that PowerDNS never gets a record it
  * cannot parse (which would cost the question a SERVFAIL), and turned into the form the pipe
  * protocol wants (shared/pipe-protocol.md §6): MX and SRV carry the priority in a field of
- * its own, names end with a dot, TXT text is quoted and split into strings of 255 bytes. */
+ * its own, names end with a dot, TXT text is quoted and split into strings of 255 bytes, and
+ * TXT and CAA text is escaped, so that what PowerDNS serves is the text as written. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <regex.h>
@@ -202,7 +203,13 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 				return "is not \"FLAGS TAG VALUE\": the value has a '\"' inside";
 		buf_put(b, f[0], fl[0] + 1 + fl[1] + 1);
 		buf_putc(b, '"');
-		buf_put(b, f[2], fl[2]);
+		/* the value is text as written: PowerDNS reads \DDD and \X in quotes as escapes,
+		 * so a backslash goes escaped ('"' is refused above, other bytes are printable) */
+		for (size_t i = 0; i < fl[2]; i++) {
+			if (f[2][i] == '\\')
+				buf_putc(b, '\\');
+			buf_putc(b, f[2][i]);
+		}
 		buf_putc(b, '"');
 		return NULL;
 	}

@@ -173,6 +173,27 @@ int prefixtrie_add(struct prefixtrie *t, int family, const void *addr, unsigned 
 	return 0;
 }
 
+uint32_t prefixtrie_get(const struct prefixtrie *t, int family, const void *addr, unsigned len)
+{
+	struct key k;
+	int off = make_key(family, addr, &k);
+	uint32_t at = t->root;
+
+	if (off < 0 || len > (family == AF_INET ? 32u : 128u))
+		return PREFIXTRIE_NONE;
+	len += (unsigned)off;
+	while (at != PREFIXTRIE_NONE) {
+		const struct prefixtrie_node *n = &t->nodes[at];
+
+		if (n->len > len || common(k.w, n->key, n->len) < n->len)
+			return PREFIXTRIE_NONE;
+		if (n->len == len)
+			return n->value;
+		at = n->child[bit(k.w, n->len)];
+	}
+	return PREFIXTRIE_NONE;
+}
+
 #define JUMP_BITS 112 /* ::ffff:a.b.0.0/112: the index covers a and b */
 
 int prefixtrie_freeze(struct prefixtrie *t)

@@ -43,6 +43,11 @@ void prefixtrie_done(struct prefixtrie *t);
  * when the same prefix is there already (its value is kept); -ENOMEM. */
 int prefixtrie_add(struct prefixtrie *t, int family, const void *addr, unsigned len, uint32_t value);
 
+/* The value of exactly family's prefix addr/len (bits of addr past len ignored), or
+ * PREFIXTRIE_NONE when that prefix was not added (a longer or shorter one that contains
+ * addr does not count). An IPv4 prefix is the IPv4-mapped IPv6 prefix 96 bits longer. */
+uint32_t prefixtrie_get(const struct prefixtrie *t, int family, const void *addr, unsigned len);
+
 /* After the last prefixtrie_add(): for large tries, indexes IPv4 by its first 16 bits, which
  * saves a lookup the first levels of the walk. Returns 0 or -ENOMEM (lookups still work).
  * A later prefixtrie_add() drops the index. */

@@ -280,8 +280,7 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
 		if (r == 0) {
 			r = prefixtrie_add(t, pf.family, pf.addr, pf.len, view->view - 1u);
 			if (r == -EEXIST) {
-				unsigned got;
-				uint32_t owner = prefixtrie_lookup(t, pf.family, pf.addr, &got);
+				uint32_t owner = prefixtrie_get(t, pf.family, pf.addr, pf.len);
 
 				if (owner == view->view - 1u)
 					continue; /* the same prefix twice for one view: harmless */
@@ -749,7 +748,7 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 
 		if (a->cfg->kind) /* answers from the config, whose text is the same */
 			continue;
-		if (a->views != b->views || !same_error(a->views_error, b->views_error) || a->list != b->list || a->carry_from != (int64_t)i || !same_error(a->error, b->error))
+		if (a->views != b->views || !same_error(a->views_error, b->views_error) || a->list != b->list || (a->list && a->carry_from != (int64_t)i) || !same_error(a->error, b->error))
 			return false;
 	}
 	return true;

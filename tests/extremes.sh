@@ -13,6 +13,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
+PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 . "$(dirname "$0")/procs.sh" # stop_pid
 . "$(dirname "$0")/assert.sh" # passes, fails, ok, fail, expect_eq, expect_match
 tmp=$(mktemp -d)
@@ -44,13 +45,13 @@ exec {to}>&"${D[1]}" {from}<&"${D[0]}"
 printf 'HELO\t3\n' >&$to
 read -r -t 10 banner <&$from || { fail "no banner"; exit 1; }
 
-# ask: one lookup of w's A records, as PowerDNS sends it; $got = the addresses answered.
+# ask [NAME]: one lookup of w's (or NAME's) A records, as PowerDNS sends it; $got = the addresses answered.
 # Without SOA lookups in between the rotation does not move, so the answer is the list's
 # current address: the first one of a list that just changed, the same one of a list kept.
-ask() {
+ask() { # [NAME]: w by default
     local l
     got=
-    printf 'Q\tw.dyn.example.test\tIN\tA\t-1\t127.0.0.1\t0.0.0.0\t127.0.0.1\n' >&$to
+    printf 'Q\t%s.dyn.example.test\tIN\tA\t-1\t127.0.0.1\t0.0.0.0\t127.0.0.1\n' "${1:-w}" >&$to
     while :; do
         if ! read -r -t 20 l <&$from; then
             got=TIMEOUT
@@ -138,6 +139,24 @@ restore
 sleep 0.2 # the retired 10 M list is freed on a thread of its own
 echo 5 > "/proc/$dpid/clear_refs"
 rss2=$(vm_kb VmHWM)
+
+# --- a file far over the size cap -----------------------------------------------------------
+# 64 GiB, sparse: refused by its size before a byte is read, so that z's edit right after it
+# is applied at once (read, it took minutes, and held back every other list meanwhile)
+truncate -s 64G "$W.new"
+printf '10.201.0.1\n' > sub/z.txt.new
+before=$(lines) t0=$(date +%s%N)
+put "$W.new"
+mv sub/z.txt.new sub/z.txt
+wait_log "$before" "1 lists new or changed, 1 kept after an error" || fail "64 GiB: z's edit not applied within 30 s"
+t_huge=$((($(date +%s%N) - t0) / 1000000))
+gen=$((gen + $(new_lines "$before" | grep -c ' applied: ')))
+expect_eq "64 GiB file: refused by its size, what was kept" "error: $W: error: larger than 268435456 bytes
+error: $W: keeping the previous list for w.dyn.example.test A ($kept addresses)" \
+    "$(new_lines "$before" | grep '^error: ')"
+ask; expect_eq "64 GiB file: w still answers from the previous list" "$cur" "$got"
+ask z; expect_eq "64 GiB file: z's edit beside it is served" 10.201.0.1 "$got"
+restore
 
 # --- long lines, garbage, NUL bytes ----------------------------------------------------------
 head -c $((10 << 20)) /dev/zero | tr '\0' 1 > "$W.new"
@@ -320,6 +339,19 @@ gen=$((gen + 1))
 wait_log "$before" "generation $gen applied" || fail "good config back: no reload within 30 s"
 ask; expect_eq "good config back: w answers as before" "$cur" "$got"
 
+# a missing file, and still missing: nothing to apply at the 2 s polls (the generation
+# stays where it is), and said once
+before=$(lines)
+jq '.handlers += [{"qname": "gone.dyn.example.test", "qtype": "A", "file": "gone.txt"}]' good.json > "$C.new"
+mv "$C.new" "$C"
+wait_log "$before" "gone.dyn.example.test A serves nothing until the file is fixed" || fail "missing file: no reload within 30 s"
+status_gen() { "$PDYNCTL" --dir "$tmp/ctl" --json status | jq '.copies[0].result.generation'; }
+sleep 0.5
+g1=$(status_gen)
+sleep 4.5 # two polls
+expect_eq "missing file: no new generation at the polls" "$g1" "$(status_gen)"
+expect_eq "missing file: said once" 1 "$(new_lines "$before" | grep -c 'gone.txt: error: cannot open')"
+
 # exit at EOF, cleanly: status 0, no sanitizer report (leaks included) in the log
 exec {to}>&- {D[1]}>&-
 for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
@@ -331,6 +363,6 @@ fi
 dpid=
 expect_eq "no sanitizer report" "" "$(grep -E 'Sanitizer|runtime error' "$log" | head -5)"
 
-echo "extremes: $passes passed, $fails failed (peak RSS: ${rss0} KiB at start, ${rss1} KiB across the 10 M lists;" \
+echo "extremes: $passes passed, $fails failed (a 64 GiB file refused and z's edit served in ${t_huge} ms; peak RSS: ${rss0} KiB at start, ${rss1} KiB across the 10 M lists;" \
      "${rss3} KiB across the other files from ${rss2} KiB before them${sanitized:+; not judged under sanitizers})"
 [ "$fails" -eq 0 ]

@@ -8,7 +8,7 @@
 # and make check replays it from then on.
 #
 # env: FUZZ_SECONDS  seconds per target (default 60)
-#      FUZZ_TARGETS  default "pipe addrlist config ctl script ctlreply"
+#      FUZZ_TARGETS  default "pipe addrlist config ctl script ctlreply trie"
 #      FUZZ_RUNS     stop a target after this many executions instead (FUZZ_SECONDS still caps it)
 #      FUZZ_JOBS     parallel libFuzzer workers per target (default 1)
 #      FUZZ_MERGE=1  merge what the run found into the committed corpus (minimised)
@@ -16,7 +16,7 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 secs=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-pipe addrlist config ctl script ctlreply}
+targets=${FUZZ_TARGETS:-pipe addrlist config ctl script ctlreply trie}
 jobs=${FUZZ_JOBS:-1}
 CC=${FUZZ_CC:-clang-14}
 command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (./autogen.sh --deps installs it)"; exit 2; }

@@ -8,7 +8,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 top_srcdir=${top_srcdir:-$top}
 build=${top_builddir:-$top}
 fails=0 passes=0
-for t in pipe addrlist config ctl script ctlreply; do
+for t in pipe addrlist config ctl script ctlreply trie; do
     if out=$("$build/tests/fuzz/replay-$t" "$top_srcdir/tests/fuzz/corpus/$t" 2>&1); then
         passes=$((passes + 1)); echo "$t: $out"
     else

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: MIT
 # Handler kinds through the real PowerDNS: static records of every type (A, AAAA in canonical
 # form, CNAME to an address list and to a static A, MX with its additional section, SRV,
-# TXT with quotes, backslashes and more than 255 bytes, PTR, CAA at the apex, NS as a
-# delegation); an address list and static records at one name (A rotates, TXT and MX fixed,
-# ANY over TCP gives all); default and explicit TTLs; NODATA and NXDOMAIN; whoami under
-# ABI 3 with edns-subnet-processing (address, subnet, ECS scope, AAAA NODATA, per client
-# also with the query cache on) and under ABI 1; a live reload that changes a record and one
-# that is refused; pdynctl status and query (--client) for the kinds.
+# TXT with quotes, backslashes and more than 255 bytes, PTR, CAA at the apex with
+# backslashes in its values, NS as a delegation); an address list and static records at one
+# name (A rotates, TXT and MX fixed, ANY over TCP gives all); default and explicit TTLs;
+# NODATA and NXDOMAIN; whoami under ABI 3 with edns-subnet-processing (address, subnet, ECS
+# scope, AAAA NODATA, per client also with the query cache on) and under ABI 1; a live
+# reload that changes a record and one that is refused; pdynctl status and query (--client)
+# for the kinds.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_pdns
@@ -42,7 +43,7 @@ config() {
      "content": ["two words", "say \"hi\" \\\\ back"], "ttl": 300},
     {"qname": "long.dyn.example.test", "kind": "static", "qtype": "TXT", "content": ["$long"]},
     {"qname": "ptr.dyn.example.test", "kind": "static", "qtype": "PTR", "content": ["host.example.net"]},
-    {"qname": "dyn.example.test", "kind": "static", "qtype": "CAA", "content": ["0 issue \"letsencrypt.org\""]},
+    {"qname": "dyn.example.test", "kind": "static", "qtype": "CAA", "content": ["0 issue \"letsencrypt.org\"", "0 iodef \"mailto:a\\\\\"", "0 issue ca\\\\065x"]},
     {"qname": "sub.dyn.example.test", "kind": "static", "qtype": "NS", "content": ["ns.sub.dyn.example.test"]},
     {"qname": "ns.sub.dyn.example.test", "kind": "static", "qtype": "A", "content": ["192.0.2.53"]},
     {"qname": "whoami.dyn.example.test", "kind": "whoami"}
@@ -115,7 +116,11 @@ expect_eq "TXT: spaces, quote, backslash" '"say \"hi\" \\ back"
 expect_eq "TXT of 300 bytes: strings of 255 and 45" "\"${long:0:255}\" \"${long:255}\"" "$(q +short long.$D TXT)"
 # PTR, CAA (at the apex, beside the SOA and NS)
 expect_eq "PTR" "ptr.$D. 3600 IN PTR host.example.net." "$(ans ptr.$D PTR)"
-expect_eq "CAA at the apex" "$D. 3600 IN CAA 0 issue \"letsencrypt.org\"" "$(ans $D CAA)"
+# a backslash in a CAA value is text, not an escape for PowerDNS: "a\" is not a quote
+# escaped (SERVFAIL), and "\065" is not 'A'
+expect_eq "CAA at the apex, backslashes as written" "$D. 3600 IN CAA 0 iodef \"mailto:a\\\\\"
+$D. 3600 IN CAA 0 issue \"ca\\\\065x\"
+$D. 3600 IN CAA 0 issue \"letsencrypt.org\"" "$(ans $D CAA)"
 expect_eq "apex SOA beside a static CAA (the zone's TTL)" "${soa/ 120 IN / 3600 IN }" "$(ans $D SOA)"
 expect_eq "apex NS from nameservers" "$D. 3600 IN NS ns1.example.test.
 $D. 3600 IN NS ns2.example.test." "$(ans $D NS)"

@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "addrlist.h"
@@ -301,6 +304,82 @@ static void test_load(void **state)
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 		assert_int_equal(system(cmd), 0);
 	}
+}
+
+/* The size cap: checked by stat before a byte is read (a sparse file of any size is refused
+ * at once), and by the bytes read for a file whose size stat does not tell or that grows;
+ * what is not a regular file is refused by what it is, a socket included. */
+static void test_load_caps(void **state)
+{
+	struct addrlist *l = NULL;
+	struct file_id id;
+	struct diag d;
+	char *path, want[256];
+	int fd;
+
+	strcpy(tmpdir, "/tmp/pdyndns-test-addrlist.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	diag_init(&d);
+
+	/* one byte over the cap, sparse: refused by its size, nothing parsed, identity known */
+	path = tmpfile_with("huge.txt", "10.0.0.1\n", 9);
+	assert_int_equal(truncate(path, (off_t)ADDRLIST_MAX_FILE + 1), 0);
+	assert_int_equal(addrlist_load_id(path, AF_INET, 0, &d, &id, &l), -EFBIG);
+	snprintf(want, sizeof(want), "%s: error: larger than 268435456 bytes", path);
+	assert_int_equal(d.n_msgs, 1);
+	assert_string_equal(d.msgs[0], want);
+	assert_int_not_equal(id.ino, 0);
+	assert_int_equal(id.size, (off_t)ADDRLIST_MAX_FILE + 1);
+	diag_clear(&d);
+	/* 64 GiB, as in the report */
+	assert_int_equal(truncate(path, (off_t)64 << 30), 0);
+	assert_int_equal(addrlist_load(path, AF_INET, &d, &l), -EFBIG);
+	assert_string_equal(d.msgs[0], want);
+	diag_clear(&d);
+	unlink(path);
+
+	/* the cap itself is allowed */
+	path = tmpfile_with("cap.txt", "10.0.0.1\n10.0.0.2\n", 18);
+	assert_int_equal(addrlist_load_max(path, AF_INET, 0, 18, &d, &id, &l), 0);
+	assert_int_equal(l->n, 2);
+	l = addrlist_unref(l);
+	assert_int_equal(addrlist_load_max(path, AF_INET, 0, 17, &d, &id, &l), -EFBIG);
+	assert_null(l);
+	diag_clear(&d);
+
+	/* stat says 0 bytes, reading finds more: counted as read */
+	assert_int_equal(addrlist_load_max("/proc/self/maps", AF_INET, 0, 64, &d, &id, &l), -EFBIG);
+	assert_int_equal(d.n_msgs, 1);
+	assert_string_equal(d.msgs[0], "/proc/self/maps: error: larger than 64 bytes (found while reading it)");
+	diag_clear(&d);
+
+	/* devices, and a socket (which cannot even be opened) */
+	assert_int_equal(addrlist_load("/dev/zero", AF_INET, &d, &l), -EINVAL);
+	assert_string_equal(d.msgs[0], "/dev/zero: error: not a regular file (a character device)");
+	diag_clear(&d);
+	{
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		char *text = NULL;
+		size_t len;
+		struct stat st;
+
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", tmpdir);
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		assert_int_equal(addrlist_load(sa.sun_path, AF_INET, &d, &l), -EINVAL);
+		snprintf(want, sizeof(want), "%s: error: not a regular file (a socket)", sa.sun_path);
+		assert_string_equal(d.msgs[0], want);
+		diag_clear(&d);
+		/* prefix files and the config are read the same way */
+		assert_int_equal(file_read_all(sa.sun_path, 1024, &d, &text, &len, &st), -EINVAL);
+		assert_string_equal(d.msgs[0], want);
+		assert_null(text);
+		diag_clear(&d);
+		close(fd);
+		unlink(sa.sun_path);
+	}
+	rmdir(tmpdir);
 }
 
 static void test_equal(void **state)
@@ -802,6 +881,7 @@ int main(void)
 	    cmocka_unit_test(test_parse4_agrees_with_inet_pton),
 	    cmocka_unit_test(test_format6_agrees_with_inet_ntop),
 	    cmocka_unit_test(test_load),
+	    cmocka_unit_test(test_load_caps),
 	    cmocka_unit_test(test_equal),
 	    cmocka_unit_test(test_weights),
 	    cmocka_unit_test(test_weighted_schedule),

@@ -100,6 +100,18 @@ static void test_nul_byte(void **state)
 	assert_int_equal(e.col, 4);
 }
 
+/* json-c ends a string at an escaped NUL: "ttl\u0000 hidden" would pass the duplicate
+ * check as a key of its own, then be "ttl" in the tree; a value would be cut short. */
+static void test_escaped_nul(void **state)
+{
+	BAD("{\"ttl\": 60, \"ttl\\u0000 hidden\": 86400}", 1, 17, "\\u0000 in a string");
+	BAD("{\"\\u0000\": 1}", 1, 3, "\\u0000 in a string");
+	BAD("{\"file\": \"v4.txt\\u0000.bak\"}", 1, 17, "\\u0000 in a string");
+	BAD("[\"\\u0000\"]", 1, 3, "a NUL is not allowed");
+	/* other control characters, escaped, are text like any other */
+	assert_int_equal(jsonscan_check("[\"\\u0001\\u001f\"]", 16, &(struct jsonscan_error){0}), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +119,7 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_nul_byte),
+		cmocka_unit_test(test_escaped_nul),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

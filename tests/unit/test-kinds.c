@@ -122,6 +122,10 @@ static void test_static_types(void **state)
 		      "\"0 issue letsencrypt.org\", \"128 iodef \\\"mailto:a@example.test\\\"\"",
 		      D("CAA", "300", "0 issue \"letsencrypt.org\"")
 			  D("CAA", "300", "128 iodef \"mailto:a@example.test\""));
+	/* a backslash in a CAA value is text: sent escaped, or PowerDNS would read "\065" as
+	 * 'A' and "a\" as an escaped closing quote */
+	expect_static("CAA", "\"0 iodef \\\"mailto:a\\\\\\\"\", \"0 issue ca\\\\065x\"",
+		      D("CAA", "300", "0 iodef \"mailto:a\\\\\"") D("CAA", "300", "0 issue \"ca\\\\065x\""));
 	/* TXT: the text itself, quoted, escaped, in strings of 255 bytes */
 	expect_static("TXT", "\"v=spf1 -all\"", D("TXT", "300", "\"v=spf1 -all\""));
 	expect_static("TXT", "\"say \\\"hi\\\" \\\\ bye\"",
@@ -209,8 +213,14 @@ static void test_static_errors(void **state)
 		 "printable ASCII",
 		 p);
 	expect_errors(ST("NS", "\"a\\u0001b\""), want);
-	snprintf(want, sizeof(want), "%s/content/0: \"a\\x00b\" has a NUL character", p);
-	expect_errors(ST("TXT", "\"a\\u0000b\""), want);
+	{
+		/* a NUL, which json-c would cut the text at: the JSON scan refuses it first */
+		const char *h = ST("TXT", "\"a\\u0000b\"");
+
+		snprintf(want, sizeof(want), "cfg.json:1:%zu: error: \\u0000 in a string (a NUL is not allowed)",
+			 strlen(HEAD) + (size_t)(strstr(h, "\\u0000") - h) + 1);
+		expect_errors(h, want);
+	}
 	snprintf(want, sizeof(want),
 		 "%s/qtype: expected one of \"A\", \"AAAA\", \"CNAME\", \"MX\", \"NS\", "
 		 "\"PTR\", \"SRV\", \"TXT\", \"CAA\", got \"HINFO\"",

@@ -100,6 +100,40 @@ static void test_nesting(void **state)
 	prefixtrie_done(&t);
 }
 
+/* prefixtrie_get(): exactly that prefix, not the longest that holds its address */
+static void test_exact(void **state)
+{
+	struct prefixtrie t;
+	uint8_t a[16];
+
+	prefixtrie_init(&t);
+	add(&t, "10.0.0.0/8", 1);
+	add(&t, "10.0.0.0/24", 2);
+	add(&t, "2001:db8::/32", 3);
+	inet_pton(AF_INET, "10.0.0.0", a);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 8), 1);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 24), 2);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 16), PREFIXTRIE_NONE);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 32), PREFIXTRIE_NONE);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 0), PREFIXTRIE_NONE);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 33), PREFIXTRIE_NONE);
+	assert_int_equal(prefixtrie_get(&t, AF_UNIX, a, 8), PREFIXTRIE_NONE);
+	/* host bits do not matter; the IPv4-mapped spelling is the same prefix */
+	inet_pton(AF_INET, "10.9.9.9", a);
+	assert_int_equal(prefixtrie_get(&t, AF_INET, a, 8), 1);
+	inet_pton(AF_INET6, "::ffff:10.0.0.0", a);
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 104), 1);
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 120), 2);
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 96), PREFIXTRIE_NONE);
+	inet_pton(AF_INET6, "2001:db8:1::", a);
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 32), 3);
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 31), PREFIXTRIE_NONE);
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 48), PREFIXTRIE_NONE);
+	prefixtrie_done(&t);
+	/* an empty trie has nothing */
+	assert_int_equal(prefixtrie_get(&t, AF_INET6, a, 0), PREFIXTRIE_NONE);
+}
+
 static void test_families_apart(void **state)
 {
 	struct prefixtrie t;
@@ -213,6 +247,19 @@ static void test_random(void **state)
 			n++;
 		}
 		assert_int_equal(t.prefixes, n);
+		/* each prefix is found exactly with its own value, and one bit longer it is not
+		 * (unless that one was added too) */
+		for (unsigned j = 0; j < n; j++) {
+			unsigned max = p[j].family == AF_INET ? 32 : 128;
+			uint32_t longer = PREFIXTRIE_NONE;
+
+			assert_int_equal(prefixtrie_get(&t, p[j].family, p[j].a, p[j].len), j);
+			for (unsigned i = 0; i < n && p[j].len < max; i++)
+				if (p[i].family == p[j].family && p[i].len == p[j].len + 1 && contains(&p[i], p[j].family, p[j].a))
+					longer = i;
+			if (p[j].len < max)
+				assert_int_equal(prefixtrie_get(&t, p[j].family, p[j].a, p[j].len + 1), longer);
+		}
 		if (round % 2) { /* half the rounds with the IPv4 index */
 			assert_int_equal(prefixtrie_freeze(&t), 0);
 			assert_non_null(t.v4);
@@ -273,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nesting),
+		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_families_apart),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_random),

@@ -431,6 +431,98 @@ static void test_prefix_files(void **state)
 	fixture_write(dir, "probes-prefixes.txt", "203.0.113.0/24\n2001:db8:99::/48\n10.0.0.0/8\n");
 }
 
+/* A prefix in a prefix file that another view has already is refused, however the views
+ * nest: view b's file holds 10.0.0.0/24 (new) and then 10.0.0.0/8, which is view a's. The
+ * check is for that exact prefix, not for the longest one that holds its address (b's own
+ * /24, which would let the /8 pass as a repeat of b's and leave 10.9.9.9 to a). */
+static void test_prefix_in_two_views(void **state)
+{
+#define TWO                                                                                        \
+	WWW "\"views\": ["                                                                         \
+	    "{\"name\": \"a\", \"prefixes\": [\"10.0.0.0/8\"], \"file\": \"nl.txt\"},"             \
+	    "{\"name\": \"b\", \"prefix_file\": \"shadow.txt\", \"file\": \"probes.txt\"}]}"
+	struct rotation rot = {0};
+	struct snapshot *s;
+	char *errors, want[1024];
+
+	fixture_write(dir, "shadow.txt", "10.0.0.0/24\n10.0.0.0/8\n::ffff:10.0.0.0/104\n10.0.0.0/24\n");
+	s = build(TWO, NULL, &errors);
+	snprintf(want, sizeof(want),
+		 "%s/shadow.txt:2: error: \"10.0.0.0/8\" is also in view \"a\"|"
+		 "%s/shadow.txt:3: error: \"::ffff:10.0.0.0/104\" is also in view \"a\"|"
+		 "www.dyn.example.test A: its views get the clients of their inline prefixes only "
+		 "until the prefix files are fixed (1 prefixes)",
+		 dir, dir);
+	assert_string_equal(errors, want);
+	free(errors);
+	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
+	assert_string_equal(ask(s, &rot, "127.0.0.1", "10.9.9.9/32"), "192.0.2.101/8");
+	rotation_done(&rot);
+	snapshot_free(s);
+
+	/* a prefix twice for one view, in any spelling, is harmless; a longer one of another
+	 * view's prefix is a prefix of its own */
+	fixture_write(dir, "shadow.txt", "10.0.0.0/24\n::ffff:10.0.0.0/120\n10.0.0.0/24\n");
+	s = build(TWO, NULL, &errors);
+	assert_string_equal(errors, "");
+	free(errors);
+	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
+	assert_string_equal(ask(s, &rot, "127.0.0.1", "10.0.0.9/32"), "192.0.2.201/24");
+	assert_string_equal(ask(s, &rot, "127.0.0.1", "10.9.9.9/32"), "192.0.2.101/13"); /* parts from the /24 at bit 13 */
+	rotation_done(&rot);
+	snapshot_free(s);
+#undef TWO
+}
+
+/* Files that are missing, and still missing at the next load, make no change: the daemon
+ * applies nothing new at each poll (a handler without a list carries no rotation over). */
+static void test_missing_files_same(void **state)
+{
+#define MISSING                                                                                    \
+	"{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"gone.txt\", "               \
+	"\"views\": [{\"name\": \"a\", \"prefixes\": [\"10.0.0.0/8\"], \"file\": \"gone-a.txt\"},"       \
+	"{\"name\": \"b\", \"prefix_file\": \"gone-prefixes.txt\", \"file\": \"nl.txt\"}]},"           \
+	"{\"qname\": \"other.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"gone6.txt\"}"
+	struct snapshot *s, *s2, *s3;
+	char *errors;
+
+	s = build(MISSING, NULL, &errors);
+	assert_non_null(strstr(errors, "/gone.txt: error: cannot open"));
+	assert_non_null(strstr(errors, "/gone-prefixes.txt: error: cannot open"));
+	free(errors);
+	assert_int_equal(s->n_failed, 3);
+	/* a reload says what it keeps, which a first load does not: news once */
+	s2 = build(MISSING, s, &errors);
+	assert_non_null(strstr(errors, "gone.txt: www.dyn.example.test A serves nothing until the file is fixed"));
+	free(errors);
+	snapshot_free(s);
+	/* and then nothing changes, however often it is tried */
+	for (int k = 0; k < 3; k++) {
+		s = build(MISSING, s2, &errors);
+		assert_string_equal(errors, "");
+		free(errors);
+		assert_true(snapshot_same(s, s2));
+		snapshot_free(s2);
+		s2 = s;
+	}
+	/* one of them comes: that is a change */
+	fixture_write(dir, "gone6.txt", "2001:db8::1\n");
+	s3 = build(MISSING, s2, &errors);
+	assert_string_equal(errors, "");
+	free(errors);
+	assert_false(snapshot_same(s3, s2));
+	assert_int_equal(s3->n_failed, 2);
+	{
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s/gone6.txt", dir);
+		assert_int_equal(unlink(path), 0);
+	}
+	snapshot_free(s3);
+	snapshot_free(s2);
+#undef MISSING
+}
+
 /* Policy "all" over a list longer than a DNS message holds: the first CONFIG_ALL_MAX
  * addresses, and a warning when the list comes in (not views, but the same helpers). */
 static void test_all_capped(void **state)
@@ -469,6 +561,8 @@ int main(void)
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_answers),
 	    cmocka_unit_test(test_prefix_files),
+	    cmocka_unit_test(test_prefix_in_two_views),
+	    cmocka_unit_test(test_missing_files_same),
 	    cmocka_unit_test(test_all_capped),
 	};
 
