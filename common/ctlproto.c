@@ -67,7 +67,7 @@ char *ctl_request_encode(const struct ctl_request *req)
 
 /* Whether a string of the JSON text (keys too) holds an escaped NUL. json-c cuts a key
  * there, so "k\u0000x" would pass the duplicate-key check as another key and then be "k";
- * nothing in this protocol holds a NUL. The text has passed jsonscan_check. */
+ * nothing in this protocol holds a NUL. Any text: it runs before jsonscan_check. */
 static bool has_nul(const char *p, size_t len)
 {
 	bool in = false;
@@ -94,12 +94,13 @@ static json_object *parse_object(const char *line, size_t len, size_t max, const
 		*why = "line too long";
 		return NULL;
 	}
-	if (jsonscan_check(line, len, &err) < 0) {
-		*why = "not valid JSON";
-		return NULL;
-	}
+	/* (the scan refuses \u0000 too; a NUL is said as such, whichever finds it) */
 	if (has_nul(line, len)) {
 		*why = "a string holds \\u0000";
+		return NULL;
+	}
+	if (jsonscan_check(line, len, &err) < 0) {
+		*why = "not valid JSON";
 		return NULL;
 	}
 	{
