@@ -495,6 +495,43 @@ static void add_node(struct snapshot *s, const struct dname *name, bool apex, ui
 	s->table[i] = (uint32_t)++s->n_nodes;
 }
 
+static bool has_problem(const struct handler *h) { return h->error || h->views_error; }
+
+/* s->with_error: from scratch (prev NULL), or merged from prev's and what s checked (both in
+ * order: an index in both is s's to decide). */
+static int list_problems(struct snapshot *s, const struct snapshot *prev)
+{
+	size_t n = 0, k = 0, cap = prev ? prev->n_with_error + s->n_checked : 0;
+
+	if (!prev)
+		for (size_t i = 0; i < s->n_handlers; i++)
+			cap += has_problem(&s->handlers[i]);
+	s->with_error = malloc((cap ? cap : 1) * sizeof(*s->with_error));
+	if (!s->with_error)
+		return -ENOMEM;
+	if (!prev) {
+		for (size_t i = 0; i < s->n_handlers; i++)
+			if (has_problem(&s->handlers[i]))
+				s->with_error[n++] = (uint32_t)i;
+	} else
+		for (size_t a = 0; a < prev->n_with_error || k < s->n_checked;) {
+			uint32_t i;
+
+			if (k >= s->n_checked || (a < prev->n_with_error && prev->with_error[a] < s->checked[k]))
+				i = prev->with_error[a++];
+			else {
+				i = s->checked[k++];
+				if (a < prev->n_with_error && prev->with_error[a] == i)
+					a++;
+				if (!has_problem(&s->handlers[i]))
+					continue;
+			}
+			s->with_error[n++] = i;
+		}
+	s->n_with_error = n;
+	return 0;
+}
+
 int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
 		 struct snapshot **ret)
 {
@@ -572,6 +609,8 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 		i = j;
 	}
 	s->same = opts && snapshot_same(s, opts->prev);
+	if (list_problems(s, NULL) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(s);
 	return 0;
 }
@@ -683,6 +722,8 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 		if (!same_handler(h, old))
 			s->same = false;
 	}
+	if (list_problems(s, prev) < 0)
+		return -ENOMEM;
 	*ret = TAKE_PTR(s);
 	return 0;
 }
@@ -820,6 +861,7 @@ struct snapshot *snapshot_free(struct snapshot *s)
 	}
 	free(s->handlers);
 	free(s->checked);
+	free(s->with_error);
 	base_unref(s->base);
 	free(s);
 	return NULL;

@@ -78,6 +78,10 @@ struct snapshot {
 	 * n_checked == 0 for a whole build. */
 	uint32_t *checked;
 	size_t n_checked;
+	/* the handlers with a problem (error or views_error), in order: a status or a reload
+	 * reply lists them without walking every handler */
+	uint32_t *with_error;
+	size_t n_with_error;
 };
 
 struct snapshot_opts {

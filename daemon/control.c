@@ -623,11 +623,13 @@ void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const
 		}
 		json_object_object_add(o, "messages", msgs);
 		/* and every problem the generation has, also those found by an earlier reload */
-		for (size_t i = 0; d->snap && i < d->snap->n_handlers; i++) {
-			if (d->snap->handlers[i].error)
-				json_object_array_add(errs, jstr(d->snap->handlers[i].error));
-			if (d->snap->handlers[i].views_error)
-				json_object_array_add(errs, jstr(d->snap->handlers[i].views_error));
+		for (size_t k = 0; d->snap && k < d->snap->n_with_error; k++) {
+			const struct handler *h = &d->snap->handlers[d->snap->with_error[k]];
+
+			if (h->error)
+				json_object_array_add(errs, jstr(h->error));
+			if (h->views_error)
+				json_object_array_add(errs, jstr(h->views_error));
 		}
 		json_object_object_add(o, "errors", errs);
 		client_reply(c, ctl_response_ok(o));

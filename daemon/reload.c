@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
@@ -38,6 +39,12 @@ struct job {
 	struct snapshot *snap;
 	struct watchplan *new_plan; /* what to watch now, or NULL: the same */
 	struct diag diag;
+	struct diag warnings; /* snapshot_warnings() of snap */
+	/* a snapshot built whole: its rotation, made ready off the loop (positions at 0), and
+	 * prev's slot -> its slot + 1 (0: none), for the loop to carry the positions over */
+	struct rotation rot;
+	uint32_t *map;
+	size_t n_map;
 };
 
 struct reloader {
@@ -109,6 +116,38 @@ static void poll_check(struct job *j)
 	}
 }
 
+/* What of the swap of a snapshot built whole does not need the live positions: a zeroed
+ * rotation and the slot map, off the loop (a million slots take milliseconds to touch). A
+ * failure leaves both NULL: swap() then makes them itself. */
+static void prepare_rotation(struct job *j)
+{
+	const struct snapshot *s = j->snap, *prev = j->opts.prev;
+
+	j->n_map = prev ? prev->n_handlers : 0;
+	j->map = calloc(j->n_map ? j->n_map : 1, sizeof(*j->map));
+	if (!j->map || rotation_resize(&j->rot, s->n_handlers) < 0) {
+		j->map = mfree(j->map);
+		rotation_done(&j->rot);
+		return;
+	}
+	for (size_t i = 0; i < s->n_handlers; i++) {
+		int64_t k = s->handlers[i].carry_from;
+
+		if (k >= 0 && (size_t)k < j->n_map)
+			j->map[k] = (uint32_t)i + 1;
+	}
+}
+
+/* What a finished build leaves that the swap did not take. */
+static void job_clear(struct job *j)
+{
+	j->new_plan = watchplan_free(j->new_plan);
+	diag_clear(&j->diag);
+	diag_clear(&j->warnings);
+	rotation_done(&j->rot);
+	j->map = mfree(j->map);
+}
+
 static void *worker(void *arg)
 {
 	struct reloader *rl = arg;
@@ -137,6 +176,11 @@ static void *worker(void *arg)
 		if (j->changes.replan)
 			j->new_plan = watchplan_new(j->config_path, prev);
 		j->r = snapshot_derive(prev, &j->opts, j->changes.paths, &j->diag, &j->snap);
+	}
+	if (j->snap) {
+		snapshot_warnings(j->snap, &j->warnings);
+		if (!j->snap->checked || !prev || j->snap->base != prev->base)
+			prepare_rotation(j);
 	}
 	/* eventfd write: the loop's read of it orders our writes before its reads */
 	if (write(rl->efd, &one, sizeof(one)) < 0) {
@@ -198,6 +242,7 @@ static void start(struct daemon *d, enum reload_kind kind)
 	rl->job.hold = watch_held_paths(d);
 	rl->job.opts.hold_paths = rl->job.hold;
 	diag_init(&rl->job.diag);
+	diag_init(&rl->job.warnings);
 	r = pthread_create(&rl->thread, NULL, worker, rl);
 	if (r != 0) {
 		log_error("reload: cannot start the worker thread: %s; will retry at the next change",
@@ -257,7 +302,7 @@ static void retire(struct snapshot *old) { reap(free_snapshot, old); }
 /* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. A
  * snapshot derived from the live one keeps every slot, so only the handlers it looked at
  * again are touched. */
-static int swap(struct daemon *d, struct snapshot *snap)
+static int swap(struct daemon *d, struct snapshot *snap, struct job *j)
 {
 	struct rotation rot;
 	_cleanup_free_ uint32_t *map = NULL; /* old slot -> new slot + 1 */
@@ -276,6 +321,23 @@ static int swap(struct daemon *d, struct snapshot *snap)
 		}
 		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &d->rot) < 0)
 			return -ENOMEM;
+	} else if (j && j->map && j->n_map == n_old && j->rot.n == snap->n_handlers) {
+		/* prepared by the worker: only the positions are the loop's */
+		rot = j->rot;
+		j->rot = (struct rotation){0};
+		map = TAKE_PTR(j->map);
+		rot.rng = d->rot.rng ? d->rot.rng : rot.rng;
+		for (size_t k = 0; k < n_old && k < d->rot.n; k++)
+			if (map[k])
+				rot.next[map[k] - 1] = d->rot.next[k];
+		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
+			rotation_done(&rot);
+			return -ENOMEM;
+		}
+		for (struct session *s = d->session; s; s = s->next)
+			answer_memo_remap(&s->memo, map, n_old);
+		rotation_done(&d->rot);
+		d->rot = rot;
 	} else {
 		map = calloc(n_old ? n_old : 1, sizeof(*map));
 		if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
@@ -376,8 +438,7 @@ static void finish(struct daemon *d)
 		log_debug("reload: a file changed while it was read; building again");
 		rl->discarded++;
 		j->snap = snapshot_free(j->snap);
-		j->new_plan = watchplan_free(j->new_plan);
-		diag_clear(&j->diag);
+		job_clear(j);
 		watch_give_back(d, &j->changes);
 		rl->pending = false;
 		start(d, kind == RELOAD_FULL || rl->pending_kind == RELOAD_FULL ? RELOAD_FULL : RELOAD_CHANGED);
@@ -432,7 +493,7 @@ static void finish(struct daemon *d)
 		log_diag(LOG_ERR, &j->diag);
 		bool first = !d->snap;
 
-		if (swap(d, j->snap) < 0) {
+		if (swap(d, j->snap, j) < 0) {
 			log_error("reload: out of memory; keeping generation %llu",
 				  (unsigned long long)d->generation);
 			j->snap = snapshot_free(j->snap);
@@ -446,7 +507,8 @@ static void finish(struct daemon *d)
 				d->startup_error = mfree(d->startup_error);
 				log_set_level((int)d->snap->config->loglevel);
 			}
-			reload_log_warnings(d->snap);
+			for (size_t i = 0; i < j->warnings.n_msgs; i++)
+				log_warning("%s", j->warnings.msgs[i]);
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
 			control_reload_finished(d, rl->seq, true, line, &j->diag);
@@ -461,7 +523,7 @@ static void finish(struct daemon *d)
 			      j->config_failed ? d->config_error : d->last_reload_result);
 		rl->reloading = false;
 	}
-	diag_clear(&j->diag);
+	job_clear(j);
 	if (rl->pending) {
 		rl->pending = false;
 		start(d, rl->pending_kind);
@@ -475,8 +537,18 @@ static int on_done(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return 0;
-	if (d->reloader->busy)
+	if (d->reloader->busy) {
+		struct timespec a, b, ca, cb;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ca);
 		finish(d);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cb);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		log_debug("reload: %ld us on the loop to finish (%ld us of its CPU)",
+			  (long)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000),
+			  (long)((cb.tv_sec - ca.tv_sec) * 1000000 + (cb.tv_nsec - ca.tv_nsec) / 1000));
+	}
 	return 0;
 }
 
@@ -516,10 +588,9 @@ void reload_done(struct daemon *d)
 		return;
 	if (rl->busy) {
 		pthread_join(rl->thread, NULL);
-		snapshot_free(rl->job.snap);
-		watchplan_free(rl->job.new_plan);
-		diag_clear(&rl->job.diag);
+		rl->job.snap = snapshot_free(rl->job.snap);
 	}
+	job_clear(&rl->job);
 	watch_changes_clear(&rl->job.changes);
 	free_strv(rl->job.hold);
 	sd_event_source_disable_unref(rl->src);
