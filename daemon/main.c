@@ -390,8 +390,10 @@ int main(int argc, char **argv)
 	if (check)
 		return check_config_print(d.config_path, stdout, stderr);
 
-	if (check_std_fds(!listen_path && sd_listen_fds(0) <= 0) < 0)
+	if (check_std_fds(!listen_path && sd_listen_fds(0) <= 0) < 0) {
+		free(d.control_dir);
 		return 2;
+	}
 	log_init();
 	load_initial(&d);
 	r = serve(&d, listen_path, shared_rotation);

@@ -29,6 +29,7 @@ struct job {
 	const struct watchplan *plan; /* the watches armed now (read only) */
 	bool degraded;                /* some directory is not watched: check every file */
 	size_t sweep_from, sweep_n;   /* the poll's slice of the handlers */
+	bool config_broken;           /* the config file as last read did not load */
 	struct file_id config_id;     /* the config file as last read */
 	struct timespec config_read_at;
 	/* out */
@@ -98,6 +99,10 @@ static void poll_check(struct job *j)
 		build_whole(j);
 		return;
 	}
+	if (j->config_broken) {
+		j->nothing = true; /* lists wait for the config (see worker()) */
+		return;
+	}
 	if (watchplan_moved(j->plan)) {
 		/* a directory on the way is another one now: watch anew, look at every file */
 		j->new_plan = watchplan_new(j->config_path, prev);
@@ -162,6 +167,11 @@ static void *worker(void *arg)
 		build_whole(j);
 	else if (j->kind == RELOAD_POLL && !j->changes.rescan && !j->changes.replan && !j->changes.n)
 		poll_check(j);
+	else if (j->config_broken)
+		/* While the config file does not load, lists changed beside it are not applied on
+		 * their own (a deploy writes both; the lists may be meant for the new config): the
+		 * build that reads the config once it loads again reads every changed list. */
+		j->nothing = true;
 	else if (j->changes.rescan) {
 		/* the way to some files moved: watch anew, and read again every file that is not
 		 * the one read (the view prefix files too) */
@@ -223,6 +233,7 @@ static void start(struct daemon *d, enum reload_kind kind)
 		.kind = kind,
 		.plan = watch_plan(d),
 		.degraded = watch_degraded(d),
+		.config_broken = d->config_error && d->snap,
 		.config_id = rl->config_id,
 		.config_read_at = rl->config_read_at,
 	};

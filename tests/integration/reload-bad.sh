@@ -70,6 +70,9 @@ empty() { : > "$z/t1.txt.new"; mv "$z/t1.txt.new" "$z/t1.txt"; }
 directory() { /usr/bin/python3 -c 'import os, sys; os.unlink(sys.argv[1]); os.mkdir(sys.argv[1])' "$z/t1.txt"; }
 deleted() { rm "$z/t1.txt"; }
 json_error() { printf '{"domain": "dyn.example.test",\n  "ttl": 60,\n  "handlers": [\n' > "$z/config.json.new"; mv "$z/config.json.new" "$z/config.json"; list 9 > "$z/t2.txt"; }
+json_error_late() { # the config breaks first; a list changes once that is known
+    printf '{"domain": "dyn.example.test",\n  "ttl": 60,\n  "handlers": [\n' > "$z/config.json.new"; mv "$z/config.json.new" "$z/config.json"
+    sleep 0.5; list 9 > "$z/t2.txt"; }
 schema_error() { sed 's/"ttl": 60/"ttl": "sixty"/' "$work/config.good" > "$z/config.json.new"; mv "$z/config.json.new" "$z/config.json"; list 9 > "$z/t2.txt"; }
 
 run_case truncated truncated file
@@ -79,6 +82,7 @@ run_case empty empty file
 run_case directory directory file
 run_case deleted deleted file
 run_case json-error json_error config
+run_case json-error-late json_error_late config
 run_case schema-error schema_error config
 
 unreadable() { chmod 000 "$z/t1.txt"; }
