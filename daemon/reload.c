@@ -332,27 +332,21 @@ static int swap(struct daemon *d, struct snapshot *snap, struct job *j)
 		}
 		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &d->rot) < 0)
 			return -ENOMEM;
-	} else if (j && j->map && j->n_map == n_old && j->rot.n == snap->n_handlers) {
-		/* prepared by the worker: only the positions are the loop's */
-		rot = j->rot;
-		j->rot = (struct rotation){0};
-		map = TAKE_PTR(j->map);
-		rot.rng = d->rot.rng ? d->rot.rng : rot.rng;
-		for (size_t k = 0; k < n_old && k < d->rot.n; k++)
-			if (map[k])
-				rot.next[map[k] - 1] = d->rot.next[k];
-		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
-			rotation_done(&rot);
-			return -ENOMEM;
-		}
-		for (struct session *s = d->session; s; s = s->next)
-			answer_memo_remap(&s->memo, map, n_old);
-		rotation_done(&d->rot);
-		d->rot = rot;
 	} else {
-		map = calloc(n_old ? n_old : 1, sizeof(*map));
-		if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
-			return -ENOMEM;
+		if (j && j->map && j->n_map == n_old && j->rot.n == snap->n_handlers) {
+			/* prepared by the worker: only the positions are the loop's */
+			rot = j->rot;
+			j->rot = (struct rotation){0};
+			map = TAKE_PTR(j->map);
+			rot.rng = d->rot.rng ? d->rot.rng : rot.rng;
+			for (size_t k = 0; k < n_old && k < d->rot.n; k++)
+				if (map[k])
+					rot.next[map[k] - 1] = d->rot.next[k];
+		} else {
+			map = calloc(n_old ? n_old : 1, sizeof(*map));
+			if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
+				return -ENOMEM;
+		}
 		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
 			rotation_done(&rot);
 			return -ENOMEM;

@@ -205,26 +205,37 @@ static void read_answer(int rd, int *at_bol)
 	}
 }
 
-static void lockstep(unsigned long n, const char *dom, unsigned names, char **argv)
+/* Starts argv with a pipe as its stdin (write end in *wr), says HELO and reads the banner;
+ * returns the read end of its stdout. */
+static int start_lockstep(char **argv, int *wr)
 {
-	int in[2], rd, at_bol = 1;
-	unsigned long warm = n / 10;
-	uint64_t *rtt = malloc(n * sizeof(*rtt)), cpu0 = 0, cpu1;
-	char line[512];
+	int in[2], rd;
+	char b[4096];
+	ssize_t r;
 
-	if (!rtt || pipe2(in, O_CLOEXEC) < 0)
+	if (pipe2(in, O_CLOEXEC) < 0)
 		die("setup");
 	rd = spawn(argv, in[0]);
 	close(in[0]);
 	if (write(in[1], "HELO\t3\n", 7) != 7)
 		die("write HELO");
-	{
-		char b[4096];
-		ssize_t r = read(rd, b, sizeof(b)); /* the banner is one line */
+	r = read(rd, b, sizeof(b)); /* the banner is one line */
+	if (r <= 0 || strncmp(b, "OK", 2) != 0)
+		die("banner");
+	*wr = in[1];
+	return rd;
+}
 
-		if (r <= 0 || strncmp(b, "OK", 2) != 0)
-			die("banner");
-	}
+static void lockstep(unsigned long n, const char *dom, unsigned names, char **argv)
+{
+	int wr, rd, at_bol = 1;
+	unsigned long warm = n / 10;
+	uint64_t *rtt = malloc(n * sizeof(*rtt)), cpu0 = 0, cpu1;
+	char line[512];
+
+	if (!rtt)
+		die("setup");
+	rd = start_lockstep(argv, &wr);
 	for (unsigned long i = 0; i < warm + n; i++) {
 		int len = lookup_line(line, sizeof(line), i, dom, names);
 		uint64_t t0;
@@ -232,14 +243,14 @@ static void lockstep(unsigned long n, const char *dom, unsigned names, char **ar
 		if (i == warm)
 			cpu0 = child_cpu_ns();
 		t0 = now_ns();
-		if (write(in[1], line, (size_t)len) != len)
+		if (write(wr, line, (size_t)len) != len)
 			die("write");
 		read_answer(rd, &at_bol);
 		if (i >= warm)
 			rtt[i - warm] = now_ns() - t0;
 	}
 	cpu1 = child_cpu_ns();
-	close(in[1]);
+	close(wr);
 	close(rd);
 	reap();
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
@@ -251,24 +262,14 @@ static void lockstep(unsigned long n, const char *dom, unsigned names, char **ar
 
 static void during(double secs, const char *dom, unsigned names, char **argv)
 {
-	int in[2], rd, at_bol = 1;
+	int wr, rd, at_bol = 1;
 	size_t cap = 1 << 20, n = 0, over1 = 0, over5 = 0;
 	uint64_t *rtt = malloc(cap * sizeof(*rtt)), start, warm_end, end;
 	char line[512];
 
-	if (!rtt || pipe2(in, O_CLOEXEC) < 0)
+	if (!rtt)
 		die("setup");
-	rd = spawn(argv, in[0]);
-	close(in[0]);
-	if (write(in[1], "HELO\t3\n", 7) != 7)
-		die("write HELO");
-	{
-		char b[4096];
-		ssize_t r = read(rd, b, sizeof(b));
-
-		if (r <= 0 || strncmp(b, "OK", 2) != 0)
-			die("banner");
-	}
+	rd = start_lockstep(argv, &wr);
 	start = now_ns();
 	warm_end = start + 1000000000u;
 	end = warm_end + (uint64_t)(secs * 1e9);
@@ -278,7 +279,7 @@ static void during(double secs, const char *dom, unsigned names, char **argv)
 
 		if (t0 >= end)
 			break;
-		if (write(in[1], line, (size_t)len) != len)
+		if (write(wr, line, (size_t)len) != len)
 			die("write");
 		read_answer(rd, &at_bol);
 		t = now_ns() - t0;
@@ -293,7 +294,7 @@ static void during(double secs, const char *dom, unsigned names, char **argv)
 			fprintf(stderr, "stall %.1f ms at %.3f s\n", (double)t / 1e6, (double)(t0 - start) / 1e9);
 		}
 	}
-	close(in[1]);
+	close(wr);
 	close(rd);
 	reap();
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
