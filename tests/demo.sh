@@ -83,6 +83,11 @@ stop_demo() {
     dir=$(sed -n 's|^PowerDNS is answering from \(/tmp/pdyndns-demo\.[^/]*\)/data/config\.json .*|\1|p' "$out")
     pdns=$(sed -n 's/.*(pdns pid \([0-9]*\)).*/\1/p' "$out")
     [ -n "$dir" ] && [ -n "$pdns" ] && ok || fail "$name: the demo did not print its directory and pdns pid"
+    # a build with --enable-sanitizers: the copies report on stderr, i.e. in pdns.log
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/pdns.log" 2>/dev/null; then
+        fail "$name: sanitizer reports in the PowerDNS log:"
+        grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/pdns.log" | head -60
+    fi
     kill "-$sig" -- "$target"
     for ((i = 0; i < 200; i++)); do kill -0 "$demo" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$demo" 2>/dev/null; then
