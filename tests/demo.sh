@@ -64,6 +64,7 @@ handler_file() { # QNAME QTYPE: the file of that handler, or nothing
 start_demo() {
     local i
     out=$tmp/$1.out
+    : > "$out" # before the job opens it: the wait below reads it at once
     DEMO_PORT=$2 env --default-signal=INT,QUIT setsid bash "$src/data/demo.sh" "$PDYNDNS" "$PDYNCTL" "$data" \
         > "$out" 2>&1 < /dev/null &
     demo=$!
