@@ -38,10 +38,10 @@ trap 'exit 1' INT TERM
 # dependency files yet; the ones a build writes would hide a missing rule)
 if [ -f "$build/Makefile" ] && command -v make >/dev/null; then
     sed '/# am--include-marker$/d' "$build/Makefile" > "$tmp/Makefile.fresh"
-    out=$(make -C "$build" -f "$tmp/Makefile.fresh" -n -W ctl/completion.h ctl/pdynctl 2>&1)
+    out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$build" -f "$tmp/Makefile.fresh" -n -W ctl/completion.h ctl/pdynctl 2>&1)
     expect_match "make ctl/pdynctl: pdynctl.c is compiled after ctl/completion.h" \
         '-o ctl/pdynctl-pdynctl\.o' "$out"
-    out=$(make -C "$build" -f "$tmp/Makefile.fresh" -n -W ctl/pdynctl.c demo 2>&1)
+    out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$build" -f "$tmp/Makefile.fresh" -n -W ctl/pdynctl.c demo 2>&1)
     expect_match "make demo: builds ctl/pdynctl" '-o ctl/pdynctl ' "$out"
 fi
 
