@@ -24,6 +24,7 @@ pid=
 # EOF of their pipe, so nothing is left running when the demo returns.
 cleanup() {
     local kids k i
+    trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kids=$(pgrep -P "$pid" 2>/dev/null || true)
         kill "$pid" 2>/dev/null
@@ -38,7 +39,7 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'echo; echo "demo: stopped"; exit 0' INT TERM
+trap 'trap "" INT TERM; echo; echo "demo: stopped"; exit 0' INT TERM
 
 # Serve a copy, so that live edits during the demo leave data/ as it is.
 mkdir "$dir/data"

@@ -27,8 +27,13 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pdyndns-demotest.XXXXXX")
 demo= # the demo's PID, also its process group (setsid)
 cleanup() {
-    # last resort only: a demo that did not stop by itself is a failure reported below
-    if [ -n "$demo" ] && kill -0 "$demo" 2>/dev/null; then kill -9 -- "-$demo" 2>/dev/null; fi
+    # last resort only (the test stopped early): TERM lets the demo clean up, then KILL
+    local i
+    if [ -n "$demo" ] && kill -0 "$demo" 2>/dev/null; then
+        kill -TERM "$demo" 2>/dev/null
+        for ((i = 0; i < 100; i++)); do kill -0 "$demo" 2>/dev/null || break; sleep 0.1; done
+        kill -9 -- "-$demo" 2>/dev/null
+    fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -77,10 +82,12 @@ start_demo() {
     return 1
 }
 
-# stop_demo NAME SIGNAL TARGET: sends SIGNAL to TARGET (the PID, or -PID for the process
-# group) and checks that the demo exits 0 having stopped everything it started.
+# stop_demo NAME SIGNAL TARGET [twice]: sends SIGNAL to TARGET (the PID, or -PID for the
+# process group) and checks that the demo exits 0 having stopped everything it started. With
+# "twice", SIGNAL again and again once the demo says it stops, i.e. during its cleanup (an
+# impatient hand on Ctrl-C), which must not cut the cleanup short.
 stop_demo() {
-    local name=$1 sig=$2 target=$3 i rc left dir pdns
+    local name=$1 sig=$2 target=$3 twice=${4:-} i rc left dir pdns
     dir=$(sed -n 's|^PowerDNS is answering from \(/tmp/pdyndns-demo\.[^/]*\)/data/config\.json .*|\1|p' "$out")
     pdns=$(sed -n 's/.*(pdns pid \([0-9]*\)).*/\1/p' "$out")
     [ -n "$dir" ] && [ -n "$pdns" ] && ok || fail "$name: the demo did not print its directory and pdns pid"
@@ -90,6 +97,18 @@ stop_demo() {
         grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$dir/pdns.log" | head -60
     fi
     kill "-$sig" -- "$target"
+    if [ -n "$twice" ]; then
+        for ((i = 0; i < 200; i++)); do
+            grep -q 'demo: stopped' "$out" && break
+            kill -0 "$demo" 2>/dev/null || break
+            sleep 0.05
+        done
+        # and again, as a hand on Ctrl-C would, while the demo cleans up (at most 2 s)
+        for ((i = 0; i < 20; i++)); do
+            kill "-$sig" -- "$target" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
     for ((i = 0; i < 200; i++)); do kill -0 "$demo" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$demo" 2>/dev/null; then
         fail "$name: the demo still runs 20 s after SIG$sig"
@@ -242,7 +261,7 @@ if start_demo run1 "$port"; then
         fi
     done
     [ -n "$status_cmd" ] && ok || fail "the demo prints no pdynctl status command"
-    stop_demo run1 INT "-$demo"
+    stop_demo run1 INT "-$demo" twice
 fi
 
 # --- run 2: SIGTERM to the demo's PID alone
