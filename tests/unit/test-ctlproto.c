@@ -153,7 +153,7 @@ static void test_stream(void **state)
 	assert_string_equal(err, "gone");
 	free(err);
 	free(line);
-	assert_int_equal(ctl_stream_decode("{\"v\":1,\"item\":[]}", 19, &item, &end, &err), -EINVAL);
+	assert_int_equal(ctl_stream_decode("{\"v\":1,\"item\":[]}", 17, &item, &end, &err), -EINVAL);
 	assert_int_equal(ctl_stream_decode("{\"v\":1}", 7, &item, &end, &err), -EINVAL);
 }
 
