@@ -211,12 +211,49 @@ bool cc_matches(regex_t *re, json_object *o)
 	return strlen(s) == (size_t)json_object_get_string_len(o) && regexec(re, s, 0, NULL, 0) == 0;
 }
 
+bool config_hostname_fast(const char *s, size_t n, bool wildcard)
+{
+	size_t i = 0;
+
+	if (wildcard && n >= 2 && s[0] == '*' && s[1] == '.')
+		i = 2;
+	for (;;) {
+		size_t start = i;
+
+		while (i < n && s[i] != '.') {
+			char c = s[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			      c == '-'))
+				return false;
+			i++;
+		}
+		if (i == start || i - start > 63 || s[start] == '-' || s[i - 1] == '-')
+			return false;
+		if (i == n || i + 1 == n) /* the end, or a trailing dot */
+			return true;
+		i++;
+	}
+}
+
+bool cc_is_hostname(struct cc *v, const char *s)
+{
+	return config_hostname_fast(s, strlen(s), false) || regexec(&v->re_host, s, 0, NULL, 0) == 0;
+}
+
+/* What the fast check cannot accept goes to the pattern: it has the last word. */
+static bool is_name(regex_t *re, json_object *o, bool wildcard)
+{
+	return config_hostname_fast(json_object_get_string(o), (size_t)json_object_get_string_len(o), wildcard) ||
+	       cc_matches(re, o);
+}
+
 const char *cc_qname(struct cc *v, json_object *o)
 {
 	const char *s = cc_string(v, o, 1, HOSTNAME_MAXLEN);
 	char q[DIAG_QUOTE_SIZE(100)];
 
-	if (s && !cc_matches(&v->re_qname, o)) {
+	if (s && !is_name(&v->re_qname, o, true)) {
 		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
 			"1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)",
 			cc_quoted(o, q, 100));
@@ -230,7 +267,7 @@ const char *cc_hostname(struct cc *v, json_object *o)
 	const char *s = cc_string(v, o, 1, HOSTNAME_MAXLEN);
 	char q[DIAG_QUOTE_SIZE(100)];
 
-	if (s && !cc_matches(&v->re_host, o)) {
+	if (s && !is_name(&v->re_host, o, false)) {
 		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
 			"1 to 63 characters, separated by dots)", cc_quoted(o, q, 100));
 		return NULL;
@@ -349,11 +386,102 @@ static int canon_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
+/* A hash of canon(o) without building it: values with equal canonical forms hash alike
+ * (object members are combined in any order, an integral double hashes as the integer it
+ * writes as), so items whose hashes all differ are unique. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9u;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
+	return mix(h ^ n);
+}
+
+static uint64_t canon_hash(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		uint64_t sum = 0;
+		size_t n = 0;
+
+		json_object_object_foreach(o, k, val) {
+			sum += mix(hash_bytes(1, k, strlen(k)) + 0x9e3779b97f4a7c15u * canon_hash(val));
+			n++;
+		}
+		return mix(sum ^ mix(2 + n));
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(o);
+		uint64_t h = mix(3 + n);
+
+		for (size_t i = 0; i < n; i++)
+			h = mix(h ^ canon_hash(json_object_array_get_idx(o, i)));
+		return h;
+	}
+	case json_type_double: {
+		double d = json_object_get_double(o);
+		char tmp[64];
+
+		if (isfinite(d) && d == floor(d) && fabs(d) < 1e18)
+			return mix((uint64_t)(long long)d ^ 0x494e54u);
+		snprintf(tmp, sizeof(tmp), "%.17g", d);
+		return hash_bytes(4, tmp, strlen(tmp));
+	}
+	case json_type_int:
+		/* saturated beyond int64: values that differ may collide, which is only slower */
+		return mix((uint64_t)json_object_get_int64(o) ^ 0x494e54u);
+	case json_type_string:
+		return hash_bytes(5, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+	case json_type_boolean:
+		return mix(6 + (uint64_t)json_object_get_boolean(o));
+	case json_type_null:
+		return mix(8);
+	}
+	return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* True when the items of arr are surely unique: no two canonical hashes are equal. */
+static bool surely_unique(json_object *arr, size_t n)
+{
+	_cleanup_free_ uint64_t *h = NULL;
+
+	if (n < 2)
+		return true;
+	h = malloc(n * sizeof(*h));
+	if (!h)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		h[i] = canon_hash(json_object_array_get_idx(arr, i));
+	qsort(h, n, sizeof(*h), u64_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (h[i] == h[i - 1])
+			return false;
+	return true;
+}
+
 static void check_unique(struct cc *v, json_object *arr)
 {
 	size_t n = json_object_array_length(arr);
-	struct canon_item *items = calloc(n ? n : 1, sizeof(*items));
+	struct canon_item *items;
 
+	if (surely_unique(arr, n))
+		return;
+	items = calloc(n ? n : 1, sizeof(*items));
 	if (!items) {
 		cc_error(v, "out of memory");
 		return;
