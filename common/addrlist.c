@@ -720,6 +720,7 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 	for (;;) {
 		ssize_t n = read(fd, chunk + have, chunk_size - have);
 		char *s, *end;
+		bool eof = n == 0;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -738,13 +739,16 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 		}
 		if (n == 0 && have == 0)
 			break;
+		/* A small file read whole, as large as fstat said: no read is needed to see its end. */
+		if (chunk == small && total == (size_t)st.st_size)
+			eof = true;
 		s = chunk;
 		end = chunk + have + (size_t)n;
 		for (;;) {
 			char *nl = memchr(s, '\n', (size_t)(end - s));
 
 			if (!nl) {
-				if (n == 0) /* last line without a newline */
+				if (eof) /* last line without a newline */
 					nl = end;
 				else
 					break;
@@ -766,7 +770,7 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 			have = 0;
 		} else
 			memmove(chunk, s, have);
-		if (n == 0)
+		if (eof)
 			break;
 	}
 	r = parser_finish(&p, &l);
