@@ -108,7 +108,7 @@ struct config_zone {
 struct config {
 	char *path; /* the config file, as given */
 	struct file_id id; /* of the file read by config_load() */
-	uint64_t text_hash; /* FNV-1a of the text: a same-size rewrite can keep the identity */
+	uint64_t text_hash; /* FNV-1a (by words) of the text: a same-size rewrite can keep the identity */
 	char *dir;  /* its directory, absolute when it could be resolved */
 	/* the config's own zone, zones[0] (these point into it) */
 	char *domain;

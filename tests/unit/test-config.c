@@ -236,6 +236,30 @@ static void test_unique_canonical(void **state)
 		      "cfg.json: error: /zones/1: duplicate of item 0 (items must be unique)");
 }
 
+/* The text hash tells apart texts of one size that differ in one byte, wherever it is. */
+static void test_text_hash(void **state)
+{
+	static const char base[] = HEAD "\"handlers\": []}";
+
+	for (size_t k = 0; k < 17; k++) {
+		char a[sizeof(base) + 20], b[sizeof(base) + 20];
+		struct config *x, *y, *z;
+		size_t n = sizeof(base) - 1 + k + 1;
+
+		snprintf(a, sizeof(a), "%s%*s ", base, (int)k, "");
+		snprintf(b, sizeof(b), "%s%*s\n", base, (int)k, "");
+		assert_int_equal(strlen(a), n);
+		x = parse_ok(a, "c.json");
+		y = parse_ok(b, "c.json");
+		z = parse_ok(a, "c.json");
+		assert_true(x->text_hash != y->text_hash);
+		assert_true(x->text_hash == z->text_hash);
+		config_free(x);
+		config_free(y);
+		config_free(z);
+	}
+}
+
 /* A pseudo-random host-name-like string: labels of lengths around the limits, of letters,
  * digits, '_', '-' and now and then a character the patterns refuse. */
 static size_t random_name(uint64_t *seed, char *s, size_t max)
@@ -397,7 +421,7 @@ int main(void)
 		cmocka_unit_test(test_schema_errors),   cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_schema_file_agrees),
 		cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_unique_canonical),
-		cmocka_unit_test(test_hostname_fast),
+		cmocka_unit_test(test_hostname_fast),   cmocka_unit_test(test_text_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
