@@ -455,18 +455,28 @@ static int u64_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* True when the items of arr are surely unique: no two canonical hashes are equal. */
-static bool surely_unique(json_object *arr, size_t n)
-{
-	_cleanup_free_ uint64_t *h = NULL;
+static size_t views_of(json_object *o);
 
+/* True when the items of arr are surely unique: no two canonical hashes are equal. views,
+ * when not NULL, gets the sum of views_of() of the items, in the same walk. */
+static bool surely_unique(json_object *arr, size_t n, size_t *views)
+{
+	_cleanup_free_ uint64_t *h = n >= 2 ? malloc(n * sizeof(*h)) : NULL;
+
+	if (views)
+		*views = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(arr, i);
+
+		if (h)
+			h[i] = canon_hash(item);
+		if (views)
+			*views += views_of(item);
+	}
 	if (n < 2)
 		return true;
-	h = malloc(n * sizeof(*h));
 	if (!h)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		h[i] = canon_hash(json_object_array_get_idx(arr, i));
 	qsort(h, n, sizeof(*h), u64_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (h[i] == h[i - 1])
@@ -474,12 +484,12 @@ static bool surely_unique(json_object *arr, size_t n)
 	return true;
 }
 
-static void check_unique(struct cc *v, json_object *arr)
+static void check_unique(struct cc *v, json_object *arr, size_t *views)
 {
 	size_t n = json_object_array_length(arr);
 	struct canon_item *items;
 
-	if (surely_unique(arr, n))
+	if (surely_unique(arr, n, views))
 		return;
 	items = calloc(n ? n : 1, sizeof(*items));
 	if (!items) {
@@ -508,7 +518,8 @@ static void check_unique(struct cc *v, json_object *arr)
 	free(items);
 }
 
-json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems)
+/* cc_array(), and views (when not NULL) gets the sum of views_of() of the items. */
+static json_object *array_views(struct cc *v, json_object *o, size_t minitems, size_t maxitems, size_t *views)
 {
 	size_t n;
 
@@ -525,8 +536,13 @@ json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxi
 		cc_error(v, "has %zu items, at most %zu are allowed", n, maxitems);
 		return NULL;
 	}
-	check_unique(v, o);
+	check_unique(v, o, views);
 	return o;
+}
+
+json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems)
+{
+	return array_views(v, o, minitems, maxitems, NULL);
 }
 
 /* Checks that object o has no key outside allowed[] and all of required[]. */
@@ -1014,12 +1030,12 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 	}
 	if (json_object_object_get_ex(root, "handlers", &x)) {
 		old = cc_push(v, "handlers");
-		if (cc_array(v, x, 0, HANDLERS_MAX)) {
-			size_t n = json_object_array_length(x), nv = 0, next;
+		size_t nv;
 
-			/* the views go after the handlers: count them first */
-			for (size_t i = 0; i < n; i++)
-				nv += views_of(json_object_array_get_idx(x, i));
+		/* the views go after the handlers: counted first, in the walk for uniqueness */
+		if (array_views(v, x, 0, HANDLERS_MAX, &nv)) {
+			size_t n = json_object_array_length(x), next;
+
 			if (nv > VIEWS_TOTAL_MAX) {
 				cc_error(v, "%zu views in all, at most %d are allowed", nv, VIEWS_TOTAL_MAX);
 				nv = 0;
@@ -1033,6 +1049,10 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 				size_t o2 = cc_push_index(v, i), k = views_of(o);
 
 				check_handler(v, o, c, &c->handlers[i], k && nv ? &c->handlers[next] : NULL);
+				/* Nothing refers to its tree any more: freed while it is in the cache
+				 * (and its memory taken again by the next handlers), not in a last walk
+				 * over the whole cold tree. */
+				json_object_array_put_idx(x, i, NULL);
 				if (k && nv)
 					next += k;
 				c->n_handlers++;
