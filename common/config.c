@@ -118,10 +118,13 @@ size_t cc_push(struct cc *v, const char *tok)
 
 size_t cc_push_index(struct cc *v, size_t i)
 {
-	char tmp[24];
+	char tmp[24], *p = tmp + sizeof(tmp) - 1;
 
-	snprintf(tmp, sizeof(tmp), "%zu", i);
-	return cc_push(v, tmp);
+	*p = 0;
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	return cc_push(v, p);
 }
 
 void cc_pop(struct cc *v, size_t old)
@@ -569,12 +572,19 @@ void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_
 
 static char *resolve(const char *dir, const char *file)
 {
+	size_t nd, nf;
 	char *p;
 
 	if (file[0] == '/' || !dir)
 		return strdup(file);
-	if (asprintf(&p, "%s/%s", dir, file) < 0)
+	nd = strlen(dir);
+	nf = strlen(file);
+	p = malloc(nd + 1 + nf + 1);
+	if (!p)
 		return NULL;
+	memcpy(p, dir, nd);
+	p[nd] = '/';
+	memcpy(p + nd + 1, file, nf + 1);
 	return p;
 }
 

@@ -236,6 +236,21 @@ static void test_unique_canonical(void **state)
 		      "cfg.json: error: /zones/1: duplicate of item 0 (items must be unique)");
 }
 
+/* Array indexes in pointers, of one to three digits. */
+static void test_pointer_index(void **state)
+{
+	char text[20000], *p = text;
+
+	p += sprintf(p, HEAD "\"handlers\": [");
+	for (int i = 0; i <= 100; i++)
+		p += sprintf(p, "%s{\"qname\": \"t%d.dyn.example.test\", \"qtype\": \"%s\", \"file\": \"f\"}", i ? ", " : "",
+			     i, i == 0 || i == 10 || i == 100 ? "MX" : "A");
+	sprintf(p, "]}");
+	expect_errors(text, "cfg.json: error: /handlers/0/qtype: expected \"A\" or \"AAAA\", got \"MX\"|"
+			    "cfg.json: error: /handlers/10/qtype: expected \"A\" or \"AAAA\", got \"MX\"|"
+			    "cfg.json: error: /handlers/100/qtype: expected \"A\" or \"AAAA\", got \"MX\"");
+}
+
 /* The text hash tells apart texts of one size that differ in one byte, wherever it is. */
 static void test_text_hash(void **state)
 {
@@ -422,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_schema_file_agrees),
 		cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_unique_canonical),
 		cmocka_unit_test(test_hostname_fast),   cmocka_unit_test(test_text_hash),
+		cmocka_unit_test(test_pointer_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
