@@ -193,8 +193,16 @@ static bool scan_string(struct scan *s, struct key *key)
 		}
 	}
 	for (;;) {
+		const char *run = s->p;
 		unsigned char c;
 
+		/* a run of printable ASCII other than '"' and '\\' needs no other check */
+		while (run < s->end && (unsigned char)*run >= 0x20 && (unsigned char)*run < 0x80 && *run != '"' &&
+		       *run != '\\')
+			run++;
+		if (out)
+			memcpy(out + o, s->p, (size_t)(run - s->p)), o += (size_t)(run - s->p);
+		s->p = run;
 		if (s->p >= s->end) {
 			fail_at(s, q, "unterminated string");
 			goto bad;

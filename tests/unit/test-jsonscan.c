@@ -57,6 +57,11 @@ static void test_invalid(void **state)
 	BAD("[\"\xc0\xaf\"]", 1, 3, "invalid UTF-8");        /* overlong */
 	BAD("[\"\xed\xa0\x80\"]", 1, 3, "invalid UTF-8");    /* an encoded surrogate */
 	BAD("[\"\xe2\x82\"]", 1, 3, "invalid UTF-8");        /* truncated */
+	/* after a run of plain text, in values and keys */
+	BAD("[\"abc\x7f\x80\"]", 1, 7, "invalid UTF-8");
+	BAD("{\"key\x1f\": 1}", 1, 6, "control character 0x1f");
+	BAD("{\"k\": \"va\\q\"}", 1, 10, "bad escape");
+	BAD("[\"abcdef", 1, 2, "unterminated string");
 	BAD("[\"\\ud800\"]", 1, 9, "unpaired UTF-16 surrogate");
 	BAD("[\"\\udc00\"]", 1, 3, "unpaired UTF-16 surrogate");
 	BAD("\xef\xbb\xbf{}", 1, 1, "byte-order mark");
