@@ -451,11 +451,29 @@ static uint64_t canon_hash(json_object *o)
 	return 0;
 }
 
-static int u64_cmp(const void *a, const void *b)
+/* True when no two of the n keys are equal (the top bit of a key is ignored); false also
+ * without memory, which makes the caller take its exact path. */
+static bool all_distinct(const uint64_t *keys, size_t n)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	_cleanup_free_ uint64_t *set = NULL;
+	size_t size = 64;
 
-	return (x > y) - (x < y);
+	while (size < 2 * n)
+		size *= 2;
+	set = calloc(size, sizeof(*set));
+	if (!set)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = keys[i] | 1ull << 63; /* never 0, which marks an empty slot */
+		size_t at = (size_t)mix(key) & (size - 1);
+
+		while (set[at] && set[at] != key)
+			at = (at + 1) & (size - 1);
+		if (set[at])
+			return false;
+		set[at] = key;
+	}
+	return true;
 }
 
 static size_t views_of(json_object *o);
@@ -478,13 +496,7 @@ static bool surely_unique(json_object *arr, size_t n, size_t *views)
 	}
 	if (n < 2)
 		return true;
-	if (!h)
-		return false;
-	qsort(h, n, sizeof(*h), u64_cmp);
-	for (size_t i = 1; i < n; i++)
-		if (h[i] == h[i - 1])
-			return false;
-	return true;
+	return h && all_distinct(h, n);
 }
 
 static void check_unique(struct cc *v, json_object *arr, size_t *views)
@@ -1098,29 +1110,16 @@ static int claim_cmp(const void *a, const void *b)
  * sorted and compared in full. */
 static bool claims_surely_clean(const struct claim *claims, size_t n)
 {
-	_cleanup_free_ uint64_t *set = NULL;
-	size_t size = 64;
+	_cleanup_free_ uint64_t *keys = malloc((n ? n : 1) * sizeof(*keys));
 
-	while (size < 2 * n)
-		size *= 2;
-	for (size_t i = 0; i < n; i++)
-		if (claims[i].type == PP_TYPE_CNAME)
-			return false;
-	set = calloc(size, sizeof(*set));
-	if (!set)
+	if (!keys)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		/* never 0, which marks an empty slot */
-		uint64_t key = (dname_hash(&claims[i].h->name) << 16 | claims[i].type) | 1ull << 63;
-		size_t at = (size_t)mix(key) & (size - 1);
-
-		while (set[at] && set[at] != key)
-			at = (at + 1) & (size - 1);
-		if (set[at])
+		if (claims[i].type == PP_TYPE_CNAME)
 			return false;
-		set[at] = key;
+		keys[i] = dname_hash(&claims[i].h->name) << 16 | claims[i].type;
 	}
-	return true;
+	return all_distinct(keys, n);
 }
 
 static void handler_error(struct cc *v, const struct config *c, const struct config_handler *h,
