@@ -14,6 +14,7 @@
 
 #define MAX_REPORTED 20 /* bad lines reported per file; the rest are counted */
 #define READ_CHUNK (256 * 1024)
+#define SMALL_CHUNK (8 * 1024) /* > ADDRLIST_MAX_LINE + 1: a line carried over leaves room */
 
 bool addr_parse4(const char *s, size_t len, uint8_t out[4])
 {
@@ -672,7 +673,9 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 		      struct file_id *id, struct addrlist **ret)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *chunk = NULL;
+	_cleanup_free_ char *heap = NULL;
+	char small[SMALL_CHUNK], *chunk = small;
+	size_t chunk_size = sizeof(small);
 	struct parser p;
 	struct stat st = {0};
 	struct addrlist *l;
@@ -686,9 +689,14 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 		file_id_from_stat(&st, id);
 	if (fd < 0)
 		return fd;
-	chunk = malloc(READ_CHUNK);
-	if (!chunk)
-		return -ENOMEM;
+	/* Most lists are small: a stack buffer spares them a large block that malloc would take
+	 * and give back (consolidating its free lists each time) for every file. */
+	if (st.st_size <= 0 || (size_t)st.st_size >= sizeof(small)) {
+		chunk = heap = malloc(READ_CHUNK);
+		if (!chunk)
+			return -ENOMEM;
+		chunk_size = READ_CHUNK;
+	}
 	parser_init(&p, family, flags, path, d);
 	/* Room for as many addresses as the file can hold (the shortest line is "::\n" or
 	 * "0.0.0.0\n"), reserved once: pages never written cost nothing, and growing by
@@ -710,8 +718,9 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 		}
 	}
 	for (;;) {
-		ssize_t n = read(fd, chunk + have, READ_CHUNK - have);
+		ssize_t n = read(fd, chunk + have, chunk_size - have);
 		char *s, *end;
+		bool eof = n == 0;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -730,13 +739,16 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 		}
 		if (n == 0 && have == 0)
 			break;
+		/* A small file read whole, as large as fstat said: no read is needed to see its end. */
+		if (chunk == small && total == (size_t)st.st_size)
+			eof = true;
 		s = chunk;
 		end = chunk + have + (size_t)n;
 		for (;;) {
 			char *nl = memchr(s, '\n', (size_t)(end - s));
 
 			if (!nl) {
-				if (n == 0) /* last line without a newline */
+				if (eof) /* last line without a newline */
 					nl = end;
 				else
 					break;
@@ -758,7 +770,7 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 			have = 0;
 		} else
 			memmove(chunk, s, have);
-		if (n == 0)
+		if (eof)
 			break;
 	}
 	r = parser_finish(&p, &l);

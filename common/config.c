@@ -118,10 +118,13 @@ size_t cc_push(struct cc *v, const char *tok)
 
 size_t cc_push_index(struct cc *v, size_t i)
 {
-	char tmp[24];
+	char tmp[24], *p = tmp + sizeof(tmp) - 1;
 
-	snprintf(tmp, sizeof(tmp), "%zu", i);
-	return cc_push(v, tmp);
+	*p = 0;
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	return cc_push(v, p);
 }
 
 void cc_pop(struct cc *v, size_t old)
@@ -211,12 +214,49 @@ bool cc_matches(regex_t *re, json_object *o)
 	return strlen(s) == (size_t)json_object_get_string_len(o) && regexec(re, s, 0, NULL, 0) == 0;
 }
 
+bool config_hostname_fast(const char *s, size_t n, bool wildcard)
+{
+	size_t i = 0;
+
+	if (wildcard && n >= 2 && s[0] == '*' && s[1] == '.')
+		i = 2;
+	for (;;) {
+		size_t start = i;
+
+		while (i < n && s[i] != '.') {
+			char c = s[i];
+
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+			      c == '-'))
+				return false;
+			i++;
+		}
+		if (i == start || i - start > 63 || s[start] == '-' || s[i - 1] == '-')
+			return false;
+		if (i == n || i + 1 == n) /* the end, or a trailing dot */
+			return true;
+		i++;
+	}
+}
+
+bool cc_is_hostname(struct cc *v, const char *s)
+{
+	return config_hostname_fast(s, strlen(s), false) || regexec(&v->re_host, s, 0, NULL, 0) == 0;
+}
+
+/* What the fast check cannot accept goes to the pattern: it has the last word. */
+static bool is_name(regex_t *re, json_object *o, bool wildcard)
+{
+	return config_hostname_fast(json_object_get_string(o), (size_t)json_object_get_string_len(o), wildcard) ||
+	       cc_matches(re, o);
+}
+
 const char *cc_qname(struct cc *v, json_object *o)
 {
 	const char *s = cc_string(v, o, 1, HOSTNAME_MAXLEN);
 	char q[DIAG_QUOTE_SIZE(100)];
 
-	if (s && !cc_matches(&v->re_qname, o)) {
+	if (s && !is_name(&v->re_qname, o, true)) {
 		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
 			"1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)",
 			cc_quoted(o, q, 100));
@@ -230,7 +270,7 @@ const char *cc_hostname(struct cc *v, json_object *o)
 	const char *s = cc_string(v, o, 1, HOSTNAME_MAXLEN);
 	char q[DIAG_QUOTE_SIZE(100)];
 
-	if (s && !cc_matches(&v->re_host, o)) {
+	if (s && !is_name(&v->re_host, o, false)) {
 		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
 			"1 to 63 characters, separated by dots)", cc_quoted(o, q, 100));
 		return NULL;
@@ -349,11 +389,124 @@ static int canon_cmp(const void *a, const void *b)
 	return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-static void check_unique(struct cc *v, json_object *arr)
+/* A hash of canon(o) without building it: values with equal canonical forms hash alike
+ * (object members are combined in any order, an integral double hashes as the integer it
+ * writes as), so items whose hashes all differ are unique. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9u;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebu;
+	return x ^ (x >> 31);
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3u;
+	return mix(h ^ n);
+}
+
+static uint64_t canon_hash(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		uint64_t sum = 0;
+		size_t n = 0;
+
+		json_object_object_foreach(o, k, val) {
+			sum += mix(hash_bytes(1, k, strlen(k)) + 0x9e3779b97f4a7c15u * canon_hash(val));
+			n++;
+		}
+		return mix(sum ^ mix(2 + n));
+	}
+	case json_type_array: {
+		size_t n = json_object_array_length(o);
+		uint64_t h = mix(3 + n);
+
+		for (size_t i = 0; i < n; i++)
+			h = mix(h ^ canon_hash(json_object_array_get_idx(o, i)));
+		return h;
+	}
+	case json_type_double: {
+		double d = json_object_get_double(o);
+		char tmp[64];
+
+		if (isfinite(d) && d == floor(d) && fabs(d) < 1e18)
+			return mix((uint64_t)(long long)d ^ 0x494e54u);
+		snprintf(tmp, sizeof(tmp), "%.17g", d);
+		return hash_bytes(4, tmp, strlen(tmp));
+	}
+	case json_type_int:
+		/* saturated beyond int64: values that differ may collide, which is only slower */
+		return mix((uint64_t)json_object_get_int64(o) ^ 0x494e54u);
+	case json_type_string:
+		return hash_bytes(5, json_object_get_string(o), (size_t)json_object_get_string_len(o));
+	case json_type_boolean:
+		return mix(6 + (uint64_t)json_object_get_boolean(o));
+	case json_type_null:
+		return mix(8);
+	}
+	return 0;
+}
+
+/* True when no two of the n keys are equal (the top bit of a key is ignored); false also
+ * without memory, which makes the caller take its exact path. */
+static bool all_distinct(const uint64_t *keys, size_t n)
+{
+	_cleanup_free_ uint64_t *set = NULL;
+	size_t size = 64;
+
+	while (size < 2 * n)
+		size *= 2;
+	set = calloc(size, sizeof(*set));
+	if (!set)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t key = keys[i] | 1ull << 63; /* never 0, which marks an empty slot */
+		size_t at = (size_t)mix(key) & (size - 1);
+
+		while (set[at] && set[at] != key)
+			at = (at + 1) & (size - 1);
+		if (set[at])
+			return false;
+		set[at] = key;
+	}
+	return true;
+}
+
+static size_t views_of(json_object *o);
+
+/* True when the items of arr are surely unique: no two canonical hashes are equal. views,
+ * when not NULL, gets the sum of views_of() of the items, in the same walk. */
+static bool surely_unique(json_object *arr, size_t n, size_t *views)
+{
+	_cleanup_free_ uint64_t *h = n >= 2 ? malloc(n * sizeof(*h)) : NULL;
+
+	if (views)
+		*views = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *item = json_object_array_get_idx(arr, i);
+
+		if (h)
+			h[i] = canon_hash(item);
+		if (views)
+			*views += views_of(item);
+	}
+	if (n < 2)
+		return true;
+	return h && all_distinct(h, n);
+}
+
+static void check_unique(struct cc *v, json_object *arr, size_t *views)
 {
 	size_t n = json_object_array_length(arr);
-	struct canon_item *items = calloc(n ? n : 1, sizeof(*items));
+	struct canon_item *items;
 
+	if (surely_unique(arr, n, views))
+		return;
+	items = calloc(n ? n : 1, sizeof(*items));
 	if (!items) {
 		cc_error(v, "out of memory");
 		return;
@@ -380,7 +533,8 @@ static void check_unique(struct cc *v, json_object *arr)
 	free(items);
 }
 
-json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems)
+/* cc_array(), and views (when not NULL) gets the sum of views_of() of the items. */
+static json_object *array_views(struct cc *v, json_object *o, size_t minitems, size_t maxitems, size_t *views)
 {
 	size_t n;
 
@@ -397,8 +551,13 @@ json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxi
 		cc_error(v, "has %zu items, at most %zu are allowed", n, maxitems);
 		return NULL;
 	}
-	check_unique(v, o);
+	check_unique(v, o, views);
 	return o;
+}
+
+json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems)
+{
+	return array_views(v, o, minitems, maxitems, NULL);
 }
 
 /* Checks that object o has no key outside allowed[] and all of required[]. */
@@ -425,12 +584,19 @@ void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_
 
 static char *resolve(const char *dir, const char *file)
 {
+	size_t nd, nf;
 	char *p;
 
 	if (file[0] == '/' || !dir)
 		return strdup(file);
-	if (asprintf(&p, "%s/%s", dir, file) < 0)
+	nd = strlen(dir);
+	nf = strlen(file);
+	p = malloc(nd + 1 + nf + 1);
+	if (!p)
 		return NULL;
+	memcpy(p, dir, nd);
+	p[nd] = '/';
+	memcpy(p + nd + 1, file, nf + 1);
 	return p;
 }
 
@@ -886,12 +1052,12 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 	}
 	if (json_object_object_get_ex(root, "handlers", &x)) {
 		old = cc_push(v, "handlers");
-		if (cc_array(v, x, 0, HANDLERS_MAX)) {
-			size_t n = json_object_array_length(x), nv = 0, next;
+		size_t nv;
 
-			/* the views go after the handlers: count them first */
-			for (size_t i = 0; i < n; i++)
-				nv += views_of(json_object_array_get_idx(x, i));
+		/* the views go after the handlers: counted first, in the walk for uniqueness */
+		if (array_views(v, x, 0, HANDLERS_MAX, &nv)) {
+			size_t n = json_object_array_length(x), next;
+
 			if (nv > VIEWS_TOTAL_MAX) {
 				cc_error(v, "%zu views in all, at most %d are allowed", nv, VIEWS_TOTAL_MAX);
 				nv = 0;
@@ -905,6 +1071,10 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 				size_t o2 = cc_push_index(v, i), k = views_of(o);
 
 				check_handler(v, o, c, &c->handlers[i], k && nv ? &c->handlers[next] : NULL);
+				/* Nothing refers to its tree any more: freed while it is in the cache
+				 * (and its memory taken again by the next handlers), not in a last walk
+				 * over the whole cold tree. */
+				json_object_array_put_idx(x, i, NULL);
 				if (k && nv)
 					next += k;
 				c->n_handlers++;
@@ -933,6 +1103,23 @@ static int claim_cmp(const void *a, const void *b)
 	if (!c)
 		c = (x->type > y->type) - (x->type < y->type);
 	return c ? c : (x->h > y->h) - (x->h < y->h);
+}
+
+/* True when the claims surely hold no name and type twice and no CNAME at all: a set of
+ * (name hash, type) keys finds no key twice. Otherwise (or without memory) the claims are
+ * sorted and compared in full. */
+static bool claims_surely_clean(const struct claim *claims, size_t n)
+{
+	_cleanup_free_ uint64_t *keys = malloc((n ? n : 1) * sizeof(*keys));
+
+	if (!keys)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (claims[i].type == PP_TYPE_CNAME)
+			return false;
+		keys[i] = dname_hash(&claims[i].h->name) << 16 | claims[i].type;
+	}
+	return all_distinct(keys, n);
 }
 
 static void handler_error(struct cc *v, const struct config *c, const struct config_handler *h,
@@ -1074,6 +1261,8 @@ static void check_semantics(struct cc *v, struct config *c)
 				handler_error(v, c, h, "a CNAME cannot be at the apex (it has SOA and NS records)");
 		}
 	}
+	if (claims_surely_clean(claims, n))
+		n = 0; /* nothing to report: no sort */
 	qsort(claims, n, sizeof(*claims), claim_cmp);
 	for (size_t i = 1; i < n; i++) {
 		const struct claim *a = &claims[i - 1], *b = &claims[i];
@@ -1114,6 +1303,22 @@ static void check_semantics(struct cc *v, struct config *c)
 				cc_pop(v, o1);
 				break;
 			}
+}
+
+/* FNV-1a over 8-byte words, then the last bytes one by one, then the length: a byte at a
+ * time, the multiplications of an 8 MB config took ~10 ms in a row. */
+static uint64_t text_hash(const char *text, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325u, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, text + i, 8);
+		h = (h ^ w) * 0x100000001b3u;
+	}
+	for (; i < len; i++)
+		h = (h ^ (uint8_t)text[i]) * 0x100000001b3u;
+	return (h ^ len) * 0x100000001b3u;
 }
 
 static char *config_dir(const char *path)
@@ -1167,9 +1372,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		return -ENOMEM;
 	}
 	c->loglevel = CONFIG_LOG_INFO;
-	c->text_hash = 0xcbf29ce484222325u;
-	for (size_t i = 0; i < len; i++)
-		c->text_hash = (c->text_hash ^ (uint8_t)text[i]) * 0x100000001b3u;
+	c->text_hash = text_hash(text, len);
 	c->path = strdup(path);
 	c->dir = config_dir(path);
 	if (regcomp(&v.re_host, config_pattern_hostname, REG_EXTENDED | REG_NOSUB) != 0) {

@@ -108,7 +108,7 @@ struct config_zone {
 struct config {
 	char *path; /* the config file, as given */
 	struct file_id id; /* of the file read by config_load() */
-	uint64_t text_hash; /* FNV-1a of the text: a same-size rewrite can keep the identity */
+	uint64_t text_hash; /* FNV-1a (by words) of the text: a same-size rewrite can keep the identity */
 	char *dir;  /* its directory, absolute when it could be resolved */
 	/* the config's own zone, zones[0] (these point into it) */
 	char *domain;
@@ -136,6 +136,11 @@ extern const char config_pattern_hostname[];
 extern const char config_pattern_qname[];
 extern const char config_pattern_soa[];
 extern const char config_pattern_group[];
+
+/* A quick check for the common case of config_pattern_hostname (wildcard: of
+ * config_pattern_qname) on n bytes: true only for what the pattern matches; false when the
+ * pattern may or may not match, so a false is decided by the pattern. */
+bool config_hostname_fast(const char *s, size_t n, bool wildcard);
 
 /* Parses and validates len bytes of config text. path names the file in messages and
  * anchors relative address-file paths. Returns 0 and a new config, or -EINVAL with every

@@ -42,6 +42,9 @@ const char *cc_quoted(json_object *o, char *q, size_t max);
 /* True if the string o, which holds no NUL, matches re. */
 bool cc_matches(regex_t *re, json_object *o);
 
+/* True if s is a host name by config_pattern_hostname (the fast check, then the pattern). */
+bool cc_is_hostname(struct cc *v, const char *s);
+
 /* Each returns the value, or NULL / -1 / false after reporting why it is not acceptable. */
 const char *cc_string(struct cc *v, json_object *o, size_t minlen, size_t maxlen);
 int cc_enum(struct cc *v, json_object *o, const char *const *names, size_t n);

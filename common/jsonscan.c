@@ -12,7 +12,8 @@
 #include "macro.h"
 
 struct key {
-	char *s;
+	const char *s; /* the decoded key: in the text itself when it has no escape */
+	char *owned;   /* or a decoded copy (s points to it) */
 	size_t len;
 	const char *at; /* where the key starts in the text */
 };
@@ -169,22 +170,39 @@ static bool scan_string(struct scan *s, struct key *key)
 	if (key) {
 		/* decoded text is never longer than the source */
 		const char *e = s->p;
+		bool escaped = false;
 
 		while (e < s->end && *e != '"') {
 			if (*e == '\\' && e + 1 < s->end)
-				e++;
+				e++, escaped = true;
 			e++;
 		}
-		out = malloc((size_t)(e - s->p) + 1);
-		if (!out) {
-			s->oom = true;
-			s->failed = true;
-			return false;
+		*key = (struct key){.at = key->at};
+		if (!escaped) {
+			/* the text is the key (once checked below): no copy */
+			key->s = s->p;
+			key->len = (size_t)(e - s->p);
+			key = NULL;
+		} else {
+			out = malloc((size_t)(e - s->p) + 1);
+			if (!out) {
+				s->oom = true;
+				s->failed = true;
+				return false;
+			}
 		}
 	}
 	for (;;) {
+		const char *run = s->p;
 		unsigned char c;
 
+		/* a run of printable ASCII other than '"' and '\\' needs no other check */
+		while (run < s->end && (unsigned char)*run >= 0x20 && (unsigned char)*run < 0x80 && *run != '"' &&
+		       *run != '\\')
+			run++;
+		if (out)
+			memcpy(out + o, s->p, (size_t)(run - s->p)), o += (size_t)(run - s->p);
+		s->p = run;
 		if (s->p >= s->end) {
 			fail_at(s, q, "unterminated string");
 			goto bad;
@@ -266,7 +284,7 @@ static bool scan_string(struct scan *s, struct key *key)
 	}
 	if (key) {
 		out[o] = 0;
-		key->s = out;
+		key->s = key->owned = out;
 		key->len = o;
 	}
 	return true;
@@ -350,8 +368,8 @@ static bool scan_value(struct scan *s);
 
 static bool scan_object(struct scan *s)
 {
-	struct key *keys = NULL;
-	size_t n = 0, cap = 0;
+	struct key small[8], *keys = small;
+	size_t n = 0, cap = ELEMENTSOF(small);
 	bool ok = false;
 
 	s->p++;
@@ -367,13 +385,15 @@ static bool scan_object(struct scan *s)
 			goto out;
 		}
 		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 8;
-			struct key *nk = realloc(keys, nc * sizeof(*nk));
+			size_t nc = cap * 2;
+			struct key *nk = realloc(keys == small ? NULL : keys, nc * sizeof(*nk));
 
 			if (!nk) {
 				s->oom = s->failed = true;
 				goto out;
 			}
+			if (keys == small)
+				memcpy(nk, small, sizeof(small));
 			keys = nk;
 			cap = nc;
 		}
@@ -407,7 +427,20 @@ static bool scan_object(struct scan *s)
 		goto out;
 	}
 	/* Duplicate keys: sort and compare neighbours (keys compare decoded, so "a" and
-	 * "\u0061" collide). Report the first repeat in the text. */
+	 * "\u0061" collide). Report the first repeat in the text. A few keys are compared
+	 * each with those before it, which finds the same first repeat without a sort. */
+	if (n <= ELEMENTSOF(small)) {
+		for (size_t j = 1; j < n; j++)
+			for (size_t i = 0; i < j; i++)
+				if (keycmp(&keys[i], &keys[j]) == 0) {
+					char q[DIAG_QUOTE_SIZE(80)];
+
+					fail_at(s, keys[j].at, "duplicate key %s", diag_quote(q, keys[j].s, keys[j].len, 80));
+					goto out;
+				}
+		ok = true;
+		goto out;
+	}
 	qsort(keys, n, sizeof(*keys), keyorder);
 	{
 		const struct key *first = NULL;
@@ -424,8 +457,9 @@ static bool scan_object(struct scan *s)
 	ok = true;
 out:
 	for (size_t i = 0; i < n; i++)
-		free(keys[i].s);
-	free(keys);
+		free(keys[i].owned);
+	if (keys != small)
+		free(keys);
 	return ok;
 }
 

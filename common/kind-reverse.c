@@ -149,7 +149,7 @@ static void reverse_parse(struct cc *v, json_object *o, const struct config *c,
 			star = strchr(s, '*');
 			dot = strchr(s, '.');
 			if (!star || !dot || star > dot || strchr(star + 1, '*') ||
-			    regexec(&v->re_host, dot + 1, 0, NULL, 0) != 0 ||
+			    !cc_is_hostname(v, dot + 1) ||
 			    dname_parse(dot + 1, strlen(dot + 1), &h->name) < 0 ||
 			    (size_t)(star - s) >= sizeof(r->head) ||
 			    (size_t)(dot - star - 1) >= sizeof(r->tail))

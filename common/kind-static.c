@@ -55,7 +55,7 @@ static bool hostname(struct cc *v, const char *s, size_t len, bool root_ok)
 		return false;
 	memcpy(name, s, len);
 	name[len] = 0;
-	return regexec(&v->re_host, name, 0, NULL, 0) == 0;
+	return cc_is_hostname(v, name);
 }
 
 /* Appends the name with its trailing dot. */

@@ -282,6 +282,46 @@ static void test_load(void **state)
 	assert_non_null(strstr(d.msgs[0], "big.txt:1: error: line longer than 1024 bytes"));
 	diag_clear(&d);
 
+	/* sizes around the small-file buffer: every line read, the last one without a newline,
+	 * and one over 1024 bytes in a small file reported as in a large one */
+	for (size_t size = 8180; size <= 8200; size++) {
+		static const char *const last[] = {"10.0.0.2", "10.0.0.300"};
+
+		for (int bad = 0; bad < 2; bad++) {
+			size_t m = 800, at = 0, pad = size - 9 * m - strlen(last[bad]) - 3;
+			char want[64];
+
+			memcpy(big, "# ", 2);
+			memset(big + 2, 'x', pad);
+			at = 2 + pad;
+			big[at++] = '\n';
+			for (size_t i = 0; i < m; i++, at += 9)
+				memcpy(big + at, "10.0.0.1\n", 9);
+			memcpy(big + at, last[bad], strlen(last[bad]));
+			at += strlen(last[bad]);
+			assert_int_equal(at, size);
+			path = tmpfile_with("edge.txt", big, size);
+			if (!bad) {
+				assert_int_equal(addrlist_load(path, AF_INET, &d, &l), 0);
+				assert_int_equal(l->n, m + 1);
+				addrlist_unref(l);
+				continue;
+			}
+			assert_int_equal(addrlist_load(path, AF_INET, &d, &l), -EINVAL);
+			assert_int_equal(d.n_errors, 1);
+			snprintf(want, sizeof(want), "edge.txt:%zu: error: \"10.0.0.300\"", m + 2);
+			assert_non_null(strstr(d.msgs[0], want));
+			diag_clear(&d);
+		}
+	}
+	memset(big, '1', 2000);
+	memcpy(big + 2000, "\n10.0.0.1\n10.0.0.2", 18);
+	path = tmpfile_with("long.txt", big, 2018);
+	assert_int_equal(addrlist_load(path, AF_INET, &d, &l), -EINVAL);
+	assert_int_equal(d.n_errors, 1);
+	assert_non_null(strstr(d.msgs[0], "long.txt:1: error: line longer than 1024 bytes"));
+	diag_clear(&d);
+
 	/* 100,000 addresses, across read chunks */
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)sprintf(big + len, "2001:db8::%zx:%zx\n", i >> 16, i & 0xffff);

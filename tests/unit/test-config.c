@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +218,143 @@ static void test_semantic_errors(void **state)
 				  "{\"qname\": \"t.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"f\"}]}", "c.json"));
 }
 
+/* uniqueItems compares canonical forms: members in any order, 2 and 2.0 alike; items
+ * that differ in any member are not duplicates. */
+static void test_unique_canonical(void **state)
+{
+	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 2},"
+			   "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 2},"
+			   "{\"count\": 2.0, \"file\": \"f\", \"qtype\": \"A\", \"qname\": \"t.dyn.example.test\"},"
+			   "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 2e0},"
+			   "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 3}]}",
+		      "cfg.json: error: /handlers/2: duplicate of item 0 (items must be unique)|"
+		      "cfg.json: error: /handlers/3: duplicate of item 1 (items must be unique)");
+	expect_errors(HEAD "\"handlers\": [], \"zones\": [{\"domain\": \"a.test\", \"soa\": \"a b 1 2 3 4 5\", "
+			   "\"nameservers\": [\"n1\", \"n2\"]}, {\"nameservers\": [\"n1\", \"n2\"], \"soa\": \"a b 1 2 3 4 5\", "
+			   "\"domain\": \"a.test\"}, {\"domain\": \"a.test\", \"soa\": \"a b 1 2 3 4 5\", "
+			   "\"nameservers\": [\"n2\", \"n1\"]}]}",
+		      "cfg.json: error: /zones/1: duplicate of item 0 (items must be unique)");
+}
+
+/* Array indexes in pointers, of one to three digits. */
+static void test_pointer_index(void **state)
+{
+	char text[20000], *p = text;
+
+	p += sprintf(p, HEAD "\"handlers\": [");
+	for (int i = 0; i <= 100; i++)
+		p += sprintf(p, "%s{\"qname\": \"t%d.dyn.example.test\", \"qtype\": \"%s\", \"file\": \"f\"}", i ? ", " : "",
+			     i, i == 0 || i == 10 || i == 100 ? "MX" : "A");
+	sprintf(p, "]}");
+	expect_errors(text, "cfg.json: error: /handlers/0/qtype: expected \"A\" or \"AAAA\", got \"MX\"|"
+			    "cfg.json: error: /handlers/10/qtype: expected \"A\" or \"AAAA\", got \"MX\"|"
+			    "cfg.json: error: /handlers/100/qtype: expected \"A\" or \"AAAA\", got \"MX\"");
+}
+
+/* The text hash tells apart texts of one size that differ in one byte, wherever it is. */
+static void test_text_hash(void **state)
+{
+	static const char base[] = HEAD "\"handlers\": []}";
+
+	for (size_t k = 0; k < 17; k++) {
+		char a[sizeof(base) + 20], b[sizeof(base) + 20];
+		struct config *x, *y, *z;
+		size_t n = sizeof(base) - 1 + k + 1;
+
+		snprintf(a, sizeof(a), "%s%*s ", base, (int)k, "");
+		snprintf(b, sizeof(b), "%s%*s\n", base, (int)k, "");
+		assert_int_equal(strlen(a), n);
+		x = parse_ok(a, "c.json");
+		y = parse_ok(b, "c.json");
+		z = parse_ok(a, "c.json");
+		assert_true(x->text_hash != y->text_hash);
+		assert_true(x->text_hash == z->text_hash);
+		config_free(x);
+		config_free(y);
+		config_free(z);
+	}
+}
+
+/* A pseudo-random host-name-like string: labels of lengths around the limits, of letters,
+ * digits, '_', '-' and now and then a character the patterns refuse. */
+static size_t random_name(uint64_t *seed, char *s, size_t max)
+{
+	static const char chars[] = "aZ09_-x-Q_7.*é \t";
+	size_t n = 0, labels;
+
+	*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+	labels = (*seed >> 33) % 5;
+	if ((*seed >> 20) % 4 == 0 && n + 2 < max) {
+		s[n++] = '*';
+		s[n++] = '.';
+	}
+	for (size_t l = 0; l <= labels; l++) {
+		size_t len;
+
+		*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+		len = (*seed >> 33) % 8 == 0 ? 60 + (*seed >> 40) % 6 : (*seed >> 40) % 4;
+		for (size_t i = 0; i < len && n + 1 < max; i++) {
+			*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+			/* mostly label characters, sometimes anything of chars[] */
+			s[n++] = chars[(*seed >> 33) % ((*seed >> 50) % 16 ? 10 : sizeof(chars) - 1)];
+		}
+		if (l < labels && n + 1 < max)
+			s[n++] = '.';
+	}
+	*seed = *seed * 6364136223846793005u + 1442695040888963407u;
+	if ((*seed >> 33) % 4 == 0 && n + 1 < max)
+		s[n++] = '.';
+	s[n] = 0;
+	return n;
+}
+
+/* The fast host-name check agrees with the patterns: on the names it accepts, and on the
+ * plain-ASCII ones it refuses (which then go to the pattern anyway). */
+static void test_hostname_fast(void **state)
+{
+	static const char *const edge[] = {"", ".", "a", "a.", "a..", ".a", "-", "a-", "-a", "a-b", "_", "a_.b_",
+					   "*", "*.", "*.a", "*.a.", "**.a", "*a.b", "a.*.b", "*.*.a", "a..b", "a.b.",
+					   "xn--a.test", "0.1", "a b", "a\tb"};
+	regex_t host, qname;
+	uint64_t seed = 42;
+	size_t agreed = 0, accepted = 0;
+
+	assert_int_equal(regcomp(&host, config_pattern_hostname, REG_EXTENDED | REG_NOSUB), 0);
+	assert_int_equal(regcomp(&qname, config_pattern_qname, REG_EXTENDED | REG_NOSUB), 0);
+	for (size_t i = 0; i < 200000 + ELEMENTSOF(edge) + 4; i++) {
+		char s[400];
+		size_t n;
+
+		if (i < ELEMENTSOF(edge))
+			n = strlen(strcpy(s, edge[i]));
+		else if (i < ELEMENTSOF(edge) + 4) {
+			/* labels of 63 and 64 characters, alone and after "*." */
+			size_t len = 63 + (i - ELEMENTSOF(edge)) % 2, at = (i - ELEMENTSOF(edge)) / 2 * 2;
+
+			memcpy(s, "*.", at);
+			memset(s + at, 'a', len);
+			n = at + len;
+			s[n] = 0;
+		} else
+			n = random_name(&seed, s, sizeof(s));
+		for (int wild = 0; wild < 2; wild++) {
+			bool fast = config_hostname_fast(s, n, wild);
+			bool re = regexec(wild ? &qname : &host, s, 0, NULL, 0) == 0;
+
+			if (fast != re && (fast || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							      "0123456789_-.*") == n))
+				fail_msg("\"%s\" (%s): the fast check says %d, the pattern %d", s,
+					 wild ? "qname" : "hostname", fast, re);
+			agreed++;
+			accepted += fast;
+		}
+	}
+	/* the generator reaches both outcomes often */
+	assert_true(accepted > agreed / 10 && accepted < agreed * 9 / 10);
+	regfree(&host);
+	regfree(&qname);
+}
+
 static void test_schema_file_agrees(void **state)
 {
 	const char *top = getenv("top_srcdir");
@@ -297,7 +435,9 @@ int main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_schema_errors),   cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_schema_file_agrees),
-		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_unique_canonical),
+		cmocka_unit_test(test_hostname_fast),   cmocka_unit_test(test_text_hash),
+		cmocka_unit_test(test_pointer_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

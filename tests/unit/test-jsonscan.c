@@ -57,6 +57,11 @@ static void test_invalid(void **state)
 	BAD("[\"\xc0\xaf\"]", 1, 3, "invalid UTF-8");        /* overlong */
 	BAD("[\"\xed\xa0\x80\"]", 1, 3, "invalid UTF-8");    /* an encoded surrogate */
 	BAD("[\"\xe2\x82\"]", 1, 3, "invalid UTF-8");        /* truncated */
+	/* after a run of plain text, in values and keys */
+	BAD("[\"abc\x7f\x80\"]", 1, 7, "invalid UTF-8");
+	BAD("{\"key\x1f\": 1}", 1, 6, "control character 0x1f");
+	BAD("{\"k\": \"va\\q\"}", 1, 10, "bad escape");
+	BAD("[\"abcdef", 1, 2, "unterminated string");
 	BAD("[\"\\ud800\"]", 1, 9, "unpaired UTF-16 surrogate");
 	BAD("[\"\\udc00\"]", 1, 3, "unpaired UTF-16 surrogate");
 	BAD("\xef\xbb\xbf{}", 1, 1, "byte-order mark");
@@ -67,6 +72,14 @@ static void test_invalid(void **state)
 	BAD("{\"b\": 1, \"b\": 2, \"a\": 1, \"a\": 2, \"a\": 3}", 1, 10, "duplicate key \"b\"");
 	BAD("{\"a\": 1, \"a\": 2, \"a\": 3}", 1, 10, "duplicate key \"a\"");
 	BAD("{\"\\n\": 1, \"\\n\": 2}", 1, 11, "duplicate key \"\\x0a\"");
+	/* up to 8 keys and beyond (another way to find repeats there): the first repeat in the
+	 * text, escaped and plain spellings alike */
+	BAD("{\"\\u0061\": 1, \"b\": 2, \"a\": 3}", 1, 23, "duplicate key \"a\"");
+	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"g\":8}", 1, 44, "duplicate key \"g\"");
+	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"h\":0,\"a\":1}", 1, 56,
+	    "duplicate key \"h\"");
+	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":0,\"\\u0062\":1}", 1, 62,
+	    "duplicate key \"b\"");
 	BAD("{} {}", 1, 4, "end of input after the JSON value");
 	BAD("", 1, 1, "expected a JSON value, got end of input");
 	BAD("   ", 1, 4, "expected a JSON value, got end of input");
