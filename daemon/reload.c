@@ -165,7 +165,8 @@ static void *worker(void *arg)
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	if (!prev || j->kind == RELOAD_FULL || j->changes.config)
 		build_whole(j);
-	else if (j->kind == RELOAD_POLL && !j->changes.rescan && !j->changes.replan && !j->changes.n)
+	else if ((j->kind == RELOAD_POLL || j->degraded) && !j->changes.rescan && !j->changes.replan &&
+		 !j->changes.n)
 		poll_check(j);
 	else if (j->config_broken)
 		/* While the config file does not load, lists changed beside it are not applied on
@@ -183,9 +184,12 @@ static void *worker(void *arg)
 		stale = snapshot_stale(prev, 0, prev->n_handlers, &calls);
 		j->r = snapshot_derive(prev, &j->opts, stale ? (char *const *)stale : none, &j->diag, &j->snap);
 	} else {
+		static char *const none[] = {NULL}; /* (paths NULL would mean every file) */
+
 		if (j->changes.replan)
 			j->new_plan = watchplan_new(j->config_path, prev);
-		j->r = snapshot_derive(prev, &j->opts, j->changes.paths, &j->diag, &j->snap);
+		j->r = snapshot_derive(prev, &j->opts, j->changes.paths ? j->changes.paths : none, &j->diag,
+				       &j->snap);
 	}
 	if (j->snap) {
 		snapshot_warnings(j->snap, &j->warnings);
@@ -232,7 +236,7 @@ static void start(struct daemon *d, enum reload_kind kind)
 		.opts = {.prev = d->snap, .reuse_unchanged = kind != RELOAD_FULL, .keep_prev_on_error = true},
 		.kind = kind,
 		.plan = watch_plan(d),
-		.degraded = watch_degraded(d),
+		.degraded = watch_degraded(d) || watch_take_check_all(d),
 		.config_broken = d->config_error && d->snap,
 		.config_id = rl->config_id,
 		.config_read_at = rl->config_read_at,

@@ -67,6 +67,7 @@ struct watch {
 	size_t retry_next;     /* where the next retry of failed directories starts */
 	struct watch_changes changes;
 	size_t changes_cap;
+	bool check_all;        /* the next reload looks at every file (watch_take_check_all) */
 	struct dirty *dirty;   /* files being written */
 	size_t n_dirty;
 	uint64_t last_event;
@@ -571,6 +572,15 @@ char **watch_held_paths(struct daemon *d)
 	return v;
 }
 
+bool watch_take_check_all(struct daemon *d)
+{
+	bool c = d->watch && d->watch->check_all;
+
+	if (c)
+		d->watch->check_all = false;
+	return c;
+}
+
 uint64_t watch_last_event(const struct daemon *d) { return d->watch ? d->watch->last_event : 0; }
 
 uint64_t watch_now(struct daemon *d)
@@ -801,6 +811,11 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 		w->warned_problem = strdup(p->problem);
 	} else if (!p->problem)
 		w->warned_problem = mfree(w->warned_problem);
+	if (!old && d->snap && d->snap->n_handlers > WATCH_SWEEP_MIN) {
+		/* armed after the first answers: look at every file once more, now */
+		w->check_all = true;
+		schedule(d, WATCH_DEBOUNCE_USEC);
+	}
 	w->plan = p;
 	/* its watches are the loop's to drop; its names, a thread's to free */
 	for (size_t i = 0; old && i < old->n_dirs; i++)
@@ -836,9 +851,13 @@ int watch_init(struct daemon *d)
 		r = sd_event_source_set_enabled(w->poll, SD_EVENT_ON);
 	if (r < 0)
 		return r;
-	/* Armed before the first answer; then the first reload looks at every file again, for
-	 * what changed between the first load and the watches. */
-	watch_apply(d, watchplan_new(d->config_path, d->snap));
+	/* A small config is watched before the first answer (its plan takes a millisecond or
+	 * two). A large one answers first: its plan (a lookup of every file, 200 ms for 100,000)
+	 * is made by the first reload, and once it is armed every file is looked at again
+	 * (check_all), for what changed before. Either way the first reload looks at every file
+	 * again, for what changed between the first load and the watches. */
+	if (!d->snap || d->snap->n_handlers <= WATCH_SWEEP_MIN)
+		watch_apply(d, watchplan_new(d->config_path, d->snap));
 	w->changes.rescan = true;
 	reload_request(d, RELOAD_CHANGED, "start");
 	return 0;

@@ -67,6 +67,9 @@ void watch_take_changes(struct daemon *d, struct watch_changes *c);
 void watch_give_back(struct daemon *d, struct watch_changes *c);
 void watch_changes_clear(struct watch_changes *c);
 
+/* True once after the first plan of a large config was armed: the next reload compares
+ * every file with what was read. */
+bool watch_take_check_all(struct daemon *d);
 /* When anything a build reads last changed (loop clock, usec), or 0. */
 uint64_t watch_last_event(const struct daemon *d);
 /* The loop's clock (usec). */
