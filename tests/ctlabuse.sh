@@ -277,6 +277,10 @@ start_daemon() {
     [[ $line == OK* ]] || fail "$cfg: no banner: $line"
     for ((i = 0; i < 100; i++)); do [ -S "$sock" ] && break; sleep 0.05; done
     [ -S "$sock" ] || fail "$cfg: no control socket $sock"
+    # its descriptors settled: a large config's watches are armed by its first reload
+    for ((i = 0; i < 100; i++)); do
+        ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'anon_inode:inotify' && break; sleep 0.05
+    done
 }
 
 # stop_daemon NAME: EOF on stdin; it must exit 0 on its own (not killed by SIGPIPE or else)
