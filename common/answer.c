@@ -4,24 +4,65 @@
 #include "answer.h"
 #include "kind.h"
 
-static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
+uint32_t answer_memo_per_question(const struct answer_memo *memo, int abi, bool apex)
+{
+	return memo->ns_probes || apex || (memo->stalled && abi < 3) ? 1 : 2;
+}
+
+/* Per question: the index slot's answer in this question was drawn from, true; false when
+ * this lookup begins a new question for it, with *at the entry to fill (ANSWER_MEMO_SIZE
+ * when the memo is full). A lookup beyond what one question asks means the questions came
+ * without their SOA lookups: noted, and the memo goes on counting. */
+static bool memo_reuse(const struct answer_ctx *ctx, uint32_t slot, uint64_t *index, uint32_t *at)
 {
 	struct answer_memo *memo = ctx->memo;
-	uint32_t slot = snapshot_slot(ctx->snap, h), idx;
+
+	for (uint32_t i = 0; i < memo->n; i++) {
+		if (memo->e[i].slot != slot)
+			continue;
+		memo->touched |= 1u << i;
+		if (memo->e[i].uses >= answer_memo_per_question(memo, ctx->abi, ctx->at_apex)) {
+			memo->stalled = true;
+			if (!memo->mismatch_now) /* once for a lookup, whatever its lists */
+				memo->mismatches++;
+			memo->mismatch_now = true;
+			memo->mismatch_slot = slot;
+			*at = i;
+			return false;
+		}
+		memo->e[i].uses++;
+		*index = memo->e[i].index;
+		return true;
+	}
+	*at = memo->n < ANSWER_MEMO_SIZE ? memo->n : ANSWER_MEMO_SIZE;
+	return false;
+}
+
+static void memo_store(struct answer_memo *memo, uint32_t at, uint32_t slot, uint64_t index)
+{
+	if (at >= ANSWER_MEMO_SIZE)
+		return;
+	if (at == memo->n)
+		memo->n++;
+	memo->e[at].slot = slot;
+	memo->e[at].uses = 1;
+	memo->e[at].index = index;
+	memo->touched |= 1u << at;
+}
+
+static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
+{
+	uint32_t slot = snapshot_slot(ctx->snap, h), idx, at;
+	uint64_t v;
 
 	if (ctx->peek)
 		return rotation_peek(ctx->rot, slot, h->list->n);
 	if (ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
 		return rotation_take(ctx->rot, slot, h->list->n);
-	for (uint32_t i = 0; i < memo->n; i++)
-		if (memo->e[i].slot == slot)
-			return (uint32_t)(memo->e[i].index % h->list->n);
+	if (memo_reuse(ctx, slot, &v, &at))
+		return (uint32_t)(v % h->list->n);
 	idx = rotation_take(ctx->rot, slot, h->list->n);
-	if (memo->n < ANSWER_MEMO_SIZE) {
-		memo->e[memo->n].slot = slot;
-		memo->e[memo->n].index = idx;
-		memo->n++;
-	}
+	memo_store(ctx->memo, at, slot, idx);
 	return idx;
 }
 
@@ -29,23 +70,17 @@ static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
  * before it advances by step, or with step 0 random bits. Peeking moves nothing. */
 static uint64_t draw(const struct answer_ctx *ctx, const struct handler *h, uint64_t step)
 {
-	struct answer_memo *memo = ctx->memo;
-	uint32_t slot = snapshot_slot(ctx->snap, h);
+	uint32_t slot = snapshot_slot(ctx->snap, h), at = ANSWER_MEMO_SIZE;
 	bool per_question = ctx->snap->config->advance == CONFIG_ADVANCE_PER_QUESTION;
 	uint64_t v;
 
 	if (ctx->peek)
 		return step ? rotation_count(ctx->rot, slot) : rotation_mix(ctx->rot->rng ^ slot);
-	if (per_question)
-		for (uint32_t i = 0; i < memo->n; i++)
-			if (memo->e[i].slot == slot)
-				return memo->e[i].index;
+	if (per_question && memo_reuse(ctx, slot, &v, &at))
+		return v;
 	v = step ? rotation_advance(ctx->rot, slot, step) : rotation_random(ctx->rot);
-	if (per_question && memo->n < ANSWER_MEMO_SIZE) {
-		memo->e[memo->n].slot = slot;
-		memo->e[memo->n].index = v;
-		memo->n++;
-	}
+	if (per_question)
+		memo_store(ctx->memo, at, slot, v);
 	return v;
 }
 
@@ -180,12 +215,13 @@ static void put_address(const struct answer_ctx *ctx, const char *owner, size_t 
 {
 	char text[ADDR_TEXT_MAX];
 	size_t n = addrlist_format(h->list, idx, text);
-	/* Per lookup, PowerDNS's query cache may be on; a nonzero scope keeps it from storing
-	 * the answer. Per question, caches are off and scope 0 is the honest value. */
-	uint8_t scope = ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP ? ANSWER_SCOPE : 0;
+	/* A nonzero scope keeps PowerDNS's query cache from storing the answer: per lookup it
+	 * may be on, and per question it must not freeze the rotation where it is on by
+	 * mistake (the lookups then show it, answer.h). */
+	uint8_t scope = ANSWER_SCOPE;
 
-	if (ctx->has_scope && (ctx->scope || !scope))
-		scope = ctx->scope; /* a view's decision (per lookup: never 0) */
+	if (ctx->has_scope && ctx->scope)
+		scope = ctx->scope; /* a view's decision */
 
 	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, h->cfg->zone + 1, scope, text, n);
 }
@@ -240,29 +276,70 @@ static void answer_kind(const struct answer_ctx *ctx, const struct pp_msg *m, co
 	h->cfg->kind->answer(h->cfg, &q, out);
 }
 
-void answer_query(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out)
+/* Per question, before a lookup other than SOA: whether the SOA walk before it stopped
+ * short. With caches off an SOA lookup answered with nothing is always followed by the
+ * parent's; a lookup in one of the zones right after it means PowerDNS's query cache
+ * answered the rest of the walk. */
+static void check_walk(const struct answer_ctx *ctx, const struct pp_msg *m, const struct dname *name)
 {
+	struct answer_memo *memo = ctx->memo;
+	const struct config *c;
+
+	if (!memo->soa_empty)
+		return;
+	memo->soa_empty = false;
+	if (!ctx->snap || ctx->snap->config->advance != CONFIG_ADVANCE_PER_QUESTION)
+		return;
+	c = ctx->snap->config;
+	if (m->id >= 1 && (uint64_t)m->id <= c->n_zones && dname_is_below_or_at(name, &c->zones[m->id - 1].apex)) {
+		memo->stalled = true;
+		memo->mismatches++;
+		memo->mismatch_slot = UINT32_MAX;
+	}
+}
+
+void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struct buf *out)
+{
+	struct answer_ctx c = *ctx_in, *ctx = &c;
 	const struct snapshot *s = ctx->snap;
 	const struct node *node;
 	struct dname name;
 	uint16_t t = pp_qtype(m->qtype);
+	bool counting = s && !ctx->peek && s->config->advance == CONFIG_ADVANCE_PER_QUESTION;
 
 	if (dname_parse(m->qname, m->qname_len, &name) < 0) {
 		pp_fail(out);
 		return;
 	}
+	if (!ctx->peek) {
+		ctx->memo->touched = 0;
+		ctx->memo->mismatch_now = false;
+	}
 	if (t == PP_TYPE_SOA) {
+		size_t before = out->len;
+
 		/* Every client question begins with SOA lookups: a new question. */
-		ctx->memo->n = 0;
+		if (!ctx->peek)
+			ctx->memo->n = 0;
 		node = s ? snapshot_find(s, &name) : NULL;
 		if (node && node->apex)
 			put_soa(ctx, node->zone, m->qname, m->qname_len, out);
 		else if (!node && caught(s, &name))
 			put_soa(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
+		if (!ctx->peek)
+			ctx->memo->soa_empty = counting && out->len == before && name.labels > 0;
 		pp_end(out);
 		return;
 	}
 	node = s ? snapshot_find(s, &name) : NULL;
+	if (!ctx->peek)
+		check_walk(ctx, m, &name);
+	if (counting) {
+		/* PowerDNS probes for a delegation with NS lookups only under consistent-backends=no */
+		if (t == PP_TYPE_NS && (node ? !node->apex : !caught(s, &name)))
+			ctx->memo->ns_probes = true;
+	}
+	ctx->at_apex = node && node->apex;
 	if (!node && caught(s, &name)) {
 		if (t == PP_TYPE_ANY)
 			put_soa(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
@@ -347,9 +424,24 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 	pp_end(out);
 }
 
+bool answer_memo_repeat(struct answer_memo *memo)
+{
+	if (memo->stalled || memo->ns_probes)
+		return false;
+	for (uint32_t i = 0; i < memo->n; i++)
+		if (memo->touched & 1u << i && memo->e[i].uses >= 2)
+			return false;
+	for (uint32_t i = 0; i < memo->n; i++)
+		if (memo->touched & 1u << i)
+			memo->e[i].uses++;
+	return true;
+}
+
 void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_old)
 {
 	uint32_t k = 0;
+
+	memo->touched = 0;
 
 	for (uint32_t i = 0; i < memo->n; i++) {
 		uint32_t slot = memo->e[i].slot;
@@ -366,6 +458,8 @@ void answer_memo_remap(struct answer_memo *memo, const uint32_t *map, size_t n_o
 void answer_memo_forget(struct answer_memo *memo, uint32_t slot)
 {
 	uint32_t k = 0;
+
+	memo->touched = 0;
 
 	for (uint32_t i = 0; i < memo->n; i++)
 		if (memo->e[i].slot != slot)

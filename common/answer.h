@@ -9,6 +9,15 @@
  * lookup in the same question gets the address already chosen. That memory is per pipe
  * session (struct answer_memo).
  *
+ * When PowerDNS's caches answer the SOA lookups, questions no longer start with one, and that
+ * memory would hold one address for ever. The memo notices (answer_memo.stalled): a list
+ * asked more often between two SOA lookups than one question asks it (twice, or once where
+ * NS lookups show consistent-backends=no), or an SOA walk that stops below the apex (its rest
+ * came from the query cache). From then on an entry serves as many ANY lookups as one
+ * question makes and the next one starts a new question (answer_memo_per_question()).
+ * Addresses carry a nonzero ECS scope under ABI 3 and later, so the query cache never keeps
+ * them and every question's ANY lookups reach the backend.
+ *
  * Selection policies (config_handler.policy, .count): round-robin serves count addresses
  * from the rotation position and advances it by count; weighted serves count positions of
  * the list's schedule (addrlist_weighted_at()), each address once, and advances by count;
@@ -23,15 +32,24 @@
 #include "rotation.h"
 #include "snapshot.h"
 
-#define ANSWER_MEMO_SIZE 16
+#define ANSWER_MEMO_SIZE 16 /* at most 32: answer_memo.touched has a bit for each */
 
 /* The ECS scope of addresses served per lookup (README, "Fewer lookups per question"). */
 #define ANSWER_SCOPE 32
 
 struct answer_memo {
 	uint32_t n;
+	bool stalled;    /* questions came without their SOA lookups: entries expire by count */
+	bool ns_probes;  /* NS lookups below an apex: consistent-backends=no, one ANY a question */
+	bool soa_empty;  /* the last lookup was an SOA lookup answered with nothing */
+	uint32_t touched; /* the entries the last lookup used (bit i: e[i]) */
+	bool mismatch_now; /* the last lookup counted in mismatches */
+	uint64_t mismatches; /* lookups that began a question without its SOA lookups, and SOA
+			      * walks cut short: what status counts as stalls */
+	uint32_t mismatch_slot; /* the slot of the last mismatch, UINT32_MAX for a cut walk */
 	struct {
 		uint32_t slot;
+		uint32_t uses; /* lookups answered from it since it was drawn */
 		uint64_t index; /* what the answer was drawn from: an address index (round-robin),
 				 * a schedule position (weighted) or random bits (random) */
 	} e[ANSWER_MEMO_SIZE];
@@ -46,6 +64,7 @@ struct answer_ctx {
 	/* set by answer_query() for a handler with views: the ECS scope of its answers */
 	bool has_scope;
 	uint8_t scope;
+	bool at_apex; /* set by answer_query(): the lookup is for a zone apex */
 };
 
 /* Appends the answer to a Q message (DATA lines, then END or FAIL) to out. A handler with
@@ -69,6 +88,17 @@ bool answer_next(const struct snapshot *s, const struct rotation *rot, const str
 /* Appends the zone listing for an AXFR message: SOA, NS, and each handler's next address
  * (without advancing), then END; FAIL for an unknown zone. */
 void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct buf *out);
+
+/* How many ANY lookups of a handler's name one client question makes, as far as the memo
+ * can tell: 2 (the referral probe and the main lookup), 1 at the apex (no probe), with
+ * consistent-backends=no (NS probes) or, once stalled, under ABI 1 and 2 (no scope field:
+ * PowerDNS's query cache answers the second lookup). */
+uint32_t answer_memo_per_question(const struct answer_memo *memo, int abi, bool apex);
+
+/* Whether the last lookup may be answered again verbatim as the next lookup of the same
+ * question (the session's repeat of an identical line): true, and the entries it used count
+ * one more use; false when the memo must see it (stalled, or one ANY a question). */
+bool answer_memo_repeat(struct answer_memo *memo);
 
 /* After a reload renumbered the handlers: map[old slot] is the new slot + 1, or 0 when the
  * handler is gone or its list changed. Entries without a new slot are dropped. */

@@ -123,6 +123,10 @@ int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 		     "several per question)\n",
 		nz > 1 ? ")" : "", num(&r, res, "generation"), num(&r, res, "n_handlers"),
 		num(&r, res, "n_addresses"), num(&r, res, "lookups"));
+	if (boolean(&r, res, "rotation_stalled"))
+		fprintf(out, "  rotation STALLED: %lld times questions came without the SOA lookups "
+			     "\"advance\": \"per-question\" counts (PowerDNS's caches); see the log\n",
+			num(&r, res, "stalls"));
 	last = get(&r, res, "last_reload", json_type_object, "an object");
 	if (last) {
 		fprintf(out, "  last reload: %s at ", boolean(&r, last, "ok") ? "applied" : "refused");

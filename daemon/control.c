@@ -283,6 +283,7 @@ static json_object *status_header(const struct daemon *d)
 {
 	json_object *o = json_object_new_object(), *last;
 	const struct snapshot *s = d->snap;
+	bool stalled = false;
 
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(o, "version", jstr(PACKAGE_VERSION));
@@ -302,6 +303,13 @@ static json_object *status_header(const struct daemon *d)
 	json_object_object_add(o, "n_addresses", json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
 	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
+	/* per question with PowerDNS's caches answering the SOA lookups (answer.h), as a
+	 * connected session sees it now; stalls counts every time since the start */
+	for (const struct session *x = d->session; x; x = x->next)
+		stalled |= x->memo.stalled;
+	json_object_object_add(o, "rotation_stalled",
+			       json_object_new_boolean(stalled && s && s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
+	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(o, "config_error", jstr(d->config_error ? d->config_error : d->startup_error));
 	last = json_object_new_object();

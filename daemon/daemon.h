@@ -39,6 +39,9 @@ struct daemon {
 	uint64_t generation;
 	time_t started;
 	uint64_t lookups;       /* Q lines answered, all sessions (PowerDNS asks several per question) */
+	uint64_t stalls;        /* per question: lookups that began a question without its SOA
+				 * lookups, and SOA walks cut short (answer.h), all sessions */
+	bool stall_warned;      /* the warning about it is logged once */
 
 	/* the last reload, for status */
 	time_t last_reload;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,37 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 	pp_end(&s->out);
 }
 
+/* Counts what the memo noticed since the last lookup and warns once per process: a rotation
+ * that PowerDNS's caches keep from seeing each question must not stop without a word. */
+static void note_stall(struct session *s)
+{
+	struct daemon *d = s->d;
+	const struct snapshot *snap = d->snap;
+	uint32_t slot = s->memo.mismatch_slot;
+	char what[400];
+
+	d->stalls += s->memo.mismatches - s->mismatches_seen;
+	s->mismatches_seen = s->memo.mismatches;
+	if (d->stall_warned)
+		return;
+	d->stall_warned = true;
+	if (snap && slot < snap->n_handlers)
+		snprintf(what, sizeof(what), "lookups of %s came without the SOA lookups that begin each question",
+			 snap->handlers[slot].cfg->qname);
+	else
+		snprintf(what, sizeof(what), "an SOA walk stopped short of the zone's apex");
+	log_warning("rotation stalled: %s. PowerDNS's caches (query-cache-ttl, negquery-cache-ttl) answer the "
+		    "SOA lookups by which \"advance\": \"per-question\" tells questions apart. Set \"advance\": "
+		    "\"per-lookup\" in the config with consistent-backends=no and pipe-abi-version=3 or later "
+		    "(README, \"Fewer lookups per question\"), or query-cache-ttl=0 and negquery-cache-ttl=0 "
+		    "in pdns.conf. %s",
+		    what,
+		    s->abi >= 3 ? "Until then pdyndns counts the lookups of each question and goes on rotating "
+				  "(README, \"Rotation\")"
+				: "With pipe-abi-version 1 or 2 PowerDNS keeps each answer for query-cache-ttl: until "
+				  "then the rotation moves at most once per query-cache-ttl");
+}
+
 static void handle_line(struct session *s, char *line, size_t len)
 {
 	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .memo = &s->memo};
@@ -128,7 +160,7 @@ static void handle_line(struct session *s, char *line, size_t len)
 	if (s->ks)
 		keeper_note(s->ks, line, len);
 	if (s->rep_len && s->rep_len == len && s->rep_gen == s->d->generation &&
-	    memcmp(line, s->rep_line, len) == 0) {
+	    memcmp(line, s->rep_line, len) == 0 && answer_memo_repeat(&s->memo)) {
 		s->d->lookups++;
 		buf_put(&s->out, s->rep_out.data, s->rep_out.len);
 		return;
@@ -154,7 +186,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 		s->abi = m.abi;
 		if (s->ks)
 			s->ks->abi = m.abi;
-		s->memo.n = 0;
+		s->memo = (struct answer_memo){0}; /* a new handshake: what PowerDNS sends is learnt again */
+		s->mismatches_seen = 0;
 		if (m.abi < 3 && s->d->snap && s->d->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
 			log_warning("pipe-abi-version %d cannot mark answers uncacheable (ECS scope bits "
 				    "need 3 or later): with \"advance\": \"per-lookup\", PowerDNS's "
@@ -169,6 +202,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 	case PP_Q:
 		s->d->lookups++;
 		answer_query(&ctx, &m, &s->out);
+		if (s->memo.mismatches != s->mismatches_seen)
+			note_stall(s);
 		if (may_repeat && ctx.snap && ctx.snap->config->advance == CONFIG_ADVANCE_PER_QUESTION &&
 		    pp_qtype(m.qtype) != PP_TYPE_SOA && s->out.len - out_start <= REPEAT_OUT_MAX) {
 			/* the same line again before an SOA lookup is the same question */

@@ -23,6 +23,7 @@ struct session {
 	bool eof;
 	struct buf out;
 	struct answer_memo memo;
+	uint64_t mismatches_seen; /* memo.mismatches already counted in d->stalls */
 	/* Per question, PowerDNS repeats the ANY lookup (the referral probe, then the main
 	 * lookup) and must get the same answer: the last lookup's line and answer, to write
 	 * again for an identical next line without parsing it. Kept only while the snapshot

@@ -37,7 +37,7 @@ expect_match "stderr closed: the banner" "^OK" "$line"
 sleep 0.3 # the first reload and its debug lines
 printf 'Q\tt1.dyn.example.test\tIN\tA\t-1\t127.0.0.1\t127.0.0.1\t127.0.0.1/32\n' >&"${D[1]}"
 read -r -t 5 line <&"${D[0]}"
-expect_match "stderr closed: the answer is an answer" "^DATA	0	1	t1.dyn.example.test	IN	A	0	1	10.0.0.1\$" "$line"
+expect_match "stderr closed: the answer is an answer" "^DATA	32	1	t1.dyn.example.test	IN	A	0	1	10.0.0.1\$" "$line"
 read -r -t 5 line <&"${D[0]}"
 expect_eq "stderr closed: then END" "END" "$line"
 

@@ -45,9 +45,17 @@ void *__wrap_realloc(void *p, size_t n)
 	allocs++;
 	return __real_realloc(p, n);
 }
+/* what was logged (stderr), for the tests that look at it */
+static char logged[16384];
+static size_t logged_len;
 ssize_t __wrap_write(int fd, const void *buf, size_t n)
 {
 	writes += fd == counted_fd;
+	if (fd == STDERR_FILENO && logged_len + n < sizeof(logged)) {
+		memcpy(logged + logged_len, buf, n);
+		logged_len += n;
+		logged[logged_len] = 0;
+	}
 	return __real_write(fd, buf, n);
 }
 
@@ -301,26 +309,27 @@ static void test_no_allocation_policies(void **state)
  * (per question); an SOA lookup, a new snapshot generation or per-lookup advance end that. */
 static void test_repeat_within_question(void **state)
 {
-	static const char soa[] = "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
+	static const char walk[] = "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n"
+				   "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n";
 	static const char any[] = "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
-	static const char a1[] = "DATA\t0\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\n"
-				 "DATA\t0\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::1\nEND\n";
-	static const char a2[] = "DATA\t0\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
-				 "DATA\t0\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\nEND\n";
+	static const char a1[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\n"
+				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::1\nEND\n";
+	static const char a2[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
+				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\nEND\n";
 	static const char a3[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.3\n"
 				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::3\nEND\n";
 	struct fx *f = *state;
 
 	feed(f, "HELO\t3\n");
 	output(f);
-	feed(f, soa);
-	assert_string_equal(output(f), "END\n");
-	for (int i = 0; i < 3; i++) {
+	feed(f, walk);
+	output(f);
+	for (int i = 0; i < 2; i++) {
 		feed(f, any);
 		assert_string_equal(output(f), a1);
 	}
 	assert_int_equal(f->d.lookups, 4);
-	feed(f, soa); /* a new question */
+	feed(f, walk); /* a new question */
 	output(f);
 	feed(f, any);
 	assert_string_equal(output(f), a2);
@@ -331,6 +340,57 @@ static void test_repeat_within_question(void **state)
 	assert_string_equal(output(f), a3);
 	feed(f, any);
 	assert_non_null(strstr(output(f), "192.0.2.1\n")); /* per lookup: moved on again */
+	assert_int_equal(f->d.stalls, 0);
+}
+
+/* The Python pdyndns's config (per question) behind PowerDNS's caches (data/pdns.conf): the
+ * SOA lookups stop after the first question. The rotation goes on, the repeat of an identical
+ * line does not hide the lookups from the count, one warning names the setting to change,
+ * and the daemon counts what happened (status shows it). A normal question sequence warns
+ * nothing. */
+static void test_stall_warns_once(void **state)
+{
+	static const char walk[] = "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n"
+				   "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n";
+	static const char any[] = "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
+	static const char *const v4[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3"};
+	struct fx *f = *state;
+	const char *w;
+
+	logged_len = 0;
+	logged[0] = 0;
+	feed(f, "HELO\t3\n");
+	output(f);
+	for (int k = 0; k < 3; k++) { /* caches off: SOA, SOA, ANY, ANY */
+		feed(f, walk);
+		output(f);
+		for (int i = 0; i < 2; i++) {
+			feed(f, any);
+			assert_non_null(strstr(output(f), v4[k]));
+		}
+	}
+	assert_int_equal(f->d.stalls, 0);
+	assert_null(strstr(logged, "stalled"));
+	for (int k = 3; k < 9; k++) /* the SOA lookups now come from PowerDNS's caches */
+		for (int i = 0; i < 2; i++) {
+			feed(f, any);
+			assert_non_null(strstr(output(f), v4[k % 3]));
+		}
+	assert_int_equal(f->d.stalls, 6);
+	w = strstr(logged, "warning: rotation stalled: lookups of t1.dyn.example.test came without the SOA lookups");
+	assert_non_null(w);
+	assert_non_null(strstr(w, "Set \"advance\": \"per-lookup\" in the config with consistent-backends=no"));
+	assert_non_null(strstr(w, "query-cache-ttl=0 and negquery-cache-ttl=0"));
+	assert_null(strstr(w + 10, "rotation stalled")); /* once */
+	/* another connection of the same process (socket mode) does not warn again */
+	f->s->memo = (struct answer_memo){0};
+	feed(f, "HELO\t3\n");
+	feed(f, walk);
+	for (int i = 0; i < 3; i++)
+		feed(f, any);
+	output(f);
+	assert_int_equal(f->d.stalls, 7);
+	assert_null(strstr(w + 10, "rotation stalled"));
 }
 
 static void test_cmd_needs_abi5(void **state)
@@ -352,6 +412,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_allocation_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_allocation_policies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_within_question, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stall_warns_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -153,7 +153,7 @@ static void test_answers(void **state)
 	assert_string_equal(run(&ctx, "Q\t1.2.0.192.in-addr.arpa\tIN\tANY\t2\t127.0.0.1\t127.0.0.1\t127.0.0.1/32"),
 			    "DATA\t0\t1\t1.2.0.192.in-addr.arpa\tIN\tPTR\t300\t2\ta.example.test.\nEND\n");
 	assert_string_equal(run(&ctx, "Q\twww.sub.dyn.example.test\tIN\tANY\t3\t127.0.0.1\t127.0.0.1\t127.0.0.1/32"),
-			    "DATA\t0\t1\twww.sub.dyn.example.test\tIN\tA\t0\t3\t192.0.2.1\nEND\n");
+			    "DATA\t32\t1\twww.sub.dyn.example.test\tIN\tA\t0\t3\t192.0.2.1\nEND\n");
 	/* AXFR: the zone of the id, and its records only */
 	assert_string_equal(run(&ctx, "AXFR\t2\t2.0.192.in-addr.arpa"),
 			    "DATA\t0\t1\t2.0.192.in-addr.arpa\tIN\tSOA\t300\t2\tns1.example.test. h.example.test. 7 2 3 4 5\n"
