@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # autogen.sh [--deps]: regenerate the build system.
 #   --deps  first install (apt-get, only what is missing) the Debian packages that building,
-#           testing, the demo, the benchmarks and the Debian package (debian/) need.
+#           testing, the demo, the benchmarks, the Debian package (debian/) and make check-systemd need.
 #           Needs root on Debian bookworm.
 set -eu
 cd "$(dirname "$0")"
@@ -12,7 +12,7 @@ libjson-c-dev libsystemd-dev libcmocka-dev
 pdns-server pdns-backend-pipe dnsutils dnsperf
 python3 python3-jsonschema iproute2 procps jq util-linux time
 clang-14 libclang-rt-14-dev systemd groff-base mandoc bash-completion
-debhelper"
+debhelper debootstrap"
 
 if [ "${1-}" = "--deps" ]; then
     missing=
