@@ -613,7 +613,11 @@ static bool check_command(const struct ctx *x, const char *prefix)
 			       key, names[i], v, key);
 	}
 	cfg = option(argv, n, "config", 'c');
-	if (!cfg || !*cfg)
+	if ((!cfg || !*cfg) && !strstr(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "pdyndns"))
+		/* a wrapper script, say: what it runs cannot be seen from here */
+		report(x, false, s, "%s runs %s, not pdyndns, with no --config: whether it serves %s cannot be checked",
+		       key, argv[0], x->config_path);
+	else if (!cfg || !*cfg)
 		report(x, true, s, "%s gives pdyndns no --config; add --config %s to %s", key, x->config_path, key);
 	else if (cfg[0] != '/')
 		report(x, true, s,
@@ -624,12 +628,12 @@ static bool check_command(const struct ctx *x, const char *prefix)
 		char a[PATH_MAX], b[PATH_MAX];
 		bool ra = realpath(cfg, a) != NULL, rb = realpath(x->config_path, b) != NULL;
 
-		if (!ra || !rb || strcmp(a, b) != 0)
+		/* a checked config that is not there is reported as such; nothing to compare */
+		if (rb && (!ra || strcmp(a, b) != 0))
 			report(x, true, s,
 			       "%s names the config %s%s, not %s, the one checked: set --config %s in %s "
 			       "(or check with --config %s)",
-			       key, cfg, ra ? "" : " (which does not exist here)", x->config_path,
-			       rb ? b : x->config_path, key, cfg);
+			       key, cfg, ra ? "" : " (which does not exist here)", x->config_path, b, key, cfg);
 	}
 out:
 	free_names(argv, n);

@@ -56,7 +56,8 @@ DEFINE_FREE_FUNC(struct pdnsconf, pdnsconf_free)
  *   pipe-regex that does not compile or refuses a zone apex or a handler's name, a load
  *   that takes longer than pipe-timeout;
  * warnings, to warnings: a load that takes more than half of pipe-timeout, a program in
- *   pipe-command that is not executable here.
+ *   pipe-command that is not executable here, or that is not pdyndns and has no --config
+ *   (a wrapper: the config cannot be compared).
  * Returns 0 when no error was added, -EINVAL when one was, -ENOMEM. */
 int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char *config_path,
 		   double load_ms, struct diag *errors, struct diag *warnings);

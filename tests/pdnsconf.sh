@@ -65,6 +65,13 @@ expect_match "missing zone-cache-refresh-interval" \
 expect_match "packet cache on by default" 'pdns-bad.conf: error: cache-ttl is not set \(default 20\).*add cache-ttl=0' "$out"
 expect_match "regex shuts out the apex" 'pdns-bad.conf:12: error: pipe-regex=\^www\\. shuts out dyn.example.test \(a zone apex' "$out"
 
+# a config that cannot be read: the settings that need none are still checked
+out=$("$PDYNDNS" --check --config nothing.json --pdns-config pdns-bad.conf 2>&1); rc=$?
+expect_eq "no config: exit 1" 1 "$rc"
+expect_match "no config: zone-cache-refresh-interval still named" 'pdns-bad.conf: error: zone-cache-refresh-interval is not set' "$out"
+out=$("$PDYNDNS" --check --config nothing.json --pdns-config pdns.conf 2>/dev/null)
+expect_eq "no config: what was checked" "pdns.conf: ok as far as it can be checked without nothing.json" "$out"
+
 # usage: --pdns-config goes with --check; a PowerDNS config that is not there
 "$PDYNDNS" --config config.json --pdns-config pdns.conf >/dev/null 2>&1
 expect_eq "--pdns-config without --check: exit 2" 2 $?

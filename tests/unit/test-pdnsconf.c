@@ -364,8 +364,13 @@ static void test_command(void **state)
 		     "check.conf:7: error: pipe-command runs \"sh\", not an absolute path");
 	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh  --config %s\n",
 		     "check.conf:7: error: pipe-command has two spaces in a row");
-	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh\n",
-		     "check.conf:7: error: pipe-command gives pdyndns no --config");
+	snprintf(text, sizeof(text), "%s/pdyndns", dir);
+	assert_int_equal(symlink("/bin/sh", text), 0);
+	snprintf(text, sizeof(text), GOOD_QUESTION "pipe-command=%s/pdyndns\n", "%s", dir);
+	expect_error(question_cfg, 1, text, "check.conf:7: error: pipe-command gives pdyndns no --config");
+	/* a wrapper script: its config cannot be seen */
+	expect_warning(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh\n",
+		       "check.conf:7: warning: pipe-command runs /bin/sh, not pdyndns, with no --config");
 	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh --config question.json\n",
 		     "check.conf:7: error: pipe-command passes --config question.json, a relative path");
 	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh --config %s --control-dir run\n",
