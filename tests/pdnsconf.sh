@@ -55,6 +55,37 @@ out=$("$PDYNDNS" --check --config question.json --pdns-config pdns-inc.conf 2>&1
 expect_eq "include-dir overrides the main file: exit 0" "0 pdns-inc.conf: ok: consistent with question.json" \
     "$rc $(tail -n1 <<<"$out")"
 
+# the same files as pdns_server reads them: what it prints as its settings is what the check
+# went by (include order a.conf then B.conf, "+=", a continued line, comments)
+if command -v pdns_server >/dev/null; then
+    mkdir real real/pdns.d
+    printf 'launch=\ninclude-dir=%s/real/pdns.d\nzone-cache-refresh-interval=0 # mandatory\npipe-abi-version=5\n' "$tmp" > real/pdns.conf
+    printf 'pipe-command=%s --config %s/question.json\nnegquery-cache-ttl=1\\\n0\n' "$PDYNDNS" "$tmp" >> real/pdns.conf
+    printf 'cache-ttl=30\nquery-cache-ttl=30\n' > real/pdns.d/a.conf
+    printf 'cache-ttl=0\nquery-cache-ttl=0 # off\nlaunch+=pipe\n' > real/pdns.d/B.conf
+    got=$(pdns_server --config-dir="$tmp/real" --config=current 2>&1 |
+        grep -E '^(launch|cache-ttl|query-cache-ttl|negquery-cache-ttl|zone-cache-refresh-interval)=' | sort)
+    expect_eq "pdns_server reads the files so" "cache-ttl=0
+launch=pipe
+negquery-cache-ttl=10
+query-cache-ttl=0
+zone-cache-refresh-interval=0" "$got"
+    out=$("$PDYNDNS" --check --config question.json --pdns-config real/pdns.conf 2>&1); rc=$?
+    expect_eq "and so does the check: negquery-cache-ttl=10 only" \
+        "1 real/pdns.conf:6: error: negquery-cache-ttl=10 with \"advance\": \"per-question\"" \
+        "$rc $(grep ': error: ' <<<"$out" | sed 's/ (question.json).*//')"
+    mv real/pdns.d/B.conf real/pdns.d/0.conf # now read first: a.conf's caches win
+    got=$(pdns_server --config-dir="$tmp/real" --config=current 2>&1 | grep -E '^(cache-ttl|query-cache-ttl)=' | sort)
+    expect_eq "pdns_server: a.conf last" "cache-ttl=30
+query-cache-ttl=30" "$got"
+    out=$("$PDYNDNS" --check --config question.json --pdns-config real/pdns.conf 2>&1)
+    expect_eq "the check: a.conf's lines named" "$tmp/real/pdns.d/a.conf:1: error: cache-ttl=30
+$tmp/real/pdns.d/a.conf:2: error: query-cache-ttl=30" \
+        "$(grep ': error: .*cache-ttl=30' <<<"$out" | sed 's/30[: ].*/30/')"
+else
+    fail "pdns_server is not installed: the comparison with PowerDNS's own reading was not run"
+fi
+
 # a zone-cache line missing, a packet cache, a regex that shuts out the zone: each named
 grep -v -e zone-cache -e '^cache-ttl' pdns.conf > pdns-bad.conf
 echo 'pipe-regex=^www\.' >> pdns-bad.conf
