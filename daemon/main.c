@@ -399,6 +399,7 @@ int main(int argc, char **argv)
 	if (pdns_config && !check) {
 		fprintf(stderr, "pdyndns: --pdns-config goes with --check\n");
 		usage(stderr);
+		free(d.control_dir);
 		return 2;
 	}
 	if (check)
