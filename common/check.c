@@ -1,15 +1,61 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "config.h"
+#include "pdnsconf.h"
 #include "snapshot.h"
 
-int check_config_file(const char *path, struct diag *d, struct diag *warnings, char **summary)
+/* The Python pdyndns opened relative paths from its working directory; pdyndns opens them
+ * from the config's. A file missing there but found here is most likely that move. */
+static void migration_hint(const struct config *c, const char *file, const char *path, const char *qname,
+			   const char *qtype, const char *cwd, struct diag *w)
+{
+	if (!file || !path || file[0] == '/' || access(path, F_OK) == 0 || access(file, F_OK) < 0)
+		return;
+	diag_add_handler(w, path, qname, qtype,
+			 "%s: warning: \"%s\" (%s %s) is not in the config's directory %s but is in the "
+			 "working directory %s: pdyndns reads relative paths from the config's directory, "
+			 "the Python pdyndns from its working directory; move the file to %s or write \"%s/%s\"",
+			 c->path, file, qname, qtype, c->dir, cwd, c->dir, cwd, file);
+}
+
+static void migration_hints(const struct config *c, struct diag *w)
+{
+	char cwd[4096];
+
+	if (!w || !getcwd(cwd, sizeof(cwd)))
+		return;
+	for (size_t i = 0; i < c->n_handlers; i++) {
+		const struct config_handler *h = &c->handlers[i];
+		const char *qtype = h->qtype == 28 ? "AAAA" : h->qtype == 1 ? "A" : "";
+
+		migration_hint(c, h->file, h->path, h->qname, qtype, cwd, w);
+		migration_hint(c, h->prefix_file, h->prefix_path, h->qname, qtype, cwd, w);
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* check_config_file(), keeping the snapshot in *snap_ret (when the config could be read)
+ * and the time the load took in *load_ms (when it was measured). */
+static int check_load(const char *path, struct diag *d, struct diag *warnings, char **summary,
+		      struct snapshot **snap_ret, double *load_ms)
 {
 	_cleanup_(snapshot_freep) struct snapshot *snap = NULL;
+	const struct config *cfg;
 	struct config *c = NULL;
+	double start = now_ms();
 	int r;
 
 	r = config_load(path, d, &c);
@@ -18,40 +64,75 @@ int check_config_file(const char *path, struct diag *d, struct diag *warnings, c
 	r = snapshot_new(c, NULL, d, &snap);
 	if (r < 0)
 		return r;
-	if (warnings)
+	if (load_ms)
+		*load_ms = now_ms() - start;
+	cfg = snap->config;
+	if (warnings) {
 		snapshot_warnings(snap, warnings);
-	if (d->n_errors)
-		return -EINVAL;
-	/* "zone D" or, with "zones", "zone D and N more" (%.0zu prints nothing for 0) */
-	if (asprintf(summary, "%s: ok: zone %s%s%.0zu%s, %zu handlers, %llu addresses", path,
-		     snap->config->domain, snap->config->n_zones > 1 ? " and " : "",
-		     snap->config->n_zones - 1, snap->config->n_zones > 1 ? " more" : "", snap->n_handlers,
-		     (unsigned long long)snap->n_addresses) < 0)
+		migration_hints(cfg, warnings);
+	}
+	if (!d->n_errors &&
+	    /* "zone D" or, with "zones", "zone D and N more" (%.0zu prints nothing for 0) */
+	    asprintf(summary, "%s: ok: zone %s%s%.0zu%s, %zu handlers, %llu addresses", path, cfg->domain,
+		     cfg->n_zones > 1 ? " and " : "", cfg->n_zones - 1, cfg->n_zones > 1 ? " more" : "",
+		     snap->n_handlers, (unsigned long long)snap->n_addresses) < 0)
 		return -ENOMEM;
-	return 0;
+	if (snap_ret)
+		*snap_ret = TAKE_PTR(snap);
+	return d->n_errors ? -EINVAL : 0;
 }
 
-int check_config_print(const char *path, FILE *out, FILE *err)
+int check_config_file(const char *path, struct diag *d, struct diag *warnings, char **summary)
 {
+	return check_load(path, d, warnings, summary, NULL, NULL);
+}
+
+int check_print(const char *path, const char *pdns_path, FILE *out, FILE *err)
+{
+	_cleanup_(snapshot_freep) struct snapshot *snap = NULL;
+	_cleanup_(pdnsconf_freep) struct pdnsconf *pc = NULL;
 	_cleanup_free_ char *summary = NULL;
+	size_t config_errors;
+	double load_ms = -1;
 	struct diag d, w;
-	int r;
+	int r, rp = 0;
 
 	diag_init(&d);
 	diag_init(&w);
-	r = check_config_file(path, &d, &w, &summary);
+	r = check_load(path, &d, &w, &summary, &snap, &load_ms);
+	config_errors = d.n_errors;
+	if (pdns_path && r != -ENOMEM) {
+		rp = pdnsconf_load(pdns_path, &d, &pc);
+		if (rp == 0 && d.n_errors > config_errors)
+			rp = -EINVAL;
+		/* a config that could not be read leaves out the checks that need it */
+		if (pc && pdnsconf_check(pc, snap ? snap->config : NULL, path, snap ? load_ms : -1, &d, &w) < 0)
+			rp = -EINVAL;
+	}
 	for (size_t i = 0; i < d.n_msgs; i++)
 		fprintf(err, "%s\n", d.msgs[i]);
 	for (size_t i = 0; i < w.n_msgs; i++)
 		fprintf(err, "%s\n", w.msgs[i]);
+	if (w.n_errors > w.n_msgs)
+		fprintf(err, "(%zu more warnings not shown)\n", w.n_errors - w.n_msgs);
 	diag_clear(&w);
 	if (d.n_errors > d.n_msgs)
 		fprintf(err, "(%zu more problems not shown)\n", d.n_errors - d.n_msgs);
 	if (r < 0)
-		fprintf(err, "%s: %zu problem%s found\n", path, d.n_errors ? d.n_errors : 1,
-			d.n_errors > 1 ? "s" : "");
+		fprintf(err, "%s: %zu problem%s found\n", path, config_errors ? config_errors : 1,
+			config_errors > 1 ? "s" : "");
 	else
 		fprintf(out, "%s\n", summary);
+	if (pdns_path && rp < 0)
+		fprintf(err, "%s: %zu problem%s found\n", pdns_path,
+			d.n_errors > config_errors ? d.n_errors - config_errors : 1,
+			d.n_errors - config_errors > 1 ? "s" : "");
+	else if (pdns_path && snap)
+		fprintf(out, "%s: ok: consistent with %s\n", pdns_path, path);
+	else if (pdns_path)
+		fprintf(out, "%s: ok as far as it can be checked without %s\n", pdns_path, path);
 	diag_clear(&d);
-	return r < 0 ? 1 : 0;
+	return r < 0 || rp < 0 ? 1 : 0;
 }
+
+int check_config_print(const char *path, FILE *out, FILE *err) { return check_print(path, NULL, out, err); }

@@ -72,12 +72,17 @@ static void usage(FILE *f)
 		"                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
 		"       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
 		"                                     serve it on a unix socket, to every PowerDNS thread\n"
-		"       pdyndns --check --config FILE validate FILE and every address file it names\n"
+		"       pdyndns --check --config FILE [--pdns-config PDNSCONF]\n"
+		"                                     validate FILE and every address file it names,\n"
+		"                                     and PowerDNS's settings against them\n"
 		"       pdyndns --version | --help\n"
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  the JSON configuration (schema: config-schema.json)\n"
 		"  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
+		"  -p, --pdns-config PDNSCONF\n"
+		"                     with --check: read PowerDNS's config (and its include-dir) and\n"
+		"                     report every setting that conflicts with FILE\n"
 		"  -l, --listen PATH  socket mode: serve on a unix stream socket at PATH (a socket\n"
 		"                     passed by systemd, named \"pipe\", is used instead)\n"
 		"  -s, --shared-rotation\n"
@@ -341,6 +346,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'n'},
+		{"pdns-config", required_argument, NULL, 'p'},
 		{"control-dir", required_argument, NULL, 'C'},
 		{"listen", required_argument, NULL, 'l'},
 		{"shared-rotation", no_argument, NULL, 's'},
@@ -349,17 +355,20 @@ int main(int argc, char **argv)
 		{0},
 	};
 	struct daemon d = {.started = time(NULL)};
-	const char *listen_path = NULL;
+	const char *listen_path = NULL, *pdns_config = NULL;
 	bool check = false, shared_rotation = false;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "c:nC:l:sVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:np:C:l:sVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'p':
+			pdns_config = optarg;
 			break;
 		case 'C':
 			d.control_dir = strdup(optarg);
@@ -387,8 +396,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (pdns_config && !check) {
+		fprintf(stderr, "pdyndns: --pdns-config goes with --check\n");
+		usage(stderr);
+		free(d.control_dir);
+		return 2;
+	}
 	if (check)
-		return check_config_print(d.config_path, stdout, stderr);
+		return check_print(d.config_path, pdns_config, stdout, stderr);
 
 	if (check_std_fds(!listen_path && sd_listen_fds(0) <= 0) < 0) {
 		free(d.control_dir);

@@ -1,0 +1,800 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pdnsconf.h"
+
+#define PDNSCONF_MAX_SIZE (16u << 20) /* bytes per file */
+
+/* PowerDNS 4.7's defaults for the settings checked here */
+#define DEFAULT_ZONE_CACHE 300
+#define DEFAULT_CACHE_TTL 20
+#define DEFAULT_QUERY_CACHE_TTL 20
+#define DEFAULT_NEGQUERY_CACHE_TTL 60
+#define DEFAULT_ABI 1
+#define DEFAULT_TIMEOUT 2000
+
+struct pdnsconf *pdnsconf_free(struct pdnsconf *pc)
+{
+	if (!pc)
+		return NULL;
+	for (size_t i = 0; i < pc->n_settings; i++) {
+		free(pc->settings[i].key);
+		free(pc->settings[i].value);
+		free(pc->settings[i].file);
+	}
+	free(pc->settings);
+	free(pc->path);
+	free(pc);
+	return NULL;
+}
+
+const struct pdnsconf_setting *pdnsconf_get(const struct pdnsconf *pc, const char *key)
+{
+	for (size_t i = 0; i < pc->n_settings; i++)
+		if (strcmp(pc->settings[i].key, key) == 0)
+			return &pc->settings[i];
+	return NULL;
+}
+
+static struct pdnsconf_setting *find(struct pdnsconf *pc, const char *key)
+{
+	return (struct pdnsconf_setting *)pdnsconf_get(pc, key);
+}
+
+/* Sets key (n bytes) to value, or appends ", value" (incremental), as ArgvMap::parseOne does. */
+static int set(struct pdnsconf *pc, const char *key, size_t n, const char *value, bool incremental,
+	       const char *file, size_t line, struct diag *d)
+{
+	_cleanup_free_ char *k = strndup(key, n), *v = NULL, *f = strdup(file);
+	struct pdnsconf_setting *s;
+
+	if (!k || !f)
+		return -ENOMEM;
+	s = find(pc, k);
+	if (incremental && s && *s->value) {
+		if (asprintf(&v, "%s, %s", s->value, value) < 0)
+			return -ENOMEM;
+	} else {
+		/* reported, and read on as if it said "=": the rest can still be checked */
+		if (incremental && (!s || !s->cleared) && strcmp(k, "launch") == 0)
+			diag_add_at(d, file, line,
+				    "%s:%zu: error: launch+= without an earlier launch=: pdns_server refuses to "
+				    "start (\"Incremental setting 'launch' without a parent\"); write launch=%s",
+				    file, line, value);
+		v = strdup(value);
+		if (!v)
+			return -ENOMEM;
+	}
+	if (!s) {
+		struct pdnsconf_setting *ns = realloc(pc->settings, (pc->n_settings + 1) * sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		pc->settings = ns;
+		s = &pc->settings[pc->n_settings++];
+		*s = (struct pdnsconf_setting){.key = TAKE_PTR(k)};
+	}
+	free(s->value);
+	free(s->file);
+	s->value = TAKE_PTR(v);
+	s->file = TAKE_PTR(f);
+	s->line = line;
+	if (!incremental)
+		s->cleared = 1;
+	return 0;
+}
+
+static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+/* One logical line (NUL-terminated, modified in place), as ArgvMap::file and parseOne read it. */
+static int parse_line(struct pdnsconf *pc, char *s, const char *file, size_t line, struct diag *d)
+{
+	char *hash, *eq, *key, *value, *kend;
+	bool incremental = false;
+	size_t n;
+
+	/* a '#' at the start or after a blank starts a comment; one inside a value does not */
+	for (hash = strchr(s, '#'); hash; hash = strchr(hash + 1, '#'))
+		if (hash == s || blank(hash[-1])) {
+			*hash = 0;
+			break;
+		}
+	n = strlen(s);
+	while (n && blank(s[n - 1]))
+		s[--n] = 0;
+	while (*s && blank(*s))
+		s++;
+	if (!*s)
+		return 0;
+	/* "+=" anywhere comes first, as in pdns: "a+=b" adds to a */
+	if ((eq = strstr(s, "+="))) {
+		incremental = true;
+		value = eq + 2;
+	} else if ((eq = strchr(s, '=')))
+		value = eq + 1;
+	else {
+		eq = s + n;
+		value = eq;
+	}
+	key = s;
+	kend = eq;
+	while (key < kend && blank(*key))
+		key++;
+	while (kend > key && blank(kend[-1]))
+		kend--;
+	if (kend == key)
+		return 0; /* pdns ignores a line with no name */
+	while (*value == ' ' || *value == '\t')
+		value++;
+	return set(pc, key, (size_t)(kend - key), value, incremental, file, line, d);
+}
+
+static int read_text(const char *path, struct diag *d, char **ret, size_t *len)
+{
+	_cleanup_free_ char *buf = NULL;
+	FILE *f = fopen(path, "re");
+	size_t n = 0, cap = 0;
+
+	if (!f) {
+		int e = errno;
+
+		diag_add_at(d, path, 0, "%s: error: cannot read the PowerDNS config: %s", path, strerror(e));
+		return e == ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	for (;;) {
+		size_t got;
+
+		if (cap - n < 4096) {
+			char *nb;
+
+			cap = cap ? 2 * cap : 8192;
+			if (cap > PDNSCONF_MAX_SIZE + 1)
+				cap = PDNSCONF_MAX_SIZE + 1;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				fclose(f);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (n > PDNSCONF_MAX_SIZE) {
+			fclose(f);
+			diag_add_at(d, path, 0, "%s: error: larger than %u bytes: not a PowerDNS config", path,
+				    PDNSCONF_MAX_SIZE);
+			return -EINVAL;
+		}
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		fclose(f);
+		diag_add_at(d, path, 0, "%s: error: cannot read the PowerDNS config: %s", path, strerror(e));
+		return -EINVAL;
+	}
+	fclose(f);
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
+	buf[n] = 0;
+	*len = n;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int parse_file(struct pdnsconf *pc, const char *path, struct diag *d)
+{
+	_cleanup_free_ char *text = NULL, *logical = NULL;
+	size_t len, llen = 0, start = 0, lineno = 0;
+	int r, ret = 0;
+
+	r = read_text(path, d, &text, &len);
+	if (r < 0)
+		return r;
+	logical = malloc(len + 1);
+	if (!logical)
+		return -ENOMEM;
+	for (char *p = text, *end = text + len; p < end || (p == end && llen);) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		lineno++;
+		if (!llen)
+			start = lineno;
+		while (n && blank(p[n - 1]))
+			n--;
+		/* a NUL byte ends the line for pdns (std::string to C) too */
+		n = strnlen(p, n);
+		if (n && p[n - 1] == '\\') {
+			if (!nl)
+				break; /* pdns drops a continued last line */
+			memcpy(logical + llen, p, n - 1);
+			llen += n - 1;
+			p = nl + 1;
+			continue;
+		}
+		memcpy(logical + llen, p, n);
+		llen += n;
+		logical[llen] = 0;
+		r = parse_line(pc, logical, path, start, d);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			ret = r;
+		llen = 0;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return ret;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The include directory's *.conf files, as ArgvMap::gatherIncludes lists them. */
+static int gather(const char *dir, struct diag *d, const char *from, size_t line, char ***ret, size_t *n_ret)
+{
+	_cleanup_free_ char *base = strdup(dir);
+	char **names = NULL;
+	size_t n = 0, blen;
+	struct dirent *e;
+	DIR *dh;
+
+	if (!base)
+		return -ENOMEM;
+	blen = strlen(base);
+	while (blen > 1 && base[blen - 1] == '/')
+		base[--blen] = 0;
+	dh = opendir(base);
+	if (!dh) {
+		diag_add_at(d, from, line, "%s:%zu: error: include-dir=%s cannot be read (%s): pdns_server refuses to start",
+			    from, line, dir, strerror(errno));
+		return -EINVAL;
+	}
+	while ((e = readdir(dh))) {
+		size_t len = strlen(e->d_name);
+		struct stat st;
+		char *name, **nn;
+
+		if (e->d_name[0] == '.' || len < 5 || strcmp(e->d_name + len - 5, ".conf") != 0)
+			continue;
+		if (asprintf(&name, "%s/%s", base, e->d_name) < 0)
+			goto oom;
+		if (stat(name, &st) < 0 || !S_ISREG(st.st_mode)) {
+			diag_add_at(d, name, 0, "%s: error: in include-dir but not a regular file: pdns_server refuses to start",
+				    name);
+			free(name);
+			closedir(dh);
+			free_names(names, n);
+			return -EINVAL;
+		}
+		nn = realloc(names, (n + 1) * sizeof(*nn));
+		if (!nn) {
+			free(name);
+			goto oom;
+		}
+		names = nn;
+		names[n++] = name;
+	}
+	closedir(dh);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*ret = names;
+	*n_ret = n;
+	return 0;
+oom:
+	closedir(dh);
+	free_names(names, n);
+	return -ENOMEM;
+}
+
+int pdnsconf_load(const char *path, struct diag *d, struct pdnsconf **ret)
+{
+	_cleanup_(pdnsconf_freep) struct pdnsconf *pc = calloc(1, sizeof(*pc));
+	const struct pdnsconf_setting *inc;
+	int r, bad = 0;
+
+	if (!pc || !(pc->path = strdup(path)))
+		return -ENOMEM;
+	r = parse_file(pc, path, d);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		bad = r;
+	inc = pdnsconf_get(pc, "include-dir");
+	if (inc && *inc->value) {
+		_cleanup_free_ char *from = strdup(inc->file), *dir = strdup(inc->value);
+		size_t line = inc->line, n = 0;
+		char **names = NULL;
+
+		if (!from || !dir)
+			return -ENOMEM;
+		r = gather(dir, d, from, line, &names, &n);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			bad = r;
+		for (size_t i = 0; i < n && r != -ENOMEM; i++) {
+			r = parse_file(pc, names[i], d);
+			if (r == -EINVAL)
+				bad = r;
+		}
+		free_names(names, n);
+		if (r == -ENOMEM)
+			return r;
+	}
+	if (bad)
+		return -EINVAL;
+	*ret = TAKE_PTR(pc);
+	return 0;
+}
+
+/* ---- the checks ------------------------------------------------------------------------ */
+
+struct ctx {
+	const struct pdnsconf *pc;
+	const struct config *c;
+	const char *config_path;
+	struct diag *errors, *warnings;
+};
+
+/* Adds "FILE:LINE: LEVEL: " + message about setting s (or the main file when no file sets it). */
+_printf_(4, 5) static void report(const struct ctx *x, bool error, const struct pdnsconf_setting *s,
+				   const char *fmt, ...)
+{
+	_cleanup_free_ char *m = NULL;
+	const char *file = s ? s->file : x->pc->path;
+	size_t line = s ? s->line : 0;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		m = NULL;
+	if (line)
+		diag_add_at(error ? x->errors : x->warnings, file, line, "%s:%zu: %s: %s", file, line,
+			    error ? "error" : "warning", m ? m : "(out of memory)");
+	else
+		diag_add_at(error ? x->errors : x->warnings, file, 0, "%s: %s: %s", file, error ? "error" : "warning",
+			    m ? m : "(out of memory)");
+}
+
+/* The numeric value of key, def when no file sets it; false (with an error) when it is not a
+ * number. */
+static bool number(const struct ctx *x, const char *key, long def, long *ret, const struct pdnsconf_setting **sp)
+{
+	const struct pdnsconf_setting *s = pdnsconf_get(x->pc, key);
+	char *end;
+	long v;
+
+	*sp = s;
+	if (!s) {
+		*ret = def;
+		return true;
+	}
+	errno = 0;
+	v = strtol(s->value, &end, 10);
+	if (end == s->value || *end || errno) {
+		report(x, true, s, "%s=%s is not a number", key, s->value);
+		return false;
+	}
+	*ret = v;
+	return true;
+}
+
+/* "key=value" as the file says, or "key is not set (default D)". */
+static const char *shown(const struct pdnsconf_setting *s, const char *key, long def, char *buf, size_t size)
+{
+	if (s)
+		snprintf(buf, size, "%s=%s", key, s->value);
+	else
+		snprintf(buf, size, "%s is not set (default %ld)", key, def);
+	return buf;
+}
+
+static void check_caches(const struct ctx *x)
+{
+	const struct pdnsconf_setting *s;
+	char buf[256];
+	long v;
+
+	if (number(x, "zone-cache-refresh-interval", DEFAULT_ZONE_CACHE, &v, &s) && v != 0)
+		report(x, true, s,
+		       "%s: PowerDNS cannot list a pipe backend's zones and exits at start; %s "
+		       "zone-cache-refresh-interval=0",
+		       shown(s, "zone-cache-refresh-interval", DEFAULT_ZONE_CACHE, buf, sizeof(buf)), s ? "set" : "add");
+	if (number(x, "cache-ttl", DEFAULT_CACHE_TTL, &v, &s) && v != 0)
+		report(x, true, s,
+		       "%s: the packet cache answers a repeated question without asking pdyndns and the "
+		       "rotation freezes; %s cache-ttl=0",
+		       shown(s, "cache-ttl", DEFAULT_CACHE_TTL, buf, sizeof(buf)), s ? "set" : "add");
+}
+
+static bool is_no(const char *v)
+{
+	return strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 ||
+	       strcmp(v, "0") == 0;
+}
+
+/* The caches against "advance", once for every pipe backend. */
+static void check_advance(const struct ctx *x)
+{
+	const struct pdnsconf_setting *qs, *ns, *cb;
+	char buf[256];
+	long q, neg;
+
+	if (!x->c)
+		return;
+	if (x->c->advance == CONFIG_ADVANCE_PER_LOOKUP) {
+		cb = pdnsconf_get(x->pc, "consistent-backends");
+		if (!cb || !is_no(cb->value)) {
+			if (cb)
+				snprintf(buf, sizeof(buf), "consistent-backends=%s", cb->value);
+			report(x, true, cb,
+			       "%s with \"advance\": \"per-lookup\" (%s): PowerDNS looks a name up twice for one "
+			       "question (referral probe and answer) and the rotation skips every other address; %s "
+			       "consistent-backends=no",
+			       cb ? buf : "consistent-backends is not set (default yes)", x->config_path,
+			       cb ? "set" : "add");
+		}
+		return;
+	}
+	if (number(x, "query-cache-ttl", DEFAULT_QUERY_CACHE_TTL, &q, &qs) && q != 0)
+		report(x, true, qs,
+		       "%s with \"advance\": \"per-question\" (%s): the SOA lookups that start a "
+		       "question come from the query cache, pdyndns never sees a new question and the "
+		       "rotation freezes; %s query-cache-ttl=0, or use \"advance\": \"per-lookup\" with "
+		       "consistent-backends=no",
+		       shown(qs, "query-cache-ttl", DEFAULT_QUERY_CACHE_TTL, buf, sizeof(buf)), x->config_path,
+		       qs ? "set" : "add");
+	if (number(x, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, &neg, &ns) && neg != 0)
+		report(x, true, ns,
+		       "%s with \"advance\": \"per-question\" (%s): the empty SOA lookups come from the "
+		       "negative cache, pdyndns never sees a new question and the rotation freezes; %s "
+		       "negquery-cache-ttl=0, or use \"advance\": \"per-lookup\" with consistent-backends=no",
+		       shown(ns, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, buf, sizeof(buf)),
+		       x->config_path, ns ? "set" : "add");
+}
+
+/* "per-lookup" relies on ECS scope bits (ABI 3+) to keep addresses out of the query cache. */
+static void check_abi(const struct ctx *x, const char *prefix)
+{
+	const struct pdnsconf_setting *as, *qs = pdnsconf_get(x->pc, "query-cache-ttl");
+	char buf[256], key[160];
+	long q = DEFAULT_QUERY_CACHE_TTL, abi;
+
+	if (!x->c || x->c->advance != CONFIG_ADVANCE_PER_LOOKUP)
+		return;
+	if (qs) {
+		char *end;
+
+		q = strtol(qs->value, &end, 10);
+		if (end == qs->value || *end)
+			return; /* reported as not a number */
+	}
+	snprintf(key, sizeof(key), "%s-abi-version", prefix);
+	if (!number(x, key, DEFAULT_ABI, &abi, &as))
+		return;
+	if (abi < 3 && q != 0)
+		report(x, true, as,
+		       "%s with \"advance\": \"per-lookup\" (%s) and query-cache-ttl=%ld: ABI 1 and 2 carry no "
+		       "ECS scope, so PowerDNS's query cache keeps the addresses and the rotation freezes; %s "
+		       "%s=5 (3 or more), or query-cache-ttl=0",
+		       shown(as, key, DEFAULT_ABI, buf, sizeof(buf)), x->config_path, q, as ? "set" : "add", key);
+}
+
+/* Splits cmd on single spaces as pdns does (an empty word for two spaces in a row). */
+static char **split_command(const char *cmd, size_t *n_ret)
+{
+	size_t n = 1;
+	char **argv;
+
+	for (const char *p = cmd; *p; p++)
+		n += *p == ' ';
+	argv = calloc(n + 1, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *sp = strchr(cmd, ' ');
+		size_t len = sp ? (size_t)(sp - cmd) : strlen(cmd);
+
+		argv[i] = strndup(cmd, len);
+		if (!argv[i]) {
+			free_names(argv, i);
+			return NULL;
+		}
+		cmd += len + (sp ? 1 : 0);
+	}
+	*n_ret = n;
+	return argv;
+}
+
+/* The value of option name (long "--name", its short letter or "--name=V") in argv. */
+static const char *option(char **argv, size_t n, const char *name, char letter)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 1; i < n; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			break;
+		if (a[0] == '-' && a[1] == '-' && strncmp(a + 2, name, len) == 0) {
+			if (a[2 + len] == '=')
+				return a + 3 + len;
+			if (!a[2 + len])
+				return i + 1 < n ? argv[i + 1] : "";
+		}
+		if (letter && a[0] == '-' && a[1] == letter)
+			return a[2] ? a + 2 : i + 1 < n ? argv[i + 1] : "";
+	}
+	return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Checks pipe-command; returns true when it runs pdyndns as a coprocess (pipe-timeout applies). */
+static bool check_command(const struct ctx *x, const char *prefix)
+{
+	const struct pdnsconf_setting *s;
+	char key[160], **argv;
+	const char *cfg;
+	struct stat st;
+	bool coprocess = true;
+	size_t n = 0;
+
+	snprintf(key, sizeof(key), "%s-command", prefix);
+	s = pdnsconf_get(x->pc, key);
+	if (!s || !*s->value) {
+		report(x, true, s, "%s is %s: PowerDNS has nothing to run; set %s=/usr/local/bin/pdyndns --config %s",
+		       key, s ? "empty" : "not set", key, x->config_path);
+		return false;
+	}
+	argv = split_command(s->value, &n);
+	if (!argv) {
+		report(x, true, s, "out of memory");
+		return false;
+	}
+	if (strstr(s->value, "  "))
+		report(x, true, s,
+		       "%s has two spaces in a row: PowerDNS splits it on single spaces, without a shell, and "
+		       "passes an empty argument; separate the words of %s with one space",
+		       key, key);
+	if (n == 1 && (stat(argv[0], &st) == 0 ? S_ISSOCK(st.st_mode) : ends_with(argv[0], ".sock")))
+		coprocess = false; /* socket mode: pdns connects to pdyndns --listen PATH */
+	if (argv[0][0] != '/') {
+		report(x, true, s,
+		       "%s runs \"%s\", not an absolute path: PowerDNS runs it without a shell or $PATH; write "
+		       "the full path in %s (e.g. /usr/local/bin/pdyndns)",
+		       key, argv[0], key);
+	} else if (coprocess && access(argv[0], X_OK) < 0)
+		report(x, false, s, "%s runs %s, which is not executable here (%s): PowerDNS will not start it",
+		       key, argv[0], strerror(errno));
+	if (!coprocess)
+		goto out;
+	for (size_t i = 0; i < 2; i++) {
+		static const char *const names[] = {"control-dir", "listen"};
+		static const char letters[] = {'C', 'l'};
+		const char *v = option(argv, n, names[i], letters[i]);
+
+		if (v && *v && v[0] != '/')
+			report(x, true, s,
+			       "%s passes --%s %s, a relative path: it is taken from pdns_server's working "
+			       "directory; write it absolute in %s",
+			       key, names[i], v, key);
+	}
+	cfg = option(argv, n, "config", 'c');
+	if ((!cfg || !*cfg) && !strstr(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "pdyndns"))
+		/* a wrapper script, say: what it runs cannot be seen from here */
+		report(x, false, s, "%s runs %s, not pdyndns, with no --config: whether it serves %s cannot be checked",
+		       key, argv[0], x->config_path);
+	else if (!cfg || !*cfg)
+		report(x, true, s, "%s gives pdyndns no --config; add --config %s to %s", key, x->config_path, key);
+	else if (cfg[0] != '/')
+		report(x, true, s,
+		       "%s passes --config %s, a relative path: it is taken from pdns_server's working "
+		       "directory; write it absolute in %s",
+		       key, cfg, key);
+	else if (x->config_path) {
+		char a[PATH_MAX], b[PATH_MAX];
+		bool ra = realpath(cfg, a) != NULL, rb = realpath(x->config_path, b) != NULL;
+
+		/* a checked config that is not there is reported as such; nothing to compare */
+		if (rb && (!ra || strcmp(a, b) != 0))
+			report(x, true, s,
+			       "%s names the config %s%s, not %s, the one checked: set --config %s in %s "
+			       "(or check with --config %s)",
+			       key, cfg, ra ? "" : " (which does not exist here)", x->config_path, b, key, cfg);
+	}
+out:
+	free_names(argv, n);
+	return coprocess;
+}
+
+/* A name as pdns passes it to the regex: presentation form, no trailing dot. */
+static void regex_name(const char *name, char *buf, size_t size)
+{
+	size_t n = strlen(name);
+
+	if (n > 1 && name[n - 1] == '.')
+		n--;
+	snprintf(buf, size, "%.*s", (int)n, name);
+}
+
+static void check_regex(const struct ctx *x, const char *prefix)
+{
+	const struct pdnsconf_setting *s;
+	size_t refused = 0, shown_n = 0, len = 0;
+	char key[160], err[256];
+	_cleanup_free_ char *fix = NULL;
+	regex_t re;
+	int r;
+
+	snprintf(key, sizeof(key), "%s-regex", prefix);
+	s = pdnsconf_get(x->pc, key);
+	if (!s || !*s->value)
+		return;
+	/* pdns's Regex (misc.hh): POSIX extended, case-insensitive, matched against the name
+	 * without its trailing dot (4.x; 3.x matched "name;type") */
+	r = regcomp(&re, s->value, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if (r != 0) {
+		regerror(r, &re, err, sizeof(err));
+		report(x, true, s, "%s=%s does not compile (%s): PowerDNS cannot launch the backend; fix %s", key,
+		       s->value, err, key);
+		return;
+	}
+	if (!x->c) {
+		regfree(&re);
+		return;
+	}
+	/* the fix to suggest: every zone apex and the names below it */
+	fix = malloc(64);
+	if (fix) {
+		len = (size_t)sprintf(fix, "(^|\\.)(");
+		for (size_t i = 0; i < x->c->n_zones && fix; i++) {
+			const char *dom = x->c->zones[i].domain;
+			char *nf;
+
+			if (!dom)
+				continue;
+			nf = realloc(fix, len + 2 * strlen(dom) + 8);
+			if (!nf) {
+				fix = mfree(fix);
+				break;
+			}
+			fix = nf;
+			if (fix[len - 1] != '(')
+				fix[len++] = '|';
+			for (const char *p = dom; *p; p++) {
+				if (*p == '.' && !p[1])
+					break;
+				if (*p == '.')
+					fix[len++] = '\\';
+				fix[len++] = *p;
+			}
+			fix[len] = 0;
+		}
+		if (fix)
+			strcpy(fix + len, ")$");
+	}
+	for (size_t i = 0; i < x->c->n_zones + x->c->n_handlers; i++) {
+		bool zone = i < x->c->n_zones;
+		const char *name;
+		char buf[1024];
+
+		if (zone)
+			name = x->c->zones[i].domain;
+		else {
+			const struct config_handler *h = &x->c->handlers[i - x->c->n_zones];
+
+			name = h->view ? NULL : h->qname;
+		}
+		if (!name)
+			continue;
+		regex_name(name, buf, sizeof(buf));
+		if (regexec(&re, buf, 0, NULL, 0) == 0)
+			continue;
+		if (refused++ >= 10)
+			continue;
+		shown_n++;
+		report(x, true, s,
+		       "%s=%s shuts out %s (%s in %s): PowerDNS refuses its questions without asking "
+		       "pdyndns; widen %s%s%s%s or remove it",
+		       key, s->value, buf, zone ? "a zone apex" : "a handler's name", x->config_path,
+		       fix ? "it, e.g. " : key, fix ? key : "", fix ? "=" : "", fix ? fix : "");
+	}
+	if (refused > shown_n)
+		report(x, true, s, "%s shuts out %zu more names of %s", key, refused - shown_n, x->config_path);
+	regfree(&re);
+}
+
+static void check_timeout(const struct ctx *x, const char *prefix, double load_ms)
+{
+	const struct pdnsconf_setting *s;
+	char key[160];
+	long t;
+
+	snprintf(key, sizeof(key), "%s-timeout", prefix);
+	if (load_ms < 0 || !number(x, key, DEFAULT_TIMEOUT, &t, &s) || t <= 0)
+		return; /* 0: pdns waits for ever */
+	if (load_ms > (double)t)
+		report(x, true, s,
+		       "loading %s took %.0f ms, more than %s=%ld: pdyndns answers HELO only once it is loaded, "
+		       "and PowerDNS gives up at start; %s %s=%.0f (twice the load)",
+		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
+	else if (load_ms > (double)t / 2)
+		report(x, false, s,
+		       "loading %s took %.0f ms, more than half of %s=%ld: a slower disk or a larger list makes "
+		       "PowerDNS give up at start; %s %s=%.0f (twice the load)",
+		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
+}
+
+int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char *config_path,
+		   double load_ms, struct diag *errors, struct diag *warnings)
+{
+	struct ctx x = {.pc = pc, .c = c, .config_path = config_path ? config_path : "the config",
+			.errors = errors, .warnings = warnings};
+	const struct pdnsconf_setting *launch = pdnsconf_get(pc, "launch");
+	size_t before = errors->n_errors, n_pipes = 0;
+
+	check_caches(&x);
+	if (launch && *launch->value) {
+		/* "pipe", "pipe:NAME" (settings pipe-NAME-*), separated by commas or spaces */
+		_cleanup_free_ char *copy = strdup(launch->value);
+		char *save = NULL;
+
+		if (!copy)
+			return -ENOMEM;
+		for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+			char prefix[128], *colon = strchr(w, ':');
+
+			if (strncmp(w, "pipe", 4) != 0 || (w[4] && w[4] != ':'))
+				continue;
+			if (n_pipes++ == 0)
+				check_advance(&x);
+			if (colon && colon[1])
+				snprintf(prefix, sizeof(prefix), "pipe-%.100s", colon + 1);
+			else
+				snprintf(prefix, sizeof(prefix), "pipe");
+			check_abi(&x, prefix);
+			if (check_command(&x, prefix))
+				check_timeout(&x, prefix, load_ms);
+			check_regex(&x, prefix);
+		}
+	}
+	if (!n_pipes && launch)
+		report(&x, true, launch, "launch=%s names no pipe backend: PowerDNS never asks pdyndns; set launch=pipe",
+		       launch->value);
+	else if (!n_pipes)
+		report(&x, true, NULL, "launch is not set: PowerDNS starts no backend; add launch=pipe");
+	return errors->n_errors > before ? -EINVAL : 0;
+}
