@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,10 @@ static void *worker(void *arg)
 		j->r = snapshot_derive(prev, &j->opts, j->changes.paths ? j->changes.paths : none, &j->diag,
 				       &j->snap);
 	}
+	if (j->config_read || j->new_plan)
+		/* a config's parse tree or a plan's lookups were freed: sort the freed blocks into
+		 * the allocator's bins here, not in the loop's next mallocs (a status's) */
+		(void)malloc_trim(0);
 	if (j->snap) {
 		snapshot_warnings(j->snap, &j->warnings);
 		if (!j->snap->checked || !prev || j->snap->base != prev->base)
