@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "kind.h"
 #include "macro.h"
 #include "snapshot.h"
@@ -41,15 +42,6 @@ static void base_unref(struct snapshot_base *b)
 	free(b);
 }
 
-static uint64_t path_hash(const char *p)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-
-	for (; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3u;
-	return h;
-}
-
 /* The file of handler h that is path: its list's, or (a view) its prefix file. */
 static bool has_path(const struct config_handler *c, const char *path)
 {
@@ -73,7 +65,7 @@ static int index_paths(struct snapshot_base *b, const struct handler *hs, size_t
 
 			if (!p)
 				continue;
-			j = path_hash(p) & b->by_path_mask;
+			j = fnv1a_str(p) & b->by_path_mask;
 			while (b->by_path[j])
 				j = (j + 1) & b->by_path_mask;
 			b->by_path[j] = (uint32_t)i + 1;
@@ -212,13 +204,6 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 #define PREFIXFILE_MAX (256u << 20) /* bytes */
 #define PREFIXFILE_LINE 200
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3u;
-	return h;
-}
-
 static struct viewset *viewset_ref(struct viewset *v)
 {
 	if (v)
@@ -303,24 +288,24 @@ static int load_prefix_file(struct prefixtrie *t, const struct config_handler *v
  * nothing read before), so that an equal identity means equal contents. */
 static uint64_t views_key(const struct handler *h, const struct timespec *read_at, bool *settled)
 {
-	uint64_t key = 0xcbf29ce484222325u;
+	uint64_t key = FNV_OFFSET;
 
 	*settled = read_at != NULL;
 	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
 		const struct config_handler *w = h[k].cfg;
 		struct file_id id = {0};
 
-		key = fnv(key, &k, sizeof(k));
-		key = fnv(key, w->prefixes, w->n_prefixes * sizeof(*w->prefixes));
+		key = fnv1a(key, &k, sizeof(k));
+		key = fnv1a(key, w->prefixes, w->n_prefixes * sizeof(*w->prefixes));
 		if (w->prefix_path) {
 			if (file_id_get(w->prefix_path, &id) < 0 || !read_at || !file_id_settled(&id, read_at))
 				*settled = false;
-			key = fnv(key, w->prefix_path, strlen(w->prefix_path) + 1);
-			key = fnv(key, &id.dev, sizeof(id.dev));
-			key = fnv(key, &id.ino, sizeof(id.ino));
-			key = fnv(key, &id.size, sizeof(id.size));
-			key = fnv(key, &id.mtime, sizeof(id.mtime));
-			key = fnv(key, &id.ctime, sizeof(id.ctime));
+			key = fnv1a(key, w->prefix_path, strlen(w->prefix_path) + 1);
+			key = fnv1a(key, &id.dev, sizeof(id.dev));
+			key = fnv1a(key, &id.ino, sizeof(id.ino));
+			key = fnv1a(key, &id.size, sizeof(id.size));
+			key = fnv1a(key, &id.mtime, sizeof(id.mtime));
+			key = fnv1a(key, &id.ctime, sizeof(id.ctime));
 		}
 	}
 	return key;
@@ -679,7 +664,7 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 		memset(want, 3, n);
 	else
 		for (char *const *p = paths; *p; p++)
-			for (size_t j = path_hash(*p) & s->base->by_path_mask; s->base->by_path[j];
+			for (size_t j = fnv1a_str(*p) & s->base->by_path_mask; s->base->by_path[j];
 			     j = (j + 1) & s->base->by_path_mask)
 				if (has_path(s->handlers[s->base->by_path[j] - 1].cfg, *p))
 					mark(s, s->base->by_path[j] - 1, *p, want);

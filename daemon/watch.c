@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "hash.h"
 #include "log.h"
 #include "reaper.h"
 #include "reload.h"
@@ -75,15 +76,6 @@ struct watch {
 
 /* --- strings ----------------------------------------------------------------------------- */
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
-	return h;
-}
-
 static void strmap_done(struct strmap *m)
 {
 	for (size_t i = 0; m->keys && i <= m->mask; i++)
@@ -98,7 +90,7 @@ static uint32_t strmap_get(const struct strmap *m, const char *key)
 {
 	if (!m->keys)
 		return 0;
-	for (size_t i = str_hash(key) & m->mask; m->keys[i]; i = (i + 1) & m->mask)
+	for (size_t i = fnv1a_str(key) & m->mask; m->keys[i]; i = (i + 1) & m->mask)
 		if (strcmp(m->keys[i], key) == 0)
 			return m->vals[i];
 	return 0;
@@ -120,7 +112,7 @@ static int strmap_put(struct strmap *m, const char *key, uint32_t val)
 		}
 		for (size_t k = 0; m->keys && k <= m->mask; k++)
 			if (m->keys[k]) {
-				for (i = str_hash(m->keys[k]) & g.mask; g.keys[i]; i = (i + 1) & g.mask)
+				for (i = fnv1a_str(m->keys[k]) & g.mask; g.keys[i]; i = (i + 1) & g.mask)
 					;
 				g.keys[i] = m->keys[k];
 				g.vals[i] = m->vals[k];
@@ -130,7 +122,7 @@ static int strmap_put(struct strmap *m, const char *key, uint32_t val)
 		free(m->vals);
 		*m = g;
 	}
-	for (i = str_hash(key) & m->mask; m->keys[i]; i = (i + 1) & m->mask)
+	for (i = fnv1a_str(key) & m->mask; m->keys[i]; i = (i + 1) & m->mask)
 		if (strcmp(m->keys[i], key) == 0) {
 			m->vals[i] = val;
 			return 0;
