@@ -85,6 +85,26 @@ static void build_whole(struct job *j)
 	j->new_plan = watchplan_new(j->config_path, j->snap ? j->snap : j->opts.prev);
 }
 
+/* A snapshot like prev in which the files of paths (NULL: none) were looked at again. */
+static void derive(struct job *j, char *const *paths)
+{
+	static char *const none[] = {NULL}; /* (snapshot_derive() takes NULL for every file) */
+
+	j->r = snapshot_derive(j->opts.prev, &j->opts, paths ? paths : none, &j->diag, &j->snap);
+}
+
+/* The way to some files changed: watch anew, and read again every file (the view prefix
+ * files too) that is not the one read. */
+static void rescan(struct job *j)
+{
+	_cleanup_free_ const char **stale = NULL;
+	size_t calls;
+
+	j->new_plan = watchplan_new(j->config_path, j->opts.prev);
+	stale = snapshot_stale(j->opts.prev, 0, j->opts.prev->n_handlers, &calls);
+	derive(j, (char *const *)stale);
+}
+
 /* What the poll does: is the config or the way to a file not what was read or watched? Are
  * some lists (a slice of them each time, all while some directory is not watched)? */
 static void poll_check(struct job *j)
@@ -96,30 +116,17 @@ static void poll_check(struct job *j)
 
 	if (file_id_get(j->config_path, &id) < 0)
 		id = (struct file_id){0};
-	if (!file_id_equal(&id, &j->config_id) || !file_id_settled(&id, &j->config_read_at)) {
+	if (!file_id_equal(&id, &j->config_id) || !file_id_settled(&id, &j->config_read_at))
 		build_whole(j);
-		return;
-	}
-	if (j->config_broken) {
+	else if (j->config_broken)
 		j->nothing = true; /* lists wait for the config (see worker()) */
-		return;
-	}
-	if (watchplan_moved(j->plan)) {
-		/* a directory on the way is another one now: watch anew, look at every file */
-		j->new_plan = watchplan_new(j->config_path, prev);
-		stale = snapshot_stale(prev, 0, prev->n_handlers, &calls);
-	} else
-		stale = snapshot_stale(prev, j->degraded ? 0 : j->sweep_from,
-				       j->degraded ? prev->n_handlers : j->sweep_n, &calls);
-	if (stale)
-		j->r = snapshot_derive(prev, &j->opts, (char *const *)stale, &j->diag, &j->snap);
+	else if (watchplan_moved(j->plan))
+		rescan(j); /* a directory on the way is another one now */
+	else if ((stale = snapshot_stale(prev, j->degraded ? 0 : j->sweep_from,
+					  j->degraded ? prev->n_handlers : j->sweep_n, &calls)))
+		derive(j, (char *const *)stale);
 	else
-		j->nothing = !j->new_plan;
-	if (!stale && j->new_plan) { /* nothing to read, a plan to arm */
-		static char *const none[] = {NULL};
-
-		j->r = snapshot_derive(prev, &j->opts, none, &j->diag, &j->snap);
-	}
+		j->nothing = true;
 }
 
 /* What of the swap of a snapshot built whole does not need the live positions: a zeroed
@@ -174,23 +181,12 @@ static void *worker(void *arg)
 		 * their own (a deploy writes both; the lists may be meant for the new config): the
 		 * build that reads the config once it loads again reads every changed list. */
 		j->nothing = true;
-	else if (j->changes.rescan) {
-		/* the way to some files moved: watch anew, and read again every file that is not
-		 * the one read (the view prefix files too) */
-		static char *const none[] = {NULL};
-		_cleanup_free_ const char **stale = NULL;
-		size_t calls;
-
-		j->new_plan = watchplan_new(j->config_path, prev);
-		stale = snapshot_stale(prev, 0, prev->n_handlers, &calls);
-		j->r = snapshot_derive(prev, &j->opts, stale ? (char *const *)stale : none, &j->diag, &j->snap);
-	} else {
-		static char *const none[] = {NULL}; /* (paths NULL would mean every file) */
-
+	else if (j->changes.rescan)
+		rescan(j);
+	else {
 		if (j->changes.replan)
 			j->new_plan = watchplan_new(j->config_path, prev);
-		j->r = snapshot_derive(prev, &j->opts, j->changes.paths ? j->changes.paths : none, &j->diag,
-				       &j->snap);
+		derive(j, j->changes.paths);
 	}
 	if (j->config_read || j->new_plan)
 		/* a config's parse tree or a plan's lookups were freed: sort the freed blocks into
