@@ -740,13 +740,29 @@ static void note_failures(struct daemon *d, size_t failed, int why, const char *
 	}
 }
 
+/* Directories that could not be watched, for one warning: how many, the first and why. */
+struct failures {
+	size_t n;
+	const char *example;
+	int why;
+};
+
+static void arm_counted(struct daemon *d, struct wdir *dir, struct failures *f)
+{
+	int r = arm(d, dir);
+
+	if (r < 0 && !f->example) {
+		f->example = dir->path;
+		f->why = r;
+	}
+	f->n += r < 0;
+}
+
 void watch_apply(struct daemon *d, struct watchplan *p)
 {
 	struct watch *w = d->watch;
 	struct watchplan *old = w->plan;
-	size_t failed = 0;
-	const char *example = NULL;
-	int why = 0;
+	struct failures f = {0};
 
 	if (!p) {
 		/* try again some of the directories that could not be watched */
@@ -754,32 +770,24 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 
 		for (size_t k = 0; k < n; k++) {
 			struct wdir *dir = &old->dirs[(w->retry_next + k) % n];
-			int r;
 
 			if (!dir->exists || (dir->src && !dir->dead))
 				continue;
 			if (tried++ >= RETRY_PER_POLL) {
-				failed++;
+				f.n++; /* not tried this time */
 				continue;
 			}
 			dir->src = sd_event_source_disable_unref(dir->src);
-			if ((r = arm(d, dir)) < 0) {
-				failed++;
-				if (!example) {
-					example = dir->path;
-					why = r;
-				}
-			}
+			arm_counted(d, dir, &f);
 		}
 		w->retry_next += RETRY_PER_POLL;
-		note_failures(d, failed, why, example ? example : "?");
+		note_failures(d, f.n, f.why, f.example ? f.example : "?");
 		return;
 	}
 	for (size_t i = 0; i < p->n_dirs; i++) {
 		struct wdir *dir = &p->dirs[i];
 		uint32_t k = old ? strmap_get(&old->by_path, dir->path) : 0;
 		struct wdir *was = k ? &old->dirs[k - 1] : NULL;
-		int r;
 
 		dir->d = d;
 		if (was && was->src && !was->dead && was->exists && dir->exists && was->dev == dir->dev &&
@@ -789,13 +797,7 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 			sd_event_source_set_userdata(dir->src, dir);
 			continue;
 		}
-		if ((r = arm(d, dir)) < 0) {
-			failed++;
-			if (!example) {
-				example = dir->path;
-				why = r;
-			}
-		}
+		arm_counted(d, dir, &f);
 	}
 	if (p->problem && (!w->warned_problem || strcmp(p->problem, w->warned_problem) != 0)) {
 		log_warning("%s", p->problem);
@@ -813,7 +815,7 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 	for (size_t i = 0; old && i < old->n_dirs; i++)
 		old->dirs[i].src = sd_event_source_disable_unref(old->dirs[i].src);
 	reap(free_plan, old);
-	note_failures(d, failed, why, example ? example : "?");
+	note_failures(d, f.n, f.why, f.example ? f.example : "?");
 }
 
 const struct watchplan *watch_plan(const struct daemon *d) { return d->watch ? d->watch->plan : NULL; }
