@@ -223,7 +223,8 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, co
 	return 0;
 }
 
-char *ctl_response_ok(json_object *result)
+/* {"v":1,"ok":true,"result":...}, and "stream":true for the header of a streamed reply. */
+static char *response_ok(json_object *result, bool stream)
 {
 	json_object *o = json_object_new_object();
 
@@ -234,23 +235,14 @@ char *ctl_response_ok(json_object *result)
 	json_object_object_add(o, "v", json_object_new_int(CTL_VERSION));
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "result", result ? result : json_object_new_object());
+	if (stream)
+		json_object_object_add(o, "stream", json_object_new_boolean(1));
 	return finish_line(o);
 }
 
-char *ctl_response_stream(json_object *result)
-{
-	json_object *o = json_object_new_object();
+char *ctl_response_ok(json_object *result) { return response_ok(result, false); }
 
-	if (!o) {
-		json_object_put(result);
-		return NULL;
-	}
-	json_object_object_add(o, "v", json_object_new_int(CTL_VERSION));
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "result", result ? result : json_object_new_object());
-	json_object_object_add(o, "stream", json_object_new_boolean(1));
-	return finish_line(o);
-}
+char *ctl_response_stream(json_object *result) { return response_ok(result, true); }
 
 static char *stream_line(const char *key, json_object *v)
 {
