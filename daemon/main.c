@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,28 @@ static void load_initial(struct daemon *d)
 				 d->snap->n_failed ? "; some handlers serve nothing (see above)" : "");
 	}
 	diag_clear(&diag);
+}
+
+static void *load_initial_thread(void *d)
+{
+	load_initial(d);
+	return NULL;
+}
+
+/* The first load runs on a thread of its own, joined at once: what it allocates (the config
+ * and the lists, all of them at start-up) then lives in another malloc arena than the loop's.
+ * The reload worker, started next, takes that arena over (glibc hands a finished thread's
+ * arena to the next new thread), so every snapshot lives there, and the loop's own arena
+ * stays small: its mallocs (a status's JSON) never walk the bins of a 100,000-handler heap,
+ * and a trim after a snapshot is freed does not hold the loop's arena lock for long. */
+static void load_initial_off_loop(struct daemon *d)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, load_initial_thread, d) != 0)
+		load_initial(d);
+	else
+		pthread_join(t, NULL);
 }
 
 static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -410,7 +433,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init();
-	load_initial(&d);
+	load_initial_off_loop(&d);
 	r = serve(&d, listen_path, shared_rotation);
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
