@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers used everywhere: cleanup attributes and array sizes. */
+/* Small helpers used everywhere: cleanup attributes, array sizes, the monotonic clock. */
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -52,4 +54,13 @@ static inline void *mfree(void *p)
 {
 	free(p);
 	return NULL;
+}
+
+/* CLOCK_MONOTONIC now, in microseconds (sd_event_now() gives the loop iteration's start). */
+static inline uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }

@@ -78,14 +78,6 @@ struct control {
 	rlim_t fd_limit;           /* RLIMIT_NOFILE when it started listening */
 };
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void stream_free(struct status_stream *st)
 {
 	if (!st)
@@ -415,7 +407,7 @@ static void stream_slice(struct client *c)
 {
 	struct daemon *d = c->ctl->d;
 	struct status_stream *st = c->stream;
-	uint64_t t0 = now_usec();
+	uint64_t t0 = mono_usec();
 	unsigned built = 0;
 
 	if (d->snap != st->snap || d->generation != st->generation) {
@@ -434,7 +426,7 @@ static void stream_slice(struct client *c)
 			st->cur++;
 			continue;
 		}
-		if (built && (c->out.len >= OUT_HIGH || now_usec() - t0 >= SLICE_USEC))
+		if (built && (c->out.len >= OUT_HIGH || mono_usec() - t0 >= SLICE_USEC))
 			return;
 		h = &st->snap->handlers[st->pos++];
 		if (r->check_names && !stream_wants(st, h))
@@ -687,7 +679,7 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 		client_free(c); /* gone before a whole request */
 		return 0;
 	}
-	c->last_active = now_usec();
+	c->last_active = mono_usec();
 	c->in_len += (size_t)n;
 	nl = memchr(c->in, '\n', c->in_len);
 	if (nl) {
@@ -816,7 +808,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	c->ctl = ctl;
 	c->fd = cfd;
 	c->full_rights = rights == 2;
-	c->last_active = now_usec();
+	c->last_active = mono_usec();
 	buf_init(&c->out);
 	c->next = ctl->clients;
 	ctl->clients = c;

@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "hash.h"
 #include "log.h"
+#include "macro.h"
 #include "reaper.h"
 #include "reload.h"
 #include "watch.h"
@@ -53,6 +54,13 @@ struct watchplan {
 	char *problem;           /* the first path that could not be followed */
 };
 
+/* Directories that could not be watched, for one warning: how many, the first and why. */
+struct failures {
+	size_t n;
+	const char *example;
+	int why;
+};
+
 struct dirty {
 	char *owner;
 	uint64_t since;
@@ -72,6 +80,14 @@ struct watch {
 	struct dirty *dirty;   /* files being written */
 	size_t n_dirty;
 	uint64_t last_event;
+	/* a new plan armed in slices (arm_slice), then the old one's watches dropped in slices */
+	sd_event_source *arm;
+	struct watchplan *arming;   /* being armed, up to arm_next */
+	size_t arm_next;
+	struct failures arm_failures;
+	unsigned arm_slices;        /* the loop iterations it took so far */
+	struct watchplan *retiring; /* the plan before: its watches dropped up to retire_next */
+	size_t retire_next;
 };
 
 /* --- strings ----------------------------------------------------------------------------- */
@@ -740,13 +756,6 @@ static void note_failures(struct daemon *d, size_t failed, int why, const char *
 	}
 }
 
-/* Directories that could not be watched, for one warning: how many, the first and why. */
-struct failures {
-	size_t n;
-	const char *example;
-	int why;
-};
-
 static void arm_counted(struct daemon *d, struct wdir *dir, struct failures *f)
 {
 	int r = arm(d, dir);
@@ -758,18 +767,102 @@ static void arm_counted(struct daemon *d, struct wdir *dir, struct failures *f)
 	f->n += r < 0;
 }
 
+/* A new plan is armed on the loop in slices of at most this long (at least one directory
+ * each), between questions: arming 1,000 directories of 100 files costs about 18 ms. */
+#define ARM_SLICE_USEC 1000
+
+static void arm_step(struct daemon *d, struct watchplan *old, struct wdir *dir)
+{
+	uint32_t k = old ? strmap_get(&old->by_path, dir->path) : 0;
+	struct wdir *was = k ? &old->dirs[k - 1] : NULL;
+
+	dir->d = d;
+	if (was && was->src && !was->dead && was->exists && dir->exists && was->dev == dir->dev &&
+	    was->ino == dir->ino) {
+		/* the same directory: its watch goes on */
+		dir->src = TAKE_PTR(was->src);
+		sd_event_source_set_userdata(dir->src, dir);
+		return;
+	}
+	arm_counted(d, dir, &d->watch->arm_failures);
+}
+
+/* The plan being armed is complete: it becomes the plan, and the old one's watches are
+ * dropped in slices (dropping a watch costs about as much as adding one). */
+static void arm_complete(struct daemon *d)
+{
+	struct watch *w = d->watch;
+	struct watchplan *p = TAKE_PTR(w->arming), *old = w->plan;
+	struct failures f = w->arm_failures;
+
+	if (p->problem && (!w->warned_problem || strcmp(p->problem, w->warned_problem) != 0)) {
+		log_warning("%s", p->problem);
+		free(w->warned_problem);
+		w->warned_problem = strdup(p->problem);
+	} else if (!p->problem)
+		w->warned_problem = mfree(w->warned_problem);
+	if (w->arm_slices > 1)
+		log_debug("watch: %zu directories armed over %u loop iterations", p->n_dirs, w->arm_slices);
+	if ((!old && d->snap && d->snap->n_handlers > WATCH_SWEEP_MIN) || w->arm_slices > 1) {
+		/* armed after the first answers, or over several loop iterations (a file in a
+		 * directory armed late may have changed unseen): look at every file once more */
+		w->check_all = true;
+		schedule(d, WATCH_DEBOUNCE_USEC);
+	}
+	w->plan = p;
+	w->retiring = old;
+	w->retire_next = 0;
+	note_failures(d, f.n, f.why, f.example ? f.example : "?");
+}
+
+/* One slice of the work: arm directories of the new plan, then drop the old plan's watches
+ * (the loop's to drop) and hand the old plan to a thread to free. True when all is done. */
+static bool arm_slice(struct daemon *d, bool all)
+{
+	struct watch *w = d->watch;
+	uint64_t t0 = mono_usec();
+	unsigned done = 0;
+
+	if (w->arming)
+		w->arm_slices++;
+	while (w->arming && w->arm_next < w->arming->n_dirs) {
+		if (!all && done++ && mono_usec() - t0 >= ARM_SLICE_USEC)
+			return false;
+		arm_step(d, w->plan, &w->arming->dirs[w->arm_next++]);
+	}
+	if (w->arming)
+		arm_complete(d);
+	while (w->retiring && w->retire_next < w->retiring->n_dirs) {
+		if (!all && done++ && mono_usec() - t0 >= ARM_SLICE_USEC)
+			return false;
+		w->retiring->dirs[w->retire_next].src = sd_event_source_disable_unref(w->retiring->dirs[w->retire_next].src);
+		w->retire_next++;
+	}
+	reap(free_plan, TAKE_PTR(w->retiring));
+	return true;
+}
+
+static int on_arm(sd_event_source *s, void *userdata)
+{
+	if (arm_slice(userdata, false))
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	return 0;
+}
+
 void watch_apply(struct daemon *d, struct watchplan *p)
 {
 	struct watch *w = d->watch;
-	struct watchplan *old = w->plan;
-	struct failures f = {0};
 
 	if (!p) {
 		/* try again some of the directories that could not be watched */
-		size_t tried = 0, n = old ? old->n_dirs : 0;
+		struct watchplan *cur = w->plan;
+		struct failures f = {0};
+		size_t tried = 0, n = cur ? cur->n_dirs : 0;
 
+		if (w->arming || w->retiring)
+			return; /* a plan is being armed: the next poll tries */
 		for (size_t k = 0; k < n; k++) {
-			struct wdir *dir = &old->dirs[(w->retry_next + k) % n];
+			struct wdir *dir = &cur->dirs[(w->retry_next + k) % n];
 
 			if (!dir->exists || (dir->src && !dir->dead))
 				continue;
@@ -784,41 +877,22 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 		note_failures(d, f.n, f.why, f.example ? f.example : "?");
 		return;
 	}
-	for (size_t i = 0; i < p->n_dirs; i++) {
-		struct wdir *dir = &p->dirs[i];
-		uint32_t k = old ? strmap_get(&old->by_path, dir->path) : 0;
-		struct wdir *was = k ? &old->dirs[k - 1] : NULL;
-
-		dir->d = d;
-		if (was && was->src && !was->dead && was->exists && dir->exists && was->dev == dir->dev &&
-		    was->ino == dir->ino) {
-			/* the same directory: its watch goes on */
-			dir->src = TAKE_PTR(was->src);
-			sd_event_source_set_userdata(dir->src, dir);
-			continue;
-		}
-		arm_counted(d, dir, &f);
-	}
-	if (p->problem && (!w->warned_problem || strcmp(p->problem, w->warned_problem) != 0)) {
-		log_warning("%s", p->problem);
-		free(w->warned_problem);
-		w->warned_problem = strdup(p->problem);
-	} else if (!p->problem)
-		w->warned_problem = mfree(w->warned_problem);
-	if (!old && d->snap && d->snap->n_handlers > WATCH_SWEEP_MIN) {
-		/* armed after the first answers: look at every file once more, now */
-		w->check_all = true;
-		schedule(d, WATCH_DEBOUNCE_USEC);
-	}
-	w->plan = p;
-	/* its watches are the loop's to drop; its names, a thread's to free */
-	for (size_t i = 0; old && i < old->n_dirs; i++)
-		old->dirs[i].src = sd_event_source_disable_unref(old->dirs[i].src);
-	reap(free_plan, old);
-	note_failures(d, f.n, f.why, f.example ? f.example : "?");
+	/* a plan still being armed or retired (two plans within milliseconds): finish it now */
+	(void)arm_slice(d, true);
+	w->arming = p;
+	w->arm_next = 0;
+	w->arm_failures = (struct failures){0};
+	w->arm_slices = 0;
+	if (!arm_slice(d, false))
+		sd_event_source_set_enabled(w->arm, SD_EVENT_ON);
 }
 
-const struct watchplan *watch_plan(const struct daemon *d) { return d->watch ? d->watch->plan : NULL; }
+/* The newest plan, also while it is being armed: a job started now never holds the plan that
+ * is being retired. */
+const struct watchplan *watch_plan(const struct daemon *d)
+{
+	return !d->watch ? NULL : d->watch->arming ? d->watch->arming : d->watch->plan;
+}
 
 bool watch_degraded(const struct daemon *d) { return d->watch && (d->watch->n_failed || (d->watch->plan && d->watch->plan->problem)); }
 
@@ -843,6 +917,13 @@ int watch_init(struct daemon *d)
 		r = sd_event_source_set_priority(w->poll, SD_EVENT_PRIORITY_NORMAL + 10);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(w->poll, SD_EVENT_ON);
+	/* slices of arming come after whatever else is pending (questions first) */
+	if (r >= 0)
+		r = sd_event_add_defer(d->event, &w->arm, on_arm, d);
+	if (r >= 0)
+		r = sd_event_source_set_priority(w->arm, SD_EVENT_PRIORITY_NORMAL + 10);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(w->arm, SD_EVENT_OFF);
 	if (r < 0)
 		return r;
 	/* A small config is watched before the first answer (its plan takes a millisecond or
@@ -864,6 +945,9 @@ void watch_done(struct daemon *d)
 	if (!w)
 		return;
 	w->plan = watchplan_free(w->plan);
+	w->arming = watchplan_free(w->arming);
+	w->retiring = watchplan_free(w->retiring);
+	sd_event_source_disable_unref(w->arm);
 	sd_event_source_disable_unref(w->debounce);
 	sd_event_source_disable_unref(w->poll);
 	free(w->warned_problem);
