@@ -257,6 +257,17 @@ static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m, co
 		put_policy(ctx, m->qname, m->qname_len, h, out);
 }
 
+/* Whether kind handler h answers lookups of type t (ANY: any of its types). */
+static bool kind_answers(const struct config_handler *h, uint16_t t)
+{
+	if (t == PP_TYPE_ANY)
+		return true;
+	for (uint8_t i = 0; i < h->n_types; i++)
+		if (h->types[i] == t)
+			return true;
+	return false;
+}
+
 /* What handler h of a kind (kind.h) answers to lookup m of name, type t. */
 static void answer_kind(const struct answer_ctx *ctx, const struct pp_msg *m, const struct dname *name,
 			uint16_t t, const struct handler *h, struct buf *out)

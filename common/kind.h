@@ -81,6 +81,3 @@ const struct kind *kind_find(const char *name);
 /* Writes the names of every kind, "addresses" first, as messages list them ("\"addresses\",
  * \"static\", ...") into out (size bytes, cut to fit); returns out. */
 const char *kind_names(char *out, size_t size);
-
-/* Whether handler h answers lookups of type t (ANY: any of its types). */
-bool kind_answers(const struct config_handler *h, uint16_t t);

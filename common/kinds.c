@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "kind.h"
-#include "pipeproto.h"
+#include "macro.h"
 
 extern const struct kind kind_static;
 extern const struct kind kind_whoami;
@@ -33,14 +32,4 @@ const char *kind_names(char *out, size_t size)
 	for (size_t i = 0; i < ELEMENTSOF(kinds) && n < size; i++)
 		n += (size_t)snprintf(out + n, size - n, ", \"%s\"", kinds[i]->name);
 	return out;
-}
-
-bool kind_answers(const struct config_handler *h, uint16_t t)
-{
-	if (t == PP_TYPE_ANY)
-		return true;
-	for (uint8_t i = 0; i < h->n_types; i++)
-		if (h->types[i] == t)
-			return true;
-	return false;
 }
