@@ -55,6 +55,15 @@ const char *cc_qname(struct cc *v, json_object *o);
 bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t *out);
 /* An array of minitems to maxitems unique items (JSON Schema's uniqueItems). */
 json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems);
+/* cc_array(), and *sum gets the sum of count() over the items, in the same walk. */
+json_object *cc_array_counted(struct cc *v, json_object *o, size_t minitems, size_t maxitems,
+			       size_t (*count)(json_object *item), size_t *sum);
+/* True when no two of the n keys are equal (false also when out of memory). */
+bool cc_all_distinct(const uint64_t *keys, size_t n);
 /* Reports every key of object o outside allowed[] and every required[] key it lacks. */
 void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_allowed,
 	     const char *const *required, size_t n_required);
+
+/* configsem.c: the checks across the handlers of c, each valid on its own; reports with v. */
+struct config;
+void config_check_semantics(struct cc *v, struct config *c);
