@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "kind.h"
 #include "macro.h"
+#include "prefixfile.h"
 #include "snapshot.h"
 
 struct snapshot_base {
@@ -201,9 +202,6 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 
 /* --- views: who gets which view's list --- */
 
-#define PREFIXFILE_MAX (256u << 20) /* bytes */
-#define PREFIXFILE_LINE 200
-
 static struct viewset *viewset_ref(struct viewset *v)
 {
 	if (v)
@@ -218,69 +216,6 @@ static struct viewset *viewset_unref(struct viewset *v)
 		free(v);
 	}
 	return NULL;
-}
-
-/* Adds the prefix file of view (value = view - 1) to t. Returns 0, -EINVAL after adding
- * every problem to d (the trie then holds a part of the file: the caller drops it), or
- * another negative errno. */
-static int load_prefix_file(struct prefixtrie *t, const struct config_handler *view, const char *const *names,
-			    struct diag *d)
-{
-	const char *path = view->prefix_path;
-	_cleanup_free_ char *text = NULL;
-	size_t have = 0, line = 0, bad = 0;
-	struct stat st;
-	char *p, *end;
-	int r = file_read_all(path, PREFIXFILE_MAX, d, &text, &have, &st);
-
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return -EINVAL;
-	for (p = text, end = text + have; p < end; p = p + strcspn(p, "\n") + 1) {
-		size_t n = (size_t)(end - p), len;
-		char *nl = memchr(p, '\n', n), *hash, why[128], q[DIAG_QUOTE_SIZE(60)];
-		struct config_prefix pf;
-
-		line++;
-		if (nl)
-			*nl = 0;
-		else
-			p[n] = 0; /* the byte after the text is ours */
-		len = nl ? (size_t)(nl - p) : n;
-		if ((hash = memchr(p, '#', len)))
-			len = (size_t)(hash - p);
-		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
-			len--;
-		while (len && (*p == ' ' || *p == '\t')) {
-			p++;
-			len--;
-		}
-		if (!len)
-			continue;
-		if (len > PREFIXFILE_LINE)
-			r = -EINVAL, snprintf(why, sizeof(why), "is not a prefix (longer than %d bytes)", PREFIXFILE_LINE);
-		else
-			r = config_prefix_parse(p, len, &pf, why, sizeof(why));
-		if (r == 0) {
-			r = prefixtrie_add(t, pf.family, pf.addr, pf.len, view->view - 1u);
-			if (r == -EEXIST) {
-				uint32_t owner = prefixtrie_get(t, pf.family, pf.addr, pf.len);
-
-				if (owner == view->view - 1u)
-					continue; /* the same prefix twice for one view: harmless */
-				r = -EINVAL;
-				snprintf(why, sizeof(why), "is also in view \"%s\"", names[owner]);
-			}
-			if (r == -ENOMEM)
-				return r;
-		}
-		if (r < 0 && ++bad <= 10)
-			diag_add_at(d, path, line, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
-	}
-	if (bad > 10)
-		diag_add_at(d, path, 0, "%s: %zu bad lines in all", path, bad);
-	return bad ? -EINVAL : 0;
 }
 
 /* The key of h's views' sources: their inline prefixes, prefix files and the files'
@@ -358,7 +293,7 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 	r = add_inline(&v->trie, h);
 	for (uint16_t k = 1; k <= h->cfg->n_views && r >= 0; k++)
 		if (h[k].cfg->prefix_path)
-			r = load_prefix_file(&v->trie, h[k].cfg, names, &mine);
+			r = prefixfile_load(&v->trie, h[k].cfg->prefix_path, h[k].cfg->view - 1u, names, &mine);
 	if (r == -EINVAL) {
 		/* a bad prefix file: the previous prefixes, or the inline ones alone */
 		if (o->keep_prev_on_error && old && old->views) {
