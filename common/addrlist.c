@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,51 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "addrlist.h"
 #include "decimal.h"
+#include "schedule.h"
 
 #define MAX_REPORTED 20 /* bad lines reported per file; the rest are counted */
 #define READ_CHUNK (256 * 1024)
 #define SMALL_CHUNK (8 * 1024) /* > ADDRLIST_MAX_LINE + 1: a line carried over leaves room */
-
-bool addr_parse4(const char *s, size_t len, uint8_t out[4])
-{
-	size_t i = 0;
-
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
-
-		if (part) {
-			if (i >= len || s[i] != '.')
-				return false;
-			i++;
-		}
-		while (i < len && s[i] >= '0' && s[i] <= '9') {
-			if (digits && v == 0) /* leading zero */
-				return false;
-			v = v * 10 + (unsigned)(s[i] - '0');
-			if (v > 255)
-				return false;
-			digits++;
-			i++;
-		}
-		if (!digits)
-			return false;
-		out[part] = (uint8_t)v;
-	}
-	return i == len;
-}
-
-static bool parse6(const char *s, size_t len, uint8_t out[16])
-{
-	char tmp[ADDR_TEXT_MAX];
-
-	if (len >= sizeof(tmp))
-		return false;
-	memcpy(tmp, s, len);
-	tmp[len] = 0;
-	return inet_pton(AF_INET6, tmp, out) == 1;
-}
 
 static inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 
@@ -151,7 +113,6 @@ static bool close_plain_run(struct parser *p)
 	return true;
 }
 
-static size_t format4(const uint8_t *a, char *out);
 
 /* Handles a line whose token tok holds a '/' at slash; end is the end of the line's text
  * (before any comment). */
@@ -167,9 +128,9 @@ static void parse_prefix(struct parser *p, const char *tok, size_t toklen, const
 	char what[DIAG_QUOTE_SIZE(60) + 128], q[DIAG_QUOTE_SIZE(60)];
 	bool ok;
 
-	ok = v4 ? addr_parse4(tok, alen, a) : parse6(tok, alen, a);
+	ok = v4 ? addr_parse4(tok, alen, a) : addr_parse6(tok, alen, a);
 	if (!ok) {
-		if (v4 ? parse6(tok, alen, a) : addr_parse4(tok, alen, a))
+		if (v4 ? addr_parse6(tok, alen, a) : addr_parse4(tok, alen, a))
 			bad_line(p,
 				 v4 ? " is an IPv6 prefix; an A list takes IPv4 only"
 				    : " is an IPv4 prefix; an AAAA list takes IPv6 only",
@@ -215,7 +176,7 @@ static void parse_prefix(struct parser *p, const char *tok, size_t toklen, const
 		char text[ADDR_TEXT_MAX];
 
 		if (v4)
-			format4(net, text);
+			addr_format4(net, text);
 		else
 			addr_format6(net, text);
 		snprintf(what, sizeof(what), " has host bits set: the prefix is \"%s/%u\"", text,
@@ -276,7 +237,7 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	while (s < end && !is_blank(*s))
 		s++;
 	toklen = (size_t)(s - tok);
-	ok = p->family == AF_INET ? addr_parse4(tok, toklen, a) : parse6(tok, toklen, a);
+	ok = p->family == AF_INET ? addr_parse4(tok, toklen, a) : addr_parse6(tok, toklen, a);
 	if (!ok) {
 		/* no address has a '/': looked for only here, plain lines pay nothing */
 		const char *slash = memchr(tok, '/', toklen);
@@ -287,7 +248,7 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		}
 	}
 	if (p->family == AF_INET) {
-		if (!ok && parse6(tok, toklen, a)) {
+		if (!ok && addr_parse6(tok, toklen, a)) {
 			bad_line(p, " is an IPv6 address; an A list takes IPv4 only", tok, toklen);
 			return;
 		}
@@ -497,36 +458,6 @@ static uint64_t hash_list(const struct addrlist *l)
 	return hasher_end(&s);
 }
 
-static uint64_t gcd64(uint64_t a, uint64_t b)
-{
-	while (b) {
-		uint64_t t = a % b;
-
-		a = b;
-		b = t;
-	}
-	return a;
-}
-
-/* The stride nearest total / golden ratio that is coprime with total: position k of the
- * schedule is k * step mod total, a permutation of each run of total positions (so every
- * address gets exactly its weight in each run) that spreads an address's positions evenly
- * over the run, as the golden-ratio (Fibonacci) lattice does. */
-static uint64_t schedule_step(uint64_t total)
-{
-	uint64_t g;
-
-	if (total < 2)
-		return 0;
-	g = (uint64_t)llround((double)total * 0.6180339887498949);
-	for (uint64_t d = 0;; d++) {
-		if (g + d < total && gcd64(g + d, total) == 1)
-			return g + d;
-		if (d && d < g && gcd64(g - d, total) == 1)
-			return g - d;
-	}
-}
-
 /* Weighted lists: the cumulative weights, and their hash folded into the list's. */
 static int finish_weights(struct parser *p, struct addrlist *l)
 {
@@ -595,19 +526,7 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 
 uint32_t addrlist_weighted_at(const struct addrlist *l, uint64_t pos)
 {
-	uint64_t x = (uint64_t)((unsigned __int128)(pos % l->total) * l->step % l->total);
-	uint32_t lo = 0, hi = l->n - 1;
-
-	/* the first address whose cumulative weight is above x: a drained one never is */
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (l->cum[mid] > x)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
+	return schedule_at(l->cum, l->n, l->total, l->step, pos);
 }
 
 int addrlist_parse(const char *text, size_t len, int family, unsigned flags, const char *name,
@@ -798,76 +717,6 @@ struct addrlist *addrlist_unref(struct addrlist *l)
 	return NULL;
 }
 
-static size_t format4(const uint8_t *a, char *out)
-{
-	size_t o = 0;
-
-	for (int i = 0; i < 4; i++) {
-		unsigned v = a[i];
-
-		if (i)
-			out[o++] = '.';
-		if (v >= 100)
-			out[o++] = (char)('0' + v / 100);
-		if (v >= 10)
-			out[o++] = (char)('0' + v / 10 % 10);
-		out[o++] = (char)('0' + v % 10);
-	}
-	out[o] = 0;
-	return o;
-}
-
-/* The same text as glibc's inet_ntop(AF_INET6), without its sprintf: the longest run of
- * two or more zero groups becomes "::" (the first of equal runs), hex digits are lowercase
- * without leading zeros, and ::a.b.c.d / ::ffff:a.b.c.d keep a dotted IPv4 tail. */
-size_t addr_format6(const uint8_t *a, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned w[8];
-	int best = -1, best_len = 0, cur = -1, cur_len = 0;
-	size_t o = 0;
-
-	for (int i = 0; i < 8; i++) {
-		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
-		if (w[i] == 0) {
-			if (cur < 0)
-				cur = i, cur_len = 0;
-			cur_len++;
-			if (cur_len > best_len)
-				best = cur, best_len = cur_len;
-		} else
-			cur = -1;
-	}
-	if (best_len < 2)
-		best = -1;
-	for (int i = 0; i < 8; i++) {
-		if (best >= 0 && i >= best && i < best + best_len) {
-			if (i == best)
-				out[o++] = ':';
-			continue;
-		}
-		if (i)
-			out[o++] = ':';
-		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-			o += format4(a + 12, out + o);
-			return o;
-		}
-		{
-			/* the word in hex without leading zeros: 1 to 4 digits */
-			unsigned v = w[i];
-			size_t nd = v >= 0x1000 ? 4 : v >= 0x100 ? 3 : v >= 0x10 ? 2 : 1;
-
-			for (size_t k = nd; k-- > 0; v >>= 4)
-				out[o + k] = hex[v & 15];
-			o += nd;
-		}
-	}
-	if (best >= 0 && best + best_len == 8)
-		out[o++] = ':';
-	out[o] = 0;
-	return o;
-}
-
 void addrlist_get(const struct addrlist *l, uint32_t i, uint8_t out[16])
 {
 	size_t width = width_of(l);
@@ -889,5 +738,5 @@ size_t addrlist_format(const struct addrlist *l, uint32_t i, char *out)
 		expand(l, i, 1, tmp);
 		a = tmp;
 	}
-	return l->family == AF_INET ? format4(a, out) : addr_format6(a, out);
+	return l->family == AF_INET ? addr_format4(a, out) : addr_format6(a, out);
 }

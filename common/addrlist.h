@@ -24,12 +24,12 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "addr.h"
 #include "diag.h"
 #include "fileid.h"
 
 #define ADDRLIST_MAX_LINE 1024           /* longer lines are errors, and are not buffered */
 #define ADDRLIST_MAX_ADDRS (1u << 27)    /* 134 M addresses */
-#define ADDR_TEXT_MAX 46                 /* INET6_ADDRSTRLEN */
 #define ADDRLIST_MAX_WEIGHT 1000000
 #define ADDRLIST_MAX_PREFIX_ADDRS (1u << 24) /* a prefix line: IPv4 /8, IPv6 /104 at most */
 #define ADDRLIST_MAX_FILE (256u << 20)   /* bytes in a file: about 20 M lines of IPv4 */
@@ -117,9 +117,3 @@ uint32_t addrlist_weighted_at(const struct addrlist *l, uint64_t pos);
 /* Writes the canonical text form of address i (i < n) into out (ADDR_TEXT_MAX bytes, NUL
  * terminated), as addrlist_get() finds it; returns its length. */
 size_t addrlist_format(const struct addrlist *l, uint32_t i, char *out);
-
-/* Writes the text inet_ntop(AF_INET6) gives for a (ADDR_TEXT_MAX bytes); returns its length. */
-size_t addr_format6(const uint8_t *a, char *out);
-
-/* Parses one IPv4 token exactly as inet_pton(AF_INET) does. Returns true on success. */
-bool addr_parse4(const char *s, size_t len, uint8_t out[4]);
