@@ -49,6 +49,3 @@ struct daemon {
 	char *last_reload_result; /* one line */
 	char *config_error;       /* the config's current problem (reported once), or NULL */
 };
-
-/* One line describing the state, for the HELO banner and CMD status (malloc'd). */
-char *daemon_status_line(const struct daemon *d);

@@ -18,6 +18,7 @@
 #include "reload.h"
 #include "session.h"
 #include "sharedrot.h"
+#include "status.h"
 #include "watch.h"
 
 struct job {

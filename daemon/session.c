@@ -9,6 +9,7 @@
 #include "kind.h"
 #include "log.h"
 #include "session.h"
+#include "status.h"
 
 #define FLUSH_AT (64 * 1024)
 #define REPEAT_LINE_MAX 512

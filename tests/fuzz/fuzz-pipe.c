@@ -15,7 +15,6 @@
 #include "log.h"
 #include "session.h"
 
-char *daemon_status_line(const struct daemon *d) { return strdup("pdyndns fuzz banner"); }
 
 static struct daemon dmn;
 static char dir[64];

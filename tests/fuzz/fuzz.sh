@@ -34,7 +34,7 @@ common=("$src"/common/*.c)
 status=0
 for t in $targets; do
     extra=()
-    [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c" -Wl,--wrap=write)
+    [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/status.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c" -Wl,--wrap=write)
     [ "$t" = ctlreply ] && extra=(-I"$src/ctl" "$src/ctl/render.c")
     "$CC" "${flags[@]}" -o "$bin/fuzz-$t" "$src/tests/fuzz/fuzz-$t.c" "${extra[@]}" "${common[@]}" "${libs[@]}"
     mkdir -p "$scratch/$t"

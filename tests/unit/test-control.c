@@ -25,7 +25,6 @@
 #include "session.h"
 #include "watch.h"
 
-char *daemon_status_line(const struct daemon *d) { return strdup("test"); }
 
 static char dir[40];
 static char ctldir[80];

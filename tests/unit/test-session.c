@@ -16,8 +16,8 @@
 
 #include "fixture.h"
 #include "session.h"
+#include "status.h"
 
-char *daemon_status_line(const struct daemon *d) { return strdup("pdyndns test banner"); }
 
 /* Linked with --wrap: counts allocations, and writes to one fd. */
 static unsigned long allocs, writes;
@@ -107,6 +107,17 @@ static const char *output(struct fx *f)
 
 static void feed(struct fx *f, const char *s) { session_feed(f->s, s, strlen(s)); }
 
+/* "OK\t" + the daemon's status line + rest: what HELO gets (status.c makes the line). */
+static char *banner(struct fx *f, const char *rest)
+{
+	_cleanup_free_ char *line = daemon_status_line(&f->d);
+	char *out = NULL;
+
+	assert_non_null(line);
+	assert_true(asprintf(&out, "OK\t%s\n%s", line, rest) > 0);
+	return out;
+}
+
 static void test_helo_and_q(void **state)
 {
 	struct fx *f = *state;
@@ -114,7 +125,18 @@ static void test_helo_and_q(void **state)
 	feed(f, "Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\n");
 	assert_string_equal(output(f), "FAIL\n"); /* no HELO yet */
 	feed(f, "HELO\t2\n");
-	assert_string_equal(output(f), "OK\tpdyndns test banner\n");
+	{
+		_cleanup_free_ char *want = banner(f, "");
+
+		assert_string_equal(output(f), want);
+		char counts[64];
+
+		/* the line says what is served */
+		assert_non_null(strstr(want, ": zone dyn.example.test, generation "));
+		snprintf(counts, sizeof(counts), ", %zu handlers (%zu without addresses), ", f->d.snap->n_handlers,
+			 f->d.snap->n_failed);
+		assert_non_null(strstr(want, counts));
+	}
 	assert_int_equal(f->s->abi, 2);
 	feed(f, "Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\t127.0.0.1\n");
 	assert_string_equal(output(f), "DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
@@ -186,7 +208,9 @@ static void test_one_end_or_fail_per_line(void **state)
 	}
 	assert_int_equal(ends + fails, sizeof(lines) / sizeof(lines[0]));
 	assert_int_equal(fails, 5); /* AXFR without zone at ABI 5, and the four malformed lines */
-	assert_non_null(strstr(out, "pdyndns test banner\nt1.dyn.example.test A "));
+	/* CMD status: the status line (status.c), then a line per handler */
+	assert_non_null(strstr(out, ": zone dyn.example.test, generation "));
+	assert_non_null(strstr(out, " lookups\nt1.dyn.example.test A "));
 	assert_non_null(strstr(out, "unknown command; try: status, help\nEND\n"));
 }
 
@@ -398,7 +422,11 @@ static void test_cmd_needs_abi5(void **state)
 	struct fx *f = *state;
 
 	feed(f, "HELO\t3\nCMD\tstatus\n");
-	assert_string_equal(output(f), "OK\tpdyndns test banner\nFAIL\n");
+	{
+		_cleanup_free_ char *want = banner(f, "FAIL\n");
+
+		assert_string_equal(output(f), want);
+	}
 }
 
 int main(void)

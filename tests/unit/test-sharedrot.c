@@ -29,7 +29,6 @@
 #define COUNTER 24
 #define DEFAULT_SIZE (HEADER + SHAREDROT_SLOTS * COUNTER)
 
-char *daemon_status_line(const struct daemon *d) { return strdup("test"); }
 
 static char zdir[64], cdir[96], path[128];
 static struct snapshot *snap;
