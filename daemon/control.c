@@ -22,7 +22,6 @@
 #include "diag.h"
 #include "kind.h"
 #include "log.h"
-#include "reload.h"
 #include "session.h"
 
 #define TOP_SERVED 10 /* addresses listed per handler in status */
@@ -582,7 +581,7 @@ static void handle_request(struct client *c, const char *line, size_t len)
 		break;
 	case CTL_RELOAD:
 		/* answered by control_reload_finished() */
-		c->wait_reload = reload_request(d, RELOAD_FULL, "pdynctl reload");
+		c->wait_reload = d->request_reload(d, "pdynctl reload");
 		client_events(c);
 		break;
 	}

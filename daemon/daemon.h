@@ -12,7 +12,7 @@
 #include "snapshot.h"
 
 struct session;
-struct reloader;
+struct hub;
 struct watch;
 struct control;
 struct listener;
@@ -23,7 +23,7 @@ struct daemon {
 	struct session *session; /* the pipe sessions: stdin/stdout, or one per socket connection */
 	struct listener *listener; /* socket mode, or NULL */
 	struct sharedrot *sharedrot; /* --shared-rotation (coprocess mode), or NULL */
-	struct reloader *reloader;
+	struct hub *hub;           /* the reloads' coordination (hub.h) */
 	struct watch *watch;
 	struct control *control;
 	char *control_dir;       /* the control socket's directory in use */
@@ -48,4 +48,8 @@ struct daemon {
 	bool last_reload_ok;
 	char *last_reload_result; /* one line */
 	char *config_error;       /* the config's current problem (reported once), or NULL */
+
+	/* Asks for a full reload (pdynctl reload) and returns its number, which
+	 * control_reload_finished() reports; set by the hub. */
+	uint64_t (*request_reload)(struct daemon *d, const char *why);
 };

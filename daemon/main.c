@@ -21,13 +21,12 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "hub.h"
 #include "listen.h"
 #include "log.h"
-#include "reload.h"
 #include "session.h"
 #include "sharedrot.h"
 #include "waker.h"
-#include "watch.h"
 
 /* _exit(0), after the leak check a sanitizer build would have made at exit: memory lost
  * while serving is found so; what is still in use is the kernel's to take back. */
@@ -128,7 +127,7 @@ static void load_initial(struct daemon *d)
 	} else {
 		d->generation = 1;
 		log_set_generation(1);
-		reload_log_warnings(d->snap);
+		hub_log_warnings(d->snap);
 		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {
 			d->snap = snapshot_free(d->snap);
 			d->startup_error = strdup("out of memory");
@@ -171,7 +170,7 @@ static int on_term(sd_event_source *s, const struct signalfd_siginfo *si, void *
 
 static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-	reload_request(userdata, RELOAD_FULL, "SIGHUP");
+	(void)hub_reload(userdata, RELOAD_FULL, "SIGHUP");
 	return 0;
 }
 
@@ -254,7 +253,7 @@ static int serve_socket(struct daemon *d, const char *path, int fd)
 		return r;
 	(void)sd_event_set_watchdog(d->event, true);
 	if (d->snap)
-		reload_notify(d, true, NULL);
+		hub_notify(d, true, NULL);
 	r = listen_run(d);
 	(void)sd_notify(0, "STOPPING=1");
 	listen_done(d);
@@ -284,11 +283,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	if (r >= 0)
 		r = sd_event_add_signal(d->event, NULL, SIGHUP, on_hup, d);
 	if (r >= 0)
-		r = reload_init(d);
-	if (r >= 0)
-		reload_config_read(d, &d->config_id, &d->config_read_at);
-	if (r >= 0)
-		r = watch_init(d);
+		r = hub_start(d);
 	activated_sockets(&pipe_fd, &control_fd);
 	if (r >= 0) {
 		const struct config *c = d->snap ? d->snap->config : NULL;
@@ -334,8 +329,7 @@ out:
 		d->session = session_free(s);
 	control_done(d);
 	d->sharedrot = sharedrot_close(d->sharedrot);
-	watch_done(d);
-	reload_done(d);
+	hub_stop(d);
 	d->event = sd_event_unref(d->event);
 	return r < 0 ? 1 : 0;
 }

@@ -8,12 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
 #include "hash.h"
 #include "log.h"
 #include "macro.h"
 #include "reaper.h"
-#include "reload.h"
+#include "snapshot.h"
 #include "watch.h"
 
 #define MAX_SYMLINK_HOPS 40
@@ -34,7 +33,7 @@ struct wdir {
 	struct wname *names;     /* sorted by name */
 	size_t n_names, cap;
 	/* armed by the loop */
-	struct daemon *d;
+	struct watch *w;
 	sd_event_source *src;    /* NULL: not watched (yet) */
 	bool dead;               /* its watch went away (deleted, moved, unmounted) */
 };
@@ -67,6 +66,11 @@ struct dirty {
 };
 
 struct watch {
+	sd_event *event;
+	char *config_path;
+	watch_changed_fn changed; /* asks the owner for a reload */
+	void *userdata;
+	bool armed_late;       /* the first plan is armed after the first answers */
 	struct watchplan *plan;
 	sd_event_source *debounce;
 	sd_event_source *poll;
@@ -86,6 +90,7 @@ struct watch {
 	size_t arm_next;
 	struct failures arm_failures;
 	unsigned arm_slices;        /* the loop iterations it took so far */
+	size_t armed_after_first;   /* directories newly watched after the first iteration */
 	struct watchplan *retiring; /* the plan before: its watches dropped up to retire_next */
 	size_t retire_next;
 };
@@ -494,12 +499,12 @@ static void changed_path(struct watch *w, const char *path)
 	c->paths[c->n] = NULL;
 }
 
-static void changed_owner(struct daemon *d, const char *owner)
+static void changed_owner(struct watch *w, const char *owner)
 {
-	if (strcmp(owner, d->config_path) == 0)
-		d->watch->changes.config = true;
+	if (strcmp(owner, w->config_path) == 0)
+		w->changes.config = true;
 	else
-		changed_path(d->watch, owner);
+		changed_path(w, owner);
 }
 
 static struct dirty *find_dirty(struct watch *w, const char *owner)
@@ -531,15 +536,14 @@ static void clear_dirty(struct watch *w, struct dirty *e)
 	*e = w->dirty[--w->n_dirty];
 }
 
-void watch_take_changes(struct daemon *d, struct watch_changes *c)
+void watch_take_changes(struct watch *w, struct watch_changes *c)
 {
-	struct watch *w = d->watch;
-	uint64_t now = watch_now(d);
+	uint64_t now = watch_now(w);
 
 	/* written for too long: read it as it is */
 	for (size_t i = 0; i < w->n_dirty;)
 		if (now - w->dirty[i].since > WATCH_HOLD_MAX_USEC) {
-			changed_owner(d, w->dirty[i].owner);
+			changed_owner(w, w->dirty[i].owner);
 			clear_dirty(w, &w->dirty[i]);
 		} else
 			i++;
@@ -548,9 +552,8 @@ void watch_take_changes(struct daemon *d, struct watch_changes *c)
 	w->changes_cap = 0;
 }
 
-void watch_give_back(struct daemon *d, struct watch_changes *c)
+void watch_give_back(struct watch *w, struct watch_changes *c)
 {
-	struct watch *w = d->watch;
 
 	w->changes.config |= c->config;
 	w->changes.replan |= c->replan;
@@ -565,9 +568,8 @@ void watch_give_back(struct daemon *d, struct watch_changes *c)
 	watch_changes_clear(c);
 }
 
-char **watch_held_paths(struct daemon *d)
+char **watch_held_paths(struct watch *w)
 {
-	struct watch *w = d->watch;
 	char **v;
 	size_t n = 0;
 
@@ -580,22 +582,22 @@ char **watch_held_paths(struct daemon *d)
 	return v;
 }
 
-bool watch_take_check_all(struct daemon *d)
+bool watch_take_check_all(struct watch *w)
 {
-	bool c = d->watch && d->watch->check_all;
+	bool c = w && w->check_all;
 
 	if (c)
-		d->watch->check_all = false;
+		w->check_all = false;
 	return c;
 }
 
-uint64_t watch_last_event(const struct daemon *d) { return d->watch ? d->watch->last_event : 0; }
+uint64_t watch_last_event(const struct watch *w) { return w ? w->last_event : 0; }
 
-uint64_t watch_now(struct daemon *d)
+uint64_t watch_now(struct watch *w)
 {
 	uint64_t t = 0;
 
-	sd_event_now(d->event, CLOCK_MONOTONIC, &t);
+	sd_event_now(w->event, CLOCK_MONOTONIC, &t);
 	return t;
 }
 
@@ -603,20 +605,19 @@ uint64_t watch_now(struct daemon *d)
 
 static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct daemon *d = userdata;
+	struct watch *w = userdata;
 
 	sd_event_source_set_enabled(s, SD_EVENT_OFF);
-	reload_request(d, RELOAD_CHANGED, "file change");
+	w->changed(w->userdata, false, "file change");
 	return 0;
 }
 
 /* Asks for a reload after delay usec, or joins one already due (moving it later when a
  * file just went away: editors and "rm; write" put the new file right after). */
-static void schedule(struct daemon *d, uint64_t delay)
+static void schedule(struct watch *w, uint64_t delay)
 {
-	struct watch *w = d->watch;
 	int enabled = SD_EVENT_OFF;
-	uint64_t due = watch_now(d) + delay, cur = 0;
+	uint64_t due = watch_now(w) + delay, cur = 0;
 
 	sd_event_source_get_enabled(w->debounce, &enabled);
 	if (enabled != SD_EVENT_OFF) {
@@ -629,40 +630,39 @@ static void schedule(struct daemon *d, uint64_t delay)
 	sd_event_source_set_enabled(w->debounce, SD_EVENT_ONESHOT);
 }
 
-static void rescan(struct daemon *d, const char *why)
+static void rescan(struct watch *w, const char *why)
 {
 	log_debug("watch: %s; looking at every file again", why);
-	d->watch->changes.rescan = true;
-	d->watch->last_event = watch_now(d);
-	schedule(d, WATCH_GONE_DEBOUNCE_USEC);
+	w->changes.rescan = true;
+	w->last_event = watch_now(w);
+	schedule(w, WATCH_GONE_DEBOUNCE_USEC);
 }
 
 static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct daemon *d = userdata;
+	struct watch *w = userdata;
 
 	sd_event_source_set_time(s, usec + WATCH_POLL_USEC);
-	if (d->watch->n_failed)
-		watch_apply(d, NULL); /* inotify may have room again */
-	reload_request(d, RELOAD_POLL, "poll");
+	if (w->n_failed)
+		watch_apply(w, NULL); /* inotify may have room again */
+	w->changed(w->userdata, true, "poll");
 	return 0;
 }
 
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
 	struct wdir *dir = userdata;
-	struct daemon *d = dir->d;
-	struct watch *w = d->watch;
-	uint64_t now = watch_now(d);
+	struct watch *w = dir->w;
+	uint64_t now = watch_now(w);
 	size_t lo = 0, hi = dir->n_names;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
-		rescan(d, "event queue overflow");
+		rescan(w, "event queue overflow");
 		return 0;
 	}
 	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
 		dir->dead = true;
-		rescan(d, "a watched directory went away");
+		rescan(w, "a watched directory went away");
 		return 0;
 	}
 	if (!ev->len)
@@ -684,7 +684,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 			if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)) {
 				log_debug("watch: %s/%s changed on the way to files (mask 0x%x)", dir->path,
 					  ev->name, ev->mask);
-				rescan(d, "a directory or symlink on the way to a file changed");
+				rescan(w, "a directory or symlink on the way to a file changed");
 			}
 			continue;
 		}
@@ -711,8 +711,8 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 		if ((e = find_dirty(w, n->owner)))
 			clear_dirty(w, e);
 		log_debug("watch: %s/%s changed (mask 0x%x)", dir->path, n->name, ev->mask);
-		changed_owner(d, n->owner);
-		schedule(d, ev->mask & (IN_DELETE | IN_MOVED_FROM) ? WATCH_GONE_DEBOUNCE_USEC : WATCH_DEBOUNCE_USEC);
+		changed_owner(w, n->owner);
+		schedule(w, ev->mask & (IN_DELETE | IN_MOVED_FROM) ? WATCH_GONE_DEBOUNCE_USEC : WATCH_DEBOUNCE_USEC);
 	}
 	return 0;
 }
@@ -722,14 +722,14 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
 /* Watches dir; returns 0 or a negative errno (inotify exhausted, a directory gone). */
-static int arm(struct daemon *d, struct wdir *dir)
+static int arm(struct watch *w, struct wdir *dir)
 {
 	int r;
 
-	dir->d = d;
+	dir->w = w;
 	if (!dir->exists)
 		return 0; /* its parent watches for it to appear */
-	r = sd_event_add_inotify(d->event, &dir->src, dir->path, WATCH_MASK, on_inotify, dir);
+	r = sd_event_add_inotify(w->event, &dir->src, dir->path, WATCH_MASK, on_inotify, dir);
 	if (r < 0) {
 		dir->src = NULL;
 		return r;
@@ -738,9 +738,8 @@ static int arm(struct daemon *d, struct wdir *dir)
 	return 0;
 }
 
-static void note_failures(struct daemon *d, size_t failed, int why, const char *example)
+static void note_failures(struct watch *w, size_t failed, int why, const char *example)
 {
-	struct watch *w = d->watch;
 
 	w->n_failed = failed;
 	if (failed && !w->warned_failed) {
@@ -756,9 +755,9 @@ static void note_failures(struct daemon *d, size_t failed, int why, const char *
 	}
 }
 
-static void arm_counted(struct daemon *d, struct wdir *dir, struct failures *f)
+static void arm_counted(struct watch *w, struct wdir *dir, struct failures *f)
 {
-	int r = arm(d, dir);
+	int r = arm(w, dir);
 
 	if (r < 0 && !f->example) {
 		f->example = dir->path;
@@ -771,12 +770,12 @@ static void arm_counted(struct daemon *d, struct wdir *dir, struct failures *f)
  * each), between questions: arming 1,000 directories of 100 files costs about 18 ms. */
 #define ARM_SLICE_USEC 1000
 
-static void arm_step(struct daemon *d, struct watchplan *old, struct wdir *dir)
+static void arm_step(struct watch *w, struct watchplan *old, struct wdir *dir)
 {
 	uint32_t k = old ? strmap_get(&old->by_path, dir->path) : 0;
 	struct wdir *was = k ? &old->dirs[k - 1] : NULL;
 
-	dir->d = d;
+	dir->w = w;
 	if (was && was->src && !was->dead && was->exists && dir->exists && was->dev == dir->dev &&
 	    was->ino == dir->ino) {
 		/* the same directory: its watch goes on */
@@ -784,14 +783,14 @@ static void arm_step(struct daemon *d, struct watchplan *old, struct wdir *dir)
 		sd_event_source_set_userdata(dir->src, dir);
 		return;
 	}
-	arm_counted(d, dir, &d->watch->arm_failures);
+	arm_counted(w, dir, &w->arm_failures);
+	w->armed_after_first += w->arm_slices > 1;
 }
 
 /* The plan being armed is complete: it becomes the plan, and the old one's watches are
  * dropped in slices (dropping a watch costs about as much as adding one). */
-static void arm_complete(struct daemon *d)
+static void arm_complete(struct watch *w)
 {
-	struct watch *w = d->watch;
 	struct watchplan *p = TAKE_PTR(w->arming), *old = w->plan;
 	struct failures f = w->arm_failures;
 
@@ -803,23 +802,27 @@ static void arm_complete(struct daemon *d)
 		w->warned_problem = mfree(w->warned_problem);
 	if (w->arm_slices > 1)
 		log_debug("watch: %zu directories armed over %u loop iterations", p->n_dirs, w->arm_slices);
-	if ((!old && d->snap && d->snap->n_handlers > WATCH_SWEEP_MIN) || w->arm_slices > 1) {
-		/* armed after the first answers, or over several loop iterations (a file in a
-		 * directory armed late may have changed unseen): look at every file once more */
+	if (!old && w->armed_late) {
+		/* armed after the first answers: look at every file once more */
 		w->check_all = true;
-		schedule(d, WATCH_DEBOUNCE_USEC);
+		schedule(w, WATCH_DEBOUNCE_USEC);
+	} else if (w->armed_after_first) {
+		/* a file in a directory watched only some iterations after the plan was made may
+		 * have changed unseen: look at every file once more, after the grace a deploy
+		 * that is still moving directories gets */
+		w->check_all = true;
+		schedule(w, WATCH_GONE_DEBOUNCE_USEC);
 	}
 	w->plan = p;
 	w->retiring = old;
 	w->retire_next = 0;
-	note_failures(d, f.n, f.why, f.example ? f.example : "?");
+	note_failures(w, f.n, f.why, f.example ? f.example : "?");
 }
 
 /* One slice of the work: arm directories of the new plan, then drop the old plan's watches
  * (the loop's to drop) and hand the old plan to a thread to free. True when all is done. */
-static bool arm_slice(struct daemon *d, bool all)
+static bool arm_slice(struct watch *w, bool all)
 {
-	struct watch *w = d->watch;
 	uint64_t t0 = mono_usec();
 	unsigned done = 0;
 
@@ -828,10 +831,10 @@ static bool arm_slice(struct daemon *d, bool all)
 	while (w->arming && w->arm_next < w->arming->n_dirs) {
 		if (!all && done++ && mono_usec() - t0 >= ARM_SLICE_USEC)
 			return false;
-		arm_step(d, w->plan, &w->arming->dirs[w->arm_next++]);
+		arm_step(w, w->plan, &w->arming->dirs[w->arm_next++]);
 	}
 	if (w->arming)
-		arm_complete(d);
+		arm_complete(w);
 	while (w->retiring && w->retire_next < w->retiring->n_dirs) {
 		if (!all && done++ && mono_usec() - t0 >= ARM_SLICE_USEC)
 			return false;
@@ -849,9 +852,8 @@ static int on_arm(sd_event_source *s, void *userdata)
 	return 0;
 }
 
-void watch_apply(struct daemon *d, struct watchplan *p)
+void watch_apply(struct watch *w, struct watchplan *p)
 {
-	struct watch *w = d->watch;
 
 	if (!p) {
 		/* try again some of the directories that could not be watched */
@@ -871,79 +873,36 @@ void watch_apply(struct daemon *d, struct watchplan *p)
 				continue;
 			}
 			dir->src = sd_event_source_disable_unref(dir->src);
-			arm_counted(d, dir, &f);
+			arm_counted(w, dir, &f);
 		}
 		w->retry_next += RETRY_PER_POLL;
-		note_failures(d, f.n, f.why, f.example ? f.example : "?");
+		note_failures(w, f.n, f.why, f.example ? f.example : "?");
 		return;
 	}
 	/* a plan still being armed or retired (two plans within milliseconds): finish it now */
-	(void)arm_slice(d, true);
+	(void)arm_slice(w, true);
 	w->arming = p;
 	w->arm_next = 0;
 	w->arm_failures = (struct failures){0};
 	w->arm_slices = 0;
-	if (!arm_slice(d, false))
+	w->armed_after_first = 0;
+	if (!arm_slice(w, false))
 		sd_event_source_set_enabled(w->arm, SD_EVENT_ON);
 }
 
 /* The newest plan, also while it is being armed: a job started now never holds the plan that
  * is being retired. */
-const struct watchplan *watch_plan(const struct daemon *d)
+const struct watchplan *watch_plan(const struct watch *w)
 {
-	return !d->watch ? NULL : d->watch->arming ? d->watch->arming : d->watch->plan;
+	return !w ? NULL : w->arming ? w->arming : w->plan;
 }
 
-bool watch_degraded(const struct daemon *d) { return d->watch && (d->watch->n_failed || (d->watch->plan && d->watch->plan->problem)); }
+bool watch_degraded(const struct watch *w) { return w && (w->n_failed || (w->plan && w->plan->problem)); }
 
-int watch_init(struct daemon *d)
+struct watch *watch_free(struct watch *w)
 {
-	struct watch *w = calloc(1, sizeof(*w));
-	int r;
-
 	if (!w)
-		return -ENOMEM;
-	d->watch = w;
-	r = sd_event_add_time(d->event, &w->debounce, CLOCK_MONOTONIC, 0, 500, on_debounce, d);
-	/* events first: a file being written must be marked before a timer starts a reload */
-	if (r >= 0)
-		r = sd_event_source_set_priority(w->debounce, SD_EVENT_PRIORITY_NORMAL + 10);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(w->debounce, SD_EVENT_OFF);
-	if (r >= 0)
-		r = sd_event_add_time_relative(d->event, &w->poll, CLOCK_MONOTONIC, WATCH_POLL_USEC,
-					       100 * 1000, on_poll, d);
-	if (r >= 0)
-		r = sd_event_source_set_priority(w->poll, SD_EVENT_PRIORITY_NORMAL + 10);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(w->poll, SD_EVENT_ON);
-	/* slices of arming come after whatever else is pending (questions first) */
-	if (r >= 0)
-		r = sd_event_add_defer(d->event, &w->arm, on_arm, d);
-	if (r >= 0)
-		r = sd_event_source_set_priority(w->arm, SD_EVENT_PRIORITY_NORMAL + 10);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(w->arm, SD_EVENT_OFF);
-	if (r < 0)
-		return r;
-	/* A small config is watched before the first answer (its plan takes a millisecond or
-	 * two). A large one answers first: its plan (a lookup of every file, 200 ms for 100,000)
-	 * is made by the first reload, and once it is armed every file is looked at again
-	 * (check_all), for what changed before. Either way the first reload looks at every file
-	 * again, for what changed between the first load and the watches. */
-	if (!d->snap || d->snap->n_handlers <= WATCH_SWEEP_MIN)
-		watch_apply(d, watchplan_new(d->config_path, d->snap));
-	w->changes.rescan = true;
-	reload_request(d, RELOAD_CHANGED, "start");
-	return 0;
-}
-
-void watch_done(struct daemon *d)
-{
-	struct watch *w = d->watch;
-
-	if (!w)
-		return;
+		return NULL;
 	w->plan = watchplan_free(w->plan);
 	w->arming = watchplan_free(w->arming);
 	w->retiring = watchplan_free(w->retiring);
@@ -955,6 +914,64 @@ void watch_done(struct daemon *d)
 	for (size_t i = 0; i < w->n_dirty; i++)
 		free(w->dirty[i].owner);
 	free(w->dirty);
+	free(w->config_path);
 	free(w);
-	d->watch = NULL;
+	return NULL;
+}
+
+int watch_new(sd_event *event, const char *config_path, watch_changed_fn changed, void *userdata,
+	      struct watch **ret)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	w->event = event;
+	w->changed = changed;
+	w->userdata = userdata;
+	w->config_path = strdup(config_path);
+	r = w->config_path ? 0 : -ENOMEM;
+	if (r >= 0)
+		r = sd_event_add_time(event, &w->debounce, CLOCK_MONOTONIC, 0, 500, on_debounce, w);
+	/* events first: a file being written must be marked before a timer starts a reload */
+	if (r >= 0)
+		r = sd_event_source_set_priority(w->debounce, SD_EVENT_PRIORITY_NORMAL + 10);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(w->debounce, SD_EVENT_OFF);
+	if (r >= 0)
+		r = sd_event_add_time_relative(event, &w->poll, CLOCK_MONOTONIC, WATCH_POLL_USEC,
+					       100 * 1000, on_poll, w);
+	if (r >= 0)
+		r = sd_event_source_set_priority(w->poll, SD_EVENT_PRIORITY_NORMAL + 10);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(w->poll, SD_EVENT_ON);
+	/* slices of arming come after whatever else is pending (questions first) */
+	if (r >= 0)
+		r = sd_event_add_defer(event, &w->arm, on_arm, w);
+	if (r >= 0)
+		r = sd_event_source_set_priority(w->arm, SD_EVENT_PRIORITY_NORMAL + 10);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(w->arm, SD_EVENT_OFF);
+	if (r < 0) {
+		watch_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+void watch_start(struct watch *w, const struct snapshot *s)
+{
+	/* A small config is watched before the first answer (its plan takes a millisecond or
+	 * two). A large one answers first: its plan (a lookup of every file, 200 ms for 100,000)
+	 * is made by the first reload, and once it is armed every file is looked at again
+	 * (check_all), for what changed before. Either way the first reload looks at every file
+	 * again, for what changed between the first load and the watches. */
+	if (!s || s->n_handlers <= WATCH_SWEEP_MIN)
+		watch_apply(w, watchplan_new(w->config_path, s));
+	else
+		w->armed_late = true;
+	w->changes.rescan = true;
+	w->changed(w->userdata, false, "start");
 }

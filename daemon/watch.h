@@ -18,10 +18,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <systemd/sd-event.h>
 
-struct daemon;
 struct snapshot;
+struct watch;
 struct watchplan;
+
+/* Asks the watch's owner for a reload: poll true for the safety poll (a reload that says
+ * nothing when nothing changed), false when something changed; why is for the debug log. */
+typedef void (*watch_changed_fn)(void *userdata, bool poll, const char *why);
 
 #define WATCH_DEBOUNCE_USEC (3 * 1000)        /* a burst of events → one reload 3 ms later */
 #define WATCH_GONE_DEBOUNCE_USEC (20 * 1000)  /* after a file went away: time to put the new one */
@@ -41,16 +46,22 @@ bool watchplan_moved(const struct watchplan *p);
 /* One line on what p could not follow (a symlink loop, a name too long), or NULL. */
 const char *watchplan_problem(const struct watchplan *p);
 
-int watch_init(struct daemon *d);
-void watch_done(struct daemon *d);
+/* A watch on event for the config at config_path; changed() is called on the loop when a
+ * reload is due. Nothing is watched before watch_start(). */
+int watch_new(sd_event *event, const char *config_path, watch_changed_fn changed, void *userdata,
+	      struct watch **ret);
+struct watch *watch_free(struct watch *w);
+/* Starts watching what snapshot s (NULL: none loaded) reads, and asks for the first reload. */
+void watch_start(struct watch *w, const struct snapshot *s);
 /* Arms plan p (taken over) in place of the current one, keeping the watches of directories
- * that are still the same. With p NULL, tries again the directories that could not be
- * watched. */
-void watch_apply(struct daemon *d, struct watchplan *p);
-/* The plan armed now (the reload worker reads it while it runs), or NULL. */
-const struct watchplan *watch_plan(const struct daemon *d);
+ * that are still the same; many directories are armed in slices between questions. With p
+ * NULL, tries again the directories that could not be watched. */
+void watch_apply(struct watch *w, struct watchplan *p);
+/* The newest plan, also while it is being armed (the reload worker reads it while it runs),
+ * or NULL. */
+const struct watchplan *watch_plan(const struct watch *w);
 /* True while some directory cannot be watched: the poll then checks every file. */
-bool watch_degraded(const struct daemon *d);
+bool watch_degraded(const struct watch *w);
 
 /* What changed since the last take: files (as the config spells them), the config file,
  * or the way to some file (then every file is looked at again, and a new plan made). */
@@ -62,19 +73,19 @@ struct watch_changes {
 	bool replan; /* a file became a symlink: watch anew, look at the files that changed */
 };
 /* Moves what changed into c (files held too long included); the watch starts afresh. */
-void watch_take_changes(struct daemon *d, struct watch_changes *c);
+void watch_take_changes(struct watch *w, struct watch_changes *c);
 /* Puts c back (a build that was thrown away), and frees what c held. */
-void watch_give_back(struct daemon *d, struct watch_changes *c);
+void watch_give_back(struct watch *w, struct watch_changes *c);
 void watch_changes_clear(struct watch_changes *c);
 
-/* True once after the first plan of a large config was armed: the next reload compares
- * every file with what was read. */
-bool watch_take_check_all(struct daemon *d);
+/* True once after the first plan of a large config was armed, or a plan armed over several
+ * loop iterations: the next reload compares every file with what was read. */
+bool watch_take_check_all(struct watch *w);
 /* When anything a build reads last changed (loop clock, usec), or 0. */
-uint64_t watch_last_event(const struct daemon *d);
+uint64_t watch_last_event(const struct watch *w);
 /* The loop's clock (usec). */
-uint64_t watch_now(struct daemon *d);
+uint64_t watch_now(struct watch *w);
 
 /* Paths (as in the config) of address files being written right now: a reload keeps their
  * previous lists. Returns a NULL-terminated malloc'd array of malloc'd strings, or NULL. */
-char **watch_held_paths(struct daemon *d);
+char **watch_held_paths(struct watch *w);
