@@ -137,11 +137,6 @@ extern const char config_pattern_qname[];
 extern const char config_pattern_soa[];
 extern const char config_pattern_group[];
 
-/* A quick check for the common case of config_pattern_hostname (wildcard: of
- * config_pattern_qname) on n bytes: true only for what the pattern matches; false when the
- * pattern may or may not match, so a false is decided by the pattern. */
-bool config_hostname_fast(const char *s, size_t n, bool wildcard);
-
 /* Parses and validates len bytes of config text. path names the file in messages and
  * anchors relative address-file paths. Returns 0 and a new config, or -EINVAL with every
  * problem added to d ("PATH:LINE:COL: error: ..." for syntax, "PATH: error: /pointer: ..."

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "config.h"
 #include "configcheck.h"
 
 #define HOSTNAME_MAXLEN 253 /* a name as the config spells it: 253 characters at most */

@@ -42,6 +42,10 @@ const char *cc_quoted(json_object *o, char *q, size_t max);
 /* True if the string o, which holds no NUL, matches re. */
 bool cc_matches(regex_t *re, json_object *o);
 
+/* A quick check for the common case of config_pattern_hostname (wildcard: of
+ * config_pattern_qname) on n bytes: true only for what the pattern matches; false when the
+ * pattern may or may not match, so a false is decided by the pattern. */
+bool config_hostname_fast(const char *s, size_t n, bool wildcard);
 /* True if s is a host name by config_pattern_hostname (the fast check, then the pattern). */
 bool cc_is_hostname(struct cc *v, const char *s);
 
