@@ -20,9 +20,10 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "watchplan.h"
+
 struct snapshot;
 struct watch;
-struct watchplan;
 
 /* Asks the watch's owner for a reload: poll true for the safety poll (a reload that says
  * nothing when nothing changed), false when something changed; why is for the debug log. */
@@ -30,21 +31,11 @@ typedef void (*watch_changed_fn)(void *userdata, bool poll, const char *why);
 
 #define WATCH_DEBOUNCE_USEC (3 * 1000)        /* a burst of events → one reload 3 ms later */
 #define WATCH_GONE_DEBOUNCE_USEC (20 * 1000)  /* after a file went away: time to put the new one */
-#define WATCH_POLL_USEC (2 * 1000 * 1000)     /* safety poll period */
 #define WATCH_SWEEP_POLLS 15                  /* a poll checks 1/15 of the files: all in 30 s, */
 #define WATCH_SWEEP_MIN 1024                  /* and at least this many (all of a small config) */
 #define WATCH_HOLD_MAX_USEC (5 * 1000 * 1000) /* longest a file being written is held */
 #define WATCH_MAX_CHANGED 256                 /* more changed files than this: look at all */
 
-/* What to watch for the config at config_path and the files of s (may be NULL). Looks at
- * the file system only (lstat, readlink): any thread may build one. Never NULL but for
- * lack of memory. */
-struct watchplan *watchplan_new(const char *config_path, const struct snapshot *s);
-struct watchplan *watchplan_free(struct watchplan *p);
-/* True if a directory p watches is no longer the one at its path (any thread). */
-bool watchplan_moved(const struct watchplan *p);
-/* One line on what p could not follow (a symlink loop, a name too long), or NULL. */
-const char *watchplan_problem(const struct watchplan *p);
 
 /* A watch on event for the config at config_path; changed() is called on the loop when a
  * reload is due. Nothing is watched before watch_start(). */
