@@ -20,6 +20,7 @@
 #include "ctlproto.h"
 #include "daemon.h"
 #include "diag.h"
+#include "hstatus.h"
 #include "kind.h"
 #include "log.h"
 #include "session.h"
@@ -192,49 +193,46 @@ static json_object *jstr(const char *s) { return s ? json_object_new_string(s) :
 static json_object *handler_json(const struct daemon *d, const struct handler *h)
 {
 	json_object *o = json_object_new_object(), *served = json_object_new_array();
-	const struct config_handler *c = h->cfg;
 	const struct addrlist *l = h->list;
-	char text[ADDR_TEXT_MAX];
-	uint32_t next;
-	uint64_t pos;
+	char text[ADDR_TEXT_MAX], what[512];
+	struct hstatus st;
 
-	json_object_object_add(o, "qname", jstr(c->qname));
-	if (c->kind) {
+	hstatus_get(d->snap, &d->rot, h, what, sizeof(what), &st);
+	json_object_object_add(o, "qname", jstr(st.qname));
+	if (st.serves) {
 		json_object *types = json_object_new_array();
-		char what[512];
 
-		for (uint8_t i = 0; i < c->n_types; i++)
-			json_object_array_add(types, jstr(pp_type_name(c->types[i])));
-		c->kind->describe(c, d->snap->config->zones[c->zone].ttl, what, sizeof(what));
-		json_object_object_add(o, "kind", jstr(c->kind->name));
-		json_object_object_add(o, "qtype", jstr(pp_type_name(c->qtype)));
+		for (uint8_t i = 0; i < h->cfg->n_types; i++)
+			json_object_array_add(types, jstr(pp_type_name(h->cfg->types[i])));
+		json_object_object_add(o, "kind", jstr(st.kind));
+		json_object_object_add(o, "qtype", jstr(pp_type_name(st.qtype)));
 		json_object_object_add(o, "types", types);
-		json_object_object_add(o, "serves", jstr(what));
+		json_object_object_add(o, "serves", jstr(st.serves));
 		json_object_put(served);
 		return o;
 	}
-	json_object_object_add(o, "kind", jstr("addresses"));
-	json_object_object_add(o, "qtype", jstr(c->qtype == PP_TYPE_A ? "A" : "AAAA"));
-	if (c->view) {
-		json_object_object_add(o, "view", jstr(c->view_name));
-		json_object_object_add(o, "prefix_file", jstr(c->prefix_path));
-		json_object_object_add(o, "inline_prefixes", json_object_new_int64((int64_t)c->n_prefixes));
-	} else if (c->n_views) {
-		json_object_object_add(o, "views", json_object_new_int(c->n_views));
-		json_object_object_add(o, "match", jstr(c->match == CONFIG_MATCH_RESOLVER ? "resolver" : "subnet"));
-		json_object_object_add(o, "prefixes", json_object_new_int64(h->views ? h->views->trie.prefixes : 0));
-		json_object_object_add(o, "views_error", jstr(h->views_error));
+	json_object_object_add(o, "kind", jstr(st.kind));
+	json_object_object_add(o, "qtype", jstr(st.qtype == PP_TYPE_A ? "A" : "AAAA"));
+	if (st.view) {
+		json_object_object_add(o, "view", jstr(st.view));
+		json_object_object_add(o, "prefix_file", jstr(st.prefix_file));
+		json_object_object_add(o, "inline_prefixes", json_object_new_int64((int64_t)st.inline_prefixes));
+	} else if (st.n_views) {
+		json_object_object_add(o, "views", json_object_new_int(st.n_views));
+		json_object_object_add(o, "match", jstr(st.match));
+		json_object_object_add(o, "prefixes", json_object_new_int64(st.prefixes));
+		json_object_object_add(o, "views_error", jstr(st.views_error));
 	}
-	json_object_object_add(o, "file", jstr(c->path));
-	json_object_object_add(o, "policy", jstr(config_policy_names[c->policy]));
-	json_object_object_add(o, "count", json_object_new_int64(c->count));
-	json_object_object_add(o, "addresses", json_object_new_int64(l ? l->n : 0));
-	if (l && l->cum) {
+	json_object_object_add(o, "file", jstr(st.file));
+	json_object_object_add(o, "policy", jstr(st.policy));
+	json_object_object_add(o, "count", json_object_new_int64(st.count));
+	json_object_object_add(o, "addresses", json_object_new_int64(st.n_addresses));
+	if (st.weighted) {
 		json_object *weights = json_object_new_array();
 
-		json_object_object_add(o, "total_weight", json_object_new_int64((int64_t)l->total));
-		json_object_object_add(o, "drained", json_object_new_int64(l->n_drained));
-		for (uint32_t i = 0; i < l->n && i < TOP_SERVED; i++) {
+		json_object_object_add(o, "total_weight", json_object_new_int64((int64_t)st.total_weight));
+		json_object_object_add(o, "drained", json_object_new_int64(st.drained));
+		for (uint32_t i = 0; i < st.n_addresses && i < TOP_SERVED; i++) {
 			json_object *a = json_object_new_object();
 
 			addrlist_format(l, i, text);
@@ -244,28 +242,23 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 		}
 		json_object_object_add(o, "weights", weights);
 	}
-	if (answer_next(d->snap, &d->rot, h, &next, &pos)) {
-		uint32_t n = l->n, step = c->count < n ? c->count : n;
-
-		addrlist_format(l, next, text);
-		json_object_object_add(o, "next_index", json_object_new_int64(next));
+	if (st.rotates) {
+		addrlist_format(l, st.next_index, text);
+		json_object_object_add(o, "next_index", json_object_new_int64(st.next_index));
 		json_object_object_add(o, "next_address", jstr(text));
-		/* the counter moves by count per answer (round-robin: at most the list length) */
-		json_object_object_add(o, "answers", json_object_new_int64(
-			(int64_t)(pos / (c->policy == CONFIG_POLICY_WEIGHTED ? c->count : step))));
-		/* Strict rotation makes the count per address derivable: address i was served
-		 * pos/n times, once more if i < pos%n. The first ones are the most served. */
-		for (uint32_t i = 0; c->policy == CONFIG_POLICY_ROUND_ROBIN && i < n && i < TOP_SERVED; i++) {
+		json_object_object_add(o, "answers", json_object_new_int64((int64_t)st.answers));
+		/* the first ones are the most served */
+		for (uint32_t i = 0; hstatus_served(&st, 0) != UINT64_MAX && i < st.n_addresses && i < TOP_SERVED; i++) {
 			json_object *a = json_object_new_object();
 
 			addrlist_format(l, i, text);
 			json_object_object_add(a, "address", jstr(text));
-			json_object_object_add(a, "served", json_object_new_int64((int64_t)(pos / n + (i < pos % n))));
+			json_object_object_add(a, "served", json_object_new_int64((int64_t)hstatus_served(&st, i)));
 			json_object_array_add(served, a);
 		}
 	}
 	json_object_object_add(o, "served", served);
-	json_object_object_add(o, "error", jstr(h->error));
+	json_object_object_add(o, "error", jstr(st.error));
 	return o;
 }
 

@@ -8,6 +8,7 @@
 #include "keeper.h"
 #include "kind.h"
 #include "log.h"
+#include "hstatus.h"
 #include "session.h"
 #include "status.h"
 
@@ -58,52 +59,49 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 		buf_putc(&s->out, '\n');
 		for (size_t i = 0; snap && i < snap->n_handlers; i++) {
 			const struct handler *h = &snap->handlers[i];
+			char what[512], text[ADDR_TEXT_MAX];
+			struct hstatus st;
 
-			buf_puts(&s->out, h->cfg->qname);
-			if (h->cfg->kind) {
-				char what[512];
-
-				h->cfg->kind->describe(h->cfg, snap->config->zones[h->cfg->zone].ttl, what, sizeof(what));
+			hstatus_get(snap, &s->d->rot, h, what, sizeof(what), &st);
+			buf_puts(&s->out, st.qname);
+			if (st.serves) {
 				buf_putc(&s->out, ' ');
-				buf_puts(&s->out, h->cfg->kind->name);
+				buf_puts(&s->out, st.kind);
 				buf_puts(&s->out, ": ");
-				buf_puts(&s->out, what);
+				buf_puts(&s->out, st.serves);
 				buf_putc(&s->out, '\n');
 				continue;
 			}
-			buf_puts(&s->out, h->cfg->qtype == PP_TYPE_A ? " A " : " AAAA ");
-			if (h->cfg->view) {
+			buf_puts(&s->out, st.qtype == PP_TYPE_A ? " A " : " AAAA ");
+			if (st.view) {
 				buf_puts(&s->out, "view \"");
-				buf_puts(&s->out, h->cfg->view_name);
+				buf_puts(&s->out, st.view);
 				buf_puts(&s->out, "\" ");
 			}
-			buf_puts(&s->out, h->cfg->path);
+			buf_puts(&s->out, st.file);
 			buf_puts(&s->out, " (");
-			buf_puts(&s->out, config_policy_names[h->cfg->policy]);
-			if (h->cfg->count > 1) {
+			buf_puts(&s->out, st.policy);
+			if (st.count > 1) {
 				buf_putc(&s->out, '/');
-				buf_putu(&s->out, h->cfg->count);
+				buf_putu(&s->out, st.count);
 			}
 			buf_putc(&s->out, ')');
 			if (h->list) {
-				char text[ADDR_TEXT_MAX];
-				uint32_t next;
-
 				buf_puts(&s->out, ": ");
-				buf_putu(&s->out, h->list->n);
+				buf_putu(&s->out, st.n_addresses);
 				buf_puts(&s->out, " addresses");
-				if (answer_next(snap, &s->d->rot, h, &next, NULL)) {
-					addrlist_format(h->list, next, text);
+				if (st.rotates) {
+					addrlist_format(h->list, st.next_index, text);
 					buf_puts(&s->out, ", next #");
-					buf_putu(&s->out, next);
+					buf_putu(&s->out, st.next_index);
 					buf_puts(&s->out, " ");
 					buf_puts(&s->out, text);
 				}
 			} else
 				buf_puts(&s->out, ": serving nothing");
-			if (h->error) {
+			if (st.error) {
 				buf_puts(&s->out, "; last error: ");
-				buf_puts(&s->out, h->error);
+				buf_puts(&s->out, st.error);
 			}
 			buf_putc(&s->out, '\n');
 		}
