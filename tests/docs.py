@@ -17,8 +17,8 @@
 #                        be the output (stdout and stderr); "…" stands for any text in a line, a
 #                        line "…" for any lines, and process ids may differ. A command shown
 #                        without output must exit 0.
-#   ini pdns.conf [NAME] lines added to data/pdns.conf for config NAME: pdyndns --check
-#                        --pdns-config must accept the pair
+#   ini pdns.conf [NAME] lines added after data/pdns.conf's (for this check only), with config
+#                        NAME: pdyndns --check --pdns-config must accept the pair
 #   sh recipe-NAME       a production recipe: each line run in order as root, in a copy of the
 #                        source tree; "systemctl restart pdns" starts pdns_server as Debian's
 #                        pdns.service does (user pdns, its ExecStart); "console recipe-NAME" blocks
@@ -38,7 +38,7 @@ src, build = sys.argv[1], sys.argv[2]
 PDYNDNS = os.environ.get("PDYNDNS", os.path.join(build, "daemon/pdyndns"))
 PDYNCTL = os.environ.get("PDYNCTL", os.path.join(build, "ctl/pdynctl"))
 work = sys.argv[3]
-only_doc = os.environ.get("DOCS_ONLY")  # e.g. README.md: check one document
+only_doc = os.environ.get("DOCS_ONLY")  # e.g. README.md: one document (its config names only)
 passes = fails = 0
 
 
@@ -178,6 +178,9 @@ def write_config(d, name, text_files):
         json.dump(conf, f, indent=2)
     default = {"A": "192.0.2.1\n", "AAAA": "2001:db8::1\n", "prefix": "100.64.0.0/10\n"}
     for fn, qt in referenced(conf):
+        if os.path.isabs(fn):
+            fail("config %r names %s: examples name their files relative to the config" % (name, fn))
+            continue
         text = own.get(fn, text_files.get(fn, default[qt]))
         p = os.path.join(d, fn)
         os.makedirs(os.path.dirname(p), exist_ok=True)
@@ -185,7 +188,6 @@ def write_config(d, name, text_files):
             f.write(text)
 
 
-ini_for = {}
 # the files and pdns.conf lines first: a block may show a config's files after the config
 for b in blocks:
     if b.kind == "text" and b.args:
@@ -193,9 +195,6 @@ for b in blocks:
         if b.args[0] in files_for.get(name, {}):
             fail("%s: %s shown twice for %r: give one of them a config name" % (b.where, b.args[0], name))
         files_for.setdefault(name, {})[b.args[0]] = b.text
-    elif b.kind == "ini":
-        name = b.args[1] if len(b.args) > 1 else ""
-        ini_for[name] = ini_for.get(name, "") + b.text
 for b in blocks:
     if b.kind == "json":
         name = b.args[0] if b.args else ""
@@ -277,9 +276,16 @@ def start_pdns(argv, port, log):
     return False
 
 
-def context(name):
+def clean_pdns_d():
+    """pdns.d as a fresh pdns-server leaves it (the host's may hold other backends' settings)"""
+    for f in os.listdir("/etc/powerdns/pdns.d"):
+        os.unlink(os.path.join("/etc/powerdns/pdns.d", f))
+
+
+def context(name, extra=""):
     """/etc/pdyndns and pdns.d for config `name` ("" for the demo's)"""
     stop_pdns()
+    clean_pdns_d()
     shutil.rmtree("/etc/pdyndns", ignore_errors=True)
     shutil.rmtree("/run/pdyndns", ignore_errors=True)
     if name == "":
@@ -290,7 +296,7 @@ def context(name):
     with open("/etc/powerdns/pdns.conf", "w") as f:
         f.write(DEBIAN_PDNS_CONF)
     with open("/etc/powerdns/pdns.d/pdyndns.conf", "w") as f:
-        f.write(open(os.path.join(src, "data/pdns.conf")).read() + ini_for.get(name, ""))
+        f.write(open(os.path.join(src, "data/pdns.conf")).read() + extra)
 
 
 def norm(text):
@@ -318,7 +324,7 @@ def console(b):
         ln = lines[i]
         if re.match(r"^[$#] ", ln):
             cmd = ln[2:]
-            while cmd.endswith("\\") and i + 1 < len(lines):
+            while (cmd.endswith("\\") or cmd.endswith("|")) and i + 1 < len(lines):
                 i += 1
                 cmd += "\n" + lines[i]
             cur = [cmd, ""]
@@ -331,7 +337,12 @@ def console(b):
     cwd = os.path.join(work, "cwd")
     os.makedirs(cwd, exist_ok=True)
     for cmd, expected in cmds:
-        r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
+        try:
+            r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=cwd, env=env, timeout=60,
+                               stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            fail("%s: `%s` did not finish within 60 s" % (b.where, cmd))
+            continue
         got = r.stdout + r.stderr
         if expected == "":
             if r.returncode == 0:
@@ -361,17 +372,20 @@ for b in blocks:
     console(b)
 stop_pdns()
 
-# pdns.conf fragments: the pair must pass --check --pdns-config
-for name in ini_for:
-    if name and name not in configs:
-        fail("pdns.conf lines for %r: no json block of that name" % name)
+# pdns.conf lines, each block after data/pdns.conf's: the pair must pass --check --pdns-config
+for b in blocks:
+    if b.kind != "ini":
         continue
-    context(name)
+    name = b.args[1] if len(b.args) > 1 else ""
+    if name and name not in configs:
+        fail("%s: no json block named %r" % (b.where, name))
+        continue
+    context(name, b.text)
     r = sh(["pdyndns", "--check", "--config", "/etc/pdyndns/config.json", "--pdns-config", "/etc/powerdns/pdns.conf"], env=env)
     if r.returncode == 0:
         ok()
     else:
-        fail("pdns.conf lines for %r: pdyndns --check --pdns-config refuses:\n%s%s" % (name, r.stdout, r.stderr))
+        fail("%s: pdyndns --check --pdns-config refuses these lines with config %r:\n%s%s" % (b.where, name, r.stdout, r.stderr))
 
 # --- recipes ------------------------------------------------------------------------------
 DEBIAN_PDNS = ["setpriv", "--reuid=pdns", "--regid=pdns", "--init-groups", "--inh-caps=+net_bind_service",
@@ -398,9 +412,7 @@ for rec in recipes:
     stop_pdns()
     shutil.rmtree("/etc/pdyndns", ignore_errors=True)
     shutil.rmtree("/run/pdyndns", ignore_errors=True)
-    for f in ("pdyndns.conf", "zz-local.conf"):
-        if os.path.exists("/etc/powerdns/pdns.d/" + f):
-            os.unlink("/etc/powerdns/pdns.d/" + f)
+    clean_pdns_d()
     with open("/etc/powerdns/pdns.conf", "w") as f:
         f.write(DEBIAN_PDNS_CONF)
     for p in ("pdyndns", "pdynctl"):
