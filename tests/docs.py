@@ -17,8 +17,9 @@
 #                        be the output (stdout and stderr); "…" stands for any text in a line, a
 #                        line "…" for any lines, and process ids may differ. A command shown
 #                        without output must exit 0.
-#   ini pdns.conf [NAME] lines added after data/pdns.conf's (for this check only), with config
-#                        NAME: pdyndns --check --pdns-config must accept the pair
+#   ini pdns.conf [NAME] pdns.d lines, with config NAME: pdyndns --check --pdns-config must
+#                        accept the pair (with a launch= line, a whole snippet on its own;
+#                        without, lines added after data/pdns.conf's)
 #   sh recipe-NAME       a production recipe: each line run in order as root, in a copy of the
 #                        source tree; "systemctl restart pdns" starts pdns_server as Debian's
 #                        pdns.service does (user pdns, its ExecStart); "console recipe-NAME" blocks
@@ -296,7 +297,10 @@ def context(name, extra=""):
     with open("/etc/powerdns/pdns.conf", "w") as f:
         f.write(DEBIAN_PDNS_CONF)
     with open("/etc/powerdns/pdns.d/pdyndns.conf", "w") as f:
-        f.write(open(os.path.join(src, "data/pdns.conf")).read() + extra)
+        if re.search(r"(?m)^launch\+?=", extra):  # a whole snippet, on its own
+            f.write(extra)
+        else:
+            f.write(open(os.path.join(src, "data/pdns.conf")).read() + extra)
 
 
 def norm(text):
