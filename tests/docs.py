@@ -407,6 +407,7 @@ def copy_tree(dst):
                 shutil.copy2(os.path.join(src, f), os.path.join(dst, f), follow_symlinks=False)
     else:  # a dist tree (make distcheck): the sources only
         shutil.copytree(src, dst, symlinks=True)
+    sh(["chmod", "-R", "u+w", dst])  # make distcheck's sources are read-only; the recipe builds in the copy
 
 
 recipes = sorted({b.args[0] for b in blocks if b.kind == "sh" and b.args and b.args[0].startswith("recipe-")})
