@@ -49,6 +49,7 @@ import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])
 s.listen(1)
+s.settimeout(10)  # pdynctl may never come (it failed before connecting): do not wait forever
 c, _ = s.accept()
 c.settimeout(5)
 req = b""
@@ -66,7 +67,7 @@ PY
         printf '%s' "$3" > "reply.$name"
         rm -f "fake.sock"
         /usr/bin/python3 fake.py fake.sock "reply.$name" & local fp=$!
-        for ((i = 0; i < 100; i++)); do [ -S fake.sock ] && break; sleep 0.02; done
+        for ((i = 0; i < 500; i++)); do [ -S fake.sock ] && break; sleep 0.02; done
         out=$("$PDYNCTL" --socket fake.sock --timeout 5 $cmd 2>&1); rc=$?
         wait $fp
         echo "$rc $out"
