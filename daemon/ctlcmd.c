@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket's commands (ctlcmd.h): status and query, built from the daemon's state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "answer.h"
+#include "ctlcmd.h"
+#include "ctlproto.h"
+#include "hstatus.h"
+#include "kind.h"
+#include "log.h"
+#include "macro.h"
+#include "pipeproto.h"
+#include "session.h"
+
+#define TOP_SERVED 10 /* addresses listed per handler in status */
+
+/* The handlers a status still has to send: ranges of handler indexes, in order. */
+struct range {
+	size_t first, end;
+	bool check_names; /* covering handlers: only those whose qname is one of the names */
+};
+
+struct status_stream {
+	const struct snapshot *snap; /* the snapshot it began on, and its generation: */
+	uint64_t generation;         /* a reload in between ends the stream with an error */
+	struct range *ranges;
+	size_t n_ranges, cur, pos;
+	char **names; /* the filter (taken from the request), or NULL */
+	size_t n_names;
+	bool *found; /* per name */
+	uint64_t count;
+};
+
+struct status_stream *status_stream_free(struct status_stream *st)
+{
+	if (!st)
+		return NULL;
+	for (size_t i = 0; i < st->n_names; i++)
+		free(st->names[i]);
+	free(st->names);
+	free(st->found);
+	free(st->ranges);
+	free(st);
+	return NULL;
+}
+
+
+static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
+
+static json_object *handler_json(const struct daemon *d, const struct handler *h)
+{
+	json_object *o = json_object_new_object(), *served = json_object_new_array();
+	const struct addrlist *l = h->list;
+	char text[ADDR_TEXT_MAX], what[512];
+	struct hstatus st;
+
+	hstatus_get(d->snap, &d->rot, h, what, sizeof(what), &st);
+	json_object_object_add(o, "qname", jstr(st.qname));
+	if (st.serves) {
+		json_object *types = json_object_new_array();
+
+		for (uint8_t i = 0; i < h->cfg->n_types; i++)
+			json_object_array_add(types, jstr(pp_type_name(h->cfg->types[i])));
+		json_object_object_add(o, "kind", jstr(st.kind));
+		json_object_object_add(o, "qtype", jstr(pp_type_name(st.qtype)));
+		json_object_object_add(o, "types", types);
+		json_object_object_add(o, "serves", jstr(st.serves));
+		json_object_put(served);
+		return o;
+	}
+	json_object_object_add(o, "kind", jstr(st.kind));
+	json_object_object_add(o, "qtype", jstr(st.qtype == PP_TYPE_A ? "A" : "AAAA"));
+	if (st.view) {
+		json_object_object_add(o, "view", jstr(st.view));
+		json_object_object_add(o, "prefix_file", jstr(st.prefix_file));
+		json_object_object_add(o, "inline_prefixes", json_object_new_int64((int64_t)st.inline_prefixes));
+	} else if (st.n_views) {
+		json_object_object_add(o, "views", json_object_new_int(st.n_views));
+		json_object_object_add(o, "match", jstr(st.match));
+		json_object_object_add(o, "prefixes", json_object_new_int64(st.prefixes));
+		json_object_object_add(o, "views_error", jstr(st.views_error));
+	}
+	json_object_object_add(o, "file", jstr(st.file));
+	json_object_object_add(o, "policy", jstr(st.policy));
+	json_object_object_add(o, "count", json_object_new_int64(st.count));
+	json_object_object_add(o, "addresses", json_object_new_int64(st.n_addresses));
+	if (st.weighted) {
+		json_object *weights = json_object_new_array();
+
+		json_object_object_add(o, "total_weight", json_object_new_int64((int64_t)st.total_weight));
+		json_object_object_add(o, "drained", json_object_new_int64(st.drained));
+		for (uint32_t i = 0; i < st.n_addresses && i < TOP_SERVED; i++) {
+			json_object *a = json_object_new_object();
+
+			addrlist_format(l, i, text);
+			json_object_object_add(a, "address", jstr(text));
+			json_object_object_add(a, "weight", json_object_new_int64((int64_t)addrlist_weight(l, i)));
+			json_object_array_add(weights, a);
+		}
+		json_object_object_add(o, "weights", weights);
+	}
+	if (st.rotates) {
+		addrlist_format(l, st.next_index, text);
+		json_object_object_add(o, "next_index", json_object_new_int64(st.next_index));
+		json_object_object_add(o, "next_address", jstr(text));
+		json_object_object_add(o, "answers", json_object_new_int64((int64_t)st.answers));
+		/* the first ones are the most served */
+		for (uint32_t i = 0; hstatus_served(&st, 0) != UINT64_MAX && i < st.n_addresses && i < TOP_SERVED; i++) {
+			json_object *a = json_object_new_object();
+
+			addrlist_format(l, i, text);
+			json_object_object_add(a, "address", jstr(text));
+			json_object_object_add(a, "served", json_object_new_int64((int64_t)hstatus_served(&st, i)));
+			json_object_array_add(served, a);
+		}
+	}
+	json_object_object_add(o, "served", served);
+	json_object_object_add(o, "error", jstr(st.error));
+	return o;
+}
+
+/* The first lines of a status: what it costs does not grow with the handlers. */
+static json_object *status_header(const struct daemon *d)
+{
+	json_object *o = json_object_new_object(), *last;
+	const struct snapshot *s = d->snap;
+	bool stalled = false;
+
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "version", jstr(PACKAGE_VERSION));
+	json_object_object_add(o, "uptime", json_object_new_int64(time(NULL) - d->started));
+	json_object_object_add(o, "abi", json_object_new_int(d->session ? d->session->abi : 0));
+	json_object_object_add(o, "config", jstr(d->config_path));
+	json_object_object_add(o, "zone", jstr(s ? s->config->domain : NULL));
+	if (s && s->config->n_zones > 1) {
+		json_object *zs = json_object_new_array();
+
+		for (size_t z = 0; z < s->config->n_zones; z++)
+			json_object_array_add(zs, jstr(s->config->zones[z].domain));
+		json_object_object_add(o, "zones", zs);
+	}
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+	json_object_object_add(o, "n_handlers", json_object_new_int64(s ? (int64_t)s->n_handlers : 0));
+	json_object_object_add(o, "n_addresses", json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
+	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
+	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
+	/* per question with PowerDNS's caches answering the SOA lookups (answer.h), as a
+	 * connected session sees it now; stalls counts every time since the start */
+	for (const struct session *x = d->session; x; x = x->next)
+		stalled |= x->memo.stalled;
+	json_object_object_add(o, "rotation_stalled",
+			       json_object_new_boolean(stalled && s && s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
+	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
+	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
+	json_object_object_add(o, "config_error", jstr(d->config_error ? d->config_error : d->startup_error));
+	last = json_object_new_object();
+	json_object_object_add(last, "time", json_object_new_int64(d->last_reload));
+	json_object_object_add(last, "ok", json_object_new_boolean(d->last_reload_ok));
+	json_object_object_add(last, "result", jstr(d->last_reload_result));
+	json_object_object_add(o, "last_reload", d->last_reload ? last : (json_object_put(last), NULL));
+	return o;
+}
+
+char *ctlcmd_status_header(const struct daemon *d, bool stream)
+{
+	return stream ? ctl_response_stream(status_header(d)) : ctl_response_ok(status_header(d));
+}
+
+void ctl_put_line(struct buf *out, char *line)
+{
+	if (!line)
+		line = strdup("{\"v\":1,\"ok\":false,\"error\":\"out of memory\"}\n");
+	if (line)
+		buf_puts(out, line);
+	free(line);
+}
+
+
+/* A handler's qname is name (case aside, a trailing dot aside). */
+static bool same_name(const char *qname, const char *name)
+{
+	size_t a = strlen(qname), b = strlen(name);
+
+	if (a && qname[a - 1] == '.')
+		a--;
+	if (b && name[b - 1] == '.')
+		b--;
+	return a == b && strncasecmp(qname, name, a) == 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* What a status request will send: every handler, or those of the names (names taken
+ * over). The names' own handlers are found through the name table, O(names); handlers of
+ * kinds that cover sets of names are compared by qname as the stream goes. */
+struct status_stream *status_stream_new(const struct daemon *d, char **names, size_t n_names)
+{
+	struct status_stream *st = calloc(1, sizeof(*st));
+	const struct snapshot *s = d->snap;
+	size_t n = 0;
+
+	if (!st)
+		goto oom;
+	st->snap = s;
+	st->generation = d->generation;
+	st->names = names;
+	st->n_names = n_names;
+	names = NULL;
+	st->ranges = calloc(n_names + 1, sizeof(*st->ranges));
+	st->found = calloc(n_names ? n_names : 1, sizeof(*st->found));
+	if (!st->ranges || !st->found)
+		goto oom;
+	if (!s)
+		return st;
+	if (!n_names) {
+		st->ranges[n++] = (struct range){0, s->n_handlers, false};
+		st->n_ranges = n;
+		return st;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		struct dname dn;
+		const struct node *node;
+
+		if (dname_parse(st->names[i], strlen(st->names[i]), &dn) < 0 || !(node = snapshot_find(s, &dn)) ||
+		    !node->count)
+			continue;
+		st->found[i] = true;
+		st->ranges[n++] = (struct range){node->first, (size_t)node->first + node->count, false};
+	}
+	/* in handler order, each name once */
+	qsort(st->ranges, n, sizeof(*st->ranges), cmp_range);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!k || st->ranges[i].first != st->ranges[k - 1].first)
+				st->ranges[k++] = st->ranges[i];
+		n = k;
+	}
+	if (s->first_covering < s->n_handlers)
+		st->ranges[n++] = (struct range){s->first_covering, s->n_handlers, true};
+	st->n_ranges = n;
+	return st;
+oom:
+	if (names)
+		for (size_t i = 0; i < n_names; i++)
+			free(names[i]);
+	free(names);
+	status_stream_free(st);
+	return NULL;
+}
+
+static bool stream_wants(struct status_stream *st, const struct handler *h)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < st->n_names; i++)
+		if (same_name(h->cfg->qname, st->names[i]))
+			any = st->found[i] = true;
+	return any;
+}
+
+bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct buf *out)
+{
+	uint64_t t0 = mono_usec();
+	unsigned built = 0;
+
+	if (d->snap != st->snap || d->generation != st->generation) {
+		/* the snapshot it walked is gone: say so rather than mix two generations */
+		ctl_put_line(out, ctl_response_error("a reload applied a new generation during the status; "
+						     "the handlers above are complete for the old one, ask again"));
+		return true;
+	}
+	while (st->cur < st->n_ranges) {
+		struct range *r = &st->ranges[st->cur];
+		const struct handler *h;
+
+		if (st->pos < r->first)
+			st->pos = r->first;
+		if (st->pos >= r->end) {
+			st->cur++;
+			continue;
+		}
+		if (built && (out->len >= STATUS_OUT_HIGH || mono_usec() - t0 >= STATUS_SLICE_USEC))
+			return false;
+		h = &st->snap->handlers[st->pos++];
+		if (r->check_names && !stream_wants(st, h))
+			continue;
+		built++;
+		st->count++;
+		ctl_put_line(out, ctl_stream_item(handler_json(d, h)));
+		if (!buf_ok(out))
+			return true;
+	}
+	{
+		json_object *end = json_object_new_object(), *missing = json_object_new_array();
+
+		json_object_object_add(end, "count", json_object_new_int64((int64_t)st->count));
+		for (size_t i = 0; i < st->n_names; i++)
+			if (!st->found[i])
+				json_object_array_add(missing, jstr(st->names[i]));
+		json_object_object_add(end, "missing", missing);
+		ctl_put_line(out, ctl_stream_end(end));
+	}
+	return true;
+}
+
+/* What a question would get, without moving any rotation: the answer_query() output for
+ * ANY at the name, filtered by type, with the rcode PowerDNS would give. */
+char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
+{
+	struct answer_memo memo = {0};
+	struct answer_ctx ctx = {.snap = d->snap, .rot = (struct rotation *)&d->rot, .memo = &memo,
+				 .abi = 1, .peek = true};
+	struct pp_msg m = {.kind = PP_Q, .qname = req->name, .qname_len = strlen(req->name), .qtype = "ANY", .id = 1,
+			   .remote = req->client[0] ? req->client : "0.0.0.0",
+			   .real_remote = req->client[0] ? req->client : NULL};
+	uint16_t want = pp_qtype(req->type);
+	json_object *res, *answers;
+	struct dname name;
+	struct buf out;
+	const char *rcode;
+	bool any = false, in_zone = false;
+	char *p;
+
+	if (!want)
+		return ctl_response_error("unknown record type");
+	if (dname_parse(req->name, strlen(req->name), &name) < 0)
+		return ctl_response_error("not a valid domain name");
+	buf_init(&out);
+	answer_query(&ctx, &m, &out);
+	buf_putc(&out, 0);
+	if (!buf_ok(&out))
+		return ctl_response_error("out of memory");
+	answers = json_object_new_array();
+	for (p = out.data; p && *p;) {
+		char *nl = strchr(p, '\n'), *f[7];
+		int n = 0;
+
+		if (nl)
+			*nl = 0;
+		for (char *t = p; n < 7; n++) {
+			f[n] = t;
+			if (n == 6) {
+				/* the content: MX and SRV have their priority in a field of its own */
+				for (; *t; t++)
+					if (*t == '\t')
+						*t = ' ';
+				break;
+			}
+			t = strchr(t, '\t');
+			if (!t)
+				break;
+			*t++ = 0;
+		}
+		if (n >= 6 && strcmp(f[0], "DATA") == 0) {
+			any = true;
+			if (want == PP_TYPE_ANY || pp_qtype(f[3]) == want) {
+				json_object *a = json_object_new_object();
+
+				json_object_object_add(a, "name", jstr(f[1]));
+				json_object_object_add(a, "type", jstr(f[3]));
+				json_object_object_add(a, "ttl", json_object_new_int64(atoll(f[4])));
+				json_object_object_add(a, "content", jstr(f[6]));
+				json_object_array_add(answers, a);
+			}
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	buf_free(&out);
+	for (size_t z = 0; d->snap && z < d->snap->config->n_zones; z++)
+		in_zone |= dname_is_below_or_at(&name, &d->snap->config->zones[z].apex);
+	in_zone |= d->snap && d->snap->config->catch_all && name.labels; /* an apex of its own */
+	if (!in_zone)
+		rcode = "REFUSED";
+	else if (!any)
+		rcode = "NXDOMAIN";
+	else
+		rcode = json_object_array_length(answers) ? "NOERROR" : "NODATA";
+	res = json_object_new_object();
+	json_object_object_add(res, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(res, "name", jstr(req->name));
+	json_object_object_add(res, "type", jstr(req->type));
+	json_object_object_add(res, "client", jstr(req->client[0] ? req->client : NULL));
+	json_object_object_add(res, "rcode", jstr(rcode));
+	json_object_object_add(res, "answers", answers);
+	return ctl_response_ok(res);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* The commands of the control socket (control.h carries them): a status, streamed in slices
+ * between questions (a header line, a line per handler, an end line), and a query, answered
+ * as PowerDNS would be without moving any rotation. Each builds response lines of
+ * common/ctlproto.h from the daemon's state. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "ctlproto.h"
+#include "daemon.h"
+
+/* A status is built on the loop in slices between questions: at most this long each (at
+ * least one handler), and only while less than STATUS_OUT_HIGH bytes wait for the client. */
+#define STATUS_SLICE_USEC 500
+#define STATUS_OUT_HIGH (256 * 1024)
+
+struct status_stream;
+
+/* The status's first line: the whole reply of a summary (stream false), or the header of a
+ * stream (malloc'd). */
+char *ctlcmd_status_header(const struct daemon *d, bool stream);
+/* What a status will send: every handler, or those of the names (taken over). NULL when
+ * out of memory (the names are freed). */
+struct status_stream *status_stream_new(const struct daemon *d, char **names, size_t n_names);
+struct status_stream *status_stream_free(struct status_stream *st);
+/* Appends one slice of handler lines to out (see STATUS_SLICE_USEC), and the end line after
+ * the last; true once the stream is complete (or ended by an error line). */
+bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct buf *out);
+/* The reply to a query request (malloc'd). */
+char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req);
+/* Appends a response line (taken over; NULL: out of memory, said as such). */
+void ctl_put_line(struct buf *out, char *line);
