@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #define CTL_VERSION 1
+#define CTL_DEFAULT_DIR "/run/pdyndns" /* where copies put their control sockets by default */
 #define CTL_MAX_LINE (64 * 1024)         /* longest request line accepted */
 #define CTL_MAX_REPLY (64 * CTL_MAX_LINE) /* longest response line: status of a large config */
 

@@ -22,7 +22,6 @@
 #include "macro.h"
 #include "render.h"
 
-#define DEFAULT_DIR "/run/pdyndns"
 
 enum {
 	EXIT_OK = 0,
@@ -39,15 +38,13 @@ static struct {
 	const char *client;
 	bool json;
 	int timeout_ms;
-} arg = {.dir = DEFAULT_DIR, .timeout_ms = 10000};
+} arg = {.dir = CTL_DEFAULT_DIR, .timeout_ms = 10000};
 
 struct command {
 	const char *name;
 	const char *args;
 	const char *help;
 	int min_args, max_args;
-	bool needs_daemon;
-	bool mutating;
 	int (*run)(char **args); /* args: the command's arguments */
 };
 
@@ -610,12 +607,12 @@ static int cmd_completion(char **argv);
 
 static const struct command commands[] = {
 	{"status", "[NAME...]", "state of every copy: reloads, rotation of every handler (or NAME's only)", 0,
-	 CTL_MAX_NAMES, true, false, cmd_status},
-	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, true, true, cmd_reload},
-	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, true, false, cmd_query},
-	{"list", "", "the running copies found", 0, 0, true, false, cmd_list},
-	{"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1, false, false, cmd_check},
-	{"completion", "", "print a bash completion script", 0, 0, false, false, cmd_completion},
+	 CTL_MAX_NAMES, cmd_status},
+	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, cmd_reload},
+	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, cmd_query},
+	{"list", "", "the running copies found", 0, 0, cmd_list},
+	{"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1, cmd_check},
+	{"completion", "", "print a bash completion script", 0, 0, cmd_completion},
 };
 
 static const struct option options[] = {
@@ -657,7 +654,7 @@ static void usage(FILE *f)
 		   "  --client IP     query: the client address to answer for\n"
 		   "  --timeout SEC   give up on a copy silent for SEC seconds (default 10)\n"
 		   "\nExit status: 0 ok, 1 refused or failed, 2 usage, 3 no daemon running,\n"
-		   "4 permission denied, 5 timeout.\n", DEFAULT_DIR);
+		   "4 permission denied, 5 timeout.\n", CTL_DEFAULT_DIR);
 }
 
 /* Parses options from argv[1..]; the same options may come before and after the command.

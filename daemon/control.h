@@ -15,10 +15,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctlproto.h"
+
 struct daemon;
 struct diag;
 
-#define CONTROL_DEFAULT_DIR "/run/pdyndns"
+#define CONTROL_DEFAULT_DIR CTL_DEFAULT_DIR
 #define CONTROL_MAX_CLIENTS 64  /* root and the daemon's user */
 #define CONTROL_MAX_READONLY 32 /* members of the control group */
 #define CONTROL_FD_RESERVE 16   /* descriptors read-only clients leave for the rest */
