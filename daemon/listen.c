@@ -218,8 +218,11 @@ static int bind_path(const char *path)
 	}
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		r = -errno;
+		log_error("--listen %s: cannot make a socket: %s", path, strerror(-r));
+		return r;
+	}
 	if (lstat(path, &st) == 0) {
 		int probe;
 

@@ -245,12 +245,14 @@ static void activated_sockets(int *pipe_fd, int *control_fd)
 }
 
 /* Socket mode: everything is the loop's. */
-static int serve_socket(struct daemon *d, const char *path, int fd)
+static int serve_socket(struct daemon *d, const char *path, int fd, bool *reported)
 {
 	int r = listen_init(d, path, fd);
 
-	if (r < 0)
+	if (r < 0) {
+		*reported = true; /* listen_init() said why */
 		return r;
+	}
 	(void)sd_event_set_watchdog(d->event, true);
 	if (d->snap)
 		hub_notify(d, true, NULL);
@@ -265,6 +267,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	struct session *s = NULL;
 	sigset_t mask;
 	int r, pipe_fd, control_fd;
+	bool reported = false;
 
 	signal(SIGPIPE, SIG_IGN);
 	waker_block_signal(); /* before any thread starts */
@@ -300,7 +303,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 			(void)control_init(d, d->control_dir, d->control_group);
 	}
 	if (r >= 0 && (listen_path || pipe_fd >= 0)) {
-		r = serve_socket(d, listen_path, pipe_fd);
+		r = serve_socket(d, listen_path, pipe_fd, &reported);
 		goto out;
 	}
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
@@ -323,7 +326,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		exit_now();
 	}
 out:
-	if (r < 0)
+	if (r < 0 && !reported)
 		log_error("cannot serve: %s", strerror(-r));
 	if (s)
 		d->session = session_free(s);

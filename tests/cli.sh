@@ -297,5 +297,13 @@ expect_eq "being written: no error logged" "" "$(grep ': error' hold.err)"
 exec {HI}>&- {HO}<&-
 wait "$hpid"
 
+# socket mode on a path it must not take: one clear error line, exit 1
+touch afile
+out=$("$PDYNDNS" --config good.json --listen afile --control-dir "$tmp/ctl-listen" 2>&1 >/dev/null); rc=$?
+expect_eq "--listen on a regular file exits 1" 1 "$rc"
+expect_eq "--listen on a regular file: the error is said once" \
+    "error: --listen afile: exists and is not a socket; not touching it" "$(grep -o 'error: .*' <<<"$out")"
+expect_eq "--listen on a regular file: the file is left alone" "" "$(cat afile)"
+
 echo "cli: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]
