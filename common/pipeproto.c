@@ -220,3 +220,44 @@ int pp_addr(const char *s, uint8_t addr[16])
 		return AF_INET6;
 	return 0;
 }
+
+int pp_parse_data(char *line, size_t len, int abi, struct pp_record *r)
+{
+	char *f[9], *t = line, *end = line + len, *num;
+	size_t want = abi >= 3 ? 9 : 7, n = 0;
+	unsigned long long v;
+
+	/* DATA [scope auth] qname IN type ttl id content: the content takes the rest */
+	while (n < want) {
+		char *tab = n + 1 < want ? memchr(t, '\t', (size_t)(end - t)) : NULL;
+
+		f[n++] = t;
+		if (n == want)
+			break;
+		if (!tab)
+			return -EINVAL;
+		*tab = 0;
+		t = tab + 1;
+	}
+	*end = 0;
+	if (strcmp(f[0], "DATA") != 0 || strcmp(f[want - 5], "IN") != 0)
+		return -EINVAL;
+	*r = (struct pp_record){.qname = f[want - 6], .type = f[want - 4], .content = f[want - 1]};
+	if (abi >= 3) {
+		v = strtoull(f[1], &num, 10);
+		if (*num || v > 128)
+			return -EINVAL;
+		r->scope = (uint8_t)v;
+	}
+	v = strtoull(f[want - 3], &num, 10);
+	if (*num || !*f[want - 3] || v > UINT32_MAX)
+		return -EINVAL;
+	r->ttl = (uint32_t)v;
+	r->id = strtoll(f[want - 2], &num, 10);
+	if (*num || !*f[want - 2])
+		return -EINVAL;
+	for (char *c = f[want - 1]; *c; c++)
+		if (*c == '\t')
+			*c = ' ';
+	return 0;
+}

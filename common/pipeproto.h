@@ -67,5 +67,17 @@ int pp_addr(const char *s, uint8_t addr[16]);
  * length (ABI >= 3; older ABIs cannot carry it). */
 void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
 	     int64_t id, uint8_t scope, const char *content, size_t content_len);
+/* A DATA line read back: pp_data()'s fields (pointers into the line). */
+struct pp_record {
+	const char *qname;
+	const char *type;    /* mnemonic */
+	uint32_t ttl;
+	int64_t id;
+	uint8_t scope;       /* ABI >= 3 */
+	const char *content; /* MX and SRV: the priority's tab is a space */
+};
+/* Parses one DATA line (without its '\n'; modified: tabs become NULs) as pp_data() writes it
+ * for abi. Returns 0, or -EINVAL for any other line. */
+int pp_parse_data(char *line, size_t len, int abi, struct pp_record *r);
 static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
 static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }

@@ -344,34 +344,20 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 		return ctl_response_error("out of memory");
 	answers = json_object_new_array();
 	for (p = out.data; p && *p;) {
-		char *nl = strchr(p, '\n'), *f[7];
-		int n = 0;
+		char *nl = strchr(p, '\n');
+		struct pp_record rr;
 
 		if (nl)
 			*nl = 0;
-		for (char *t = p; n < 7; n++) {
-			f[n] = t;
-			if (n == 6) {
-				/* the content: MX and SRV have their priority in a field of its own */
-				for (; *t; t++)
-					if (*t == '\t')
-						*t = ' ';
-				break;
-			}
-			t = strchr(t, '\t');
-			if (!t)
-				break;
-			*t++ = 0;
-		}
-		if (n >= 6 && strcmp(f[0], "DATA") == 0) {
+		if (pp_parse_data(p, strlen(p), ctx.abi, &rr) == 0) {
 			any = true;
-			if (want == PP_TYPE_ANY || pp_qtype(f[3]) == want) {
+			if (want == PP_TYPE_ANY || pp_qtype(rr.type) == want) {
 				json_object *a = json_object_new_object();
 
-				json_object_object_add(a, "name", jstr(f[1]));
-				json_object_object_add(a, "type", jstr(f[3]));
-				json_object_object_add(a, "ttl", json_object_new_int64(atoll(f[4])));
-				json_object_object_add(a, "content", jstr(f[6]));
+				json_object_object_add(a, "name", jstr(rr.qname));
+				json_object_object_add(a, "type", jstr(rr.type));
+				json_object_object_add(a, "ttl", json_object_new_int64(rr.ttl));
+				json_object_object_add(a, "content", jstr(rr.content));
 				json_object_array_add(answers, a);
 			}
 		}

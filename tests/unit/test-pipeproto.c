@@ -182,6 +182,41 @@ static void test_data_lines(void **state)
 	buf_free(&b);
 }
 
+/* pp_parse_data() reads back what pp_data() wrote, at every ABI; anything else is refused. */
+static void test_data_read_back(void **state)
+{
+	static const char mx[] = "10\tmail.test.";
+	static const char *const bad[] = {
+		"END", "FAIL", "DATA", "DATA\tx\tIN\tA\t0", "DATA\tx\tCH\tA\t0\t1\ty",
+		"DATA\tx\tIN\tA\t-1\t1\ty", "DATA\tx\tIN\tA\t4294967296\t1\ty", "DATA\tx\tIN\tA\t0\t\ty",
+		"Q\tx\tIN\tA\t0\t1\ty",
+	};
+
+	for (int abi = 1; abi <= 5; abi++) {
+		struct pp_record r;
+		struct buf b;
+
+		buf_init(&b);
+		pp_data(&b, abi, "www.test", 8, PP_TYPE_MX, 4294967295u, -1, 24, mx, strlen(mx));
+		assert_int_equal(b.data[b.len - 1], '\n');
+		assert_int_equal(pp_parse_data(b.data, b.len - 1, abi, &r), 0);
+		assert_string_equal(r.qname, "www.test");
+		assert_string_equal(r.type, "MX");
+		assert_int_equal(r.ttl, 4294967295u);
+		assert_int_equal(r.id, -1);
+		assert_int_equal(r.scope, abi >= 3 ? 24 : 0);
+		assert_string_equal(r.content, "10 mail.test.");
+		buf_free(&b);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[64];
+		struct pp_record r;
+
+		strcpy(line, bad[i]);
+		assert_int_equal(pp_parse_data(line, strlen(line), 1, &r), -EINVAL);
+	}
+}
+
 static void test_addr(void **state)
 {
 	uint8_t a[16];
@@ -205,7 +240,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_helo),     cmocka_unit_test(test_q_per_abi), cmocka_unit_test(test_q_rejects),
-		cmocka_unit_test(test_axfr_cmd), cmocka_unit_test(test_qtype),     cmocka_unit_test(test_data_lines),
+		cmocka_unit_test(test_axfr_cmd), cmocka_unit_test(test_qtype),     cmocka_unit_test(test_data_lines), cmocka_unit_test(test_data_read_back),
 		cmocka_unit_test(test_addr),
 	};
 
