@@ -36,6 +36,7 @@ static struct {
 	const char *dir;
 	const char *socket;
 	const char *client;
+	bool copies_option; /* --dir, --socket, --client or --timeout was given */
 	bool json;
 	int timeout_ms;
 } arg = {.dir = CTL_DEFAULT_DIR, .timeout_ms = 10000};
@@ -45,6 +46,8 @@ struct command {
 	const char *args;
 	const char *help;
 	int min_args, max_args;
+	bool needs_daemon; /* asks running copies (--dir, --socket, --timeout apply) */
+	bool mutating;     /* the copies let only root and their own user do it */
 	int (*run)(char **args); /* args: the command's arguments */
 };
 
@@ -607,12 +610,12 @@ static int cmd_completion(char **argv);
 
 static const struct command commands[] = {
 	{"status", "[NAME...]", "state of every copy: reloads, rotation of every handler (or NAME's only)", 0,
-	 CTL_MAX_NAMES, cmd_status},
-	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, cmd_reload},
-	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, cmd_query},
-	{"list", "", "the running copies found", 0, 0, cmd_list},
-	{"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1, cmd_check},
-	{"completion", "", "print a bash completion script", 0, 0, cmd_completion},
+	 CTL_MAX_NAMES, true, false, cmd_status},
+	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, true, true, cmd_reload},
+	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, true, false, cmd_query},
+	{"list", "", "the running copies found", 0, 0, true, false, cmd_list},
+	{"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1, false, false, cmd_check},
+	{"completion", "", "print a bash completion script", 0, 0, false, false, cmd_completion},
 };
 
 static const struct option options[] = {
@@ -645,7 +648,8 @@ static void usage(FILE *f)
 		char head[32];
 
 		snprintf(head, sizeof(head), "%s %s", commands[i].name, commands[i].args);
-		fprintf(f, "  %-18s %s\n", head, commands[i].help);
+		fprintf(f, "  %-18s %s%s\n", head, commands[i].help,
+			commands[i].mutating ? " (root or the daemon's user only)" : "");
 	}
 	fprintf(f, "\nOptions:\n"
 		   "  --dir DIR       find copies in DIR (default %s)\n"
@@ -668,15 +672,18 @@ static int parse_options(int argc, char **argv, const char *optstring)
 		switch (c) {
 		case 'd':
 			arg.dir = optarg;
+			arg.copies_option = true;
 			break;
 		case 's':
 			arg.socket = optarg;
+			arg.copies_option = true;
 			break;
 		case 'j':
 			arg.json = true;
 			break;
 		case 'c':
 			arg.client = optarg;
+			arg.copies_option = true;
 			break;
 		case 't': {
 			char *end;
@@ -689,6 +696,7 @@ static int parse_options(int argc, char **argv, const char *optstring)
 				return EXIT_USAGE;
 			}
 			arg.timeout_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);
+			arg.copies_option = true;
 			break;
 		}
 		case 'V':
@@ -733,6 +741,11 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	nargs = argc - optind;
+	if (!cmd->needs_daemon && arg.copies_option) {
+		fprintf(stderr, "pdynctl: %s asks no running copy: --dir, --socket, --client and --timeout do "
+			"not apply\n", cmd->name);
+		return EXIT_USAGE;
+	}
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		fprintf(stderr, "pdynctl: %s takes %s%s\n", cmd->name, *cmd->args ? cmd->args : "no arguments",
 			nargs > cmd->max_args ? " (too many arguments)" : "");

@@ -297,6 +297,13 @@ expect_eq "being written: no error logged" "" "$(grep ': error' hold.err)"
 exec {HI}>&- {HO}<&-
 wait "$hpid"
 
+# the command table: offline commands take no option about copies; mutating ones say who may
+out=$("$PDYNCTL" --dir "$tmp" check good.json 2>&1); rc=$?
+expect_eq "pdynctl --dir DIR check: a usage error" "2 pdynctl: check asks no running copy: --dir, --socket, --client and --timeout do not apply" "$rc $out"
+out=$("$PDYNCTL" check good.json --timeout 3 2>&1); expect_eq "pdynctl check --timeout: a usage error" 2 $?
+expect_match "pdynctl --help: reload is for root or the daemon's user" "reload .*\(root or the daemon's user only\)" "$("$PDYNCTL" --help)"
+expect_eq "pdynctl --help: status is for anyone allowed" "" "$("$PDYNCTL" --help | grep '^  status .*root')"
+
 # socket mode on a path it must not take: one clear error line, exit 1
 touch afile
 out=$("$PDYNDNS" --config good.json --listen afile --control-dir "$tmp/ctl-listen" 2>&1 >/dev/null); rc=$?
