@@ -205,6 +205,19 @@ void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16
 	buf_putc(b, '\n');
 }
 
+void pp_ent(struct buf *b, int abi, const char *qname, size_t qname_len, uint32_t ttl, int64_t id)
+{
+	buf_put(b, "DATA\t", 5);
+	if (abi >= 3)
+		buf_put(b, "0\t1\t", 4);
+	buf_put(b, qname, qname_len);
+	buf_puts(b, "\tIN\tENT\t");
+	buf_putu(b, ttl);
+	buf_putc(b, '\t');
+	buf_puti(b, id);
+	buf_putc(b, '\n');
+}
+
 int pp_addr(const char *s, uint8_t addr[16])
 {
 	char copy[INET6_ADDRSTRLEN + 1];

@@ -67,5 +67,8 @@ int pp_addr(const char *s, uint8_t addr[16]);
  * length (ABI >= 3; older ABIs cannot carry it). */
 void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
 	     int64_t id, uint8_t scope, const char *content, size_t content_len);
+/* Appends one DATA line of type ENT (an empty non-terminal: the name exists, without
+ * records), which PowerDNS reads from 5.1 on; 4.x fails the lookup. No content field. */
+void pp_ent(struct buf *b, int abi, const char *qname, size_t qname_len, uint32_t ttl, int64_t id);
 static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
 static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }

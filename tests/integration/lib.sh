@@ -69,6 +69,13 @@ run_pdns() {
     fi
 }
 
+# pdns_version: the version of the pdns_server the tests run, e.g. "4.7.3"
+pdns_version() {
+    (PDNS_AS= run_pdns --version 2>&1) | sed -n 's/.*PowerDNS Authoritative Server \([0-9][0-9.]*\).*/\1/p' | head -n1
+}
+# pdns_at_least VERSION: whether that version is VERSION or later
+pdns_at_least() { printf '%s\n' "$1" "$(pdns_version)" | sort -V -C; }
+
 # start_pdns DIR CONFIG ABI [EXTRA-LINE...]: writes DIR/pdns.conf and starts pdns_server;
 # sets PORT and PDNS_PID. The pdns log is DIR/pdns.log. PIPE_COMMAND replaces the
 # pipe-command (socket mode: a socket path). With PDNS_AS=USER (and root),
