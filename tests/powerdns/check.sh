@@ -28,6 +28,10 @@ for b in daemon/pdyndns ctl/pdynctl; do
 done
 . "$src/tests/powerdns/roots.sh"
 
+# an interrupt reaches suite.sh too, which ends its tests and undoes its mounts: then stop here
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 total_pass=0 total_fail=0 total_skip=0 status=0 summary=
 for suite in ${PDNS_SUITES:-trixie sid}; do
     root=$PDYNDNS_ROOTS/$suite
@@ -49,6 +53,7 @@ for suite in ${PDNS_SUITES:-trixie sid}; do
     unshare --mount --propagation private \
         bash "$src/tests/powerdns/suite.sh" "$src" "$bt" "$root" "$logs" "$version"
     r=$?
+    [ "$r" -ge 128 ] && { echo "check-powerdns: interrupted"; exit "$r"; }
     read -r pass fail skip < "$logs/counts" 2>/dev/null || { pass=0 fail=0 skip=0; }
     [ "$r" != 0 ] && [ "$fail" = 0 ] && fail=1 # the runner itself failed
     line="pdns $version: $pass passed, $fail failed, $skip skipped ($((SECONDS - started)) s)"

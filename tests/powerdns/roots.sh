@@ -40,7 +40,7 @@ root_ensure() {
         { echo "SKIP: debootstrap is not installed (./autogen.sh --deps)"; return 77; }
     mirror=$(root_mirror)
     mkdir -p "$(dirname "$dir")"
-    echo "building the $suite root in $dir (debootstrap from $mirror, about 2 minutes; log $dir.log)"
+    echo "building the $suite root in $dir (debootstrap from $mirror, 1 to 2 minutes; log $dir.log)"
     # never recurse into anything mounted inside an old root (check.sh mounts only in its own
     # mount namespace, but a root left by other tools might hold mounts)
     rm -rf --one-file-system "$dir" "$dir.tmp"
