@@ -316,6 +316,7 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 	const struct node *node;
 	struct dname name;
 	uint16_t t = pp_qtype(m->qtype);
+	size_t before = out->len;
 	bool counting = s && !ctx->peek && s->config->advance == CONFIG_ADVANCE_PER_QUESTION;
 
 	if (dname_parse(m->qname, m->qname_len, &name) < 0) {
@@ -327,8 +328,6 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 		ctx->memo->mismatch_now = false;
 	}
 	if (t == PP_TYPE_SOA) {
-		size_t before = out->len;
-
 		/* Every client question begins with SOA lookups: a new question. */
 		if (!ctx->peek)
 			ctx->memo->n = 0;
@@ -356,7 +355,8 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 			put_soa(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
 		if (t == PP_TYPE_ANY || t == PP_TYPE_NS)
 			put_ns(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
-	} else if (!node && s) /* a name no handler has: one that a handler makes up? */
+	} else if (s && (!node || (!node->apex && !node->count)))
+		/* a name no handler has (an empty non-terminal at most): one that a handler makes up? */
 		for (size_t i = s->first_covering; i < s->n_handlers; i++) {
 			const struct handler *h = &s->handlers[i];
 
@@ -392,6 +392,11 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 			}
 			answer_list(ctx, m, h, out);
 		}
+		/* a name that exists with nothing to serve (above a handler's name, or a handler
+		 * without data): with ENT lines PowerDNS knows it exists, so the question gets
+		 * NODATA, and no wildcard above it applies (RFC 4592) */
+		if (t == PP_TYPE_ANY && !node->apex && out->len == before && s->config->empty_non_terminals)
+			pp_ent(out, ctx->abi, m->qname, m->qname_len, zone_at(s, node->zone)->ttl, node->zone + 1);
 	}
 	pp_end(out);
 }

@@ -106,7 +106,10 @@ int check_print(const char *path, const char *pdns_path, FILE *out, FILE *err)
 		if (rp == 0 && d.n_errors > config_errors)
 			rp = -EINVAL;
 		/* a config that could not be read leaves out the checks that need it */
-		if (pc && pdnsconf_check(pc, snap ? snap->config : NULL, path, snap ? load_ms : -1, &d, &w) < 0)
+		struct pdnsconf_version v;
+
+		pdnsconf_installed_version(NULL, &v);
+		if (pc && pdnsconf_check(pc, snap ? snap->config : NULL, path, snap ? load_ms : -1, &v, &d, &w) < 0)
 			rp = -EINVAL;
 	}
 	for (size_t i = 0; i < d.n_msgs; i++)

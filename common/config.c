@@ -416,7 +416,7 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 {
 	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
 					      "loglevel", "advance",  "handlers",    "control_dir",
-					      "control_group", "zones", "catch_all"};
+					      "control_group", "zones", "catch_all", "empty_non_terminals"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
 	size_t old;
@@ -497,6 +497,14 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 		r = cc_enum(v, x, advance_names, ELEMENTSOF(advance_names));
 		if (r >= 0)
 			c->advance = (enum config_advance)r;
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "empty_non_terminals", &x)) {
+		old = cc_push(v, "empty_non_terminals");
+		if (json_object_is_type(x, json_type_boolean))
+			c->empty_non_terminals = json_object_get_boolean(x);
+		else
+			cc_error(v, "expected true or false, got %s", cc_type_name(x));
 		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "control_dir", &x)) {

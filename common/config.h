@@ -124,6 +124,10 @@ struct config {
 	struct config_zone *catch_all;
 	enum config_loglevel loglevel;
 	enum config_advance advance;
+	/* "empty_non_terminals" (PowerDNS >= 5.1): a name that exists without records of its own
+	 * (above a handler's name, or a handler with nothing to serve) answers an ANY lookup
+	 * with an ENT line, so that wildcards and NXDOMAIN follow RFC 4592 */
+	bool empty_non_terminals;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */
 	size_t n_handlers;
 	char *control_dir;   /* NULL: not set */

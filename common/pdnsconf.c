@@ -6,11 +6,13 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kind.h"
 #include "pdnsconf.h"
 
 #define PDNSCONF_MAX_SIZE (16u << 20) /* bytes per file */
@@ -758,8 +760,101 @@ static void check_timeout(const struct ctx *x, const char *prefix, double load_m
 		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
 }
 
+void pdnsconf_installed_version(const char *status, struct pdnsconf_version *v)
+{
+	_cleanup_free_ char *line = NULL;
+	FILE *f;
+	size_t size = 0;
+	bool ours = false, installed = false;
+	char version[sizeof(v->text)] = "";
+
+	*v = (struct pdnsconf_version){.source = "the package pdns-server"};
+	status = status ? status : "/var/lib/dpkg/status";
+	f = fopen(status, "re");
+	if (!f) {
+		v->source = "no dpkg status file: not a Debian system, or not its package";
+		return;
+	}
+	/* stanzas of "Field: value" lines, separated by empty lines */
+	for (ssize_t n; (n = getline(&line, &size, f)) >= 0;) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = 0;
+		if (n == 0) {
+			if (ours)
+				break;
+			continue;
+		}
+		if (strncmp(line, "Package: ", 9) == 0)
+			ours = strcmp(line + 9, "pdns-server") == 0;
+		else if (ours && strncmp(line, "Status: ", 8) == 0)
+			installed = n > 18 && strcmp(line + n - 10, " installed") == 0;
+		else if (ours && strncmp(line, "Version: ", 9) == 0) {
+			const char *p = strchr(line + 9, ':') ? strchr(line + 9, ':') + 1 : line + 9;
+
+			snprintf(version, sizeof(version), "%.*s", (int)strcspn(p, "-~+"), p);
+		}
+	}
+	fclose(f);
+	if (!ours || !installed || !*version) {
+		v->source = "the package pdns-server is not installed here";
+		return;
+	}
+	memcpy(v->text, version, sizeof(v->text));
+}
+
+/* Whether version text ("5.1.5") is 5.1 or later. */
+static bool reads_ent(const char *text)
+{
+	unsigned long major, minor = 0;
+	char *end;
+
+	major = strtoul(text, &end, 10);
+	if (*end == '.')
+		minor = strtoul(end + 1, NULL, 10);
+	return major > 5 || (major == 5 && minor >= 1);
+}
+
+/* A name of c that exists only through a handler's name below it (NULL when none does): the
+ * parent of the first handler at least two labels below its zone's apex. */
+static const char *first_ent(const struct config *c)
+{
+	for (size_t i = 0; i < c->n_handlers; i++) {
+		const struct config_handler *h = &c->handlers[i];
+
+		if ((h->kind && h->kind->covers) || h->name.labels < c->zones[h->zone].apex.labels + 2)
+			continue;
+		return strchr(h->qname, '.') + 1;
+	}
+	return NULL;
+}
+
+static void check_ent(const struct ctx *x, const struct pdnsconf_version *v)
+{
+	const char *ent;
+
+	if (x->c->empty_non_terminals && !*v->text)
+		diag_add_at(x->warnings, x->config_path, 0,
+			    "%s: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and "
+			    "which PowerDNS runs cannot be told here (%s); PowerDNS 4.x fails every question at "
+			    "or below an empty non-terminal",
+			    x->config_path, v->source);
+	else if (x->c->empty_non_terminals && !reads_ent(v->text))
+		diag_add_at(x->warnings, x->config_path, 0,
+			    "%s: warning: empty_non_terminals is true, but PowerDNS here is %s (%s), which "
+			    "refuses the ENT records it needs (5.1 or later): every question at or below an "
+			    "empty non-terminal fails; remove it, or upgrade PowerDNS",
+			    x->config_path, v->text, v->source);
+	else if (!x->c->empty_non_terminals && *v->text && reads_ent(v->text) && (ent = first_ent(x->c)))
+		diag_add_at(x->warnings, x->config_path, 0,
+			    "%s: warning: PowerDNS here is %s (%s), which takes empty non-terminals, but "
+			    "empty_non_terminals is not set: %s and names like it, which exist only through "
+			    "names below them, are NXDOMAIN, and a wildcard above them answers where a static "
+			    "zone would not (RFC 4592); set \"empty_non_terminals\": true",
+			    x->config_path, v->text, v->source, ent);
+}
+
 int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char *config_path,
-		   double load_ms, struct diag *errors, struct diag *warnings)
+		   double load_ms, const struct pdnsconf_version *v, struct diag *errors, struct diag *warnings)
 {
 	struct ctx x = {.pc = pc, .c = c, .config_path = config_path ? config_path : "the config",
 			.errors = errors, .warnings = warnings};
@@ -767,6 +862,8 @@ int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char
 	size_t before = errors->n_errors, n_pipes = 0;
 
 	check_caches(&x);
+	if (c && v)
+		check_ent(&x, v);
 	if (launch && *launch->value) {
 		/* "pipe", "pipe:NAME" (settings pipe-NAME-*), separated by commas or spaces */
 		_cleanup_free_ char *copy = strdup(launch->value);

@@ -42,6 +42,19 @@ const struct pdnsconf_setting *pdnsconf_get(const struct pdnsconf *pc, const cha
 struct pdnsconf *pdnsconf_free(struct pdnsconf *pc);
 DEFINE_FREE_FUNC(struct pdnsconf, pdnsconf_free)
 
+/* The PowerDNS that runs the config, as far as pdyndns can tell: the Debian package
+ * pdns-server installed here. */
+struct pdnsconf_version {
+	char text[64];      /* "4.7.3" (the package version without its epoch and revision); "" when
+			     * it cannot tell */
+	const char *source; /* where it was found, or why it was not, for messages */
+};
+
+/* Reads the version of the package pdns-server from the dpkg status file at status (NULL:
+ * /var/lib/dpkg/status) into v. Always fills v: v->text is empty when the file cannot be
+ * read or the package is not installed, and v->source then says which. */
+void pdnsconf_installed_version(const char *status, struct pdnsconf_version *v);
+
 /* Checks pc against the pdyndns config c, which was read from config_path (c may be NULL
  * when it could not be read: the checks that need it are left out). load_ms is how long the
  * config and its files took to load, as pdyndns does before it answers HELO (negative: not
@@ -57,7 +70,9 @@ DEFINE_FREE_FUNC(struct pdnsconf, pdnsconf_free)
  *   that takes longer than pipe-timeout;
  * warnings, to warnings: a load that takes more than half of pipe-timeout, a program in
  *   pipe-command that is not executable here, or that is not pdyndns and has no --config
- *   (a wrapper: the config cannot be compared).
+ *   (a wrapper: the config cannot be compared); and, with v (may be NULL: not looked at),
+ *   "empty_non_terminals" against the PowerDNS version: true with a version before 5.1 or
+ *   one it cannot tell, false with 5.1 or later while the config has empty non-terminals.
  * Returns 0 when no error was added, -EINVAL when one was, -ENOMEM. */
 int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char *config_path,
-		   double load_ms, struct diag *errors, struct diag *warnings);
+		   double load_ms, const struct pdnsconf_version *v, struct diag *errors, struct diag *warnings);

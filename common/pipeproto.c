@@ -205,6 +205,19 @@ void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16
 	buf_putc(b, '\n');
 }
 
+void pp_ent(struct buf *b, int abi, const char *qname, size_t qname_len, uint32_t ttl, int64_t id)
+{
+	buf_put(b, "DATA\t", 5);
+	if (abi >= 3)
+		buf_put(b, "0\t1\t", 4);
+	buf_put(b, qname, qname_len);
+	buf_puts(b, "\tIN\tENT\t");
+	buf_putu(b, ttl);
+	buf_putc(b, '\t');
+	buf_puti(b, id);
+	buf_putc(b, '\n');
+}
+
 int pp_addr(const char *s, uint8_t addr[16])
 {
 	char copy[INET6_ADDRSTRLEN + 1];
@@ -227,30 +240,31 @@ int pp_parse_data(char *line, size_t len, int abi, struct pp_record *r)
 	size_t want = abi >= 3 ? 9 : 7, n = 0;
 	unsigned long long v;
 
-	/* DATA [scope auth] qname IN type ttl id content: the content takes the rest */
-	while (n < want) {
-		char *tab = n + 1 < want ? memchr(t, '\t', (size_t)(end - t)) : NULL;
+	/* DATA [scope auth] qname IN type ttl id content: the content takes the rest; an ENT
+	 * line has no content field */
+	*end = 0;
+	for (;;) {
+		char *tab = n + 1 < want ? strchr(t, '\t') : NULL;
 
 		f[n++] = t;
-		if (n == want)
-			break;
 		if (!tab)
-			return -EINVAL;
+			break;
 		*tab = 0;
 		t = tab + 1;
 	}
-	*end = 0;
-	if (strcmp(f[0], "DATA") != 0 || strcmp(f[want - 5], "IN") != 0)
+	if (n == want - 1 && strcmp(f[want - 4], "ENT") == 0)
+		f[n++] = end; /* "" */
+	if (n != want || strcmp(f[0], "DATA") != 0 || strcmp(f[want - 5], "IN") != 0)
 		return -EINVAL;
 	*r = (struct pp_record){.qname = f[want - 6], .type = f[want - 4], .content = f[want - 1]};
 	if (abi >= 3) {
 		v = strtoull(f[1], &num, 10);
-		if (*num || v > 128)
+		if (*num || !*f[1] || v > 128)
 			return -EINVAL;
 		r->scope = (uint8_t)v;
 	}
 	v = strtoull(f[want - 3], &num, 10);
-	if (*num || !*f[want - 3] || v > UINT32_MAX)
+	if (*num || !*f[want - 3] || *f[want - 3] == '-' || v > UINT32_MAX)
 		return -EINVAL;
 	r->ttl = (uint32_t)v;
 	r->id = strtoll(f[want - 2], &num, 10);

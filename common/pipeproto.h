@@ -76,8 +76,12 @@ struct pp_record {
 	uint8_t scope;       /* ABI >= 3 */
 	const char *content; /* MX and SRV: the priority's tab is a space */
 };
-/* Parses one DATA line (without its '\n'; modified: tabs become NULs) as pp_data() writes it
- * for abi. Returns 0, or -EINVAL for any other line. */
+/* Parses one DATA line (without its '\n'; modified: tabs become NULs) as pp_data() or
+ * pp_ent() (type "ENT", content "") writes it for abi. Returns 0, or -EINVAL for any other
+ * line. */
 int pp_parse_data(char *line, size_t len, int abi, struct pp_record *r);
+/* Appends one DATA line of type ENT (an empty non-terminal: the name exists, without
+ * records), which PowerDNS reads from 5.1 on; 4.x fails the lookup. No content field. */
+void pp_ent(struct buf *b, int abi, const char *qname, size_t qname_len, uint32_t ttl, int64_t id);
 static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
 static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }

@@ -392,16 +392,27 @@ static int load_all(struct snapshot *s, const struct snapshot_opts *o, struct di
 	return l.error;
 }
 
-static void add_node(struct snapshot *s, const struct dname *name, bool apex, uint16_t zone, uint32_t first,
-		     uint32_t count)
+/* Whether node n is name. */
+static bool node_is(const struct node *n, const struct dname *name)
 {
-	uint64_t h = dname_hash(name);
-	size_t i = h & s->table_mask;
+	return n->name->len - n->skip == name->len && memcmp(n->name->wire + n->skip, name->wire, name->len) == 0;
+}
 
+/* Adds name (the ancestor of name0 whose wire form skips skip bytes, or name0 itself), or
+ * merges it into the node it has already. */
+static void add_node(struct snapshot *s, const struct dname *name0, uint8_t skip, bool apex, uint16_t zone,
+		     uint32_t first, uint32_t count)
+{
+	struct dname name;
+	size_t i;
+
+	name.len = (uint8_t)(name0->len - skip);
+	memcpy(name.wire, name0->wire + skip, name.len);
+	i = dname_hash(&name) & s->table_mask;
 	while (s->table[i]) {
 		struct node *n = &s->nodes[s->table[i] - 1];
 
-		if (dname_equal(n->name, name)) {
+		if (node_is(n, &name)) {
 			n->apex |= apex;
 			if (count) { /* handlers at an apex: the zone is the apex's already */
 				n->first = first;
@@ -411,7 +422,8 @@ static void add_node(struct snapshot *s, const struct dname *name, bool apex, ui
 		}
 		i = (i + 1) & s->table_mask;
 	}
-	s->nodes[s->n_nodes] = (struct node){.name = name, .apex = apex, .zone = zone, .first = first, .count = count};
+	s->nodes[s->n_nodes] = (struct node){
+		.name = name0, .skip = skip, .apex = apex, .zone = zone, .first = first, .count = count};
 	s->table[i] = (uint32_t)++s->n_nodes;
 }
 
@@ -457,7 +469,7 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 {
 	static const struct snapshot_opts first_load = {0};
 	_cleanup_(snapshot_freep) struct snapshot *s = NULL;
-	size_t size = 4;
+	size_t size = 4, n_nodes;
 	int r;
 
 	s = calloc(1, sizeof(*s));
@@ -508,25 +520,41 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 			s->n_kept++;
 	}
 
-	while (size < 2 * (s->n_handlers + c->n_zones))
+	s->first_covering = s->n_handlers;
+	while (s->first_covering && covering(&s->handlers[s->first_covering - 1]))
+		s->first_covering--;
+	n_nodes = s->n_handlers + c->n_zones;
+	for (size_t i = 0; c->empty_non_terminals && i < s->first_covering; i++)
+		n_nodes += (size_t)(s->handlers[i].cfg->name.labels - c->zones[s->handlers[i].cfg->zone].apex.labels);
+	while (size < 2 * n_nodes)
 		size *= 2;
 	s->base->table = s->table = calloc(size, sizeof(*s->table));
-	s->base->nodes = s->nodes = calloc(s->n_handlers + c->n_zones, sizeof(*s->nodes));
+	s->base->nodes = s->nodes = calloc(n_nodes, sizeof(*s->nodes));
 	if (!s->table || !s->nodes || index_paths(s->base, s->handlers, s->n_handlers) < 0)
 		return -ENOMEM;
 	s->table_mask = size - 1;
 	for (size_t z = 0; z < c->n_zones; z++)
-		add_node(s, &c->zones[z].apex, true, (uint16_t)z, 0, 0);
-	s->first_covering = s->n_handlers;
-	while (s->first_covering && covering(&s->handlers[s->first_covering - 1]))
-		s->first_covering--;
+		add_node(s, &c->zones[z].apex, 0, true, (uint16_t)z, 0, 0);
 	for (size_t i = 0; i < s->first_covering;) {
 		size_t j = i + 1;
 
 		while (j < s->first_covering && dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
 			j++;
-		add_node(s, &s->handlers[i].cfg->name, false, s->handlers[i].cfg->zone, (uint32_t)i, (uint32_t)(j - i));
+		add_node(s, &s->handlers[i].cfg->name, 0, false, s->handlers[i].cfg->zone, (uint32_t)i, (uint32_t)(j - i));
 		i = j;
+	}
+	/* the names between each handler's name and its zone's apex exist too (after the
+	 * handlers' own nodes, which they must not replace) */
+	for (size_t i = 0; c->empty_non_terminals && i < s->first_covering; i++) {
+		const struct dname *name = &s->handlers[i].cfg->name;
+		uint16_t zone = s->handlers[i].cfg->zone;
+		unsigned above = (unsigned)(name->labels - c->zones[zone].apex.labels);
+		uint8_t skip = 0;
+
+		for (unsigned k = 1; k < above; k++) {
+			skip = (uint8_t)(skip + name->wire[skip] + 1);
+			add_node(s, name, skip, false, zone, 0, 0);
+		}
 	}
 	s->same = opts && snapshot_same(s, opts->prev);
 	if (list_problems(s, NULL) < 0)
@@ -762,7 +790,7 @@ const struct node *snapshot_find(const struct snapshot *s, const struct dname *n
 	while (s->table[i]) {
 		const struct node *n = &s->nodes[s->table[i] - 1];
 
-		if (dname_equal(n->name, name))
+		if (node_is(n, name))
 			return n;
 		i = (i + 1) & s->table_mask;
 	}

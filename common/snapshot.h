@@ -40,11 +40,13 @@ struct handler {
 };
 
 struct node {
-	const struct dname *name; /* points into the config */
+	const struct dname *name; /* points into the config; the node's name is its wire form
+				   * without the first skip bytes */
+	uint8_t skip;   /* > 0: an ancestor of a handler's name (config.empty_non_terminals) */
 	bool apex;      /* of zone */
 	uint16_t zone;  /* the zone the name is in (config.zones; its id is zone + 1) */
 	uint32_t first; /* handlers at this name: handlers[first .. first+count) */
-	uint32_t count;
+	uint32_t count; /* 0 and not apex: an empty non-terminal */
 };
 
 /* The config and what is built from it alone (NS contents, the name table, an index of the

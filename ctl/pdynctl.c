@@ -517,7 +517,7 @@ static int run_daemon(const struct ctl_request *req)
 
 		if (!begun && o.code == EXIT_NO_DAEMON) {
 			struct stat st;
-			bool gone = o.pid > 0 && kill(o.pid, 0) < 0 && errno == ESRCH;
+			bool gone = ctl_copy_gone(o.pid);
 
 			/* a copy PowerDNS killed left its socket: tidy up when we may */
 			if (gone && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)

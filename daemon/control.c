@@ -461,7 +461,7 @@ static void sweep_stale(const char *dir)
 
 		if (sscanf(e->d_name, "pdyndns.%d.%7s", &pid, tail) != 2 || strcmp(tail, "sock") != 0 || pid <= 0)
 			continue;
-		if (kill(pid, 0) == 0 || errno != ESRCH)
+		if (!ctl_copy_gone(pid))
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;

@@ -350,8 +350,8 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 		if (nl)
 			*nl = 0;
 		if (pp_parse_data(p, strlen(p), ctx.abi, &rr) == 0) {
-			any = true;
-			if (want == PP_TYPE_ANY || pp_qtype(rr.type) == want) {
+			any = true; /* the name exists: NODATA rather than NXDOMAIN */
+			if (strcmp(rr.type, "ENT") != 0 && (want == PP_TYPE_ANY || pp_qtype(rr.type) == want)) {
 				json_object *a = json_object_new_object();
 
 				json_object_object_add(a, "name", jstr(rr.qname));

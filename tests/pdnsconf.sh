@@ -120,5 +120,22 @@ expect_eq "file in the working directory only: exit 1" 1 "$rc"
 expect_match "file in the working directory only: said where it is" \
     "etc/config.json: warning: \"www-v4.txt\" \(www.dyn.example.test A\) is not in the config's directory $tmp/etc but is in the working directory $tmp" "$out"
 
+# "empty_non_terminals" against the PowerDNS installed here (its Debian package): PowerDNS
+# before 5.1 refuses the ENT lines, so the check warns (the config stays valid: exit 0)
+sed 's|^{|{"empty_non_terminals": true,|' config.json > ent.json
+sed "s|^pipe-command=.*|pipe-command=$PDYNDNS --config $tmp/ent.json|" "$data/pdns.conf" > pdns-ent.conf
+out=$("$PDYNDNS" --check --config ent.json --pdns-config pdns-ent.conf 2>&1); rc=$?
+installed=$(dpkg-query -W -f '${Status} ${Version}' pdns-server 2>/dev/null | sed -n 's/^install ok installed \([0-9:]*:\)\{0,1\}\([^-~+]*\).*/\2/p')
+if [ -z "$installed" ]; then
+    expect_match "empty_non_terminals, no pdns-server package: says it cannot tell" \
+        "ent.json: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and which PowerDNS runs cannot be told here" "$out"
+elif printf '%s\n' 5.1 "$installed" | sort -V -C; then
+    expect_eq "empty_non_terminals with PowerDNS $installed: no warning" 0 "$(grep -c warning <<<"$out")"
+else
+    expect_match "empty_non_terminals with PowerDNS $installed: warned" \
+        "ent.json: warning: empty_non_terminals is true, but PowerDNS here is $installed \(the package pdns-server\), which refuses the ENT records it needs \(5.1 or later\)" "$out"
+fi
+expect_eq "empty_non_terminals: a warning, not an error" 0 "$rc"
+
 echo "pdnsconf: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -7,6 +7,9 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
 PDYNCTL=${PDYNCTL:-$top/ctl/pdynctl}
 PDNS_SERVER=${PDNS_SERVER:-$(command -v pdns_server || echo /usr/sbin/pdns_server)}
+# PDNS_ROOT=DIR (make check-powerdns, tests/powerdns/): pdns_server is DIR's own
+# /usr/sbin/pdns_server, run under chroot DIR; PDNS_SERVER is not used then
+PDNS_ROOT=${PDNS_ROOT:-}
 DIG=${DIG:-$(command -v dig || echo /usr/bin/dig)}
 
 . "$top/tests/procs.sh" # stop_pid, free_port
@@ -16,10 +19,13 @@ pdns_pids=()
 
 # Skips (exit 77) only when a real part is missing.
 need_pdns() {
-    [ -x "$PDNS_SERVER" ] || { echo "SKIP: pdns_server not installed"; exit 77; }
+    local server=$PDNS_SERVER
+    [ -z "$PDNS_ROOT" ] || server=$PDNS_ROOT/usr/sbin/pdns_server
+    [ -x "$server" ] ||
+        { echo "SKIP: pdns_server not installed${PDNS_ROOT:+ in $PDNS_ROOT}"; exit 77; }
     [ -x "$DIG" ] || { echo "SKIP: dig not installed"; exit 77; }
-    ls /usr/lib/*/pdns/libpipebackend.so >/dev/null 2>&1 ||
-        { echo "SKIP: pdns-backend-pipe not installed"; exit 77; }
+    ls "$PDNS_ROOT"/usr/lib/*/pdns/libpipebackend.so >/dev/null 2>&1 ||
+        { echo "SKIP: pdns-backend-pipe not installed${PDNS_ROOT:+ in $PDNS_ROOT}"; exit 77; }
     [ -x "$PDYNDNS" ] || { echo "FAIL: $PDYNDNS not built"; exit 1; }
 }
 
@@ -45,6 +51,30 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
+
+# run_pdns ARGS...: runs pdns_server with ARGS in the foreground (exec: the caller's $! is
+# pdns_server's pid), as PDNS_AS when set. Under PDNS_ROOT, chroot (which needs root) comes
+# first and setpriv inside the root, with numeric ids, since the root has its own user names.
+run_pdns() {
+    if [ -n "$PDNS_ROOT" ] && [ -n "${PDNS_AS:-}" ]; then
+        exec chroot "$PDNS_ROOT" setpriv --reuid="$(id -u "$PDNS_AS")" \
+            --regid="$(getent group nogroup | cut -d: -f3)" --clear-groups /usr/sbin/pdns_server "$@"
+    elif [ -n "$PDNS_ROOT" ]; then
+        # an absolute path: a pdns_server on PATH could be a wrapper seen through the mounts
+        exec chroot "$PDNS_ROOT" /usr/sbin/pdns_server "$@"
+    elif [ -n "${PDNS_AS:-}" ]; then
+        exec setpriv --reuid="$PDNS_AS" --regid=nogroup --clear-groups "$PDNS_SERVER" "$@"
+    else
+        exec "$PDNS_SERVER" "$@"
+    fi
+}
+
+# pdns_version: the version of the pdns_server the tests run, e.g. "4.7.3"
+pdns_version() {
+    (PDNS_AS= run_pdns --version 2>&1) | sed -n 's/.*PowerDNS Authoritative Server \([0-9][0-9.]*\).*/\1/p' | head -n1
+}
+# pdns_at_least VERSION: whether that version is VERSION or later
+pdns_at_least() { printf '%s\n' "$1" "$(pdns_version)" | sort -V -C; }
 
 # start_pdns DIR CONFIG ABI [EXTRA-LINE...]: writes DIR/pdns.conf and starts pdns_server;
 # sets PORT and PDNS_PID. The pdns log is DIR/pdns.log. PIPE_COMMAND replaces the
@@ -77,11 +107,8 @@ start_pdns() {
         } > "$dir/pdns.conf"
         if [ -n "${PDNS_AS:-}" ]; then
             chown "$PDNS_AS" "$dir"
-            setpriv --reuid="$PDNS_AS" --regid=nogroup --clear-groups \
-                "$PDNS_SERVER" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
-        else
-            "$PDNS_SERVER" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
         fi
+        run_pdns --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
         PDNS_PID=$!
         pdns_pids+=("$PDNS_PID")
         for _ in $(seq 100); do

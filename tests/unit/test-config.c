@@ -87,6 +87,7 @@ static void test_defaults_and_extras(void **state)
 
 	assert_int_equal(c->loglevel, CONFIG_LOG_INFO);
 	assert_int_equal(c->advance, CONFIG_ADVANCE_PER_QUESTION);
+	assert_false(c->empty_non_terminals);
 	assert_int_equal(c->n_handlers, 0);
 	assert_string_equal(c->control_dir, "/run/x");
 	assert_string_equal(c->control_group, "pdns");
@@ -94,6 +95,9 @@ static void test_defaults_and_extras(void **state)
 	c = parse_ok(HEAD "\"handlers\": [], \"advance\": \"per-lookup\", \"loglevel\": \"debug\"}", "c.json");
 	assert_int_equal(c->advance, CONFIG_ADVANCE_PER_LOOKUP);
 	assert_int_equal(c->loglevel, CONFIG_LOG_DEBUG);
+	config_free(c);
+	c = parse_ok(HEAD "\"handlers\": [], \"empty_non_terminals\": true}", "c.json");
+	assert_true(c->empty_non_terminals);
 	config_free(c);
 	/* JSON Schema integers: 3600.0 and 3.6e3 are integers */
 	c = parse_ok("{\"domain\": \"x.test.\", \"soa\": \"a b 4294967295 2147483647 0 1 2\", \"nameservers\": [\"a\"], "
@@ -190,6 +194,8 @@ static void test_schema_errors(void **state)
 		      "cfg.json: error: /loglevel: expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"verbose\"");
 	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"advance\": \"per-packet\"}",
 		      "cfg.json: error: /advance: expected one of \"per-question\", \"per-lookup\", got \"per-packet\"");
+	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"empty_non_terminals\": \"yes\"}",
+		      "cfg.json: error: /empty_non_terminals: expected true or false, got a string");
 	/* a string with an escaped NUL, which json-c would cut there, is refused by the scan */
 	expect_errors("{\"domain\": \"d.test\\u0000x\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
 		      "cfg.json:1:19: error: \\u0000 in a string (a NUL is not allowed)");
@@ -380,7 +386,7 @@ static void test_schema_file_agrees(void **state)
 				"pattern")),
 			    config_pattern_soa);
 	/* every top-level key the code accepts is in the schema, and no other */
-	assert_int_equal(json_object_object_length(props), 11);
+	assert_int_equal(json_object_object_length(props), 12);
 	/* the handler keys, the policy names and the count's range */
 	props = json_object_object_get(json_object_object_get(defs, "addresses"), "properties");
 	assert_int_equal(json_object_object_length(props), 8);

@@ -664,6 +664,62 @@ static void test_wildcard(void **state)
 		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
 }
 
+/* "empty_non_terminals": an ANY lookup of a name that exists without records (between a
+ * handler's name and its zone's apex, or a handler with nothing to serve) gets one ENT line
+ * in that zone; a name that does not exist, a typed lookup and the apex get none. Without the
+ * option those names answer nothing, as before. */
+static void test_empty_non_terminals(void **state)
+{
+	static const char handlers[] =
+	    "{\"qname\": \"*.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"w\"]},"
+	    "{\"qname\": \"deep.under.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"d\"]},"
+	    "{\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"/nonexistent/abc.txt\"},"
+	    "{\"qname\": \"x.y.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", \"content\": [\"p.example.\"]}";
+	static const char *const names[] = {
+	    "under.w.dyn.example.test", "W.dyn.example.test", "deep.under.w.dyn.example.test",
+	    "other.under.w.dyn.example.test", "*.w.dyn.example.test", "b.c.dyn.example.test", "c.dyn.example.test",
+	    "a.b.c.dyn.example.test", "nx.dyn.example.test", "y.2.0.192.in-addr.arpa", "dyn.example.test", NULL};
+	char head[sizeof(ZHEAD) + 64], *got;
+	const char *want_on = "DATA\tunder.w.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+			      "DATA\tW.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+			      "DATA\tdeep.under.w.dyn.example.test\tIN\tTXT\t60\t1\t\"d\"\nEND\n"
+			      "END\n"
+			      "DATA\t*.w.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
+			      "DATA\tb.c.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+			      "DATA\tc.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+			      "DATA\ta.b.c.dyn.example.test\tIN\tENT\t60\t1\nEND\n" /* its file never loaded */
+			      "END\n"
+			      "DATA\ty.2.0.192.in-addr.arpa\tIN\tENT\t600\t2\nEND\n"
+			      "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
+			      "DATA\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\nEND\n";
+	const char *want_off = "END\nEND\n"
+			       "DATA\tdeep.under.w.dyn.example.test\tIN\tTXT\t60\t1\t\"d\"\nEND\n"
+			       "END\n"
+			       "DATA\t*.w.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
+			       "END\nEND\nEND\nEND\nEND\n"
+			       "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
+			       "DATA\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\nEND\n";
+
+	(void)state;
+	snprintf(head, sizeof(head), "{\"empty_non_terminals\": true, %s", ZHEAD + 1);
+	got = ask_all_in(head, handlers, names, "ANY");
+	if (strcmp(got, want_on) != 0)
+		fail_msg("with the option\n  got:      %s\n  expected: %s", got, want_on);
+	free(got);
+	/* typed lookups and the SOA walk: never an ENT line */
+	got = ask_all_in(head, handlers, (const char *const[]){"under.w.dyn.example.test", "b.c.dyn.example.test", NULL},
+			 "TXT");
+	assert_string_equal(got, "END\nEND\n");
+	free(got);
+	got = ask_all_in(head, handlers, (const char *const[]){"under.w.dyn.example.test", NULL}, "SOA");
+	assert_string_equal(got, "END\n");
+	free(got);
+	got = ask_all(handlers, names, "ANY");
+	if (strcmp(got, want_off) != 0)
+		fail_msg("without the option\n  got:      %s\n  expected: %s", got, want_off);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -679,6 +735,7 @@ int main(void)
 	    cmocka_unit_test(test_reverse_nested_zone),
 	    cmocka_unit_test(test_reverse_errors),
 	    cmocka_unit_test(test_wildcard),
+	    cmocka_unit_test(test_empty_non_terminals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,6 +223,9 @@ static void result_free(struct result *res)
 	free(res->warnings);
 }
 
+/* The PowerDNS version check() passes (none while source is NULL). */
+static struct pdnsconf_version check_version;
+
 /* Checks pdns text (with every %s replaced by the config path) against the config. */
 static struct result check(const char *cfg, double load_ms, const char *text)
 {
@@ -247,7 +250,7 @@ static struct result check(const char *cfg, double load_ms, const char *text)
 	diag_init(&d);
 	diag_init(&w);
 	assert_int_equal(config_load(cfg, &d, &c), 0);
-	res.r = pdnsconf_check(pc, c, cfg, load_ms, &d, &w);
+	res.r = pdnsconf_check(pc, c, cfg, load_ms, check_version.source ? &check_version : NULL, &d, &w);
 	res.errors = diag_join(&d, "|");
 	res.warnings = diag_join(&w, "|");
 	res.n_errors = d.n_errors;
@@ -437,6 +440,75 @@ static void test_timeout(void **state)
 	expect_clean(question_cfg, -1, GOOD_QUESTION);                  /* not measured */
 }
 
+/* "empty_non_terminals" against the PowerDNS version: a warning when they disagree. */
+static void test_ent_version(void **state)
+{
+	char ent_cfg[PATH_MAX + 64], shallow_cfg[PATH_MAX + 64];
+
+	snprintf(ent_cfg, sizeof(ent_cfg), "%s",
+		 file("ent.json", "%s", "{\"domain\": \"dyn.example.test\", \"empty_non_terminals\": true, " ZONES_JSON));
+	snprintf(shallow_cfg, sizeof(shallow_cfg), "%s",
+		 file("shallow.json", "%s",
+		      "{\"domain\": \"dyn.example.test\", \"soa\": \"a. b. 1 2 3 4 5\", \"nameservers\": [\"a.test\"], "
+		      "\"ttl\": 1, \"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", "
+		      "\"qtype\": \"TXT\", \"content\": [\"x\"]}]}"));
+	expect_clean(ent_cfg, 1, GOOD_QUESTION); /* no version looked at */
+
+	check_version = (struct pdnsconf_version){.text = "4.9.18", .source = "the package pdns-server"};
+	expect_warning(ent_cfg, 1, GOOD_QUESTION,
+		       "ent.json: warning: empty_non_terminals is true, but PowerDNS here is 4.9.18 (the package "
+		       "pdns-server), which refuses the ENT records it needs (5.1 or later)");
+	expect_clean(question_cfg, 1, GOOD_QUESTION);
+
+	check_version = (struct pdnsconf_version){.text = "5.1.5", .source = "the package pdns-server"};
+	expect_clean(ent_cfg, 1, GOOD_QUESTION);
+	expect_warning(question_cfg, 1, GOOD_QUESTION,
+		       "question.json: warning: PowerDNS here is 5.1.5 (the package pdns-server), which takes empty "
+		       "non-terminals, but empty_non_terminals is not set: probe.dyn.example.test and names like it");
+	expect_clean(shallow_cfg, 1, GOOD_QUESTION); /* no name exists only through one below it */
+	check_version = (struct pdnsconf_version){.text = "10.0", .source = "s"};
+	expect_clean(ent_cfg, 1, GOOD_QUESTION);
+	check_version = (struct pdnsconf_version){.text = "5.0.9", .source = "s"};
+	expect_warning(ent_cfg, 1, GOOD_QUESTION, "PowerDNS here is 5.0.9 (s)");
+
+	check_version = (struct pdnsconf_version){.text = "", .source = "no dpkg status file"};
+	expect_warning(ent_cfg, 1, GOOD_QUESTION,
+		       "ent.json: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and which "
+		       "PowerDNS runs cannot be told here (no dpkg status file)");
+	expect_clean(question_cfg, 1, GOOD_QUESTION);
+	check_version = (struct pdnsconf_version){0};
+}
+
+/* The version of pdns-server from a dpkg status file: installed only, without epoch and
+ * Debian revision. */
+static void test_installed_version(void **state)
+{
+	struct pdnsconf_version v;
+
+	pdnsconf_installed_version(file("status1", "%s",
+					"Package: pdns-backend-pipe\nStatus: install ok installed\nVersion: 9.9.9-1\n\n"
+					"Package: pdns-server\nStatus: install ok installed\nPriority: optional\n"
+					"Version: 4.7.3-2\nDescription: x\n\nPackage: z\nVersion: 1\n"),
+				   &v);
+	assert_string_equal(v.text, "4.7.3");
+	assert_string_equal(v.source, "the package pdns-server");
+	pdnsconf_installed_version(file("status2", "%s", "Package: pdns-server\nStatus: install ok installed\nVersion: 1:5.1.5-1+b1\n"),
+				   &v);
+	assert_string_equal(v.text, "5.1.5");
+	pdnsconf_installed_version(file("status3", "%s", "Package: pdns-server\nStatus: deinstall ok config-files\nVersion: 4.7.3-2\n"),
+				   &v);
+	assert_string_equal(v.text, "");
+	assert_string_equal(v.source, "the package pdns-server is not installed here");
+	pdnsconf_installed_version(file("status4", "%s", "Package: pdns-recursor\nStatus: install ok installed\nVersion: 5.1.5-1\n"),
+				   &v);
+	assert_string_equal(v.text, "");
+	pdnsconf_installed_version(file("nothing", "%s", "") /* empty */, &v);
+	assert_string_equal(v.text, "");
+	pdnsconf_installed_version("/nonexistent/status", &v);
+	assert_string_equal(v.text, "");
+	assert_non_null(strstr(v.source, "no dpkg status file"));
+}
+
 static void test_launch(void **state)
 {
 	expect_error(question_cfg, 1, GOOD_QUESTION "launch=bind\n",
@@ -521,6 +593,8 @@ int main(void)
 		cmocka_unit_test(test_regex),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_launch),
+		cmocka_unit_test(test_ent_version),
+		cmocka_unit_test(test_installed_version),
 		cmocka_unit_test(test_migration),
 	};
 

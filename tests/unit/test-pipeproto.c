@@ -170,6 +170,9 @@ static void test_data_lines(void **state)
 	pp_data(&b, 3, "test", 4, PP_TYPE_SOA, 3600, 1, 0, "a. b. 1 2 3 4 5", 15);
 	pp_data(&b, 5, "test", 4, PP_TYPE_NS, 60, 1, 0, "ns1.test.", 9);
 	pp_data(&b, 4, "www.test", 8, PP_TYPE_A, 0, 1, 32, "192.0.2.1", 9);
+	/* ENT: no content field, as PowerDNS 5.1 reads it (6 fields, 8 from ABI 3 on) */
+	pp_ent(&b, 1, "Ent.test", 8, 60, 1);
+	pp_ent(&b, 3, "ent.test", 8, 4294967295u, 2);
 	pp_end(&b);
 	pp_fail(&b);
 	buf_putc(&b, 0);
@@ -178,6 +181,8 @@ static void test_data_lines(void **state)
 				    "DATA\t0\t1\ttest\tIN\tSOA\t3600\t1\ta. b. 1 2 3 4 5\n"
 				    "DATA\t0\t1\ttest\tIN\tNS\t60\t1\tns1.test.\n"
 				    "DATA\t32\t1\twww.test\tIN\tA\t0\t1\t192.0.2.1\n"
+				    "DATA\tEnt.test\tIN\tENT\t60\t1\n"
+				    "DATA\t0\t1\tent.test\tIN\tENT\t4294967295\t2\n"
 				    "END\nFAIL\n");
 	buf_free(&b);
 }
@@ -188,7 +193,7 @@ static void test_data_read_back(void **state)
 	static const char mx[] = "10\tmail.test.";
 	static const char *const bad[] = {
 		"END", "FAIL", "DATA", "DATA\tx\tIN\tA\t0", "DATA\tx\tCH\tA\t0\t1\ty",
-		"DATA\tx\tIN\tA\t-1\t1\ty", "DATA\tx\tIN\tA\t4294967296\t1\ty", "DATA\tx\tIN\tA\t0\t\ty",
+		"DATA\tx\tIN\tA\t-1\t1\ty", "DATA\tx\tIN\tA\t0\t1", "DATA\tx\tIN\tENT\t0", "DATA\tx\tIN\tA\t4294967296\t1\ty", "DATA\tx\tIN\tA\t0\t\ty",
 		"Q\tx\tIN\tA\t0\t1\ty",
 	};
 
@@ -206,6 +211,18 @@ static void test_data_read_back(void **state)
 		assert_int_equal(r.id, -1);
 		assert_int_equal(r.scope, abi >= 3 ? 24 : 0);
 		assert_string_equal(r.content, "10 mail.test.");
+		buf_free(&b);
+	}
+	for (int abi = 1; abi <= 5; abi++) {
+		struct pp_record r;
+		struct buf b;
+
+		buf_init(&b);
+		pp_ent(&b, abi, "under.test", 10, 60, 1);
+		assert_int_equal(pp_parse_data(b.data, b.len - 1, abi, &r), 0);
+		assert_string_equal(r.qname, "under.test");
+		assert_string_equal(r.type, "ENT");
+		assert_string_equal(r.content, "");
 		buf_free(&b);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
