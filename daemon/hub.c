@@ -105,6 +105,11 @@ static void start(struct daemon *d, enum reload_kind kind)
 	}
 }
 
+bool hub_idle(const struct daemon *d)
+{
+	return !d->hub || (!reloader_busy(d->hub->reloader) && !d->hub->pending);
+}
+
 uint64_t hub_reload(struct daemon *d, enum reload_kind kind, const char *why)
 {
 	struct hub *rl = d->hub;

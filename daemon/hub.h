@@ -16,6 +16,8 @@
  * d->event; asks for the first reload. */
 int hub_start(struct daemon *d);
 void hub_stop(struct daemon *d);
+/* True when no build runs and none waits (tests wait for the first reload with it). */
+bool hub_idle(const struct daemon *d);
 /* Asks for a reload; returns at once, with the number of the reload that will cover the
  * request (control_reload_finished() reports it). */
 uint64_t hub_reload(struct daemon *d, enum reload_kind kind, const char *why);
