@@ -702,36 +702,35 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
-/* May this peer use the socket? 2: everything, 1: read only, 0: no. */
-static int peer_rights(struct control *ctl, const struct ucred *cred)
+/* May the peer on fd use the socket? 2: everything, 1: read only, 0: no. The groups come
+ * from the socket itself (SO_PEERCRED, SO_PEERGROUPS: what the peer had when it connected),
+ * not from /proc/PID/status, which ProtectProc= hides and which names no process when the
+ * peer is in another pid namespace. */
+static int peer_rights(struct control *ctl, int fd, const struct ucred *cred)
 {
-	char path[64], line[1024];
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
 	int rights = 0;
-	FILE *f;
 
 	if (cred->uid == 0 || cred->uid == geteuid())
 		return 2;
 	if (cred->gid == ctl->group)
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Groups:", 7) == 0) {
-			char *p = line + 7, *end;
-
-			for (;;) {
-				unsigned long g = strtoul(p, &end, 10);
-
-				if (end == p)
-					break;
-				if ((gid_t)g == ctl->group)
-					rights = 1;
-				p = end;
-			}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE)
+			return 0;
+		/* more than 64 groups: len says how much room they need */
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return 0;
 		}
-	fclose(f);
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == ctl->group)
+			rights = 1;
+	if (groups != small)
+		free(groups);
 	return rights;
 }
 
@@ -780,7 +779,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		close(cfd);
 		return 0;
 	}
-	rights = peer_rights(ctl, &cred);
+	rights = peer_rights(ctl, cfd, &cred);
 	/* A read-only client takes the place of the one idle longest when the budget is full,
 	 * and also when the descriptors left would not do for a reload (the lowest free one
 	 * is always the next: a high one means few are left). */
