@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -830,7 +831,41 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-/* Removes sockets of copies that no longer run; never touches anything but sockets. */
+/* Does nobody listen on the socket at path? A copy binds its socket under another name and
+ * renames it into place once it listens (control_init()), so a refused connection means its
+ * process is gone: killed (PowerDNS kills the copies it discards, e.g. after an AXFR, with
+ * SIGKILL), or a zombie (PowerDNS 5 reaps them late), or its pid now another process's. */
+static bool nobody_listens(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	close(fd);
+	return r == ECONNREFUSED;
+}
+
+/* The pid in name if it is "PREFIX<pid>SUFFIX" exactly, else 0. */
+static int name_pid(const char *name, const char *prefix, const char *suffix)
+{
+	size_t lp = strlen(prefix), ls = strlen(suffix), n = strlen(name);
+	char *end;
+	long pid;
+
+	if (n <= lp + ls || strncmp(name, prefix, lp) != 0 || strcmp(name + n - ls, suffix) != 0)
+		return 0;
+	pid = strtol(name + lp, &end, 10);
+	return end == name + n - ls && pid > 0 && pid <= INT_MAX ? (int)pid : 0;
+}
+
+/* Removes sockets of copies that no longer run, and the names of sockets a copy died
+ * before it put in place; never touches anything but sockets. */
 static void sweep_stale(const char *dir)
 {
 	DIR *dp = opendir(dir);
@@ -839,18 +874,22 @@ static void sweep_stale(const char *dir)
 	if (!dp)
 		return;
 	while ((e = readdir(dp))) {
+		int pid = name_pid(e->d_name, "pdyndns.", ".sock"), setup = name_pid(e->d_name, ".pdyndns.", ".new");
 		char path[4096];
 		struct stat st;
-		int pid;
-		char tail[8];
+		bool gone;
 
-		if (sscanf(e->d_name, "pdyndns.%d.%7s", &pid, tail) != 2 || strcmp(tail, "sock") != 0 || pid <= 0)
-			continue;
-		if (kill(pid, 0) == 0 || errno != ESRCH)
+		if ((!pid && !setup) || pid == (int)getpid() || setup == (int)getpid())
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
-		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)
+		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		gone = kill(pid ? pid : setup, 0) < 0 && errno == ESRCH;
+		/* one being set up has no listener yet: only its pid tells */
+		if (!gone && pid)
+			gone = nobody_listens(path);
+		if (gone && unlink(path) == 0)
 			log_debug("control: removed the stale socket %s", path);
 	}
 	closedir(dp);
@@ -914,6 +953,7 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *ctl;
 	struct stat st;
+	char *tmp = NULL; /* the name it is bound under until it listens */
 	bool have_group = false;
 	gid_t gid = getegid();
 	mode_t old;
@@ -947,16 +987,28 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
+	if (asprintf(&tmp, "%s/.pdyndns.%d.new", dir, (int)getpid()) < 0 || strlen(tmp) >= sizeof(sa.sun_path)) {
+		log_error("control: socket path too long in %s; no control socket", dir);
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
 	sweep_stale(dir);
-	if (lstat(ctl->path, &st) == 0) {
+	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_error("control: %s exists and is not a socket; not touching it, no control socket", ctl->path);
+		r = -EEXIST;
+		goto fail;
+	}
+	if (lstat(tmp, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			log_error("control: %s exists and is not a socket; not touching it, no control socket", ctl->path);
+			log_error("control: %s exists and is not a socket; not touching it, no control socket", tmp);
 			r = -EEXIST;
 			goto fail;
 		}
-		unlink(ctl->path); /* a socket of an earlier process with our pid */
+		unlink(tmp); /* of an earlier process with our pid */
 	}
-	strcpy(sa.sun_path, ctl->path);
+	/* bound under another name and renamed into place once it listens: a socket under
+	 * the name pdynctl looks for refuses connections only when its copy is gone */
+	strcpy(sa.sun_path, tmp);
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->fd < 0) {
 		r = -errno;
@@ -970,8 +1022,13 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		r = -errno;
 		goto fail_log;
 	}
-	if (have_group && chown(ctl->path, (uid_t)-1, gid) < 0)
+	if (have_group && chown(tmp, (uid_t)-1, gid) < 0)
 		log_warning("control: cannot give %s to group %s: %s", ctl->path, group, strerror(errno));
+	if (rename(tmp, ctl->path) < 0) {
+		r = -errno;
+		goto fail_log;
+	}
+	tmp = mfree(tmp);
 	r = start_listening(d, ctl);
 	if (r < 0)
 		goto fail_log;
@@ -982,9 +1039,9 @@ fail_log:
 fail:
 	if (ctl->fd >= 0) {
 		close(ctl->fd);
-		if (r != -EEXIST)
-			unlink(ctl->path);
+		unlink(tmp ? tmp : ctl->path);
 	}
+	free(tmp);
 	free(ctl->path);
 	free(ctl);
 	return r;
