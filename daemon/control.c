@@ -300,9 +300,13 @@ static json_object *status_header(const struct daemon *d)
 		json_object_object_add(o, "zones", zs);
 	}
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
-	json_object_object_add(o, "n_handlers", json_object_new_int64(s ? (int64_t)s->n_handlers : 0));
+	/* the config's handlers, and their views apart (inside, views are handlers too) */
+	json_object_object_add(o, "n_handlers",
+			       json_object_new_int64(s ? (int64_t)(s->config->n_handlers - s->config->n_views) : 0));
+	json_object_object_add(o, "n_views", json_object_new_int64(s ? (int64_t)s->config->n_views : 0));
 	json_object_object_add(o, "n_addresses", json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
 	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
+	json_object_object_add(o, "n_drained", json_object_new_int64(s ? (int64_t)s->n_drained : 0));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
 	/* per question with PowerDNS's caches answering the SOA lookups (answer.h), as a
 	 * connected session sees it now; stalls counts every time since the start */
@@ -1062,4 +1066,105 @@ void control_done(struct daemon *d)
 	free(ctl->path);
 	free(ctl);
 	d->control = NULL;
+}
+
+/* One line of another copy's status summary, or NULL: connect, send, read one line, all
+ * within about 500 ms (the copy answers between two of PowerDNS's questions). */
+static json_object *ask_summary(const char *path)
+{
+	char *req = ctl_request_encode(&(struct ctl_request){.cmd = CTL_STATUS, .summary = true});
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_usec = 500000};
+	char line[4096];
+	size_t got = 0;
+	uint64_t until = now_usec() + 500000;
+	json_object *res = NULL;
+	char *err = NULL;
+	bool ok = false, stream = false;
+	int fd;
+
+	if (!req || strlen(path) >= sizeof(sa.sun_path)) {
+		free(req);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		free(req);
+		return NULL;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+		goto out;
+	while (got < sizeof(line) && !memchr(line, '\n', got)) {
+		/* the waker's signal interrupts the wait (waker.h): wait again, 500 ms in all */
+		ssize_t n = recv(fd, line + got, sizeof(line) - got, 0);
+
+		if (n < 0 && errno == EINTR && now_usec() < until)
+			continue;
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	if (!memchr(line, '\n', got) ||
+	    ctl_response_decode(line, (size_t)((char *)memchr(line, '\n', got) - line), &ok, &res, &err, &stream) < 0 ||
+	    !ok) {
+		json_object_put(res);
+		res = NULL;
+	}
+out:
+	free(req);
+	free(err);
+	close(fd);
+	return res;
+}
+
+static long long member_int(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? (long long)json_object_get_int64(v) : -1;
+}
+
+size_t control_describe_copies(const struct daemon *d, struct buf *out)
+{
+	DIR *dp = d->control_dir && !d->control_activated ? opendir(d->control_dir) : NULL;
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!dp)
+		return 0;
+	while ((e = readdir(dp))) {
+		int pid = name_pid(e->d_name, "pdyndns.", ".sock");
+		char path[4096];
+		json_object *res;
+
+		if (!pid || pid == (int)getpid() ||
+		    snprintf(path, sizeof(path), "%s/%s", d->control_dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		res = ask_summary(path);
+		if (!res && nobody_listens(path))
+			continue; /* a copy that is gone */
+		n++;
+		buf_puts(out, "  pid ");
+		buf_puti(out, pid);
+		if (res) {
+			buf_puts(out, ": generation ");
+			buf_puti(out, member_int(res, "generation"));
+			buf_puts(out, ", up ");
+			buf_puti(out, member_int(res, "uptime"));
+			buf_puts(out, " s, ");
+			buf_puti(out, member_int(res, "lookups"));
+			buf_puts(out, member_int(res, "lookups") == 1 ? " lookup answered" : " lookups answered");
+			json_object_put(res);
+		} else
+			buf_puts(out, ": did not answer (busy, or not ours to ask)");
+		buf_puts(out, " (");
+		buf_puts(out, path);
+		buf_puts(out, ")\n");
+	}
+	closedir(dp);
+	return n;
 }
