@@ -56,6 +56,7 @@ static int check_load(const char *path, struct diag *d, struct diag *warnings, c
 	const struct config *cfg;
 	struct config *c = NULL;
 	double start = now_ms();
+	char counts[CONFIG_COUNTS_MAX];
 	int r;
 
 	r = config_load(path, d, &c);
@@ -67,15 +68,16 @@ static int check_load(const char *path, struct diag *d, struct diag *warnings, c
 	if (load_ms)
 		*load_ms = now_ms() - start;
 	cfg = snap->config;
+	config_counts(cfg, counts);
 	if (warnings) {
 		snapshot_warnings(snap, warnings);
 		migration_hints(cfg, warnings);
 	}
 	if (!d->n_errors &&
 	    /* "zone D" or, with "zones", "zone D and N more" (%.0zu prints nothing for 0) */
-	    asprintf(summary, "%s: ok: zone %s%s%.0zu%s, %zu handlers, %llu addresses", path, cfg->domain,
-		     cfg->n_zones > 1 ? " and " : "", cfg->n_zones - 1, cfg->n_zones > 1 ? " more" : "",
-		     snap->n_handlers, (unsigned long long)snap->n_addresses) < 0)
+	    asprintf(summary, "%s: ok: zone %s%s%.0zu%s, %s, %llu addresses", path, cfg->domain,
+		     cfg->n_zones > 1 ? " and " : "", cfg->n_zones - 1, cfg->n_zones > 1 ? " more" : "", counts,
+		     (unsigned long long)snap->n_addresses) < 0)
 		return -ENOMEM;
 	if (snap_ret)
 		*snap_ret = TAKE_PTR(snap);

@@ -560,8 +560,10 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 				c->n_handlers++;
 				cc_pop(v, o2);
 			}
-			if (c->handlers)
+			if (c->handlers) {
 				c->n_handlers = next;
+				c->n_views = next - n;
+			}
 		}
 		cc_pop(v, old);
 	}
@@ -728,4 +730,15 @@ struct config *config_free(struct config *c)
 	free(c->control_group);
 	free(c);
 	return NULL;
+}
+
+void config_counts(const struct config *c, char *buf)
+{
+	size_t own = c->n_handlers - c->n_views;
+
+	if (c->n_views)
+		snprintf(buf, CONFIG_COUNTS_MAX, "%zu handler%s, %zu view%s", own, own == 1 ? "" : "s", c->n_views,
+			 c->n_views == 1 ? "" : "s");
+	else
+		snprintf(buf, CONFIG_COUNTS_MAX, "%zu handler%s", own, own == 1 ? "" : "s");
 }

@@ -129,10 +129,16 @@ struct config {
 	 * with an ENT line, so that wildcards and NXDOMAIN follow RFC 4592 */
 	bool empty_non_terminals;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */
-	size_t n_handlers;
+	size_t n_handlers; /* views included */
+	size_t n_views;    /* the views among them: handlers[n_handlers - n_views ..] */
 	char *control_dir;   /* NULL: not set */
 	char *control_group; /* NULL: not set */
 };
+
+#define CONFIG_COUNTS_MAX 64
+/* "N handlers" or, with views, "N handlers, M views": what c holds, as a person counts it
+ * (views are handlers only inside pdyndns), into buf (CONFIG_COUNTS_MAX bytes). */
+void config_counts(const struct config *c, char *buf);
 
 /* The patterns of the schema, in the POSIX ERE dialect they share with ECMA-262 here. A
  * unit test checks that they equal the ones in schema/config-schema.json. */

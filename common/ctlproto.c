@@ -342,25 +342,3 @@ int ctl_stream_decode(const char *line, size_t len, json_object **item, json_obj
 	}
 	return -EINVAL;
 }
-
-bool ctl_copy_gone(int pid)
-{
-	char path[64], buf[512], *close;
-	FILE *f;
-	size_t n;
-
-	if (pid <= 0)
-		return false;
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return true;
-	/* /proc/PID/stat: "PID (COMM) STATE ...", where COMM may hold spaces and ')' */
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	close = strrchr(buf, ')');
-	return close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X');
-}

@@ -79,7 +79,3 @@ int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **re
  * -EINVAL if it is none of them. */
 int ctl_stream_decode(const char *line, size_t len, json_object **item, json_object **end, char **error);
 
-/* Whether the copy whose control socket is pdyndns.PID.sock no longer runs: no process PID,
- * or a zombie. PowerDNS 5 no longer ignores SIGCHLD, so a copy it killed stays a zombie until
- * it is reaped, and kill(pid, 0) still succeeds for it. */
-bool ctl_copy_gone(int pid);

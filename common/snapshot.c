@@ -464,6 +464,12 @@ static int list_problems(struct snapshot *s, const struct snapshot *prev)
 	return 0;
 }
 
+/* A weighted list whose every weight is 0: valid, and it answers no address. */
+static bool drained(const struct handler *h)
+{
+	return h->list && h->list->cum && h->list->total == 0;
+}
+
 int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag *d,
 		 struct snapshot **ret)
 {
@@ -514,6 +520,7 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 			s->n_addresses += h->list->n;
 		else if (!h->cfg->kind)
 			s->n_failed++;
+		s->n_drained += drained(h);
 		if (!h->cfg->kind && h->carry_from < 0)
 			s->n_new++;
 		if ((h->error && h->list) || (h->views_error && h->views && h->views->key))
@@ -595,6 +602,7 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 	*s = (struct snapshot){
 		.base = prev->base, .config = prev->config, .ns = prev->ns, .n_handlers = n,
 		.first_covering = prev->first_covering, .n_failed = prev->n_failed,
+		.n_drained = prev->n_drained,
 		.n_addresses = prev->n_addresses, .nodes = prev->nodes, .n_nodes = prev->n_nodes,
 		.table = prev->table, .table_mask = prev->table_mask, .n_kept = prev->n_kept, .same = true,
 	};
@@ -663,6 +671,7 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 			return r;
 		s->n_addresses = s->n_addresses - (old->list ? old->list->n : 0) + (h->list ? h->list->n : 0);
 		s->n_failed += (size_t)!h->list - (size_t)!old->list;
+		s->n_drained += (size_t)drained(h) - (size_t)drained(old);
 		s->n_kept += (size_t)((h->error && h->list) || (h->views_error && h->views && h->views->key)) -
 			     (size_t)((old->error && old->list) || (old->views_error && old->views && old->views->key));
 		if (h->carry_from < 0)

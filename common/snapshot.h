@@ -65,6 +65,8 @@ struct snapshot {
 	size_t n_handlers;
 	size_t first_covering;
 	size_t n_failed;     /* handlers without a list */
+	size_t n_drained;    /* handlers with a weighted list whose weights are all 0: they
+			      * answer no address either */
 	uint64_t n_addresses;
 	struct node *nodes;
 	size_t n_nodes;

@@ -38,6 +38,7 @@ static struct {
 	const char *client;
 	bool copies_option; /* --dir, --socket, --client or --timeout was given */
 	bool json;
+	bool verbose;
 	int timeout_ms;
 } arg = {.dir = CTL_DEFAULT_DIR, .timeout_ms = 10000};
 
@@ -66,6 +67,7 @@ struct outcome {
 	int code;     /* EXIT_* */
 	char *error;  /* why, when code != 0 */
 	bool printed; /* the error was said already */
+	int connect_errno; /* why connect() failed, or 0 */
 };
 
 static long long now_ms(void)
@@ -141,9 +143,10 @@ static int conn_open(struct conn *c, const char *path, const char *request, stru
 		r = 0;
 	}
 	if (c->fd < 0) {
+		o->connect_errno = r;
 		o->code = r == EACCES || r == EPERM ? EXIT_DENIED : r == EAGAIN ? EXIT_TIMEOUT : EXIT_NO_DAEMON;
 		set_error(o, "%s: %s", path,
-			  r == ECONNREFUSED ? "nobody listens (a stale socket of a killed copy)"
+			  r == ECONNREFUSED ? "nobody listens (a stale socket: its copy is gone)"
 			  : r == EAGAIN	    ? "no room in its queue of new clients in time"
 					    : strerror(r));
 		return -r;
@@ -515,15 +518,19 @@ static int run_daemon(const struct ctl_request *req)
 		struct outcome o;
 		bool begun = ask_copy(path, line, req, &o);
 
-		if (!begun && o.code == EXIT_NO_DAEMON) {
+		/* a socket nobody listens on is a copy that is gone (PowerDNS kills the copies it
+		 * discards, after an AXFR for one, with SIGKILL): removed when we may, said only
+		 * with --verbose; a socket gone meanwhile is a copy that just exited */
+		if (!begun && (o.connect_errno == ECONNREFUSED || o.connect_errno == ENOENT)) {
 			struct stat st;
-			bool gone = ctl_copy_gone(o.pid);
+			int r = 0;
 
-			/* a copy PowerDNS killed left its socket: tidy up when we may */
-			if (gone && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)
-				fprintf(stderr, "pdynctl: skipping %s; removed it\n", o.error ? o.error : path);
-			else
-				fprintf(stderr, "pdynctl: skipping %s\n", o.error ? o.error : path);
+			if (o.connect_errno == ECONNREFUSED && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+				r = unlink(path) < 0 ? errno : 0;
+			if (arg.verbose)
+				fprintf(stderr, "pdynctl: skipping %s%s%s\n", o.error ? o.error : path,
+					o.connect_errno != ECONNREFUSED ? " (the copy exited)"
+					: r ? "; cannot remove it: " : "; removed it", r ? strerror(r) : "");
 			free(o.error);
 			continue;
 		}
@@ -622,6 +629,7 @@ static const struct option options[] = {
 	{"dir", required_argument, NULL, 'd'},
 	{"socket", required_argument, NULL, 's'},
 	{"json", no_argument, NULL, 'j'},
+	{"verbose", no_argument, NULL, 'v'},
 	{"client", required_argument, NULL, 'c'},
 	{"timeout", required_argument, NULL, 't'},
 	{"version", no_argument, NULL, 'V'},
@@ -643,7 +651,7 @@ static int cmd_completion(char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: pdynctl [--dir DIR | --socket PATH] [--json] [--timeout SEC] COMMAND [ARGS]\n\nCommands:\n");
+	fprintf(f, "Usage: pdynctl [--dir DIR | --socket PATH] [--json] [--verbose] [--timeout SEC] COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		char head[32];
 
@@ -655,6 +663,7 @@ static void usage(FILE *f)
 		   "  --dir DIR       find copies in DIR (default %s)\n"
 		   "  --socket PATH   talk to one copy only\n"
 		   "  --json          print one JSON document\n"
+		   "  --verbose       also say which sockets were skipped (of copies that are gone)\n"
 		   "  --client IP     query: the client address to answer for\n"
 		   "  --timeout SEC   give up on a copy silent for SEC seconds (default 10)\n"
 		   "\nExit status: 0 ok, 1 refused or failed, 2 usage, 3 no daemon running,\n"
@@ -680,6 +689,9 @@ static int parse_options(int argc, char **argv, const char *optstring)
 			break;
 		case 'j':
 			arg.json = true;
+			break;
+		case 'v':
+			arg.verbose = true;
 			break;
 		case 'c':
 			arg.client = optarg;
@@ -719,7 +731,7 @@ int main(int argc, char **argv)
 	int r, nargs;
 
 	/* options before the command ("+": stop at the first non-option) */
-	r = parse_options(argc, argv, "+d:s:jc:t:Vh");
+	r = parse_options(argc, argv, "+d:s:jvc:t:Vh");
 	if (r >= 0)
 		return r;
 	if (optind >= argc) {
@@ -737,7 +749,7 @@ int main(int argc, char **argv)
 	/* and after it, mixed with its arguments: pdynctl query NAME TYPE --client IP */
 	argc -= optind;
 	argv += optind;
-	r = parse_options(argc, argv, "d:s:jc:t:Vh");
+	r = parse_options(argc, argv, "d:s:jvc:t:Vh");
 	if (r >= 0)
 		return r;
 	nargs = argc - optind;

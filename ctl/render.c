@@ -104,8 +104,8 @@ static void print_when(FILE *out, long long t)
 int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 {
 	struct rd r = {.why = why};
-	json_object *zones, *last;
-	long long up = num(&r, res, "uptime");
+	json_object *zones, *last, *views;
+	long long up = num(&r, res, "uptime"), nh = num(&r, res, "n_handlers"), nv;
 	size_t nz;
 
 	fprintf(out, "pdyndns %s, pid %lld: up %lldd%02lldh%02lldm%02llds, ABI %lld, config %s\n",
@@ -119,9 +119,12 @@ int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 
 		fprintf(out, "%s%s", i == 1 ? " (and " : ", ", z ? json_object_get_string(z) : "?");
 	}
-	fprintf(out, "%s, generation %lld, %lld handlers, %lld addresses, %lld lookups answered (PowerDNS sends "
-		     "several per question)\n",
-		nz > 1 ? ")" : "", num(&r, res, "generation"), num(&r, res, "n_handlers"),
+	fprintf(out, "%s, generation %lld, %lld handler%s", nz > 1 ? ")" : "", num(&r, res, "generation"), nh,
+		nh == 1 ? "" : "s");
+	/* views are counted apart (an older daemon sends no n_views: its count has them) */
+	if (json_object_object_get_ex(res, "n_views", &views) && (nv = num(&r, res, "n_views")))
+		fprintf(out, ", %lld view%s", nv, nv == 1 ? "" : "s");
+	fprintf(out, ", %lld addresses, %lld lookups answered (PowerDNS sends several per question)\n",
 		num(&r, res, "n_addresses"), num(&r, res, "lookups"));
 	if (boolean(&r, res, "rotation_stalled"))
 		fprintf(out, "  rotation STALLED: %lld times questions came without the SOA lookups "
@@ -210,6 +213,8 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 	if (arr(&r, h, "weights")) {
 		fprintf(out, "      weights: total %lld, %lld drained:", num(&r, h, "total_weight"), num(&r, h, "drained"));
 		print_pairs(&r, out, h, "weights", "weight");
+		if (!num(&r, h, "total_weight"))
+			fprintf(out, "      every weight is 0: it answers no address, as a list that did not load\n");
 	}
 	served = arr(&r, h, "served");
 	if (len(served)) {

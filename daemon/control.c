@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,36 +317,35 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
-/* May this peer use the socket? 2: everything, 1: read only, 0: no. */
-static int peer_rights(struct control *ctl, const struct ucred *cred)
+/* May the peer on fd use the socket? 2: everything, 1: read only, 0: no. The groups come
+ * from the socket itself (SO_PEERCRED, SO_PEERGROUPS: what the peer had when it connected),
+ * not from /proc/PID/status, which ProtectProc= hides and which names no process when the
+ * peer is in another pid namespace. */
+static int peer_rights(struct control *ctl, int fd, const struct ucred *cred)
 {
-	char path[64], line[1024];
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
 	int rights = 0;
-	FILE *f;
 
 	if (cred->uid == 0 || cred->uid == geteuid())
 		return 2;
 	if (cred->gid == ctl->group)
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)cred->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "Groups:", 7) == 0) {
-			char *p = line + 7, *end;
-
-			for (;;) {
-				unsigned long g = strtoul(p, &end, 10);
-
-				if (end == p)
-					break;
-				if ((gid_t)g == ctl->group)
-					rights = 1;
-				p = end;
-			}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE)
+			return 0;
+		/* more than 64 groups: len says how much room they need */
+		groups = malloc(len);
+		if (!groups || getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			free(groups);
+			return 0;
 		}
-	fclose(f);
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == ctl->group)
+			rights = 1;
+	if (groups != small)
+		free(groups);
 	return rights;
 }
 
@@ -394,7 +394,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		close(cfd);
 		return 0;
 	}
-	rights = peer_rights(ctl, &cred);
+	rights = peer_rights(ctl, cfd, &cred);
 	/* A read-only client takes the place of the one idle longest when the budget is full,
 	 * and also when the descriptors left would not do for a reload (the lowest free one
 	 * is always the next: a high one means few are left). */
@@ -445,7 +445,41 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
-/* Removes sockets of copies that no longer run; never touches anything but sockets. */
+/* Does nobody listen on the socket at path? A copy binds its socket under another name and
+ * renames it into place once it listens (control_init()), so a refused connection means its
+ * process is gone: killed (PowerDNS kills the copies it discards, e.g. after an AXFR, with
+ * SIGKILL), or a zombie (PowerDNS 5 reaps them late), or its pid now another process's. */
+static bool nobody_listens(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+	close(fd);
+	return r == ECONNREFUSED;
+}
+
+/* The pid in name if it is "PREFIX<pid>SUFFIX" exactly, else 0. */
+static int name_pid(const char *name, const char *prefix, const char *suffix)
+{
+	size_t lp = strlen(prefix), ls = strlen(suffix), n = strlen(name);
+	char *end;
+	long pid;
+
+	if (n <= lp + ls || strncmp(name, prefix, lp) != 0 || strcmp(name + n - ls, suffix) != 0)
+		return 0;
+	pid = strtol(name + lp, &end, 10);
+	return end == name + n - ls && pid > 0 && pid <= INT_MAX ? (int)pid : 0;
+}
+
+/* Removes sockets of copies that no longer run, and the names of sockets a copy died
+ * before it put in place; never touches anything but sockets. */
 static void sweep_stale(const char *dir)
 {
 	DIR *dp = opendir(dir);
@@ -454,18 +488,22 @@ static void sweep_stale(const char *dir)
 	if (!dp)
 		return;
 	while ((e = readdir(dp))) {
+		int pid = name_pid(e->d_name, "pdyndns.", ".sock"), setup = name_pid(e->d_name, ".pdyndns.", ".new");
 		char path[4096];
 		struct stat st;
-		int pid;
-		char tail[8];
+		bool gone;
 
-		if (sscanf(e->d_name, "pdyndns.%d.%7s", &pid, tail) != 2 || strcmp(tail, "sock") != 0 || pid <= 0)
-			continue;
-		if (!ctl_copy_gone(pid))
+		if ((!pid && !setup) || pid == (int)getpid() || setup == (int)getpid())
 			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
-		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && unlink(path) == 0)
+		if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		gone = kill(pid ? pid : setup, 0) < 0 && errno == ESRCH;
+		/* one being set up has no listener yet: only its pid tells */
+		if (!gone && pid)
+			gone = nobody_listens(path);
+		if (gone && unlink(path) == 0)
 			log_debug("control: removed the stale socket %s", path);
 	}
 	closedir(dp);
@@ -529,6 +567,7 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *ctl;
 	struct stat st;
+	char *tmp = NULL; /* the name it is bound under until it listens */
 	bool have_group = false;
 	gid_t gid = getegid();
 	mode_t old;
@@ -562,16 +601,28 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
+	if (asprintf(&tmp, "%s/.pdyndns.%d.new", dir, (int)getpid()) < 0 || strlen(tmp) >= sizeof(sa.sun_path)) {
+		log_error("control: socket path too long in %s; no control socket", dir);
+		r = -ENAMETOOLONG;
+		goto fail;
+	}
 	sweep_stale(dir);
-	if (lstat(ctl->path, &st) == 0) {
+	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		log_error("control: %s exists and is not a socket; not touching it, no control socket", ctl->path);
+		r = -EEXIST;
+		goto fail;
+	}
+	if (lstat(tmp, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			log_error("control: %s exists and is not a socket; not touching it, no control socket", ctl->path);
+			log_error("control: %s exists and is not a socket; not touching it, no control socket", tmp);
 			r = -EEXIST;
 			goto fail;
 		}
-		unlink(ctl->path); /* a socket of an earlier process with our pid */
+		unlink(tmp); /* of an earlier process with our pid */
 	}
-	strcpy(sa.sun_path, ctl->path);
+	/* bound under another name and renamed into place once it listens: a socket under
+	 * the name pdynctl looks for refuses connections only when its copy is gone */
+	strcpy(sa.sun_path, tmp);
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl->fd < 0) {
 		r = -errno;
@@ -585,8 +636,13 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		r = -errno;
 		goto fail_log;
 	}
-	if (have_group && chown(ctl->path, (uid_t)-1, gid) < 0)
+	if (have_group && chown(tmp, (uid_t)-1, gid) < 0)
 		log_warning("control: cannot give %s to group %s: %s", ctl->path, group, strerror(errno));
+	if (rename(tmp, ctl->path) < 0) {
+		r = -errno;
+		goto fail_log;
+	}
+	tmp = mfree(tmp);
 	r = start_listening(d, ctl);
 	if (r < 0)
 		goto fail_log;
@@ -597,9 +653,9 @@ fail_log:
 fail:
 	if (ctl->fd >= 0) {
 		close(ctl->fd);
-		if (r != -EEXIST)
-			unlink(ctl->path);
+		unlink(tmp ? tmp : ctl->path);
 	}
+	free(tmp);
 	free(ctl->path);
 	free(ctl);
 	return r;
@@ -620,4 +676,105 @@ void control_done(struct daemon *d)
 	free(ctl->path);
 	free(ctl);
 	d->control = NULL;
+}
+
+/* One line of another copy's status summary, or NULL: connect, send, read one line, all
+ * within about 500 ms (the copy answers between two of PowerDNS's questions). */
+static json_object *ask_summary(const char *path)
+{
+	char *req = ctl_request_encode(&(struct ctl_request){.cmd = CTL_STATUS, .summary = true});
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_usec = 500000};
+	char line[4096];
+	size_t got = 0;
+	uint64_t until = mono_usec() + 500000;
+	json_object *res = NULL;
+	char *err = NULL;
+	bool ok = false, stream = false;
+	int fd;
+
+	if (!req || strlen(path) >= sizeof(sa.sun_path)) {
+		free(req);
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		free(req);
+		return NULL;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, req, strlen(req), MSG_NOSIGNAL) != (ssize_t)strlen(req))
+		goto out;
+	while (got < sizeof(line) && !memchr(line, '\n', got)) {
+		/* the waker's signal interrupts the wait (waker.h): wait again, 500 ms in all */
+		ssize_t n = recv(fd, line + got, sizeof(line) - got, 0);
+
+		if (n < 0 && errno == EINTR && mono_usec() < until)
+			continue;
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	if (!memchr(line, '\n', got) ||
+	    ctl_response_decode(line, (size_t)((char *)memchr(line, '\n', got) - line), &ok, &res, &err, &stream) < 0 ||
+	    !ok) {
+		json_object_put(res);
+		res = NULL;
+	}
+out:
+	free(req);
+	free(err);
+	close(fd);
+	return res;
+}
+
+static long long member_int(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? (long long)json_object_get_int64(v) : -1;
+}
+
+size_t control_describe_copies(const struct daemon *d, struct buf *out)
+{
+	DIR *dp = d->control_dir && !d->control_activated ? opendir(d->control_dir) : NULL;
+	struct dirent *e;
+	size_t n = 0;
+
+	if (!dp)
+		return 0;
+	while ((e = readdir(dp))) {
+		int pid = name_pid(e->d_name, "pdyndns.", ".sock");
+		char path[4096];
+		json_object *res;
+
+		if (!pid || pid == (int)getpid() ||
+		    snprintf(path, sizeof(path), "%s/%s", d->control_dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		res = ask_summary(path);
+		if (!res && nobody_listens(path))
+			continue; /* a copy that is gone */
+		n++;
+		buf_puts(out, "  pid ");
+		buf_puti(out, pid);
+		if (res) {
+			buf_puts(out, ": generation ");
+			buf_puti(out, member_int(res, "generation"));
+			buf_puts(out, ", up ");
+			buf_puti(out, member_int(res, "uptime"));
+			buf_puts(out, " s, ");
+			buf_puti(out, member_int(res, "lookups"));
+			buf_puts(out, member_int(res, "lookups") == 1 ? " lookup answered" : " lookups answered");
+			json_object_put(res);
+		} else
+			buf_puts(out, ": did not answer (busy, or not ours to ask)");
+		buf_puts(out, " (");
+		buf_puts(out, path);
+		buf_puts(out, ")\n");
+	}
+	closedir(dp);
+	return n;
 }

@@ -33,6 +33,13 @@ int control_init(struct daemon *d, const char *dir, const char *group);
 int control_init_fd(struct daemon *d, int fd);
 void control_done(struct daemon *d);
 
+struct buf;
+/* For a copy that serves no question (pdnsutil backend-cmd starts one for its commands):
+ * appends to out one line for each other copy with a live control socket in d's control
+ * directory, with what it says of itself (generation, lookups, uptime), asked over its
+ * socket with a short timeout, and returns how many there are. */
+size_t control_describe_copies(const struct daemon *d, struct buf *out);
+
 /* Called by the reloader when the reload numbered seq has finished: applied or not, its
  * one-line result, and the problems it found (may be NULL), which the reply carries line
  * by line. */

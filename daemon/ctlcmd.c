@@ -145,7 +145,11 @@ static json_object *status_header(const struct daemon *d)
 		json_object_object_add(o, "zones", zs);
 	}
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
-	json_object_object_add(o, "n_handlers", json_object_new_int64(s ? (int64_t)s->n_handlers : 0));
+	/* the config's handlers, and their views apart (inside, views are handlers too) */
+	json_object_object_add(o, "n_handlers",
+			       json_object_new_int64(s ? (int64_t)(s->config->n_handlers - s->config->n_views) : 0));
+	json_object_object_add(o, "n_views", json_object_new_int64(s ? (int64_t)s->config->n_views : 0));
+	json_object_object_add(o, "n_drained", json_object_new_int64(s ? (int64_t)s->n_drained : 0));
 	json_object_object_add(o, "n_addresses", json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
 	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));

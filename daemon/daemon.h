@@ -17,6 +17,7 @@ struct watch;
 struct control;
 struct listener;
 struct sharedrot;
+struct buf;
 
 struct daemon {
 	sd_event *event;
@@ -26,6 +27,9 @@ struct daemon {
 	struct hub *hub;           /* the reloads' coordination (hub.h) */
 	struct watch *watch;
 	struct control *control;
+	/* coprocess mode: appends a line for each other copy in the control directory and
+	 * returns how many (control_describe_copies()), for CMD status; NULL otherwise */
+	size_t (*describe_copies)(const struct daemon *d, struct buf *out);
 	char *control_dir;       /* the control socket's directory in use */
 	bool control_dir_forced; /* given by --control-dir: the config cannot change it */
 	bool control_activated;  /* the control socket came from systemd */

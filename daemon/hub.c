@@ -209,13 +209,16 @@ void hub_log_warnings(const struct snapshot *s)
 
 static char *describe(const struct daemon *d, const struct snapshot *s)
 {
-	char *line;
+	char *line, counts[CONFIG_COUNTS_MAX];
 
+	config_counts(s->config, counts);
 	if (asprintf(&line,
-		     "generation %llu applied: zone %s, %zu handlers, %llu addresses; %zu lists new or "
-		     "changed, %zu kept after an error, %zu serving nothing",
-		     (unsigned long long)d->generation, s->config->domain, s->n_handlers,
-		     (unsigned long long)s->n_addresses, s->n_new, s->n_kept, s->n_failed) < 0)
+		     "generation %llu applied: zone %s, %s, %llu addresses; %zu lists new or "
+		     "changed, %zu kept after an error, %zu serving nothing%s%.0zu%s",
+		     (unsigned long long)d->generation, s->config->domain, counts,
+		     (unsigned long long)s->n_addresses, s->n_new, s->n_kept, s->n_failed + s->n_drained,
+		     /* " (N with every weight 0)" (%.0zu prints nothing for 0) */
+		     s->n_drained ? " (" : "", s->n_drained, s->n_drained ? " with every weight 0)" : "") < 0)
 		return NULL;
 	return line;
 }
@@ -303,13 +306,16 @@ static void finish(struct daemon *d)
 
 		if (!why || !d->config_error || strcmp(why, d->config_error) != 0) {
 			log_diag(LOG_ERR, &j->diag);
-			if (d->snap)
+			if (d->snap) {
+				char counts[CONFIG_COUNTS_MAX];
+
+				config_counts(d->snap->config, counts);
 				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
-				       "%s: config not applied; keeping generation %llu (%zu handlers, "
+				       "%s: config not applied; keeping generation %llu (%s, "
 					  "%llu addresses)", d->config_path,
-					  (unsigned long long)d->generation, d->snap->n_handlers,
+					  (unsigned long long)d->generation, counts,
 					  (unsigned long long)d->snap->n_addresses);
-			else
+			} else
 				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
 				       "%s: config not applied; still serving nothing", d->config_path);
 			free(d->config_error);

@@ -131,12 +131,16 @@ static void load_initial(struct daemon *d)
 		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {
 			d->snap = snapshot_free(d->snap);
 			d->startup_error = strdup("out of memory");
-		} else
+		} else {
+			char counts[CONFIG_COUNTS_MAX];
+
+			config_counts(d->snap->config, counts);
 			log_at(LOG_INFO, &(struct diag_at){.file = d->config_path},
-			       "%s: zone %s, %zu handlers, %llu addresses%s", d->config_path,
-				 d->snap->config->domain, d->snap->n_handlers,
+			       "%s: zone %s, %s, %llu addresses%s", d->config_path,
+				 d->snap->config->domain, counts,
 				 (unsigned long long)d->snap->n_addresses,
-				 d->snap->n_failed ? "; some handlers serve nothing (see above)" : "");
+				 d->snap->n_failed || d->snap->n_drained ? "; some handlers serve nothing (see above)" : "");
+		}
 	}
 	diag_clear(&diag);
 }
@@ -308,6 +312,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	}
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
 	unsetenv("NOTIFY_SOCKET");
+	d->describe_copies = control_describe_copies;
 	/* the copy's own counters are fresh at start: the shared ones take over */
 	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 && d->snap)
 		(void)sharedrot_attach(d->sharedrot, d->snap, &d->rot);

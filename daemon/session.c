@@ -48,6 +48,29 @@ struct session *session_free(struct session *s)
 	return NULL;
 }
 
+/* Coprocess mode: PowerDNS itself never sends CMD; pdnsutil backend-cmd starts a copy of
+ * its own for its commands, which serves no question. Its counters say nothing of the
+ * copies that do: say so, and what those say of themselves. */
+static void describe_copies(struct session *s)
+{
+	const struct daemon *d = s->d;
+	size_t at = s->out.len, n;
+
+	buf_puts(&s->out, "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
+			  "the other copies running, as they say of themselves:\n");
+	n = d->describe_copies(d, &s->out);
+	if (!n) {
+		buf_truncate(&s->out, at);
+		buf_puts(&s->out, "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
+				  "no other copy has a control socket in ");
+		buf_puts(&s->out, d->control_dir ? d->control_dir : "(none)");
+		buf_puts(&s->out, " (is pdns_server running, with the same --control-dir?)\n");
+	}
+	buf_puts(&s->out, "their handlers and rotations: pdynctl --dir ");
+	buf_puts(&s->out, d->control_dir ? d->control_dir : "DIR");
+	buf_puts(&s->out, " status\n");
+}
+
 static void answer_cmd(struct session *s, const struct pp_msg *m)
 {
 	const struct snapshot *snap = s->d->snap;
@@ -57,6 +80,8 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 	if (strcmp(m->cmd, "status") == 0) {
 		buf_puts(&s->out, line ? line : "out of memory");
 		buf_putc(&s->out, '\n');
+		if (s->d->describe_copies)
+			describe_copies(s);
 		for (size_t i = 0; snap && i < snap->n_handlers; i++) {
 			const struct handler *h = &snap->handlers[i];
 			char what[512], text[ADDR_TEXT_MAX];
@@ -96,7 +121,8 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 					buf_putu(&s->out, st.next_index);
 					buf_puts(&s->out, " ");
 					buf_puts(&s->out, text);
-				}
+				} else if (st.weighted && !st.total_weight)
+					buf_puts(&s->out, ", every weight 0: no address is answered, as from a list that did not load");
 			} else
 				buf_puts(&s->out, ": serving nothing");
 			if (st.error) {

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 # pdynctl against the copies the real PowerDNS starts (distributor-threads=3): list and
 # status see every copy, status shows rotation advancing, reload applies or is refused with
-# the reason, query does not move rotation, an unprivileged user gets exit 4, a stale
-# socket of a killed copy is skipped, and idle control clients do not slow questions.
+# the reason, query does not move rotation, an unprivileged user gets exit 4, the stale
+# socket of a copy killed (by hand, or by pdns after an AXFR) is removed without a word
+# (--verbose names it), a copy removes its socket at SIGTERM and at EOF, and idle control
+# clients do not slow questions.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_pdns
@@ -98,16 +100,46 @@ if command -v setpriv >/dev/null; then
     expect_eq "unprivileged, directory closed: exits 4" 4 $rc
 fi
 
-# a copy killed with SIGKILL leaves its socket: skipped, the others still answer
+# a copy killed with SIGKILL leaves its socket: pdynctl removes it without a word (it is
+# dead: nobody listens), says so only with --verbose, and the others still answer
+kill9() {
+    kill -9 "$1"
+    for _ in $(seq 20); do [ "$(awk '{print $3}' /proc/"$1"/stat 2>/dev/null)" = Z ] || kill -0 "$1" 2>/dev/null || break; sleep 0.05; done
+}
 victim=$(ctl --json list | jq '.copies[0].pid')
-kill -9 "$victim"
-for _ in $(seq 20); do kill -0 "$victim" 2>/dev/null || break; sleep 0.05; done
+kill9 "$victim"
 if [ -S "$dir/ctl/pdyndns.$victim.sock" ]; then ok; else fail "the killed copy's socket is gone already"; fi
 out=$(ctl list 2>"$work/list.err"); rc=$?
 expect_eq "list after a kill -9: exit 0" 0 $rc
-expect_match "the stale socket is skipped with a note" "skipping .*pdyndns\.$victim\.sock" "$(cat "$work/list.err")"
+expect_eq "list after a kill -9: nothing on stderr" "" "$(cat "$work/list.err")"
 if echo "$out" | grep -q "^$victim "; then fail "the killed copy is still listed"; else ok; fi
 [ -e "$dir/ctl/pdyndns.$victim.sock" ] && fail "pdynctl (as root) did not remove the stale socket" || ok
+victim=$(ctl --json list | jq '.copies[0].pid')
+kill9 "$victim"
+out=$(ctl --verbose list 2>"$work/list.err"); rc=$?
+expect_eq "list --verbose after a kill -9: exit 0" 0 $rc
+expect_eq "list --verbose: the stale socket named, and its removal" \
+    "pdynctl: skipping $dir/ctl/pdyndns.$victim.sock: nobody listens (a stale socket: its copy is gone); removed it" \
+    "$(cat "$work/list.err")"
+
+# an AXFR: PowerDNS starts a copy for it and kills it (SIGKILL) afterwards; the next
+# pdynctl says nothing about it and leaves no socket without a copy behind
+# (a copy killed above may be the TCP one: pdns loses the first lookup it sends it)
+q +tcp dyn.example.test SOA >/dev/null
+got=$(q +tcp AXFR dyn.example.test | grep -c '	SOA	')
+expect_eq "AXFR through pdns: the zone, SOA first and last" 2 "$got"
+sleep 0.2
+out=$(ctl list 2>"$work/list.err"); rc=$?
+expect_eq "list after an AXFR: exit 0" 0 $rc
+expect_eq "list after an AXFR: nothing on stderr" "" "$(cat "$work/list.err")"
+expect_eq "after an AXFR: a socket for each copy listed, no other" "$(echo "$out" | wc -l)" \
+    "$(ls "$dir"/ctl/pdyndns.*.sock | wc -l)"
+
+# SIGTERM: the copy removes its socket as it exits
+victim=$(ctl --json list | jq '.copies[0].pid')
+kill "$victim"
+for _ in $(seq 40); do [ -e "$dir/ctl/pdyndns.$victim.sock" ] || break; sleep 0.05; done
+[ -e "$dir/ctl/pdyndns.$victim.sock" ] && fail "a copy stopped with SIGTERM left its socket" || ok
 
 # 200 idle control clients: questions are still answered at once
 /usr/bin/python3 - "$dir/ctl" <<'PY' &
@@ -137,6 +169,9 @@ expect_eq "questions answered while 200 control clients idle" 20 "$answered"
 out=$(ctl list); expect_eq "pdynctl still works with idle clients connected" 0 $?
 wait "$idle"
 stop_pid "$PDNS_PID"
+# pdns gone: every copy got EOF and removed its socket on the way out
+for _ in $(seq 40); do ls "$dir"/ctl/pdyndns.*.sock >/dev/null 2>&1 || break; sleep 0.05; done
+expect_eq "pdns stopped: no control socket left" "" "$(ls "$dir"/ctl/ 2>&1)"
 
 # control_group: its members may read (status, query) but not reload
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then

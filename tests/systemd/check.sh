@@ -69,6 +69,8 @@ cp "$deb" "$(sysroot)/root/pdyndns.deb"
 if out=$(in_sys env DEBIAN_FRONTEND=noninteractive dpkg -i /root/pdyndns.deb 2>&1); then ok; else
     fail "dpkg -i: $out"
 fi
+expect_eq "the package leaves pdns.service alone (no drop-in)" "" \
+    "$(in_sys sh -c 'ls /lib/systemd/system/pdns.service.d /usr/lib/systemd/system/pdns.service.d /etc/systemd/system/pdns.service.d 2>/dev/null')"
 in_sys groupadd -f dnsops
 in_sys useradd -M -G pdyndns,dnsops alice   # the pdyndns group (socket mode), control_group (coprocess)
 in_sys useradd -M bob                       # in neither
@@ -96,6 +98,11 @@ wait_answer() {
 show_logs() { in_sys journalctl -b --no-pager -n 40 -u pdns -u pdyndns -u pdyndns.socket -u pdyndns-control.socket; }
 
 # --- socket mode --------------------------------------------------------------------------
+# the package ships pdns's drop-in only as an example: socket mode puts it in place
+mkdir -p "$(sysroot)/etc/systemd/system/pdns.service.d"
+cp "$(sysroot)/usr/share/doc/pdyndns/examples/pdns-after-pdyndns.conf" \
+    "$(sysroot)/etc/systemd/system/pdns.service.d/pdyndns.conf"
+in_sys systemctl daemon-reload
 {
     cat "$(sysroot)/usr/share/doc/pdyndns/examples/pdns-socket.conf"
     printf 'local-address=127.0.0.1\nlocal-port=%s\n' "$port"
@@ -149,6 +156,8 @@ expect_eq "after reboot: pdns never failed to connect" "" \
 if out=$(in_sys systemctl reload pdyndns 2>&1); then ok; else fail "after reboot: systemctl reload pdyndns: $out"; fi
 
 # --- coprocess mode, the units still enabled as the package left them ------------------------
+# (without socket mode's pdns drop-in, as a coprocess user has it)
+rm -f "$(sysroot)/etc/systemd/system/pdns.service.d/pdyndns.conf"
 {
     cat "$(sysroot)/usr/share/doc/pdyndns/examples/pdns.conf"
     printf 'local-address=127.0.0.1\nlocal-port=%s\n' "$port"

@@ -267,32 +267,6 @@ static void test_mutating(void **state)
 	assert_string_equal(ctl_cmd_name(CTL_QUERY), "query");
 }
 
-/* A copy is gone when it runs no more, also while it is a zombie nobody reaped yet (what a
- * copy PowerDNS 5 killed is until PowerDNS reaps it). */
-static void test_copy_gone(void **state)
-{
-	siginfo_t info;
-	pid_t child;
-
-	(void)state;
-	assert_false(ctl_copy_gone(getpid()));
-	assert_false(ctl_copy_gone(0));
-	assert_false(ctl_copy_gone(-1));
-	child = fork();
-	assert_true(child >= 0);
-	if (child == 0) {
-		pause();
-		_exit(0);
-	}
-	assert_false(ctl_copy_gone(child)); /* running */
-	assert_int_equal(kill(child, SIGKILL), 0);
-	/* wait for its end, leaving it a zombie */
-	assert_int_equal(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0);
-	assert_true(ctl_copy_gone(child));
-	assert_int_equal(waitpid(child, NULL, 0), child); /* reaped: no such process */
-	assert_true(ctl_copy_gone(child));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,7 +275,7 @@ int main(void)
 		cmocka_unit_test(test_response_roundtrip), cmocka_unit_test(test_response_rejects),
 		cmocka_unit_test(test_response_limits),
 		cmocka_unit_test(test_mutating),          cmocka_unit_test(test_request_names),
-		cmocka_unit_test(test_stream),           cmocka_unit_test(test_copy_gone),
+		cmocka_unit_test(test_stream),           
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
