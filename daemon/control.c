@@ -415,6 +415,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		const char *msg = rights ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
 					 : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
+		ctl->d->metrics.control_refused++;
 		if (!rights)
 			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid, (int)cred.pid);
 		(void)!send(cfd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
