@@ -177,6 +177,19 @@ static void start_status(struct client *c, struct ctl_request *req)
 	client_pump(c);
 }
 
+static void start_metrics(struct client *c)
+{
+	struct daemon *d = c->ctl->d;
+
+	c->stream = metrics_stream_new(d);
+	if (!c->stream) {
+		client_reply(c, ctl_response_error("out of memory"));
+		return;
+	}
+	client_queue(c, ctlcmd_metrics_header(d));
+	client_pump(c);
+}
+
 static void handle_request(struct client *c, const char *line, size_t len)
 {
 	struct daemon *d = c->ctl->d;
@@ -201,6 +214,9 @@ static void handle_request(struct client *c, const char *line, size_t len)
 		break;
 	case CTL_QUERY:
 		client_reply(c, ctlcmd_query(d, &req));
+		break;
+	case CTL_METRICS:
+		start_metrics(c);
 		break;
 	case CTL_RELOAD:
 		/* answered by control_reload_finished() */
