@@ -4,7 +4,8 @@
 # a name with a 3-address list each address counts N/3 answers (exact rotation, summed across
 # the copies); the rcode counters match what dig got; a refused reload shows in
 # pdyndns_reloads_total{result="refused"}; a list longer than metrics_max_addresses has no
-# per-address series; label values are escaped (a file name with a quote and a backslash).
+# per-address series; label values are escaped (a file name with a quote and a backslash);
+# a view counts its hits; a control client without rights is counted as refused.
 set -u
 . "$(dirname "$0")/integration/lib.sh"
 need_pdns
@@ -14,6 +15,7 @@ PROMTOOL=${PROMTOOL:-$(command -v promtool || echo /usr/bin/promtool)}
 zone=$work/zone
 mkdir -p "$zone"
 printf '192.0.2.%d\n' 1 2 3 > "$zone/three.txt"
+printf '203.0.113.%d\n' 1 2 > "$zone/lo.txt"
 for i in $(seq 300); do printf '10.0.%d.%d\n' $((i / 256)) $((i % 256)); done > "$zone/we\"ird\\name.txt"
 write_config() {
     cat > "$zone/config.json" <<JSON
@@ -24,7 +26,9 @@ write_config() {
   "ttl": 3600,
   "handlers": [
     {"qname": "three.dyn.example.test", "qtype": "A", "file": "three.txt"},
-    {"qname": "big.dyn.example.test", "qtype": "A", "file": "we\"ird\\\\name.txt"}
+    {"qname": "big.dyn.example.test", "qtype": "A", "file": "we\"ird\\\\name.txt"},
+    {"qname": "lo.dyn.example.test", "qtype": "A", "file": "three.txt", "match": "resolver",
+     "views": [{"name": "lo", "prefixes": ["127.0.0.0/8"], "file": "lo.txt"}]}
   ]
 }
 JSON
@@ -44,7 +48,16 @@ N=12
 for i in $(seq $N); do ask three.dyn.example.test A >/dev/null; done
 for i in 1 2 3 4 5; do ask nope$i.dyn.example.test A >/dev/null; done
 ask big.dyn.example.test A >/dev/null
-expect_eq "dig: NOERROR for the lists, NXDOMAIN for the names that do not exist" "13 5" "${seen[NOERROR]} ${seen[NXDOMAIN]}"
+for i in 1 2 3 4; do ask lo.dyn.example.test A >/dev/null; done
+expect_eq "dig: NOERROR for the lists, NXDOMAIN for the names that do not exist" "17 5" "${seen[NOERROR]} ${seen[NXDOMAIN]}"
+# a client without rights: every copy refuses it and counts it
+if command -v setpriv >/dev/null; then
+    # (the sockets opened to all: the copies themselves must refuse it)
+    chmod 755 "$work" "$dir" "$dir/ctl"
+    chmod 666 "$dir"/ctl/*.sock
+    setpriv --reuid nobody --regid nogroup --clear-groups "$PDYNCTL" --dir "$dir/ctl" status > /dev/null 2>&1
+    expect_eq "unprivileged status exits 4" 4 $?
+fi
 
 out=$(ctl metrics); rc=$?
 expect_eq "pdynctl metrics exits 0" 0 "$rc"
@@ -62,6 +75,13 @@ expect_eq "answers of the 3-address list" $N \
 expect_eq "questions NOERROR as dig saw them" "${seen[NOERROR]}" "$(value "$out" 'pdyndns_questions_total{rcode="NOERROR"}')"
 expect_eq "questions NXDOMAIN as dig saw them" "${seen[NXDOMAIN]}" "$(value "$out" 'pdyndns_questions_total{rcode="NXDOMAIN"}')"
 expect_eq "questions NODATA as dig saw them" "${seen[NODATA]}" "$(value "$out" 'pdyndns_questions_total{rcode="NODATA"}')"
+expect_eq "view hits: the resolver 127.0.0.1 is in the view's prefixes" 4 \
+    "$(value "$out" 'pdyndns_view_hits_total{name="lo.dyn.example.test",qtype="A",view="lo"}')"
+expect_eq "the view's list answered, each address twice" "2 2" \
+    "$(value "$out" 'pdyndns_address_answers_total{name="lo.dyn.example.test",qtype="A",view="lo",address="203.0.113.1"}') $(value "$out" 'pdyndns_address_answers_total{name="lo.dyn.example.test",qtype="A",view="lo",address="203.0.113.2"}')"
+if command -v setpriv >/dev/null; then
+    expect_eq "control clients refused, one per copy" "$copies" "$(value "$out" pdyndns_control_refused_total)"
+fi
 expect_eq "the handler's questions" $N \
     "$(value "$out" 'pdyndns_handler_questions_total{name="three.dyn.example.test",qtype="A",view="",rcode="NOERROR"}')"
 expect_match "SOA lookups counted" '^[1-9][0-9]*$' "$(value "$out" 'pdyndns_lookups_total{qtype="SOA"}')"
@@ -99,6 +119,6 @@ expect_eq "an unchanged list keeps its counters over a reload" $((N / 3)) \
     "$(value "$out" 'pdyndns_address_answers_total{name="three.dyn.example.test",qtype="A",view="",address="192.0.2.1"}')"
 
 # --json: one document, every copy with its handlers
-ctl --json metrics | jq -e '.copies | length >= 2 and all(.ok and (.result.handlers | length) == 2)' > /dev/null &&
+ctl --json metrics | jq -e '.copies | length >= 2 and all(.ok and (.result.handlers | length) == 4)' > /dev/null &&
     ok || fail "pdynctl --json metrics"
 finish
