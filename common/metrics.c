@@ -8,23 +8,17 @@
 #include "pipeproto.h"
 
 const double metrics_reload_bounds[METRICS_RELOAD_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-							      0.05,  0.1,    0.5,   1,    5};
+							      0.05,  0.1,    0.5,   1,	  5};
 
 enum metrics_qtype metrics_qtype_index(uint16_t qtype)
 {
 	switch (qtype) {
-	case PP_TYPE_SOA:
-		return METRICS_Q_SOA;
-	case PP_TYPE_ANY:
-		return METRICS_Q_ANY;
-	case PP_TYPE_A:
-		return METRICS_Q_A;
-	case PP_TYPE_AAAA:
-		return METRICS_Q_AAAA;
-	case PP_TYPE_NS:
-		return METRICS_Q_NS;
-	default:
-		return METRICS_Q_OTHER;
+	case PP_TYPE_SOA: return METRICS_Q_SOA;
+	case PP_TYPE_ANY: return METRICS_Q_ANY;
+	case PP_TYPE_A: return METRICS_Q_A;
+	case PP_TYPE_AAAA: return METRICS_Q_AAAA;
+	case PP_TYPE_NS: return METRICS_Q_NS;
+	default: return METRICS_Q_OTHER;
 	}
 }
 
@@ -82,13 +76,15 @@ static int slot_init(struct metrics_slot *e, const struct handler *h, uint32_t m
 	return 0;
 }
 
-static bool carries(const struct metrics *m, const struct snapshot *s, const uint32_t *map, size_t n_old, size_t k)
+static bool carries(const struct metrics *m, const struct snapshot *s, const uint32_t *map,
+		    size_t n_old, size_t k)
 {
-	return m->slot && m->max_addresses == max_of(s) && map && k < n_old && map[k] && map[k] <= s->n_handlers;
+	return m->slot && m->max_addresses == max_of(s) && map && k < n_old && map[k] &&
+	       map[k] <= s->n_handlers;
 }
 
-int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uint32_t *map, size_t n_old,
-		    struct metrics_slot **ret)
+int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uint32_t *map,
+		    size_t n_old, struct metrics_slot **ret)
 {
 	size_t n = s->n_handlers;
 	struct metrics_slot *slots = calloc(n ? n : 1, sizeof(*slots));
@@ -112,8 +108,8 @@ int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uin
 	return 0;
 }
 
-void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots, const uint32_t *map,
-		   size_t n_old)
+void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots,
+		   const uint32_t *map, size_t n_old)
 {
 	for (size_t k = 0; k < m->n; k++) {
 		if (carries(m, s, map, n_old, k))

@@ -12,7 +12,7 @@
 #include "snapshot.h"
 
 #define METRICS_MAX_ADDRESSES_DEFAULT 256 /* config "metrics_max_addresses" */
-#define METRICS_MAX_ADDRESSES_MAX 65536
+#define METRICS_MAX_ADDRESSES_MAX     65536
 
 /* Lookups by the type PowerDNS asked. */
 enum metrics_qtype {
@@ -48,11 +48,12 @@ enum metrics_reload {
 extern const double metrics_reload_bounds[METRICS_RELOAD_BUCKETS];
 
 struct metrics_slot {
-	uint64_t answers;   /* answers drawn from its list: once per question (or per lookup) */
-	uint64_t questions[2]; /* questions at its name that it answered: NOERROR, or NODATA (no addresses) */
-	uint64_t view_hits; /* a view: questions whose client its prefixes matched */
-	uint64_t *served;   /* per address: answers that held it; NULL for a list longer than
-			     * max_addresses (or none) */
+	uint64_t answers;      /* answers drawn from its list: once per question (or per lookup) */
+	uint64_t questions[2]; /* questions at its name that it answered: NOERROR, or NODATA (no
+				  addresses) */
+	uint64_t view_hits;    /* a view: questions whose client its prefixes matched */
+	uint64_t *served;      /* per address: answers that held it; NULL for a list longer than
+				* max_addresses (or none) */
 	uint32_t n_served;
 };
 
@@ -64,8 +65,8 @@ struct metrics {
 	uint64_t questions[METRICS_N_RCODES];
 	uint64_t reloads[METRICS_N_RELOADS];
 	uint64_t reload_buckets[METRICS_RELOAD_BUCKETS]; /* not cumulative: bucket i alone */
-	uint64_t reload_inf;    /* slower than the last bound */
-	double reload_seconds;  /* the durations' sum */
+	uint64_t reload_inf;				 /* slower than the last bound */
+	double reload_seconds;				 /* the durations' sum */
 	uint64_t control_refused; /* control clients refused: no rights, or too many */
 };
 
@@ -82,12 +83,12 @@ void metrics_reload(struct metrics *m, enum metrics_reload result, uint64_t usec
  * + 1, or 0 when the handler is gone or its list changed (the rotation's map,
  * snapshot_rotation()). The slots that will not be carried over start at 0 (all of them when
  * s changes "metrics_max_addresses"). Returns 0 and *ret (malloc'd), or -ENOMEM. */
-int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uint32_t *map, size_t n_old,
-		    struct metrics_slot **ret);
+int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uint32_t *map,
+		    size_t n_old, struct metrics_slot **ret);
 /* Makes slots (metrics_prepare() for the same s and map) m's table: the slots mapped keep
  * their counters, the others are dropped. Cannot fail. */
-void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots, const uint32_t *map,
-		   size_t n_old);
+void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots,
+		   const uint32_t *map, size_t n_old);
 /* Slot i starts again at 0 (its list changed in place in snapshot s). Returns 0, or -ENOMEM
  * when its per-address counters could not be made (the slot then has none). */
 int metrics_slot_reset(struct metrics *m, const struct snapshot *s, size_t i);

@@ -37,7 +37,10 @@ struct promtext {
 	size_t mask;
 };
 
-struct promtext *promtext_new(void) { return calloc(1, sizeof(struct promtext)); }
+struct promtext *promtext_new(void)
+{
+	return calloc(1, sizeof(struct promtext));
+}
 
 struct promtext *promtext_free(struct promtext *p)
 {
@@ -62,8 +65,8 @@ static bool valid_name(const char *s, bool colon)
 	if (!*s || (*s >= '0' && *s <= '9'))
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-		      (colon && *s == ':')))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || (colon && *s == ':')))
 			return false;
 	return true;
 }
@@ -76,8 +79,8 @@ static size_t find_family(const struct promtext *p, const char *name)
 	return NONE;
 }
 
-int promtext_family(struct promtext *p, const char *name, enum promtext_type type, enum promtext_merge merge,
-		    const char *help)
+int promtext_family(struct promtext *p, const char *name, enum promtext_type type,
+		    enum promtext_merge merge, const char *help)
 {
 	struct family *f;
 
@@ -95,8 +98,12 @@ int promtext_family(struct promtext *p, const char *name, enum promtext_type typ
 		p->cap_fam = cap;
 	}
 	f = &p->fam[p->n_fam];
-	*f = (struct family){.name = strdup(name), .help = strdup(help), .type = type, .merge = merge,
-			     .first = NONE, .last = NONE};
+	*f = (struct family){.name = strdup(name),
+			     .help = strdup(help),
+			     .type = type,
+			     .merge = merge,
+			     .first = NONE,
+			     .last = NONE};
 	if (!f->name || !f->help) {
 		free(f->name);
 		free(f->help);
@@ -111,7 +118,10 @@ size_t promtext_escape(const char *v, char *out, size_t size)
 	size_t n = 0;
 
 	for (; *v; v++) {
-		const char *e = *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : *v == '\n' ? "\\n" : NULL;
+		const char *e = *v == '\\'   ? "\\\\"
+				: *v == '"'  ? "\\\""
+				: *v == '\n' ? "\\n"
+					     : NULL;
 		size_t k = e ? 2 : 1;
 
 		for (size_t i = 0; i < k; i++, n++)
@@ -192,7 +202,8 @@ static int add_sample(struct promtext *p, size_t fi, char *sample, double value)
 		p->cap_ser = cap;
 	}
 	s = &p->ser[p->n_ser];
-	*s = (struct series){.family = fi, .sample = sample, .hash = h, .value = value, .next = NONE};
+	*s = (struct series){
+	    .family = fi, .sample = sample, .hash = h, .value = value, .next = NONE};
 	if (f->last == NONE)
 		f->first = p->n_ser;
 	else
@@ -204,7 +215,8 @@ static int add_sample(struct promtext *p, size_t fi, char *sample, double value)
 	return 0;
 }
 
-int promtext_add(struct promtext *p, const char *name, const char *suffix, const char *const *labels, double value)
+int promtext_add(struct promtext *p, const char *name, const char *suffix,
+		 const char *const *labels, double value)
 {
 	size_t fi = find_family(p, name);
 	struct buf b;

@@ -26,15 +26,16 @@ struct promtext *promtext_free(struct promtext *p);
 /* Declares a family: name (a valid metric name), its type, how its series merge and its
  * help text (escaped when written). Families are written in the order declared; declaring
  * one again changes nothing. Returns 0, -EINVAL (a bad name) or -ENOMEM. */
-int promtext_family(struct promtext *p, const char *name, enum promtext_type type, enum promtext_merge merge,
-		    const char *help);
+int promtext_family(struct promtext *p, const char *name, enum promtext_type type,
+		    enum promtext_merge merge, const char *help);
 
 /* Adds value to a series of family name (declared before): the sample is named name, or
  * name followed by suffix (a histogram's "_bucket", "_sum", "_count"); labels holds label
  * name and value pairs, then NULL (label values may hold any byte but NUL: they are escaped).
  * Series are written in the order first given. Returns 0, -EINVAL (an undeclared family, a
  * bad label name) or -ENOMEM. */
-int promtext_add(struct promtext *p, const char *name, const char *suffix, const char *const *labels, double value);
+int promtext_add(struct promtext *p, const char *name, const char *suffix,
+		 const char *const *labels, double value);
 
 /* Adds every series of src to dst, merged as their family says (families dst lacks are
  * declared after its own). Returns 0 or -ENOMEM (then dst holds part of src). */
