@@ -3,12 +3,13 @@
  * replies (ctl/exposition): HELP and TYPE per family, label values escaped, series summed
  * across copies (or the largest kept), a copy label only where it belongs, cumulative
  * histogram buckets, and replies that do not make sense refused. */
-#include <cmocka.h>
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
