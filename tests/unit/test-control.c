@@ -80,6 +80,7 @@ static int teardown(void **state)
 	sd_event_unref(d->event);
 	snapshot_free(d->snap);
 	rotation_done(&d->rot);
+	metrics_done(&d->metrics);
 	free(d->control_dir);
 	free(d->last_reload_result);
 	free(d->config_error);
