@@ -76,15 +76,19 @@ static int slot_init(struct metrics_slot *e, const struct handler *h, uint32_t m
 	return 0;
 }
 
-static bool carries(const struct metrics *m, const struct snapshot *s, const uint32_t *map,
-		    size_t n_old, size_t k)
+struct metrics_shape metrics_shape_of(const struct snapshot *s)
 {
-	return m->slot && m->max_addresses == max_of(s) && map && k < n_old && map[k] &&
-	       map[k] <= s->n_handlers;
+	return s ? (struct metrics_shape){true, s->n_handlers, max_of(s)} : (struct metrics_shape){0};
 }
 
-int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uint32_t *map,
-		    size_t n_old, struct metrics_slot **ret)
+static bool carries(struct metrics_shape m, const struct snapshot *s, const uint32_t *map, size_t n_old,
+		    size_t k)
+{
+	return m.live && m.max_addresses == max_of(s) && map && k < n_old && map[k] && map[k] <= s->n_handlers;
+}
+
+int metrics_prepare(struct metrics_shape m, const struct snapshot *s, const uint32_t *map, size_t n_old,
+		    struct metrics_slot **ret)
 {
 	size_t n = s->n_handlers;
 	struct metrics_slot *slots = calloc(n ? n : 1, sizeof(*slots));
@@ -94,7 +98,7 @@ int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uin
 		free(slots);
 		return -ENOMEM;
 	}
-	for (size_t k = 0; k < m->n; k++)
+	for (size_t k = 0; k < m.n; k++)
 		if (carries(m, s, map, n_old, k))
 			carried[map[k] - 1] = true;
 	for (size_t i = 0; i < n; i++)
@@ -111,8 +115,10 @@ int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uin
 void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots,
 		   const uint32_t *map, size_t n_old)
 {
+	struct metrics_shape shape = metrics_shape(m);
+
 	for (size_t k = 0; k < m->n; k++) {
-		if (carries(m, s, map, n_old, k))
+		if (carries(shape, s, map, n_old, k))
 			slots[map[k] - 1] = m->slot[k];
 		else
 			free(m->slot[k].served);

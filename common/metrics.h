@@ -70,6 +70,27 @@ struct metrics {
 	uint64_t control_refused; /* control clients refused: no rights, or too many */
 };
 
+/* What of the live counters metrics_prepare() depends on, so that the reload worker can
+ * prepare the slots of a snapshot from the previous snapshot alone: whether there are
+ * counters, for how many slots, and per address up to which list length. */
+struct metrics_shape {
+	bool live;
+	size_t n;
+	uint32_t max_addresses;
+};
+
+static inline struct metrics_shape metrics_shape(const struct metrics *m)
+{
+	return (struct metrics_shape){m->slot != NULL, m->n, m->max_addresses};
+}
+
+/* The shape of the counters while snapshot s is live (NULL: before the first). */
+struct metrics_shape metrics_shape_of(const struct snapshot *s);
+static inline bool metrics_shape_equal(struct metrics_shape a, struct metrics_shape b)
+{
+	return a.live == b.live && a.n == b.n && a.max_addresses == b.max_addresses;
+}
+
 /* The type index of a lookup type (pp_qtype() value). */
 enum metrics_qtype metrics_qtype_index(uint16_t qtype);
 const char *metrics_qtype_name(enum metrics_qtype q);
@@ -82,9 +103,11 @@ void metrics_reload(struct metrics *m, enum metrics_reload result, uint64_t usec
 /* A slot for every handler of snapshot s, for metrics_carry(): map[old slot] is the new slot
  * + 1, or 0 when the handler is gone or its list changed (the rotation's map,
  * snapshot_rotation()). The slots that will not be carried over start at 0 (all of them when
- * s changes "metrics_max_addresses"). Returns 0 and *ret (malloc'd), or -ENOMEM. */
-int metrics_prepare(const struct metrics *m, const struct snapshot *s, const uint32_t *map,
-		    size_t n_old, struct metrics_slot **ret);
+ * s changes "metrics_max_addresses"). m is the shape of the counters it will be carried into.
+ * Reads nothing but its arguments (the reload worker calls it). Returns 0 and *ret
+ * (malloc'd), or -ENOMEM. */
+int metrics_prepare(struct metrics_shape m, const struct snapshot *s, const uint32_t *map, size_t n_old,
+		    struct metrics_slot **ret);
 /* Makes slots (metrics_prepare() for the same s and map) m's table: the slots mapped keep
  * their counters, the others are dropped. Cannot fail. */
 void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots,

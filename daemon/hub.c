@@ -187,7 +187,9 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
 				return -ENOMEM;
 		}
-		if (metrics_prepare(&d->metrics, snap, map, n_old, &slots) < 0) {
+		if (j && j->metrics_slots && metrics_shape_equal(j->metrics_shape, metrics_shape(&d->metrics))) {
+			slots = TAKE_PTR(j->metrics_slots); /* prepared by the worker */
+		} else if (metrics_prepare(metrics_shape(&d->metrics), snap, map, n_old, &slots) < 0) {
 			rotation_done(&rot);
 			return -ENOMEM;
 		}

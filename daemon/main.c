@@ -103,7 +103,7 @@ static int init_metrics(struct daemon *d)
 {
 	struct metrics_slot *slots;
 
-	if (metrics_prepare(&d->metrics, d->snap, NULL, 0, &slots) < 0)
+	if (metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots) < 0)
 		return -ENOMEM;
 	metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
 	return 0;

@@ -197,7 +197,7 @@ static void test_metrics(void **state)
 	uint32_t aaaa = slot_of(f->snap, "t1.dyn.example.test", PP_TYPE_AAAA);
 	uint32_t *map = calloc(f->snap->n_handlers, sizeof(*map));
 
-	assert_int_equal(metrics_prepare(&m, f->snap, NULL, 0, &slots), 0);
+	assert_int_equal(metrics_prepare(metrics_shape(&m), f->snap, NULL, 0, &slots), 0);
 	metrics_carry(&m, f->snap, slots, NULL, 0);
 	assert_int_equal(m.n, f->snap->n_handlers);
 	assert_int_equal(m.slot[a].n_served, 3);
@@ -229,7 +229,7 @@ static void test_metrics(void **state)
 
 	/* a reload: the A list unchanged keeps its counters, the AAAA list changed starts at 0 */
 	map[a] = a + 1;
-	assert_int_equal(metrics_prepare(&m, f->snap, map, f->snap->n_handlers, &slots), 0);
+	assert_int_equal(metrics_prepare(metrics_shape(&m), f->snap, map, f->snap->n_handlers, &slots), 0);
 	metrics_carry(&m, f->snap, slots, map, f->snap->n_handlers);
 	assert_int_equal(m.slot[a].answers, 12);
 	assert_int_equal(m.slot[a].served[2], 4);

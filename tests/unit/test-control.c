@@ -56,7 +56,7 @@ static int setup(void **state)
 	{
 		struct metrics_slot *slots;
 
-		assert_int_equal(metrics_prepare(&d->metrics, d->snap, NULL, 0, &slots), 0);
+		assert_int_equal(metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots), 0);
 		metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
 	}
 	d->generation = 1;
