@@ -22,7 +22,12 @@
  * from the rotation position and advances it by count; weighted serves count positions of
  * the list's schedule (addrlist_weighted_at()), each address once, and advances by count;
  * random serves count distinct addresses drawn from rotation.rng; all serves the whole list.
- * A repeated lookup in the same question gets the same addresses under every policy. */
+ * A repeated lookup in the same question gets the same addresses under every policy.
+ *
+ * Counting (answer_ctx.metrics, metrics.h): an answer counts when it is drawn, not when a
+ * repeated lookup of the same question gets it again, so N questions for an L-address
+ * round-robin list count N/L answers per address; a question counts its rcode at the lookup
+ * that begins it (answer_memo.after_soa). Peeking counts nothing. */
 #pragma once
 
 #include <stdbool.h>
