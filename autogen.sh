@@ -12,7 +12,7 @@ libjson-c-dev libsystemd-dev libcmocka-dev
 pdns-server pdns-backend-pipe pdns-backend-bind dnsutils dnsperf
 python3 python3-jsonschema iproute2 procps jq util-linux time
 clang-14 libclang-rt-14-dev systemd groff-base mandoc bash-completion
-debhelper debootstrap"
+debhelper debootstrap prometheus"
 
 if [ "${1-}" = "--deps" ]; then
     missing=

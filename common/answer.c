@@ -50,17 +50,50 @@ static void memo_store(struct answer_memo *memo, uint32_t at, uint32_t slot, uin
 	memo->touched |= 1u << at;
 }
 
-static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
+/* The counters of handler h, or NULL when nothing counts (peeking, or no metrics). */
+static struct metrics_slot *counters(const struct answer_ctx *ctx, const struct handler *h)
+{
+	uint32_t slot;
+
+	if (!ctx->metrics || ctx->peek)
+		return NULL;
+	slot = snapshot_slot(ctx->snap, h);
+	return slot < ctx->metrics->n ? &ctx->metrics->slot[slot] : NULL;
+}
+
+/* The counters an answer of h counts in: once per answer drawn (fresh), not for a repeated
+ * lookup of the same question; NULL when it does not count. */
+static struct metrics_slot *count_answer(const struct answer_ctx *ctx, const struct handler *h, bool fresh)
+{
+	struct metrics_slot *ms = fresh ? counters(ctx, h) : NULL;
+
+	if (ms)
+		ms->answers++;
+	return ms;
+}
+
+/* Whether an answer that draws nothing (the whole list) is a new one: per lookup always, per
+ * question at the lookup that begins it. */
+static bool fresh_undrawn(const struct answer_ctx *ctx)
+{
+	return ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP || ctx->opens;
+}
+
+static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h, bool *fresh)
 {
 	uint32_t slot = snapshot_slot(ctx->snap, h), idx, at;
 	uint64_t v;
 
+	*fresh = false;
 	if (ctx->peek)
 		return rotation_peek(ctx->rot, slot, h->list->n);
+	*fresh = true;
 	if (ctx->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
 		return rotation_take(ctx->rot, slot, h->list->n);
-	if (memo_reuse(ctx, slot, &v, &at))
+	if (memo_reuse(ctx, slot, &v, &at)) {
+		*fresh = false;
 		return (uint32_t)(v % h->list->n);
+	}
 	idx = rotation_take(ctx->rot, slot, h->list->n);
 	memo_store(ctx->memo, at, slot, idx);
 	return idx;
@@ -68,16 +101,18 @@ static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h)
 
 /* What an answer of h is drawn from, once per question (or per lookup): the rotation count
  * before it advances by step, or with step 0 random bits. Peeking moves nothing. */
-static uint64_t draw(const struct answer_ctx *ctx, const struct handler *h, uint64_t step)
+static uint64_t draw(const struct answer_ctx *ctx, const struct handler *h, uint64_t step, bool *fresh)
 {
 	uint32_t slot = snapshot_slot(ctx->snap, h), at = ANSWER_MEMO_SIZE;
 	bool per_question = ctx->snap->config->advance == CONFIG_ADVANCE_PER_QUESTION;
 	uint64_t v;
 
+	*fresh = false;
 	if (ctx->peek)
 		return step ? rotation_count(ctx->rot, slot) : rotation_mix(ctx->rot->rng ^ slot);
 	if (per_question && memo_reuse(ctx, slot, &v, &at))
 		return v;
+	*fresh = true;
 	v = step ? rotation_advance(ctx->rot, slot, step) : rotation_random(ctx->rot);
 	if (per_question)
 		memo_store(ctx->memo, at, slot, v);
@@ -110,7 +145,7 @@ static uint32_t permute(uint64_t key, uint32_t x, uint32_t n)
 }
 
 static void put_address(const struct answer_ctx *ctx, const char *owner, size_t len,
-			const struct handler *h, uint32_t idx, struct buf *out);
+			const struct handler *h, uint32_t idx, struct metrics_slot *ms, struct buf *out);
 
 /* The addresses of every policy but plain round-robin with count 1. */
 static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t len,
@@ -118,13 +153,16 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 {
 	const struct addrlist *l = h->list;
 	uint32_t n = l->n, k = h->cfg->count < n ? h->cfg->count : n;
+	struct metrics_slot *ms;
+	bool fresh;
 
 	switch (h->cfg->policy) {
 	case CONFIG_POLICY_ROUND_ROBIN: {
-		uint64_t start = draw(ctx, h, k) % n;
+		uint64_t start = draw(ctx, h, k, &fresh) % n;
 
+		ms = count_answer(ctx, h, fresh);
 		for (uint32_t j = 0; j < k; j++)
-			put_address(ctx, owner, len, h, (uint32_t)((start + j) % n), out);
+			put_address(ctx, owner, len, h, (uint32_t)((start + j) % n), ms, out);
 		break;
 	}
 	case CONFIG_POLICY_WEIGHTED: {
@@ -133,11 +171,12 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 
 		if (!l->total)
 			break;
-		pos = draw(ctx, h, h->cfg->count);
+		pos = draw(ctx, h, h->cfg->count, &fresh);
+		ms = count_answer(ctx, h, fresh);
 		if (h->cfg->count >= n - l->n_drained) {
 			for (uint32_t i = 0; i < n; i++)
 				if (addrlist_weight(l, i))
-					put_address(ctx, owner, len, h, i, out);
+					put_address(ctx, owner, len, h, i, ms, out);
 			break;
 		}
 		/* count positions of the schedule, each address once */
@@ -148,7 +187,7 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 				c++;
 			if (c == m) {
 				got[m++] = i;
-				put_address(ctx, owner, len, h, i, out);
+				put_address(ctx, owner, len, h, i, ms, out);
 			}
 		}
 		break;
@@ -157,21 +196,24 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 		uint64_t bits;
 
 		if (k == n) {
+			ms = count_answer(ctx, h, fresh_undrawn(ctx));
 			for (uint32_t i = 0; i < n; i++)
-				put_address(ctx, owner, len, h, i, out);
+				put_address(ctx, owner, len, h, i, ms, out);
 			break;
 		}
-		bits = draw(ctx, h, 0);
+		bits = draw(ctx, h, 0, &fresh);
+		ms = count_answer(ctx, h, fresh);
 		if (k == 1)
-			put_address(ctx, owner, len, h, (uint32_t)(((unsigned __int128)bits * n) >> 64), out);
+			put_address(ctx, owner, len, h, (uint32_t)(((unsigned __int128)bits * n) >> 64), ms, out);
 		else
 			for (uint32_t j = 0; j < k; j++)
-				put_address(ctx, owner, len, h, permute(bits, j, n), out);
+				put_address(ctx, owner, len, h, permute(bits, j, n), ms, out);
 		break;
 	}
 	case CONFIG_POLICY_ALL:
+		ms = count_answer(ctx, h, fresh_undrawn(ctx));
 		for (uint32_t i = 0; i < n && i < CONFIG_ALL_MAX; i++)
-			put_address(ctx, owner, len, h, i, out);
+			put_address(ctx, owner, len, h, i, ms, out);
 		break;
 	}
 }
@@ -210,8 +252,9 @@ static void put_ns(const struct answer_ctx *ctx, uint16_t zone, const char *owne
 		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, z->ttl, zone + 1, 0, ns[i], strlen(ns[i]));
 }
 
+/* Address idx of h's list, counted in ms (NULL: not counted). */
 static void put_address(const struct answer_ctx *ctx, const char *owner, size_t len,
-			const struct handler *h, uint32_t idx, struct buf *out)
+			const struct handler *h, uint32_t idx, struct metrics_slot *ms, struct buf *out)
 {
 	char text[ADDR_TEXT_MAX];
 	size_t n = addrlist_format(h->list, idx, text);
@@ -222,6 +265,8 @@ static void put_address(const struct answer_ctx *ctx, const char *owner, size_t 
 
 	if (ctx->has_scope && ctx->scope)
 		scope = ctx->scope; /* a view's decision */
+	if (ms && idx < ms->n_served)
+		ms->served[idx]++;
 
 	pp_data(out, ctx->abi, owner, len, h->cfg->qtype, 0, h->cfg->zone + 1, scope, text, n);
 }
@@ -249,12 +294,20 @@ uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *s
 static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m, const struct handler *h,
 			struct buf *out)
 {
+	size_t before = out->len;
+	struct metrics_slot *ms;
+
 	if (!h->list)
-		return;
-	if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
-		put_address(ctx, m->qname, m->qname_len, h, pick(ctx, h), out);
-	else
+		;
+	else if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1) {
+		bool fresh;
+		uint32_t idx = pick(ctx, h, &fresh);
+
+		put_address(ctx, m->qname, m->qname_len, h, idx, count_answer(ctx, h, fresh), out);
+	} else
 		put_policy(ctx, m->qname, m->qname_len, h, out);
+	if (ctx->opens && (ms = counters(ctx, h)))
+		ms->questions[out->len > before ? 0 : 1]++;
 }
 
 /* Whether kind handler h answers lookups of type t (ANY: any of its types). */
@@ -318,6 +371,7 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 	uint16_t t = pp_qtype(m->qtype);
 	size_t before = out->len;
 	bool counting = s && !ctx->peek && s->config->advance == CONFIG_ADVANCE_PER_QUESTION;
+	bool ent = false;
 
 	if (dname_parse(m->qname, m->qname_len, &name) < 0) {
 		pp_fail(out);
@@ -329,8 +383,10 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 	}
 	if (t == PP_TYPE_SOA) {
 		/* Every client question begins with SOA lookups: a new question. */
-		if (!ctx->peek)
+		if (!ctx->peek) {
 			ctx->memo->n = 0;
+			ctx->memo->after_soa = true;
+		}
 		node = s ? snapshot_find(s, &name) : NULL;
 		if (node && node->apex)
 			put_soa(ctx, node->zone, m->qname, m->qname_len, out);
@@ -344,6 +400,12 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 	node = s ? snapshot_find(s, &name) : NULL;
 	if (!ctx->peek)
 		check_walk(ctx, m, &name);
+	if (!ctx->peek && ctx->memo->after_soa && t != PP_TYPE_NS) {
+		/* the first lookup after the SOA walk that is not an NS probe is for the question's
+		 * name (pipe-protocol.md §5) */
+		ctx->memo->after_soa = false;
+		ctx->opens = ctx->metrics != NULL;
+	}
 	if (counting) {
 		/* PowerDNS probes for a delegation with NS lookups only under consistent-backends=no */
 		if (t == PP_TYPE_NS && (node ? !node->apex : !caught(s, &name)))
@@ -386,6 +448,8 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 
 				vc.has_scope = true;
 				k = answer_view(h, m, &vc.scope);
+				if (k && ctx->opens && counters(ctx, &h[k]))
+					counters(ctx, &h[k])->view_hits++;
 				/* a view whose file never loaded: the handler's own list */
 				answer_list(&vc, m, k && h[k].list ? &h[k] : h, out);
 				continue;
@@ -395,8 +459,18 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 		/* a name that exists with nothing to serve (above a handler's name, or a handler
 		 * without data): with ENT lines PowerDNS knows it exists, so the question gets
 		 * NODATA, and no wildcard above it applies (RFC 4592) */
-		if (t == PP_TYPE_ANY && !node->apex && out->len == before && s->config->empty_non_terminals)
+		if (t == PP_TYPE_ANY && !node->apex && out->len == before && s->config->empty_non_terminals) {
 			pp_ent(out, ctx->abi, m->qname, m->qname_len, zone_at(s, node->zone)->ttl, node->zone + 1);
+			ent = true;
+		}
+	}
+	if (ctx->opens) {
+		/* as PowerDNS will take it: nothing at all is NXDOMAIN (pipe-protocol.md §7) */
+		enum metrics_rcode rc = out->len > before && !ent ? METRICS_NOERROR
+					: ent || (node && t != PP_TYPE_ANY) ? METRICS_NODATA
+					: METRICS_NXDOMAIN;
+
+		ctx->metrics->questions[rc]++;
 	}
 	pp_end(out);
 }
@@ -433,7 +507,7 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 			continue;
 		if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
 			put_address(ctx, h->cfg->qname, strlen(h->cfg->qname), h,
-				    rotation_peek(ctx->rot, (uint32_t)i, h->list->n), out);
+				    rotation_peek(ctx->rot, (uint32_t)i, h->list->n), NULL, out);
 		else
 			put_policy(&peek, h->cfg->qname, strlen(h->cfg->qname), h, out);
 	}

@@ -22,12 +22,18 @@
  * from the rotation position and advances it by count; weighted serves count positions of
  * the list's schedule (addrlist_weighted_at()), each address once, and advances by count;
  * random serves count distinct addresses drawn from rotation.rng; all serves the whole list.
- * A repeated lookup in the same question gets the same addresses under every policy. */
+ * A repeated lookup in the same question gets the same addresses under every policy.
+ *
+ * Counting (answer_ctx.metrics, metrics.h): an answer counts when it is drawn, not when a
+ * repeated lookup of the same question gets it again, so N questions for an L-address
+ * round-robin list count N/L answers per address; a question counts its rcode at the lookup
+ * that begins it (answer_memo.after_soa). Peeking counts nothing. */
 #pragma once
 
 #include <stdbool.h>
 
 #include "buf.h"
+#include "metrics.h"
 #include "pipeproto.h"
 #include "rotation.h"
 #include "snapshot.h"
@@ -47,6 +53,8 @@ struct answer_memo {
 	uint64_t mismatches; /* lookups that began a question without its SOA lookups, and SOA
 			      * walks cut short: what status counts as stalls */
 	uint32_t mismatch_slot; /* the slot of the last mismatch, UINT32_MAX for a cut walk */
+	bool after_soa; /* an SOA lookup came since the lookup that began the last question
+			 * (what the metrics count questions by) */
 	struct {
 		uint32_t slot;
 		uint32_t uses; /* lookups answered from it since it was drawn */
@@ -59,12 +67,14 @@ struct answer_ctx {
 	const struct snapshot *snap; /* NULL: no usable config, answer nothing */
 	struct rotation *rot;
 	struct answer_memo *memo;
+	struct metrics *metrics; /* what answers count in (metrics.h), or NULL */
 	int abi;
 	bool peek; /* answer without advancing any rotation (pdynctl query) */
 	/* set by answer_query() for a handler with views: the ECS scope of its answers */
 	bool has_scope;
 	uint8_t scope;
 	bool at_apex; /* set by answer_query(): the lookup is for a zone apex */
+	bool opens;   /* set by answer_query(): the lookup begins a question (metrics) */
 };
 
 /* Appends the answer to a Q message (DATA lines, then END or FAIL) to out. A handler with

@@ -23,6 +23,7 @@
 #include "decimal.h"
 #include "jsonscan.h"
 #include "kind.h"
+#include "metrics.h"
 #include "pipeproto.h"
 
 #define LABELS "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$"
@@ -416,7 +417,8 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 {
 	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
 					      "loglevel", "advance",  "handlers",    "control_dir",
-					      "control_group", "zones", "catch_all", "empty_non_terminals"};
+					      "control_group", "zones", "catch_all", "empty_non_terminals",
+					      "metrics_max_addresses"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
 	size_t old;
@@ -505,6 +507,14 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 			c->empty_non_terminals = json_object_get_boolean(x);
 		else
 			cc_error(v, "expected true or false, got %s", cc_type_name(x));
+		cc_pop(v, old);
+	}
+	if (json_object_object_get_ex(root, "metrics_max_addresses", &x)) {
+		int64_t n;
+
+		old = cc_push(v, "metrics_max_addresses");
+		if (cc_integer(v, x, 0, METRICS_MAX_ADDRESSES_MAX, &n))
+			c->metrics_max_addresses = (uint32_t)n;
 		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(root, "control_dir", &x)) {
@@ -636,6 +646,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 		return -ENOMEM;
 	}
 	c->loglevel = CONFIG_LOG_INFO;
+	c->metrics_max_addresses = METRICS_MAX_ADDRESSES_DEFAULT;
 	c->text_hash = text_hash(text, len);
 	c->path = strdup(path);
 	c->dir = config_dir(path);

@@ -128,6 +128,8 @@ struct config {
 	 * (above a handler's name, or a handler with nothing to serve) answers an ANY lookup
 	 * with an ENT line, so that wildcards and NXDOMAIN follow RFC 4592 */
 	bool empty_non_terminals;
+	/* "metrics_max_addresses": lists up to this long count answers per address (metrics.h) */
+	uint32_t metrics_max_addresses;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */
 	size_t n_handlers; /* views included */
 	size_t n_views;    /* the views among them: handlers[n_handlers - n_views ..] */

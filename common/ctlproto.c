@@ -16,6 +16,7 @@ static const struct {
 	[CTL_STATUS] = {"status", false},
 	[CTL_RELOAD] = {"reload", true},
 	[CTL_QUERY] = {"query", false},
+	[CTL_METRICS] = {"metrics", false},
 };
 
 bool ctl_cmd_mutating(enum ctl_cmd cmd) { return cmds[cmd].mutating; }

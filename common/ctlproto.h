@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* The control protocol between pdynctl and pdyndns: one JSON object per line each way,
- * versioned. Requests: {"v":1,"cmd":"status"|"reload"|"query", ...}. Responses:
+ * versioned. Requests: {"v":1,"cmd":"status"|"reload"|"query"|"metrics", ...}. Responses:
  * {"v":1,"ok":true,"result":{...}} or {"v":1,"ok":false,"error":"..."}.
  *
  * A status can be of any size, so its handlers are not in that line: the response carries
  * "stream":true and is followed by one line per handler, {"v":1,"item":{...}}, and a last
  * line {"v":1,"end":{"count":N,"missing":[...]}} (or an error response, when the daemon
  * could not finish: then the stream is incomplete). Every line is at most CTL_MAX_REPLY.
+ *
+ * "metrics" (no other key) is streamed the same way: the header holds the copy's own figures
+ * (pid, generation, last_reload, lookups by type, questions by rcode, reloads by result, the
+ * reload duration histogram, control_refused, log_dropped, stalls, rotation_stalled,
+ * config_error, max_addresses), then one item per address-list handler (name, qtype, view,
+ * file, policy, addresses, position, answers, questions by rcode, view_hits, error, and
+ * served: the answers per address, for lists up to max_addresses), then
+ * {"end":{"count":N}}. pdynctl sums them across copies (ctl/metrics.h).
  * Both sides use these functions, so the wire format is written once. */
 #pragma once
 
@@ -29,6 +37,7 @@ enum ctl_cmd {
 	CTL_STATUS,
 	CTL_RELOAD,
 	CTL_QUERY,
+	CTL_METRICS,
 };
 
 #define CTL_MAX_NAMES 1024 /* names in one status request */

@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "ctlproto.h"
+#include "exposition.h"
 #include "macro.h"
 #include "render.h"
 
@@ -363,6 +364,86 @@ out:
 		printf("]}");
 }
 
+/* pdynctl metrics: what the copies answered so far, summed */
+static struct promtext *expo;
+
+/* A copy's metrics: its header, then a line per handler, added to expo once all came and
+ * made sense (a copy that fails half way adds nothing). --json prints them as they come. */
+static void metrics_stream(struct conn *c, struct outcome *o, json_object *header, bool stream)
+{
+	char why[EXPO_WHY_MAX], *line;
+	struct promtext *mine = promtext_new();
+	long long got = 0;
+	const char *head;
+	bool opened = false;
+	size_t n;
+	int r;
+
+	if (!mine || expo_declare(mine) < 0) {
+		o->code = EXIT_FAILED;
+		set_error(o, "out of memory");
+		goto out;
+	}
+	if (!stream) {
+		malformed(o, c->path, "metrics without their handler lines");
+		goto out;
+	}
+	if ((r = expo_add_copy(mine, header, o->pid, why)) < 0) {
+		malformed(o, c->path, r == -ENOMEM ? "out of memory" : why);
+		goto out;
+	}
+	if (arg.json) {
+		head = jtext(header, JSON_C_TO_STRING_PLAIN);
+		printf(", \"result\": %.*s%s\"handlers\": [", (int)strlen(head) - 1, head, strcmp(head, "{}") ? "," : "");
+		opened = true;
+	}
+	for (;;) {
+		json_object *item = NULL, *end = NULL, *count;
+		char *err = NULL;
+
+		if (conn_line(c, &line, &n, o) < 0)
+			goto out;
+		if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
+			malformed(o, c->path, "a line of the metrics stream is not an item, its end or an error");
+			goto out;
+		}
+		if (err) {
+			o->code = EXIT_FAILED;
+			set_error(o, "%s", err);
+			free(err);
+			goto out;
+		}
+		if (end) {
+			bool same = json_object_object_get_ex(end, "count", &count) &&
+				    json_object_is_type(count, json_type_int) && json_object_get_int64(count) == got;
+
+			json_object_put(end);
+			if (!same) {
+				malformed(o, c->path, "the count at its end is not the number of handlers sent");
+				goto out;
+			}
+			break;
+		}
+		r = expo_add_handler(mine, item, o->pid, why);
+		if (arg.json)
+			printf("%s\n    %s", got ? "," : "", jtext(item, JSON_C_TO_STRING_PLAIN));
+		json_object_put(item);
+		if (r < 0) {
+			malformed(o, c->path, r == -ENOMEM ? "out of memory" : why);
+			goto out;
+		}
+		got++;
+	}
+	if (promtext_merge(expo, mine) < 0) {
+		o->code = EXIT_FAILED;
+		set_error(o, "out of memory");
+	}
+out:
+	if (opened)
+		printf("]}");
+	promtext_free(mine);
+}
+
 /* Asks one copy and prints what it answered (human text, or its member of the JSON
  * document). Returns false, printing nothing, when it cannot connect (o says why). */
 static bool ask_copy(const char *path, const char *request, const struct ctl_request *req, struct outcome *o)
@@ -404,6 +485,10 @@ static bool ask_copy(const char *path, const char *request, const struct ctl_req
 	o->code = EXIT_OK;
 	if (req->cmd == CTL_STATUS && !req->summary) {
 		status_stream(&c, o, res, stream);
+		goto out;
+	}
+	if (req->cmd == CTL_METRICS) {
+		metrics_stream(&c, o, res, stream);
 		goto out;
 	}
 	if (stream) {
@@ -564,6 +649,25 @@ static int cmd_status(char **argv)
 	return run_daemon(&req);
 }
 
+static int cmd_metrics(char **argv)
+{
+	int code;
+
+	expo = promtext_new();
+	if (!expo || expo_declare(expo) < 0) {
+		fprintf(stderr, "pdynctl: out of memory\n");
+		promtext_free(expo);
+		return EXIT_FAILED;
+	}
+	code = run_daemon(&(struct ctl_request){.cmd = CTL_METRICS});
+	/* what the copies that answered counted, also when one of them failed (the exit status
+	 * says so) */
+	if (!arg.json && promtext_write(expo, stdout) < 0)
+		code = worst(code, EXIT_FAILED);
+	expo = promtext_free(expo);
+	return code;
+}
+
 static int cmd_list(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_STATUS, .summary = true}); }
 static int cmd_reload(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_RELOAD}); }
 
@@ -621,6 +725,8 @@ static const struct command commands[] = {
 	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, true, true, cmd_reload},
 	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, true, false, cmd_query},
 	{"list", "", "the running copies found", 0, 0, true, false, cmd_list},
+	{"metrics", "", "the counters of every copy, summed, in the Prometheus text format", 0, 0, true, false,
+	 cmd_metrics},
 	{"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1, false, false, cmd_check},
 	{"completion", "", "print a bash completion script", 0, 0, false, false, cmd_completion},
 };

@@ -178,6 +178,19 @@ static void start_status(struct client *c, struct ctl_request *req)
 	client_pump(c);
 }
 
+static void start_metrics(struct client *c)
+{
+	struct daemon *d = c->ctl->d;
+
+	c->stream = metrics_stream_new(d);
+	if (!c->stream) {
+		client_reply(c, ctl_response_error("out of memory"));
+		return;
+	}
+	client_queue(c, ctlcmd_metrics_header(d));
+	client_pump(c);
+}
+
 static void handle_request(struct client *c, const char *line, size_t len)
 {
 	struct daemon *d = c->ctl->d;
@@ -202,6 +215,9 @@ static void handle_request(struct client *c, const char *line, size_t len)
 		break;
 	case CTL_QUERY:
 		client_reply(c, ctlcmd_query(d, &req));
+		break;
+	case CTL_METRICS:
+		start_metrics(c);
 		break;
 	case CTL_RELOAD:
 		/* answered by control_reload_finished() */
@@ -415,6 +431,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		const char *msg = rights ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
 					 : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
+		ctl->d->metrics.control_refused++;
 		if (!rights)
 			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid, (int)cred.pid);
 		(void)!send(cfd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);

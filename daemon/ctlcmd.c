@@ -34,6 +34,7 @@ struct status_stream {
 	size_t n_names;
 	bool *found; /* per name */
 	uint64_t count;
+	bool metrics; /* a metrics reply: the counters of the address-list handlers */
 };
 
 struct status_stream *status_stream_free(struct status_stream *st)
@@ -122,6 +123,119 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	json_object_object_add(o, "served", served);
 	json_object_object_add(o, "error", jstr(st.error));
 	return o;
+}
+
+/* The counters of a name, by rcode (metrics.h). */
+static json_object *rcodes_json(const uint64_t *n, size_t count)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < count; i++)
+		json_object_object_add(o, metrics_rcode_name((enum metrics_rcode)i), json_object_new_int64((int64_t)n[i]));
+	return o;
+}
+
+/* One address-list handler's figures for pdynctl metrics. */
+static json_object *metrics_json(const struct daemon *d, const struct handler *h)
+{
+	json_object *o = json_object_new_object();
+	const struct metrics_slot *ms = snapshot_slot(d->snap, h) < d->metrics.n
+						? &d->metrics.slot[snapshot_slot(d->snap, h)] : NULL;
+	char text[ADDR_TEXT_MAX], what[512];
+	struct hstatus st;
+
+	hstatus_get(d->snap, &d->rot, h, what, sizeof(what), &st);
+	json_object_object_add(o, "name", jstr(st.qname));
+	json_object_object_add(o, "qtype", jstr(st.qtype == PP_TYPE_A ? "A" : "AAAA"));
+	json_object_object_add(o, "view", jstr(st.view));
+	json_object_object_add(o, "file", jstr(st.file));
+	json_object_object_add(o, "policy", jstr(st.policy));
+	json_object_object_add(o, "addresses", json_object_new_int64(st.n_addresses));
+	if (st.rotates)
+		json_object_object_add(o, "position", json_object_new_int64(st.next_index));
+	json_object_object_add(o, "error", json_object_new_boolean(st.error != NULL));
+	if (!ms)
+		return o;
+	json_object_object_add(o, "answers", json_object_new_int64((int64_t)ms->answers));
+	json_object_object_add(o, "questions", rcodes_json(ms->questions, 2));
+	if (st.view)
+		json_object_object_add(o, "view_hits", json_object_new_int64((int64_t)ms->view_hits));
+	if (ms->served && h->list && h->list->n == ms->n_served) {
+		json_object *served = json_object_new_array();
+
+		for (uint32_t i = 0; i < ms->n_served; i++) {
+			json_object *a = json_object_new_object();
+
+			addrlist_format(h->list, i, text);
+			json_object_object_add(a, "address", jstr(text));
+			json_object_object_add(a, "answers", json_object_new_int64((int64_t)ms->served[i]));
+			json_object_array_add(served, a);
+		}
+		json_object_object_add(o, "served", served);
+	}
+	return o;
+}
+
+/* The metrics' first line: the copy's own figures. */
+static json_object *metrics_header(const struct daemon *d)
+{
+	json_object *o = json_object_new_object(), *x, *b;
+	const struct metrics *m = &d->metrics;
+	const struct snapshot *s = d->snap;
+	bool stalled = false;
+
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+	if (d->last_reload) {
+		x = json_object_new_object();
+		json_object_object_add(x, "time", json_object_new_int64(d->last_reload));
+		json_object_object_add(x, "ok", json_object_new_boolean(d->last_reload_ok));
+		json_object_object_add(o, "last_reload", x);
+	}
+	x = json_object_new_object();
+	for (size_t i = 0; i < METRICS_N_QTYPES; i++)
+		json_object_object_add(x, metrics_qtype_name((enum metrics_qtype)i), json_object_new_int64((int64_t)m->lookups[i]));
+	json_object_object_add(o, "lookups", x);
+	json_object_object_add(o, "questions", rcodes_json(m->questions, METRICS_N_RCODES));
+	x = json_object_new_object();
+	for (size_t i = 0; i < METRICS_N_RELOADS; i++)
+		json_object_object_add(x, metrics_reload_name((enum metrics_reload)i), json_object_new_int64((int64_t)m->reloads[i]));
+	json_object_object_add(o, "reloads", x);
+	/* the histogram: each bucket's own count, the last one above every bound */
+	x = json_object_new_object();
+	b = json_object_new_array();
+	for (size_t i = 0; i < METRICS_RELOAD_BUCKETS; i++) {
+		json_object *e = json_object_new_array();
+
+		json_object_array_add(e, json_object_new_double(metrics_reload_bounds[i]));
+		json_object_array_add(e, json_object_new_int64((int64_t)m->reload_buckets[i]));
+		json_object_array_add(b, e);
+	}
+	json_object_object_add(x, "buckets", b);
+	json_object_object_add(x, "above", json_object_new_int64((int64_t)m->reload_inf));
+	json_object_object_add(x, "sum", json_object_new_double(m->reload_seconds));
+	json_object_object_add(o, "reload_duration", x);
+	json_object_object_add(o, "control_refused", json_object_new_int64((int64_t)m->control_refused));
+	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
+	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
+	for (const struct session *x2 = d->session; x2; x2 = x2->next)
+		stalled |= x2->memo.stalled;
+	json_object_object_add(o, "rotation_stalled",
+			       json_object_new_boolean(stalled && s && s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
+	json_object_object_add(o, "config_error", json_object_new_boolean(d->config_error || d->startup_error));
+	json_object_object_add(o, "max_addresses", json_object_new_int64(s ? s->config->metrics_max_addresses : 0));
+	return o;
+}
+
+char *ctlcmd_metrics_header(const struct daemon *d) { return ctl_response_stream(metrics_header(d)); }
+
+struct status_stream *metrics_stream_new(const struct daemon *d)
+{
+	struct status_stream *st = status_stream_new(d, NULL, 0);
+
+	if (st)
+		st->metrics = true;
+	return st;
 }
 
 /* The first lines of a status: what it costs does not grow with the handlers. */
@@ -300,9 +414,11 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 		h = &st->snap->handlers[st->pos++];
 		if (r->check_names && !stream_wants(st, h))
 			continue;
+		if (st->metrics && h->cfg->kind)
+			continue; /* a kind counts nothing of its own */
 		built++;
 		st->count++;
-		ctl_put_line(out, ctl_stream_item(handler_json(d, h)));
+		ctl_put_line(out, ctl_stream_item(st->metrics ? metrics_json(d, h) : handler_json(d, h)));
 		if (!buf_ok(out))
 			return true;
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The commands of the control socket (control.h carries them): a status, streamed in slices
- * between questions (a header line, a line per handler, an end line), and a query, answered
+ * between questions (a header line, a line per handler, an end line), the metrics, streamed
+ * the same way, and a query, answered
  * as PowerDNS would be without moving any rotation. Each builds response lines of
  * common/ctlproto.h from the daemon's state. */
 #pragma once
@@ -29,6 +30,10 @@ struct status_stream *status_stream_free(struct status_stream *st);
 /* Appends one slice of handler lines to out (see STATUS_SLICE_USEC), and the end line after
  * the last; true once the stream is complete (or ended by an error line). */
 bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct buf *out);
+/* The first line of a metrics reply, a stream (malloc'd). */
+char *ctlcmd_metrics_header(const struct daemon *d);
+/* What a metrics reply will send: a line per address-list handler. NULL when out of memory. */
+struct status_stream *metrics_stream_new(const struct daemon *d);
 /* The reply to a query request (malloc'd). */
 char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req);
 /* Appends a response line (taken over; NULL: out of memory, said as such). */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fileid.h"
+#include "metrics.h"
 #include "rotation.h"
 #include "snapshot.h"
 
@@ -40,6 +41,7 @@ struct daemon {
 	struct snapshot *snap;  /* live snapshot; NULL when the config never loaded */
 	char *startup_error;    /* why snap is NULL, one line */
 	struct rotation rot;
+	struct metrics metrics;  /* counters for pdynctl metrics, per slot like rot */
 	uint64_t generation;
 	time_t started;
 	uint64_t lookups;       /* Q lines answered, all sessions (PowerDNS asks several per question) */

@@ -28,6 +28,7 @@ struct hub {
 	enum reload_kind pending_kind;
 	uint64_t seq;       /* number of the last reload started */
 	uint64_t started;   /* when the running build started (loop clock, usec) */
+	uint64_t began;     /* when the reload began (mono_usec()), for the metrics */
 	unsigned discarded; /* builds in a row thrown away because files changed under them */
 	bool reloading;     /* RELOADING=1 was sent for the running build */
 	struct file_id config_id; /* the config file as last read, for the poll */
@@ -99,6 +100,8 @@ static void start(struct daemon *d, enum reload_kind kind)
 	}
 	rl->seq++;
 	rl->started = watch_now(d->watch);
+	if (!rl->discarded)
+		rl->began = mono_usec(); /* a build again after a discarded one is the same reload */
 	if (kind != RELOAD_POLL && !rl->reloading && d->listener && d->snap) {
 		(void)sd_notify(0, "RELOADING=1");
 		rl->reloading = true;
@@ -150,6 +153,7 @@ static void retire(struct snapshot *old) { reap(free_snapshot, old); }
 static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 {
 	struct rotation rot;
+	struct metrics_slot *slots;
 	_cleanup_free_ uint32_t *map = NULL; /* old slot -> new slot + 1 */
 	size_t n_old = d->snap ? d->snap->n_handlers : 0;
 	struct snapshot *old = d->snap;
@@ -161,6 +165,8 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			if (snap->handlers[i].carry_from >= 0)
 				continue;
 			d->rot.next[i] = 0; /* a new list starts at its first address */
+			/* (out of memory, the slot counts no address: nothing is half applied) */
+			(void)metrics_slot_reset(&d->metrics, snap, i);
 			for (struct session *s = d->session; s; s = s->next)
 				answer_memo_forget(&s->memo, i);
 		}
@@ -181,10 +187,18 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
 				return -ENOMEM;
 		}
-		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
+		if (j && j->metrics_slots && metrics_shape_equal(j->metrics_shape, metrics_shape(&d->metrics))) {
+			slots = TAKE_PTR(j->metrics_slots); /* prepared by the worker */
+		} else if (metrics_prepare(metrics_shape(&d->metrics), snap, map, n_old, &slots) < 0) {
 			rotation_done(&rot);
 			return -ENOMEM;
 		}
+		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
+			metrics_slots_free(slots, snap->n_handlers);
+			rotation_done(&rot);
+			return -ENOMEM;
+		}
+		metrics_carry(&d->metrics, snap, slots, map, n_old);
 		for (struct session *s = d->session; s; s = s->next)
 			answer_memo_remap(&s->memo, map, n_old);
 		rotation_done(&d->rot);
@@ -270,6 +284,7 @@ static void finish(struct daemon *d)
 	enum reload_kind kind = j->kind;
 	_cleanup_free_ char *restart = NULL;
 	bool applied = false;
+	enum metrics_reload result = METRICS_RELOAD_KEPT;
 
 	if (rl->discarded < MAX_DISCARDED && !j->nothing && (j->r >= 0 || j->config_failed) &&
 	    watch_last_event(d->watch) > rl->started) {
@@ -302,6 +317,7 @@ static void finish(struct daemon *d)
 	if (j->nothing) {
 		control_reload_finished(d, rl->seq, true, "no change", NULL);
 	} else if (j->config_failed) {
+		result = METRICS_RELOAD_REFUSED;
 		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
 
 		if (!why || !d->config_error || strcmp(why, d->config_error) != 0) {
@@ -324,6 +340,7 @@ static void finish(struct daemon *d)
 		}
 		control_reload_finished(d, rl->seq, false, d->config_error, NULL);
 	} else if (j->r < 0) {
+		result = METRICS_RELOAD_REFUSED;
 		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
 			  (unsigned long long)d->generation);
 		set_result(d, false, strdup(strerror(-j->r)));
@@ -340,6 +357,7 @@ static void finish(struct daemon *d)
 			log_error("reload: out of memory; keeping generation %llu",
 				  (unsigned long long)d->generation);
 			j->snap = snapshot_free(j->snap);
+			result = METRICS_RELOAD_REFUSED;
 			control_reload_finished(d, rl->seq, false, "out of memory", NULL);
 		} else {
 			char *line = describe(d, j->snap);
@@ -358,8 +376,12 @@ static void finish(struct daemon *d)
 			if (first)
 				control_follow_config(d);
 			applied = true;
+			result = METRICS_RELOAD_APPLIED;
 		}
 	}
+	/* a poll counts only when it applied something: it runs whether or not anything changed */
+	if (kind != RELOAD_POLL || applied)
+		metrics_reload(&d->metrics, result, mono_usec() - rl->began);
 	if (d->snap && (rl->reloading || applied)) {
 		/* the first snapshot makes the service ready; later ones end a reload */
 		hub_notify(d, !j->config_failed && j->r >= 0,

@@ -98,6 +98,17 @@ static void usage(FILE *f)
 }
 
 /* Loads the config and lists for serving; a failure leaves d->snap NULL with the reason. */
+/* The counters' slots for the first snapshot. */
+static int init_metrics(struct daemon *d)
+{
+	struct metrics_slot *slots;
+
+	if (metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots) < 0)
+		return -ENOMEM;
+	metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
+	return 0;
+}
+
 static void load_initial(struct daemon *d)
 {
 	struct config *c = NULL;
@@ -128,7 +139,7 @@ static void load_initial(struct daemon *d)
 		d->generation = 1;
 		log_set_generation(1);
 		hub_log_warnings(d->snap);
-		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0) {
+		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0 || init_metrics(d) < 0) {
 			d->snap = snapshot_free(d->snap);
 			d->startup_error = strdup("out of memory");
 		} else {
@@ -420,6 +431,7 @@ int main(int argc, char **argv)
 	r = serve(&d, listen_path, shared_rotation);
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
+	metrics_done(&d.metrics);
 	free(d.startup_error);
 	free(d.last_reload_result);
 	free(d.config_error);

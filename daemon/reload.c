@@ -102,6 +102,12 @@ static void prepare_rotation(struct reload_job *j)
 		if (k >= 0 && (size_t)k < j->n_map)
 			j->map[k] = (uint32_t)i + 1;
 	}
+	/* the counters as they are while prev is live; a failure leaves it to swap() */
+	j->metrics_shape = metrics_shape_of(prev);
+	if (metrics_prepare(j->metrics_shape, s, j->map, j->n_map, &j->metrics_slots) < 0)
+		j->metrics_slots = NULL;
+	else
+		j->n_metrics_slots = s->n_handlers;
 }
 
 void reload_job_clear(struct reload_job *j)
@@ -110,6 +116,9 @@ void reload_job_clear(struct reload_job *j)
 	diag_clear(&j->diag);
 	diag_clear(&j->warnings);
 	rotation_done(&j->rot);
+	metrics_slots_free(j->metrics_slots, j->n_metrics_slots);
+	j->metrics_slots = NULL;
+	j->n_metrics_slots = 0;
 	j->map = mfree(j->map);
 }
 

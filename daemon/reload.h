@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "fileid.h"
+#include "metrics.h"
 #include "rotation.h"
 #include "snapshot.h"
 #include "watch.h"
@@ -50,6 +51,10 @@ struct reload_job {
 	struct rotation rot;
 	uint32_t *map;
 	size_t n_map;
+	/* ... and the counters' slots (metrics_prepare()) for counters of metrics_shape, or NULL */
+	struct metrics_slot *metrics_slots;
+	size_t n_metrics_slots;
+	struct metrics_shape metrics_shape;
 };
 
 

@@ -173,7 +173,8 @@ static void note_stall(struct session *s)
 
 static void handle_line(struct session *s, char *line, size_t len)
 {
-	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .memo = &s->memo};
+	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .memo = &s->memo,
+				 .metrics = &s->d->metrics};
 	size_t out_start = s->out.len;
 	bool may_repeat;
 	const char *why;
@@ -187,6 +188,7 @@ static void handle_line(struct session *s, char *line, size_t len)
 	if (s->rep_len && s->rep_len == len && s->rep_gen == s->d->generation &&
 	    memcmp(line, s->rep_line, len) == 0 && answer_memo_repeat(&s->memo)) {
 		s->d->lookups++;
+		s->d->metrics.lookups[s->rep_qtype]++;
 		buf_put(&s->out, s->rep_out.data, s->rep_out.len);
 		return;
 	}
@@ -226,6 +228,7 @@ static void handle_line(struct session *s, char *line, size_t len)
 	}
 	case PP_Q:
 		s->d->lookups++;
+		s->d->metrics.lookups[metrics_qtype_index(pp_qtype(m.qtype))]++;
 		answer_query(&ctx, &m, &s->out);
 		if (s->memo.mismatches != s->mismatches_seen)
 			note_stall(s);
@@ -235,6 +238,7 @@ static void handle_line(struct session *s, char *line, size_t len)
 			buf_truncate(&s->rep_out, 0);
 			buf_put(&s->rep_out, s->out.data + out_start, s->out.len - out_start);
 			s->rep_len = len;
+			s->rep_qtype = metrics_qtype_index(pp_qtype(m.qtype));
 			s->rep_gen = s->d->generation;
 		}
 		break;

@@ -31,6 +31,7 @@ struct session {
 	char *rep_line;
 	size_t rep_len; /* 0: nothing to repeat */
 	uint64_t rep_gen;
+	enum metrics_qtype rep_qtype; /* the repeat line's type, for the metrics */
 	struct buf rep_out;
 	/* socket mode: what the connection keeper must know if pdyndns stops (keeper.h) */
 	struct keeper_slot *ks;

@@ -36,7 +36,7 @@ comp() {
 got=$(comp pdynctl re); [[ " $got " == *" reload "* ]] && ok || fail "pdynctl re<TAB>: no reload in: $got"
 expect_eq "pdynctl re<TAB>" "reload" "$(comp pdynctl re)"
 expect_eq "pdynctl st<TAB>" "status" "$(comp pdynctl st)"
-expect_eq "commands" "check completion list query reload status" "$(comp pdynctl '')"
+expect_eq "commands" "check completion list metrics query reload status" "$(comp pdynctl '')"
 expect_eq "--dir completes directories only" "lists run" "$(comp pdynctl --dir '')"
 expect_eq "--dir=DIR, split at = by bash" "run" "$(comp pdynctl --dir = ru)"
 expect_eq "--dir DIR, then the command" "status" "$(comp pdynctl --dir run st)"

@@ -3,12 +3,15 @@
  * a daemon sent. The first line is decoded as a response; an ok one is rendered as a
  * status header, a list line, a reload and a query (whichever it is, a daemon or an
  * impostor may send anything); the lines after it as stream lines: items are rendered as
- * handlers, an end as the end of a status. Nothing may crash, abort or leak, and a render
- * that refuses says why. */
+ * handlers, an end as the end of a status. The same lines go through pdynctl metrics's
+ * reading (ctl/exposition.c): the header as a copy's figures, the items as handlers, and
+ * what they made is written. Nothing may crash, abort or leak, and a render that refuses
+ * says why. */
 #include <errno.h>
 #include <string.h>
 
 #include "ctlproto.h"
+#include "exposition.h"
 #include "fuzz.h"
 #include "render.h"
 
@@ -21,9 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size;
 	FILE *out = fopen("/dev/null", "w");
+	struct promtext *expo = promtext_new();
 	bool first = true;
 
-	fuzz_assert(out);
+	fuzz_assert(out && expo && expo_declare(expo) == 0);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -48,13 +52,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					check(render_query(out, 1, res, why), why);
 					why[0] = 0;
 					check(render_handler(out, res, why), why);
+					why[0] = 0;
+					check(expo_add_copy(expo, res, 7, why), why);
 				}
 			}
 			first = false;
 		} else if (ctl_stream_decode(p, n, &item, &fin, &err) == 0) {
 			fuzz_assert(!!item + !!fin + !!err == 1);
-			if (item)
+			if (item) {
 				check(render_handler(out, item, why), why);
+				why[0] = 0;
+				check(expo_add_handler(expo, item, 7, why), why);
+			}
 			if (fin) {
 				long long count;
 				size_t missing;
@@ -68,6 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(err);
 		p += n + (nl != NULL);
 	}
+	fuzz_assert(promtext_write(expo, out) == 0);
+	promtext_free(expo);
 	fclose(out);
 	return 0;
 }

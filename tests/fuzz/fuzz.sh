@@ -35,7 +35,7 @@ status=0
 for t in $targets; do
     extra=()
     [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/status.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c" -Wl,--wrap=write)
-    [ "$t" = ctlreply ] && extra=(-I"$src/ctl" "$src/ctl/render.c")
+    [ "$t" = ctlreply ] && extra=(-I"$src/ctl" "$src/ctl/render.c" "$src/ctl/exposition.c")
     "$CC" "${flags[@]}" -o "$bin/fuzz-$t" "$src/tests/fuzz/fuzz-$t.c" "${extra[@]}" "${common[@]}" "${libs[@]}"
     mkdir -p "$scratch/$t"
     cp "$src/tests/fuzz/corpus/$t"/* "$scratch/$t/"

@@ -20,6 +20,7 @@ struct fx {
 	struct answer_memo memo;
 	struct buf out;
 	int abi;
+	struct metrics *metrics;
 };
 
 static int setup(void **state)
@@ -49,7 +50,8 @@ static int teardown(void **state)
 /* Sends one lookup "NAME TYPE" (a Q line of the fixture's ABI) and returns the answer. */
 static const char *ask(struct fx *f, const char *name, const char *type)
 {
-	struct answer_ctx ctx = {.snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = f->abi};
+	struct answer_ctx ctx = {.snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = f->abi,
+				 .metrics = f->metrics};
 	char line[512];
 	struct pp_msg m;
 	const char *why;
@@ -171,6 +173,76 @@ static void test_rotation_exact(void **state)
 					assert_string_equal(question(f, "a.b.c.dyn.example.test", 3, cb, "A"), abc[i]);
 			}
 		}
+}
+
+/* The slot of the handler of name and type. */
+static uint32_t slot_of(const struct snapshot *s, const char *name, uint16_t qtype)
+{
+	for (uint32_t i = 0; i < s->n_handlers; i++)
+		if (strcmp(s->handlers[i].cfg->qname, name) == 0 && s->handlers[i].cfg->qtype == qtype)
+			return i;
+	fail_msg("no handler %s", name);
+	return 0;
+}
+
+/* The counters (metrics.h) count questions, not lookups: each address of a 3-address list
+ * N/3 times after N questions, whatever the probes; a name that does not exist is one
+ * NXDOMAIN, its wildcard lookup aside; a reload carries a slot over only through the map. */
+static void test_metrics(void **state)
+{
+	struct fx *f = *state;
+	struct metrics m = {0};
+	struct metrics_slot *slots;
+	uint32_t a = slot_of(f->snap, "t1.dyn.example.test", PP_TYPE_A);
+	uint32_t aaaa = slot_of(f->snap, "t1.dyn.example.test", PP_TYPE_AAAA);
+	uint32_t *map = calloc(f->snap->n_handlers, sizeof(*map));
+
+	assert_int_equal(metrics_prepare(metrics_shape(&m), f->snap, NULL, 0, &slots), 0);
+	metrics_carry(&m, f->snap, slots, NULL, 0);
+	assert_int_equal(m.n, f->snap->n_handlers);
+	assert_int_equal(m.slot[a].n_served, 3);
+	f->metrics = &m;
+	for (int cb = 0; cb < 2; cb++) {
+		f->memo = (struct answer_memo){0}; /* a new session: PowerDNS's settings are learnt */
+		for (int i = 0; i < 6; i++)
+			question(f, "t1.dyn.example.test", 1, cb, "A");
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(m.slot[a].served[i], 4);
+	assert_int_equal(m.slot[a].answers, 12);
+	assert_int_equal(m.slot[aaaa].answers, 12); /* ANY lookups: both lists answer */
+	assert_int_equal(m.slot[a].questions[0], 12);
+	assert_int_equal(m.questions[METRICS_NOERROR], 12);
+	assert_int_equal(m.questions[METRICS_NXDOMAIN], 0);
+
+	assert_string_equal(ask(f, "nope.dyn.example.test", "SOA"), "END\n");
+	ask(f, "dyn.example.test", "SOA");
+	assert_string_equal(ask(f, "nope.dyn.example.test", "ANY"), "END\n");
+	ask(f, "nope.dyn.example.test", "ANY");
+	ask(f, "*.dyn.example.test", "ANY");
+	assert_int_equal(m.questions[METRICS_NXDOMAIN], 1);
+	assert_int_equal(m.questions[METRICS_NOERROR], 12);
+	/* the apex: a question too */
+	ask(f, "dyn.example.test", "SOA");
+	ask(f, "dyn.example.test", "ANY");
+	assert_int_equal(m.questions[METRICS_NOERROR], 13);
+
+	/* a reload: the A list unchanged keeps its counters, the AAAA list changed starts at 0 */
+	map[a] = a + 1;
+	assert_int_equal(metrics_prepare(metrics_shape(&m), f->snap, map, f->snap->n_handlers, &slots), 0);
+	metrics_carry(&m, f->snap, slots, map, f->snap->n_handlers);
+	assert_int_equal(m.slot[a].answers, 12);
+	assert_int_equal(m.slot[a].served[2], 4);
+	assert_int_equal(m.slot[aaaa].answers, 0);
+	assert_int_equal(m.slot[aaaa].n_served, 4);
+	assert_int_equal(m.questions[METRICS_NOERROR], 13);
+	/* a list changed in place */
+	m.slot[a].served[0] = 7;
+	assert_int_equal(metrics_slot_reset(&m, f->snap, a), 0);
+	assert_int_equal(m.slot[a].served[0], 0);
+	f->metrics = NULL;
+	metrics_done(&m);
+	free(map);
 }
 
 static void test_rotation_both_types(void **state)
@@ -751,6 +823,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_both_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_per_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_rotation_goes_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stall_walk_cut, setup, teardown),

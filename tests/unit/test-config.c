@@ -386,7 +386,7 @@ static void test_schema_file_agrees(void **state)
 				"pattern")),
 			    config_pattern_soa);
 	/* every top-level key the code accepts is in the schema, and no other */
-	assert_int_equal(json_object_object_length(props), 12);
+	assert_int_equal(json_object_object_length(props), 13);
 	/* the handler keys, the policy names and the count's range */
 	props = json_object_object_get(json_object_object_get(defs, "addresses"), "properties");
 	assert_int_equal(json_object_object_length(props), 8);

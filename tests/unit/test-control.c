@@ -53,6 +53,12 @@ static int setup(void **state)
 	assert_int_equal(snapshot_new(c, NULL, &diag, &d->snap), 0);
 	diag_clear(&diag);
 	assert_int_equal(rotation_resize(&d->rot, d->snap->n_handlers), 0);
+	{
+		struct metrics_slot *slots;
+
+		assert_int_equal(metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots), 0);
+		metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
+	}
 	d->generation = 1;
 	d->config_path = cfgpath;
 	d->started = time(NULL);
@@ -80,6 +86,7 @@ static int teardown(void **state)
 	sd_event_unref(d->event);
 	snapshot_free(d->snap);
 	rotation_done(&d->rot);
+	metrics_done(&d->metrics);
 	free(d->control_dir);
 	free(d->last_reload_result);
 	free(d->config_error);
@@ -353,6 +360,57 @@ static void test_status_stream(void **state)
 	json_object_put(r);
 }
 
+/* metrics: streamed like a status, a line per address-list handler with its counters (carried
+ * over the reloads that leave its list alone), the header with the reloads by result. */
+static void test_metrics_stream(void **state)
+{
+	struct daemon *d = *state;
+	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n", metrics[] = "{\"v\":1,\"cmd\":\"metrics\"}\n";
+	json_object *r, *hs, *h, *x;
+	char *reply;
+
+	write_many(d, 4000, false);
+	json_object_put(ok_result(exchange(d, req, strlen(req))));
+	assert_int_equal(d->metrics.n, 4000);
+	d->metrics.slot[5].answers = 9;
+	d->metrics.slot[5].served[1] = 4;
+	reply = exchange(d, metrics, strlen(metrics));
+	assert_true(strlen(reply) > 4 * 212992); /* built in slices as the client reads */
+	r = status_result(reply);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 2);
+	x = json_object_object_get(r, "reloads");
+	/* (the first reload of setup() may have applied something too) */
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "applied")),
+			 d->metrics.reloads[METRICS_RELOAD_APPLIED]);
+	assert_true(d->metrics.reloads[METRICS_RELOAD_APPLIED] >= 1);
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "refused")), 0);
+	assert_true(json_object_get_boolean(json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
+	hs = json_object_object_get(r, "handlers");
+	assert_int_equal(json_object_array_length(hs), 4000);
+	h = json_object_array_get_idx(hs, 5);
+	assert_string_equal(json_object_get_string(json_object_object_get(h, "name")), d->snap->handlers[5].cfg->qname);
+	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 9);
+	x = json_object_object_get(h, "served");
+	assert_int_equal(json_object_array_length(x), 10);
+	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(x, 1), "address")),
+			    "192.0.2.2");
+	assert_int_equal(json_object_get_int(json_object_object_get(json_object_array_get_idx(x, 1), "answers")), 4);
+	json_object_put(r);
+
+	/* a refused reload: counted, and the counters stay */
+	write_file("config.json", "{\"domain\": 5}\n");
+	free(exchange(d, req, strlen(req)));
+	r = status_result(exchange(d, metrics, strlen(metrics)));
+	x = json_object_object_get(r, "reloads");
+	assert_int_equal(json_object_get_int(json_object_object_get(x, "refused")), 1);
+	assert_false(json_object_get_boolean(json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
+	assert_true(json_object_get_boolean(json_object_object_get(r, "config_error")));
+	h = json_object_array_get_idx(json_object_object_get(r, "handlers"), 5);
+	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 9);
+	json_object_put(r);
+	write_file("config.json", good_config);
+}
+
 /* A status that a reload interrupts ends with an error, never with handlers of two
  * generations. */
 static void test_status_interrupted(void **state)
@@ -569,6 +627,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_and_too_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_interrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_replies_not_mixed, setup, teardown),

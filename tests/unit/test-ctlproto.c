@@ -41,7 +41,9 @@ static void test_request_roundtrip(void **state)
 	assert_string_equal(out.client, "2001:db8::1");
 	free(line);
 
-	for (enum ctl_cmd c = CTL_STATUS; c <= CTL_RELOAD; c++) {
+	for (size_t i = 0; i < 3; i++) {
+		enum ctl_cmd c = (enum ctl_cmd[]){CTL_STATUS, CTL_RELOAD, CTL_METRICS}[i];
+
 		in = (struct ctl_request){.cmd = c};
 		line = ctl_request_encode(&in);
 		assert_int_equal(ctl_request_decode(line, strlen(line) - 1, &out, &why), 0);
@@ -265,6 +267,19 @@ static void test_mutating(void **state)
 	assert_false(ctl_cmd_mutating(CTL_STATUS));
 	assert_false(ctl_cmd_mutating(CTL_QUERY));
 	assert_string_equal(ctl_cmd_name(CTL_QUERY), "query");
+	/* metrics: read-only, and no key of its own */
+	assert_false(ctl_cmd_mutating(CTL_METRICS));
+	assert_string_equal(ctl_cmd_name(CTL_METRICS), "metrics");
+	{
+		struct ctl_request out;
+		const char *why, *line = "{\"v\":1,\"cmd\":\"metrics\",\"names\":[\"a\"]}";
+		char *enc = ctl_request_encode(&(struct ctl_request){.cmd = CTL_METRICS});
+
+		assert_string_equal(enc, "{\"v\":1,\"cmd\":\"metrics\"}\n");
+		free(enc);
+		assert_int_equal(ctl_request_decode(line, strlen(line), &out, &why), -EINVAL);
+		assert_string_equal(why, "unknown key in request");
+	}
 }
 
 int main(void)
