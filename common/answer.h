@@ -22,12 +22,20 @@
  * from the rotation position and advances it by count; weighted serves count positions of
  * the list's schedule (addrlist_weighted_at()), each address once, and advances by count;
  * random serves count distinct addresses drawn from rotation.rng; all serves the whole list.
- * A repeated lookup in the same question gets the same addresses under every policy. */
+ * A repeated lookup in the same question gets the same addresses under every policy.
+ *
+ * Health (health.h): a checked handler answers from its up addresses only, under every
+ * policy. Round-robin counts the rotation over the up addresses (up[count % n_up]), so the
+ * up ones still alternate exactly; with nothing down that is the plain list, and the
+ * answer takes the unchecked path. Least-loaded serves the group of lowest load, rotating
+ * within it; with choices 2, the less loaded of two up addresses drawn at random. With
+ * every address down, all are served as if unchecked, or none ("all_down": "none"). */
 #pragma once
 
 #include <stdbool.h>
 
 #include "buf.h"
+#include "health.h"
 #include "pipeproto.h"
 #include "rotation.h"
 #include "snapshot.h"
@@ -58,6 +66,7 @@ struct answer_memo {
 struct answer_ctx {
 	const struct snapshot *snap; /* NULL: no usable config, answer nothing */
 	struct rotation *rot;
+	const struct health *health; /* NULL: nothing is checked */
 	struct answer_memo *memo;
 	int abi;
 	bool peek; /* answer without advancing any rotation (pdynctl query) */

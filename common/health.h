@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/* The health of the addresses of checked handlers ("health" in the config): per handler slot
+ * and address, up or down with its history and its load. Like struct rotation it lives
+ * outside snapshots, so that a reload carries it over (health_follow()); the daemon's loop
+ * alone writes it, between two questions, and answers (answer.c) only read it.
+ *
+ * The question path stays O(1) per answer: each slot keeps the indexes of its up addresses
+ * (up[]) and, for least-loaded, the up addresses ordered by load with their groups of equal
+ * loads, rebuilt by health_slot_update() after a batch of results, never per question. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snapshot.h"
+
+#define HEALTH_REASON_SIZE 64
+/* Lists longer than this are not checked: their state would cost more than it tells. */
+#define HEALTH_ADDRESSES_MAX 65536u
+
+struct health_addr {
+	bool up;            /* every address starts up */
+	bool checked;       /* a check has ended since it started */
+	bool last_ok;       /* the last check's verdict */
+	bool has_load;      /* load holds a reported load */
+	uint32_t good, bad; /* good and bad checks in a row */
+	int64_t since;      /* wall clock (seconds) of the last change of up, or of its start */
+	uint32_t latency_us; /* of the last check */
+	double load;        /* the last reported load; without one it counts as the highest */
+	char reason[HEALTH_REASON_SIZE]; /* the last result: "connected", "HTTP 503", "timed out" */
+};
+
+struct health_slot {
+	struct health_addr *a; /* n entries; NULL: the slot is not checked */
+	uint32_t n;
+	uint32_t n_down;
+	uint32_t *up;     /* the up addresses' indexes, in list order (n_up of them) */
+	uint32_t n_up;
+	uint32_t *order;  /* least-loaded: the up addresses by load, then index (n_up) */
+	uint32_t *group_end; /* order[group_end[g-1] .. group_end[g]) share one load */
+	uint32_t n_groups;
+	bool dirty;       /* up[] and order[] wait for health_slot_update() */
+};
+
+struct health {
+	struct health_slot *slots; /* by handler slot (snapshot_slot()) */
+	size_t n;
+};
+
+/* What one check found. */
+struct health_result {
+	bool ok;
+	uint32_t latency_us;
+	bool has_load;
+	double load;
+	const char *reason; /* copied (truncated to HEALTH_REASON_SIZE - 1) */
+};
+
+/* What a result did to its address. */
+enum health_change {
+	HEALTH_SAME,
+	HEALTH_WENT_DOWN,
+	HEALTH_CAME_UP,
+};
+
+/* The rise/fall state machine: counts ok in a's run of good or bad checks, and turns a
+ * down after fall bad ones in a row, up after rise good ones. Pure: touches only a's
+ * up, last_ok, good and bad. */
+enum health_change health_step(struct health_addr *a, bool ok, uint32_t rise, uint32_t fall);
+
+/* Gives slot s n addresses, all up since now, and its up[] (every one). Returns 0 or
+ * -ENOMEM (s is then left empty). */
+int health_slot_init(struct health_slot *s, uint32_t n, int64_t now);
+void health_slot_clear(struct health_slot *s);
+
+/* Records result r of address i of slot s (under rise and fall) at now: the state machine,
+ * the latency, the load and the reason; marks s dirty when up[] or order[] must change. */
+enum health_change health_record(struct health_slot *s, uint32_t i, const struct health_result *r,
+				 uint32_t rise, uint32_t fall, int64_t now);
+
+/* Rebuilds up[], and order[] when least_loaded, of a dirty slot. Returns 0 or -ENOMEM (the
+ * slot stays dirty and its answers as they were). */
+int health_slot_update(struct health_slot *s, bool least_loaded);
+
+/* The checked slot of handler slot i that fits a list of n addresses, or NULL. */
+static inline const struct health_slot *health_get(const struct health *h, size_t i, uint32_t n)
+{
+	if (!h || i >= h->n || !h->slots[i].a || h->slots[i].n != n)
+		return NULL;
+	return &h->slots[i];
+}
+
+/* The health for snapshot s once it replaces old (NULL at start), from h, the health of
+ * old: a checked handler whose list carries over (carry_from) keeps its slot; one whose
+ * list changed keeps the state of each address that the previous list of the same name,
+ * type and view had; a new address starts up since now. Handlers without "health" or
+ * without a list get no slot. A snapshot derived from old costs its checked handlers only.
+ * Returns 0, or -ENOMEM when a handler could not be followed: it goes unchecked. */
+int health_follow(struct health *h, const struct snapshot *old, const struct snapshot *s, int64_t now);
+
+void health_done(struct health *h);
