@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Address health (health.h). */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -310,4 +313,162 @@ void health_done(struct health *h)
 		health_slot_clear(&h->slots[i]);
 	free(h->slots);
 	*h = (struct health){0};
+}
+
+/* A decimal at s[0 .. n): digits, then optionally "." and digits; its length, or 0. */
+static size_t decimal_len(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (!i)
+		return 0;
+	if (i + 1 < n && s[i] == '.' && s[i + 1] >= '0' && s[i + 1] <= '9')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	return i;
+}
+
+static bool decimal_value(const char *s, size_t n, double *out)
+{
+	char buf[64];
+	double x;
+
+	if (!n || n >= sizeof(buf))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	x = strtod(buf, NULL);
+	if (!isfinite(x))
+		return false;
+	*out = x;
+	return true;
+}
+
+bool health_body_load(const char *body, size_t n, double *load)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		if (body[i] < '0' || body[i] > '9')
+			continue;
+		k = decimal_len(body + i, n - i);
+		/* a longer run of digits than a double can say much about is no load */
+		return k < 64 && decimal_value(body + i, k, load);
+	}
+	return false;
+}
+
+/* The next token of line[*pos .. n), spaces and tabs between; its length (0: none). */
+static size_t token(const char *line, size_t n, size_t *pos, const char **tok)
+{
+	size_t i = *pos, start;
+
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	start = i;
+	while (i < n && line[i] != ' ' && line[i] != '\t')
+		i++;
+	*tok = line + start;
+	*pos = i;
+	return i - start;
+}
+
+static bool token_is(const char *t, size_t n, const char *word)
+{
+	return n == strlen(word) && memcmp(t, word, n) == 0;
+}
+
+int health_parse_state(const char *text, size_t len, const struct addrlist *l, const char *name,
+		       struct diag *d, struct health_verdict *v)
+{
+	_cleanup_free_ struct health_verdict *got = NULL;
+	_cleanup_free_ uint32_t *seen_line = NULL;
+	struct addr_index x = {0};
+	size_t lineno = 0, pos = 0;
+	bool bad = false;
+
+	got = malloc(l->n * sizeof(*got));
+	seen_line = calloc(l->n, sizeof(*seen_line));
+	if (!got || !seen_line || addr_index_build(&x, l) < 0) {
+		free(x.t);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < l->n; i++)
+		got[i] = (struct health_verdict){.state = -1};
+	while (pos < len) {
+		const char *line = text + pos, *nl = memchr(line, '\n', len - pos), *t;
+		size_t n = nl ? (size_t)(nl - line) : len - pos, at = 0, tn;
+		char addr[INET6_ADDRSTRLEN + 1], q[DIAG_QUOTE_SIZE(60)];
+		uint8_t a[16] = {0};
+		struct health_verdict w = {0};
+		uint32_t i;
+
+		pos += n + 1;
+		lineno++;
+		if (n && line[n - 1] == '\r')
+			n--;
+		tn = token(line, n, &at, &t);
+		if (!tn || t[0] == '#')
+			continue;
+		diag_quote(q, t, tn, 60);
+		if (tn >= sizeof(addr)) {
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an address", name, lineno, q);
+			bad = true;
+			continue;
+		}
+		memcpy(addr, t, tn);
+		addr[tn] = 0;
+		if (inet_pton(l->family, addr, a) != 1) {
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an %s address", name, lineno, q,
+				    l->family == AF_INET ? "IPv4" : "IPv6");
+			bad = true;
+			continue;
+		}
+		tn = token(line, n, &at, &t);
+		if (token_is(t, tn, "up"))
+			w.state = 1;
+		else if (!token_is(t, tn, "down")) {
+			diag_add_at(d, name, lineno, "%s:%zu: error: expected \"ADDRESS up|down [load N]\"", name,
+				    lineno);
+			bad = true;
+			continue;
+		}
+		tn = token(line, n, &at, &t);
+		if (tn) {
+			size_t ln;
+
+			if (token_is(t, tn, "load")) {
+				tn = token(line, n, &at, &t);
+				ln = decimal_len(t, tn);
+				w.has_load = tn && ln == tn && decimal_value(t, tn, &w.load);
+			}
+			if (!w.has_load || token(line, n, &at, &t)) {
+				diag_add_at(d, name, lineno, "%s:%zu: error: expected \"ADDRESS up|down [load N]\" "
+					    "(N a decimal number)", name, lineno);
+				bad = true;
+				continue;
+			}
+		}
+		i = addr_index_find(&x, a);
+		if (i == UINT32_MAX) {
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an address of the list", name, lineno, addr);
+			bad = true;
+			continue;
+		}
+		if (seen_line[i]) {
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is already on line %u", name, lineno, addr,
+				    seen_line[i]);
+			bad = true;
+			continue;
+		}
+		seen_line[i] = (uint32_t)lineno;
+		got[i] = w;
+	}
+	free(x.t);
+	if (bad)
+		return -EINVAL;
+	memcpy(v, got, l->n * sizeof(*v));
+	return 0;
 }

@@ -100,3 +100,24 @@ static inline const struct health_slot *health_get(const struct health *h, size_
 int health_follow(struct health *h, const struct snapshot *old, const struct snapshot *s, int64_t now);
 
 void health_done(struct health *h);
+
+/* The load an http(s) check reports: the first decimal number of its body ("12", "0.75"),
+ * true and *load; false when the body has none. */
+bool health_body_load(const char *body, size_t n, double *load);
+
+/* A state file's word on one address (check "file"). */
+struct health_verdict {
+	int8_t state; /* 1 up, 0 down, -1 the file does not name it: no check */
+	bool has_load;
+	double load;
+};
+
+#define HEALTH_STATE_MAX (1u << 20) /* bytes of a state file */
+
+/* Parses len bytes of a state file (name for messages) for the addresses of l: lines of
+ * "ADDRESS up|down [load N]" (N a decimal, 0 or more), blank lines and "#" comments; into
+ * v[0 .. l->n). Returns 0, or -EINVAL with every bad line added to d ("NAME:LINE: error:
+ * ..."): not a line of that form, an address of the other family, an address not in the
+ * list, an address named twice; or -ENOMEM. v is written only on success. */
+int health_parse_state(const char *text, size_t len, const struct addrlist *l, const char *name,
+		       struct diag *d, struct health_verdict *v);

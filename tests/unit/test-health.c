@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,61 @@ static void test_follow(void **state)
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "2");
 }
 
+static void test_body_load(void **state)
+{
+	double x = -1;
+
+	(void)state;
+	assert_true(health_body_load("12\n", 3, &x));
+	assert_true(x == 12);
+	assert_true(health_body_load("{\"load\": 0.75, \"n\": 3}", 23, &x));
+	assert_true(x == 0.75);
+	assert_true(health_body_load("load 3. ok", 10, &x));
+	assert_true(x == 3);
+	/* only the bytes given */
+	assert_true(health_body_load("load 42", 6, &x));
+	assert_true(x == 4);
+	assert_false(health_body_load("OK\n", 3, &x));
+	assert_false(health_body_load("", 0, &x));
+}
+
+static void test_state_file(void **state)
+{
+	struct fx *f = *state;
+	const struct addrlist *l;
+	struct health_verdict v[4];
+	struct diag d;
+	const char *good = "# from the agent\n192.0.2.2 down\n\n  192.0.2.1\tup load 0.5\r\n192.0.2.4 up load 7\n";
+	const char *bad = "192.0.2.1 up\n192.0.2.9 down\n192.0.2.1 down\n2001:db8::1 up\n192.0.2.3 maybe\n"
+			  "192.0.2.4 up load\n192.0.2.2 up load -1\n192.0.2.2 up load 1 more\n";
+
+	load(f, HEAD RR "]}");
+	l = f->snap->handlers[0].list;
+	diag_init(&d);
+	assert_int_equal(health_parse_state(good, strlen(good), l, "st.txt", &d, v), 0);
+	assert_int_equal(d.n_msgs, 0);
+	assert_int_equal(v[0].state, 1);
+	assert_true(v[0].has_load && v[0].load == 0.5);
+	assert_int_equal(v[1].state, 0);
+	assert_false(v[1].has_load);
+	assert_int_equal(v[2].state, -1); /* not named: no check */
+	assert_int_equal(v[3].state, 1);
+	assert_true(v[3].load == 7);
+	/* every bad line is said, and nothing is taken */
+	v[0].state = 9;
+	assert_int_equal(health_parse_state(bad, strlen(bad), l, "st.txt", &d, v), -EINVAL);
+	assert_int_equal(v[0].state, 9);
+	assert_int_equal(d.n_msgs, 7);
+	assert_string_equal(d.msgs[0], "st.txt:2: error: 192.0.2.9 is not an address of the list");
+	assert_string_equal(d.msgs[1], "st.txt:3: error: 192.0.2.1 is already on line 1");
+	assert_string_equal(d.msgs[2], "st.txt:4: error: \"2001:db8::1\" is not an IPv4 address");
+	assert_string_equal(d.msgs[3], "st.txt:5: error: expected \"ADDRESS up|down [load N]\"");
+	assert_string_equal(d.msgs[4], "st.txt:6: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
+	assert_string_equal(d.msgs[5], "st.txt:7: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
+	assert_string_equal(d.msgs[6], "st.txt:8: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
+	diag_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +471,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_least_loaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_choices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
+		cmocka_unit_test(test_body_load),
+		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
