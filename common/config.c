@@ -319,6 +319,7 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 		return;
 	}
 	h->health = hc;
+	c->n_health++;
 	*hc = (struct config_health){.interval_ms = 5000, .timeout_ms = 2000, .rise = 2, .fall = 3,
 				     .tls_verify = true, .expect = {200}, .n_expect = 1};
 	cc_keys(v, o, keys, ELEMENTSOF(keys), required, ELEMENTSOF(required));

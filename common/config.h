@@ -157,6 +157,7 @@ struct config {
 	enum config_advance advance;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */
 	size_t n_handlers;
+	size_t n_health;     /* handlers with "health" */
 	char *control_dir;   /* NULL: not set */
 	char *control_group; /* NULL: not set */
 };

@@ -415,6 +415,7 @@ int main(int argc, char **argv)
 	r = serve(&d, listen_path, shared_rotation);
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
+	health_done(&d.health);
 	free(d.startup_error);
 	free(d.last_reload_result);
 	free(d.config_error);

@@ -31,7 +31,7 @@ struct check {
 	sd_event_source *io, *timer;
 	CURL *easy;       /* http(s) */
 	struct curl_slist *headers, *connect_to;
-	char body[BODY_MAX];
+	char *body;       /* BODY_MAX bytes once the body starts */
 	size_t body_len;
 	char error[CURL_ERROR_SIZE];
 };
@@ -105,6 +105,7 @@ static void check_free(struct check *c)
 	}
 	curl_slist_free_all(c->headers);
 	curl_slist_free_all(c->connect_to);
+	free(c->body);
 	free(c);
 }
 
@@ -237,7 +238,11 @@ static void start_tcp(struct check *c)
 static size_t on_body(char *data, size_t size, size_t n, void *userdata)
 {
 	struct check *c = userdata;
-	size_t len = size * n, room = sizeof(c->body) - c->body_len;
+	size_t len = size * n, room;
+
+	if (!c->body && !(c->body = malloc(BODY_MAX)))
+		return 0; /* curl ends the transfer: a bad check */
+	room = BODY_MAX - c->body_len;
 
 	memcpy(c->body + c->body_len, data, MIN(len, room));
 	c->body_len += MIN(len, room);
@@ -267,7 +272,7 @@ static void curl_drain(struct prober *p)
 			curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
 			for (uint8_t k = 0; k < c->g->hc->n_expect; k++)
 				r.ok = r.ok || code == c->g->hc->expect[k];
-			r.has_load = health_body_load(c->body, c->body_len, &r.load);
+			r.has_load = c->body && health_body_load(c->body, c->body_len, &r.load);
 			snprintf(reason, sizeof(reason), "HTTP %ld", code);
 		} else if (res == CURLE_OPERATION_TIMEDOUT)
 			snprintf(reason, sizeof(reason), "timed out after %u ms", c->g->hc->timeout_ms);
@@ -580,6 +585,8 @@ int prober_apply(struct prober *p, const struct snapshot *s)
 	size_t n_old = p->n_groups, n = 0;
 	int r = 0;
 
+	if (!s->config->n_health && !n_old)
+		return 0; /* nothing to check, nothing checked: no walk over the handlers */
 	groups = calloc(s->n_handlers ? s->n_handlers : 1, sizeof(*groups));
 	if (!groups)
 		return -ENOMEM;
