@@ -397,9 +397,9 @@ static void test_follow(void **state)
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "5");
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "3");
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "5");
-	/* without "health" there is no slot, and every address is served */
+	/* without "health" there is no state at all, and every address is served */
 	load(f, HEAD "{\"qname\": \"rr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\"}]}");
-	assert_null(slot_of(f, "rr.dyn.example.test")->a);
+	assert_int_equal(f->health.n, 0);
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "5");
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "3");
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "2");
