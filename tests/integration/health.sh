@@ -15,17 +15,25 @@ need_pdns
 command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 zone=$work/zone ctl=$work/srvctl
 mkdir -p "$zone" "$ctl"
-PT=$(free_port) PH=$(free_port)
+PT=$(free_port) PH=$(free_port) PS=$(free_port)
+# a self-signed certificate for www.example.test: https with tls_verify false takes it,
+# with the default (verified against the system's CAs) not
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 2 \
+    -subj /CN=www.example.test -addext subjectAltName=DNS:www.example.test >/dev/null 2>&1 ||
+    { echo "SKIP: openssl cannot make a certificate"; exit 77; }
 printf '127.0.0.%d\n' 1 2 3 > "$zone/tcp.txt"
 printf '127.0.0.%d\n' 1 2 3 > "$zone/web.txt"
 printf '127.0.0.%d\n' 1 2 3 > "$zone/st.txt"
+printf '127.0.0.%d\n' 1 2 > "$zone/tls.txt"
+printf '::1\n' > "$zone/v6.txt"
 printf '127.0.0.1 up\n127.0.0.2 up\n127.0.0.3 up\n' > "$zone/st-state.txt"
 # what each server does: "tcp up|down" and "http STATUS BODY"
 for i in 1 2 3; do printf 'tcp up\nhttp 200 load 5\n' > "$ctl/127.0.0.$i"; done
+printf 'http 200 load 5\n' > "$ctl/::1"
 
 cat > "$work/srv.py" <<'PY'
-import http.server, os, socket, sys, threading, time
-ctl, pt, ph = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+import http.server, os, socket, ssl, sys, threading, time
+ctl, pt, ph, ps, certdir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 addrs = ["127.0.0.%d" % i for i in (1, 2, 3)]
 def want(a):
     try:
@@ -46,6 +54,15 @@ class H(http.server.BaseHTTPRequestHandler):
 for a in addrs:
     s = http.server.ThreadingHTTPServer((a, ph), H)
     threading.Thread(target=s.serve_forever, daemon=True).start()
+    t = http.server.ThreadingHTTPServer((a, ps), H)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem"))
+    t.socket = tls.wrap_socket(t.socket, server_side=True)
+    threading.Thread(target=t.serve_forever, daemon=True).start()
+class V6(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+v6 = V6(("::1", ph), H)
+threading.Thread(target=v6.serve_forever, daemon=True).start()
 tcp = {}
 def accept(s):
     while True:
@@ -71,7 +88,7 @@ while True:  # the TCP listeners follow their files
             s.close()
     time.sleep(0.05)
 PY
-/usr/bin/python3 "$work/srv.py" "$ctl" "$PT" "$PH" > "$work/srv.log" 2>&1 &
+/usr/bin/python3 "$work/srv.py" "$ctl" "$PT" "$PH" "$PS" "$work" > "$work/srv.log" 2>&1 &
 pdns_pids+=($!)
 for _ in $(seq 100); do grep -q ready "$work/srv.log" && break; sleep 0.05; done
 
@@ -93,7 +110,15 @@ write_config() { # write_config TTL
      "health": {"check": "http", "port": $PH, "path": "/load", "host": "www.example.test",
                 "interval": 0.5, "timeout": 0.5, "rise": 1, "fall": 1}},
     {"qname": "st.dyn.example.test", "qtype": "A", "file": "st.txt",
-     "health": {"check": "file", "file": "st-state.txt", "interval": 0.5, "timeout": 0.5, "rise": 1, "fall": 1}}
+     "health": {"check": "file", "file": "st-state.txt", "interval": 0.5, "timeout": 0.5, "rise": 1, "fall": 1}},
+    {"qname": "tls.dyn.example.test", "qtype": "A", "file": "tls.txt", "policy": "least-loaded",
+     "health": {"check": "https", "port": $PS, "host": "www.example.test", "tls_verify": false,
+                "interval": 0.5, "timeout": 0.5, "rise": 1, "fall": 1}},
+    {"qname": "verified.dyn.example.test", "qtype": "A", "file": "tls.txt",
+     "health": {"check": "https", "port": $PS, "host": "www.example.test",
+                "interval": 0.5, "timeout": 0.5, "rise": 1, "fall": 1}},
+    {"qname": "v6.dyn.example.test", "qtype": "AAAA", "file": "v6.txt", "policy": "least-loaded",
+     "health": {"check": "http", "port": $PH, "interval": 0.5, "timeout": 0.5, "rise": 1, "fall": 1}}
   ]
 }
 JSON
@@ -236,5 +261,21 @@ wait_log 'health: st.dyn.example.test A 127.0.0.1 is down: state file: down' || 
 wait_log 'state file taken again' || fail "state file: its recovery not said"
 got=$(answers st.dyn.example.test 4 | tr '\n' ' ')
 is_cycle "127.0.0.2 127.0.0.3" "$got" && ok || fail "state file: the fixed file does not decide: $got"
+
+# --- https, and ::1 ----------------------------------------------------------------------------------
+# a certificate the system does not trust: down with tls_verify (the default), up without
+set_srv 127.0.0.1 'tcp up' 'http 200 load 1.5'
+wait_log 'health: tls.dyn.example.test A 127.0.0.1 is up: HTTP 200' || fail "https: 127.0.0.1 never back"
+wait_log 'health: verified.dyn.example.test A 127.0.0.2 is down: .*(certificate|SSL)' ||
+    fail "https: an untrusted certificate is not down"
+st=$("$PDYNCTL" --dir "$work/ctl" status --json)
+expect_eq "https without tls_verify: both up" "2 0" \
+    "$(jq -r '.copies[0].result.handlers[] | select(.qname == "tls.dyn.example.test") | "\(.health.up) \(.health.down)"' <<< "$st")"
+expect_eq "https: the bodies' loads" "1.5 1.5" \
+    "$(jq -r '[.copies[0].result.handlers[] | select(.qname == "tls.dyn.example.test") | .health.addresses[].load] | join(" ")' <<< "$st")"
+expect_match "https: the status code" '^HTTP 200$' \
+    "$(jq -r '.copies[0].result.handlers[] | select(.qname == "tls.dyn.example.test") | .health.addresses[0].last' <<< "$st")"
+expect_match "http over ::1: checked, with its load" '^HTTP 200 5$' \
+    "$(jq -r '.copies[0].result.handlers[] | select(.qname == "v6.dyn.example.test") | .health.addresses[0] | "\(.last) \(.load)"' <<< "$st")"
 
 finish
