@@ -34,6 +34,28 @@ enum health_change health_step(struct health_addr *a, bool ok, uint32_t rise, ui
 	return HEALTH_SAME;
 }
 
+enum health_log health_log_change(struct health_addr *a, int64_t now, uint32_t *quiet)
+{
+	*quiet = 0;
+	if (now - a->log_window >= HEALTH_LOG_WINDOW || now < a->log_window) {
+		*quiet = a->quiet;
+		a->log_window = now;
+		a->logged = 0;
+		a->quiet = 0;
+	}
+	if (a->logged + 1 < HEALTH_LOG_MAX) {
+		a->logged++;
+		return HEALTH_LOG;
+	}
+	if (a->logged + 1 == HEALTH_LOG_MAX) {
+		a->logged++;
+		return HEALTH_LOG_FLAPPING;
+	}
+	if (a->quiet < UINT32_MAX)
+		a->quiet++;
+	return HEALTH_LOG_QUIET;
+}
+
 void health_slot_clear(struct health_slot *s)
 {
 	free(s->a);
@@ -53,7 +75,7 @@ int health_slot_init(struct health_slot *s, uint32_t n, int64_t now)
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		s->a[i] = (struct health_addr){.up = true, .since = now};
+		s->a[i] = (struct health_addr){.up = true, .since = now, .log_window = INT64_MIN / 2};
 		s->up[i] = i;
 	}
 	/* least-loaded's order is built by the first update: nothing has a load yet */

@@ -29,6 +29,10 @@ struct health_addr {
 	uint32_t latency_us; /* of the last check */
 	double load;        /* the last reported load; without one it counts as the highest */
 	char reason[HEALTH_REASON_SIZE]; /* the last result: "connected", "HTTP 503", "timed out" */
+	/* the rate limit of its log lines (health_log_change()) */
+	int64_t log_window; /* when the current window began */
+	uint32_t logged;    /* changes logged in it */
+	uint32_t quiet;     /* changes not logged in it */
 };
 
 struct health_slot {
@@ -68,6 +72,20 @@ enum health_change {
  * down after fall bad ones in a row, up after rise good ones. Pure: touches only a's
  * up, last_ok, good and bad. */
 enum health_change health_step(struct health_addr *a, bool ok, uint32_t rise, uint32_t fall);
+
+#define HEALTH_LOG_WINDOW 60 /* seconds */
+#define HEALTH_LOG_MAX 4     /* changes of one address logged per window */
+
+enum health_log {
+	HEALTH_LOG_QUIET,    /* not logged: the address flaps */
+	HEALTH_LOG,          /* logged */
+	HEALTH_LOG_FLAPPING, /* logged, the last one of the window: say that it flaps */
+};
+
+/* Whether a change of address a at now (seconds) is logged: the first HEALTH_LOG_MAX in a
+ * window of HEALTH_LOG_WINDOW seconds, the last of them saying that it flaps. *quiet gets
+ * how many changes the window before kept quiet (to say with this one), or 0. */
+enum health_log health_log_change(struct health_addr *a, int64_t now, uint32_t *quiet);
 
 /* Gives slot s n addresses, all up since now, and its up[] (every one). Returns 0 or
  * -ENOMEM (s is then left empty). */

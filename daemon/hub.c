@@ -153,18 +153,22 @@ static void follow_health(struct daemon *d, const struct snapshot *old)
 
 /* An address changed state (prober_changed_fn): said once, with its handler and why. */
 static void on_health_changed(void *userdata, const struct handler *h, const char *addr, bool up,
-			      const struct health_addr *a, const struct health_slot *s)
+			      const struct health_addr *a, const struct health_slot *s, bool flapping, uint32_t quiet)
 {
 	const char *type = pp_type_name(h->cfg->qtype);
 	uint32_t n_up = s->n - s->n_down;
+	char before[64] = "";
 
 	(void)userdata;
+	if (quiet)
+		snprintf(before, sizeof(before), " (after %u changes not logged)", quiet);
 	log_at(up ? LOG_NOTICE : LOG_WARNING, &(struct diag_at){.qname = h->cfg->qname, .qtype = type},
-	       "health: %s %s %s is %s: %s (%u %s check%s in a row); %u of %u up%s", h->cfg->qname, type, addr,
-	       up ? "up" : "down", a->reason, up ? a->good : a->bad, up ? "good" : "bad",
+	       "health: %s %s %s is %s%s: %s (%u %s check%s in a row); %u of %u up%s%s", h->cfg->qname, type, addr,
+	       up ? "up" : "down", before, a->reason, up ? a->good : a->bad, up ? "good" : "bad",
 	       (up ? a->good : a->bad) == 1 ? "" : "s", n_up, s->n,
 	       n_up ? "" : h->cfg->health->all_down_none ? "; all down: answering none" :
-			    "; all down: answering all of them");
+			    "; all down: answering all of them",
+	       flapping ? "; it flaps: its next changes this minute are not logged" : "");
 }
 
 /* A state file's problem, or its end (prober_file_fn). */

@@ -128,8 +128,14 @@ static void record(struct group *g, uint32_t i, const struct health_result *r)
 	if (s->dirty)
 		schedule_update(g->p);
 	if (c != HEALTH_SAME && g->p->changed) {
+		uint32_t quiet;
+		enum health_log l = health_log_change(&s->a[i], mono_usec() / 1000000, &quiet);
+
+		if (l == HEALTH_LOG_QUIET)
+			return;
 		addrlist_format(g->list, i, text);
-		g->p->changed(g->p->userdata, g->h, text, c == HEALTH_CAME_UP, &s->a[i], s);
+		g->p->changed(g->p->userdata, g->h, text, c == HEALTH_CAME_UP, &s->a[i], s, l == HEALTH_LOG_FLAPPING,
+			      quiet);
 	}
 }
 

@@ -278,4 +278,9 @@ expect_match "https: the status code" '^HTTP 200$' \
 expect_match "http over ::1: checked, with its load" '^HTTP 200 5$' \
     "$(jq -r '.copies[0].result.handlers[] | select(.qname == "v6.dyn.example.test") | .health.addresses[0] | "\(.last) \(.load)"' <<< "$st")"
 
+# flapping: 127.0.0.2 of tcp.dyn changed 4 times within a minute; the 4th says so
+wait_log 'health: tcp.dyn.example.test A 127.0.0.2 is up: .*; it flaps: its next changes this minute are not logged' ||
+    fail "flapping not said"
+expect_eq "flapping: 4 lines for one address" 4 "$(grep -c 'health: tcp.dyn.example.test A 127.0.0.2 is' "$log")"
+
 finish

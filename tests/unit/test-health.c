@@ -152,6 +152,27 @@ static void test_state_machine(void **state)
 	assert_int_equal(health_step(&a, true, 1, 1), HEALTH_CAME_UP);
 }
 
+static void test_log_rate(void **state)
+{
+	struct health_addr a = {.log_window = INT64_MIN / 2};
+	uint32_t quiet = 7;
+
+	(void)state;
+	/* four changes a minute are logged, the fourth saying it flaps; then quiet */
+	assert_int_equal(health_log_change(&a, 1000, &quiet), HEALTH_LOG);
+	assert_int_equal(quiet, 0);
+	assert_int_equal(health_log_change(&a, 1001, &quiet), HEALTH_LOG);
+	assert_int_equal(health_log_change(&a, 1002, &quiet), HEALTH_LOG);
+	assert_int_equal(health_log_change(&a, 1003, &quiet), HEALTH_LOG_FLAPPING);
+	assert_int_equal(health_log_change(&a, 1004, &quiet), HEALTH_LOG_QUIET);
+	assert_int_equal(health_log_change(&a, 1059, &quiet), HEALTH_LOG_QUIET);
+	/* a new window: logged again, with the count of those not logged */
+	assert_int_equal(health_log_change(&a, 1060, &quiet), HEALTH_LOG);
+	assert_int_equal(quiet, 2);
+	assert_int_equal(health_log_change(&a, 1061, &quiet), HEALTH_LOG);
+	assert_int_equal(quiet, 0);
+}
+
 static void test_record(void **state)
 {
 	struct health_slot s;
@@ -465,6 +486,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_machine),
 		cmocka_unit_test(test_record),
+		cmocka_unit_test(test_log_rate),
 		cmocka_unit_test_setup_teardown(test_round_robin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_policies, setup, teardown),
