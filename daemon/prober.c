@@ -596,7 +596,8 @@ int prober_apply(struct prober *p, const struct snapshot *s)
 	groups = calloc(s->n_handlers ? s->n_handlers : 1, sizeof(*groups));
 	if (!groups)
 		return -ENOMEM;
-	qsort(old, n_old, sizeof(*old), by_list);
+	if (n_old)
+		qsort(old, n_old, sizeof(*old), by_list);
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		const struct handler *h = &s->handlers[i];
 		struct group *g;
