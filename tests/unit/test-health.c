@@ -426,6 +426,24 @@ static void test_follow(void **state)
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "2");
 }
 
+static void test_too_long(void **state)
+{
+	struct fx *f = *state;
+	struct diag w;
+
+	/* 131072 addresses: not checked, said when loaded, served as unchecked */
+	fixture_write(f->dir, "big.txt", "10.0.0.0/15\n");
+	load(f, HEAD "{\"qname\": \"big.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", "
+		 "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
+	assert_null(slot_of(f, "big.dyn.example.test")->a);
+	diag_init(&w);
+	snapshot_warnings(f->snap, &w);
+	assert_int_equal(w.n_msgs, 1);
+	assert_non_null(strstr(w.msgs[0], "big.txt: warning: 131072 addresses, more than the 65536 health checks "
+				     "take: big.dyn.example.test A serves them all unchecked"));
+	diag_clear(&w);
+}
+
 static void test_body_load(void **state)
 {
 	double x = -1;
@@ -493,6 +511,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_least_loaded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_choices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
 		cmocka_unit_test(test_body_load),
 		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
 	};
