@@ -157,6 +157,7 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 	bool fresh;
 
 	switch (h->cfg->policy) {
+	case CONFIG_POLICY_LEAST_LOADED: /* no loads to go by (all down, or not checked yet) */
 	case CONFIG_POLICY_ROUND_ROBIN: {
 		uint64_t start = draw(ctx, h, k, &fresh) % n;
 
@@ -216,6 +217,138 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 			put_address(ctx, owner, len, h, i, ms, out);
 		break;
 	}
+}
+
+/* The weighted schedule's positions walked for a checked answer with some down, and the
+ * positions drawn for each that holds a down address. */
+#define WEIGHTED_WALK_MAX 65536u
+#define WEIGHTED_REDRAWS 64u
+
+/* Least-loaded over the up addresses of hs: count of them, from the lowest load up, each
+ * group of equal loads rotated by the rotation so that equal ones alternate exactly; or
+ * with choices 2, the less loaded of two drawn at random. */
+static void put_least_loaded(const struct answer_ctx *ctx, const char *owner, size_t len, const struct handler *h,
+			     const struct health_slot *hs, struct buf *out)
+{
+	uint32_t k = h->cfg->count < hs->n_up ? h->cfg->count : hs->n_up, done = 0, from = 0;
+	struct metrics_slot *ms;
+	bool fresh;
+	uint64_t c;
+
+	if (h->cfg->choices == 2 && hs->n_up >= 2) {
+		uint64_t bits = draw(ctx, h, 0, &fresh);
+		uint32_t x = hs->up[permute(bits, 0, hs->n_up)], y = hs->up[permute(bits, 1, hs->n_up)];
+		const struct health_addr *a = &hs->a[x], *b = &hs->a[y];
+		bool second = b->has_load && (!a->has_load || b->load < a->load);
+
+		put_address(ctx, owner, len, h, second ? y : x, count_answer(ctx, h, fresh), out);
+		return;
+	}
+	c = draw(ctx, h, 1, &fresh);
+	ms = count_answer(ctx, h, fresh);
+	for (uint32_t g = 0; g < hs->n_groups && done < k; g++) {
+		uint32_t size = hs->group_end[g] - from, take = k - done < size ? k - done : size;
+		uint64_t start = c % size;
+
+		for (uint32_t j = 0; j < take; j++)
+			put_address(ctx, owner, len, h, hs->order[from + (start + j) % size], ms, out);
+		done += take;
+		from = hs->group_end[g];
+	}
+}
+
+/* The addresses of checked handler h, with some of them down (or under least-loaded). */
+static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t len, const struct handler *h,
+			const struct health_slot *hs, struct buf *out)
+{
+	const struct addrlist *l = h->list;
+	uint32_t n = hs->n_up, k = h->cfg->count < n ? h->cfg->count : n;
+	struct metrics_slot *ms;
+	bool fresh;
+
+	switch (h->cfg->policy) {
+	case CONFIG_POLICY_LEAST_LOADED:
+		put_least_loaded(ctx, owner, len, h, hs, out);
+		break;
+	case CONFIG_POLICY_ROUND_ROBIN: {
+		uint64_t start = draw(ctx, h, k, &fresh) % n;
+
+		ms = count_answer(ctx, h, fresh);
+		for (uint32_t j = 0; j < k; j++)
+			put_address(ctx, owner, len, h, hs->up[(start + j) % n], ms, out);
+		break;
+	}
+	case CONFIG_POLICY_WEIGHTED: {
+		uint32_t got[CONFIG_COUNT_MAX], m = 0;
+		uint64_t pos;
+
+		if (!l->total)
+			break;
+		pos = draw(ctx, h, h->cfg->count, &fresh);
+		ms = count_answer(ctx, h, fresh);
+		for (uint32_t j = 0; j < WEIGHTED_WALK_MAX && m < h->cfg->count && m < n; j++) {
+			uint32_t i = addrlist_weighted_at(l, pos + j), c = 0;
+
+			/* a down address's turn goes to positions drawn from it: to the up ones by
+			 * their weights, on average */
+			for (uint64_t t = 1; !hs->a[i].up && t <= WEIGHTED_REDRAWS; t++)
+				i = addrlist_weighted_at(l, rotation_mix((pos + j) * WEIGHTED_REDRAWS + t));
+			if (!hs->a[i].up)
+				continue;
+			while (c < m && got[c] != i)
+				c++;
+			if (c == m) {
+				got[m++] = i;
+				put_address(ctx, owner, len, h, i, ms, out);
+			}
+		}
+		break;
+	}
+	case CONFIG_POLICY_RANDOM: {
+		uint64_t bits;
+
+		if (k == n) {
+			ms = count_answer(ctx, h, fresh_undrawn(ctx));
+			for (uint32_t j = 0; j < n; j++)
+				put_address(ctx, owner, len, h, hs->up[j], ms, out);
+			break;
+		}
+		bits = draw(ctx, h, 0, &fresh);
+		ms = count_answer(ctx, h, fresh);
+		if (k == 1)
+			put_address(ctx, owner, len, h, hs->up[((unsigned __int128)bits * n) >> 64], ms, out);
+		else
+			for (uint32_t j = 0; j < k; j++)
+				put_address(ctx, owner, len, h, hs->up[permute(bits, j, n)], ms, out);
+		break;
+	}
+	case CONFIG_POLICY_ALL:
+		ms = count_answer(ctx, h, fresh_undrawn(ctx));
+		for (uint32_t j = 0; j < n && j < CONFIG_ALL_MAX; j++)
+			put_address(ctx, owner, len, h, hs->up[j], ms, out);
+		break;
+	}
+}
+
+/* Whether the addresses of h were answered from its health: some are down (or its loads
+ * decide), and if all are, "all_down": "none" answers none. false: answer as unchecked. */
+static bool put_health(const struct answer_ctx *ctx, const char *owner, size_t len, const struct handler *h,
+		       struct buf *out)
+{
+	const struct health_slot *hs;
+
+	if (!h->cfg->health)
+		return false;
+	hs = health_get(ctx->health, snapshot_slot(ctx->snap, h), h->list->n);
+	/* the fast path: nothing down, and no loads to go by */
+	if (!hs || (!hs->n_down && h->cfg->policy != CONFIG_POLICY_LEAST_LOADED))
+		return false;
+	if (!hs->n_up)
+		return h->cfg->health->all_down_none; /* fail open, or nothing */
+	if (h->cfg->policy == CONFIG_POLICY_LEAST_LOADED && !hs->n_groups)
+		return false; /* not ordered yet */
+	put_checked(ctx, owner, len, h, hs, out);
+	return true;
 }
 
 /* Zone k of the config, or its catch-all (k == n_zones). */
@@ -297,8 +430,8 @@ static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m, co
 	size_t before = out->len;
 	struct metrics_slot *ms;
 
-	if (!h->list)
-		;
+	if (!h->list || put_health(ctx, m->qname, m->qname_len, h, out))
+		; /* nothing, or the health decided (checked handlers with something down) */
 	else if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1) {
 		bool fresh;
 		uint32_t idx = pick(ctx, h, &fresh);
@@ -504,6 +637,8 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 		if (h->cfg->kind && h->cfg->kind->list)
 			h->cfg->kind->list(h->cfg, ctx->abi, k + 1, z->ttl, out);
 		if (!h->list || h->cfg->view) /* a view's answers depend on the client */
+			continue;
+		if (put_health(&peek, h->cfg->qname, strlen(h->cfg->qname), h, out))
 			continue;
 		if (h->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && h->cfg->count == 1)
 			put_address(ctx, h->cfg->qname, strlen(h->cfg->qname), h,

@@ -27,12 +27,20 @@
  * Counting (answer_ctx.metrics, metrics.h): an answer counts when it is drawn, not when a
  * repeated lookup of the same question gets it again, so N questions for an L-address
  * round-robin list count N/L answers per address; a question counts its rcode at the lookup
- * that begins it (answer_memo.after_soa). Peeking counts nothing. */
+ * that begins it (answer_memo.after_soa). Peeking counts nothing.
+ *
+ * Health (health.h): a checked handler answers from its up addresses only, under every
+ * policy. Round-robin counts the rotation over the up addresses (up[count % n_up]), so the
+ * up ones still alternate exactly; with nothing down that is the plain list, and the
+ * answer takes the unchecked path. Least-loaded serves the group of lowest load, rotating
+ * within it; with choices 2, the less loaded of two up addresses drawn at random. With
+ * every address down, all are served as if unchecked, or none ("all_down": "none"). */
 #pragma once
 
 #include <stdbool.h>
 
 #include "buf.h"
+#include "health.h"
 #include "metrics.h"
 #include "pipeproto.h"
 #include "rotation.h"
@@ -66,6 +74,7 @@ struct answer_memo {
 struct answer_ctx {
 	const struct snapshot *snap; /* NULL: no usable config, answer nothing */
 	struct rotation *rot;
+	const struct health *health; /* NULL: nothing is checked */
 	struct answer_memo *memo;
 	struct metrics *metrics; /* what answers count in (metrics.h), or NULL */
 	int abi;

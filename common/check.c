@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "config.h"
+#include "health.h"
 #include "pdnsconf.h"
 #include "snapshot.h"
 
@@ -39,6 +41,43 @@ static void migration_hints(const struct config *c, struct diag *w)
 	}
 }
 
+/* The state files of checks "file", as the daemon would take them: every bad line is an
+ * error; a file not there yet is a warning (until the agent writes it, every address stays
+ * up). */
+static int check_state_files(const struct snapshot *s, struct diag *d, struct diag *w)
+{
+	for (size_t i = 0; s->config->n_health && i < s->n_handlers; i++) {
+		const struct handler *h = &s->handlers[i];
+		const struct config_health *hc = h->cfg->health;
+		_cleanup_free_ struct health_verdict *v = NULL;
+		_cleanup_free_ char *text = NULL;
+		struct diag tmp;
+		struct stat st;
+		size_t len;
+		int r;
+
+		if (!hc || hc->check != CONFIG_CHECK_FILE || !h->list || h->list->n > HEALTH_ADDRESSES_MAX)
+			continue;
+		diag_init(&tmp);
+		r = file_read_all(hc->file_path, HEALTH_STATE_MAX, &tmp, &text, &len, &st);
+		if (r == -ENOENT) {
+			if (w)
+				diag_add_at(w, hc->file_path, 0, "%s: warning: no state file yet: every address of "
+					    "%s %s stays up until it is written", hc->file_path, h->cfg->qname,
+					    h->cfg->qtype == 1 ? "A" : "AAAA");
+		} else if (r < 0)
+			diag_move(d, &tmp);
+		else if (!(v = malloc(h->list->n * sizeof(*v))))
+			r = -ENOMEM;
+		else
+			(void)health_parse_state(text, len, h->list, hc->file_path, d, v);
+		diag_clear(&tmp);
+		if (r == -ENOMEM)
+			return r;
+	}
+	return 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -63,6 +102,9 @@ static int check_load(const char *path, struct diag *d, struct diag *warnings, c
 	if (r < 0)
 		return r == -ENOMEM ? r : -EINVAL;
 	r = snapshot_new(c, NULL, d, &snap);
+	if (r < 0)
+		return r;
+	r = check_state_files(snap, d, warnings);
 	if (r < 0)
 		return r;
 	if (load_ms)

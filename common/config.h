@@ -4,6 +4,7 @@
  * express. The Python pdyndns configuration is accepted unchanged. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ enum config_policy {
 	CONFIG_POLICY_RANDOM,      /* count distinct addresses, uniformly at random */
 	CONFIG_POLICY_WEIGHTED,    /* "ADDRESS WEIGHT" lines, a deterministic smooth schedule */
 	CONFIG_POLICY_ALL,         /* every address, in file order */
+	CONFIG_POLICY_LEAST_LOADED, /* the up address with the lowest load (needs "health") */
 };
 
 #define CONFIG_COUNT_MAX 256 /* addresses per answer */
@@ -36,7 +38,7 @@ enum config_policy {
 #define CONFIG_ALL_MAX 2048
 
 /* The policy names as the config spells them, by enum value. */
-extern const char *const config_policy_names[4];
+extern const char *const config_policy_names[5];
 
 struct kind;
 
@@ -55,6 +57,33 @@ struct config_prefix {
 	uint8_t len;
 };
 
+/* How a handler's addresses are checked ("health", README and pdyndns.json(5)). */
+enum config_check {
+	CONFIG_CHECK_TCP,   /* a connect to port */
+	CONFIG_CHECK_HTTP,  /* a GET of path with Host: host; up when the status is in expect */
+	CONFIG_CHECK_HTTPS, /* the same over TLS, verified unless tls_verify is false */
+	CONFIG_CHECK_FILE,  /* a state file of "ADDRESS up|down [load N]" lines */
+};
+
+extern const char *const config_check_names[4];
+
+#define CONFIG_EXPECT_MAX 16 /* status codes in "expect" */
+
+struct config_health {
+	enum config_check check;
+	uint16_t port;       /* tcp, http(s): 0 = http 80, https 443 */
+	char *path;          /* http(s): starts with "/"; "/" when not set */
+	char *host;          /* http(s): the Host header; NULL: the handler's qname */
+	uint16_t expect[CONFIG_EXPECT_MAX]; /* http(s): the status codes that mean up */
+	uint8_t n_expect;
+	bool tls_verify;     /* https */
+	char *file;          /* check file: as written */
+	char *file_path;     /* ... resolved against the config's directory */
+	uint32_t interval_ms, timeout_ms; /* timeout_ms <= interval_ms */
+	uint32_t rise, fall; /* good checks in a row to come up, bad ones to go down */
+	bool all_down_none;  /* "all_down": "none": no address when every one is down */
+};
+
 struct config_handler {
 	char *qname;        /* as written in the config */
 	struct dname name;  /* lowercased wire form */
@@ -68,6 +97,8 @@ struct config_handler {
 	char *path;         /* resolved against the config file's directory */
 	enum config_policy policy;
 	uint32_t count;     /* addresses per answer, 1 to CONFIG_COUNT_MAX (1 when not set) */
+	struct config_health *health; /* checks of the addresses, or NULL */
+	uint8_t choices;    /* least-loaded: 2 = the better of two random up addresses; else 0 */
 	/* Per-client views (README, "Per-client views"). A handler with views is followed, in
 	 * the snapshot's order, by one address-list handler per view (view = 1, 2, ...), each
 	 * with its own file, policy and rotation; those come after the config's own handlers
@@ -133,6 +164,7 @@ struct config {
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */
 	size_t n_handlers; /* views included */
 	size_t n_views;    /* the views among them: handlers[n_handlers - n_views ..] */
+	size_t n_health;   /* handlers with "health" */
 	char *control_dir;   /* NULL: not set */
 	char *control_group; /* NULL: not set */
 };

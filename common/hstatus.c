@@ -49,10 +49,27 @@ void hstatus_get(const struct snapshot *s, const struct rotation *rot, const str
 	}
 }
 
+void hstatus_health(struct hstatus *st, const struct snapshot *s, const struct health *h)
+{
+	const struct handler *hd = st->h;
+
+	if (!hd->cfg->health || hd->cfg->kind)
+		return;
+	st->check = hd->cfg->health;
+	if (hd->list)
+		st->health = health_get(h, snapshot_slot(s, hd), hd->list->n);
+	/* round-robin with some down counts over the up ones (answer.h) */
+	if (st->health && st->rotates && hd->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && st->health->n_down &&
+	    st->health->n_up)
+		st->next_index = st->health->up[st->pos % st->health->n_up];
+}
+
 uint64_t hstatus_served(const struct hstatus *st, uint32_t i)
 {
 	uint32_t n = st->n_addresses;
 
+	if (st->check)
+		return UINT64_MAX;
 	/* strict rotation: address i was served pos/n times, once more if i < pos%n */
 	if (!st->rotates || st->h->cfg->policy != CONFIG_POLICY_ROUND_ROBIN || !n)
 		return UINT64_MAX;

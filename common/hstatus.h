@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "health.h"
 #include "rotation.h"
 #include "snapshot.h"
 
@@ -38,11 +39,16 @@ struct hstatus {
 	uint64_t answers;         /* answers given since the list was (re)loaded */
 	uint64_t pos;             /* the rotation counter */
 	const char *error;        /* the problem with the file at the last attempt, or NULL */
+	/* a checked list ("health"): its settings, and its state once it follows the snapshot */
+	const struct config_health *check;
+	const struct health_slot *health; /* NULL: not checked (yet) */
 };
 
 /* The state of handler h of snapshot s; serves (size bytes) holds a kind's description. */
 void hstatus_get(const struct snapshot *s, const struct rotation *rot, const struct handler *h,
 		 char *serves, size_t size, struct hstatus *st);
-/* How many answers address i had, derivable under strict rotation (round-robin) only:
- * UINT64_MAX otherwise. */
+/* Adds the health of st's handler from h (hstatus_get() first). */
+void hstatus_health(struct hstatus *st, const struct snapshot *s, const struct health *h);
+/* How many answers address i had, derivable under strict rotation (round-robin without
+ * health checks, which skip the down ones) only: UINT64_MAX otherwise. */
 uint64_t hstatus_served(const struct hstatus *st, uint32_t i);

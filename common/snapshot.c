@@ -12,6 +12,7 @@
 #include "kind.h"
 #include "macro.h"
 #include "prefixfile.h"
+#include "health.h"
 #include "snapshot.h"
 
 struct snapshot_base {
@@ -789,6 +790,11 @@ void snapshot_warnings(const struct snapshot *s, struct diag *w)
 				 "%s: warning: %u addresses under policy \"all\": %s %s answers the first %d "
 				 "(what a DNS message holds)", h->cfg->path, h->list->n, h->cfg->qname,
 				 h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
+		if (h->list && h->cfg->health && h->list->n > HEALTH_ADDRESSES_MAX && h->carry_from < 0)
+			diag_add_handler(w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+				 "%s: warning: %u addresses, more than the %u health checks take: %s %s serves "
+				 "them all unchecked", h->cfg->path, h->list->n, HEALTH_ADDRESSES_MAX, h->cfg->qname,
+				 h->cfg->qtype == 1 ? "A" : "AAAA");
 	}
 }
 

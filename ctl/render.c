@@ -160,6 +160,67 @@ static void print_pairs(struct rd *r, FILE *out, json_object *h, const char *k, 
 	fprintf(out, "%s\n", num(r, h, "addresses") > (long long)len(a) ? " ..." : "");
 }
 
+/* A number that JSON may carry as an integer or not; false when absent. */
+static bool real(struct rd *r, json_object *o, const char *k, double *x)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v) || !v)
+		return false;
+	if (!json_object_is_type(v, json_type_double) && !json_object_is_type(v, json_type_int)) {
+		mark(r, "\"%s\" is not a number", k);
+		return false;
+	}
+	*x = json_object_get_double(v);
+	return true;
+}
+
+/* The health of a checked list: its check, its counts, a line per address shown. */
+static void render_health(struct rd *r, FILE *out, json_object *hl, long long n_addresses)
+{
+	json_object *addrs;
+	const char *check;
+
+	if (!hl)
+		return;
+	check = str(r, hl, "check") ?: "?";
+	fprintf(out, "      health: %s", check);
+	if (get(r, hl, "port", json_type_int, "an integer"))
+		fprintf(out, " port %lld", num(r, hl, "port"));
+	if (str(r, hl, "path"))
+		fprintf(out, " %s", str(r, hl, "path"));
+	if (str(r, hl, "file"))
+		fprintf(out, " %s", str(r, hl, "file"));
+	fprintf(out, ", every %g s, timeout %g s, rise %lld, fall %lld", num(r, hl, "interval_ms") / 1000.0,
+		num(r, hl, "timeout_ms") / 1000.0, num(r, hl, "rise"), num(r, hl, "fall"));
+	if (!boolean(r, hl, "checked")) {
+		fprintf(out, ": not checked\n");
+		return;
+	}
+	fprintf(out, ": %lld up, %lld down%s\n", num(r, hl, "up"), num(r, hl, "down"),
+		num(r, hl, "up") ? "" : strcmp(str(r, hl, "all_down") ?: "", "none") == 0 ?
+				   " (all down: answering none)" : " (all down: answering all)");
+	addrs = arr(r, hl, "addresses");
+	for (size_t i = 0; i < len(addrs); i++) {
+		json_object *a = elem(r, addrs, i, "addresses", json_type_object, "an object");
+		double load;
+
+		if (!a)
+			continue;
+		fprintf(out, "        %-39s %-4s since ", str(r, a, "address") ?: "?", boolean(r, a, "up") ? "up" : "down");
+		print_when(out, num(r, a, "since"));
+		if (str(r, a, "last"))
+			fprintf(out, ", last: %s (%.1f ms)", str(r, a, "last"), num(r, a, "latency_us") / 1000.0);
+		else
+			fprintf(out, ", not checked yet");
+		if (real(r, a, "load", &load))
+			fprintf(out, ", load %g", load);
+		fputc('\n', out);
+	}
+	if ((long long)len(addrs) < n_addresses)
+		fprintf(out, "        ... %lld more\n", n_addresses - (long long)len(addrs));
+}
+
 int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 {
 	struct rd r = {.why = why};
@@ -223,6 +284,7 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 	}
 	if (str(&r, h, "error"))
 		fprintf(out, "      error: %s\n", str(&r, h, "error"));
+	render_health(&r, out, get(&r, h, "health", json_type_object, "an object"), num(&r, h, "addresses"));
 	return finish(&r);
 }
 

@@ -53,6 +53,70 @@ struct status_stream *status_stream_free(struct status_stream *st)
 
 static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
 
+#define HEALTH_STATUS_MAX 64 /* addresses of a checked list that status shows */
+
+/* Address i of a checked list, for status. */
+static json_object *address_json(const struct addrlist *l, const struct health_slot *s, uint32_t i)
+{
+	json_object *a = json_object_new_object();
+	const struct health_addr *x = &s->a[i];
+	char text[ADDR_TEXT_MAX];
+
+	addrlist_format(l, i, text);
+	json_object_object_add(a, "address", jstr(text));
+	json_object_object_add(a, "up", json_object_new_boolean(x->up));
+	json_object_object_add(a, "since", json_object_new_int64(x->since));
+	json_object_object_add(a, "checked", json_object_new_boolean(x->checked));
+	json_object_object_add(a, "last", x->checked ? jstr(x->reason) : NULL);
+	json_object_object_add(a, "latency_us", x->checked ? json_object_new_int64(x->latency_us) : NULL);
+	json_object_object_add(a, "load", x->has_load ? json_object_new_double(x->load) : NULL);
+	return a;
+}
+
+/* The "health" of a checked list: its settings, its counts, and its addresses (the down ones
+ * first, HEALTH_STATUS_MAX in all). */
+static json_object *health_json(const struct hstatus *st)
+{
+	static const char *const checks[] = {"tcp", "http", "https", "file"};
+	json_object *o = json_object_new_object(), *addrs = json_object_new_array();
+	const struct config_health *c = st->check;
+	const struct health_slot *s = st->health;
+	const struct addrlist *l = st->h->list;
+
+	json_object_object_add(o, "check", jstr(checks[c->check]));
+	if (c->check != CONFIG_CHECK_FILE)
+		json_object_object_add(o, "port", json_object_new_int(c->port ? c->port :
+							       c->check == CONFIG_CHECK_HTTPS ? 443 : 80));
+	if (c->check == CONFIG_CHECK_HTTP || c->check == CONFIG_CHECK_HTTPS)
+		json_object_object_add(o, "path", jstr(c->path ? c->path : "/"));
+	if (c->check == CONFIG_CHECK_FILE)
+		json_object_object_add(o, "file", jstr(c->file_path));
+	json_object_object_add(o, "interval_ms", json_object_new_int64(c->interval_ms));
+	json_object_object_add(o, "timeout_ms", json_object_new_int64(c->timeout_ms));
+	json_object_object_add(o, "rise", json_object_new_int64(c->rise));
+	json_object_object_add(o, "fall", json_object_new_int64(c->fall));
+	json_object_object_add(o, "all_down", jstr(c->all_down_none ? "none" : "all"));
+	json_object_object_add(o, "checked", json_object_new_boolean(s != NULL));
+	if (s) {
+		uint32_t shown = 0;
+
+		json_object_object_add(o, "up", json_object_new_int64(s->n - s->n_down));
+		json_object_object_add(o, "down", json_object_new_int64(s->n_down));
+		for (uint32_t i = 0; s->n_down && i < s->n && shown < HEALTH_STATUS_MAX; i++)
+			if (!s->a[i].up) {
+				json_object_array_add(addrs, address_json(l, s, i));
+				shown++;
+			}
+		for (uint32_t i = 0; i < s->n && shown < HEALTH_STATUS_MAX; i++)
+			if (s->a[i].up) {
+				json_object_array_add(addrs, address_json(l, s, i));
+				shown++;
+			}
+	}
+	json_object_object_add(o, "addresses", addrs);
+	return o;
+}
+
 static json_object *handler_json(const struct daemon *d, const struct handler *h)
 {
 	json_object *o = json_object_new_object(), *served = json_object_new_array();
@@ -61,6 +125,7 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	struct hstatus st;
 
 	hstatus_get(d->snap, &d->rot, h, what, sizeof(what), &st);
+	hstatus_health(&st, d->snap, &d->health);
 	json_object_object_add(o, "qname", jstr(st.qname));
 	if (st.serves) {
 		json_object *types = json_object_new_array();
@@ -122,6 +187,8 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	}
 	json_object_object_add(o, "served", served);
 	json_object_object_add(o, "error", jstr(st.error));
+	if (st.check)
+		json_object_object_add(o, "health", health_json(&st));
 	return o;
 }
 
@@ -440,7 +507,7 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 {
 	struct answer_memo memo = {0};
-	struct answer_ctx ctx = {.snap = d->snap, .rot = (struct rotation *)&d->rot, .memo = &memo,
+	struct answer_ctx ctx = {.snap = d->snap, .rot = (struct rotation *)&d->rot, .health = &d->health, .memo = &memo,
 				 .abi = 1, .peek = true};
 	struct pp_msg m = {.kind = PP_Q, .qname = req->name, .qname_len = strlen(req->name), .qtype = "ANY", .id = 1,
 			   .remote = req->client[0] ? req->client : "0.0.0.0",

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fileid.h"
+#include "health.h"
 #include "metrics.h"
 #include "rotation.h"
 #include "snapshot.h"
@@ -42,6 +43,7 @@ struct daemon {
 	char *startup_error;    /* why snap is NULL, one line */
 	struct rotation rot;
 	struct metrics metrics;  /* counters for pdynctl metrics, per slot like rot */
+	struct health health;   /* of the checked handlers' addresses (prober.h), by slot */
 	uint64_t generation;
 	time_t started;
 	uint64_t lookups;       /* Q lines answered, all sessions (PowerDNS asks several per question) */

@@ -11,6 +11,8 @@
 #include "hub.h"
 #include "log.h"
 #include "macro.h"
+#include "pipeproto.h"
+#include "prober.h"
 #include "reaper.h"
 #include "reload.h"
 #include "session.h"
@@ -34,6 +36,7 @@ struct hub {
 	struct file_id config_id; /* the config file as last read, for the poll */
 	struct timespec config_read_at;
 	size_t sweep_next;  /* the poll's next slice */
+	struct prober *prober; /* the health checks */
 };
 
 void hub_notify(struct daemon *d, bool ok, const char *why)
@@ -147,6 +150,51 @@ static void free_snapshot(void *p) { snapshot_free(p); }
 /* Frees a retired snapshot away from the loop. */
 static void retire(struct snapshot *old) { reap(free_snapshot, old); }
 
+/* The health state and the checks follow the live snapshot, which replaced old (or NULL). */
+static void follow_health(struct daemon *d, const struct snapshot *old)
+{
+	if (health_follow(&d->health, old, d->snap, time(NULL)) < 0)
+		log_error("health: out of memory; some handlers go unchecked and serve every address");
+	if (d->hub->prober && prober_apply(d->hub->prober, d->snap) < 0)
+		log_error("health: out of memory; some handlers go unchecked and serve every address");
+}
+
+/* An address changed state (prober_changed_fn): said once, with its handler and why. */
+static void on_health_changed(void *userdata, const struct handler *h, const char *addr, bool up,
+			      const struct health_addr *a, const struct health_slot *s, bool flapping, uint32_t quiet)
+{
+	const char *type = pp_type_name(h->cfg->qtype);
+	uint32_t n_up = s->n - s->n_down;
+	char before[64] = "";
+
+	(void)userdata;
+	if (quiet)
+		snprintf(before, sizeof(before), " (after %u changes not logged)", quiet);
+	log_at(up ? LOG_NOTICE : LOG_WARNING, &(struct diag_at){.qname = h->cfg->qname, .qtype = type},
+	       "health: %s %s %s is %s%s: %s (%u %s check%s in a row); %u of %u up%s%s", h->cfg->qname, type, addr,
+	       up ? "up" : "down", before, a->reason, up ? a->good : a->bad, up ? "good" : "bad",
+	       (up ? a->good : a->bad) == 1 ? "" : "s", n_up, s->n,
+	       n_up ? "" : h->cfg->health->all_down_none ? "; all down: answering none" :
+			    "; all down: answering all of them",
+	       flapping ? "; it flaps: its next changes this minute are not logged" : "");
+}
+
+/* A state file's problem, or its end (prober_file_fn). */
+static void on_state_file(void *userdata, const struct handler *h, const char *path, const struct diag *d)
+{
+	const char *type = pp_type_name(h->cfg->qtype);
+	const struct diag_at at = {.file = path, .qname = h->cfg->qname, .qtype = type};
+
+	(void)userdata;
+	if (!d) {
+		log_at(LOG_NOTICE, &at, "health: %s: state file taken again for %s %s", path, h->cfg->qname, type);
+		return;
+	}
+	log_diag(LOG_ERR, d);
+	log_at(LOG_ERR, &at, "health: %s: state file not taken; %s %s keeps the states it had", path,
+	       h->cfg->qname, type);
+}
+
 /* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. A
  * snapshot derived from the live one keeps every slot, so only the handlers it looked at
  * again are touched. */
@@ -207,6 +255,7 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 	d->snap = snap;
 	d->generation++;
 	log_set_generation(d->generation);
+	follow_health(d, old);
 	retire(old);
 	return 0;
 }
@@ -433,8 +482,12 @@ int hub_start(struct daemon *d)
 	r = reloader_new(d->event, on_built, d, &h->reloader);
 	if (r >= 0)
 		r = watch_new(d->event, d->config_path, on_changed, d, &d->watch);
+	if (r >= 0)
+		r = prober_new(d->event, &d->health, on_health_changed, on_state_file, d, &h->prober);
 	if (r < 0)
 		return r;
+	if (d->snap)
+		follow_health(d, NULL);
 	watch_start(d->watch, d->snap);
 	return 0;
 }
@@ -446,6 +499,7 @@ void hub_stop(struct daemon *d)
 	if (!h)
 		return;
 	d->watch = watch_free(d->watch);
+	h->prober = prober_free(h->prober);
 	/* a build under way is waited for, and what it made is dropped */
 	h->reloader = reloader_free(h->reloader);
 	h->job.snap = snapshot_free(h->job.snap);

@@ -432,6 +432,7 @@ int main(int argc, char **argv)
 	snapshot_free(d.snap);
 	rotation_done(&d.rot);
 	metrics_done(&d.metrics);
+	health_done(&d.health);
 	free(d.startup_error);
 	free(d.last_reload_result);
 	free(d.config_error);

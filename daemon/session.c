@@ -173,7 +173,7 @@ static void note_stall(struct session *s)
 
 static void handle_line(struct session *s, char *line, size_t len)
 {
-	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .memo = &s->memo,
+	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .health = &s->d->health, .memo = &s->memo,
 				 .metrics = &s->d->metrics};
 	size_t out_start = s->out.len;
 	bool may_repeat;

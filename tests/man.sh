@@ -56,7 +56,7 @@ done
 
 # every key of the schema (top level, every handler kind, views, zones) is an item of pdyndns.json.5
 keys=$(jq -r '(.properties | keys[]), (.properties.catch_all.properties | keys[]),
-        (.["$defs"] | (.addresses, .static, .whoami, .reverse, .view, .zone) | .properties | keys[])' \
+        (.["$defs"] | (.addresses, .static, .whoami, .reverse, .view, .zone, .health) | .properties | keys[])' \
     "$src/schema/config-schema.json" | sort -u)
 [ -n "$keys" ] && ok || fail "config-schema.json: no keys found"
 for k in $keys; do

@@ -131,13 +131,131 @@ static void test_policy(void **state)
 	config_free(c);
 	expect_errors(HEAD H1 ", \"policy\": \"least-conn\"}]}",
 		      "cfg.json: error: /handlers/0/policy: expected one of \"round-robin\", \"random\", "
-		      "\"weighted\", \"all\", got \"least-conn\"");
+		      "\"weighted\", \"all\", \"least-loaded\", got \"least-conn\"");
 	expect_errors(HEAD H1 ", \"policy\": null}]}", "cfg.json: error: /handlers/0/policy: expected a string, got null");
 	expect_errors(HEAD H1 ", \"count\": 0}]}", "cfg.json: error: /handlers/0/count: 0 is out of range (1 to 256)");
 	expect_errors(HEAD H1 ", \"count\": 257}]}", "cfg.json: error: /handlers/0/count: 257 is out of range (1 to 256)");
 	expect_errors(HEAD H1 ", \"count\": 1.5}]}", "cfg.json: error: /handlers/0/count: expected an integer, got a fraction");
 	expect_errors(HEAD H1 ", \"count\": \"3\"}]}", "cfg.json: error: /handlers/0/count: expected an integer, got a string");
 	expect_errors(HEAD H1 ", \"weight\": 3}]}", "cfg.json: error: /handlers/0/weight: unknown key");
+}
+
+#define HH "\"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", "
+
+static void test_health(void **state)
+{
+	struct config *c = parse_ok(HEAD HH "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}", "/etc/p/c.json");
+	const struct config_health *h = c->handlers[0].health;
+
+	/* the defaults: 5, 2, 2, 3, expect [200], verified TLS, fail open */
+	assert_non_null(h);
+	assert_int_equal(h->check, CONFIG_CHECK_TCP);
+	assert_int_equal(h->port, 80);
+	assert_int_equal(h->interval_ms, 5000);
+	assert_int_equal(h->timeout_ms, 2000);
+	assert_int_equal(h->rise, 2);
+	assert_int_equal(h->fall, 3);
+	assert_int_equal(h->n_expect, 1);
+	assert_int_equal(h->expect[0], 200);
+	assert_true(h->tls_verify);
+	assert_false(h->all_down_none);
+	assert_null(h->path);
+	config_free(c);
+
+	c = parse_ok(HEAD HH "\"policy\": \"least-loaded\", \"choices\": 2, \"health\": {\"check\": \"https\", "
+		     "\"port\": 8443, \"path\": \"/health?x=1\", \"host\": \"www.example.test\", \"expect\": [200, 204], "
+		     "\"tls_verify\": false, \"interval\": 0.5, \"timeout\": 0.25, \"rise\": 1, \"fall\": 4, "
+		     "\"all_down\": \"none\"}}]}", "/etc/p/c.json");
+	h = c->handlers[0].health;
+	assert_int_equal(c->handlers[0].policy, CONFIG_POLICY_LEAST_LOADED);
+	assert_int_equal(c->handlers[0].choices, 2);
+	assert_int_equal(h->check, CONFIG_CHECK_HTTPS);
+	assert_int_equal(h->port, 8443);
+	assert_string_equal(h->path, "/health?x=1");
+	assert_string_equal(h->host, "www.example.test");
+	assert_int_equal(h->n_expect, 2);
+	assert_int_equal(h->expect[1], 204);
+	assert_false(h->tls_verify);
+	assert_int_equal(h->interval_ms, 500);
+	assert_int_equal(h->timeout_ms, 250);
+	assert_int_equal(h->rise, 1);
+	assert_int_equal(h->fall, 4);
+	assert_true(h->all_down_none);
+	config_free(c);
+
+	/* a state file resolves like the address file; it is a load source */
+	c = parse_ok(HEAD HH "\"policy\": \"least-loaded\", \"health\": {\"check\": \"file\", \"file\": \"st.txt\"}}]}",
+		     "/etc/p/c.json");
+	assert_int_equal(c->handlers[0].health->check, CONFIG_CHECK_FILE);
+	assert_string_equal(c->handlers[0].health->file, "st.txt");
+	assert_string_equal(c->handlers[0].health->file_path, "/etc/p/st.txt");
+	config_free(c);
+}
+
+static void test_health_errors(void **state)
+{
+	expect_errors(HEAD HH "\"health\": {\"check\": \"icmp\"}}]}",
+		      "cfg.json: error: /handlers/0/health/check: expected one of \"tcp\", \"http\", \"https\", "
+		      "\"file\", got \"icmp\"");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"tcp\", \"port\": 65536}}]}",
+		      "cfg.json: error: /handlers/0/health/port: 65536 is out of range (1 to 65535)");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"tcp\", \"port\": 0}}]}",
+		      "cfg.json: error: /handlers/0/health/port: 0 is out of range (1 to 65535)");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"tcp\"}}]}",
+		      "cfg.json: error: /handlers/0/health: check \"tcp\" needs \"port\"");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"path\": \"health\"}}]}",
+		      "cfg.json: error: /handlers/0/health/path: \"health\" is not a path: it starts with \"/\" and "
+		      "holds no spaces or control characters");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"path\": \"/a b\"}}]}",
+		      "cfg.json: error: /handlers/0/health/path: \"/a b\" is not a path: it starts with \"/\" and "
+		      "holds no spaces or control characters");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"interval\": 1, \"timeout\": 2}}]}",
+		      "cfg.json: error: /handlers/0/health/interval: 1 s is shorter than the timeout (2 s): a check "
+		      "must end before the next one");
+	/* the default timeout (2) counts too */
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"interval\": 1}}]}",
+		      "cfg.json: error: /handlers/0/health/interval: 1 s is shorter than the timeout (2 s): a check "
+		      "must end before the next one");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"timeout\": 0.01}}]}",
+		      "cfg.json: error: /handlers/0/health/timeout: 0.01 is out of range (0.1 to 3600 seconds)");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"interval\": \"5s\"}}]}",
+		      "cfg.json: error: /handlers/0/health/interval: expected a number of seconds, got a string");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"rise\": 0, \"fall\": 101}}]}",
+		      "cfg.json: error: /handlers/0/health/rise: 0 is out of range (1 to 100)|"
+		      "cfg.json: error: /handlers/0/health/fall: 101 is out of range (1 to 100)");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"expect\": [200, 200]}}]}",
+		      "cfg.json: error: /handlers/0/health/expect/1: duplicate of item 0 (items must be unique)");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"expect\": [99]}}]}",
+		      "cfg.json: error: /handlers/0/health/expect/0: 99 is out of range (100 to 599)");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"all_down\": \"some\"}}]}",
+		      "cfg.json: error: /handlers/0/health/all_down: expected one of \"all\", \"none\", got \"some\"");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"tls_verify\": false, \"file\": \"x\"}}]}",
+		      "cfg.json: error: /handlers/0/health/tls_verify: does not apply to check \"http\"|"
+		      "cfg.json: error: /handlers/0/health/file: does not apply to check \"http\"");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"file\", \"port\": 80}}]}",
+		      "cfg.json: error: /handlers/0/health/port: does not apply to check \"file\"|"
+		      "cfg.json: error: /handlers/0/health: check \"file\" needs \"file\": the state file");
+	expect_errors(HEAD HH "\"health\": {\"check\": \"tcp\", \"port\": 1, \"probe\": 1}}]}",
+		      "cfg.json: error: /handlers/0/health/probe: unknown key");
+	expect_errors(HEAD HH "\"health\": [\"tcp\"]}]}",
+		      "cfg.json: error: /handlers/0/health: expected an object, got an array");
+	/* least-loaded needs loads, and choices goes with it and one address */
+	expect_errors(HEAD HH "\"policy\": \"least-loaded\"}]}",
+		      "cfg.json: error: /handlers/0/policy: \"least-loaded\" needs a load source: a \"health\" check "
+		      "of \"http\", \"https\" (the first number of the body) or \"file\" (\"load N\")");
+	expect_errors(HEAD HH "\"policy\": \"least-loaded\", \"health\": {\"check\": \"tcp\", \"port\": 1}}]}",
+		      "cfg.json: error: /handlers/0/policy: \"least-loaded\" needs a load source: a \"health\" check "
+		      "of \"http\", \"https\" (the first number of the body) or \"file\" (\"load N\")");
+	expect_errors(HEAD HH "\"choices\": 2}]}",
+		      "cfg.json: error: /handlers/0/choices: applies to policy \"least-loaded\" only");
+	expect_errors(HEAD HH "\"policy\": \"least-loaded\", \"count\": 2, \"choices\": 2, \"health\": {\"check\": \"http\"}}]}",
+		      "cfg.json: error: /handlers/0/choices: picks one address: \"count\" must be 1");
+	expect_errors(HEAD HH "\"policy\": \"least-loaded\", \"choices\": 3, \"health\": {\"check\": \"http\"}}]}",
+		      "cfg.json: error: /handlers/0/choices: 3 is out of range (2 to 2)");
+	/* a view has no checks, so no least-loaded */
+	expect_errors(HEAD HH "\"views\": [{\"prefixes\": [\"10.0.0.0/8\"], \"file\": \"g\", \"policy\": \"least-loaded\"}]}]}",
+		      "cfg.json: error: /handlers/0/views/0/policy: expected one of \"round-robin\", \"random\", "
+		      "\"weighted\", \"all\", got \"least-loaded\"");
 }
 
 static void test_schema_errors(void **state)
@@ -389,7 +507,17 @@ static void test_schema_file_agrees(void **state)
 	assert_int_equal(json_object_object_length(props), 13);
 	/* the handler keys, the policy names and the count's range */
 	props = json_object_object_get(json_object_object_get(defs, "addresses"), "properties");
-	assert_int_equal(json_object_object_length(props), 8);
+	assert_int_equal(json_object_object_length(props), 10);
+	{
+		/* the health keys and the check names */
+		json_object *hp = json_object_object_get(json_object_object_get(defs, "health"), "properties");
+		json_object *e = json_object_object_get(json_object_object_get(hp, "check"), "enum");
+
+		assert_int_equal(json_object_object_length(hp), 12);
+		assert_int_equal(json_object_array_length(e), ELEMENTSOF(config_check_names));
+		for (size_t i = 0; i < ELEMENTSOF(config_check_names); i++)
+			assert_string_equal(json_object_get_string(json_object_array_get_idx(e, i)), config_check_names[i]);
+	}
 	/* every other kind: its definition takes the keys kind.h says, and requires the same */
 	for (const char *const *name = (const char *const[]){"static", "whoami", "reverse", NULL}; *name; name++) {
 		const struct kind *k = kind_find(*name);
@@ -439,6 +567,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_python_config),   cmocka_unit_test(test_defaults_and_extras),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_health_errors),
 		cmocka_unit_test(test_schema_errors),   cmocka_unit_test(test_syntax_errors),
 		cmocka_unit_test(test_semantic_errors), cmocka_unit_test(test_schema_file_agrees),
 		cmocka_unit_test(test_load_errors),     cmocka_unit_test(test_unique_canonical),
