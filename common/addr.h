@@ -12,6 +12,7 @@
 bool addr_parse4(const char *s, size_t len, uint8_t out[4]);
 /* Parses one IPv6 token (len bytes, not NUL terminated) as inet_pton(AF_INET6) does. */
 bool addr_parse6(const char *s, size_t len, uint8_t out[16]);
-/* Write the text inet_ntop() gives for a (ADDR_TEXT_MAX bytes, NUL terminated); return its length. */
+/* Write the text inet_ntop() gives for a (ADDR_TEXT_MAX bytes, NUL terminated); return its length.
+ */
 size_t addr_format4(const uint8_t *a, char *out);
 size_t addr_format6(const uint8_t *a, char *out);

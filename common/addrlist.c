@@ -14,10 +14,13 @@
 #include "schedule.h"
 
 #define MAX_REPORTED 20 /* bad lines reported per file; the rest are counted */
-#define READ_CHUNK (256 * 1024)
-#define SMALL_CHUNK (8 * 1024) /* > ADDRLIST_MAX_LINE + 1: a line carried over leaves room */
+#define READ_CHUNK   (256 * 1024)
+#define SMALL_CHUNK  (8 * 1024) /* > ADDRLIST_MAX_LINE + 1: a line carried over leaves room */
 
-static inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static inline bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 struct parser {
 	int family;
@@ -45,8 +48,8 @@ static void bad_line(struct parser *p, const char *what, const char *tok, size_t
 	p->bad++;
 	if (p->bad > MAX_REPORTED)
 		return;
-	diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: %s%s", p->name, p->lineno, diag_quote(q, tok, toklen, 60),
-		 what);
+	diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: %s%s", p->name, p->lineno,
+		    diag_quote(q, tok, toklen, 60), what);
 }
 
 /* A weight: 1 to 7 decimal digits, at most ADDRLIST_MAX_WEIGHT. */
@@ -76,8 +79,8 @@ static bool too_many(struct parser *p, size_t more)
 	if (p->n + more <= ADDRLIST_MAX_ADDRS)
 		return false;
 	p->bad++;
-	diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: more than %u addresses", p->name, p->lineno,
-		 ADDRLIST_MAX_ADDRS);
+	diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: more than %u addresses", p->name,
+		    p->lineno, ADDRLIST_MAX_ADDRS);
 	return true;
 }
 
@@ -112,7 +115,6 @@ static bool close_plain_run(struct parser *p)
 	p->plain_in_runs = p->n_plain;
 	return true;
 }
-
 
 /* Handles a line whose token tok holds a '/' at slash; end is the end of the line's text
  * (before any comment). */
@@ -213,15 +215,16 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 	if (len > ADDRLIST_MAX_LINE) {
 		p->bad++;
 		if (p->bad <= MAX_REPORTED)
-			diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: line longer than %d bytes", p->name, p->lineno,
-				 ADDRLIST_MAX_LINE);
+			diag_add_at(p->d, p->name, p->lineno,
+				    "%s:%zu: error: line longer than %d bytes", p->name, p->lineno,
+				    ADDRLIST_MAX_LINE);
 		return;
 	}
 	if (memchr(s, 0, len)) {
 		p->bad++;
 		if (p->bad <= MAX_REPORTED)
-			diag_add_at(p->d, p->name, p->lineno, "%s:%zu: error: line contains a NUL byte", p->name,
-				    p->lineno);
+			diag_add_at(p->d, p->name, p->lineno,
+				    "%s:%zu: error: line contains a NUL byte", p->name, p->lineno);
 		return;
 	}
 	hash = memchr(s, '#', len);
@@ -254,13 +257,15 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 		}
 	} else {
 		if (!ok && addr_parse4(tok, toklen, a)) {
-			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only", tok, toklen);
+			bad_line(p, " is an IPv4 address; an AAAA list takes IPv6 only", tok,
+				 toklen);
 			return;
 		}
 	}
 	if (!ok) {
-		bad_line(p, p->family == AF_INET ? " is not an IPv4 address" : " is not an IPv6 address",
-			 tok, (size_t)(end - tok));
+		bad_line(
+		    p, p->family == AF_INET ? " is not an IPv4 address" : " is not an IPv6 address",
+		    tok, (size_t)(end - tok));
 		return;
 	}
 	if (s != end) {
@@ -276,13 +281,15 @@ static void parse_line(struct parser *p, const char *s, size_t len)
 				bad_line(p, ": a weight column needs \"policy\": \"weighted\"", tok,
 					 (size_t)(end - tok));
 			else
-				bad_line(p, ": unexpected text after the address", tok, (size_t)(end - tok));
+				bad_line(p, ": unexpected text after the address", tok,
+					 (size_t)(end - tok));
 			return;
 		}
 		if (!parse_weight(wt, (size_t)(we - wt), &weight) || (we < end && !is_blank(*we))) {
 			while (we < end && !is_blank(*we))
 				we++;
-			bad_line(p, " is not a weight (an integer from 0 to 1000000)", wt, (size_t)(we - wt));
+			bad_line(p, " is not a weight (an integer from 0 to 1000000)", wt,
+				 (size_t)(we - wt));
 			return;
 		}
 		while (we < end && is_blank(*we))
@@ -326,11 +333,11 @@ static void parser_init(struct parser *p, int family, unsigned flags, const char
 			struct diag *d)
 {
 	*p = (struct parser){
-		.family = family,
-		.width = family == AF_INET ? 4 : 16,
-		.weighted = flags & ADDRLIST_WEIGHTS,
-		.name = name,
-		.d = d,
+	    .family = family,
+	    .width = family == AF_INET ? 4 : 16,
+	    .weighted = flags & ADDRLIST_WEIGHTS,
+	    .name = name,
+	    .d = d,
 	};
 }
 
@@ -490,10 +497,12 @@ static int parser_finish(struct parser *p, struct addrlist **ret)
 	}
 	if (p->bad || p->n == 0) {
 		if (p->bad > MAX_REPORTED)
-			diag_add_at(p->d, p->name, 0, "%s: error: %zu bad lines in all (the first %d are shown)", p->name,
-				 p->bad, MAX_REPORTED);
+			diag_add_at(p->d, p->name, 0,
+				    "%s: error: %zu bad lines in all (the first %d are shown)",
+				    p->name, p->bad, MAX_REPORTED);
 		if (!p->bad)
-			diag_add_at(p->d, p->name, 0, "%s: error: no addresses in the file", p->name);
+			diag_add_at(p->d, p->name, 0, "%s: error: no addresses in the file",
+				    p->name);
 		parser_drop(p);
 		return -EINVAL;
 	}
@@ -652,13 +661,16 @@ int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, 
 		total += (size_t)(n > 0 ? n : 0);
 		if (total > max) {
 			/* it grew after the check, or stat cannot tell its size (/proc, /sys) */
-			diag_add_at(d, path, 0, "%s: error: larger than %zu bytes (found while reading it)", path, max);
+			diag_add_at(d, path, 0,
+				    "%s: error: larger than %zu bytes (found while reading it)",
+				    path, max);
 			parser_drop(&p);
 			return -EFBIG;
 		}
 		if (n == 0 && have == 0)
 			break;
-		/* A small file read whole, as large as fstat said: no read is needed to see its end. */
+		/* A small file read whole, as large as fstat said: no read is needed to see its
+		 * end. */
 		if (chunk == small && total == (size_t)st.st_size)
 			eof = true;
 		s = chunk;

@@ -28,11 +28,11 @@
 #include "diag.h"
 #include "fileid.h"
 
-#define ADDRLIST_MAX_LINE 1024           /* longer lines are errors, and are not buffered */
-#define ADDRLIST_MAX_ADDRS (1u << 27)    /* 134 M addresses */
-#define ADDRLIST_MAX_WEIGHT 1000000
-#define ADDRLIST_MAX_PREFIX_ADDRS (1u << 24) /* a prefix line: IPv4 /8, IPv6 /104 at most */
-#define ADDRLIST_MAX_FILE (256u << 20)   /* bytes in a file: about 20 M lines of IPv4 */
+#define ADDRLIST_MAX_LINE	  1024	     /* longer lines are errors, and are not buffered */
+#define ADDRLIST_MAX_ADDRS	  (1u << 27) /* 134 M addresses */
+#define ADDRLIST_MAX_WEIGHT	  1000000
+#define ADDRLIST_MAX_PREFIX_ADDRS (1u << 24)   /* a prefix line: IPv4 /8, IPv6 /104 at most */
+#define ADDRLIST_MAX_FILE	  (256u << 20) /* bytes in a file: about 20 M lines of IPv4 */
 
 /* addrlist_parse() and addrlist_load_id() flags */
 #define ADDRLIST_WEIGHTS 1u /* a weight column is allowed: the list is weighted */
@@ -48,17 +48,17 @@ struct addrlist_run {
 };
 
 struct addrlist {
-	int family;        /* AF_INET or AF_INET6 */
-	uint32_t n;	   /* number of addresses, at least 1, every address of a prefix counted */
-	uint8_t *addrs;	   /* the plain lines' addresses, 4 or 16 bytes each: all n of them when
-			    * runs is NULL; NULL when every line is a prefix */
-	uint64_t hash;	   /* of the addresses in list order (and weights), whatever their
-			    * spelling: equal lists have equal hashes in every process */
-	unsigned refs;     /* atomic: snapshots on different threads may share a list */
+	int family;	/* AF_INET or AF_INET6 */
+	uint32_t n;	/* number of addresses, at least 1, every address of a prefix counted */
+	uint8_t *addrs; /* the plain lines' addresses, 4 or 16 bytes each: all n of them when
+			 * runs is NULL; NULL when every line is a prefix */
+	uint64_t hash;	/* of the addresses in list order (and weights), whatever their
+			 * spelling: equal lists have equal hashes in every process */
+	unsigned refs;	/* atomic: snapshots on different threads may share a list */
 	/* weighted lists only (cum is NULL otherwise): */
-	uint64_t *cum;     /* cum[i]: the sum of the weights of addresses 0 to i */
-	uint64_t total;    /* the sum of all weights; 0 when every address is drained */
-	uint64_t step;     /* the schedule's stride: coprime with total, near total / golden ratio */
+	uint64_t *cum;	/* cum[i]: the sum of the weights of addresses 0 to i */
+	uint64_t total; /* the sum of all weights; 0 when every address is drained */
+	uint64_t step;	/* the schedule's stride: coprime with total, near total / golden ratio */
 	uint32_t n_drained; /* addresses of weight 0 */
 	/* lists with a prefix line only (NULL otherwise): runs[k].first ascends from 0, and the
 	 * runs' lengths add up to n */

@@ -63,7 +63,8 @@ static struct metrics_slot *counters(const struct answer_ctx *ctx, const struct 
 
 /* The counters an answer of h counts in: once per answer drawn (fresh), not for a repeated
  * lookup of the same question; NULL when it does not count. */
-static struct metrics_slot *count_answer(const struct answer_ctx *ctx, const struct handler *h, bool fresh)
+static struct metrics_slot *count_answer(const struct answer_ctx *ctx, const struct handler *h,
+					 bool fresh)
 {
 	struct metrics_slot *ms = fresh ? counters(ctx, h) : NULL;
 
@@ -101,7 +102,8 @@ static uint32_t pick(const struct answer_ctx *ctx, const struct handler *h, bool
 
 /* What an answer of h is drawn from, once per question (or per lookup): the rotation count
  * before it advances by step, or with step 0 random bits. Peeking moves nothing. */
-static uint64_t draw(const struct answer_ctx *ctx, const struct handler *h, uint64_t step, bool *fresh)
+static uint64_t draw(const struct answer_ctx *ctx, const struct handler *h, uint64_t step,
+		     bool *fresh)
 {
 	uint32_t slot = snapshot_slot(ctx->snap, h), at = ANSWER_MEMO_SIZE;
 	bool per_question = ctx->snap->config->advance == CONFIG_ADVANCE_PER_QUESTION;
@@ -134,7 +136,9 @@ static uint32_t permute(uint64_t key, uint32_t x, uint32_t n)
 		uint32_t l = x >> half, r = x & mask;
 
 		for (uint64_t round = 0; round < 4; round++) {
-			uint32_t t = l ^ ((uint32_t)rotation_mix(key + round * 0x9e3779b97f4a7c15u + r) & mask);
+			uint32_t t =
+			    l ^
+			    ((uint32_t)rotation_mix(key + round * 0x9e3779b97f4a7c15u + r) & mask);
 
 			l = r;
 			r = t;
@@ -145,7 +149,8 @@ static uint32_t permute(uint64_t key, uint32_t x, uint32_t n)
 }
 
 static void put_address(const struct answer_ctx *ctx, const char *owner, size_t len,
-			const struct handler *h, uint32_t idx, struct metrics_slot *ms, struct buf *out);
+			const struct handler *h, uint32_t idx, struct metrics_slot *ms,
+			struct buf *out);
 
 /* The addresses of every policy but plain round-robin with count 1. */
 static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t len,
@@ -205,7 +210,8 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 		bits = draw(ctx, h, 0, &fresh);
 		ms = count_answer(ctx, h, fresh);
 		if (k == 1)
-			put_address(ctx, owner, len, h, (uint32_t)(((unsigned __int128)bits * n) >> 64), ms, out);
+			put_address(ctx, owner, len, h,
+				    (uint32_t)(((unsigned __int128)bits * n) >> 64), ms, out);
 		else
 			for (uint32_t j = 0; j < k; j++)
 				put_address(ctx, owner, len, h, permute(bits, j, n), ms, out);
@@ -222,13 +228,13 @@ static void put_policy(const struct answer_ctx *ctx, const char *owner, size_t l
 /* The weighted schedule's positions walked for a checked answer with some down, and the
  * positions drawn for each that holds a down address. */
 #define WEIGHTED_WALK_MAX 65536u
-#define WEIGHTED_REDRAWS 64u
+#define WEIGHTED_REDRAWS  64u
 
 /* Least-loaded over the up addresses of hs: count of them, from the lowest load up, each
  * group of equal loads rotated by the rotation so that equal ones alternate exactly; or
  * with choices 2, the less loaded of two drawn at random. */
-static void put_least_loaded(const struct answer_ctx *ctx, const char *owner, size_t len, const struct handler *h,
-			     const struct health_slot *hs, struct buf *out)
+static void put_least_loaded(const struct answer_ctx *ctx, const char *owner, size_t len,
+			     const struct handler *h, const struct health_slot *hs, struct buf *out)
 {
 	uint32_t k = h->cfg->count < hs->n_up ? h->cfg->count : hs->n_up, done = 0, from = 0;
 	struct metrics_slot *ms;
@@ -237,7 +243,8 @@ static void put_least_loaded(const struct answer_ctx *ctx, const char *owner, si
 
 	if (h->cfg->choices == 2 && hs->n_up >= 2) {
 		uint64_t bits = draw(ctx, h, 0, &fresh);
-		uint32_t x = hs->up[permute(bits, 0, hs->n_up)], y = hs->up[permute(bits, 1, hs->n_up)];
+		uint32_t x = hs->up[permute(bits, 0, hs->n_up)],
+			 y = hs->up[permute(bits, 1, hs->n_up)];
 		const struct health_addr *a = &hs->a[x], *b = &hs->a[y];
 		bool second = b->has_load && (!a->has_load || b->load < a->load);
 
@@ -251,15 +258,16 @@ static void put_least_loaded(const struct answer_ctx *ctx, const char *owner, si
 		uint64_t start = c % size;
 
 		for (uint32_t j = 0; j < take; j++)
-			put_address(ctx, owner, len, h, hs->order[from + (start + j) % size], ms, out);
+			put_address(ctx, owner, len, h, hs->order[from + (start + j) % size], ms,
+				    out);
 		done += take;
 		from = hs->group_end[g];
 	}
 }
 
 /* The addresses of checked handler h, with some of them down (or under least-loaded). */
-static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t len, const struct handler *h,
-			const struct health_slot *hs, struct buf *out)
+static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t len,
+			const struct handler *h, const struct health_slot *hs, struct buf *out)
 {
 	const struct addrlist *l = h->list;
 	uint32_t n = hs->n_up, k = h->cfg->count < n ? h->cfg->count : n;
@@ -267,9 +275,7 @@ static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t 
 	bool fresh;
 
 	switch (h->cfg->policy) {
-	case CONFIG_POLICY_LEAST_LOADED:
-		put_least_loaded(ctx, owner, len, h, hs, out);
-		break;
+	case CONFIG_POLICY_LEAST_LOADED: put_least_loaded(ctx, owner, len, h, hs, out); break;
 	case CONFIG_POLICY_ROUND_ROBIN: {
 		uint64_t start = draw(ctx, h, k, &fresh) % n;
 
@@ -292,7 +298,8 @@ static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t 
 			/* a down address's turn goes to positions drawn from it: to the up ones by
 			 * their weights, on average */
 			for (uint64_t t = 1; !hs->a[i].up && t <= WEIGHTED_REDRAWS; t++)
-				i = addrlist_weighted_at(l, rotation_mix((pos + j) * WEIGHTED_REDRAWS + t));
+				i = addrlist_weighted_at(
+				    l, rotation_mix((pos + j) * WEIGHTED_REDRAWS + t));
 			if (!hs->a[i].up)
 				continue;
 			while (c < m && got[c] != i)
@@ -316,10 +323,12 @@ static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t 
 		bits = draw(ctx, h, 0, &fresh);
 		ms = count_answer(ctx, h, fresh);
 		if (k == 1)
-			put_address(ctx, owner, len, h, hs->up[((unsigned __int128)bits * n) >> 64], ms, out);
+			put_address(ctx, owner, len, h, hs->up[((unsigned __int128)bits * n) >> 64],
+				    ms, out);
 		else
 			for (uint32_t j = 0; j < k; j++)
-				put_address(ctx, owner, len, h, hs->up[permute(bits, j, n)], ms, out);
+				put_address(ctx, owner, len, h, hs->up[permute(bits, j, n)], ms,
+					    out);
 		break;
 	}
 	case CONFIG_POLICY_ALL:
@@ -332,8 +341,8 @@ static void put_checked(const struct answer_ctx *ctx, const char *owner, size_t 
 
 /* Whether the addresses of h were answered from its health: some are down (or its loads
  * decide), and if all are, "all_down": "none" answers none. false: answer as unchecked. */
-static bool put_health(const struct answer_ctx *ctx, const char *owner, size_t len, const struct handler *h,
-		       struct buf *out)
+static bool put_health(const struct answer_ctx *ctx, const char *owner, size_t len,
+		       const struct handler *h, struct buf *out)
 {
 	const struct health_slot *hs;
 
@@ -369,25 +378,30 @@ static bool caught(const struct snapshot *s, const struct dname *name)
 	return true;
 }
 
-static void put_soa(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len, struct buf *out)
+static void put_soa(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len,
+		    struct buf *out)
 {
 	const struct config_zone *z = zone_at(ctx->snap, zone);
 
-	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, z->ttl, zone + 1, 0, z->soa, strlen(z->soa));
+	pp_data(out, ctx->abi, owner, len, PP_TYPE_SOA, z->ttl, zone + 1, 0, z->soa,
+		strlen(z->soa));
 }
 
-static void put_ns(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len, struct buf *out)
+static void put_ns(const struct answer_ctx *ctx, uint16_t zone, const char *owner, size_t len,
+		   struct buf *out)
 {
 	const struct config_zone *z = zone_at(ctx->snap, zone);
 	char *const *ns = ctx->snap->ns[zone];
 
 	for (size_t i = 0; i < z->n_nameservers; i++)
-		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, z->ttl, zone + 1, 0, ns[i], strlen(ns[i]));
+		pp_data(out, ctx->abi, owner, len, PP_TYPE_NS, z->ttl, zone + 1, 0, ns[i],
+			strlen(ns[i]));
 }
 
 /* Address idx of h's list, counted in ms (NULL: not counted). */
 static void put_address(const struct answer_ctx *ctx, const char *owner, size_t len,
-			const struct handler *h, uint32_t idx, struct metrics_slot *ms, struct buf *out)
+			const struct handler *h, uint32_t idx, struct metrics_slot *ms,
+			struct buf *out)
 {
 	char text[ADDR_TEXT_MAX];
 	size_t n = addrlist_format(h->list, idx, text);
@@ -414,7 +428,8 @@ uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *s
 
 	/* the client subnet, unless it is the SOA walk's 0.0.0.0/0 or the handler wants the
 	 * resolver */
-	if (h->cfg->match == CONFIG_MATCH_SUBNET && m->real_remote && strcmp(m->real_remote, "0.0.0.0/0") != 0)
+	if (h->cfg->match == CONFIG_MATCH_SUBNET && m->real_remote &&
+	    strcmp(m->real_remote, "0.0.0.0/0") != 0)
 		client = m->real_remote;
 	family = pp_addr(client, addr);
 	if (family)
@@ -424,8 +439,8 @@ uint16_t answer_view(const struct handler *h, const struct pp_msg *m, uint8_t *s
 }
 
 /* The addresses of address-list handler h. */
-static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m, const struct handler *h,
-			struct buf *out)
+static void answer_list(const struct answer_ctx *ctx, const struct pp_msg *m,
+			const struct handler *h, struct buf *out)
 {
 	size_t before = out->len;
 	struct metrics_slot *ms;
@@ -455,19 +470,20 @@ static bool kind_answers(const struct config_handler *h, uint16_t t)
 }
 
 /* What handler h of a kind (kind.h) answers to lookup m of name, type t. */
-static void answer_kind(const struct answer_ctx *ctx, const struct pp_msg *m, const struct dname *name,
-			uint16_t t, const struct handler *h, struct buf *out)
+static void answer_kind(const struct answer_ctx *ctx, const struct pp_msg *m,
+			const struct dname *name, uint16_t t, const struct handler *h,
+			struct buf *out)
 {
 	const struct kind_question q = {
-		.name = name,
-		.owner = m->qname,
-		.owner_len = m->qname_len,
-		.qtype = t,
-		.abi = ctx->abi,
-		.zone_id = h->cfg->zone + 1,
-		.zone_ttl = ctx->snap->config->zones[h->cfg->zone].ttl,
-		.remote = m->remote,
-		.real_remote = m->real_remote,
+	    .name = name,
+	    .owner = m->qname,
+	    .owner_len = m->qname_len,
+	    .qtype = t,
+	    .abi = ctx->abi,
+	    .zone_id = h->cfg->zone + 1,
+	    .zone_ttl = ctx->snap->config->zones[h->cfg->zone].ttl,
+	    .remote = m->remote,
+	    .real_remote = m->real_remote,
 	};
 
 	h->cfg->kind->answer(h->cfg, &q, out);
@@ -477,7 +493,8 @@ static void answer_kind(const struct answer_ctx *ctx, const struct pp_msg *m, co
  * short. With caches off an SOA lookup answered with nothing is always followed by the
  * parent's; a lookup in one of the zones right after it means PowerDNS's query cache
  * answered the rest of the walk. */
-static void check_walk(const struct answer_ctx *ctx, const struct pp_msg *m, const struct dname *name)
+static void check_walk(const struct answer_ctx *ctx, const struct pp_msg *m,
+		       const struct dname *name)
 {
 	struct answer_memo *memo = ctx->memo;
 	const struct config *c;
@@ -488,7 +505,8 @@ static void check_walk(const struct answer_ctx *ctx, const struct pp_msg *m, con
 	if (!ctx->snap || ctx->snap->config->advance != CONFIG_ADVANCE_PER_QUESTION)
 		return;
 	c = ctx->snap->config;
-	if (m->id >= 1 && (uint64_t)m->id <= c->n_zones && dname_is_below_or_at(name, &c->zones[m->id - 1].apex)) {
+	if (m->id >= 1 && (uint64_t)m->id <= c->n_zones &&
+	    dname_is_below_or_at(name, &c->zones[m->id - 1].apex)) {
 		memo->stalled = true;
 		memo->mismatches++;
 		memo->mismatch_slot = UINT32_MAX;
@@ -540,7 +558,8 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 		ctx->opens = ctx->metrics != NULL;
 	}
 	if (counting) {
-		/* PowerDNS probes for a delegation with NS lookups only under consistent-backends=no */
+		/* PowerDNS probes for a delegation with NS lookups only under
+		 * consistent-backends=no */
 		if (t == PP_TYPE_NS && (node ? !node->apex : !caught(s, &name)))
 			ctx->memo->ns_probes = true;
 	}
@@ -551,7 +570,8 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 		if (t == PP_TYPE_ANY || t == PP_TYPE_NS)
 			put_ns(ctx, (uint16_t)s->config->n_zones, m->qname, m->qname_len, out);
 	} else if (s && (!node || (!node->apex && !node->count)))
-		/* a name no handler has (an empty non-terminal at most): one that a handler makes up? */
+		/* a name no handler has (an empty non-terminal at most): one that a handler makes
+		 * up? */
 		for (size_t i = s->first_covering; i < s->n_handlers; i++) {
 			const struct handler *h = &s->handlers[i];
 
@@ -592,16 +612,18 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 		/* a name that exists with nothing to serve (above a handler's name, or a handler
 		 * without data): with ENT lines PowerDNS knows it exists, so the question gets
 		 * NODATA, and no wildcard above it applies (RFC 4592) */
-		if (t == PP_TYPE_ANY && !node->apex && out->len == before && s->config->empty_non_terminals) {
-			pp_ent(out, ctx->abi, m->qname, m->qname_len, zone_at(s, node->zone)->ttl, node->zone + 1);
+		if (t == PP_TYPE_ANY && !node->apex && out->len == before &&
+		    s->config->empty_non_terminals) {
+			pp_ent(out, ctx->abi, m->qname, m->qname_len, zone_at(s, node->zone)->ttl,
+			       node->zone + 1);
 			ent = true;
 		}
 	}
 	if (ctx->opens) {
 		/* as PowerDNS will take it: nothing at all is NXDOMAIN (pipe-protocol.md §7) */
-		enum metrics_rcode rc = out->len > before && !ent ? METRICS_NOERROR
+		enum metrics_rcode rc = out->len > before && !ent	    ? METRICS_NOERROR
 					: ent || (node && t != PP_TYPE_ANY) ? METRICS_NODATA
-					: METRICS_NXDOMAIN;
+									    : METRICS_NXDOMAIN;
 
 		ctx->metrics->questions[rc]++;
 	}
@@ -622,7 +644,8 @@ void answer_axfr(const struct answer_ctx *ctx, const struct pp_msg *m, struct bu
 	}
 	k = (uint16_t)(m->id - 1);
 	z = &s->config->zones[k];
-	if (m->qname && (dname_parse(m->qname, m->qname_len, &zone) < 0 || !dname_equal(&zone, &z->apex))) {
+	if (m->qname &&
+	    (dname_parse(m->qname, m->qname_len, &zone) < 0 || !dname_equal(&zone, &z->apex))) {
 		pp_fail(out);
 		return;
 	}
@@ -700,10 +723,12 @@ bool answer_next(const struct snapshot *s, const struct rotation *rot, const str
 	uint32_t slot = snapshot_slot(s, h);
 	uint64_t p;
 
-	if (!l || !(c->policy == CONFIG_POLICY_ROUND_ROBIN || (c->policy == CONFIG_POLICY_WEIGHTED && l->total)))
+	if (!l || !(c->policy == CONFIG_POLICY_ROUND_ROBIN ||
+		    (c->policy == CONFIG_POLICY_WEIGHTED && l->total)))
 		return false;
 	p = slot < rot->n ? rotation_count(rot, slot) : 0;
-	*index = c->policy == CONFIG_POLICY_WEIGHTED ? addrlist_weighted_at(l, p) : (uint32_t)(p % l->n);
+	*index =
+	    c->policy == CONFIG_POLICY_WEIGHTED ? addrlist_weighted_at(l, p) : (uint32_t)(p % l->n);
 	if (pos)
 		*pos = p;
 	return true;

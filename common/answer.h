@@ -53,19 +53,19 @@
 
 struct answer_memo {
 	uint32_t n;
-	bool stalled;    /* questions came without their SOA lookups: entries expire by count */
-	bool ns_probes;  /* NS lookups below an apex: consistent-backends=no, one ANY a question */
-	bool soa_empty;  /* the last lookup was an SOA lookup answered with nothing */
+	bool stalled;	  /* questions came without their SOA lookups: entries expire by count */
+	bool ns_probes;	  /* NS lookups below an apex: consistent-backends=no, one ANY a question */
+	bool soa_empty;	  /* the last lookup was an SOA lookup answered with nothing */
 	uint32_t touched; /* the entries the last lookup used (bit i: e[i]) */
-	bool mismatch_now; /* the last lookup counted in mismatches */
-	uint64_t mismatches; /* lookups that began a question without its SOA lookups, and SOA
-			      * walks cut short: what status counts as stalls */
+	bool mismatch_now;	/* the last lookup counted in mismatches */
+	uint64_t mismatches;	/* lookups that began a question without its SOA lookups, and SOA
+				 * walks cut short: what status counts as stalls */
 	uint32_t mismatch_slot; /* the slot of the last mismatch, UINT32_MAX for a cut walk */
-	bool after_soa; /* an SOA lookup came since the lookup that began the last question
-			 * (what the metrics count questions by) */
+	bool after_soa;		/* an SOA lookup came since the lookup that began the last question
+				 * (what the metrics count questions by) */
 	struct {
 		uint32_t slot;
-		uint32_t uses; /* lookups answered from it since it was drawn */
+		uint32_t uses;	/* lookups answered from it since it was drawn */
 		uint64_t index; /* what the answer was drawn from: an address index (round-robin),
 				 * a schedule position (weighted) or random bits (random) */
 	} e[ANSWER_MEMO_SIZE];

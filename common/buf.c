@@ -4,7 +4,10 @@
 
 #include "buf.h"
 
-void buf_init(struct buf *b) { *b = (struct buf){0}; }
+void buf_init(struct buf *b)
+{
+	*b = (struct buf){0};
+}
 
 void buf_free(struct buf *b)
 {

@@ -14,16 +14,17 @@
 
 /* The Python pdyndns opened relative paths from its working directory; pdyndns opens them
  * from the config's. A file missing there but found here is most likely that move. */
-static void migration_hint(const struct config *c, const char *file, const char *path, const char *qname,
-			   const char *qtype, const char *cwd, struct diag *w)
+static void migration_hint(const struct config *c, const char *file, const char *path,
+			   const char *qname, const char *qtype, const char *cwd, struct diag *w)
 {
 	if (!file || !path || file[0] == '/' || access(path, F_OK) == 0 || access(file, F_OK) < 0)
 		return;
-	diag_add_handler(w, path, qname, qtype,
-			 "%s: warning: \"%s\" (%s %s) is not in the config's directory %s but is in the "
-			 "working directory %s: pdyndns reads relative paths from the config's directory, "
-			 "the Python pdyndns from its working directory; move the file to %s or write \"%s/%s\"",
-			 c->path, file, qname, qtype, c->dir, cwd, c->dir, cwd, file);
+	diag_add_handler(
+	    w, path, qname, qtype,
+	    "%s: warning: \"%s\" (%s %s) is not in the config's directory %s but is in the "
+	    "working directory %s: pdyndns reads relative paths from the config's directory, "
+	    "the Python pdyndns from its working directory; move the file to %s or write \"%s/%s\"",
+	    c->path, file, qname, qtype, c->dir, cwd, c->dir, cwd, file);
 }
 
 static void migration_hints(const struct config *c, struct diag *w)
@@ -56,14 +57,17 @@ static int check_state_files(const struct snapshot *s, struct diag *d, struct di
 		size_t len;
 		int r;
 
-		if (!hc || hc->check != CONFIG_CHECK_FILE || !h->list || h->list->n > HEALTH_ADDRESSES_MAX)
+		if (!hc || hc->check != CONFIG_CHECK_FILE || !h->list ||
+		    h->list->n > HEALTH_ADDRESSES_MAX)
 			continue;
 		diag_init(&tmp);
 		r = file_read_all(hc->file_path, HEALTH_STATE_MAX, &tmp, &text, &len, &st);
 		if (r == -ENOENT) {
 			if (w)
-				diag_add_at(w, hc->file_path, 0, "%s: warning: no state file yet: every address of "
-					    "%s %s stays up until it is written", hc->file_path, h->cfg->qname,
+				diag_add_at(w, hc->file_path, 0,
+					    "%s: warning: no state file yet: every address of "
+					    "%s %s stays up until it is written",
+					    hc->file_path, h->cfg->qname,
 					    h->cfg->qtype == 1 ? "A" : "AAAA");
 		} else if (r < 0)
 			diag_move(d, &tmp);
@@ -118,7 +122,8 @@ static int check_load(const char *path, struct diag *d, struct diag *warnings, c
 	if (!d->n_errors &&
 	    /* "zone D" or, with "zones", "zone D and N more" (%.0zu prints nothing for 0) */
 	    asprintf(summary, "%s: ok: zone %s%s%.0zu%s, %s, %llu addresses", path, cfg->domain,
-		     cfg->n_zones > 1 ? " and " : "", cfg->n_zones - 1, cfg->n_zones > 1 ? " more" : "", counts,
+		     cfg->n_zones > 1 ? " and " : "", cfg->n_zones - 1,
+		     cfg->n_zones > 1 ? " more" : "", counts,
 		     (unsigned long long)snap->n_addresses) < 0)
 		return -ENOMEM;
 	if (snap_ret)
@@ -153,7 +158,8 @@ int check_print(const char *path, const char *pdns_path, FILE *out, FILE *err)
 		struct pdnsconf_version v;
 
 		pdnsconf_installed_version(NULL, &v);
-		if (pc && pdnsconf_check(pc, snap ? snap->config : NULL, path, snap ? load_ms : -1, &v, &d, &w) < 0)
+		if (pc && pdnsconf_check(pc, snap ? snap->config : NULL, path, snap ? load_ms : -1,
+					 &v, &d, &w) < 0)
 			rp = -EINVAL;
 	}
 	for (size_t i = 0; i < d.n_msgs; i++)
@@ -182,4 +188,7 @@ int check_print(const char *path, const char *pdns_path, FILE *out, FILE *err)
 	return r < 0 || rp < 0 ? 1 : 0;
 }
 
-int check_config_print(const char *path, FILE *out, FILE *err) { return check_print(path, NULL, out, err); }
+int check_config_print(const char *path, FILE *out, FILE *err)
+{
+	return check_print(path, NULL, out, err);
+}

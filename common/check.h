@@ -10,8 +10,8 @@
 /* Validates the config at path and its address files. Every problem goes to d, and what is
  * valid but worth saying (a weighted list with every weight 0; a relative file missing in the
  * config's directory but found in the working directory, where the Python pdyndns looked) to
- * warnings, unless it is NULL. Returns 0 when everything is valid, with a one-line summary in *summary (malloc'd);
- * -EINVAL when anything is wrong; -ENOMEM. */
+ * warnings, unless it is NULL. Returns 0 when everything is valid, with a one-line summary in
+ * *summary (malloc'd); -EINVAL when anything is wrong; -ENOMEM. */
 int check_config_file(const char *path, struct diag *d, struct diag *warnings, char **summary);
 
 /* Runs check_config_file() and prints its result: problems and their count, and warnings,

@@ -2,12 +2,12 @@
 /* The config (config.h): load and parse, the walk of the JSON document along the schema (the
  * root, each zone, each handler and its views), then the checks across handlers (configsem.c),
  * all with the toolkit of configcheck.c. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <libgen.h>
 #include <limits.h>
-#include <arpa/inet.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,37 +26,41 @@
 #include "metrics.h"
 #include "pipeproto.h"
 
-#define LABELS "([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$"
+#define LABELS                                                                                     \
+	"([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-"  \
+	"Za-z0-9_])?)*\\.?$"
 const char config_pattern_hostname[] = "^" LABELS;
 const char config_pattern_qname[] = "^(\\*\\.)?" LABELS;
 
-#define U32 "(0|[1-9][0-9]{0,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|" \
-	    "4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|"    \
-	    "42949672[0-8][0-9]|429496729[0-5])"
-#define I31 "(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|"      \
-	    "2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|"    \
-	    "21474836[0-3][0-9]|214748364[0-7])"
+#define U32                                                                                        \
+	"(0|[1-9][0-9]{0,8}|[1-3][0-9]{9}|4[01][0-9]{8}|42[0-8][0-9]{7}|429[0-3][0-9]{6}|"         \
+	"4294[0-8][0-9]{5}|42949[0-5][0-9]{4}|429496[0-6][0-9]{3}|4294967[01][0-9]{2}|"            \
+	"42949672[0-8][0-9]|429496729[0-5])"
+#define I31                                                                                        \
+	"(0|[1-9][0-9]{0,8}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|"                \
+	"2147[0-3][0-9]{5}|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|"           \
+	"21474836[0-3][0-9]|214748364[0-7])"
 const char config_pattern_soa[] = "^[A-Za-z0-9_.-]+ [A-Za-z0-9_.-]+ " U32 "( " I31 "){4}$";
 
 const char config_pattern_group[] = "^[a-z_][a-z0-9_-]*[$]?$";
 
-#define NAMESERVERS_MAX 64
-#define HANDLERS_MAX 100000
-#define ZONES_MAX 1000 /* in "zones" */
-#define VIEWS_TOTAL_MAX 100000 /* views of all handlers */
+#define NAMESERVERS_MAX	    64
+#define HANDLERS_MAX	    100000
+#define ZONES_MAX	    1000   /* in "zones" */
+#define VIEWS_TOTAL_MAX	    100000 /* views of all handlers */
 #define CONFIG_PREFIXES_MAX 100000 /* inline prefixes per view (more: prefix_file) */
-#define FILE_MAXLEN 4095
-#define TTL_MAX 2147483647
+#define FILE_MAXLEN	    4095
+#define TTL_MAX		    2147483647
 
 static const char *const loglevel_names[] = {"critical", "error", "warning", "info", "debug"};
-static const enum config_loglevel loglevel_values[] = {CONFIG_LOG_CRIT, CONFIG_LOG_ERR,
-							CONFIG_LOG_WARNING, CONFIG_LOG_INFO,
-							CONFIG_LOG_DEBUG};
+static const enum config_loglevel loglevel_values[] = {
+    CONFIG_LOG_CRIT, CONFIG_LOG_ERR, CONFIG_LOG_WARNING, CONFIG_LOG_INFO, CONFIG_LOG_DEBUG};
 static const char *const advance_names[] = {"per-question", "per-lookup"}; /* by enum value */
-const char *const config_policy_names[5] = {"round-robin", "random", "weighted", "all", "least-loaded"};
+const char *const config_policy_names[5] = {"round-robin", "random", "weighted", "all",
+					    "least-loaded"};
 const char *const config_check_names[4] = {"tcp", "http", "https", "file"};
-#define VIEW_POLICIES 4 /* a view has no health checks: no least-loaded */
-#define HEALTH_SECONDS_MAX 3600
+#define VIEW_POLICIES	     4 /* a view has no health checks: no least-loaded */
+#define HEALTH_SECONDS_MAX   3600
 #define HEALTH_RISE_FALL_MAX 100
 
 static char *resolve(const char *dir, const char *file)
@@ -94,8 +98,8 @@ static void check_qname(struct cc *v, json_object *o, struct config_handler *h)
 }
 
 /* A handler of a kind of kind.h: its keys, its name, then the kind's own checks. */
-static void check_kind_handler(struct cc *v, json_object *o, struct config *c, struct config_handler *h,
-			       const struct kind *k)
+static void check_kind_handler(struct cc *v, json_object *o, struct config *c,
+			       struct config_handler *h, const struct kind *k)
 {
 	h->kind = k;
 	cc_keys(v, o, k->keys, k->n_keys, k->required, k->n_required);
@@ -111,14 +115,15 @@ static size_t views_of(json_object *o)
 	json_object *x;
 	size_t n;
 
-	if (!json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "views", &x) ||
-	    !json_object_is_type(x, json_type_array))
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "views", &x) || !json_object_is_type(x, json_type_array))
 		return 0;
 	n = json_object_array_length(x);
 	return n <= CONFIG_VIEWS_MAX ? n : 0;
 }
 
-int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *why, size_t why_size)
+int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *why,
+			size_t why_size)
 {
 	const char *slash = memchr(s, '/', n);
 	char addr[INET6_ADDRSTRLEN + 1];
@@ -152,9 +157,10 @@ int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *
 			char net[INET6_ADDRSTRLEN];
 
 			for (unsigned b = len; b < 128; b++)
-				p->addr[b / 8] &= (uint8_t)~(0x80 >> (b % 8));
+				p->addr[b / 8] &= (uint8_t) ~(0x80 >> (b % 8));
 			inet_ntop(p->family, p->addr, net, sizeof(net));
-			snprintf(why, why_size, "has bits set past its length: the prefix is %s/%u", net, len);
+			snprintf(why, why_size, "has bits set past its length: the prefix is %s/%u",
+				 net, len);
 			return -EINVAL;
 		}
 	return 0;
@@ -165,19 +171,22 @@ static void check_prefix(struct cc *v, json_object *o, struct config_prefix *p)
 	const char *s = cc_string(v, o, 1, 60);
 	char q[DIAG_QUOTE_SIZE(60)], why[128];
 
-	if (s && config_prefix_parse(s, (size_t)json_object_get_string_len(o), p, why, sizeof(why)) < 0) {
+	if (s && config_prefix_parse(s, (size_t)json_object_get_string_len(o), p, why,
+				     sizeof(why)) < 0) {
 		cc_error(v, "%s %s", cc_quoted(o, q, 60), why);
 		p->family = 0;
 	}
 }
 
-static void check_policy_count(struct cc *v, json_object *o, struct config_handler *h, size_t n_policies);
+static void check_policy_count(struct cc *v, json_object *o, struct config_handler *h,
+			       size_t n_policies);
 
 /* The views of handler h, into the handlers at views[0 .. n). */
 static void check_views(struct cc *v, json_object *arr, struct config *c, struct config_handler *h,
 			struct config_handler *views)
 {
-	static const char *const keys[] = {"name", "prefixes", "prefix_file", "file", "policy", "count"};
+	static const char *const keys[] = {"name", "prefixes", "prefix_file",
+					   "file", "policy",   "count"};
 	static const char *const required[] = {"file"};
 	size_t n;
 
@@ -203,7 +212,8 @@ static void check_views(struct cc *v, json_object *arr, struct config *c, struct
 			continue;
 		}
 		cc_keys(v, o, keys, ELEMENTSOF(keys), required, ELEMENTSOF(required));
-		if (!json_object_object_get_ex(o, "prefixes", NULL) && !json_object_object_get_ex(o, "prefix_file", NULL))
+		if (!json_object_object_get_ex(o, "prefixes", NULL) &&
+		    !json_object_object_get_ex(o, "prefix_file", NULL))
 			cc_error(v, "needs \"prefixes\" or \"prefix_file\": the clients it is for");
 		if (json_object_object_get_ex(o, "name", &x)) {
 			size_t o2 = cc_push(v, "name");
@@ -224,7 +234,8 @@ static void check_views(struct cc *v, json_object *arr, struct config *c, struct
 				for (size_t k = 0; w->prefixes && k < np; k++) {
 					size_t o3 = cc_push_index(v, k);
 
-					check_prefix(v, json_object_array_get_idx(x, k), &w->prefixes[k]);
+					check_prefix(v, json_object_array_get_idx(x, k),
+						     &w->prefixes[k]);
 					if (w->prefixes[k].family)
 						w->n_prefixes++;
 					cc_pop(v, o3);
@@ -287,7 +298,8 @@ static bool http_path_ok(const char *s, size_t n)
 }
 
 /* Whether key k of the health object o, present, applies to its check; says why not. */
-static void health_key_applies(struct cc *v, json_object *o, const char *k, bool applies, const char *check)
+static void health_key_applies(struct cc *v, json_object *o, const char *k, bool applies,
+			       const char *check)
 {
 	if (applies || !json_object_object_get_ex(o, k, NULL))
 		return;
@@ -300,8 +312,9 @@ static void health_key_applies(struct cc *v, json_object *o, const char *k, bool
 /* "health" of an address-list handler. */
 static void check_health(struct cc *v, json_object *o, struct config *c, struct config_handler *h)
 {
-	static const char *const keys[] = {"check", "port", "path", "host", "expect", "tls_verify", "file",
-					   "interval", "timeout", "rise", "fall", "all_down"};
+	static const char *const keys[] = {"check",   "port",	    "path", "host",
+					   "expect",  "tls_verify", "file", "interval",
+					   "timeout", "rise",	    "fall", "all_down"};
 	static const char *const required[] = {"check"};
 	static const char *const all_down_names[] = {"all", "none"};
 	struct config_health *hc;
@@ -321,8 +334,13 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 	}
 	h->health = hc;
 	c->n_health++;
-	*hc = (struct config_health){.interval_ms = 5000, .timeout_ms = 2000, .rise = 2, .fall = 3,
-				     .tls_verify = true, .expect = {200}, .n_expect = 1};
+	*hc = (struct config_health){.interval_ms = 5000,
+				     .timeout_ms = 2000,
+				     .rise = 2,
+				     .fall = 3,
+				     .tls_verify = true,
+				     .expect = {200},
+				     .n_expect = 1};
 	cc_keys(v, o, keys, ELEMENTSOF(keys), required, ELEMENTSOF(required));
 	r = -1;
 	if (json_object_object_get_ex(o, "check", &x)) {
@@ -360,7 +378,9 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 		old = cc_push(v, "path");
 		s = cc_string(v, x, 1, 1024);
 		if (s && !http_path_ok(s, (size_t)json_object_get_string_len(x)))
-			cc_error(v, "%s is not a path: it starts with \"/\" and holds no spaces or control characters",
+			cc_error(v,
+				 "%s is not a path: it starts with \"/\" and holds no spaces or "
+				 "control characters",
 				 cc_quoted(x, q, 40));
 		else if (s)
 			hc->path = strdup(s);
@@ -420,8 +440,10 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 	}
 	if (hc->interval_ms < hc->timeout_ms) {
 		old = cc_push(v, "interval");
-		cc_error(v, "%g s is shorter than the timeout (%g s): a check must end before the next one",
-			 hc->interval_ms / 1000.0, hc->timeout_ms / 1000.0);
+		cc_error(
+		    v,
+		    "%g s is shorter than the timeout (%g s): a check must end before the next one",
+		    hc->interval_ms / 1000.0, hc->timeout_ms / 1000.0);
 		cc_pop(v, old);
 	}
 	if (json_object_object_get_ex(o, "rise", &x)) {
@@ -455,7 +477,8 @@ static void check_least_loaded(struct cc *v, json_object *o, struct config_handl
 	if (h->policy == CONFIG_POLICY_LEAST_LOADED &&
 	    (!h->health || h->health->check == CONFIG_CHECK_TCP)) {
 		old = cc_push(v, "policy");
-		cc_error(v, "\"least-loaded\" needs a load source: a \"health\" check of \"http\", \"https\" "
+		cc_error(v, "\"least-loaded\" needs a load source: a \"health\" check of \"http\", "
+			    "\"https\" "
 			    "(the first number of the body) or \"file\" (\"load N\")");
 		cc_pop(v, old);
 	}
@@ -476,8 +499,8 @@ static void check_least_loaded(struct cc *v, json_object *o, struct config_handl
 static void check_handler(struct cc *v, json_object *o, struct config *c, struct config_handler *h,
 			  struct config_handler *views)
 {
-	static const char *const keys[] = {"qname", "qtype", "file", "policy", "count", "kind", "views", "match",
-					   "health", "choices"};
+	static const char *const keys[] = {"qname", "qtype", "file",  "policy", "count",
+					   "kind",  "views", "match", "health", "choices"};
 	static const char *const match_names[] = {"subnet", "resolver"};
 	json_object *x;
 	size_t old;
@@ -559,7 +582,8 @@ static void check_handler(struct cc *v, json_object *o, struct config *c, struct
 
 /* "policy" and "count" of an address list (a handler's, or a view's: the first n_policies
  * names). */
-static void check_policy_count(struct cc *v, json_object *o, struct config_handler *h, size_t n_policies)
+static void check_policy_count(struct cc *v, json_object *o, struct config_handler *h,
+			       size_t n_policies)
 {
 	json_object *x;
 	size_t old;
@@ -608,8 +632,10 @@ static void check_zone(struct cc *v, json_object *o, struct config_zone *z)
 		old = cc_push(v, "soa");
 		s = cc_string(v, x, 0, SIZE_MAX);
 		if (s && !cc_matches(&v->re_soa, x))
-			cc_error(v, "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
-				"(host names and decimal numbers, single spaces)", cc_quoted(x, q, 120));
+			cc_error(v,
+				 "%s is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" "
+				 "(host names and decimal numbers, single spaces)",
+				 cc_quoted(x, q, 120));
 		else if (s)
 			z->soa = strdup(s);
 		cc_pop(v, old);
@@ -643,9 +669,18 @@ static void check_zone(struct cc *v, json_object *o, struct config_zone *z)
 
 static void check_root(struct cc *v, json_object *root, struct config *c)
 {
-	static const char *const allowed[] = {"domain",   "soa",      "nameservers", "ttl",
-					      "loglevel", "advance",  "handlers",    "control_dir",
-					      "control_group", "zones", "catch_all", "empty_non_terminals",
+	static const char *const allowed[] = {"domain",
+					      "soa",
+					      "nameservers",
+					      "ttl",
+					      "loglevel",
+					      "advance",
+					      "handlers",
+					      "control_dir",
+					      "control_group",
+					      "zones",
+					      "catch_all",
+					      "empty_non_terminals",
 					      "metrics_max_addresses"};
 	static const char *const required[] = {"domain", "soa", "nameservers", "ttl", "handlers"};
 	json_object *x;
@@ -777,7 +812,8 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 			size_t n = json_object_array_length(x), next;
 
 			if (nv > VIEWS_TOTAL_MAX) {
-				cc_error(v, "%zu views in all, at most %d are allowed", nv, VIEWS_TOTAL_MAX);
+				cc_error(v, "%zu views in all, at most %d are allowed", nv,
+					 VIEWS_TOTAL_MAX);
 				nv = 0;
 			}
 			c->handlers = calloc(n + nv ? n + nv : 1, sizeof(*c->handlers));
@@ -788,10 +824,11 @@ static void check_root(struct cc *v, json_object *root, struct config *c)
 				json_object *o = json_object_array_get_idx(x, i);
 				size_t o2 = cc_push_index(v, i), k = views_of(o);
 
-				check_handler(v, o, c, &c->handlers[i], k && nv ? &c->handlers[next] : NULL);
-				/* Nothing refers to its tree any more: freed while it is in the cache
-				 * (and its memory taken again by the next handlers), not in a last walk
-				 * over the whole cold tree. */
+				check_handler(v, o, c, &c->handlers[i],
+					      k && nv ? &c->handlers[next] : NULL);
+				/* Nothing refers to its tree any more: freed while it is in the
+				 * cache (and its memory taken again by the next handlers), not in a
+				 * last walk over the whole cold tree. */
 				json_object_array_put_idx(x, i, NULL);
 				if (k && nv)
 					next += k;
@@ -835,7 +872,8 @@ static char *config_dir(const char *path)
 	return abs ? abs : strdup(dir);
 }
 
-int config_parse(const char *text, size_t len, const char *path, struct diag *d, struct config **ret)
+int config_parse(const char *text, size_t len, const char *path, struct diag *d,
+		 struct config **ret)
 {
 	_cleanup_(config_freep) struct config *c = NULL;
 	struct jsonscan_error jerr;
@@ -846,7 +884,8 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 
 	r = jsonscan_check(text, len, &jerr);
 	if (r == -EINVAL) {
-		diag_add_at(d, path, jerr.line, "%s:%zu:%zu: error: %s", path, jerr.line, jerr.col, jerr.msg);
+		diag_add_at(d, path, jerr.line, "%s:%zu:%zu: error: %s", path, jerr.line, jerr.col,
+			    jerr.msg);
 		return r;
 	}
 	if (r < 0)
@@ -862,7 +901,7 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
 	if (!root) {
 		/* The scanner accepted it, so this is a number json-c cannot hold. */
 		diag_add_at(d, path, 0, "%s: error: JSON not accepted by json-c: %s", path,
-			 json_tokener_error_desc(json_tokener_get_error(tok)));
+			    json_tokener_error_desc(json_tokener_get_error(tok)));
 		json_tokener_free(tok);
 		return -EINVAL;
 	}
@@ -983,8 +1022,8 @@ void config_counts(const struct config *c, char *buf)
 	size_t own = c->n_handlers - c->n_views;
 
 	if (c->n_views)
-		snprintf(buf, CONFIG_COUNTS_MAX, "%zu handler%s, %zu view%s", own, own == 1 ? "" : "s", c->n_views,
-			 c->n_views == 1 ? "" : "s");
+		snprintf(buf, CONFIG_COUNTS_MAX, "%zu handler%s, %zu view%s", own,
+			 own == 1 ? "" : "s", c->n_views, c->n_views == 1 ? "" : "s");
 	else
 		snprintf(buf, CONFIG_COUNTS_MAX, "%zu handler%s", own, own == 1 ? "" : "s");
 }

@@ -25,10 +25,10 @@ enum config_loglevel {
 
 /* How a handler picks the addresses of an answer (README, "Selection policies"). */
 enum config_policy {
-	CONFIG_POLICY_ROUND_ROBIN, /* the default: count addresses from the rotation position */
-	CONFIG_POLICY_RANDOM,      /* count distinct addresses, uniformly at random */
-	CONFIG_POLICY_WEIGHTED,    /* "ADDRESS WEIGHT" lines, a deterministic smooth schedule */
-	CONFIG_POLICY_ALL,         /* every address, in file order */
+	CONFIG_POLICY_ROUND_ROBIN,  /* the default: count addresses from the rotation position */
+	CONFIG_POLICY_RANDOM,	    /* count distinct addresses, uniformly at random */
+	CONFIG_POLICY_WEIGHTED,	    /* "ADDRESS WEIGHT" lines, a deterministic smooth schedule */
+	CONFIG_POLICY_ALL,	    /* every address, in file order */
 	CONFIG_POLICY_LEAST_LOADED, /* the up address with the lowest load (needs "health") */
 };
 
@@ -44,7 +44,7 @@ struct kind;
 
 /* What a handler's views are matched against. */
 enum config_match {
-	CONFIG_MATCH_SUBNET,   /* the client subnet (ABI >= 3 real-remote: ECS), else the resolver */
+	CONFIG_MATCH_SUBNET, /* the client subnet (ABI >= 3 real-remote: ECS), else the resolver */
 	CONFIG_MATCH_RESOLVER, /* the resolver's address (remote), whatever ECS says */
 };
 
@@ -53,7 +53,7 @@ enum config_match {
 /* A prefix of a view, as written in the config. */
 struct config_prefix {
 	uint8_t addr[16]; /* network byte order; 4 bytes used for IPv4 */
-	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t family;	  /* AF_INET or AF_INET6 */
 	uint8_t len;
 };
 
@@ -71,47 +71,47 @@ extern const char *const config_check_names[4];
 
 struct config_health {
 	enum config_check check;
-	uint16_t port;       /* tcp, http(s): 0 = http 80, https 443 */
-	char *path;          /* http(s): starts with "/"; "/" when not set */
-	char *host;          /* http(s): the Host header; NULL: the handler's qname */
+	uint16_t port; /* tcp, http(s): 0 = http 80, https 443 */
+	char *path;    /* http(s): starts with "/"; "/" when not set */
+	char *host;    /* http(s): the Host header; NULL: the handler's qname */
 	uint16_t expect[CONFIG_EXPECT_MAX]; /* http(s): the status codes that mean up */
 	uint8_t n_expect;
-	bool tls_verify;     /* https */
-	char *file;          /* check file: as written */
-	char *file_path;     /* ... resolved against the config's directory */
+	bool tls_verify;		  /* https */
+	char *file;			  /* check file: as written */
+	char *file_path;		  /* ... resolved against the config's directory */
 	uint32_t interval_ms, timeout_ms; /* timeout_ms <= interval_ms */
-	uint32_t rise, fall; /* good checks in a row to come up, bad ones to go down */
-	bool all_down_none;  /* "all_down": "none": no address when every one is down */
+	uint32_t rise, fall;		  /* good checks in a row to come up, bad ones to go down */
+	bool all_down_none; /* "all_down": "none": no address when every one is down */
 };
 
 struct config_handler {
-	char *qname;        /* as written in the config */
-	struct dname name;  /* lowercased wire form */
-	uint16_t qtype;     /* address lists: 1 (A) or 28 (AAAA); other kinds: their first type */
-	uint16_t types[4];  /* every record type it answers (KIND_TYPES_MAX) */
+	char *qname;	   /* as written in the config */
+	struct dname name; /* lowercased wire form */
+	uint16_t qtype;	   /* address lists: 1 (A) or 28 (AAAA); other kinds: their first type */
+	uint16_t types[4]; /* every record type it answers (KIND_TYPES_MAX) */
 	uint8_t n_types;
 	const struct kind *kind; /* NULL: an address list (kind "addresses"); else kind.h */
-	void *data;         /* the kind's own (kind->free_data), NULL for address lists */
+	void *data;		 /* the kind's own (kind->free_data), NULL for address lists */
 	/* address lists only: */
-	char *file;         /* as written in the config */
-	char *path;         /* resolved against the config file's directory */
+	char *file; /* as written in the config */
+	char *path; /* resolved against the config file's directory */
 	enum config_policy policy;
-	uint32_t count;     /* addresses per answer, 1 to CONFIG_COUNT_MAX (1 when not set) */
+	uint32_t count; /* addresses per answer, 1 to CONFIG_COUNT_MAX (1 when not set) */
 	struct config_health *health; /* checks of the addresses, or NULL */
-	uint8_t choices;    /* least-loaded: 2 = the better of two random up addresses; else 0 */
+	uint8_t choices; /* least-loaded: 2 = the better of two random up addresses; else 0 */
 	/* Per-client views (README, "Per-client views"). A handler with views is followed, in
 	 * the snapshot's order, by one address-list handler per view (view = 1, 2, ...), each
 	 * with its own file, policy and rotation; those come after the config's own handlers
 	 * in config.handlers and answer only through their handler. */
-	uint16_t n_views;   /* on the handler: how many views follow it */
-	uint16_t view;      /* 0: a handler of the config; k: the k-th view of its handler */
-	enum config_match match;  /* on the handler */
-	uint16_t zone;      /* the zone it is in: the longest apex at or above qname */
-	char *view_name;    /* on a view: its "name", or "view K" */
+	uint16_t n_views;	 /* on the handler: how many views follow it */
+	uint16_t view;		 /* 0: a handler of the config; k: the k-th view of its handler */
+	enum config_match match; /* on the handler */
+	uint16_t zone;		 /* the zone it is in: the longest apex at or above qname */
+	char *view_name;	 /* on a view: its "name", or "view K" */
 	struct config_prefix *prefixes; /* on a view: its inline "prefixes" */
 	size_t n_prefixes;
-	char *prefix_file;  /* on a view: "prefix_file" as written, or NULL */
-	char *prefix_path;  /* resolved like path */
+	char *prefix_file; /* on a view: "prefix_file" as written, or NULL */
+	char *prefix_path; /* resolved like path */
 };
 
 /* When a list moves on (README, "Rotation"). */
@@ -137,10 +137,11 @@ struct config_zone {
 };
 
 struct config {
-	char *path; /* the config file, as given */
-	struct file_id id; /* of the file read by config_load() */
-	uint64_t text_hash; /* FNV-1a (by words) of the text: a same-size rewrite can keep the identity */
-	char *dir;  /* its directory, absolute when it could be resolved */
+	char *path;	    /* the config file, as given */
+	struct file_id id;  /* of the file read by config_load() */
+	uint64_t text_hash; /* FNV-1a (by words) of the text: a same-size rewrite can keep the
+			       identity */
+	char *dir;	    /* its directory, absolute when it could be resolved */
 	/* the config's own zone, zones[0] (these point into it) */
 	char *domain;
 	struct dname apex;
@@ -162,9 +163,9 @@ struct config {
 	/* "metrics_max_addresses": lists up to this long count answers per address (metrics.h) */
 	uint32_t metrics_max_addresses;
 	struct config_handler *handlers; /* the config's, then the views of each (see above) */
-	size_t n_handlers; /* views included */
-	size_t n_views;    /* the views among them: handlers[n_handlers - n_views ..] */
-	size_t n_health;   /* handlers with "health" */
+	size_t n_handlers;		 /* views included */
+	size_t n_views;	     /* the views among them: handlers[n_handlers - n_views ..] */
+	size_t n_health;     /* handlers with "health" */
 	char *control_dir;   /* NULL: not set */
 	char *control_group; /* NULL: not set */
 };
@@ -193,7 +194,8 @@ int config_parse(const char *text, size_t len, const char *path, struct diag *d,
  * and no bit set past the length. Returns 0, or -EINVAL with why (why_size bytes) saying
  * what is wrong ("is not a prefix ...", "has bits set past its length: the prefix is
  * 10.1.2.0/24"), to follow the quoted text in a message. */
-int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *why, size_t why_size);
+int config_prefix_parse(const char *s, size_t n, struct config_prefix *p, char *why,
+			size_t why_size);
 
 /* Reads the file at path and calls config_parse(). A file that cannot be read, or is larger
  * than CONFIG_MAX_SIZE, is an error with a message. */

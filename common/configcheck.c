@@ -136,7 +136,8 @@ const char *cc_string(struct cc *v, json_object *o, size_t minlen, size_t maxlen
 	s = json_object_get_string(o);
 	n = utf8_count(s, (size_t)json_object_get_string_len(o));
 	if (n < minlen) {
-		cc_error(v, minlen == 1 ? "must not be empty" : "shorter than %zu characters", minlen);
+		cc_error(v, minlen == 1 ? "must not be empty" : "shorter than %zu characters",
+			 minlen);
 		return NULL;
 	}
 	if (n > maxlen) {
@@ -170,7 +171,8 @@ bool cc_matches(regex_t *re, json_object *o)
 	const char *s = json_object_get_string(o);
 
 	/* a string with an embedded NUL never matches */
-	return strlen(s) == (size_t)json_object_get_string_len(o) && regexec(re, s, 0, NULL, 0) == 0;
+	return strlen(s) == (size_t)json_object_get_string_len(o) &&
+	       regexec(re, s, 0, NULL, 0) == 0;
 }
 
 bool config_hostname_fast(const char *s, size_t n, bool wildcard)
@@ -185,8 +187,8 @@ bool config_hostname_fast(const char *s, size_t n, bool wildcard)
 		while (i < n && s[i] != '.') {
 			char c = s[i];
 
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-			      c == '-'))
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '_' || c == '-'))
 				return false;
 			i++;
 		}
@@ -200,13 +202,15 @@ bool config_hostname_fast(const char *s, size_t n, bool wildcard)
 
 bool cc_is_hostname(struct cc *v, const char *s)
 {
-	return config_hostname_fast(s, strlen(s), false) || regexec(&v->re_host, s, 0, NULL, 0) == 0;
+	return config_hostname_fast(s, strlen(s), false) ||
+	       regexec(&v->re_host, s, 0, NULL, 0) == 0;
 }
 
 /* What the fast check cannot accept goes to the pattern: it has the last word. */
 static bool is_name(regex_t *re, json_object *o, bool wildcard)
 {
-	return config_hostname_fast(json_object_get_string(o), (size_t)json_object_get_string_len(o), wildcard) ||
+	return config_hostname_fast(json_object_get_string(o),
+				    (size_t)json_object_get_string_len(o), wildcard) ||
 	       cc_matches(re, o);
 }
 
@@ -216,9 +220,11 @@ const char *cc_qname(struct cc *v, json_object *o)
 	char q[DIAG_QUOTE_SIZE(100)];
 
 	if (s && !is_name(&v->re_qname, o, true)) {
-		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
-			"1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)",
-			cc_quoted(o, q, 100));
+		cc_error(
+		    v,
+		    "%s is not a host name (letters, digits, '-' and '_' in labels of "
+		    "1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)",
+		    cc_quoted(o, q, 100));
 		return NULL;
 	}
 	return s;
@@ -230,8 +236,10 @@ const char *cc_hostname(struct cc *v, json_object *o)
 	char q[DIAG_QUOTE_SIZE(100)];
 
 	if (s && !is_name(&v->re_host, o, false)) {
-		cc_error(v, "%s is not a host name (letters, digits, '-' and '_' in labels of "
-			"1 to 63 characters, separated by dots)", cc_quoted(o, q, 100));
+		cc_error(v,
+			 "%s is not a host name (letters, digits, '-' and '_' in labels of "
+			 "1 to 63 characters, separated by dots)",
+			 cc_quoted(o, q, 100));
 		return NULL;
 	}
 	return s;
@@ -245,7 +253,8 @@ bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t 
 		x = json_object_get_int64(o);
 		if (x == INT64_MAX || x == INT64_MIN) {
 			/* json-c saturates what does not fit in 64 bits */
-			cc_error(v, "a number beyond 64 bits is out of range (%lld to %lld)", (long long)min, (long long)max);
+			cc_error(v, "a number beyond 64 bits is out of range (%lld to %lld)",
+				 (long long)min, (long long)max);
 			return false;
 		}
 	} else if (json_object_is_type(o, json_type_double)) {
@@ -253,11 +262,13 @@ bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t 
 
 		/* JSON Schema: a number with a zero fractional part is an integer */
 		if (!isfinite(d) || d != floor(d)) {
-			cc_error(v, "expected an integer, got %s", isfinite(d) ? "a fraction" : "a number out of range");
+			cc_error(v, "expected an integer, got %s",
+				 isfinite(d) ? "a fraction" : "a number out of range");
 			return false;
 		}
 		if (d < (double)min || d > (double)max) {
-			cc_error(v, "%.17g is out of range (%lld to %lld)", d, (long long)min, (long long)max);
+			cc_error(v, "%.17g is out of range (%lld to %lld)", d, (long long)min,
+				 (long long)max);
 			return false;
 		}
 		x = (int64_t)d;
@@ -266,7 +277,8 @@ bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t 
 		return false;
 	}
 	if (x < min || x > max) {
-		cc_error(v, "%lld is out of range (%lld to %lld)", (long long)x, (long long)min, (long long)max);
+		cc_error(v, "%lld is out of range (%lld to %lld)", (long long)x, (long long)min,
+			 (long long)max);
 		return false;
 	}
 	*out = x;
@@ -275,7 +287,10 @@ bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t 
 
 /* A canonical text form of a JSON value (object keys sorted, integral numbers as integers)
  * so that uniqueItems compares values as JSON Schema does. */
-static int keysort(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int keysort(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static void canon(json_object *o, struct buf *b)
 {
@@ -288,7 +303,8 @@ static void canon(json_object *o, struct buf *b)
 			b->oom = true;
 			return;
 		}
-		json_object_object_foreach(o, k, val) {
+		json_object_object_foreach(o, k, val)
+		{
 			(void)val;
 			keys[i++] = k;
 		}
@@ -330,8 +346,7 @@ static void canon(json_object *o, struct buf *b)
 		buf_puts(b, tmp);
 		break;
 	}
-	default:
-		buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	default: buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	}
 }
 
@@ -374,8 +389,10 @@ static uint64_t canon_hash(json_object *o)
 		uint64_t sum = 0;
 		size_t n = 0;
 
-		json_object_object_foreach(o, k, val) {
-			sum += mix(hash_bytes(1, k, strlen(k)) + 0x9e3779b97f4a7c15u * canon_hash(val));
+		json_object_object_foreach(o, k, val)
+		{
+			sum += mix(hash_bytes(1, k, strlen(k)) +
+				   0x9e3779b97f4a7c15u * canon_hash(val));
 			n++;
 		}
 		return mix(sum ^ mix(2 + n));
@@ -401,11 +418,10 @@ static uint64_t canon_hash(json_object *o)
 		/* saturated beyond int64: values that differ may collide, which is only slower */
 		return mix((uint64_t)json_object_get_int64(o) ^ 0x494e54u);
 	case json_type_string:
-		return hash_bytes(5, json_object_get_string(o), (size_t)json_object_get_string_len(o));
-	case json_type_boolean:
-		return mix(6 + (uint64_t)json_object_get_boolean(o));
-	case json_type_null:
-		return mix(8);
+		return hash_bytes(5, json_object_get_string(o),
+				  (size_t)json_object_get_string_len(o));
+	case json_type_boolean: return mix(6 + (uint64_t)json_object_get_boolean(o));
+	case json_type_null: return mix(8);
 	}
 	return 0;
 }
@@ -456,7 +472,8 @@ static bool surely_unique(json_object *arr, size_t n, size_t (*count)(json_objec
 	return h && cc_all_distinct(h, n);
 }
 
-static void check_unique(struct cc *v, json_object *arr, size_t (*count)(json_object *), size_t *sum)
+static void check_unique(struct cc *v, json_object *arr, size_t (*count)(json_object *),
+			 size_t *sum)
 {
 	size_t n = json_object_array_length(arr);
 	struct canon_item *items;
@@ -479,10 +496,12 @@ static void check_unique(struct cc *v, json_object *arr, size_t (*count)(json_ob
 	}
 	qsort(items, n, sizeof(*items), canon_cmp);
 	for (size_t i = 1; i < n; i++)
-		if (items[i].text && items[i - 1].text && strcmp(items[i].text, items[i - 1].text) == 0) {
+		if (items[i].text && items[i - 1].text &&
+		    strcmp(items[i].text, items[i - 1].text) == 0) {
 			size_t old = cc_push_index(v, items[i].index);
 
-			cc_error(v, "duplicate of item %zu (items must be unique)", items[i - 1].index);
+			cc_error(v, "duplicate of item %zu (items must be unique)",
+				 items[i - 1].index);
 			cc_pop(v, old);
 		}
 	for (size_t i = 0; i < n; i++)
@@ -491,7 +510,7 @@ static void check_unique(struct cc *v, json_object *arr, size_t (*count)(json_ob
 }
 
 json_object *cc_array_counted(struct cc *v, json_object *o, size_t minitems, size_t maxitems,
-			       size_t (*count)(json_object *item), size_t *sum)
+			      size_t (*count)(json_object *item), size_t *sum)
 {
 	size_t n;
 
@@ -519,9 +538,10 @@ json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxi
 
 /* Checks that object o has no key outside allowed[] and all of required[]. */
 void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_allowed,
-		       const char *const *required, size_t n_required)
+	     const char *const *required, size_t n_required)
 {
-	json_object_object_foreach(o, k, val) {
+	json_object_object_foreach(o, k, val)
+	{
 		bool known = false;
 
 		(void)val;

@@ -61,7 +61,7 @@ bool cc_integer(struct cc *v, json_object *o, int64_t min, int64_t max, int64_t 
 json_object *cc_array(struct cc *v, json_object *o, size_t minitems, size_t maxitems);
 /* cc_array(), and *sum gets the sum of count() over the items, in the same walk. */
 json_object *cc_array_counted(struct cc *v, json_object *o, size_t minitems, size_t maxitems,
-			       size_t (*count)(json_object *item), size_t *sum);
+			      size_t (*count)(json_object *item), size_t *sum);
 /* True when no two of the n keys are equal (false also when out of memory). */
 bool cc_all_distinct(const uint64_t *keys, size_t n);
 /* Reports every key of object o outside allowed[] and every required[] key it lacks. */

@@ -126,13 +126,16 @@ static void check_view_prefixes(struct cc *v, struct config *c)
 		first += h->n_views;
 		qsort(all, n, sizeof(*all), prefix_cmp);
 		for (size_t j = 1; j < n; j++)
-			if (prefix_cmp(&(struct owned_prefix){all[j - 1].p, NULL}, &(struct owned_prefix){all[j].p, NULL}) == 0) {
+			if (prefix_cmp(&(struct owned_prefix){all[j - 1].p, NULL},
+				       &(struct owned_prefix){all[j].p, NULL}) == 0) {
 				char text[INET6_ADDRSTRLEN];
 
 				/* as the first of the two views writes it */
-				inet_ntop(all[j - 1].p->family, all[j - 1].p->addr, text, sizeof(text));
-				handler_error(v, c, h, "%s/%u is in two views, \"%s\" and \"%s\"", text, all[j - 1].p->len,
-					      all[j - 1].view->view_name, all[j].view->view_name);
+				inet_ntop(all[j - 1].p->family, all[j - 1].p->addr, text,
+					  sizeof(text));
+				handler_error(v, c, h, "%s/%u is in two views, \"%s\" and \"%s\"",
+					      text, all[j - 1].p->len, all[j - 1].view->view_name,
+					      all[j].view->view_name);
 			}
 	}
 }
@@ -160,10 +163,14 @@ void config_check_semantics(struct cc *v, struct config *c)
 			size_t o2 = cc_push(v, "qname");
 
 			if (c->n_zones == 1)
-				cc_error(v, "\"%s\" is not at or below the domain \"%s\"", h->qname, c->domain);
+				cc_error(v, "\"%s\" is not at or below the domain \"%s\"", h->qname,
+					 c->domain);
 			else
-				cc_error(v, "\"%s\" is in none of the zones (the domain \"%s\" and the %zu of "
-					 "\"zones\")", h->qname, c->domain, c->n_zones - 1);
+				cc_error(v,
+					 "\"%s\" is in none of the zones (the domain \"%s\" and "
+					 "the %zu of "
+					 "\"zones\")",
+					 h->qname, c->domain, c->n_zones - 1);
 			cc_pop(v, o2);
 			cc_pop(v, old);
 		}
@@ -178,12 +185,16 @@ void config_check_semantics(struct cc *v, struct config *c)
 		const struct config_handler *h = &c->handlers[i];
 		bool apex = dname_equal(&h->name, &c->zones[h->zone].apex);
 
-		for (uint8_t t = 0; !h->view && !(h->kind && h->kind->covers) && t < h->n_types; t++) {
+		for (uint8_t t = 0; !h->view && !(h->kind && h->kind->covers) && t < h->n_types;
+		     t++) {
 			claims[n++] = (struct claim){.h = h, .type = h->types[t]};
 			if (apex && h->types[t] == PP_TYPE_NS)
-				handler_error(v, c, h, "NS records at the apex come from \"nameservers\"");
+				handler_error(v, c, h,
+					      "NS records at the apex come from \"nameservers\"");
 			if (apex && h->types[t] == PP_TYPE_CNAME)
-				handler_error(v, c, h, "a CNAME cannot be at the apex (it has SOA and NS records)");
+				handler_error(
+				    v, c, h,
+				    "a CNAME cannot be at the apex (it has SOA and NS records)");
 		}
 	}
 	if (claims_surely_clean(claims, n))
@@ -193,8 +204,10 @@ void config_check_semantics(struct cc *v, struct config *c)
 		const struct claim *a = &claims[i - 1], *b = &claims[i];
 
 		if (dname_equal(&a->h->name, &b->h->name) && a->type == b->type)
-			handler_error(v, c, b->h, "duplicate handler: %s %s is already handled by /handlers/%zu",
-				      b->h->qname, pp_type_name(b->type), (size_t)(a->h - c->handlers));
+			handler_error(
+			    v, c, b->h,
+			    "duplicate handler: %s %s is already handled by /handlers/%zu",
+			    b->h->qname, pp_type_name(b->type), (size_t)(a->h - c->handlers));
 	}
 	/* per name: a CNAME and any other handler there */
 	for (size_t i = 0, j; i < n; i = j) {
@@ -207,8 +220,10 @@ void config_check_semantics(struct cc *v, struct config *c)
 			for (seen = i; seen < k && claims[seen].h != claims[k].h; seen++)
 				;
 			if (claims[k].h != cn->h && seen == k) /* once per handler */
-				handler_error(v, c, claims[k].h, "%s has a CNAME (/handlers/%zu): a CNAME must be "
-					      "alone at its name", cn->h->qname, (size_t)(cn->h - c->handlers));
+				handler_error(v, c, claims[k].h,
+					      "%s has a CNAME (/handlers/%zu): a CNAME must be "
+					      "alone at its name",
+					      cn->h->qname, (size_t)(cn->h - c->handlers));
 		}
 	}
 	check_view_prefixes(v, c);
@@ -217,12 +232,14 @@ void config_check_semantics(struct cc *v, struct config *c)
 	for (size_t z = 1; z < c->n_zones; z++)
 		for (size_t y = 0; y < z; y++)
 			if (dname_equal(&c->zones[z].apex, &c->zones[y].apex)) {
-				size_t o1 = cc_push(v, "zones"), o2 = cc_push_index(v, z - 1), o3 = cc_push(v, "domain");
+				size_t o1 = cc_push(v, "zones"), o2 = cc_push_index(v, z - 1),
+				       o3 = cc_push(v, "domain");
 				char where[32];
 
 				if (y)
 					snprintf(where, sizeof(where), "/zones/%zu", y - 1);
-				cc_error(v, "\"%s\" is already a zone (%s)", c->zones[z].domain, y ? where : "the domain");
+				cc_error(v, "\"%s\" is already a zone (%s)", c->zones[z].domain,
+					 y ? where : "the domain");
 				cc_pop(v, o3);
 				cc_pop(v, o2);
 				cc_pop(v, o1);

@@ -13,18 +13,25 @@ static const struct {
 	const char *name;
 	bool mutating;
 } cmds[] = {
-	[CTL_STATUS] = {"status", false},
-	[CTL_RELOAD] = {"reload", true},
-	[CTL_QUERY] = {"query", false},
-	[CTL_METRICS] = {"metrics", false},
+    [CTL_STATUS] = {"status", false},
+    [CTL_RELOAD] = {"reload", true},
+    [CTL_QUERY] = {"query", false},
+    [CTL_METRICS] = {"metrics", false},
 };
 
-bool ctl_cmd_mutating(enum ctl_cmd cmd) { return cmds[cmd].mutating; }
-const char *ctl_cmd_name(enum ctl_cmd cmd) { return cmds[cmd].name; }
+bool ctl_cmd_mutating(enum ctl_cmd cmd)
+{
+	return cmds[cmd].mutating;
+}
+const char *ctl_cmd_name(enum ctl_cmd cmd)
+{
+	return cmds[cmd].name;
+}
 
 static char *finish_line(json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *line = NULL;
 
 	if (s && asprintf(&line, "%s\n", s) < 0)
@@ -176,10 +183,12 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, co
 		*why = "query needs \"name\" and \"type\" strings (and optionally \"client\")";
 		return -EINVAL;
 	}
-	json_object_object_foreach(o, key, val) {
+	json_object_object_foreach(o, key, val)
+	{
 		(void)val;
 		if (strcmp(key, "v") && strcmp(key, "cmd") &&
-		    (req->cmd != CTL_QUERY || (strcmp(key, "name") && strcmp(key, "type") && strcmp(key, "client"))) &&
+		    (req->cmd != CTL_QUERY ||
+		     (strcmp(key, "name") && strcmp(key, "type") && strcmp(key, "client"))) &&
 		    (req->cmd != CTL_STATUS || (strcmp(key, "names") && strcmp(key, "summary")))) {
 			*why = "unknown key in request";
 			return -EINVAL;
@@ -193,7 +202,8 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, co
 		req->summary = json_object_get_boolean(v);
 	}
 	if (req->cmd == CTL_STATUS && json_object_object_get_ex(o, "names", &v)) {
-		size_t n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
+		size_t n =
+		    json_object_is_type(v, json_type_array) ? json_object_array_length(v) : 0;
 
 		if (!n || n > CTL_MAX_NAMES) {
 			*why = "\"names\" must be an array of 1 to 1024 names";
@@ -207,7 +217,8 @@ int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, co
 		for (size_t k = 0; k < n; k++) {
 			json_object *e = json_object_array_get_idx(v, k);
 
-			if (!json_object_is_type(e, json_type_string) || !json_object_get_string_len(e) ||
+			if (!json_object_is_type(e, json_type_string) ||
+			    !json_object_get_string_len(e) ||
 			    json_object_get_string_len(e) >= (int)sizeof(req->name)) {
 				ctl_request_done(req);
 				*why = "\"names\" must hold names (strings of 1 to 1024 bytes)";
@@ -242,9 +253,15 @@ static char *response_ok(json_object *result, bool stream)
 	return finish_line(o);
 }
 
-char *ctl_response_ok(json_object *result) { return response_ok(result, false); }
+char *ctl_response_ok(json_object *result)
+{
+	return response_ok(result, false);
+}
 
-char *ctl_response_stream(json_object *result) { return response_ok(result, true); }
+char *ctl_response_stream(json_object *result)
+{
+	return response_ok(result, true);
+}
 
 static char *stream_line(const char *key, json_object *v)
 {
@@ -259,8 +276,14 @@ static char *stream_line(const char *key, json_object *v)
 	return finish_line(o);
 }
 
-char *ctl_stream_item(json_object *item) { return stream_line("item", item); }
-char *ctl_stream_end(json_object *end) { return stream_line("end", end); }
+char *ctl_stream_item(json_object *item)
+{
+	return stream_line("item", item);
+}
+char *ctl_stream_end(json_object *end)
+{
+	return stream_line("end", end);
+}
 
 char *ctl_response_error(const char *message)
 {
@@ -292,7 +315,8 @@ int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **re
 
 	if (!o)
 		return -EINVAL;
-	if (!is_version(o) || !json_object_object_get_ex(o, "ok", &v) || !json_object_is_type(v, json_type_boolean))
+	if (!is_version(o) || !json_object_object_get_ex(o, "ok", &v) ||
+	    !json_object_is_type(v, json_type_boolean))
 		return -EINVAL;
 	*ok = json_object_get_boolean(v);
 	if (*ok && json_object_object_get_ex(o, "stream", &v)) {
@@ -308,7 +332,8 @@ int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **re
 		if (json_object_object_get_ex(o, "result", &v))
 			*result = json_object_get(v);
 	} else {
-		if (!json_object_object_get_ex(o, "error", &v) || !json_object_is_type(v, json_type_string))
+		if (!json_object_object_get_ex(o, "error", &v) ||
+		    !json_object_is_type(v, json_type_string))
 			return -EINVAL;
 		*error = strdup(json_object_get_string(v));
 		if (!*error)
@@ -317,7 +342,8 @@ int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **re
 	return 0;
 }
 
-int ctl_stream_decode(const char *line, size_t len, json_object **item, json_object **end, char **error)
+int ctl_stream_decode(const char *line, size_t len, json_object **item, json_object **end,
+		      char **error)
 {
 	const char *why;
 	_cleanup_(json_object_putp) json_object *o = parse_object(line, len, CTL_MAX_REPLY, &why);

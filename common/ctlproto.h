@@ -22,10 +22,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CTL_VERSION 1
-#define CTL_DEFAULT_DIR "/run/pdyndns" /* where copies put their control sockets by default */
-#define CTL_MAX_LINE (64 * 1024)         /* longest request line accepted */
-#define CTL_MAX_REPLY (64 * CTL_MAX_LINE) /* longest response line: status of a large config */
+#define CTL_VERSION	1
+#define CTL_DEFAULT_DIR "/run/pdyndns"	    /* where copies put their control sockets by default */
+#define CTL_MAX_LINE	(64 * 1024)	    /* longest request line accepted */
+#define CTL_MAX_REPLY	(64 * CTL_MAX_LINE) /* longest response line: status of a large config */
 
 static inline void json_object_putp(json_object **o)
 {
@@ -44,12 +44,12 @@ enum ctl_cmd {
 
 struct ctl_request {
 	enum ctl_cmd cmd;
-	char name[1025];  /* query: the name */
-	char type[16];    /* query: the type mnemonic */
-	char client[64];  /* query: the client address, "" if none */
-	char **names;     /* status: only the handlers of these names (malloc'd), or NULL: all */
+	char name[1025]; /* query: the name */
+	char type[16];	 /* query: the type mnemonic */
+	char client[64]; /* query: the client address, "" if none */
+	char **names;	 /* status: only the handlers of these names (malloc'd), or NULL: all */
 	size_t n_names;
-	bool summary;     /* status: the header only, no handlers */
+	bool summary; /* status: the header only, no handlers */
 };
 
 /* Frees what a decoded request holds (its names); the request can be decoded into again. */
@@ -86,5 +86,5 @@ int ctl_response_decode(const char *line, size_t len, bool *ok, json_object **re
 /* Decodes a line that follows a streamed response: exactly one of *item, *end (new
  * references, objects) or *error (malloc'd: the daemon gave up) is set, the others NULL.
  * -EINVAL if it is none of them. */
-int ctl_stream_decode(const char *line, size_t len, json_object **item, json_object **end, char **error);
-
+int ctl_stream_decode(const char *line, size_t len, json_object **item, json_object **end,
+		      char **error);

@@ -5,7 +5,10 @@
 
 #include "diag.h"
 
-void diag_init(struct diag *d) { *d = (struct diag){0}; }
+void diag_init(struct diag *d)
+{
+	*d = (struct diag){0};
+}
 
 static void at_free(struct diag_at *at)
 {
@@ -31,10 +34,10 @@ static struct diag_at at_dup(const struct diag_at *at)
 	if (!at)
 		return (struct diag_at){0};
 	return (struct diag_at){
-		.file = at->file ? strdup(at->file) : NULL,
-		.line = at->line,
-		.qname = at->qname ? strdup(at->qname) : NULL,
-		.qtype = at->qtype ? strdup(at->qtype) : NULL,
+	    .file = at->file ? strdup(at->file) : NULL,
+	    .line = at->line,
+	    .qname = at->qname ? strdup(at->qname) : NULL,
+	    .qtype = at->qtype ? strdup(at->qtype) : NULL,
 	};
 }
 
@@ -76,7 +79,10 @@ void diag_addv_at(struct diag *d, const struct diag_at *at, const char *fmt, va_
 	keep(d, at, vasprintf(&m, fmt, ap) < 0 ? NULL : m);
 }
 
-void diag_addv(struct diag *d, const char *fmt, va_list ap) { diag_addv_at(d, NULL, fmt, ap); }
+void diag_addv(struct diag *d, const char *fmt, va_list ap)
+{
+	diag_addv_at(d, NULL, fmt, ap);
+}
 
 void diag_add(struct diag *d, const char *fmt, ...)
 {

@@ -16,15 +16,15 @@
  * message says the same for people; these are never parsed back out of it. */
 struct diag_at {
 	const char *file;  /* the file the message is about, or NULL */
-	size_t line;       /* its line, from 1; 0: none */
+	size_t line;	   /* its line, from 1; 0: none */
 	const char *qname; /* the handler it is about, or NULL ... */
 	const char *qtype; /* ... and its type ("A", "AAAA"), or NULL */
 };
 
 struct diag {
-	char **msgs;        /* kept messages, in the order added */
+	char **msgs;	    /* kept messages, in the order added */
 	struct diag_at *at; /* for each kept message, what it is about (strings owned here) */
-	size_t n_msgs;      /* how many are kept (at most DIAG_MAX_KEPT) */
+	size_t n_msgs;	    /* how many are kept (at most DIAG_MAX_KEPT) */
 	size_t n_errors;    /* how many were added in total, kept or not */
 };
 
@@ -35,7 +35,8 @@ void diag_clear(struct diag *d);
 void diag_add(struct diag *d, const char *fmt, ...) _printf_(2, 3);
 void diag_addv(struct diag *d, const char *fmt, va_list ap);
 /* Adds one message about file (and its line, if not 0). */
-void diag_add_at(struct diag *d, const char *file, size_t line, const char *fmt, ...) _printf_(4, 5);
+void diag_add_at(struct diag *d, const char *file, size_t line, const char *fmt, ...)
+    _printf_(4, 5);
 /* Adds one message about a handler (qname, qtype), and the file it reads (or NULL). */
 void diag_add_handler(struct diag *d, const char *file, const char *qname, const char *qtype,
 		      const char *fmt, ...) _printf_(5, 6);

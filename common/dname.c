@@ -4,7 +4,10 @@
 
 #include "dname.h"
 
-static inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+static inline uint8_t lower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
 /* The common case, no escapes and nothing wrong, in one tight pass; returns false for
  * anything else, which the full parser below then handles. */
@@ -86,7 +89,8 @@ int dname_parse(const char *text, size_t len, struct dname *out)
 				for (size_t k = 0; k < 3; k++)
 					if (text[i + k] < '0' || text[i + k] > '9')
 						return -EINVAL;
-				v = (unsigned)(text[i] - '0') * 100 + (unsigned)(text[i + 1] - '0') * 10 +
+				v = (unsigned)(text[i] - '0') * 100 +
+				    (unsigned)(text[i + 1] - '0') * 10 +
 				    (unsigned)(text[i + 2] - '0');
 				if (v > 255)
 					return -EINVAL;
@@ -156,7 +160,8 @@ bool dname_is_below_or_at(const struct dname *name, const struct dname *parent)
 	skip = (size_t)(name->labels - parent->labels);
 	while (skip--)
 		p += (size_t)name->wire[p] + 1;
-	return name->len - p == parent->len && memcmp(name->wire + p, parent->wire, parent->len) == 0;
+	return name->len - p == parent->len &&
+	       memcmp(name->wire + p, parent->wire, parent->len) == 0;
 }
 
 uint64_t dname_hash(const struct dname *name)

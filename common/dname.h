@@ -7,13 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DNAME_MAXLEN 255 /* octets in wire form, root label included */
+#define DNAME_MAXLEN  255  /* octets in wire form, root label included */
 #define DNAME_MAXTEXT 1024 /* presentation form, with every octet as \DDD */
 
 /* A name in lowercased wire form: length-prefixed labels ending with the root label. */
 struct dname {
 	uint8_t len;
-	uint8_t labels;     /* number of labels, root excluded */
+	uint8_t labels; /* number of labels, root excluded */
 	uint8_t wire[DNAME_MAXLEN];
 };
 

@@ -22,11 +22,11 @@ int file_id_get(const char *path, struct file_id *id)
 void file_id_from_stat(const struct stat *st, struct file_id *id)
 {
 	*id = (struct file_id){
-		.dev = st->st_dev,
-		.ino = st->st_ino,
-		.size = st->st_size,
-		.mtime = st->st_mtim,
-		.ctime = st->st_ctim,
+	    .dev = st->st_dev,
+	    .ino = st->st_ino,
+	    .size = st->st_size,
+	    .mtime = st->st_mtim,
+	    .ctime = st->st_ctim,
 	};
 }
 
@@ -75,7 +75,8 @@ int file_open_regular(const char *path, size_t max, struct diag *d, struct stat 
 		r = -errno;
 		/* a socket cannot be opened (ENXIO): say what it is */
 		if (r == -ENXIO && stat(path, st) == 0 && !S_ISREG(st->st_mode)) {
-			diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path, file_kind(st->st_mode));
+			diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path,
+				    file_kind(st->st_mode));
 			return -EINVAL;
 		}
 		diag_add_at(d, path, 0, "%s: error: cannot open: %s", path, strerror(-r));
@@ -87,7 +88,8 @@ int file_open_regular(const char *path, size_t max, struct diag *d, struct stat 
 		return r;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path, file_kind(st->st_mode));
+		diag_add_at(d, path, 0, "%s: error: not a regular file (%s)", path,
+			    file_kind(st->st_mode));
 		return -EINVAL;
 	}
 	if (st->st_size > (off_t)max) {
@@ -97,7 +99,8 @@ int file_open_regular(const char *path, size_t max, struct diag *d, struct stat 
 	return TAKE_FD(fd);
 }
 
-int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st)
+int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len,
+		  struct stat *st)
 {
 	_cleanup_close_ int fd = file_open_regular(path, max, d, st);
 	_cleanup_free_ char *buf = NULL;
@@ -116,14 +119,16 @@ int file_read_all(const char *path, size_t max, struct diag *d, char **text, siz
 			continue;
 		if (n < 0) {
 			r = -errno;
-			diag_add_at(d, path, 0, "%s: error: read failed: %s", path, strerror(errno));
+			diag_add_at(d, path, 0, "%s: error: read failed: %s", path,
+				    strerror(errno));
 			return r;
 		}
 		if (n == 0)
 			break;
 		have += (size_t)n;
 		if (have > (size_t)st->st_size) {
-			diag_add_at(d, path, 0, "%s: error: the file grew while it was read; try again", path);
+			diag_add_at(d, path, 0,
+				    "%s: error: the file grew while it was read; try again", path);
 			return -EAGAIN;
 		}
 	}

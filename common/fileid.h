@@ -46,7 +46,8 @@ int file_open_regular(const char *path, size_t max, struct diag *d, struct stat 
  * negative errno after adding "PATH: error: ..." to d: the file cannot be opened or read,
  * is not a regular file (-EINVAL), is larger than max (-EFBIG), or grew while it was read
  * (-EAGAIN). */
-int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len, struct stat *st);
+int file_read_all(const char *path, size_t max, struct diag *d, char **text, size_t *len,
+		  struct stat *st);
 
 /* What a file of this mode is, for messages: "a FIFO", "a directory", ... */
 const char *file_kind(mode_t mode);

@@ -18,4 +18,7 @@ static inline uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 }
 
 /* The hash of a string. */
-static inline uint64_t fnv1a_str(const char *s) { return fnv1a(FNV_OFFSET, s, strlen(s)); }
+static inline uint64_t fnv1a_str(const char *s)
+{
+	return fnv1a(FNV_OFFSET, s, strlen(s));
+}

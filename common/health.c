@@ -75,7 +75,8 @@ int health_slot_init(struct health_slot *s, uint32_t n, int64_t now)
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		s->a[i] = (struct health_addr){.up = true, .since = now, .log_window = INT64_MIN / 2};
+		s->a[i] =
+		    (struct health_addr){.up = true, .since = now, .log_window = INT64_MIN / 2};
 		s->up[i] = i;
 	}
 	/* least-loaded's order is built by the first update: nothing has a load yet */
@@ -116,7 +117,8 @@ static _Thread_local const struct health_addr *sort_addrs;
 
 static int by_load(const void *x, const void *y)
 {
-	const struct health_addr *a = &sort_addrs[*(const uint32_t *)x], *b = &sort_addrs[*(const uint32_t *)y];
+	const struct health_addr *a = &sort_addrs[*(const uint32_t *)x],
+				 *b = &sort_addrs[*(const uint32_t *)y];
 	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
 
 	/* no load yet counts as the highest */
@@ -294,7 +296,8 @@ static int follow_one(struct health *hold, const struct snapshot *old, const str
 	return r;
 }
 
-int health_follow(struct health *h, const struct snapshot *old, const struct snapshot *s, int64_t now)
+int health_follow(struct health *h, const struct snapshot *old, const struct snapshot *s,
+		  int64_t now)
 {
 	struct health_slot *slots;
 	size_t n = s->n_handlers;
@@ -440,15 +443,16 @@ int health_parse_state(const char *text, size_t len, const struct addrlist *l, c
 			continue;
 		diag_quote(q, t, tn, 60);
 		if (tn >= sizeof(addr)) {
-			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an address", name, lineno, q);
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an address", name,
+				    lineno, q);
 			bad = true;
 			continue;
 		}
 		memcpy(addr, t, tn);
 		addr[tn] = 0;
 		if (inet_pton(l->family, addr, a) != 1) {
-			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an %s address", name, lineno, q,
-				    l->family == AF_INET ? "IPv4" : "IPv6");
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an %s address", name,
+				    lineno, q, l->family == AF_INET ? "IPv4" : "IPv6");
 			bad = true;
 			continue;
 		}
@@ -456,7 +460,8 @@ int health_parse_state(const char *text, size_t len, const struct addrlist *l, c
 		if (token_is(t, tn, "up"))
 			w.state = 1;
 		else if (!token_is(t, tn, "down")) {
-			diag_add_at(d, name, lineno, "%s:%zu: error: expected \"ADDRESS up|down [load N]\"", name,
+			diag_add_at(d, name, lineno,
+				    "%s:%zu: error: expected \"ADDRESS up|down [load N]\"", name,
 				    lineno);
 			bad = true;
 			continue;
@@ -471,21 +476,25 @@ int health_parse_state(const char *text, size_t len, const struct addrlist *l, c
 				w.has_load = tn && ln == tn && decimal_value(t, tn, &w.load);
 			}
 			if (!w.has_load || token(line, n, &at, &t)) {
-				diag_add_at(d, name, lineno, "%s:%zu: error: expected \"ADDRESS up|down [load N]\" "
-					    "(N a decimal number)", name, lineno);
+				diag_add_at(d, name, lineno,
+					    "%s:%zu: error: expected \"ADDRESS up|down [load N]\" "
+					    "(N a decimal number)",
+					    name, lineno);
 				bad = true;
 				continue;
 			}
 		}
 		i = addr_index_find(&x, a);
 		if (i == UINT32_MAX) {
-			diag_add_at(d, name, lineno, "%s:%zu: error: %s is not an address of the list", name, lineno, addr);
+			diag_add_at(d, name, lineno,
+				    "%s:%zu: error: %s is not an address of the list", name, lineno,
+				    addr);
 			bad = true;
 			continue;
 		}
 		if (seen_line[i]) {
-			diag_add_at(d, name, lineno, "%s:%zu: error: %s is already on line %u", name, lineno, addr,
-				    seen_line[i]);
+			diag_add_at(d, name, lineno, "%s:%zu: error: %s is already on line %u",
+				    name, lineno, addr, seen_line[i]);
 			bad = true;
 			continue;
 		}

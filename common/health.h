@@ -20,31 +20,31 @@
 #define HEALTH_ADDRESSES_MAX 65536u
 
 struct health_addr {
-	bool up;            /* every address starts up */
-	bool checked;       /* a check has ended since it started */
-	bool last_ok;       /* the last check's verdict */
-	bool has_load;      /* load holds a reported load */
-	uint32_t good, bad; /* good and bad checks in a row */
-	int64_t since;      /* wall clock (seconds) of the last change of up, or of its start */
+	bool up;	     /* every address starts up */
+	bool checked;	     /* a check has ended since it started */
+	bool last_ok;	     /* the last check's verdict */
+	bool has_load;	     /* load holds a reported load */
+	uint32_t good, bad;  /* good and bad checks in a row */
+	int64_t since;	     /* wall clock (seconds) of the last change of up, or of its start */
 	uint32_t latency_us; /* of the last check */
-	double load;        /* the last reported load; without one it counts as the highest */
+	double load;	     /* the last reported load; without one it counts as the highest */
 	char reason[HEALTH_REASON_SIZE]; /* the last result: "connected", "HTTP 503", "timed out" */
 	/* the rate limit of its log lines (health_log_change()) */
 	int64_t log_window; /* when the current window began */
 	uint32_t logged;    /* changes logged in it */
-	uint32_t quiet;     /* changes not logged in it */
+	uint32_t quiet;	    /* changes not logged in it */
 };
 
 struct health_slot {
 	struct health_addr *a; /* n entries; NULL: the slot is not checked */
 	uint32_t n;
 	uint32_t n_down;
-	uint32_t *up;     /* the up addresses' indexes, in list order (n_up of them) */
+	uint32_t *up; /* the up addresses' indexes, in list order (n_up of them) */
 	uint32_t n_up;
-	uint32_t *order;  /* least-loaded: the up addresses by load, then index (n_up) */
+	uint32_t *order;     /* least-loaded: the up addresses by load, then index (n_up) */
 	uint32_t *group_end; /* order[group_end[g-1] .. group_end[g]) share one load */
 	uint32_t n_groups;
-	bool dirty;       /* up[] and order[] wait for health_slot_update() */
+	bool dirty; /* up[] and order[] wait for health_slot_update() */
 };
 
 struct health {
@@ -74,11 +74,11 @@ enum health_change {
 enum health_change health_step(struct health_addr *a, bool ok, uint32_t rise, uint32_t fall);
 
 #define HEALTH_LOG_WINDOW 60 /* seconds */
-#define HEALTH_LOG_MAX 4     /* changes of one address logged per window */
+#define HEALTH_LOG_MAX	  4  /* changes of one address logged per window */
 
 enum health_log {
 	HEALTH_LOG_QUIET,    /* not logged: the address flaps */
-	HEALTH_LOG,          /* logged */
+	HEALTH_LOG,	     /* logged */
 	HEALTH_LOG_FLAPPING, /* logged, the last one of the window: say that it flaps */
 };
 
@@ -115,7 +115,8 @@ static inline const struct health_slot *health_get(const struct health *h, size_
  * type and view had; a new address starts up since now. Handlers without "health" or
  * without a list get no slot. A snapshot derived from old costs its checked handlers only.
  * Returns 0, or -ENOMEM when a handler could not be followed: it goes unchecked. */
-int health_follow(struct health *h, const struct snapshot *old, const struct snapshot *s, int64_t now);
+int health_follow(struct health *h, const struct snapshot *old, const struct snapshot *s,
+		  int64_t now);
 
 void health_done(struct health *h);
 

@@ -59,8 +59,8 @@ void hstatus_health(struct hstatus *st, const struct snapshot *s, const struct h
 	if (hd->list)
 		st->health = health_get(h, snapshot_slot(s, hd), hd->list->n);
 	/* round-robin with some down counts over the up ones (answer.h) */
-	if (st->health && st->rotates && hd->cfg->policy == CONFIG_POLICY_ROUND_ROBIN && st->health->n_down &&
-	    st->health->n_up)
+	if (st->health && st->rotates && hd->cfg->policy == CONFIG_POLICY_ROUND_ROBIN &&
+	    st->health->n_down && st->health->n_up)
 		st->next_index = st->health->up[st->pos % st->health->n_up];
 }
 

@@ -15,30 +15,30 @@
 struct hstatus {
 	const struct handler *h;
 	const char *qname;
-	const char *kind;    /* "addresses", or the kind's name */
+	const char *kind; /* "addresses", or the kind's name */
 	uint16_t qtype;
-	const char *serves;  /* a kind: what it answers (in the caller's buffer) */
+	const char *serves; /* a kind: what it answers (in the caller's buffer) */
 	/* an address list */
-	const char *view;         /* a view of another handler: its name, else NULL */
-	const char *prefix_file;  /* ... and its prefix file, or NULL */
-	size_t inline_prefixes;   /* ... and the prefixes in the config */
-	uint16_t n_views;         /* a handler with views: how many */
-	const char *match;        /* ... matched by "resolver" or "subnet" */
-	uint32_t prefixes;        /* ... every prefix they hold */
-	const char *views_error;  /* ... the problem with their prefix files, or NULL */
+	const char *view;	 /* a view of another handler: its name, else NULL */
+	const char *prefix_file; /* ... and its prefix file, or NULL */
+	size_t inline_prefixes;	 /* ... and the prefixes in the config */
+	uint16_t n_views;	 /* a handler with views: how many */
+	const char *match;	 /* ... matched by "resolver" or "subnet" */
+	uint32_t prefixes;	 /* ... every prefix they hold */
+	const char *views_error; /* ... the problem with their prefix files, or NULL */
 	const char *file;
 	const char *policy;
-	uint32_t count;           /* addresses per answer */
-	uint32_t n_addresses;     /* 0: serving nothing */
+	uint32_t count;	      /* addresses per answer */
+	uint32_t n_addresses; /* 0: serving nothing */
 	bool weighted;
-	uint64_t total_weight;    /* weighted: the sum of the weights */
-	uint32_t drained;         /* weighted: addresses of weight 0 */
-	bool rotates;             /* round-robin, or weighted with some weight: next_index and
-				   * answers say where the rotation is */
+	uint64_t total_weight; /* weighted: the sum of the weights */
+	uint32_t drained;      /* weighted: addresses of weight 0 */
+	bool rotates;	       /* round-robin, or weighted with some weight: next_index and
+				* answers say where the rotation is */
 	uint32_t next_index;
-	uint64_t answers;         /* answers given since the list was (re)loaded */
-	uint64_t pos;             /* the rotation counter */
-	const char *error;        /* the problem with the file at the last attempt, or NULL */
+	uint64_t answers;  /* answers given since the list was (re)loaded */
+	uint64_t pos;	   /* the rotation counter */
+	const char *error; /* the problem with the file at the last attempt, or NULL */
 	/* a checked list ("health"): its settings, and its state once it follows the snapshot */
 	const struct config_health *check;
 	const struct health_slot *health; /* NULL: not checked (yet) */

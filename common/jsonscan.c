@@ -59,7 +59,7 @@ static void skip_ws(struct scan *s)
 static const char *describe(struct scan *s)
 {
 	static const char *const names[] = {"end of input", "'/' (comments are not JSON)",
-					     "a single quote (JSON strings use double quotes)"};
+					    "a single quote (JSON strings use double quotes)"};
 	if (s->p >= s->end)
 		return names[0];
 	if (*s->p == '/')
@@ -197,8 +197,8 @@ static bool scan_string(struct scan *s, struct key *key)
 		unsigned char c;
 
 		/* a run of printable ASCII other than '"' and '\\' needs no other check */
-		while (run < s->end && (unsigned char)*run >= 0x20 && (unsigned char)*run < 0x80 && *run != '"' &&
-		       *run != '\\')
+		while (run < s->end && (unsigned char)*run >= 0x20 && (unsigned char)*run < 0x80 &&
+		       *run != '"' && *run != '\\')
 			run++;
 		if (out)
 			memcpy(out + o, s->p, (size_t)(run - s->p)), o += (size_t)(run - s->p);
@@ -238,27 +238,32 @@ static bool scan_string(struct scan *s, struct key *key)
 				if (!read_hex4(s, &v))
 					goto bad;
 				if (v == 0) {
-					/* json-c's strings end at a NUL: a key would compare as another,
-					 * and a value would be cut there */
-					fail_at(s, s->p - 6, "\\u0000 in a string (a NUL is not allowed)");
+					/* json-c's strings end at a NUL: a key would compare as
+					 * another, and a value would be cut there */
+					fail_at(s, s->p - 6,
+						"\\u0000 in a string (a NUL is not allowed)");
 					goto bad;
 				}
 				cp = v;
 				if (v >= 0xd800 && v <= 0xdbff) {
-					if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u') {
-						fail_at(s, s->p, "unpaired UTF-16 surrogate in \\u escape");
+					if (s->end - s->p < 2 || s->p[0] != '\\' ||
+					    s->p[1] != 'u') {
+						fail_at(s, s->p,
+							"unpaired UTF-16 surrogate in \\u escape");
 						goto bad;
 					}
 					s->p += 2;
 					if (!read_hex4(s, &lo))
 						goto bad;
 					if (lo < 0xdc00 || lo > 0xdfff) {
-						fail_at(s, s->p - 6, "unpaired UTF-16 surrogate in \\u escape");
+						fail_at(s, s->p - 6,
+							"unpaired UTF-16 surrogate in \\u escape");
 						goto bad;
 					}
 					cp = 0x10000 + ((v - 0xd800) << 10) + (lo - 0xdc00);
 				} else if (v >= 0xdc00 && v <= 0xdfff) {
-					fail_at(s, s->p - 6, "unpaired UTF-16 surrogate in \\u escape");
+					fail_at(s, s->p - 6,
+						"unpaired UTF-16 surrogate in \\u escape");
 					goto bad;
 				}
 				break;
@@ -271,7 +276,8 @@ static bool scan_string(struct scan *s, struct key *key)
 			continue;
 		}
 		{
-			size_t n = utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
+			size_t n =
+			    utf8_len((const unsigned char *)s->p, (const unsigned char *)s->end);
 
 			if (!n) {
 				fail_at(s, s->p, "invalid UTF-8 in a string");
@@ -435,7 +441,8 @@ static bool scan_object(struct scan *s)
 				if (keycmp(&keys[i], &keys[j]) == 0) {
 					char q[DIAG_QUOTE_SIZE(80)];
 
-					fail_at(s, keys[j].at, "duplicate key %s", diag_quote(q, keys[j].s, keys[j].len, 80));
+					fail_at(s, keys[j].at, "duplicate key %s",
+						diag_quote(q, keys[j].s, keys[j].len, 80));
 					goto out;
 				}
 		ok = true;
@@ -447,10 +454,12 @@ static bool scan_object(struct scan *s)
 		char q[DIAG_QUOTE_SIZE(80)];
 
 		for (size_t i = 1; i < n; i++)
-			if (keycmp(&keys[i - 1], &keys[i]) == 0 && (!first || keys[i].at < first->at))
+			if (keycmp(&keys[i - 1], &keys[i]) == 0 &&
+			    (!first || keys[i].at < first->at))
 				first = &keys[i];
 		if (first) {
-			fail_at(s, first->at, "duplicate key %s", diag_quote(q, first->s, first->len, 80));
+			fail_at(s, first->at, "duplicate key %s",
+				diag_quote(q, first->s, first->len, 80));
 			goto out;
 		}
 	}
@@ -512,18 +521,12 @@ static bool scan_value(struct scan *s)
 		ok = *s->p == '{' ? scan_object(s) : scan_array(s);
 		s->depth--;
 		return ok;
-	case '"':
-		return scan_string(s, NULL);
-	case 't':
-		return scan_literal(s, "true");
-	case 'f':
-		return scan_literal(s, "false");
-	case 'n':
-		return scan_literal(s, "null");
+	case '"': return scan_string(s, NULL);
+	case 't': return scan_literal(s, "true");
+	case 'f': return scan_literal(s, "false");
+	case 'n': return scan_literal(s, "null");
 	case 'N':
-	case 'I':
-		fail_at(s, s->p, "NaN and Infinity are not JSON numbers");
-		return false;
+	case 'I': fail_at(s, s->p, "NaN and Infinity are not JSON numbers"); return false;
 	default:
 		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
 			return scan_number(s);

@@ -97,8 +97,8 @@ static void ipv6_text(const uint8_t *a, char *out, size_t size)
 			i += best_len - 1;
 			continue;
 		}
-		n += (size_t)snprintf(out + n, size - n, "%x%s", (unsigned)(a[2 * i] << 8 | a[2 * i + 1]),
-				      i < 7 ? ":" : "");
+		n += (size_t)snprintf(out + n, size - n, "%x%s",
+				      (unsigned)(a[2 * i] << 8 | a[2 * i + 1]), i < 7 ? ":" : "");
 	}
 }
 
@@ -361,7 +361,8 @@ static void reverse_answer(const struct config_handler *h, const struct kind_que
 			return;
 		/* the zone of the name: the longest apex at or above it */
 		for (size_t i = 0; i < r->n_subs; i++)
-			if (r->subs[i].apex.len > best && dname_is_below_or_at(q->name, &r->subs[i].apex)) {
+			if (r->subs[i].apex.len > best &&
+			    dname_is_below_or_at(q->name, &r->subs[i].apex)) {
 				best = r->subs[i].apex.len;
 				zone = r->subs[i].zone;
 				zone_ttl = r->subs[i].ttl;

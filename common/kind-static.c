@@ -21,9 +21,9 @@
 #include "kind.h"
 #include "pipeproto.h"
 
-#define CONTENT_MAX 256	 /* records per handler */
-#define CONTENT_LEN 4000 /* characters per record as written */
-#define TXT_STRING  255	 /* bytes per TXT character-string */
+#define CONTENT_MAX 256	       /* records per handler */
+#define CONTENT_LEN 4000       /* characters per record as written */
+#define TXT_STRING  255	       /* bytes per TXT character-string */
 #define ZONE_TTL    UINT32_MAX /* no "ttl": the zone's */
 
 struct record {
@@ -160,7 +160,8 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 		return NULL;
 	case PP_TYPE_MX:
 		n = fields(s, len, 2, f, fl);
-		if (n != 2 || !decimal_parse(f[0], fl[0], 65535, &a) || !hostname(v, f[1], fl[1], true))
+		if (n != 2 || !decimal_parse(f[0], fl[0], 65535, &a) ||
+		    !hostname(v, f[1], fl[1], true))
 			return "is not \"PREFERENCE EXCHANGE\" (a number from 0 to 65535, one "
 			       "space, "
 			       "a host name or \".\")";
@@ -170,7 +171,8 @@ static const char *convert(struct cc *v, uint16_t t, const char *s, size_t len, 
 		return NULL;
 	case PP_TYPE_SRV:
 		n = fields(s, len, 4, f, fl);
-		if (n != 4 || !decimal_parse(f[0], fl[0], 65535, &a) || !decimal_parse(f[1], fl[1], 65535, &w) ||
+		if (n != 4 || !decimal_parse(f[0], fl[0], 65535, &a) ||
+		    !decimal_parse(f[1], fl[1], 65535, &w) ||
 		    !decimal_parse(f[2], fl[2], 65535, &p) || !hostname(v, f[3], fl[3], true))
 			return "is not \"PRIORITY WEIGHT PORT TARGET\" (three numbers from 0 to "
 			       "65535 "
@@ -309,8 +311,8 @@ static void static_answer(const struct config_handler *h, const struct kind_ques
 	uint32_t ttl = d->ttl == ZONE_TTL ? q->zone_ttl : d->ttl;
 
 	for (size_t i = 0; i < d->n; i++)
-		pp_data(out, q->abi, q->owner, q->owner_len, d->type, ttl, q->zone_id, 0, d->rec[i].text,
-			d->rec[i].len);
+		pp_data(out, q->abi, q->owner, q->owner_len, d->type, ttl, q->zone_id, 0,
+			d->rec[i].text, d->rec[i].len);
 }
 
 static void static_list(const struct config_handler *h, int abi, int64_t zone_id, uint32_t zone_ttl,
@@ -320,10 +322,12 @@ static void static_list(const struct config_handler *h, int abi, int64_t zone_id
 	uint32_t ttl = d->ttl == ZONE_TTL ? zone_ttl : d->ttl;
 
 	for (size_t i = 0; i < d->n; i++)
-		pp_data(out, abi, h->qname, strlen(h->qname), d->type, ttl, zone_id, 0, d->rec[i].text, d->rec[i].len);
+		pp_data(out, abi, h->qname, strlen(h->qname), d->type, ttl, zone_id, 0,
+			d->rec[i].text, d->rec[i].len);
 }
 
-static void static_describe(const struct config_handler *h, uint32_t zone_ttl, char *out, size_t size)
+static void static_describe(const struct config_handler *h, uint32_t zone_ttl, char *out,
+			    size_t size)
 {
 	const struct static_data *d = h->data;
 	uint32_t ttl = d->ttl == ZONE_TTL ? zone_ttl : d->ttl;

@@ -97,7 +97,8 @@ static void whoami_answer(const struct config_handler *h, const struct kind_ques
 	}
 }
 
-static void whoami_describe(const struct config_handler *h, uint32_t zone_ttl, char *out, size_t size)
+static void whoami_describe(const struct config_handler *h, uint32_t zone_ttl, char *out,
+			    size_t size)
 {
 	const struct whoami *w = h->data;
 

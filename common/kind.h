@@ -34,7 +34,7 @@ struct config_handler;
 /* What answer() gets: the lookup, and the client it is for. */
 struct kind_question {
 	const struct dname *name; /* the name asked, parsed */
-	const char *owner; /* the name as asked (its case kept): DATA lines carry it */
+	const char *owner;	  /* the name as asked (its case kept): DATA lines carry it */
 	size_t owner_len;
 	uint16_t qtype;		 /* the type asked for, PP_TYPE_ANY for all */
 	int abi;		 /* of the pipe session: the DATA line format */

@@ -78,17 +78,19 @@ static int slot_init(struct metrics_slot *e, const struct handler *h, uint32_t m
 
 struct metrics_shape metrics_shape_of(const struct snapshot *s)
 {
-	return s ? (struct metrics_shape){true, s->n_handlers, max_of(s)} : (struct metrics_shape){0};
+	return s ? (struct metrics_shape){true, s->n_handlers, max_of(s)}
+		 : (struct metrics_shape){0};
 }
 
-static bool carries(struct metrics_shape m, const struct snapshot *s, const uint32_t *map, size_t n_old,
-		    size_t k)
+static bool carries(struct metrics_shape m, const struct snapshot *s, const uint32_t *map,
+		    size_t n_old, size_t k)
 {
-	return m.live && m.max_addresses == max_of(s) && map && k < n_old && map[k] && map[k] <= s->n_handlers;
+	return m.live && m.max_addresses == max_of(s) && map && k < n_old && map[k] &&
+	       map[k] <= s->n_handlers;
 }
 
-int metrics_prepare(struct metrics_shape m, const struct snapshot *s, const uint32_t *map, size_t n_old,
-		    struct metrics_slot **ret)
+int metrics_prepare(struct metrics_shape m, const struct snapshot *s, const uint32_t *map,
+		    size_t n_old, struct metrics_slot **ret)
 {
 	size_t n = s->n_handlers;
 	struct metrics_slot *slots = calloc(n ? n : 1, sizeof(*slots));

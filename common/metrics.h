@@ -106,8 +106,8 @@ void metrics_reload(struct metrics *m, enum metrics_reload result, uint64_t usec
  * s changes "metrics_max_addresses"). m is the shape of the counters it will be carried into.
  * Reads nothing but its arguments (the reload worker calls it). Returns 0 and *ret
  * (malloc'd), or -ENOMEM. */
-int metrics_prepare(struct metrics_shape m, const struct snapshot *s, const uint32_t *map, size_t n_old,
-		    struct metrics_slot **ret);
+int metrics_prepare(struct metrics_shape m, const struct snapshot *s, const uint32_t *map,
+		    size_t n_old, struct metrics_slot **ret);
 /* Makes slots (metrics_prepare() for the same s and map) m's table: the slots mapped keep
  * their counters, the others are dropped. Cannot fail. */
 void metrics_carry(struct metrics *m, const struct snapshot *s, struct metrics_slot *slots,

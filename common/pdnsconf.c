@@ -18,12 +18,12 @@
 #define PDNSCONF_MAX_SIZE (16u << 20) /* bytes per file */
 
 /* PowerDNS 4.7's defaults for the settings checked here */
-#define DEFAULT_ZONE_CACHE 300
-#define DEFAULT_CACHE_TTL 20
-#define DEFAULT_QUERY_CACHE_TTL 20
+#define DEFAULT_ZONE_CACHE	   300
+#define DEFAULT_CACHE_TTL	   20
+#define DEFAULT_QUERY_CACHE_TTL	   20
 #define DEFAULT_NEGQUERY_CACHE_TTL 60
-#define DEFAULT_ABI 1
-#define DEFAULT_TIMEOUT 2000
+#define DEFAULT_ABI		   1
+#define DEFAULT_TIMEOUT		   2000
 
 struct pdnsconf *pdnsconf_free(struct pdnsconf *pc)
 {
@@ -70,15 +70,18 @@ static int set(struct pdnsconf *pc, const char *key, size_t n, const char *value
 		/* reported, and read on as if it said "=": the rest can still be checked */
 		if (incremental && (!s || !s->cleared) && strcmp(k, "launch") == 0)
 			diag_add_at(d, file, line,
-				    "%s:%zu: error: launch+= without an earlier launch=: pdns_server refuses to "
-				    "start (\"Incremental setting 'launch' without a parent\"); write launch=%s",
+				    "%s:%zu: error: launch+= without an earlier launch=: "
+				    "pdns_server refuses to "
+				    "start (\"Incremental setting 'launch' without a parent\"); "
+				    "write launch=%s",
 				    file, line, value);
 		v = strdup(value);
 		if (!v)
 			return -ENOMEM;
 	}
 	if (!s) {
-		struct pdnsconf_setting *ns = realloc(pc->settings, (pc->n_settings + 1) * sizeof(*ns));
+		struct pdnsconf_setting *ns =
+		    realloc(pc->settings, (pc->n_settings + 1) * sizeof(*ns));
 
 		if (!ns)
 			return -ENOMEM;
@@ -96,7 +99,10 @@ static int set(struct pdnsconf *pc, const char *key, size_t n, const char *value
 	return 0;
 }
 
-static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
 
 /* One logical line (NUL-terminated, modified in place), as ArgvMap::file and parseOne read it. */
 static int parse_line(struct pdnsconf *pc, char *s, const char *file, size_t line, struct diag *d)
@@ -150,7 +156,8 @@ static int read_text(const char *path, struct diag *d, char **ret, size_t *len)
 	if (!f) {
 		int e = errno;
 
-		diag_add_at(d, path, 0, "%s: error: cannot read the PowerDNS config: %s", path, strerror(e));
+		diag_add_at(d, path, 0, "%s: error: cannot read the PowerDNS config: %s", path,
+			    strerror(e));
 		return e == ENOMEM ? -ENOMEM : -EINVAL;
 	}
 	for (;;) {
@@ -173,7 +180,8 @@ static int read_text(const char *path, struct diag *d, char **ret, size_t *len)
 		n += got;
 		if (n > PDNSCONF_MAX_SIZE) {
 			fclose(f);
-			diag_add_at(d, path, 0, "%s: error: larger than %u bytes: not a PowerDNS config", path,
+			diag_add_at(d, path, 0,
+				    "%s: error: larger than %u bytes: not a PowerDNS config", path,
 				    PDNSCONF_MAX_SIZE);
 			return -EINVAL;
 		}
@@ -184,7 +192,8 @@ static int read_text(const char *path, struct diag *d, char **ret, size_t *len)
 		int e = errno;
 
 		fclose(f);
-		diag_add_at(d, path, 0, "%s: error: cannot read the PowerDNS config: %s", path, strerror(e));
+		diag_add_at(d, path, 0, "%s: error: cannot read the PowerDNS config: %s", path,
+			    strerror(e));
 		return -EINVAL;
 	}
 	fclose(f);
@@ -256,7 +265,8 @@ static void free_names(char **names, size_t n)
 }
 
 /* The include directory's *.conf files, as ArgvMap::gatherIncludes lists them. */
-static int gather(const char *dir, struct diag *d, const char *from, size_t line, char ***ret, size_t *n_ret)
+static int gather(const char *dir, struct diag *d, const char *from, size_t line, char ***ret,
+		  size_t *n_ret)
 {
 	_cleanup_free_ char *base = strdup(dir);
 	char **names = NULL;
@@ -271,7 +281,9 @@ static int gather(const char *dir, struct diag *d, const char *from, size_t line
 		base[--blen] = 0;
 	dh = opendir(base);
 	if (!dh) {
-		diag_add_at(d, from, line, "%s:%zu: error: include-dir=%s cannot be read (%s): pdns_server refuses to start",
+		diag_add_at(d, from, line,
+			    "%s:%zu: error: include-dir=%s cannot be read (%s): pdns_server "
+			    "refuses to start",
 			    from, line, dir, strerror(errno));
 		return -EINVAL;
 	}
@@ -285,7 +297,9 @@ static int gather(const char *dir, struct diag *d, const char *from, size_t line
 		if (asprintf(&name, "%s/%s", base, e->d_name) < 0)
 			goto oom;
 		if (stat(name, &st) < 0 || !S_ISREG(st.st_mode)) {
-			diag_add_at(d, name, 0, "%s: error: in include-dir but not a regular file: pdns_server refuses to start",
+			diag_add_at(d, name, 0,
+				    "%s: error: in include-dir but not a regular file: pdns_server "
+				    "refuses to start",
 				    name);
 			free(name);
 			closedir(dh);
@@ -364,7 +378,7 @@ struct ctx {
 
 /* Adds "FILE:LINE: LEVEL: " + message about setting s (or the main file when no file sets it). */
 _printf_(4, 5) static void report(const struct ctx *x, bool error, const struct pdnsconf_setting *s,
-				   const char *fmt, ...)
+				  const char *fmt, ...)
 {
 	_cleanup_free_ char *m = NULL;
 	const char *file = s ? s->file : x->pc->path;
@@ -378,16 +392,17 @@ _printf_(4, 5) static void report(const struct ctx *x, bool error, const struct 
 	if (r < 0)
 		m = NULL;
 	if (line)
-		diag_add_at(error ? x->errors : x->warnings, file, line, "%s:%zu: %s: %s", file, line,
-			    error ? "error" : "warning", m ? m : "(out of memory)");
+		diag_add_at(error ? x->errors : x->warnings, file, line, "%s:%zu: %s: %s", file,
+			    line, error ? "error" : "warning", m ? m : "(out of memory)");
 	else
-		diag_add_at(error ? x->errors : x->warnings, file, 0, "%s: %s: %s", file, error ? "error" : "warning",
-			    m ? m : "(out of memory)");
+		diag_add_at(error ? x->errors : x->warnings, file, 0, "%s: %s: %s", file,
+			    error ? "error" : "warning", m ? m : "(out of memory)");
 }
 
 /* The numeric value of key, def when no file sets it; false (with an error) when it is not a
  * number. */
-static bool number(const struct ctx *x, const char *key, long def, long *ret, const struct pdnsconf_setting **sp)
+static bool number(const struct ctx *x, const char *key, long def, long *ret,
+		   const struct pdnsconf_setting **sp)
 {
 	const struct pdnsconf_setting *s = pdnsconf_get(x->pc, key);
 	char *end;
@@ -409,7 +424,8 @@ static bool number(const struct ctx *x, const char *key, long def, long *ret, co
 }
 
 /* "key=value" as the file says, or "key is not set (default D)". */
-static const char *shown(const struct pdnsconf_setting *s, const char *key, long def, char *buf, size_t size)
+static const char *shown(const struct pdnsconf_setting *s, const char *key, long def, char *buf,
+			 size_t size)
 {
 	if (s)
 		snprintf(buf, size, "%s=%s", key, s->value);
@@ -425,21 +441,25 @@ static void check_caches(const struct ctx *x)
 	long v;
 
 	if (number(x, "zone-cache-refresh-interval", DEFAULT_ZONE_CACHE, &v, &s) && v != 0)
-		report(x, true, s,
-		       "%s: PowerDNS cannot list a pipe backend's zones and exits at start; %s "
-		       "zone-cache-refresh-interval=0",
-		       shown(s, "zone-cache-refresh-interval", DEFAULT_ZONE_CACHE, buf, sizeof(buf)), s ? "set" : "add");
+		report(
+		    x, true, s,
+		    "%s: PowerDNS cannot list a pipe backend's zones and exits at start; %s "
+		    "zone-cache-refresh-interval=0",
+		    shown(s, "zone-cache-refresh-interval", DEFAULT_ZONE_CACHE, buf, sizeof(buf)),
+		    s ? "set" : "add");
 	if (number(x, "cache-ttl", DEFAULT_CACHE_TTL, &v, &s) && v != 0)
 		report(x, true, s,
-		       "%s: the packet cache answers a repeated question without asking pdyndns and the "
+		       "%s: the packet cache answers a repeated question without asking pdyndns "
+		       "and the "
 		       "rotation freezes; %s cache-ttl=0",
-		       shown(s, "cache-ttl", DEFAULT_CACHE_TTL, buf, sizeof(buf)), s ? "set" : "add");
+		       shown(s, "cache-ttl", DEFAULT_CACHE_TTL, buf, sizeof(buf)),
+		       s ? "set" : "add");
 }
 
 static bool is_no(const char *v)
 {
-	return strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "off") == 0 ||
-	       strcmp(v, "0") == 0;
+	return strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 ||
+	       strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0;
 }
 
 /* The caches against "advance", once for every pipe backend. */
@@ -457,29 +477,37 @@ static void check_advance(const struct ctx *x)
 			if (cb)
 				snprintf(buf, sizeof(buf), "consistent-backends=%s", cb->value);
 			report(x, true, cb,
-			       "%s with \"advance\": \"per-lookup\" (%s): PowerDNS looks a name up twice for one "
-			       "question (referral probe and answer) and the rotation skips every other address; %s "
+			       "%s with \"advance\": \"per-lookup\" (%s): PowerDNS looks a name up "
+			       "twice for one "
+			       "question (referral probe and answer) and the rotation skips every "
+			       "other address; %s "
 			       "consistent-backends=no",
-			       cb ? buf : "consistent-backends is not set (default yes)", x->config_path,
-			       cb ? "set" : "add");
+			       cb ? buf : "consistent-backends is not set (default yes)",
+			       x->config_path, cb ? "set" : "add");
 		}
 		return;
 	}
 	if (number(x, "query-cache-ttl", DEFAULT_QUERY_CACHE_TTL, &q, &qs) && q != 0)
-		report(x, true, qs,
-		       "%s with \"advance\": \"per-question\" (%s): the SOA lookups that start a "
-		       "question come from the query cache, pdyndns never sees a new question and the "
-		       "rotation freezes; %s query-cache-ttl=0, or use \"advance\": \"per-lookup\" with "
-		       "consistent-backends=no",
-		       shown(qs, "query-cache-ttl", DEFAULT_QUERY_CACHE_TTL, buf, sizeof(buf)), x->config_path,
-		       qs ? "set" : "add");
+		report(
+		    x, true, qs,
+		    "%s with \"advance\": \"per-question\" (%s): the SOA lookups that start a "
+		    "question come from the query cache, pdyndns never sees a new question and the "
+		    "rotation freezes; %s query-cache-ttl=0, or use \"advance\": \"per-lookup\" "
+		    "with "
+		    "consistent-backends=no",
+		    shown(qs, "query-cache-ttl", DEFAULT_QUERY_CACHE_TTL, buf, sizeof(buf)),
+		    x->config_path, qs ? "set" : "add");
 	if (number(x, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, &neg, &ns) && neg != 0)
-		report(x, true, ns,
-		       "%s with \"advance\": \"per-question\" (%s): the empty SOA lookups come from the "
-		       "negative cache, pdyndns never sees a new question and the rotation freezes; %s "
-		       "negquery-cache-ttl=0, or use \"advance\": \"per-lookup\" with consistent-backends=no",
-		       shown(ns, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, buf, sizeof(buf)),
-		       x->config_path, ns ? "set" : "add");
+		report(
+		    x, true, ns,
+		    "%s with \"advance\": \"per-question\" (%s): the empty SOA lookups come from "
+		    "the "
+		    "negative cache, pdyndns never sees a new question and the rotation freezes; "
+		    "%s "
+		    "negquery-cache-ttl=0, or use \"advance\": \"per-lookup\" with "
+		    "consistent-backends=no",
+		    shown(ns, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, buf, sizeof(buf)),
+		    x->config_path, ns ? "set" : "add");
 }
 
 /* "per-lookup" relies on ECS scope bits (ABI 3+) to keep addresses out of the query cache. */
@@ -503,10 +531,13 @@ static void check_abi(const struct ctx *x, const char *prefix)
 		return;
 	if (abi < 3 && q != 0)
 		report(x, true, as,
-		       "%s with \"advance\": \"per-lookup\" (%s) and query-cache-ttl=%ld: ABI 1 and 2 carry no "
-		       "ECS scope, so PowerDNS's query cache keeps the addresses and the rotation freezes; %s "
+		       "%s with \"advance\": \"per-lookup\" (%s) and query-cache-ttl=%ld: ABI 1 "
+		       "and 2 carry no "
+		       "ECS scope, so PowerDNS's query cache keeps the addresses and the rotation "
+		       "freezes; %s "
 		       "%s=5 (3 or more), or query-cache-ttl=0",
-		       shown(as, key, DEFAULT_ABI, buf, sizeof(buf)), x->config_path, q, as ? "set" : "add", key);
+		       shown(as, key, DEFAULT_ABI, buf, sizeof(buf)), x->config_path, q,
+		       as ? "set" : "add", key);
 }
 
 /* Splits cmd on single spaces as pdns does (an empty word for two spaces in a row). */
@@ -577,7 +608,9 @@ static bool check_command(const struct ctx *x, const char *prefix)
 	snprintf(key, sizeof(key), "%s-command", prefix);
 	s = pdnsconf_get(x->pc, key);
 	if (!s || !*s->value) {
-		report(x, true, s, "%s is %s: PowerDNS has nothing to run; set %s=/usr/local/bin/pdyndns --config %s",
+		report(x, true, s,
+		       "%s is %s: PowerDNS has nothing to run; set %s=/usr/local/bin/pdyndns "
+		       "--config %s",
 		       key, s ? "empty" : "not set", key, x->config_path);
 		return false;
 	}
@@ -588,18 +621,22 @@ static bool check_command(const struct ctx *x, const char *prefix)
 	}
 	if (strstr(s->value, "  "))
 		report(x, true, s,
-		       "%s has two spaces in a row: PowerDNS splits it on single spaces, without a shell, and "
+		       "%s has two spaces in a row: PowerDNS splits it on single spaces, without a "
+		       "shell, and "
 		       "passes an empty argument; separate the words of %s with one space",
 		       key, key);
-	if (n == 1 && (stat(argv[0], &st) == 0 ? S_ISSOCK(st.st_mode) : ends_with(argv[0], ".sock")))
+	if (n == 1 &&
+	    (stat(argv[0], &st) == 0 ? S_ISSOCK(st.st_mode) : ends_with(argv[0], ".sock")))
 		coprocess = false; /* socket mode: pdns connects to pdyndns --listen PATH */
 	if (argv[0][0] != '/') {
 		report(x, true, s,
-		       "%s runs \"%s\", not an absolute path: PowerDNS runs it without a shell or $PATH; write "
+		       "%s runs \"%s\", not an absolute path: PowerDNS runs it without a shell or "
+		       "$PATH; write "
 		       "the full path in %s (e.g. /usr/local/bin/pdyndns)",
 		       key, argv[0], key);
 	} else if (coprocess && access(argv[0], X_OK) < 0)
-		report(x, false, s, "%s runs %s, which is not executable here (%s): PowerDNS will not start it",
+		report(x, false, s,
+		       "%s runs %s, which is not executable here (%s): PowerDNS will not start it",
 		       key, argv[0], strerror(errno));
 	if (!coprocess)
 		goto out;
@@ -610,20 +647,26 @@ static bool check_command(const struct ctx *x, const char *prefix)
 
 		if (v && *v && v[0] != '/')
 			report(x, true, s,
-			       "%s passes --%s %s, a relative path: it is taken from pdns_server's working "
+			       "%s passes --%s %s, a relative path: it is taken from pdns_server's "
+			       "working "
 			       "directory; write it absolute in %s",
 			       key, names[i], v, key);
 	}
 	cfg = option(argv, n, "config", 'c');
-	if ((!cfg || !*cfg) && !strstr(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "pdyndns"))
+	if ((!cfg || !*cfg) &&
+	    !strstr(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "pdyndns"))
 		/* a wrapper script, say: what it runs cannot be seen from here */
-		report(x, false, s, "%s runs %s, not pdyndns, with no --config: whether it serves %s cannot be checked",
+		report(x, false, s,
+		       "%s runs %s, not pdyndns, with no --config: whether it serves %s cannot be "
+		       "checked",
 		       key, argv[0], x->config_path);
 	else if (!cfg || !*cfg)
-		report(x, true, s, "%s gives pdyndns no --config; add --config %s to %s", key, x->config_path, key);
+		report(x, true, s, "%s gives pdyndns no --config; add --config %s to %s", key,
+		       x->config_path, key);
 	else if (cfg[0] != '/')
 		report(x, true, s,
-		       "%s passes --config %s, a relative path: it is taken from pdns_server's working "
+		       "%s passes --config %s, a relative path: it is taken from pdns_server's "
+		       "working "
 		       "directory; write it absolute in %s",
 		       key, cfg, key);
 	else if (x->config_path) {
@@ -633,9 +676,11 @@ static bool check_command(const struct ctx *x, const char *prefix)
 		/* a checked config that is not there is reported as such; nothing to compare */
 		if (rb && (!ra || strcmp(a, b) != 0))
 			report(x, true, s,
-			       "%s names the config %s%s, not %s, the one checked: set --config %s in %s "
+			       "%s names the config %s%s, not %s, the one checked: set --config %s "
+			       "in %s "
 			       "(or check with --config %s)",
-			       key, cfg, ra ? "" : " (which does not exist here)", x->config_path, b, key, cfg);
+			       key, cfg, ra ? "" : " (which does not exist here)", x->config_path,
+			       b, key, cfg);
 	}
 out:
 	free_names(argv, n);
@@ -670,8 +715,9 @@ static void check_regex(const struct ctx *x, const char *prefix)
 	r = regcomp(&re, s->value, REG_EXTENDED | REG_ICASE | REG_NOSUB);
 	if (r != 0) {
 		regerror(r, &re, err, sizeof(err));
-		report(x, true, s, "%s=%s does not compile (%s): PowerDNS cannot launch the backend; fix %s", key,
-		       s->value, err, key);
+		report(x, true, s,
+		       "%s=%s does not compile (%s): PowerDNS cannot launch the backend; fix %s",
+		       key, s->value, err, key);
 		return;
 	}
 	if (!x->c) {
@@ -728,14 +774,16 @@ static void check_regex(const struct ctx *x, const char *prefix)
 		if (refused++ >= 10)
 			continue;
 		shown_n++;
-		report(x, true, s,
-		       "%s=%s shuts out %s (%s in %s): PowerDNS refuses its questions without asking "
-		       "pdyndns; widen %s%s%s%s or remove it",
-		       key, s->value, buf, zone ? "a zone apex" : "a handler's name", x->config_path,
-		       fix ? "it, e.g. " : key, fix ? key : "", fix ? "=" : "", fix ? fix : "");
+		report(
+		    x, true, s,
+		    "%s=%s shuts out %s (%s in %s): PowerDNS refuses its questions without asking "
+		    "pdyndns; widen %s%s%s%s or remove it",
+		    key, s->value, buf, zone ? "a zone apex" : "a handler's name", x->config_path,
+		    fix ? "it, e.g. " : key, fix ? key : "", fix ? "=" : "", fix ? fix : "");
 	}
 	if (refused > shown_n)
-		report(x, true, s, "%s shuts out %zu more names of %s", key, refused - shown_n, x->config_path);
+		report(x, true, s, "%s shuts out %zu more names of %s", key, refused - shown_n,
+		       x->config_path);
 	regfree(&re);
 }
 
@@ -750,12 +798,14 @@ static void check_timeout(const struct ctx *x, const char *prefix, double load_m
 		return; /* 0: pdns waits for ever */
 	if (load_ms > (double)t)
 		report(x, true, s,
-		       "loading %s took %.0f ms, more than %s=%ld: pdyndns answers HELO only once it is loaded, "
+		       "loading %s took %.0f ms, more than %s=%ld: pdyndns answers HELO only once "
+		       "it is loaded, "
 		       "and PowerDNS gives up at start; %s %s=%.0f (twice the load)",
 		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
 	else if (load_ms > (double)t / 2)
 		report(x, false, s,
-		       "loading %s took %.0f ms, more than half of %s=%ld: a slower disk or a larger list makes "
+		       "loading %s took %.0f ms, more than half of %s=%ld: a slower disk or a "
+		       "larger list makes "
 		       "PowerDNS give up at start; %s %s=%.0f (twice the load)",
 		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
 }
@@ -789,7 +839,8 @@ void pdnsconf_installed_version(const char *status, struct pdnsconf_version *v)
 		else if (ours && strncmp(line, "Status: ", 8) == 0)
 			installed = n > 18 && strcmp(line + n - 10, " installed") == 0;
 		else if (ours && strncmp(line, "Version: ", 9) == 0) {
-			const char *p = strchr(line + 9, ':') ? strchr(line + 9, ':') + 1 : line + 9;
+			const char *p =
+			    strchr(line + 9, ':') ? strchr(line + 9, ':') + 1 : line + 9;
 
 			snprintf(version, sizeof(version), "%.*s", (int)strcspn(p, "-~+"), p);
 		}
@@ -821,7 +872,8 @@ static const char *first_ent(const struct config *c)
 	for (size_t i = 0; i < c->n_handlers; i++) {
 		const struct config_handler *h = &c->handlers[i];
 
-		if ((h->kind && h->kind->covers) || h->name.labels < c->zones[h->zone].apex.labels + 2)
+		if ((h->kind && h->kind->covers) ||
+		    h->name.labels < c->zones[h->zone].apex.labels + 2)
 			continue;
 		return strchr(h->qname, '.') + 1;
 	}
@@ -834,30 +886,42 @@ static void check_ent(const struct ctx *x, const struct pdnsconf_version *v)
 
 	if (x->c->empty_non_terminals && !*v->text)
 		diag_add_at(x->warnings, x->config_path, 0,
-			    "%s: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and "
-			    "which PowerDNS runs cannot be told here (%s); PowerDNS 4.x fails every question at "
+			    "%s: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or "
+			    "later, and "
+			    "which PowerDNS runs cannot be told here (%s); PowerDNS 4.x fails "
+			    "every question at "
 			    "or below an empty non-terminal",
 			    x->config_path, v->source);
 	else if (x->c->empty_non_terminals && !reads_ent(v->text))
-		diag_add_at(x->warnings, x->config_path, 0,
-			    "%s: warning: empty_non_terminals is true, but PowerDNS here is %s (%s), which "
-			    "refuses the ENT records it needs (5.1 or later): every question at or below an "
-			    "empty non-terminal fails; remove it, or upgrade PowerDNS",
-			    x->config_path, v->text, v->source);
-	else if (!x->c->empty_non_terminals && *v->text && reads_ent(v->text) && (ent = first_ent(x->c)))
-		diag_add_at(x->warnings, x->config_path, 0,
-			    "%s: warning: PowerDNS here is %s (%s), which takes empty non-terminals, but "
-			    "empty_non_terminals is not set: %s and names like it, which exist only through "
-			    "names below them, are NXDOMAIN, and a wildcard above them answers where a static "
-			    "zone would not (RFC 4592); set \"empty_non_terminals\": true",
-			    x->config_path, v->text, v->source, ent);
+		diag_add_at(
+		    x->warnings, x->config_path, 0,
+		    "%s: warning: empty_non_terminals is true, but PowerDNS here is %s (%s), which "
+		    "refuses the ENT records it needs (5.1 or later): every question at or below "
+		    "an "
+		    "empty non-terminal fails; remove it, or upgrade PowerDNS",
+		    x->config_path, v->text, v->source);
+	else if (!x->c->empty_non_terminals && *v->text && reads_ent(v->text) &&
+		 (ent = first_ent(x->c)))
+		diag_add_at(
+		    x->warnings, x->config_path, 0,
+		    "%s: warning: PowerDNS here is %s (%s), which takes empty non-terminals, but "
+		    "empty_non_terminals is not set: %s and names like it, which exist only "
+		    "through "
+		    "names below them, are NXDOMAIN, and a wildcard above them answers where a "
+		    "static "
+		    "zone would not (RFC 4592); set \"empty_non_terminals\": true",
+		    x->config_path, v->text, v->source, ent);
 }
 
 int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char *config_path,
-		   double load_ms, const struct pdnsconf_version *v, struct diag *errors, struct diag *warnings)
+		   double load_ms, const struct pdnsconf_version *v, struct diag *errors,
+		   struct diag *warnings)
 {
-	struct ctx x = {.pc = pc, .c = c, .config_path = config_path ? config_path : "the config",
-			.errors = errors, .warnings = warnings};
+	struct ctx x = {.pc = pc,
+			.c = c,
+			.config_path = config_path ? config_path : "the config",
+			.errors = errors,
+			.warnings = warnings};
 	const struct pdnsconf_setting *launch = pdnsconf_get(pc, "launch");
 	size_t before = errors->n_errors, n_pipes = 0;
 
@@ -871,7 +935,8 @@ int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char
 
 		if (!copy)
 			return -ENOMEM;
-		for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+		for (char *w = strtok_r(copy, ", \t", &save); w;
+		     w = strtok_r(NULL, ", \t", &save)) {
 			char prefix[128], *colon = strchr(w, ':');
 
 			if (strncmp(w, "pipe", 4) != 0 || (w[4] && w[4] != ':'))
@@ -889,9 +954,12 @@ int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char
 		}
 	}
 	if (!n_pipes && launch)
-		report(&x, true, launch, "launch=%s names no pipe backend: PowerDNS never asks pdyndns; set launch=pipe",
-		       launch->value);
+		report(
+		    &x, true, launch,
+		    "launch=%s names no pipe backend: PowerDNS never asks pdyndns; set launch=pipe",
+		    launch->value);
 	else if (!n_pipes)
-		report(&x, true, NULL, "launch is not set: PowerDNS starts no backend; add launch=pipe");
+		report(&x, true, NULL,
+		       "launch is not set: PowerDNS starts no backend; add launch=pipe");
 	return errors->n_errors > before ? -EINVAL : 0;
 }

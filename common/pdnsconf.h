@@ -45,7 +45,7 @@ DEFINE_FREE_FUNC(struct pdnsconf, pdnsconf_free)
 /* The PowerDNS that runs the config, as far as pdyndns can tell: the Debian package
  * pdns-server installed here. */
 struct pdnsconf_version {
-	char text[64];      /* "4.7.3" (the package version without its epoch and revision); "" when
+	char text[64];	    /* "4.7.3" (the package version without its epoch and revision); "" when
 			     * it cannot tell */
 	const char *source; /* where it was found, or why it was not, for messages */
 };
@@ -75,4 +75,5 @@ void pdnsconf_installed_version(const char *status, struct pdnsconf_version *v);
  *   one it cannot tell, false with 5.1 or later while the config has empty non-terminals.
  * Returns 0 when no error was added, -EINVAL when one was, -ENOMEM. */
 int pdnsconf_check(const struct pdnsconf *pc, const struct config *c, const char *config_path,
-		   double load_ms, const struct pdnsconf_version *v, struct diag *errors, struct diag *warnings);
+		   double load_ms, const struct pdnsconf_version *v, struct diag *errors,
+		   struct diag *warnings);

@@ -143,15 +143,16 @@ static const struct {
 	const char *name;
 	uint16_t type;
 } types[] = {
-	{"A", 1},      {"NS", 2},       {"CNAME", 5},   {"SOA", 6},     {"PTR", 12},  {"HINFO", 13},
-	{"MX", 15},    {"TXT", 16},     {"RP", 17},     {"AFSDB", 18},  {"SIG", 24},  {"KEY", 25},
-	{"AAAA", 28},  {"LOC", 29},     {"SRV", 33},    {"NAPTR", 35},  {"KX", 36},   {"CERT", 37},
-	{"DNAME", 39}, {"OPT", 41},     {"APL", 42},    {"DS", 43},     {"SSHFP", 44}, {"IPSECKEY", 45},
-	{"RRSIG", 46}, {"NSEC", 47},     {"DNSKEY", 48}, {"DHCID", 49},  {"NSEC3", 50}, {"NSEC3PARAM", 51},
-	{"TLSA", 52},  {"SMIMEA", 53},  {"CDS", 59},    {"CDNSKEY", 60}, {"OPENPGPKEY", 61},
-	{"CSYNC", 62}, {"ZONEMD", 63},  {"SVCB", 64},   {"HTTPS", 65},  {"SPF", 99},  {"EUI48", 108},
-	{"EUI64", 109}, {"TKEY", 249},  {"TSIG", 250},  {"IXFR", 251},  {"AXFR", 252}, {"ANY", 255},
-	{"URI", 256},  {"CAA", 257},    {"DLV", 32769},
+    {"A", 1},	    {"NS", 2},	    {"CNAME", 5},  {"SOA", 6},	     {"PTR", 12},
+    {"HINFO", 13},  {"MX", 15},	    {"TXT", 16},   {"RP", 17},	     {"AFSDB", 18},
+    {"SIG", 24},    {"KEY", 25},    {"AAAA", 28},  {"LOC", 29},	     {"SRV", 33},
+    {"NAPTR", 35},  {"KX", 36},	    {"CERT", 37},  {"DNAME", 39},    {"OPT", 41},
+    {"APL", 42},    {"DS", 43},	    {"SSHFP", 44}, {"IPSECKEY", 45}, {"RRSIG", 46},
+    {"NSEC", 47},   {"DNSKEY", 48}, {"DHCID", 49}, {"NSEC3", 50},    {"NSEC3PARAM", 51},
+    {"TLSA", 52},   {"SMIMEA", 53}, {"CDS", 59},   {"CDNSKEY", 60},  {"OPENPGPKEY", 61},
+    {"CSYNC", 62},  {"ZONEMD", 63}, {"SVCB", 64},  {"HTTPS", 65},    {"SPF", 99},
+    {"EUI48", 108}, {"EUI64", 109}, {"TKEY", 249}, {"TSIG", 250},    {"IXFR", 251},
+    {"AXFR", 252},  {"ANY", 255},   {"URI", 256},  {"CAA", 257},     {"DLV", 32769},
 };
 
 uint16_t pp_qtype(const char *s)
@@ -185,8 +186,8 @@ const char *pp_type_name(uint16_t type)
 	return "TYPE0";
 }
 
-void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
-	     int64_t id, uint8_t scope, const char *content, size_t content_len)
+void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type,
+	     uint32_t ttl, int64_t id, uint8_t scope, const char *content, size_t content_len)
 {
 	buf_put(b, "DATA\t", 5);
 	if (abi >= 3) {

@@ -22,15 +22,15 @@ enum pp_kind {
  * fields); absent fields are NULL. */
 struct pp_msg {
 	enum pp_kind kind;
-	int abi;                 /* HELO: the version asked for */
-	const char *qname;       /* Q: presentation form, no trailing dot; AXFR (ABI>=4): the zone */
+	int abi;	   /* HELO: the version asked for */
+	const char *qname; /* Q: presentation form, no trailing dot; AXFR (ABI>=4): the zone */
 	size_t qname_len;
-	const char *qtype;       /* Q: mnemonic as sent */
-	int64_t id;              /* Q, AXFR: the zone id (-1 for SOA probes) */
-	const char *remote;      /* Q: client address (ABI >= 1) */
-	const char *local;       /* Q: server address (ABI >= 2) */
+	const char *qtype;	 /* Q: mnemonic as sent */
+	int64_t id;		 /* Q, AXFR: the zone id (-1 for SOA probes) */
+	const char *remote;	 /* Q: client address (ABI >= 1) */
+	const char *local;	 /* Q: server address (ABI >= 2) */
 	const char *real_remote; /* Q: client subnet (ABI >= 3) */
-	const char *cmd;         /* CMD: the command text */
+	const char *cmd;	 /* CMD: the command text */
 };
 
 /* Parses one line (without its '\n'; may be modified: tabs become NULs). abi is the
@@ -65,15 +65,15 @@ int pp_addr(const char *s, uint8_t addr[16]);
 
 /* Appends one DATA line for the given ABI, authoritative. scope is the ECS scope prefix
  * length (ABI >= 3; older ABIs cannot carry it). */
-void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type, uint32_t ttl,
-	     int64_t id, uint8_t scope, const char *content, size_t content_len);
+void pp_data(struct buf *b, int abi, const char *qname, size_t qname_len, uint16_t type,
+	     uint32_t ttl, int64_t id, uint8_t scope, const char *content, size_t content_len);
 /* A DATA line read back: pp_data()'s fields (pointers into the line). */
 struct pp_record {
 	const char *qname;
-	const char *type;    /* mnemonic */
+	const char *type; /* mnemonic */
 	uint32_t ttl;
 	int64_t id;
-	uint8_t scope;       /* ABI >= 3 */
+	uint8_t scope;	     /* ABI >= 3 */
 	const char *content; /* MX and SRV: the priority's tab is a space */
 };
 /* Parses one DATA line (without its '\n'; modified: tabs become NULs) as pp_data() or
@@ -83,5 +83,11 @@ int pp_parse_data(char *line, size_t len, int abi, struct pp_record *r);
 /* Appends one DATA line of type ENT (an empty non-terminal: the name exists, without
  * records), which PowerDNS reads from 5.1 on; 4.x fails the lookup. No content field. */
 void pp_ent(struct buf *b, int abi, const char *qname, size_t qname_len, uint32_t ttl, int64_t id);
-static inline void pp_end(struct buf *b) { buf_put(b, "END\n", 4); }
-static inline void pp_fail(struct buf *b) { buf_put(b, "FAIL\n", 5); }
+static inline void pp_end(struct buf *b)
+{
+	buf_put(b, "END\n", 4);
+}
+static inline void pp_fail(struct buf *b)
+{
+	buf_put(b, "FAIL\n", 5);
+}

@@ -12,11 +12,11 @@
 #include "macro.h"
 #include "prefixfile.h"
 
-#define PREFIXFILE_MAX (256u << 20) /* bytes */
+#define PREFIXFILE_MAX	(256u << 20) /* bytes */
 #define PREFIXFILE_LINE 200
 
-int prefixfile_load(struct prefixtrie *t, const char *path, uint32_t value, const char *const *names,
-		    struct diag *d)
+int prefixfile_load(struct prefixtrie *t, const char *path, uint32_t value,
+		    const char *const *names, struct diag *d)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t have = 0, line = 0, bad = 0;
@@ -50,7 +50,9 @@ int prefixfile_load(struct prefixtrie *t, const char *path, uint32_t value, cons
 		if (!len)
 			continue;
 		if (len > PREFIXFILE_LINE)
-			r = -EINVAL, snprintf(why, sizeof(why), "is not a prefix (longer than %d bytes)", PREFIXFILE_LINE);
+			r = -EINVAL,
+			snprintf(why, sizeof(why), "is not a prefix (longer than %d bytes)",
+				 PREFIXFILE_LINE);
 		else
 			r = config_prefix_parse(p, len, &pf, why, sizeof(why));
 		if (r == 0) {
@@ -67,7 +69,8 @@ int prefixfile_load(struct prefixtrie *t, const char *path, uint32_t value, cons
 				return r;
 		}
 		if (r < 0 && ++bad <= 10)
-			diag_add_at(d, path, line, "%s:%zu: error: %s %s", path, line, diag_quote(q, p, len, 60), why);
+			diag_add_at(d, path, line, "%s:%zu: error: %s %s", path, line,
+				    diag_quote(q, p, len, 60), why);
 	}
 	if (bad > 10)
 		diag_add_at(d, path, 0, "%s: %zu bad lines in all", path, bad);

@@ -11,5 +11,5 @@
  * views by index, for "is also in view" messages). Returns 0, -EINVAL after adding every
  * problem to d (t then holds a part of the file: the caller drops it), or another negative
  * errno. The file is capped at 256 MiB, a line at 200 bytes. */
-int prefixfile_load(struct prefixtrie *t, const char *path, uint32_t value, const char *const *names,
-		    struct diag *d);
+int prefixfile_load(struct prefixtrie *t, const char *path, uint32_t value,
+		    const char *const *names, struct diag *d);

@@ -55,7 +55,8 @@ static void cut(struct key *k, unsigned len)
 
 static bool within(const struct key *k, const uint64_t prefix[2], unsigned len)
 {
-	return ((k->w[0] ^ prefix[0]) & mask(len, 0)) == 0 && ((k->w[1] ^ prefix[1]) & mask(len, 1)) == 0;
+	return ((k->w[0] ^ prefix[0]) & mask(len, 0)) == 0 &&
+	       ((k->w[1] ^ prefix[1]) & mask(len, 1)) == 0;
 }
 
 /* The bit at position i (0 = most significant) of k. */
@@ -68,7 +69,8 @@ static unsigned bit(const uint64_t k[2], unsigned i)
 static unsigned common(const uint64_t a[2], const uint64_t b[2], unsigned max)
 {
 	uint64_t x = a[0] ^ b[0];
-	unsigned n = x ? (unsigned)__builtin_clzll(x) : 64 + (a[1] == b[1] ? 64 : (unsigned)__builtin_clzll(a[1] ^ b[1]));
+	unsigned n = x ? (unsigned)__builtin_clzll(x)
+		       : 64 + (a[1] == b[1] ? 64 : (unsigned)__builtin_clzll(a[1] ^ b[1]));
 
 	return n < max ? n : max;
 }
@@ -159,8 +161,10 @@ int prefixtrie_add(struct prefixtrie *t, int family, const void *addr, unsigned 
 			uint32_t leaf = node_new(t, &k, len, value);
 			unsigned down;
 
-			if (leaf == PREFIXTRIE_NONE || (fresh = node_new(t, &k, cl, PREFIXTRIE_NONE)) == PREFIXTRIE_NONE)
-				return -ENOMEM; /* (a leaf made alone is unreachable and harmless) */
+			if (leaf == PREFIXTRIE_NONE ||
+			    (fresh = node_new(t, &k, cl, PREFIXTRIE_NONE)) == PREFIXTRIE_NONE)
+				return -ENOMEM; /* (a leaf made alone is unreachable and harmless)
+						 */
 			down = bit(k.w, cl);
 			t->nodes[fresh].child[down] = leaf;
 			t->nodes[fresh].child[!down] = at;
@@ -228,8 +232,8 @@ int prefixtrie_freeze(struct prefixtrie *t)
 	return 0;
 }
 
-uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const void *addr, unsigned *len,
-				 unsigned *scope)
+uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const void *addr,
+				 unsigned *len, unsigned *scope)
 {
 	struct key k;
 	int off = make_key(family, addr, &k);
@@ -261,11 +265,13 @@ uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const v
 				decided = cl + 1;
 			break;
 		}
-		if (n->value != PREFIXTRIE_NONE && n->len >= off) { /* IPv6 ::/N below /96 is not IPv4's */
+		if (n->value != PREFIXTRIE_NONE &&
+		    n->len >= off) { /* IPv6 ::/N below /96 is not IPv4's */
 			best = n->value;
 			best_len = n->len;
 		}
-		if (n->len == 128 || (n->child[0] == PREFIXTRIE_NONE && n->child[1] == PREFIXTRIE_NONE)) {
+		if (n->len == 128 ||
+		    (n->child[0] == PREFIXTRIE_NONE && n->child[1] == PREFIXTRIE_NONE)) {
 			/* a leaf: every address below it ends here alike */
 			if (n->len > decided)
 				decided = n->len;

@@ -15,8 +15,8 @@
 struct prefixtrie_node {
 	uint64_t key[2];   /* the prefix, bits past len zero; most significant bit first */
 	uint32_t child[2]; /* by the bit at position len; PREFIXTRIE_NONE when absent */
-	uint32_t value;    /* PREFIXTRIE_NONE: a branching node with no prefix of its own */
-	uint8_t len;       /* 0..128 */
+	uint32_t value;	   /* PREFIXTRIE_NONE: a branching node with no prefix of its own */
+	uint8_t len;	   /* 0..128 */
 };
 
 /* Where a lookup of an IPv4 address with these first 16 bits resumes, and the longest
@@ -31,7 +31,7 @@ struct prefixtrie {
 	struct prefixtrie_node *nodes;
 	struct prefixtrie_jump *v4; /* 65,536 of them after prefixtrie_freeze(), or NULL */
 	uint32_t n, cap;
-	uint32_t root;     /* PREFIXTRIE_NONE when empty */
+	uint32_t root;	   /* PREFIXTRIE_NONE when empty */
 	uint32_t prefixes; /* how many were added */
 };
 
@@ -41,7 +41,8 @@ void prefixtrie_done(struct prefixtrie *t);
 /* Adds family's (AF_INET or AF_INET6) prefix addr/len with value (< PREFIXTRIE_NONE). Bits of
  * addr past len are ignored. Returns 0; -EINVAL for a bad family, length or value; -EEXIST
  * when the same prefix is there already (its value is kept); -ENOMEM. */
-int prefixtrie_add(struct prefixtrie *t, int family, const void *addr, unsigned len, uint32_t value);
+int prefixtrie_add(struct prefixtrie *t, int family, const void *addr, unsigned len,
+		   uint32_t value);
 
 /* The value of exactly family's prefix addr/len (bits of addr past len ignored), or
  * PREFIXTRIE_NONE when that prefix was not added (a longer or shorter one that contains
@@ -61,5 +62,5 @@ int prefixtrie_freeze(struct prefixtrie *t);
  * An IPv4 address matches IPv4 prefixes only (and ::ffff:0:0/96 and longer IPv6 ones, which
  * are the same thing); an IPv4-mapped IPv6 address matches IPv4 prefixes too. */
 uint32_t prefixtrie_lookup(const struct prefixtrie *t, int family, const void *addr, unsigned *len);
-uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const void *addr, unsigned *len,
-				 unsigned *scope);
+uint32_t prefixtrie_lookup_scope(const struct prefixtrie *t, int family, const void *addr,
+				 unsigned *len, unsigned *scope);

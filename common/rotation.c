@@ -15,7 +15,8 @@ static void seed(struct rotation *r)
 	if (getrandom(&r->rng, sizeof(r->rng), GRND_NONBLOCK) != sizeof(r->rng)) {
 		/* no entropy yet (early boot): answers need spreading, not secrecy */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		r->rng = rotation_mix((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 48);
+		r->rng = rotation_mix((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^
+				      (uint64_t)getpid() << 48);
 	}
 	if (!r->rng)
 		r->rng = 1;

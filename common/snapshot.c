@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "health.h"
 #include "kind.h"
 #include "macro.h"
 #include "prefixfile.h"
-#include "health.h"
 #include "snapshot.h"
 
 struct snapshot_base {
@@ -47,7 +47,8 @@ static void base_unref(struct snapshot_base *b)
 /* The file of handler h that is path: its list's, or (a view) its prefix file. */
 static bool has_path(const struct config_handler *c, const char *path)
 {
-	return (c->path && strcmp(c->path, path) == 0) || (c->prefix_path && strcmp(c->prefix_path, path) == 0);
+	return (c->path && strcmp(c->path, path) == 0) ||
+	       (c->prefix_path && strcmp(c->prefix_path, path) == 0);
 }
 
 static int index_paths(struct snapshot_base *b, const struct handler *hs, size_t n)
@@ -75,7 +76,10 @@ static int index_paths(struct snapshot_base *b, const struct handler *hs, size_t
 	return 0;
 }
 
-static bool covering(const struct handler *h) { return h->cfg->kind && h->cfg->kind->covers; }
+static bool covering(const struct handler *h)
+{
+	return h->cfg->kind && h->cfg->kind->covers;
+}
 
 static int handler_order(const void *a, const void *b)
 {
@@ -95,7 +99,8 @@ static int handler_order(const void *a, const void *b)
 	return c;
 }
 
-static const struct handler *prev_handler(const struct snapshot *prev, const struct config_handler *h)
+static const struct handler *prev_handler(const struct snapshot *prev,
+					  const struct config_handler *h)
 {
 	const struct node *n;
 
@@ -181,13 +186,15 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 	if (o->keep_prev_on_error && old && old->list && fits(old, h->cfg)) {
 		h->list = addrlist_ref(old->list);
 		h->carry_from = old - o->prev->handlers;
-		diag_add_handler(&mine, h->cfg->path, h->cfg->qname, family == AF_INET ? "A" : "AAAA",
-				 "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
-			 h->cfg->qname, family == AF_INET ? "A" : "AAAA", old->list->n);
+		diag_add_handler(
+		    &mine, h->cfg->path, h->cfg->qname, family == AF_INET ? "A" : "AAAA",
+		    "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
+		    h->cfg->qname, family == AF_INET ? "A" : "AAAA", old->list->n);
 	} else if (o->prev)
-		diag_add_handler(&mine, h->cfg->path, h->cfg->qname, family == AF_INET ? "A" : "AAAA",
+		diag_add_handler(&mine, h->cfg->path, h->cfg->qname,
+				 family == AF_INET ? "A" : "AAAA",
 				 "%s: %s %s serves nothing until the file is fixed", h->cfg->path,
-			 h->cfg->qname, family == AF_INET ? "A" : "AAAA");
+				 h->cfg->qname, family == AF_INET ? "A" : "AAAA");
 	h->error = diag_join(&mine, "; ");
 	if (!h->error) {
 		diag_clear(&mine);
@@ -234,7 +241,8 @@ static uint64_t views_key(const struct handler *h, const struct timespec *read_a
 		key = fnv1a(key, &k, sizeof(k));
 		key = fnv1a(key, w->prefixes, w->n_prefixes * sizeof(*w->prefixes));
 		if (w->prefix_path) {
-			if (file_id_get(w->prefix_path, &id) < 0 || !read_at || !file_id_settled(&id, read_at))
+			if (file_id_get(w->prefix_path, &id) < 0 || !read_at ||
+			    !file_id_settled(&id, read_at))
 				*settled = false;
 			key = fnv1a(key, w->prefix_path, strlen(w->prefix_path) + 1);
 			key = fnv1a(key, &id.dev, sizeof(id.dev));
@@ -254,10 +262,12 @@ static int add_inline(struct prefixtrie *t, const struct handler *h)
 		const struct config_handler *w = h[k].cfg;
 
 		for (size_t i = 0; i < w->n_prefixes; i++) {
-			int r = prefixtrie_add(t, w->prefixes[i].family, w->prefixes[i].addr, w->prefixes[i].len, k - 1u);
+			int r = prefixtrie_add(t, w->prefixes[i].family, w->prefixes[i].addr,
+					       w->prefixes[i].len, k - 1u);
 
 			if (r == -ENOMEM)
-				return r; /* -EEXIST cannot be: config_parse() refuses a prefix in two views */
+				return r; /* -EEXIST cannot be: config_parse() refuses a prefix in
+					     two views */
 		}
 	}
 	return 0;
@@ -294,7 +304,8 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 	r = add_inline(&v->trie, h);
 	for (uint16_t k = 1; k <= h->cfg->n_views && r >= 0; k++)
 		if (h[k].cfg->prefix_path)
-			r = prefixfile_load(&v->trie, h[k].cfg->prefix_path, h[k].cfg->view - 1u, names, &mine);
+			r = prefixfile_load(&v->trie, h[k].cfg->prefix_path, h[k].cfg->view - 1u,
+					    names, &mine);
 	if (r == -EINVAL) {
 		/* a bad prefix file: the previous prefixes, or the inline ones alone */
 		if (o->keep_prev_on_error && old && old->views) {
@@ -302,17 +313,20 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 			v = viewset_ref(old->views);
 			kept = true;
 			r = 0;
-			diag_add_handler(&mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-				 "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
-				 h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
+			diag_add_handler(
+			    &mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+			    "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
+			    h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
 		} else {
 			prefixtrie_done(&v->trie);
 			prefixtrie_init(&v->trie);
 			r = add_inline(&v->trie, h);
-			diag_add_handler(&mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-				 "%s %s: its views get the clients of their inline prefixes only until the "
-				 "prefix files are fixed (%u prefixes)", h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-				 v->trie.prefixes);
+			diag_add_handler(
+			    &mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+			    "%s %s: its views get the clients of their inline prefixes only until "
+			    "the "
+			    "prefix files are fixed (%u prefixes)",
+			    h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
 			v->key = 0; /* read the files again next time */
 		}
 		if (r >= 0 && !(h->views_error = diag_join(&mine, "; ")))
@@ -342,8 +356,8 @@ struct loader {
 	struct snapshot *s;
 	const struct snapshot_opts *o;
 	struct diag *diags; /* one per handler */
-	size_t next;        /* atomic: the next handler to load */
-	int error;          /* atomic: the first failure (-ENOMEM) */
+	size_t next;	    /* atomic: the next handler to load */
+	int error;	    /* atomic: the first failure (-ENOMEM) */
 };
 
 static void *load_some(void *arg)
@@ -360,7 +374,8 @@ static void *load_some(void *arg)
 		if (r < 0) {
 			int none = 0;
 
-			__atomic_compare_exchange_n(&l->error, &none, r, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+			__atomic_compare_exchange_n(&l->error, &none, r, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
 		}
 	}
 	return NULL;
@@ -396,13 +411,14 @@ static int load_all(struct snapshot *s, const struct snapshot_opts *o, struct di
 /* Whether node n is name. */
 static bool node_is(const struct node *n, const struct dname *name)
 {
-	return n->name->len - n->skip == name->len && memcmp(n->name->wire + n->skip, name->wire, name->len) == 0;
+	return n->name->len - n->skip == name->len &&
+	       memcmp(n->name->wire + n->skip, name->wire, name->len) == 0;
 }
 
 /* Adds name (the ancestor of name0 whose wire form skips skip bytes, or name0 itself), or
  * merges it into the node it has already. */
-static void add_node(struct snapshot *s, const struct dname *name0, uint8_t skip, bool apex, uint16_t zone,
-		     uint32_t first, uint32_t count)
+static void add_node(struct snapshot *s, const struct dname *name0, uint8_t skip, bool apex,
+		     uint16_t zone, uint32_t first, uint32_t count)
 {
 	struct dname name;
 	size_t i;
@@ -423,12 +439,19 @@ static void add_node(struct snapshot *s, const struct dname *name0, uint8_t skip
 		}
 		i = (i + 1) & s->table_mask;
 	}
-	s->nodes[s->n_nodes] = (struct node){
-		.name = name0, .skip = skip, .apex = apex, .zone = zone, .first = first, .count = count};
+	s->nodes[s->n_nodes] = (struct node){.name = name0,
+					     .skip = skip,
+					     .apex = apex,
+					     .zone = zone,
+					     .first = first,
+					     .count = count};
 	s->table[i] = (uint32_t)++s->n_nodes;
 }
 
-static bool has_problem(const struct handler *h) { return h->error || h->views_error; }
+static bool has_problem(const struct handler *h)
+{
+	return h->error || h->views_error;
+}
 
 /* s->with_error: from scratch (prev NULL), or merged from prev's and what s checked (both in
  * order: an index in both is s's to decide). */
@@ -450,7 +473,8 @@ static int list_problems(struct snapshot *s, const struct snapshot *prev)
 		for (size_t a = 0; a < prev->n_with_error || k < s->n_checked;) {
 			uint32_t i;
 
-			if (k >= s->n_checked || (a < prev->n_with_error && prev->with_error[a] < s->checked[k]))
+			if (k >= s->n_checked ||
+			    (a < prev->n_with_error && prev->with_error[a] < s->checked[k]))
 				i = prev->with_error[a++];
 			else {
 				i = s->checked[k++];
@@ -533,7 +557,8 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 		s->first_covering--;
 	n_nodes = s->n_handlers + c->n_zones;
 	for (size_t i = 0; c->empty_non_terminals && i < s->first_covering; i++)
-		n_nodes += (size_t)(s->handlers[i].cfg->name.labels - c->zones[s->handlers[i].cfg->zone].apex.labels);
+		n_nodes += (size_t)(s->handlers[i].cfg->name.labels -
+				    c->zones[s->handlers[i].cfg->zone].apex.labels);
 	while (size < 2 * n_nodes)
 		size *= 2;
 	s->base->table = s->table = calloc(size, sizeof(*s->table));
@@ -546,9 +571,11 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 	for (size_t i = 0; i < s->first_covering;) {
 		size_t j = i + 1;
 
-		while (j < s->first_covering && dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
+		while (j < s->first_covering &&
+		       dname_equal(&s->handlers[j].cfg->name, &s->handlers[i].cfg->name))
 			j++;
-		add_node(s, &s->handlers[i].cfg->name, 0, false, s->handlers[i].cfg->zone, (uint32_t)i, (uint32_t)(j - i));
+		add_node(s, &s->handlers[i].cfg->name, 0, false, s->handlers[i].cfg->zone,
+			 (uint32_t)i, (uint32_t)(j - i));
 		i = j;
 	}
 	/* the names between each handler's name and its zone's apex exist too (after the
@@ -574,8 +601,9 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 /* Would h answer exactly as old (the same slot of the snapshot it was derived from) does? */
 static bool same_handler(const struct handler *h, const struct handler *old)
 {
-	return h->cfg->kind || (h->list == old->list && h->views == old->views && same_error(h->error, old->error) &&
-				same_error(h->views_error, old->views_error));
+	return h->cfg->kind ||
+	       (h->list == old->list && h->views == old->views &&
+		same_error(h->error, old->error) && same_error(h->views_error, old->views_error));
 }
 
 /* Marks handler i (and, for a view's prefix file, the handler its views belong to) to be
@@ -590,8 +618,8 @@ static void mark(const struct snapshot *s, size_t i, const char *path, uint8_t *
 		want[i - c->view] |= 2;
 }
 
-int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opts, char *const *paths,
-		    struct diag *d, struct snapshot **ret)
+int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opts,
+		    char *const *paths, struct diag *d, struct snapshot **ret)
 {
 	_cleanup_(snapshot_freep) struct snapshot *s = NULL;
 	_cleanup_free_ uint8_t *want = NULL; /* per handler: 1 its list, 2 its views */
@@ -601,11 +629,20 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 	if (!s)
 		return -ENOMEM;
 	*s = (struct snapshot){
-		.base = prev->base, .config = prev->config, .ns = prev->ns, .n_handlers = n,
-		.first_covering = prev->first_covering, .n_failed = prev->n_failed,
-		.n_drained = prev->n_drained,
-		.n_addresses = prev->n_addresses, .nodes = prev->nodes, .n_nodes = prev->n_nodes,
-		.table = prev->table, .table_mask = prev->table_mask, .n_kept = prev->n_kept, .same = true,
+	    .base = prev->base,
+	    .config = prev->config,
+	    .ns = prev->ns,
+	    .n_handlers = n,
+	    .first_covering = prev->first_covering,
+	    .n_failed = prev->n_failed,
+	    .n_drained = prev->n_drained,
+	    .n_addresses = prev->n_addresses,
+	    .nodes = prev->nodes,
+	    .n_nodes = prev->n_nodes,
+	    .table = prev->table,
+	    .table_mask = prev->table_mask,
+	    .n_kept = prev->n_kept,
+	    .same = true,
 	};
 	__atomic_add_fetch(&s->base->refs, 1, __ATOMIC_ACQ_REL);
 	want = calloc(n ? n : 1, 1);
@@ -670,11 +707,14 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 		diag_move(d, &mine);
 		if (r < 0)
 			return r;
-		s->n_addresses = s->n_addresses - (old->list ? old->list->n : 0) + (h->list ? h->list->n : 0);
+		s->n_addresses =
+		    s->n_addresses - (old->list ? old->list->n : 0) + (h->list ? h->list->n : 0);
 		s->n_failed += (size_t)!h->list - (size_t)!old->list;
 		s->n_drained += (size_t)drained(h) - (size_t)drained(old);
-		s->n_kept += (size_t)((h->error && h->list) || (h->views_error && h->views && h->views->key)) -
-			     (size_t)((old->error && old->list) || (old->views_error && old->views && old->views->key));
+		s->n_kept += (size_t)((h->error && h->list) ||
+				      (h->views_error && h->views && h->views->key)) -
+			     (size_t)((old->error && old->list) ||
+				      (old->views_error && old->views && old->views->key));
 		if (h->carry_from < 0)
 			s->n_new++;
 		if (!same_handler(h, old))
@@ -701,8 +741,8 @@ const char **snapshot_stale(const struct snapshot *s, size_t from, size_t n, siz
 			struct file_id id;
 
 			calls++;
-			if (!h->file_id.ino || file_id_get(h->cfg->path, &id) < 0 || !file_id_equal(&id, &h->file_id) ||
-			    !file_id_settled(&id, &h->read_at))
+			if (!h->file_id.ino || file_id_get(h->cfg->path, &id) < 0 ||
+			    !file_id_equal(&id, &h->file_id) || !file_id_settled(&id, &h->read_at))
 				p = h->cfg->path;
 			/* a file that is missing now and was missing then: the same outcome */
 			if (p && !h->file_id.ino && access(h->cfg->path, F_OK) < 0)
@@ -739,15 +779,16 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 	if (prev && s->checked && s->base == prev->base)
 		return s->same;
 	if (!prev || s->config->text_hash != prev->config->text_hash ||
-	    strcmp(s->config->path, prev->config->path) != 0 ||
-	    s->n_handlers != prev->n_handlers)
+	    strcmp(s->config->path, prev->config->path) != 0 || s->n_handlers != prev->n_handlers)
 		return false;
 	for (size_t i = 0; i < s->n_handlers; i++) {
 		const struct handler *a = &s->handlers[i], *b = &prev->handlers[i];
 
 		if (a->cfg->kind) /* answers from the config, whose text is the same */
 			continue;
-		if (a->views != b->views || !same_error(a->views_error, b->views_error) || a->list != b->list || (a->list && a->carry_from != (int64_t)i) || !same_error(a->error, b->error))
+		if (a->views != b->views || !same_error(a->views_error, b->views_error) ||
+		    a->list != b->list || (a->list && a->carry_from != (int64_t)i) ||
+		    !same_error(a->error, b->error))
 			return false;
 	}
 	return true;
@@ -781,20 +822,28 @@ void snapshot_warnings(const struct snapshot *s, struct diag *w)
 		const struct handler *h = &s->handlers[s->checked ? s->checked[k] : k];
 
 		if (h->list && h->list->cum && h->list->total == 0 && h->carry_from < 0)
-			diag_add_handler(w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-				 "%s: warning: every address has weight 0: %s %s serves nothing",
-				 h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
+			diag_add_handler(
+			    w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+			    "%s: warning: every address has weight 0: %s %s serves nothing",
+			    h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
 		if (h->list && h->cfg->policy == CONFIG_POLICY_ALL && h->list->n > CONFIG_ALL_MAX &&
 		    h->carry_from < 0)
-			diag_add_handler(w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-				 "%s: warning: %u addresses under policy \"all\": %s %s answers the first %d "
-				 "(what a DNS message holds)", h->cfg->path, h->list->n, h->cfg->qname,
-				 h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
-		if (h->list && h->cfg->health && h->list->n > HEALTH_ADDRESSES_MAX && h->carry_from < 0)
-			diag_add_handler(w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-				 "%s: warning: %u addresses, more than the %u health checks take: %s %s serves "
-				 "them all unchecked", h->cfg->path, h->list->n, HEALTH_ADDRESSES_MAX, h->cfg->qname,
-				 h->cfg->qtype == 1 ? "A" : "AAAA");
+			diag_add_handler(w, h->cfg->path, h->cfg->qname,
+					 h->cfg->qtype == 1 ? "A" : "AAAA",
+					 "%s: warning: %u addresses under policy \"all\": %s %s "
+					 "answers the first %d "
+					 "(what a DNS message holds)",
+					 h->cfg->path, h->list->n, h->cfg->qname,
+					 h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
+		if (h->list && h->cfg->health && h->list->n > HEALTH_ADDRESSES_MAX &&
+		    h->carry_from < 0)
+			diag_add_handler(w, h->cfg->path, h->cfg->qname,
+					 h->cfg->qtype == 1 ? "A" : "AAAA",
+					 "%s: warning: %u addresses, more than the %u health "
+					 "checks take: %s %s serves "
+					 "them all unchecked",
+					 h->cfg->path, h->list->n, HEALTH_ADDRESSES_MAX,
+					 h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
 	}
 }
 

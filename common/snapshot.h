@@ -21,30 +21,30 @@
  * none of those changed. */
 struct viewset {
 	struct prefixtrie trie;
-	uint64_t key;           /* of the sources: inline prefixes, prefix files and their identities */
+	uint64_t key; /* of the sources: inline prefixes, prefix files and their identities */
 	struct timespec read_at; /* when the prefix files were read */
-	unsigned refs;          /* atomic */
+	unsigned refs;		 /* atomic */
 };
 
 struct handler {
 	const struct config_handler *cfg; /* points into the snapshot's config */
-	struct viewset *views;            /* a handler with views (cfg->n_views): who gets which;
+	struct viewset *views;		  /* a handler with views (cfg->n_views): who gets which;
 					   * its views are the cfg->n_views handlers after it */
-	char *views_error; /* the problem with its prefix files at the last attempt, or NULL */
-	struct addrlist *list;            /* NULL when the file never loaded */
-	char *error;      /* the problem with the file at the last attempt, or NULL */
+	char *views_error;	/* the problem with its prefix files at the last attempt, or NULL */
+	struct addrlist *list;	/* NULL when the file never loaded */
+	char *error;		/* the problem with the file at the last attempt, or NULL */
 	struct file_id file_id; /* of the file at the last attempt (zero if it did not open) */
 	struct timespec read_at; /* when that attempt began (file_id_clock) */
-	int64_t carry_from; /* index of the handler in the previous snapshot whose rotation
-			     * continues here (same name, type and addresses), or -1 */
+	int64_t carry_from;	 /* index of the handler in the previous snapshot whose rotation
+				  * continues here (same name, type and addresses), or -1 */
 };
 
 struct node {
 	const struct dname *name; /* points into the config; the node's name is its wire form
 				   * without the first skip bytes */
-	uint8_t skip;   /* > 0: an ancestor of a handler's name (config.empty_non_terminals) */
-	bool apex;      /* of zone */
-	uint16_t zone;  /* the zone the name is in (config.zones; its id is zone + 1) */
+	uint8_t skip;	/* > 0: an ancestor of a handler's name (config.empty_non_terminals) */
+	bool apex;	/* of zone */
+	uint16_t zone;	/* the zone the name is in (config.zones; its id is zone + 1) */
 	uint32_t first; /* handlers at this name: handlers[first .. first+count) */
 	uint32_t count; /* 0 and not apex: an empty non-terminal */
 };
@@ -58,25 +58,25 @@ struct snapshot {
 	uint64_t generation;
 	struct snapshot_base *base; /* owns config, ns, nodes and table below */
 	struct config *config;
-	char ***ns;          /* per zone (config.zones, then the catch-all): its NS contents,
-			      * with a trailing dot */
+	char ***ns;		  /* per zone (config.zones, then the catch-all): its NS contents,
+				   * with a trailing dot */
 	struct handler *handlers; /* sorted by name, then type; those of kinds that cover sets
 				   * of names (kind.h: covers) last, from first_covering on */
 	size_t n_handlers;
 	size_t first_covering;
-	size_t n_failed;     /* handlers without a list */
-	size_t n_drained;    /* handlers with a weighted list whose weights are all 0: they
-			      * answer no address either */
+	size_t n_failed;  /* handlers without a list */
+	size_t n_drained; /* handlers with a weighted list whose weights are all 0: they
+			   * answer no address either */
 	uint64_t n_addresses;
 	struct node *nodes;
 	size_t n_nodes;
-	uint32_t *table;     /* open addressing: node index + 1, 0 = empty */
+	uint32_t *table; /* open addressing: node index + 1, 0 = empty */
 	size_t table_mask;
 
 	/* what the build that made it did, against the snapshot it was built from */
-	size_t n_kept;       /* handlers that kept a previous list or prefixes after an error */
-	size_t n_new;        /* address lists new or changed (carry_from < 0) */
-	bool same;           /* it answers exactly as that snapshot does (snapshot_same()) */
+	size_t n_kept; /* handlers that kept a previous list or prefixes after an error */
+	size_t n_new;  /* address lists new or changed (carry_from < 0) */
+	bool same;     /* it answers exactly as that snapshot does (snapshot_same()) */
 	/* derived snapshots (snapshot_derive()): the handlers whose files were looked at again,
 	 * in order; every other handler is the previous snapshot's, at the same slot. NULL with
 	 * n_checked == 0 for a whole build. */
@@ -90,8 +90,8 @@ struct snapshot {
 
 struct snapshot_opts {
 	const struct snapshot *prev; /* the live snapshot, or NULL */
-	bool reuse_unchanged;   /* don't re-read a file whose identity matches prev's */
-	bool keep_prev_on_error; /* a bad file keeps prev's list for the same name and type */
+	bool reuse_unchanged;	     /* don't re-read a file whose identity matches prev's */
+	bool keep_prev_on_error;     /* a bad file keeps prev's list for the same name and type */
 	char *const *hold_paths; /* NULL-terminated: files being written; they keep prev's list */
 };
 
@@ -110,8 +110,8 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
  * prev); with paths NULL every handler is. Costs in proportion to those handlers, plus a
  * copy of the handler table. Handlers keep their slots: a rotation goes on unless its list
  * changed. Returns 0, or -ENOMEM. */
-int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opts, char *const *paths,
-		    struct diag *d, struct snapshot **ret);
+int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opts,
+		    char *const *paths, struct diag *d, struct snapshot **ret);
 
 /* The address files and prefix files of handlers [from, from + n) of s that may have
  * changed since they were read (another identity, or a change within the clock tick of the

@@ -3,14 +3,14 @@
  * socket, asks each, and prints tables (or one JSON document with --json). Commands come
  * from one table, which also makes the usage text. */
 #include <errno.h>
-#include <stdarg.h>
 #include <getopt.h>
 #include <glob.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,7 +22,6 @@
 #include "exposition.h"
 #include "macro.h"
 #include "render.h"
-
 
 enum {
 	EXIT_OK = 0,
@@ -48,8 +47,8 @@ struct command {
 	const char *args;
 	const char *help;
 	int min_args, max_args;
-	bool needs_daemon; /* asks running copies (--dir, --socket, --timeout apply) */
-	bool mutating;     /* the copies let only root and their own user do it */
+	bool needs_daemon;	 /* asks running copies (--dir, --socket, --timeout apply) */
+	bool mutating;		 /* the copies let only root and their own user do it */
 	int (*run)(char **args); /* args: the command's arguments */
 };
 
@@ -59,15 +58,15 @@ struct conn {
 	int fd;
 	char *buf;
 	size_t start, len, cap; /* unread bytes: buf[start..len) */
-	long long deadline;     /* ms: --timeout after the last byte received */
+	long long deadline;	/* ms: --timeout after the last byte received */
 };
 
 /* What one copy answered, as far as the exit status goes. */
 struct outcome {
 	int pid;
-	int code;     /* EXIT_* */
-	char *error;  /* why, when code != 0 */
-	bool printed; /* the error was said already */
+	int code;	   /* EXIT_* */
+	char *error;	   /* why, when code != 0 */
+	bool printed;	   /* the error was said already */
 	int connect_errno; /* why connect() failed, or 0 */
 };
 
@@ -145,7 +144,9 @@ static int conn_open(struct conn *c, const char *path, const char *request, stru
 	}
 	if (c->fd < 0) {
 		o->connect_errno = r;
-		o->code = r == EACCES || r == EPERM ? EXIT_DENIED : r == EAGAIN ? EXIT_TIMEOUT : EXIT_NO_DAEMON;
+		o->code = r == EACCES || r == EPERM ? EXIT_DENIED
+			  : r == EAGAIN		    ? EXIT_TIMEOUT
+						    : EXIT_NO_DAEMON;
 		set_error(o, "%s: %s", path,
 			  r == ECONNREFUSED ? "nobody listens (a stale socket: its copy is gone)"
 			  : r == EAGAIN	    ? "no room in its queue of new clients in time"
@@ -183,7 +184,8 @@ fail:
 static int conn_line(struct conn *c, char **line, size_t *n, struct outcome *o)
 {
 	for (;;) {
-		char *nl = c->len > c->start ? memchr(c->buf + c->start, '\n', c->len - c->start) : NULL;
+		char *nl =
+		    c->len > c->start ? memchr(c->buf + c->start, '\n', c->len - c->start) : NULL;
 		ssize_t got;
 		int r;
 
@@ -220,7 +222,8 @@ static int conn_line(struct conn *c, char **line, size_t *n, struct outcome *o)
 		}
 		if ((r = wait_fd(c->fd, POLLIN, c->deadline)) < 0) {
 			o->code = r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILED;
-			set_error(o, "%s: %s", c->path, r == -ETIMEDOUT ? "no reply in time" : strerror(-r));
+			set_error(o, "%s: %s", c->path,
+				  r == -ETIMEDOUT ? "no reply in time" : strerror(-r));
 			return r;
 		}
 		got = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
@@ -231,7 +234,8 @@ static int conn_line(struct conn *c, char **line, size_t *n, struct outcome *o)
 			if (got < 0 && errno != ECONNRESET)
 				set_error(o, "%s: %s", c->path, strerror(errno));
 			else
-				set_error(o, "%s: the reply ended %s", c->path, c->len ? "in the middle of a line" : "early");
+				set_error(o, "%s: the reply ended %s", c->path,
+					  c->len ? "in the middle of a line" : "early");
 			return -EPIPE;
 		}
 		c->len += (size_t)got;
@@ -257,7 +261,8 @@ static void json_copy_begin(const char *socket, int pid)
 {
 	json_object *s = json_object_new_string(socket);
 
-	printf("%s{\"socket\": %s, \"pid\": %d", json_copies++ ? ",\n  " : "{\"copies\": [\n  ", jtext(s, 0), pid);
+	printf("%s{\"socket\": %s, \"pid\": %d", json_copies++ ? ",\n  " : "{\"copies\": [\n  ",
+	       jtext(s, 0), pid);
 	json_object_put(s);
 }
 
@@ -274,8 +279,8 @@ static void json_copy_end(const struct outcome *o)
 }
 
 /* Writes the text a render function made, or reports the reply as malformed. */
-static bool emit(FILE *to, char **text, size_t *len, FILE *mem, int r, const char *why, struct outcome *o,
-		 const char *path)
+static bool emit(FILE *to, char **text, size_t *len, FILE *mem, int r, const char *why,
+		 struct outcome *o, const char *path)
 {
 	fclose(mem);
 	if (r < 0)
@@ -296,15 +301,18 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 	json_object *hs = NULL;
 	const char *head;
 
-	if (!mem || !emit(stdout, &text, &len, mem, render_status_header(mem, header, why), why, o, c->path))
+	if (!mem || !emit(stdout, &text, &len, mem, render_status_header(mem, header, why), why, o,
+			  c->path))
 		return;
 	if (arg.json) {
 		/* the header's members, then "handlers" as it comes */
 		head = jtext(header, JSON_C_TO_STRING_PLAIN);
-		printf(", \"result\": %.*s%s\"handlers\": [", (int)strlen(head) - 1, head, strcmp(head, "{}") ? "," : "");
+		printf(", \"result\": %.*s%s\"handlers\": [", (int)strlen(head) - 1, head,
+		       strcmp(head, "{}") ? "," : "");
 	}
 	/* an older daemon puts every handler in the one line */
-	if (!stream && json_object_object_get_ex(header, "handlers", &hs) && !json_object_is_type(hs, json_type_array)) {
+	if (!stream && json_object_object_get_ex(header, "handlers", &hs) &&
+	    !json_object_is_type(hs, json_type_array)) {
 		malformed(o, c->path, "\"handlers\" is not an array");
 		goto out;
 	}
@@ -321,7 +329,9 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 			if (conn_line(c, &line, &n, o) < 0)
 				goto out;
 			if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
-				malformed(o, c->path, "a line of the status stream is not an item, its end or an error");
+				malformed(o, c->path,
+					  "a line of the status stream is not an item, its end or "
+					  "an error");
 				goto out;
 			}
 			if (err) {
@@ -338,7 +348,9 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 				if (r < 0)
 					malformed(o, c->path, why);
 				else if (count != got)
-					malformed(o, c->path, "the count at its end is not the number of handlers sent");
+					malformed(o, c->path,
+						  "the count at its end is not the number of "
+						  "handlers sent");
 				else if (missing) {
 					/* each named on stderr already */
 					o->code = EXIT_FAILED;
@@ -394,7 +406,8 @@ static void metrics_stream(struct conn *c, struct outcome *o, json_object *heade
 	}
 	if (arg.json) {
 		head = jtext(header, JSON_C_TO_STRING_PLAIN);
-		printf(", \"result\": %.*s%s\"handlers\": [", (int)strlen(head) - 1, head, strcmp(head, "{}") ? "," : "");
+		printf(", \"result\": %.*s%s\"handlers\": [", (int)strlen(head) - 1, head,
+		       strcmp(head, "{}") ? "," : "");
 		opened = true;
 	}
 	for (;;) {
@@ -404,7 +417,9 @@ static void metrics_stream(struct conn *c, struct outcome *o, json_object *heade
 		if (conn_line(c, &line, &n, o) < 0)
 			goto out;
 		if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
-			malformed(o, c->path, "a line of the metrics stream is not an item, its end or an error");
+			malformed(
+			    o, c->path,
+			    "a line of the metrics stream is not an item, its end or an error");
 			goto out;
 		}
 		if (err) {
@@ -415,11 +430,14 @@ static void metrics_stream(struct conn *c, struct outcome *o, json_object *heade
 		}
 		if (end) {
 			bool same = json_object_object_get_ex(end, "count", &count) &&
-				    json_object_is_type(count, json_type_int) && json_object_get_int64(count) == got;
+				    json_object_is_type(count, json_type_int) &&
+				    json_object_get_int64(count) == got;
 
 			json_object_put(end);
 			if (!same) {
-				malformed(o, c->path, "the count at its end is not the number of handlers sent");
+				malformed(
+				    o, c->path,
+				    "the count at its end is not the number of handlers sent");
 				goto out;
 			}
 			break;
@@ -446,7 +464,8 @@ out:
 
 /* Asks one copy and prints what it answered (human text, or its member of the JSON
  * document). Returns false, printing nothing, when it cannot connect (o says why). */
-static bool ask_copy(const char *path, const char *request, const struct ctl_request *req, struct outcome *o)
+static bool ask_copy(const char *path, const char *request, const struct ctl_request *req,
+		     struct outcome *o)
 {
 	struct conn c;
 	char *line, *err = NULL, why[RENDER_WHY_MAX], *text = NULL, *etext = NULL;
@@ -467,7 +486,8 @@ static bool ask_copy(const char *path, const char *request, const struct ctl_req
 	if (conn_line(&c, &line, &n, o) < 0)
 		goto out;
 	if (ctl_response_decode(line, n, &ok, &res, &err, &stream) < 0) {
-		malformed(o, path, "not a control protocol response (is this a pdyndns control socket?)");
+		malformed(o, path,
+			  "not a control protocol response (is this a pdyndns control socket?)");
 		goto out;
 	}
 	/* a socket from systemd has no pid in its name: the reply has it */
@@ -538,7 +558,7 @@ out:
 
 static int worst(int a, int b)
 {
-	static const int rank[] = {[EXIT_OK] = 0, [EXIT_FAILED] = 1, [EXIT_TIMEOUT] = 2,
+	static const int rank[] = {[EXIT_OK] = 0,	 [EXIT_FAILED] = 1, [EXIT_TIMEOUT] = 2,
 				   [EXIT_NO_DAEMON] = 3, [EXIT_DENIED] = 4, [EXIT_USAGE] = 5};
 
 	return rank[b] > rank[a] ? b : a;
@@ -553,7 +573,8 @@ static void report(const char *path, struct outcome *o, bool begun)
 		json_copy_end(o);
 	} else if (o->code != EXIT_OK && !arg.json && !o->printed) {
 		if (o->pid)
-			fprintf(stderr, "pdynctl: pid %d: %s\n", o->pid, o->error ? o->error : "failed");
+			fprintf(stderr, "pdynctl: pid %d: %s\n", o->pid,
+				o->error ? o->error : "failed");
 		else
 			fprintf(stderr, "pdynctl: %s\n", o->error ? o->error : "failed");
 	}
@@ -574,7 +595,9 @@ static int run_daemon(const struct ctl_request *req)
 		return EXIT_FAILED;
 	}
 	if (strlen(line) > CTL_MAX_LINE) {
-		fprintf(stderr, "pdynctl: the request is longer than %d bytes: ask for fewer names\n", CTL_MAX_LINE);
+		fprintf(stderr,
+			"pdynctl: the request is longer than %d bytes: ask for fewer names\n",
+			CTL_MAX_LINE);
 		return EXIT_USAGE;
 	}
 	if (arg.socket) {
@@ -588,7 +611,9 @@ static int run_daemon(const struct ctl_request *req)
 		return code;
 	}
 	if (access(arg.dir, R_OK | X_OK) < 0 && (errno == EACCES || errno == EPERM)) {
-		fprintf(stderr, "pdynctl: %s: permission denied (root, the daemon's user or the control group may use it)\n",
+		fprintf(stderr,
+			"pdynctl: %s: permission denied (root, the daemon's user or the control "
+			"group may use it)\n",
 			arg.dir);
 		return EXIT_DENIED;
 	}
@@ -610,12 +635,16 @@ static int run_daemon(const struct ctl_request *req)
 			struct stat st;
 			int r = 0;
 
-			if (o.connect_errno == ECONNREFUSED && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			if (o.connect_errno == ECONNREFUSED && lstat(path, &st) == 0 &&
+			    S_ISSOCK(st.st_mode))
 				r = unlink(path) < 0 ? errno : 0;
 			if (arg.verbose)
-				fprintf(stderr, "pdynctl: skipping %s%s%s\n", o.error ? o.error : path,
+				fprintf(stderr, "pdynctl: skipping %s%s%s\n",
+					o.error ? o.error : path,
 					o.connect_errno != ECONNREFUSED ? " (the copy exited)"
-					: r ? "; cannot remove it: " : "; removed it", r ? strerror(r) : "");
+					: r				? "; cannot remove it: "
+									: "; removed it",
+					r ? strerror(r) : "");
 			free(o.error);
 			continue;
 		}
@@ -628,7 +657,8 @@ static int run_daemon(const struct ctl_request *req)
 	if (!live) {
 		if (arg.json)
 			printf("{\"copies\": []}\n");
-		fprintf(stderr, "pdynctl: no pdyndns is running (no live control socket in %s)\n", arg.dir);
+		fprintf(stderr, "pdynctl: no pdyndns is running (no live control socket in %s)\n",
+			arg.dir);
 		return EXIT_NO_DAEMON;
 	}
 	if (arg.json)
@@ -642,7 +672,9 @@ static int cmd_status(char **argv)
 
 	for (req.n_names = 0; argv[req.n_names]; req.n_names++)
 		if (strlen(argv[req.n_names]) >= sizeof(req.name) || req.n_names >= CTL_MAX_NAMES) {
-			fprintf(stderr, "pdynctl: %s\n", req.n_names >= CTL_MAX_NAMES ? "at most 1024 names" : "name too long");
+			fprintf(stderr, "pdynctl: %s\n",
+				req.n_names >= CTL_MAX_NAMES ? "at most 1024 names"
+							     : "name too long");
 			return EXIT_USAGE;
 		}
 	req.names = req.n_names ? argv : NULL;
@@ -668,8 +700,14 @@ static int cmd_metrics(char **argv)
 	return code;
 }
 
-static int cmd_list(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_STATUS, .summary = true}); }
-static int cmd_reload(char **argv) { return run_daemon(&(struct ctl_request){.cmd = CTL_RELOAD}); }
+static int cmd_list(char **argv)
+{
+	return run_daemon(&(struct ctl_request){.cmd = CTL_STATUS, .summary = true});
+}
+static int cmd_reload(char **argv)
+{
+	return run_daemon(&(struct ctl_request){.cmd = CTL_RELOAD});
+}
 
 static int cmd_query(char **argv)
 {
@@ -707,9 +745,11 @@ static int cmd_check(char **argv)
 		json_object_object_add(doc, "file", json_object_new_string(argv[0]));
 		json_object_object_add(doc, "ok", json_object_new_boolean(r >= 0));
 		json_object_object_add(doc, "problems", probs);
-		json_object_object_add(doc, "problem_count", json_object_new_int64((int64_t)d.n_errors));
+		json_object_object_add(doc, "problem_count",
+				       json_object_new_int64((int64_t)d.n_errors));
 		json_object_object_add(doc, "warnings", warns);
-		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(doc);
 		diag_clear(&d);
 		return r < 0 ? EXIT_FAILED : EXIT_OK;
@@ -720,34 +760,38 @@ static int cmd_check(char **argv)
 static int cmd_completion(char **argv);
 
 static const struct command commands[] = {
-	{"status", "[NAME...]", "state of every copy: reloads, rotation of every handler (or NAME's only)", 0,
-	 CTL_MAX_NAMES, true, false, cmd_status},
-	{"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, true, true, cmd_reload},
-	{"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)", 2, 2, true, false, cmd_query},
-	{"list", "", "the running copies found", 0, 0, true, false, cmd_list},
-	{"metrics", "", "the counters of every copy, summed, in the Prometheus text format", 0, 0, true, false,
-	 cmd_metrics},
-	{"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1, false, false, cmd_check},
-	{"completion", "", "print a bash completion script", 0, 0, false, false, cmd_completion},
+    {"status", "[NAME...]",
+     "state of every copy: reloads, rotation of every handler (or NAME's only)", 0, CTL_MAX_NAMES,
+     true, false, cmd_status},
+    {"reload", "", "reload every copy now; wait until each applied or refused", 0, 0, true, true,
+     cmd_reload},
+    {"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)",
+     2, 2, true, false, cmd_query},
+    {"list", "", "the running copies found", 0, 0, true, false, cmd_list},
+    {"metrics", "", "the counters of every copy, summed, in the Prometheus text format", 0, 0, true,
+     false, cmd_metrics},
+    {"check", "FILE", "validate a config and its address files offline (as pdyndns --check)", 1, 1,
+     false, false, cmd_check},
+    {"completion", "", "print a bash completion script", 0, 0, false, false, cmd_completion},
 };
 
 static const struct option options[] = {
-	{"dir", required_argument, NULL, 'd'},
-	{"socket", required_argument, NULL, 's'},
-	{"json", no_argument, NULL, 'j'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"client", required_argument, NULL, 'c'},
-	{"timeout", required_argument, NULL, 't'},
-	{"version", no_argument, NULL, 'V'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
+    {"dir", required_argument, NULL, 'd'},
+    {"socket", required_argument, NULL, 's'},
+    {"json", no_argument, NULL, 'j'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"client", required_argument, NULL, 'c'},
+    {"timeout", required_argument, NULL, 't'},
+    {"version", no_argument, NULL, 'V'},
+    {"help", no_argument, NULL, 'h'},
+    {0},
 };
 
 /* completions/pdynctl, the script that make install puts in bash-completion's directory,
  * as a string (made by the Makefile): one script, whichever way it is installed */
 static const char completion_script[] =
 #include "ctl/completion.h"
-	;
+    ;
 
 static int cmd_completion(char **argv)
 {
@@ -757,7 +801,8 @@ static int cmd_completion(char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: pdynctl [--dir DIR | --socket PATH] [--json] [--verbose] [--timeout SEC] COMMAND [ARGS]\n\nCommands:\n");
+	fprintf(f, "Usage: pdynctl [--dir DIR | --socket PATH] [--json] [--verbose] [--timeout "
+		   "SEC] COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		char head[32];
 
@@ -765,15 +810,17 @@ static void usage(FILE *f)
 		fprintf(f, "  %-18s %s%s\n", head, commands[i].help,
 			commands[i].mutating ? " (root or the daemon's user only)" : "");
 	}
-	fprintf(f, "\nOptions:\n"
-		   "  --dir DIR       find copies in DIR (default %s)\n"
-		   "  --socket PATH   talk to one copy only\n"
-		   "  --json          print one JSON document\n"
-		   "  --verbose       also say which sockets were skipped (of copies that are gone)\n"
-		   "  --client IP     query: the client address to answer for\n"
-		   "  --timeout SEC   give up on a copy silent for SEC seconds (default 10)\n"
-		   "\nExit status: 0 ok, 1 refused or failed, 2 usage, 3 no daemon running,\n"
-		   "4 permission denied, 5 timeout.\n", CTL_DEFAULT_DIR);
+	fprintf(f,
+		"\nOptions:\n"
+		"  --dir DIR       find copies in DIR (default %s)\n"
+		"  --socket PATH   talk to one copy only\n"
+		"  --json          print one JSON document\n"
+		"  --verbose       also say which sockets were skipped (of copies that are gone)\n"
+		"  --client IP     query: the client address to answer for\n"
+		"  --timeout SEC   give up on a copy silent for SEC seconds (default 10)\n"
+		"\nExit status: 0 ok, 1 refused or failed, 2 usage, 3 no daemon running,\n"
+		"4 permission denied, 5 timeout.\n",
+		CTL_DEFAULT_DIR);
 }
 
 /* Parses options from argv[1..]; the same options may come before and after the command.
@@ -793,12 +840,8 @@ static int parse_options(int argc, char **argv, const char *optstring)
 			arg.socket = optarg;
 			arg.copies_option = true;
 			break;
-		case 'j':
-			arg.json = true;
-			break;
-		case 'v':
-			arg.verbose = true;
-			break;
+		case 'j': arg.json = true; break;
+		case 'v': arg.verbose = true; break;
 		case 'c':
 			arg.client = optarg;
 			arg.copies_option = true;
@@ -809,7 +852,9 @@ static int parse_options(int argc, char **argv, const char *optstring)
 
 			/* NaN fails every comparison: it is refused by the first one */
 			if (end == optarg || *end || !(s > 0 && s <= 3600)) {
-				fprintf(stderr, "pdynctl: --timeout takes seconds, more than 0 and at most 3600, not \"%s\"\n",
+				fprintf(stderr,
+					"pdynctl: --timeout takes seconds, more than 0 and at most "
+					"3600, not \"%s\"\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -817,15 +862,9 @@ static int parse_options(int argc, char **argv, const char *optstring)
 			arg.copies_option = true;
 			break;
 		}
-		case 'V':
-			printf("pdynctl %s\n", PACKAGE_VERSION);
-			return EXIT_OK;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			usage(stderr);
-			return EXIT_USAGE;
+		case 'V': printf("pdynctl %s\n", PACKAGE_VERSION); return EXIT_OK;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
 	return -1;
@@ -860,12 +899,16 @@ int main(int argc, char **argv)
 		return r;
 	nargs = argc - optind;
 	if (!cmd->needs_daemon && arg.copies_option) {
-		fprintf(stderr, "pdynctl: %s asks no running copy: --dir, --socket, --client and --timeout do "
-			"not apply\n", cmd->name);
+		fprintf(
+		    stderr,
+		    "pdynctl: %s asks no running copy: --dir, --socket, --client and --timeout do "
+		    "not apply\n",
+		    cmd->name);
 		return EXIT_USAGE;
 	}
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
-		fprintf(stderr, "pdynctl: %s takes %s%s\n", cmd->name, *cmd->args ? cmd->args : "no arguments",
+		fprintf(stderr, "pdynctl: %s takes %s%s\n", cmd->name,
+			*cmd->args ? cmd->args : "no arguments",
 			nargs > cmd->max_args ? " (too many arguments)" : "");
 		return EXIT_USAGE;
 	}

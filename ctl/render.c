@@ -29,7 +29,8 @@ _printf_(2, 3) static void mark(struct rd *r, const char *fmt, ...)
 }
 
 /* The value of key k of o; NULL if absent or null. */
-static json_object *get(struct rd *r, json_object *o, const char *k, json_type type, const char *what)
+static json_object *get(struct rd *r, json_object *o, const char *k, json_type type,
+			const char *what)
 {
 	json_object *v;
 
@@ -72,10 +73,14 @@ static json_object *arr(struct rd *r, json_object *o, const char *k)
 	return get(r, o, k, json_type_array, "an array");
 }
 
-static size_t len(json_object *a) { return a ? json_object_array_length(a) : 0; }
+static size_t len(json_object *a)
+{
+	return a ? json_object_array_length(a) : 0;
+}
 
 /* Element i of array a (of key k), which must be of the given type; NULL if not. */
-static json_object *elem(struct rd *r, json_object *a, size_t i, const char *k, json_type type, const char *what)
+static json_object *elem(struct rd *r, json_object *a, size_t i, const char *k, json_type type,
+			 const char *what)
 {
 	json_object *v = json_object_array_get_idx(a, i);
 
@@ -86,7 +91,10 @@ static json_object *elem(struct rd *r, json_object *a, size_t i, const char *k, 
 	return v;
 }
 
-static int finish(struct rd *r) { return r->bad ? -EBADMSG : 0; }
+static int finish(struct rd *r)
+{
+	return r->bad ? -EBADMSG : 0;
+}
 
 static void print_when(FILE *out, long long t)
 {
@@ -95,7 +103,8 @@ static void print_when(FILE *out, long long t)
 	struct tm tm;
 
 	/* a time localtime() cannot take is shown as the number it is */
-	if ((long long)tt != t || !localtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
+	if ((long long)tt != t || !localtime_r(&tt, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
 		fprintf(out, "time %lld", t);
 	else
 		fputs(buf, out);
@@ -109,8 +118,8 @@ int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 	size_t nz;
 
 	fprintf(out, "pdyndns %s, pid %lld: up %lldd%02lldh%02lldm%02llds, ABI %lld, config %s\n",
-		str(&r, res, "version") ?: "?", num(&r, res, "pid"), up / 86400, up / 3600 % 24, up / 60 % 60,
-		up % 60, num(&r, res, "abi"), str(&r, res, "config") ?: "?");
+		str(&r, res, "version") ?: "?", num(&r, res, "pid"), up / 86400, up / 3600 % 24,
+		up / 60 % 60, up % 60, num(&r, res, "abi"), str(&r, res, "config") ?: "?");
 	fprintf(out, "  zone %s", str(&r, res, "zone") ?: "(none)");
 	zones = arr(&r, res, "zones");
 	nz = len(zones);
@@ -119,30 +128,34 @@ int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 
 		fprintf(out, "%s%s", i == 1 ? " (and " : ", ", z ? json_object_get_string(z) : "?");
 	}
-	fprintf(out, "%s, generation %lld, %lld handler%s", nz > 1 ? ")" : "", num(&r, res, "generation"), nh,
-		nh == 1 ? "" : "s");
+	fprintf(out, "%s, generation %lld, %lld handler%s", nz > 1 ? ")" : "",
+		num(&r, res, "generation"), nh, nh == 1 ? "" : "s");
 	/* views are counted apart (an older daemon sends no n_views: its count has them) */
 	if (json_object_object_get_ex(res, "n_views", &views) && (nv = num(&r, res, "n_views")))
 		fprintf(out, ", %lld view%s", nv, nv == 1 ? "" : "s");
-	fprintf(out, ", %lld addresses, %lld lookups answered (PowerDNS sends several per question)\n",
+	fprintf(out,
+		", %lld addresses, %lld lookups answered (PowerDNS sends several per question)\n",
 		num(&r, res, "n_addresses"), num(&r, res, "lookups"));
 	if (boolean(&r, res, "rotation_stalled"))
-		fprintf(out, "  rotation STALLED: %lld times questions came without the SOA lookups "
-			     "\"advance\": \"per-question\" counts (PowerDNS's caches); see the log\n",
+		fprintf(out,
+			"  rotation STALLED: %lld times questions came without the SOA lookups "
+			"\"advance\": \"per-question\" counts (PowerDNS's caches); see the log\n",
 			num(&r, res, "stalls"));
 	last = get(&r, res, "last_reload", json_type_object, "an object");
 	if (last) {
-		fprintf(out, "  last reload: %s at ", boolean(&r, last, "ok") ? "applied" : "refused");
+		fprintf(out, "  last reload: %s at ",
+			boolean(&r, last, "ok") ? "applied" : "refused");
 		print_when(out, num(&r, last, "time"));
 		fprintf(out, ": %s\n", str(&r, last, "result") ?: "");
 	} else
 		fprintf(out, "  last reload: none since start\n");
 	if (num(&r, res, "log_dropped"))
-		fprintf(out, "  %lld log lines dropped: stderr was full (nobody reads it?)\n", num(&r, res, "log_dropped"));
+		fprintf(out, "  %lld log lines dropped: stderr was full (nobody reads it?)\n",
+			num(&r, res, "log_dropped"));
 	if (str(&r, res, "config_error"))
 		fprintf(out, "  config error: %s\n", str(&r, res, "config_error"));
-	fprintf(out, "  %-32s %-4s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", "TYPE", "POLICY", "ADDRESSES", "NEXT#",
-		"NEXT ADDRESS", "ANSWERS", "FILE");
+	fprintf(out, "  %-32s %-4s %-15s %9s %9s %-26s %10s  %s\n", "QNAME", "TYPE", "POLICY",
+		"ADDRESSES", "NEXT#", "NEXT ADDRESS", "ANSWERS", "FILE");
 	return finish(&r);
 }
 
@@ -191,15 +204,17 @@ static void render_health(struct rd *r, FILE *out, json_object *hl, long long n_
 		fprintf(out, " %s", str(r, hl, "path"));
 	if (str(r, hl, "file"))
 		fprintf(out, " %s", str(r, hl, "file"));
-	fprintf(out, ", every %g s, timeout %g s, rise %lld, fall %lld", num(r, hl, "interval_ms") / 1000.0,
-		num(r, hl, "timeout_ms") / 1000.0, num(r, hl, "rise"), num(r, hl, "fall"));
+	fprintf(out, ", every %g s, timeout %g s, rise %lld, fall %lld",
+		num(r, hl, "interval_ms") / 1000.0, num(r, hl, "timeout_ms") / 1000.0,
+		num(r, hl, "rise"), num(r, hl, "fall"));
 	if (!boolean(r, hl, "checked")) {
 		fprintf(out, ": not checked\n");
 		return;
 	}
 	fprintf(out, ": %lld up, %lld down%s\n", num(r, hl, "up"), num(r, hl, "down"),
-		num(r, hl, "up") ? "" : strcmp(str(r, hl, "all_down") ?: "", "none") == 0 ?
-				   " (all down: answering none)" : " (all down: answering all)");
+		num(r, hl, "up") ? ""
+		: strcmp(str(r, hl, "all_down") ?: "", "none") == 0 ? " (all down: answering none)"
+								    : " (all down: answering all)");
 	addrs = arr(r, hl, "addresses");
 	for (size_t i = 0; i < len(addrs); i++) {
 		json_object *a = elem(r, addrs, i, "addresses", json_type_object, "an object");
@@ -207,10 +222,12 @@ static void render_health(struct rd *r, FILE *out, json_object *hl, long long n_
 
 		if (!a)
 			continue;
-		fprintf(out, "        %-39s %-4s since ", str(r, a, "address") ?: "?", boolean(r, a, "up") ? "up" : "down");
+		fprintf(out, "        %-39s %-4s since ", str(r, a, "address") ?: "?",
+			boolean(r, a, "up") ? "up" : "down");
 		print_when(out, num(r, a, "since"));
 		if (str(r, a, "last"))
-			fprintf(out, ", last: %s (%.1f ms)", str(r, a, "last"), num(r, a, "latency_us") / 1000.0);
+			fprintf(out, ", last: %s (%.1f ms)", str(r, a, "last"),
+				num(r, a, "latency_us") / 1000.0);
 		else
 			fprintf(out, ", not checked yet");
 		if (real(r, a, "load", &load))
@@ -242,10 +259,11 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 			json_object *t = elem(&r, types, k, "types", json_type_string, "a string");
 			size_t l = strlen(tlist);
 
-			snprintf(tlist + l, sizeof(tlist) - l, "%s%s", k ? "/" : "", t ? json_object_get_string(t) : "?");
+			snprintf(tlist + l, sizeof(tlist) - l, "%s%s", k ? "/" : "",
+				 t ? json_object_get_string(t) : "?");
 		}
-		fprintf(out, "  %-32s %-4s %-15s %s\n", str(&r, h, "qname") ?: "?", tlist, str(&r, h, "kind") ?: "?",
-			serves);
+		fprintf(out, "  %-32s %-4s %-15s %s\n", str(&r, h, "qname") ?: "?", tlist,
+			str(&r, h, "kind") ?: "?", serves);
 		return finish(&r);
 	}
 	/* "all" takes no count; a count of 1 is not shown */
@@ -258,24 +276,30 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 		snprintf(answers, sizeof(answers), "%lld", num(&r, h, "answers"));
 	}
 	fprintf(out, "  %-32s %-4s %-15s %9lld %9s %-26s %10s  %s\n", str(&r, h, "qname") ?: "?",
-		str(&r, h, "qtype") ?: "?", policy, num(&r, h, "addresses"), next, str(&r, h, "next_address") ?: "-",
-		answers, str(&r, h, "file") ?: "-");
+		str(&r, h, "qtype") ?: "?", policy, num(&r, h, "addresses"), next,
+		str(&r, h, "next_address") ?: "-", answers, str(&r, h, "file") ?: "-");
 	if (str(&r, h, "view")) /* a view of the handler above */
 		fprintf(out, "      view \"%s\": %lld inline prefixes%s%s\n", str(&r, h, "view"),
-			num(&r, h, "inline_prefixes"), str(&r, h, "prefix_file") ? ", and those of " : "",
+			num(&r, h, "inline_prefixes"),
+			str(&r, h, "prefix_file") ? ", and those of " : "",
 			str(&r, h, "prefix_file") ?: "");
 	else if (get(&r, h, "views", json_type_int, "an integer"))
-		fprintf(out, "      %lld view%s by the %s, %lld prefixes in all (other clients: this list)\n",
+		fprintf(out,
+			"      %lld view%s by the %s, %lld prefixes in all (other clients: this "
+			"list)\n",
 			num(&r, h, "views"), num(&r, h, "views") == 1 ? "" : "s",
-			strcmp(str(&r, h, "match") ?: "", "resolver") == 0 ? "resolver's address" : "client subnet",
+			strcmp(str(&r, h, "match") ?: "", "resolver") == 0 ? "resolver's address"
+									   : "client subnet",
 			num(&r, h, "prefixes"));
 	if (str(&r, h, "views_error"))
 		fprintf(out, "      prefixes: %s\n", str(&r, h, "views_error"));
 	if (arr(&r, h, "weights")) {
-		fprintf(out, "      weights: total %lld, %lld drained:", num(&r, h, "total_weight"), num(&r, h, "drained"));
+		fprintf(out, "      weights: total %lld, %lld drained:", num(&r, h, "total_weight"),
+			num(&r, h, "drained"));
 		print_pairs(&r, out, h, "weights", "weight");
 		if (!num(&r, h, "total_weight"))
-			fprintf(out, "      every weight is 0: it answers no address, as a list that did not load\n");
+			fprintf(out, "      every weight is 0: it answers no address, as a list "
+				     "that did not load\n");
 	}
 	served = arr(&r, h, "served");
 	if (len(served)) {
@@ -284,7 +308,8 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 	}
 	if (str(&r, h, "error"))
 		fprintf(out, "      error: %s\n", str(&r, h, "error"));
-	render_health(&r, out, get(&r, h, "health", json_type_object, "an object"), num(&r, h, "addresses"));
+	render_health(&r, out, get(&r, h, "health", json_type_object, "an object"),
+		      num(&r, h, "addresses"));
 	return finish(&r);
 }
 
@@ -300,7 +325,8 @@ int render_status_end(FILE *err, int pid, json_object *end, long long *count, si
 		json_object *n = elem(&r, names, i, "missing", json_type_string, "a string");
 
 		if (n)
-			fprintf(err, "pdynctl: pid %d: no handler named %s\n", pid, json_object_get_string(n));
+			fprintf(err, "pdynctl: pid %d: no handler named %s\n", pid,
+				json_object_get_string(n));
 	}
 	return finish(&r);
 }
@@ -309,7 +335,8 @@ int render_list(FILE *out, int pid, const char *socket, json_object *res, char w
 {
 	struct rd r = {.why = why};
 
-	fprintf(out, "%-8d %-8s gen %-6lld %s\n", pid, str(&r, res, "zone") ?: "-", num(&r, res, "generation"), socket);
+	fprintf(out, "%-8d %-8s gen %-6lld %s\n", pid, str(&r, res, "zone") ?: "-",
+		num(&r, res, "generation"), socket);
 	return finish(&r);
 }
 
@@ -326,7 +353,8 @@ static size_t print_lines(struct rd *r, FILE *err, int pid, json_object *o, cons
 	return len(a);
 }
 
-int render_reload(FILE *out, FILE *err, int pid, json_object *res, int *problems, char why[RENDER_WHY_MAX])
+int render_reload(FILE *out, FILE *err, int pid, json_object *res, int *problems,
+		  char why[RENDER_WHY_MAX])
 {
 	struct rd r = {.why = why};
 
@@ -349,8 +377,9 @@ int render_query(FILE *out, int pid, json_object *res, char why[RENDER_WHY_MAX])
 		json_object *a = elem(&r, as, i, "answers", json_type_object, "an object");
 
 		if (a)
-			fprintf(out, "  %s\t%lld\tIN\t%s\t%s\n", str(&r, a, "name") ?: "?", num(&r, a, "ttl"),
-				str(&r, a, "type") ?: "?", str(&r, a, "content") ?: "?");
+			fprintf(out, "  %s\t%lld\tIN\t%s\t%s\n", str(&r, a, "name") ?: "?",
+				num(&r, a, "ttl"), str(&r, a, "type") ?: "?",
+				str(&r, a, "content") ?: "?");
 	}
 	return finish(&r);
 }
@@ -360,8 +389,8 @@ int render_pid(json_object *res)
 	json_object *v;
 	long long p;
 
-	if (!json_object_is_type(res, json_type_object) || !json_object_object_get_ex(res, "pid", &v) ||
-	    !json_object_is_type(v, json_type_int))
+	if (!json_object_is_type(res, json_type_object) ||
+	    !json_object_object_get_ex(res, "pid", &v) || !json_object_is_type(v, json_type_int))
 		return 0;
 	p = (long long)json_object_get_int64(v);
 	return p > 0 && p <= 0x7fffffff ? (int)p : 0;

@@ -20,10 +20,12 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX]);
 int render_status_end(FILE *err, int pid, json_object *end, long long *count, size_t *missing,
 		      char why[RENDER_WHY_MAX]);
 /* list: one line per copy. */
-int render_list(FILE *out, int pid, const char *socket, json_object *result, char why[RENDER_WHY_MAX]);
+int render_list(FILE *out, int pid, const char *socket, json_object *result,
+		char why[RENDER_WHY_MAX]);
 /* reload: the result line to out; the problems the reload found, or else those the
  * generation still has, to err, one line each. *problems says whether there were any. */
-int render_reload(FILE *out, FILE *err, int pid, json_object *result, int *problems, char why[RENDER_WHY_MAX]);
+int render_reload(FILE *out, FILE *err, int pid, json_object *result, int *problems,
+		  char why[RENDER_WHY_MAX]);
 /* query: the rcode and the records. */
 int render_query(FILE *out, int pid, json_object *result, char why[RENDER_WHY_MAX]);
 /* The pid a reply names, for a socket without one in its name: 0 if none or not a pid. */

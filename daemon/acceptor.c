@@ -46,7 +46,8 @@ int acceptor_accept(struct acceptor *a)
 	uint64_t now;
 
 	/* one descriptor freed is one more client taken (the next one in the backlog) */
-	if (cfd < 0 && (e == EMFILE || e == ENFILE) && a->make_room && a->make_room(a->room_userdata)) {
+	if (cfd < 0 && (e == EMFILE || e == ENFILE) && a->make_room &&
+	    a->make_room(a->room_userdata)) {
 		cfd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		e = errno;
 	}
@@ -55,7 +56,8 @@ int acceptor_accept(struct acceptor *a)
 			sd_event_now(sd_event_source_get_event(a->src), CLOCK_MONOTONIC, &now);
 			if (a->failures++ == 0) {
 				a->failed_since = now;
-				log_warning("%s: cannot accept (%s); new clients wait, retrying every 100 ms",
+				log_warning("%s: cannot accept (%s); new clients wait, retrying "
+					    "every 100 ms",
 					    a->what, strerror(e));
 			}
 			sd_event_source_set_enabled(a->src, SD_EVENT_OFF);

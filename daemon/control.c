@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The control socket (control.h): transport, rights and client budgets; the commands are ctlcmd.c's. */
+/* The control socket (control.h): transport, rights and client budgets; the commands are
+ * ctlcmd.c's. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +36,9 @@ struct client {
 	struct buf out;
 	size_t out_off;
 	bool full_rights;
-	bool busy;            /* a request is being handled: further input is ignored */
-	bool eof;             /* the client shut its side: reading is over, the reply still goes */
-	bool done;            /* the reply is complete: close once it is sent */
+	bool busy;	      /* a request is being handled: further input is ignored */
+	bool eof;	      /* the client shut its side: reading is over, the reply still goes */
+	bool done;	      /* the reply is complete: close once it is sent */
 	uint64_t wait_reload; /* waiting for this reload to finish, or 0 */
 	uint64_t last_active; /* CLOCK_MONOTONIC usec of the connect or its last input */
 	struct status_stream *stream;
@@ -52,7 +53,7 @@ struct control {
 	struct acceptor acc;
 	struct client *clients;
 	size_t n_full, n_readonly; /* clients of each kind: two budgets */
-	rlim_t fd_limit;           /* RLIMIT_NOFILE when it started listening */
+	rlim_t fd_limit;	   /* RLIMIT_NOFILE when it started listening */
 };
 
 static void client_free(struct client *c)
@@ -76,7 +77,6 @@ static void client_free(struct client *c)
 	status_stream_free(c->stream);
 	free(c);
 }
-
 
 static void stream_slice(struct client *c);
 
@@ -137,7 +137,10 @@ static bool client_pump(struct client *c)
 }
 
 /* Queues one response line (taken over). */
-static void client_queue(struct client *c, char *line) { ctl_put_line(&c->out, line); }
+static void client_queue(struct client *c, char *line)
+{
+	ctl_put_line(&c->out, line);
+}
 
 /* One more slice of the status the client asked for. */
 static void stream_slice(struct client *c)
@@ -156,7 +159,10 @@ static void client_reply(struct client *c, char *line)
 	client_pump(c);
 }
 
-static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
 
 static void start_status(struct client *c, struct ctl_request *req)
 {
@@ -210,15 +216,9 @@ static void handle_request(struct client *c, const char *line, size_t len)
 		return;
 	}
 	switch (req.cmd) {
-	case CTL_STATUS:
-		start_status(c, &req);
-		break;
-	case CTL_QUERY:
-		client_reply(c, ctlcmd_query(d, &req));
-		break;
-	case CTL_METRICS:
-		start_metrics(c);
-		break;
+	case CTL_STATUS: start_status(c, &req); break;
+	case CTL_QUERY: client_reply(c, ctlcmd_query(d, &req)); break;
+	case CTL_METRICS: start_metrics(c); break;
 	case CTL_RELOAD:
 		/* answered by control_reload_finished() */
 		c->wait_reload = d->request_reload(d, "pdynctl reload");
@@ -249,7 +249,8 @@ void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const
 		errs = json_object_new_array();
 		msgs = json_object_new_array();
 		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-		json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+		json_object_object_add(o, "generation",
+				       json_object_new_int64((int64_t)d->generation));
 		json_object_object_add(o, "result", jstr(result));
 		/* what this reload found, line by line as --check prints it */
 		for (size_t i = 0; errors && i < errors->n_msgs; i++)
@@ -257,7 +258,8 @@ void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const
 		if (errors && errors->n_errors > errors->n_msgs) {
 			char more[64];
 
-			snprintf(more, sizeof(more), "(%zu more problems not shown)", errors->n_errors - errors->n_msgs);
+			snprintf(more, sizeof(more), "(%zu more problems not shown)",
+				 errors->n_errors - errors->n_msgs);
 			json_object_array_add(msgs, jstr(more));
 		}
 		json_object_object_add(o, "messages", msgs);
@@ -279,7 +281,8 @@ static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct client *c = userdata;
 
-	log_debug("control: dropping a client that sent no complete request or took no reply in time");
+	log_debug(
+	    "control: dropping a client that sent no complete request or took no reply in time");
 	client_free(c);
 	return 0;
 }
@@ -370,12 +373,14 @@ static int peer_rights(struct control *ctl, int fd, const struct ucred *cred)
  * keep root or the daemon's user out. */
 static bool evict_readonly(struct control *ctl, bool busy_too)
 {
-	static const char msg[] = "{\"v\":1,\"ok\":false,\"error\":\"closed: too many read-only clients, "
-				  "this one idle longest\"}\n";
+	static const char msg[] =
+	    "{\"v\":1,\"ok\":false,\"error\":\"closed: too many read-only clients, "
+	    "this one idle longest\"}\n";
 	struct client *victim = NULL;
 
 	for (struct client *c = ctl->clients; c; c = c->next)
-		if (!c->full_rights && (busy_too || !c->busy) && (!victim || c->last_active < victim->last_active))
+		if (!c->full_rights && (busy_too || !c->busy) &&
+		    (!victim || c->last_active < victim->last_active))
 			victim = c;
 	if (!victim)
 		return false;
@@ -414,7 +419,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	/* A read-only client takes the place of the one idle longest when the budget is full,
 	 * and also when the descriptors left would not do for a reload (the lowest free one
 	 * is always the next: a high one means few are left). */
-	full = ctl->n_readonly >= CONTROL_MAX_READONLY || (rlim_t)cfd + CONTROL_FD_RESERVE >= ctl->fd_limit;
+	full = ctl->n_readonly >= CONTROL_MAX_READONLY ||
+	       (rlim_t)cfd + CONTROL_FD_RESERVE >= ctl->fd_limit;
 	if (rights == 1 && full && evict_readonly(ctl, false)) {
 		/* into the descriptor just freed, lower: a high one would leave a hole that the
 		 * next client fills, and read-only clients would creep over the reserve */
@@ -427,13 +433,16 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			close(low);
 		full = false;
 	}
-	if (!rights || (rights == 2 && ctl->n_full >= CONTROL_MAX_CLIENTS) || (rights == 1 && full)) {
-		const char *msg = rights ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
-					 : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
+	if (!rights || (rights == 2 && ctl->n_full >= CONTROL_MAX_CLIENTS) ||
+	    (rights == 1 && full)) {
+		const char *msg = rights
+				      ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
+				      : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
 		ctl->d->metrics.control_refused++;
 		if (!rights)
-			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid, (int)cred.pid);
+			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid,
+				    (int)cred.pid);
 		(void)!send(cfd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
 		close(cfd);
 		return 0;
@@ -456,8 +465,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	else
 		ctl->n_readonly++;
 	if (sd_event_add_io(ctl->d->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
-	    sd_event_add_time_relative(ctl->d->event, &c->timer, CLOCK_MONOTONIC, CONTROL_TIMEOUT_USEC, 0,
-				       on_client_timeout, c) < 0)
+	    sd_event_add_time_relative(ctl->d->event, &c->timer, CLOCK_MONOTONIC,
+				       CONTROL_TIMEOUT_USEC, 0, on_client_timeout, c) < 0)
 		client_free(c);
 	return 0;
 }
@@ -505,7 +514,8 @@ static void sweep_stale(const char *dir)
 	if (!dp)
 		return;
 	while ((e = readdir(dp))) {
-		int pid = name_pid(e->d_name, "pdyndns.", ".sock"), setup = name_pid(e->d_name, ".pdyndns.", ".new");
+		int pid = name_pid(e->d_name, "pdyndns.", ".sock"),
+		    setup = name_pid(e->d_name, ".pdyndns.", ".new");
 		char path[4096];
 		struct stat st;
 		bool gone;
@@ -532,7 +542,8 @@ static int prepare_dir(const char *dir, gid_t group, bool have_group)
 
 	if (mkdir(dir, 0750) == 0) {
 		if (have_group && chown(dir, (uid_t)-1, group) < 0)
-			log_warning("control: cannot give %s to the group: %s", dir, strerror(errno));
+			log_warning("control: cannot give %s to the group: %s", dir,
+				    strerror(errno));
 		return 0;
 	}
 	if (errno != EEXIST)
@@ -570,7 +581,8 @@ int control_init_fd(struct daemon *d, int fd)
 	ctl->group = getegid(); /* who may connect is the socket unit's business (SocketMode=) */
 	r = start_listening(d, ctl);
 	if (r < 0) {
-		log_error("control: cannot use the socket from systemd: %s; no control socket", strerror(-r));
+		log_error("control: cannot use the socket from systemd: %s; no control socket",
+			  strerror(-r));
 		close(fd);
 		free(ctl);
 		return r;
@@ -602,8 +614,11 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	}
 	r = prepare_dir(dir, gid, have_group);
 	if (r < 0) {
-		log_error("control: cannot use %s: %s; no control socket (pdynctl will not see this copy)",
-			  dir, r == -ENOTDIR ? "not a directory (symlinks are not followed)" : strerror(-r));
+		log_error("control: cannot use %s: %s; no control socket (pdynctl will not see "
+			  "this copy)",
+			  dir,
+			  r == -ENOTDIR ? "not a directory (symlinks are not followed)"
+					: strerror(-r));
 		return r;
 	}
 	ctl = calloc(1, sizeof(*ctl));
@@ -618,20 +633,25 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
-	if (asprintf(&tmp, "%s/.pdyndns.%d.new", dir, (int)getpid()) < 0 || strlen(tmp) >= sizeof(sa.sun_path)) {
+	if (asprintf(&tmp, "%s/.pdyndns.%d.new", dir, (int)getpid()) < 0 ||
+	    strlen(tmp) >= sizeof(sa.sun_path)) {
 		log_error("control: socket path too long in %s; no control socket", dir);
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
 	sweep_stale(dir);
 	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		log_error("control: %s exists and is not a socket; not touching it, no control socket", ctl->path);
+		log_error(
+		    "control: %s exists and is not a socket; not touching it, no control socket",
+		    ctl->path);
 		r = -EEXIST;
 		goto fail;
 	}
 	if (lstat(tmp, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			log_error("control: %s exists and is not a socket; not touching it, no control socket", tmp);
+			log_error("control: %s exists and is not a socket; not touching it, no "
+				  "control socket",
+				  tmp);
 			r = -EEXIST;
 			goto fail;
 		}
@@ -654,7 +674,8 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		goto fail_log;
 	}
 	if (have_group && chown(tmp, (uid_t)-1, gid) < 0)
-		log_warning("control: cannot give %s to group %s: %s", ctl->path, group, strerror(errno));
+		log_warning("control: cannot give %s to group %s: %s", ctl->path, group,
+			    strerror(errno));
 	if (rename(tmp, ctl->path) < 0) {
 		r = -errno;
 		goto fail_log;
@@ -736,7 +757,8 @@ static json_object *ask_summary(const char *path)
 		got += (size_t)n;
 	}
 	if (!memchr(line, '\n', got) ||
-	    ctl_response_decode(line, (size_t)((char *)memchr(line, '\n', got) - line), &ok, &res, &err, &stream) < 0 ||
+	    ctl_response_decode(line, (size_t)((char *)memchr(line, '\n', got) - line), &ok, &res,
+				&err, &stream) < 0 ||
 	    !ok) {
 		json_object_put(res);
 		res = NULL;
@@ -769,7 +791,8 @@ size_t control_describe_copies(const struct daemon *d, struct buf *out)
 		json_object *res;
 
 		if (!pid || pid == (int)getpid() ||
-		    snprintf(path, sizeof(path), "%s/%s", d->control_dir, e->d_name) >= (int)sizeof(path))
+		    snprintf(path, sizeof(path), "%s/%s", d->control_dir, e->d_name) >=
+			(int)sizeof(path))
 			continue;
 		res = ask_summary(path);
 		if (!res && nobody_listens(path))
@@ -784,7 +807,8 @@ size_t control_describe_copies(const struct daemon *d, struct buf *out)
 			buf_puti(out, member_int(res, "uptime"));
 			buf_puts(out, " s, ");
 			buf_puti(out, member_int(res, "lookups"));
-			buf_puts(out, member_int(res, "lookups") == 1 ? " lookup answered" : " lookups answered");
+			buf_puts(out, member_int(res, "lookups") == 1 ? " lookup answered"
+								      : " lookups answered");
 			json_object_put(res);
 		} else
 			buf_puts(out, ": did not answer (busy, or not ours to ask)");

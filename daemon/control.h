@@ -20,10 +20,10 @@
 struct daemon;
 struct diag;
 
-#define CONTROL_DEFAULT_DIR CTL_DEFAULT_DIR
-#define CONTROL_MAX_CLIENTS 64  /* root and the daemon's user */
+#define CONTROL_DEFAULT_DIR  CTL_DEFAULT_DIR
+#define CONTROL_MAX_CLIENTS  64 /* root and the daemon's user */
 #define CONTROL_MAX_READONLY 32 /* members of the control group */
-#define CONTROL_FD_RESERVE 16   /* descriptors read-only clients leave for the rest */
+#define CONTROL_FD_RESERVE   16 /* descriptors read-only clients leave for the rest */
 #define CONTROL_TIMEOUT_USEC (5 * 1000 * 1000)
 
 /* Creates the directory if missing and binds the socket. Failing here is logged and leaves

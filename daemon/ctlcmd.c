@@ -27,7 +27,7 @@ struct range {
 
 struct status_stream {
 	const struct snapshot *snap; /* the snapshot it began on, and its generation: */
-	uint64_t generation;         /* a reload in between ends the stream with an error */
+	uint64_t generation;	     /* a reload in between ends the stream with an error */
 	struct range *ranges;
 	size_t n_ranges, cur, pos;
 	char **names; /* the filter (taken from the request), or NULL */
@@ -50,8 +50,10 @@ struct status_stream *status_stream_free(struct status_stream *st)
 	return NULL;
 }
 
-
-static json_object *jstr(const char *s) { return s ? json_object_new_string(s) : NULL; }
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
 
 #define HEALTH_STATUS_MAX 64 /* addresses of a checked list that status shows */
 
@@ -68,7 +70,8 @@ static json_object *address_json(const struct addrlist *l, const struct health_s
 	json_object_object_add(a, "since", json_object_new_int64(x->since));
 	json_object_object_add(a, "checked", json_object_new_boolean(x->checked));
 	json_object_object_add(a, "last", x->checked ? jstr(x->reason) : NULL);
-	json_object_object_add(a, "latency_us", x->checked ? json_object_new_int64(x->latency_us) : NULL);
+	json_object_object_add(a, "latency_us",
+			       x->checked ? json_object_new_int64(x->latency_us) : NULL);
 	json_object_object_add(a, "load", x->has_load ? json_object_new_double(x->load) : NULL);
 	return a;
 }
@@ -85,8 +88,10 @@ static json_object *health_json(const struct hstatus *st)
 
 	json_object_object_add(o, "check", jstr(checks[c->check]));
 	if (c->check != CONFIG_CHECK_FILE)
-		json_object_object_add(o, "port", json_object_new_int(c->port ? c->port :
-							       c->check == CONFIG_CHECK_HTTPS ? 443 : 80));
+		json_object_object_add(o, "port",
+				       json_object_new_int(c->port ? c->port
+							   : c->check == CONFIG_CHECK_HTTPS ? 443
+											    : 80));
 	if (c->check == CONFIG_CHECK_HTTP || c->check == CONFIG_CHECK_HTTPS)
 		json_object_object_add(o, "path", jstr(c->path ? c->path : "/"));
 	if (c->check == CONFIG_CHECK_FILE)
@@ -144,7 +149,8 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	if (st.view) {
 		json_object_object_add(o, "view", jstr(st.view));
 		json_object_object_add(o, "prefix_file", jstr(st.prefix_file));
-		json_object_object_add(o, "inline_prefixes", json_object_new_int64((int64_t)st.inline_prefixes));
+		json_object_object_add(o, "inline_prefixes",
+				       json_object_new_int64((int64_t)st.inline_prefixes));
 	} else if (st.n_views) {
 		json_object_object_add(o, "views", json_object_new_int(st.n_views));
 		json_object_object_add(o, "match", jstr(st.match));
@@ -158,14 +164,16 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	if (st.weighted) {
 		json_object *weights = json_object_new_array();
 
-		json_object_object_add(o, "total_weight", json_object_new_int64((int64_t)st.total_weight));
+		json_object_object_add(o, "total_weight",
+				       json_object_new_int64((int64_t)st.total_weight));
 		json_object_object_add(o, "drained", json_object_new_int64(st.drained));
 		for (uint32_t i = 0; i < st.n_addresses && i < TOP_SERVED; i++) {
 			json_object *a = json_object_new_object();
 
 			addrlist_format(l, i, text);
 			json_object_object_add(a, "address", jstr(text));
-			json_object_object_add(a, "weight", json_object_new_int64((int64_t)addrlist_weight(l, i)));
+			json_object_object_add(
+			    a, "weight", json_object_new_int64((int64_t)addrlist_weight(l, i)));
 			json_object_array_add(weights, a);
 		}
 		json_object_object_add(o, "weights", weights);
@@ -176,12 +184,15 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 		json_object_object_add(o, "next_address", jstr(text));
 		json_object_object_add(o, "answers", json_object_new_int64((int64_t)st.answers));
 		/* the first ones are the most served */
-		for (uint32_t i = 0; hstatus_served(&st, 0) != UINT64_MAX && i < st.n_addresses && i < TOP_SERVED; i++) {
+		for (uint32_t i = 0;
+		     hstatus_served(&st, 0) != UINT64_MAX && i < st.n_addresses && i < TOP_SERVED;
+		     i++) {
 			json_object *a = json_object_new_object();
 
 			addrlist_format(l, i, text);
 			json_object_object_add(a, "address", jstr(text));
-			json_object_object_add(a, "served", json_object_new_int64((int64_t)hstatus_served(&st, i)));
+			json_object_object_add(
+			    a, "served", json_object_new_int64((int64_t)hstatus_served(&st, i)));
 			json_object_array_add(served, a);
 		}
 	}
@@ -198,7 +209,8 @@ static json_object *rcodes_json(const uint64_t *n, size_t count)
 	json_object *o = json_object_new_object();
 
 	for (size_t i = 0; i < count; i++)
-		json_object_object_add(o, metrics_rcode_name((enum metrics_rcode)i), json_object_new_int64((int64_t)n[i]));
+		json_object_object_add(o, metrics_rcode_name((enum metrics_rcode)i),
+				       json_object_new_int64((int64_t)n[i]));
 	return o;
 }
 
@@ -207,7 +219,8 @@ static json_object *metrics_json(const struct daemon *d, const struct handler *h
 {
 	json_object *o = json_object_new_object();
 	const struct metrics_slot *ms = snapshot_slot(d->snap, h) < d->metrics.n
-						? &d->metrics.slot[snapshot_slot(d->snap, h)] : NULL;
+					    ? &d->metrics.slot[snapshot_slot(d->snap, h)]
+					    : NULL;
 	char text[ADDR_TEXT_MAX], what[512];
 	struct hstatus st;
 
@@ -226,7 +239,8 @@ static json_object *metrics_json(const struct daemon *d, const struct handler *h
 	json_object_object_add(o, "answers", json_object_new_int64((int64_t)ms->answers));
 	json_object_object_add(o, "questions", rcodes_json(ms->questions, 2));
 	if (st.view)
-		json_object_object_add(o, "view_hits", json_object_new_int64((int64_t)ms->view_hits));
+		json_object_object_add(o, "view_hits",
+				       json_object_new_int64((int64_t)ms->view_hits));
 	if (ms->served && h->list && h->list->n == ms->n_served) {
 		json_object *served = json_object_new_array();
 
@@ -235,7 +249,8 @@ static json_object *metrics_json(const struct daemon *d, const struct handler *h
 
 			addrlist_format(h->list, i, text);
 			json_object_object_add(a, "address", jstr(text));
-			json_object_object_add(a, "answers", json_object_new_int64((int64_t)ms->served[i]));
+			json_object_object_add(a, "answers",
+					       json_object_new_int64((int64_t)ms->served[i]));
 			json_object_array_add(served, a);
 		}
 		json_object_object_add(o, "served", served);
@@ -261,12 +276,14 @@ static json_object *metrics_header(const struct daemon *d)
 	}
 	x = json_object_new_object();
 	for (size_t i = 0; i < METRICS_N_QTYPES; i++)
-		json_object_object_add(x, metrics_qtype_name((enum metrics_qtype)i), json_object_new_int64((int64_t)m->lookups[i]));
+		json_object_object_add(x, metrics_qtype_name((enum metrics_qtype)i),
+				       json_object_new_int64((int64_t)m->lookups[i]));
 	json_object_object_add(o, "lookups", x);
 	json_object_object_add(o, "questions", rcodes_json(m->questions, METRICS_N_RCODES));
 	x = json_object_new_object();
 	for (size_t i = 0; i < METRICS_N_RELOADS; i++)
-		json_object_object_add(x, metrics_reload_name((enum metrics_reload)i), json_object_new_int64((int64_t)m->reloads[i]));
+		json_object_object_add(x, metrics_reload_name((enum metrics_reload)i),
+				       json_object_new_int64((int64_t)m->reloads[i]));
 	json_object_object_add(o, "reloads", x);
 	/* the histogram: each bucket's own count, the last one above every bound */
 	x = json_object_new_object();
@@ -282,19 +299,27 @@ static json_object *metrics_header(const struct daemon *d)
 	json_object_object_add(x, "above", json_object_new_int64((int64_t)m->reload_inf));
 	json_object_object_add(x, "sum", json_object_new_double(m->reload_seconds));
 	json_object_object_add(o, "reload_duration", x);
-	json_object_object_add(o, "control_refused", json_object_new_int64((int64_t)m->control_refused));
+	json_object_object_add(o, "control_refused",
+			       json_object_new_int64((int64_t)m->control_refused));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
 	for (const struct session *x2 = d->session; x2; x2 = x2->next)
 		stalled |= x2->memo.stalled;
-	json_object_object_add(o, "rotation_stalled",
-			       json_object_new_boolean(stalled && s && s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
-	json_object_object_add(o, "config_error", json_object_new_boolean(d->config_error || d->startup_error));
-	json_object_object_add(o, "max_addresses", json_object_new_int64(s ? s->config->metrics_max_addresses : 0));
+	json_object_object_add(
+	    o, "rotation_stalled",
+	    json_object_new_boolean(stalled && s &&
+				    s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
+	json_object_object_add(o, "config_error",
+			       json_object_new_boolean(d->config_error || d->startup_error));
+	json_object_object_add(o, "max_addresses",
+			       json_object_new_int64(s ? s->config->metrics_max_addresses : 0));
 	return o;
 }
 
-char *ctlcmd_metrics_header(const struct daemon *d) { return ctl_response_stream(metrics_header(d)); }
+char *ctlcmd_metrics_header(const struct daemon *d)
+{
+	return ctl_response_stream(metrics_header(d));
+}
 
 struct status_stream *metrics_stream_new(const struct daemon *d)
 {
@@ -327,27 +352,35 @@ static json_object *status_header(const struct daemon *d)
 	}
 	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
 	/* the config's handlers, and their views apart (inside, views are handlers too) */
-	json_object_object_add(o, "n_handlers",
-			       json_object_new_int64(s ? (int64_t)(s->config->n_handlers - s->config->n_views) : 0));
-	json_object_object_add(o, "n_views", json_object_new_int64(s ? (int64_t)s->config->n_views : 0));
-	json_object_object_add(o, "n_drained", json_object_new_int64(s ? (int64_t)s->n_drained : 0));
-	json_object_object_add(o, "n_addresses", json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
+	json_object_object_add(
+	    o, "n_handlers",
+	    json_object_new_int64(s ? (int64_t)(s->config->n_handlers - s->config->n_views) : 0));
+	json_object_object_add(o, "n_views",
+			       json_object_new_int64(s ? (int64_t)s->config->n_views : 0));
+	json_object_object_add(o, "n_drained",
+			       json_object_new_int64(s ? (int64_t)s->n_drained : 0));
+	json_object_object_add(o, "n_addresses",
+			       json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
 	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
 	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
 	/* per question with PowerDNS's caches answering the SOA lookups (answer.h), as a
 	 * connected session sees it now; stalls counts every time since the start */
 	for (const struct session *x = d->session; x; x = x->next)
 		stalled |= x->memo.stalled;
-	json_object_object_add(o, "rotation_stalled",
-			       json_object_new_boolean(stalled && s && s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
+	json_object_object_add(
+	    o, "rotation_stalled",
+	    json_object_new_boolean(stalled && s &&
+				    s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
 	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
-	json_object_object_add(o, "config_error", jstr(d->config_error ? d->config_error : d->startup_error));
+	json_object_object_add(o, "config_error",
+			       jstr(d->config_error ? d->config_error : d->startup_error));
 	last = json_object_new_object();
 	json_object_object_add(last, "time", json_object_new_int64(d->last_reload));
 	json_object_object_add(last, "ok", json_object_new_boolean(d->last_reload_ok));
 	json_object_object_add(last, "result", jstr(d->last_reload_result));
-	json_object_object_add(o, "last_reload", d->last_reload ? last : (json_object_put(last), NULL));
+	json_object_object_add(o, "last_reload",
+			       d->last_reload ? last : (json_object_put(last), NULL));
 	return o;
 }
 
@@ -364,7 +397,6 @@ void ctl_put_line(struct buf *out, char *line)
 		buf_puts(out, line);
 	free(line);
 }
-
 
 /* A handler's qname is name (case aside, a trailing dot aside). */
 static bool same_name(const char *qname, const char *name)
@@ -416,11 +448,12 @@ struct status_stream *status_stream_new(const struct daemon *d, char **names, si
 		struct dname dn;
 		const struct node *node;
 
-		if (dname_parse(st->names[i], strlen(st->names[i]), &dn) < 0 || !(node = snapshot_find(s, &dn)) ||
-		    !node->count)
+		if (dname_parse(st->names[i], strlen(st->names[i]), &dn) < 0 ||
+		    !(node = snapshot_find(s, &dn)) || !node->count)
 			continue;
 		st->found[i] = true;
-		st->ranges[n++] = (struct range){node->first, (size_t)node->first + node->count, false};
+		st->ranges[n++] =
+		    (struct range){node->first, (size_t)node->first + node->count, false};
 	}
 	/* in handler order, each name once */
 	qsort(st->ranges, n, sizeof(*st->ranges), cmp_range);
@@ -462,8 +495,10 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 
 	if (d->snap != st->snap || d->generation != st->generation) {
 		/* the snapshot it walked is gone: say so rather than mix two generations */
-		ctl_put_line(out, ctl_response_error("a reload applied a new generation during the status; "
-						     "the handlers above are complete for the old one, ask again"));
+		ctl_put_line(out,
+			     ctl_response_error(
+				 "a reload applied a new generation during the status; "
+				 "the handlers above are complete for the old one, ask again"));
 		return true;
 	}
 	while (st->cur < st->n_ranges) {
@@ -485,7 +520,8 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 			continue; /* a kind counts nothing of its own */
 		built++;
 		st->count++;
-		ctl_put_line(out, ctl_stream_item(st->metrics ? metrics_json(d, h) : handler_json(d, h)));
+		ctl_put_line(
+		    out, ctl_stream_item(st->metrics ? metrics_json(d, h) : handler_json(d, h)));
 		if (!buf_ok(out))
 			return true;
 	}
@@ -507,9 +543,17 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 {
 	struct answer_memo memo = {0};
-	struct answer_ctx ctx = {.snap = d->snap, .rot = (struct rotation *)&d->rot, .health = &d->health, .memo = &memo,
-				 .abi = 1, .peek = true};
-	struct pp_msg m = {.kind = PP_Q, .qname = req->name, .qname_len = strlen(req->name), .qtype = "ANY", .id = 1,
+	struct answer_ctx ctx = {.snap = d->snap,
+				 .rot = (struct rotation *)&d->rot,
+				 .health = &d->health,
+				 .memo = &memo,
+				 .abi = 1,
+				 .peek = true};
+	struct pp_msg m = {.kind = PP_Q,
+			   .qname = req->name,
+			   .qname_len = strlen(req->name),
+			   .qtype = "ANY",
+			   .id = 1,
 			   .remote = req->client[0] ? req->client : "0.0.0.0",
 			   .real_remote = req->client[0] ? req->client : NULL};
 	uint16_t want = pp_qtype(req->type);
@@ -538,7 +582,8 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 			*nl = 0;
 		if (pp_parse_data(p, strlen(p), ctx.abi, &rr) == 0) {
 			any = true; /* the name exists: NODATA rather than NXDOMAIN */
-			if (strcmp(rr.type, "ENT") != 0 && (want == PP_TYPE_ANY || pp_qtype(rr.type) == want)) {
+			if (strcmp(rr.type, "ENT") != 0 &&
+			    (want == PP_TYPE_ANY || pp_qtype(rr.type) == want)) {
 				json_object *a = json_object_new_object();
 
 				json_object_object_add(a, "name", jstr(rr.qname));

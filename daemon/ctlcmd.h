@@ -16,7 +16,7 @@
 /* A status is built on the loop in slices between questions: at most this long each (at
  * least one handler), and only while less than STATUS_OUT_HIGH bytes wait for the client. */
 #define STATUS_SLICE_USEC 500
-#define STATUS_OUT_HIGH (256 * 1024)
+#define STATUS_OUT_HIGH	  (256 * 1024)
 
 struct status_stream;
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 
 #include "control.h"
 #include "hub.h"
@@ -28,14 +28,14 @@ struct hub {
 	struct reload_job job;
 	bool pending;
 	enum reload_kind pending_kind;
-	uint64_t seq;       /* number of the last reload started */
-	uint64_t started;   /* when the running build started (loop clock, usec) */
-	uint64_t began;     /* when the reload began (mono_usec()), for the metrics */
-	unsigned discarded; /* builds in a row thrown away because files changed under them */
-	bool reloading;     /* RELOADING=1 was sent for the running build */
+	uint64_t seq;		  /* number of the last reload started */
+	uint64_t started;	  /* when the running build started (loop clock, usec) */
+	uint64_t began;		  /* when the reload began (mono_usec()), for the metrics */
+	unsigned discarded;	  /* builds in a row thrown away because files changed under them */
+	bool reloading;		  /* RELOADING=1 was sent for the running build */
 	struct file_id config_id; /* the config file as last read, for the poll */
 	struct timespec config_read_at;
-	size_t sweep_next;  /* the poll's next slice */
+	size_t sweep_next;     /* the poll's next slice */
 	struct prober *prober; /* the health checks */
 };
 
@@ -68,14 +68,16 @@ static void start(struct daemon *d, enum reload_kind kind)
 
 	free_strv(rl->job.hold);
 	rl->job = (struct reload_job){
-		.config_path = d->config_path,
-		.opts = {.prev = d->snap, .reuse_unchanged = kind != RELOAD_FULL, .keep_prev_on_error = true},
-		.kind = kind,
-		.plan = watch_plan(d->watch),
-		.degraded = watch_degraded(d->watch) || watch_take_check_all(d->watch),
-		.config_broken = d->config_error && d->snap,
-		.config_id = rl->config_id,
-		.config_read_at = rl->config_read_at,
+	    .config_path = d->config_path,
+	    .opts = {.prev = d->snap,
+		     .reuse_unchanged = kind != RELOAD_FULL,
+		     .keep_prev_on_error = true},
+	    .kind = kind,
+	    .plan = watch_plan(d->watch),
+	    .degraded = watch_degraded(d->watch) || watch_take_check_all(d->watch),
+	    .config_broken = d->config_error && d->snap,
+	    .config_id = rl->config_id,
+	    .config_read_at = rl->config_read_at,
 	};
 	watch_take_changes(d->watch, &rl->job.changes);
 	if (kind == RELOAD_POLL) {
@@ -96,15 +98,17 @@ static void start(struct daemon *d, enum reload_kind kind)
 	diag_init(&rl->job.warnings);
 	r = reloader_start(rl->reloader, &rl->job);
 	if (r < 0) {
-		log_error("reload: cannot start the worker thread: %s; will retry at the next change",
-			  strerror(-r));
+		log_error(
+		    "reload: cannot start the worker thread: %s; will retry at the next change",
+		    strerror(-r));
 		watch_give_back(d->watch, &rl->job.changes);
 		return;
 	}
 	rl->seq++;
 	rl->started = watch_now(d->watch);
 	if (!rl->discarded)
-		rl->began = mono_usec(); /* a build again after a discarded one is the same reload */
+		rl->began =
+		    mono_usec(); /* a build again after a discarded one is the same reload */
 	if (kind != RELOAD_POLL && !rl->reloading && d->listener && d->snap) {
 		(void)sd_notify(0, "RELOADING=1");
 		rl->reloading = true;
@@ -145,23 +149,32 @@ static void set_result(struct daemon *d, bool ok, char *line)
 	d->last_reload_result = line;
 }
 
-static void free_snapshot(void *p) { snapshot_free(p); }
+static void free_snapshot(void *p)
+{
+	snapshot_free(p);
+}
 
 /* Frees a retired snapshot away from the loop. */
-static void retire(struct snapshot *old) { reap(free_snapshot, old); }
+static void retire(struct snapshot *old)
+{
+	reap(free_snapshot, old);
+}
 
 /* The health state and the checks follow the live snapshot, which replaced old (or NULL). */
 static void follow_health(struct daemon *d, const struct snapshot *old)
 {
 	if (health_follow(&d->health, old, d->snap, time(NULL)) < 0)
-		log_error("health: out of memory; some handlers go unchecked and serve every address");
+		log_error(
+		    "health: out of memory; some handlers go unchecked and serve every address");
 	if (d->hub->prober && prober_apply(d->hub->prober, d->snap) < 0)
-		log_error("health: out of memory; some handlers go unchecked and serve every address");
+		log_error(
+		    "health: out of memory; some handlers go unchecked and serve every address");
 }
 
 /* An address changed state (prober_changed_fn): said once, with its handler and why. */
 static void on_health_changed(void *userdata, const struct handler *h, const char *addr, bool up,
-			      const struct health_addr *a, const struct health_slot *s, bool flapping, uint32_t quiet)
+			      const struct health_addr *a, const struct health_slot *s,
+			      bool flapping, uint32_t quiet)
 {
 	const char *type = pp_type_name(h->cfg->qtype);
 	uint32_t n_up = s->n - s->n_down;
@@ -170,29 +183,33 @@ static void on_health_changed(void *userdata, const struct handler *h, const cha
 	(void)userdata;
 	if (quiet)
 		snprintf(before, sizeof(before), " (after %u changes not logged)", quiet);
-	log_at(up ? LOG_NOTICE : LOG_WARNING, &(struct diag_at){.qname = h->cfg->qname, .qtype = type},
-	       "health: %s %s %s is %s%s: %s (%u %s check%s in a row); %u of %u up%s%s", h->cfg->qname, type, addr,
-	       up ? "up" : "down", before, a->reason, up ? a->good : a->bad, up ? "good" : "bad",
-	       (up ? a->good : a->bad) == 1 ? "" : "s", n_up, s->n,
-	       n_up ? "" : h->cfg->health->all_down_none ? "; all down: answering none" :
-			    "; all down: answering all of them",
-	       flapping ? "; it flaps: its next changes this minute are not logged" : "");
+	log_at(
+	    up ? LOG_NOTICE : LOG_WARNING, &(struct diag_at){.qname = h->cfg->qname, .qtype = type},
+	    "health: %s %s %s is %s%s: %s (%u %s check%s in a row); %u of %u up%s%s", h->cfg->qname,
+	    type, addr, up ? "up" : "down", before, a->reason, up ? a->good : a->bad,
+	    up ? "good" : "bad", (up ? a->good : a->bad) == 1 ? "" : "s", n_up, s->n,
+	    n_up			    ? ""
+	    : h->cfg->health->all_down_none ? "; all down: answering none"
+					    : "; all down: answering all of them",
+	    flapping ? "; it flaps: its next changes this minute are not logged" : "");
 }
 
 /* A state file's problem, or its end (prober_file_fn). */
-static void on_state_file(void *userdata, const struct handler *h, const char *path, const struct diag *d)
+static void on_state_file(void *userdata, const struct handler *h, const char *path,
+			  const struct diag *d)
 {
 	const char *type = pp_type_name(h->cfg->qtype);
 	const struct diag_at at = {.file = path, .qname = h->cfg->qname, .qtype = type};
 
 	(void)userdata;
 	if (!d) {
-		log_at(LOG_NOTICE, &at, "health: %s: state file taken again for %s %s", path, h->cfg->qname, type);
+		log_at(LOG_NOTICE, &at, "health: %s: state file taken again for %s %s", path,
+		       h->cfg->qname, type);
 		return;
 	}
 	log_diag(LOG_ERR, d);
-	log_at(LOG_ERR, &at, "health: %s: state file not taken; %s %s keeps the states it had", path,
-	       h->cfg->qname, type);
+	log_at(LOG_ERR, &at, "health: %s: state file not taken; %s %s keeps the states it had",
+	       path, h->cfg->qname, type);
 }
 
 /* Makes snap live: rotation carries over for unchanged lists, restarts for changed ones. A
@@ -235,9 +252,11 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
 				return -ENOMEM;
 		}
-		if (j && j->metrics_slots && metrics_shape_equal(j->metrics_shape, metrics_shape(&d->metrics))) {
+		if (j && j->metrics_slots &&
+		    metrics_shape_equal(j->metrics_shape, metrics_shape(&d->metrics))) {
 			slots = TAKE_PTR(j->metrics_slots); /* prepared by the worker */
-		} else if (metrics_prepare(metrics_shape(&d->metrics), snap, map, n_old, &slots) < 0) {
+		} else if (metrics_prepare(metrics_shape(&d->metrics), snap, map, n_old, &slots) <
+			   0) {
 			rotation_done(&rot);
 			return -ENOMEM;
 		}
@@ -279,9 +298,11 @@ static char *describe(const struct daemon *d, const struct snapshot *s)
 		     "generation %llu applied: zone %s, %s, %llu addresses; %zu lists new or "
 		     "changed, %zu kept after an error, %zu serving nothing%s%.0zu%s",
 		     (unsigned long long)d->generation, s->config->domain, counts,
-		     (unsigned long long)s->n_addresses, s->n_new, s->n_kept, s->n_failed + s->n_drained,
+		     (unsigned long long)s->n_addresses, s->n_new, s->n_kept,
+		     s->n_failed + s->n_drained,
 		     /* " (N with every weight 0)" (%.0zu prints nothing for 0) */
-		     s->n_drained ? " (" : "", s->n_drained, s->n_drained ? " with every weight 0)" : "") < 0)
+		     s->n_drained ? " (" : "", s->n_drained,
+		     s->n_drained ? " with every weight 0)" : "") < 0)
 		return NULL;
 	return line;
 }
@@ -293,7 +314,8 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 	char *why = NULL;
 
 	if (!d->snap)
-		return NULL; /* nothing served yet: the control socket moves with the first config */
+		return NULL; /* nothing served yet: the control socket moves with the first config
+			      */
 	if (!d->control_dir_forced && d->control_dir && strcmp(want, d->control_dir) != 0) {
 		if (asprintf(&why, "%s: control_dir: changed from %s to %s; that needs a restart",
 			     d->config_path, d->control_dir, want) < 0)
@@ -311,10 +333,12 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 static void control_follow_config(struct daemon *d)
 {
 	const struct config *c = d->snap->config;
-	const char *dir = d->control_dir_forced ? d->control_dir : c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR;
+	const char *dir = d->control_dir_forced ? d->control_dir
+			  : c->control_dir	? c->control_dir
+						: CONTROL_DEFAULT_DIR;
 
-	if (d->control_activated ||
-	    (d->control && strcmp(dir, d->control_dir) == 0 && same_str(c->control_group, d->control_group)))
+	if (d->control_activated || (d->control && strcmp(dir, d->control_dir) == 0 &&
+				     same_str(c->control_group, d->control_group)))
 		return;
 	control_done(d);
 	free(d->control_group);
@@ -338,14 +362,16 @@ static void finish(struct daemon *d)
 	if (rl->discarded < MAX_DISCARDED && !j->nothing && (j->r >= 0 || j->config_failed) &&
 	    watch_last_event(d->watch) > rl->started) {
 		/* A file this build may have read changed while it was read: throw it away quietly
-		 * and build again (what it was to look at too), a bounded number of times in a row. */
+		 * and build again (what it was to look at too), a bounded number of times in a row.
+		 */
 		log_debug("reload: a file changed while it was read; building again");
 		rl->discarded++;
 		j->snap = snapshot_free(j->snap);
 		reload_job_clear(j);
 		watch_give_back(d->watch, &j->changes);
 		rl->pending = false;
-		start(d, kind == RELOAD_FULL || rl->pending_kind == RELOAD_FULL ? RELOAD_FULL : RELOAD_CHANGED);
+		start(d, kind == RELOAD_FULL || rl->pending_kind == RELOAD_FULL ? RELOAD_FULL
+										: RELOAD_CHANGED);
 		return;
 	}
 	rl->discarded = 0;
@@ -356,7 +382,8 @@ static void finish(struct daemon *d)
 	}
 	if (j->new_plan)
 		watch_apply(d->watch, TAKE_PTR(j->new_plan));
-	if (!j->nothing && !j->config_failed && j->r >= 0 && (restart = needs_restart(d, j->snap->config))) {
+	if (!j->nothing && !j->config_failed && j->r >= 0 &&
+	    (restart = needs_restart(d, j->snap->config))) {
 		diag_clear(&j->diag);
 		diag_add(&j->diag, "%s", restart);
 		j->snap = snapshot_free(j->snap);
@@ -377,15 +404,17 @@ static void finish(struct daemon *d)
 				config_counts(d->snap->config, counts);
 				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
 				       "%s: config not applied; keeping generation %llu (%s, "
-					  "%llu addresses)", d->config_path,
-					  (unsigned long long)d->generation, counts,
-					  (unsigned long long)d->snap->n_addresses);
+				       "%llu addresses)",
+				       d->config_path, (unsigned long long)d->generation, counts,
+				       (unsigned long long)d->snap->n_addresses);
 			} else
 				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
-				       "%s: config not applied; still serving nothing", d->config_path);
+				       "%s: config not applied; still serving nothing",
+				       d->config_path);
 			free(d->config_error);
 			d->config_error = TAKE_PTR(why);
-			set_result(d, false, strdup(d->config_error ? d->config_error : "config error"));
+			set_result(d, false,
+				   strdup(d->config_error ? d->config_error : "config error"));
 		}
 		control_reload_finished(d, rl->seq, false, d->config_error, NULL);
 	} else if (j->r < 0) {
@@ -434,7 +463,7 @@ static void finish(struct daemon *d)
 	if (d->snap && (rl->reloading || applied)) {
 		/* the first snapshot makes the service ready; later ones end a reload */
 		hub_notify(d, !j->config_failed && j->r >= 0,
-			      j->config_failed ? d->config_error : d->last_reload_result);
+			   j->config_failed ? d->config_error : d->last_reload_result);
 		rl->reloading = false;
 	}
 	reload_job_clear(j);
@@ -466,7 +495,10 @@ static void on_changed(void *userdata, bool poll, const char *why)
 	(void)hub_reload(userdata, poll ? RELOAD_POLL : RELOAD_CHANGED, why);
 }
 
-static uint64_t on_control_reload(struct daemon *d, const char *why) { return hub_reload(d, RELOAD_FULL, why); }
+static uint64_t on_control_reload(struct daemon *d, const char *why)
+{
+	return hub_reload(d, RELOAD_FULL, why);
+}
 
 int hub_start(struct daemon *d)
 {
@@ -483,7 +515,8 @@ int hub_start(struct daemon *d)
 	if (r >= 0)
 		r = watch_new(d->event, d->config_path, on_changed, d, &d->watch);
 	if (r >= 0)
-		r = prober_new(d->event, &d->health, on_health_changed, on_state_file, d, &h->prober);
+		r = prober_new(d->event, &d->health, on_health_changed, on_state_file, d,
+			       &h->prober);
 	if (r < 0)
 		return r;
 	if (d->snap)
@@ -509,4 +542,3 @@ void hub_stop(struct daemon *d)
 	free(h);
 	d->hub = NULL;
 }
-

@@ -36,7 +36,7 @@ struct keeper_handover {
 
 static struct keeper_slot *slots; /* LISTEN_MAX_CONNS of them, shared with the keeper */
 static struct keeper_slot dummy;
-static int keeper_fd = -1;        /* pdyndns's end of the socket pair, -1 without a keeper */
+static int keeper_fd = -1; /* pdyndns's end of the socket pair, -1 without a keeper */
 
 static int rendezvous_addr(const char *path, struct sockaddr_un *sa)
 {
@@ -72,8 +72,8 @@ static ssize_t recv_fd(int sock, void *data, size_t len, int *fd, int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = data, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf)};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm;
 	ssize_t r = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC);
 
@@ -191,13 +191,16 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 			}
 		if (ctl < 0) {
 			if (n == first) {
-				say("PowerDNS closed every connection it had to pdyndns (pid %d); exiting",
+				say("PowerDNS closed every connection it had to pdyndns (pid %d); "
+				    "exiting",
 				    (int)owner);
 				break;
 			}
 			if (time(NULL) - orphaned >= KEEPER_WAIT_S) {
-				say("no pdyndns took over %u PowerDNS connection(s) in %d s; closing them "
-				    "and exiting", (unsigned)(n - first), KEEPER_WAIT_S);
+				say("no pdyndns took over %u PowerDNS connection(s) in %d s; "
+				    "closing them "
+				    "and exiting",
+				    (unsigned)(n - first), KEEPER_WAIT_S);
 				break;
 			}
 			if (timeout < 0)
@@ -223,7 +226,8 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 					continue;
 				given = hand_over(peer);
 				close(peer);
-				say("handed %u PowerDNS connection%s of pdyndns (pid %d) to the next pdyndns",
+				say("handed %u PowerDNS connection%s of pdyndns (pid %d) to the "
+				    "next pdyndns",
 				    given, given == 1 ? "" : "s", (int)owner);
 				break;
 			}
@@ -244,9 +248,11 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 				ctl = -1;
 				orphaned = time(NULL);
 				lfd = rendezvous_listen(sa);
-				say("pdyndns (pid %d) is gone: holding %u PowerDNS connection%s for the next "
-				    "pdyndns (for up to %d s)", (int)owner, count_held(),
-				    count_held() == 1 ? "" : "s", KEEPER_WAIT_S);
+				say("pdyndns (pid %d) is gone: holding %u PowerDNS connection%s "
+				    "for the next "
+				    "pdyndns (for up to %d s)",
+				    (int)owner, count_held(), count_held() == 1 ? "" : "s",
+				    KEEPER_WAIT_S);
 				break;
 			}
 			if (r != sizeof(m) || m.slot >= LISTEN_MAX_CONNS) {
@@ -301,8 +307,10 @@ int keeper_start(const char *rendezvous)
 	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		r = -errno;
 	if (r < 0) {
-		log_warning("connection keeper: %s; a restart of pdyndns will leave PowerDNS threads "
-			    "failing until pdns restarts", strerror(-r));
+		log_warning(
+		    "connection keeper: %s; a restart of pdyndns will leave PowerDNS threads "
+		    "failing until pdns restarts",
+		    strerror(-r));
 		return r;
 	}
 	/* Forked twice, so that the keeper is nobody's child here (no zombie to reap). */
@@ -310,7 +318,8 @@ int keeper_start(const char *rendezvous)
 	if (child < 0) {
 		r = -errno;
 		log_warning("connection keeper: fork: %s; a restart of pdyndns will leave PowerDNS "
-			    "threads failing until pdns restarts", strerror(-r));
+			    "threads failing until pdns restarts",
+			    strerror(-r));
 		close(sp[0]);
 		close(sp[1]);
 		return r;
@@ -406,12 +415,14 @@ int keeper_take_over(const char *rendezvous, keeper_adopt_fn adopt, void *userda
 
 		if (len <= 0) {
 			if (len < 0)
-				log_warning("connection keeper: taking over: %s", strerror((int)-len));
+				log_warning("connection keeper: taking over: %s",
+					    strerror((int)-len));
 			break;
 		}
 		if (fd < 0)
 			continue;
-		if (len != sizeof(h) || h.slot >= LISTEN_MAX_CONNS || h.state.len > KEEPER_LINE_MAX) {
+		if (len != sizeof(h) || h.slot >= LISTEN_MAX_CONNS ||
+		    h.state.len > KEEPER_LINE_MAX) {
 			close(fd);
 			continue;
 		}

@@ -29,16 +29,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEEPER_SUFFIX ".keeper" /* the rendezvous: the pipe socket's path and this */
-#define KEEPER_WAIT_S 600
+#define KEEPER_SUFFIX	".keeper" /* the rendezvous: the pipe socket's path and this */
+#define KEEPER_WAIT_S	600
 #define KEEPER_LINE_MAX 500
 
 /* A connection's state, in memory the keeper shares. pdyndns writes it, the keeper reads it
  * once pdyndns is gone. */
 struct keeper_slot {
-	int32_t abi;      /* 0 until HELO */
-	uint32_t busy;    /* line is being answered */
-	uint32_t len;     /* of line; 0: not known (read but not noted yet, or too long) */
+	int32_t abi;   /* 0 until HELO */
+	uint32_t busy; /* line is being answered */
+	uint32_t len;  /* of line; 0: not known (read but not noted yet, or too long) */
 	char line[KEEPER_LINE_MAX];
 	/* What the last read(2) got, read straight into this memory: when pdyndns dies as the
 	 * read returns, before the line is noted, the line is still here. raw[0] is 0 until

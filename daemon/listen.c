@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/sockios.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -21,10 +21,11 @@
 struct listener {
 	struct daemon *d;
 	int fd;
-	char *path;   /* bound here by pdyndns (removed at the end), or NULL */
-	char *rendezvous; /* where a keeper offers connections: the pipe socket's path + ".keeper" */
+	char *path; /* bound here by pdyndns (removed at the end), or NULL */
+	char
+	    *rendezvous; /* where a keeper offers connections: the pipe socket's path + ".keeper" */
 	struct acceptor acc;
-	int ep;       /* the connections' epoll, with sd-event's fd in it (listen_run) */
+	int ep; /* the connections' epoll, with sd-event's fd in it (listen_run) */
 	struct conn *conns;
 	unsigned n_conns;
 	bool slot_used[LISTEN_MAX_CONNS]; /* the keeper knows each connection by its slot */
@@ -119,7 +120,8 @@ static struct conn *conn_add(struct listener *l, int cfd)
 	while (l->slot_used[c->slot])
 		c->slot++; /* n_conns < LISTEN_MAX_CONNS: there is a free one */
 	c->events = EPOLLIN;
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, cfd, &(struct epoll_event){.events = EPOLLIN, .data.ptr = c}) < 0) {
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, cfd,
+		      &(struct epoll_event){.events = EPOLLIN, .data.ptr = c}) < 0) {
 		session_free(c->s);
 		free(c);
 		close(cfd);
@@ -187,8 +189,12 @@ static void on_adopt(int fd, const struct keeper_slot *state, void *userdata)
 		unread = 1; /* cannot tell: let it be */
 	raw = !state->len && raw_line(state, &len);
 	log_debug("took over a connection (ABI %d): %s%.*s", state->abi,
-		  !state->busy ? "idle" : unread ? "its answer is on the way" : asked ? "asked anew" :
-		  state->len ? "answering again: " : raw ? "answering the line read: " : "nothing read yet",
+		  !state->busy ? "idle"
+		  : unread     ? "its answer is on the way"
+		  : asked      ? "asked anew"
+		  : state->len ? "answering again: "
+		  : raw	       ? "answering the line read: "
+			       : "nothing read yet",
 		  state->busy && !unread && !asked ? (int)(state->len ? state->len : len) : 0,
 		  state->len ? state->line : state->raw);
 	if (!state->busy || unread || asked)
@@ -259,11 +265,12 @@ static char *rendezvous_of(int fd)
 	socklen_t len = sizeof(sa);
 	char *r;
 
-	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || len <= offsetof(struct sockaddr_un, sun_path) ||
-	    sa.sun_path[0] == 0)
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] == 0)
 		return NULL; /* unnamed, or abstract */
-	sa.sun_path[len - offsetof(struct sockaddr_un, sun_path) < sizeof(sa.sun_path) ?
-			    len - offsetof(struct sockaddr_un, sun_path) : sizeof(sa.sun_path) - 1] = 0;
+	sa.sun_path[len - offsetof(struct sockaddr_un, sun_path) < sizeof(sa.sun_path)
+			? len - offsetof(struct sockaddr_un, sun_path)
+			: sizeof(sa.sun_path) - 1] = 0;
 	if (strlen(sa.sun_path) + strlen(KEEPER_SUFFIX) >= sizeof(sa.sun_path) ||
 	    asprintf(&r, "%s%s", sa.sun_path, KEEPER_SUFFIX) < 0)
 		return NULL;
@@ -303,11 +310,13 @@ int listen_init(struct daemon *d, const char *path, int fd)
 	d->listener = l;
 	l->rendezvous = rendezvous_of(fd);
 	if (!l->rendezvous)
-		log_warning("pipe socket: it has no path (or one too long for a keeper's next to it): "
-			    "a restart of pdyndns will leave PowerDNS threads failing until pdns restarts");
+		log_warning(
+		    "pipe socket: it has no path (or one too long for a keeper's next to it): "
+		    "a restart of pdyndns will leave PowerDNS threads failing until pdns restarts");
 	r = l->rendezvous ? keeper_take_over(l->rendezvous, on_adopt, l) : 0;
 	if (r > 0)
-		log_info("took over %d PowerDNS connection%s from the previous pdyndns", r, r == 1 ? "" : "s");
+		log_info("took over %d PowerDNS connection%s from the previous pdyndns", r,
+			 r == 1 ? "" : "s");
 	if (l->rendezvous && keeper_start(l->rendezvous) == 0)
 		for (struct conn *k = l->conns; k; k = k->next)
 			(void)keeper_hold(k->slot, k->s->in_fd);
@@ -347,8 +356,9 @@ int listen_run(struct daemon *d)
 		int n;
 
 		if (dispatch) {
-			/* sd-event's own work: accepting, reloads, watches, control clients, signals,
-			 * timers. Run until nothing is left, which also arms its timers again. */
+			/* sd-event's own work: accepting, reloads, watches, control clients,
+			 * signals, timers. Run until nothing is left, which also arms its timers
+			 * again. */
 			while ((r = sd_event_run(d->event, 0)) > 0 &&
 			       sd_event_get_state(d->event) != SD_EVENT_FINISHED)
 				;

@@ -4,11 +4,11 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -34,8 +34,8 @@ static void journal_init(const struct stat *st)
 	const char *js = getenv("JOURNAL_STREAM"), *path = getenv("PDYNDNS_JOURNAL_SOCKET");
 	unsigned long long dev, ino;
 
-	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || dev != (unsigned long long)st->st_dev ||
-	    ino != (unsigned long long)st->st_ino)
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    dev != (unsigned long long)st->st_dev || ino != (unsigned long long)st->st_ino)
 		return;
 	if (!path)
 		path = "/run/systemd/journal/socket";
@@ -63,11 +63,23 @@ void log_init(void)
 		log_socket = true; /* e.g. the journal's stream */
 }
 
-unsigned long long log_dropped(void) { return atomic_load(&dropped); }
+unsigned long long log_dropped(void)
+{
+	return atomic_load(&dropped);
+}
 
-void log_set_level(int level) { max_level = level; }
-void log_set_generation(unsigned long long g) { atomic_store(&generation, g); }
-int log_get_level(void) { return max_level; }
+void log_set_level(int level)
+{
+	max_level = level;
+}
+void log_set_generation(unsigned long long g)
+{
+	atomic_store(&generation, g);
+}
+int log_get_level(void)
+{
+	return max_level;
+}
 
 static const char *level_name(int level)
 {
@@ -152,7 +164,8 @@ static bool journal_send(int level, const char *msg, size_t len, const struct di
 		record_add(&r, "PDYNDNS_HANDLER",
 			   (struct iovec[]){{(void *)at->qname, strlen(at->qname)},
 					    {(void *)" ", at->qtype ? 1 : 0},
-					    {(void *)(at->qtype ? at->qtype : ""), at->qtype ? strlen(at->qtype) : 0}},
+					    {(void *)(at->qtype ? at->qtype : ""),
+					     at->qtype ? strlen(at->qtype) : 0}},
 			   3);
 	mh.msg_iov = r.iov;
 	mh.msg_iovlen = r.n_iov;

@@ -50,9 +50,13 @@ static int check_std_fds(bool coprocess)
 			continue;
 		if (coprocess && fd < 2) {
 			if (fcntl(2, F_GETFD) >= 0)
-				fprintf(stderr, "pdyndns: %s is closed: as a coprocess pdyndns reads PowerDNS's "
-					"questions on stdin and answers on stdout (set it as pipe-command, or "
-					"use --listen for socket mode)\n", fd == 0 ? "stdin" : "stdout");
+				fprintf(stderr,
+					"pdyndns: %s is closed: as a coprocess pdyndns reads "
+					"PowerDNS's "
+					"questions on stdin and answers on stdout (set it as "
+					"pipe-command, or "
+					"use --listen for socket mode)\n",
+					fd == 0 ? "stdin" : "stdout");
 			return -EBADF;
 		}
 		nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
@@ -68,33 +72,36 @@ static int check_std_fds(bool coprocess)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: pdyndns --config FILE [--control-dir DIR] [--shared-rotation]\n"
-		"                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
-		"       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
-		"                                     serve it on a unix socket, to every PowerDNS thread\n"
-		"       pdyndns --check --config FILE [--pdns-config PDNSCONF]\n"
-		"                                     validate FILE and every address file it names,\n"
-		"                                     and PowerDNS's settings against them\n"
-		"       pdyndns --version | --help\n"
-		"\n"
-		"Options:\n"
-		"  -c, --config FILE  the JSON configuration (schema: config-schema.json)\n"
-		"  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
-		"  -p, --pdns-config PDNSCONF\n"
-		"                     with --check: read PowerDNS's config (and its include-dir) and\n"
-		"                     report every setting that conflicts with FILE\n"
-		"  -l, --listen PATH  socket mode: serve on a unix stream socket at PATH (a socket\n"
-		"                     passed by systemd, named \"pipe\", is used instead)\n"
-		"  -s, --shared-rotation\n"
-		"                     coprocess mode: share the rotation with the other copies of the\n"
-		"                     same PowerDNS through DIR/" SHAREDROT_FILE " (DIR: the control\n"
-		"                     directory)\n"
-		"  -C, --control-dir DIR\n"
-		"                     where to put the control socket for pdynctl (default: the\n"
-		"                     config's control_dir, else " CONTROL_DEFAULT_DIR ")\n"
-		"  -V, --version      print the version and exit\n"
-		"  -h, --help         print this help and exit\n");
+	fprintf(
+	    f,
+	    "Usage: pdyndns --config FILE [--control-dir DIR] [--shared-rotation]\n"
+	    "                                     serve the PowerDNS pipe protocol on "
+	    "stdin/stdout\n"
+	    "       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
+	    "                                     serve it on a unix socket, to every PowerDNS "
+	    "thread\n"
+	    "       pdyndns --check --config FILE [--pdns-config PDNSCONF]\n"
+	    "                                     validate FILE and every address file it names,\n"
+	    "                                     and PowerDNS's settings against them\n"
+	    "       pdyndns --version | --help\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --config FILE  the JSON configuration (schema: config-schema.json)\n"
+	    "  -n, --check        print every problem and exit 0 (valid) or 1 (not)\n"
+	    "  -p, --pdns-config PDNSCONF\n"
+	    "                     with --check: read PowerDNS's config (and its include-dir) and\n"
+	    "                     report every setting that conflicts with FILE\n"
+	    "  -l, --listen PATH  socket mode: serve on a unix stream socket at PATH (a socket\n"
+	    "                     passed by systemd, named \"pipe\", is used instead)\n"
+	    "  -s, --shared-rotation\n"
+	    "                     coprocess mode: share the rotation with the other copies of the\n"
+	    "                     same PowerDNS through DIR/" SHAREDROT_FILE " (DIR: the control\n"
+	    "                     directory)\n"
+	    "  -C, --control-dir DIR\n"
+	    "                     where to put the control socket for pdynctl (default: the\n"
+	    "                     config's control_dir, else " CONTROL_DEFAULT_DIR ")\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this help and exit\n");
 }
 
 /* Loads the config and lists for serving; a failure leaves d->snap NULL with the reason. */
@@ -134,7 +141,8 @@ static void load_initial(struct daemon *d)
 		/* reported once: reloads say it again only if the problem changes */
 		d->config_error = d->startup_error ? strdup(d->startup_error) : NULL;
 		log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
-		       "%s: config not loaded; answering nothing until it is fixed", d->config_path);
+		       "%s: config not loaded; answering nothing until it is fixed",
+		       d->config_path);
 	} else {
 		d->generation = 1;
 		log_set_generation(1);
@@ -148,9 +156,11 @@ static void load_initial(struct daemon *d)
 			config_counts(d->snap->config, counts);
 			log_at(LOG_INFO, &(struct diag_at){.file = d->config_path},
 			       "%s: zone %s, %s, %llu addresses%s", d->config_path,
-				 d->snap->config->domain, counts,
-				 (unsigned long long)d->snap->n_addresses,
-				 d->snap->n_failed || d->snap->n_drained ? "; some handlers serve nothing (see above)" : "");
+			       d->snap->config->domain, counts,
+			       (unsigned long long)d->snap->n_addresses,
+			       d->snap->n_failed || d->snap->n_drained
+				   ? "; some handlers serve nothing (see above)"
+				   : "");
 		}
 	}
 	diag_clear(&diag);
@@ -307,7 +317,8 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		const struct config *c = d->snap ? d->snap->config : NULL;
 
 		if (!d->control_dir)
-			d->control_dir = strdup(c && c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR);
+			d->control_dir =
+			    strdup(c && c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR);
 		d->control_group = c && c->control_group ? strdup(c->control_group) : NULL;
 		/* without a control socket pdyndns still serves PowerDNS: never fatal */
 		if (control_fd >= 0) {
@@ -325,7 +336,8 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	unsetenv("NOTIFY_SOCKET");
 	d->describe_copies = control_describe_copies;
 	/* the copy's own counters are fresh at start: the shared ones take over */
-	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 && d->snap)
+	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 &&
+	    d->snap)
 		(void)sharedrot_attach(d->sharedrot, d->snap, &d->rot);
 	if (r >= 0)
 		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
@@ -356,15 +368,15 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"check", no_argument, NULL, 'n'},
-		{"pdns-config", required_argument, NULL, 'p'},
-		{"control-dir", required_argument, NULL, 'C'},
-		{"listen", required_argument, NULL, 'l'},
-		{"shared-rotation", no_argument, NULL, 's'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"pdns-config", required_argument, NULL, 'p'},
+	    {"control-dir", required_argument, NULL, 'C'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"shared-rotation", no_argument, NULL, 's'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct daemon d = {.started = time(NULL)};
 	const char *listen_path = NULL, *pdns_config = NULL;
@@ -378,38 +390,23 @@ int main(int argc, char **argv)
 	(void)mallopt(M_MXFAST, 0);
 	while ((c = getopt_long(argc, argv, "c:np:C:l:sVh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			d.config_path = optarg;
-			break;
-		case 'n':
-			check = true;
-			break;
-		case 'p':
-			pdns_config = optarg;
-			break;
+		case 'c': d.config_path = optarg; break;
+		case 'n': check = true; break;
+		case 'p': pdns_config = optarg; break;
 		case 'C':
 			d.control_dir = strdup(optarg);
 			d.control_dir_forced = true;
 			break;
-		case 'l':
-			listen_path = optarg;
-			break;
-		case 's':
-			shared_rotation = true;
-			break;
-		case 'V':
-			printf("pdyndns %s\n", PACKAGE_VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 'l': listen_path = optarg; break;
+		case 's': shared_rotation = true; break;
+		case 'V': printf("pdyndns %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc || !d.config_path) {
-		fprintf(stderr, "pdyndns: %s\n", optind < argc ? "unexpected argument" : "--config FILE is required");
+		fprintf(stderr, "pdyndns: %s\n",
+			optind < argc ? "unexpected argument" : "--config FILE is required");
 		usage(stderr);
 		return 2;
 	}

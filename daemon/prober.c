@@ -18,7 +18,7 @@
 #include "macro.h"
 #include "prober.h"
 
-#define BODY_MAX 4096 /* bytes of an http body kept for its load */
+#define BODY_MAX  4096 /* bytes of an http body kept for its load */
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct group;
@@ -27,11 +27,11 @@ struct check {
 	struct group *g;
 	uint32_t i;
 	uint64_t started; /* mono_usec() */
-	int fd;           /* tcp */
+	int fd;		  /* tcp */
 	sd_event_source *io, *timer;
-	CURL *easy;       /* http(s) */
+	CURL *easy; /* http(s) */
 	struct curl_slist *headers, *connect_to;
-	char *body;       /* BODY_MAX bytes once the body starts */
+	char *body; /* BODY_MAX bytes once the body starts */
 	size_t body_len;
 	char error[CURL_ERROR_SIZE];
 };
@@ -39,20 +39,20 @@ struct check {
 struct group {
 	struct prober *p;
 	uint32_t slot;
-	const struct handler *h;     /* of the live snapshot */
-	struct addrlist *list;       /* a reference: checks in flight format from it */
+	const struct handler *h;	/* of the live snapshot */
+	struct addrlist *list;		/* a reference: checks in flight format from it */
 	const struct config_health *hc; /* the live config's */
 	/* what decides whether the group goes on over a reload */
 	struct config_health key;
 	char *path, *host, *file_path; /* the key's strings, owned */
 	sd_event_source *timer;
-	struct check **running;      /* per address, NULL when none runs */
+	struct check **running; /* per address, NULL when none runs */
 	/* check "file" */
 	struct health_verdict *verdicts; /* of the last good reading, or NULL */
 	struct file_id fid;
 	struct timespec read_at;
-	char *file_problem;          /* the problem said last, or NULL */
-	bool taken;                  /* prober_apply(): it goes on */
+	char *file_problem; /* the problem said last, or NULL */
+	bool taken;	    /* prober_apply(): it goes on */
 };
 
 struct prober {
@@ -78,8 +78,9 @@ static bool same_health(const struct group *g, const struct config_health *b)
 	const struct config_health *a = &g->key;
 
 	return a->check == b->check && a->port == b->port && a->n_expect == b->n_expect &&
-	       memcmp(a->expect, b->expect, sizeof(a->expect)) == 0 && a->tls_verify == b->tls_verify &&
-	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms && same_str(g->path, b->path) &&
+	       memcmp(a->expect, b->expect, sizeof(a->expect)) == 0 &&
+	       a->tls_verify == b->tls_verify && a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && same_str(g->path, b->path) &&
 	       same_str(g->host, b->host) && same_str(g->file_path, b->file_path);
 }
 
@@ -134,8 +135,8 @@ static void record(struct group *g, uint32_t i, const struct health_result *r)
 		if (l == HEALTH_LOG_QUIET)
 			return;
 		addrlist_format(g->list, i, text);
-		g->p->changed(g->p->userdata, g->h, text, c == HEALTH_CAME_UP, &s->a[i], s, l == HEALTH_LOG_FLAPPING,
-			      quiet);
+		g->p->changed(g->p->userdata, g->h, text, c == HEALTH_CAME_UP, &s->a[i], s,
+			      l == HEALTH_LOG_FLAPPING, quiet);
 	}
 }
 
@@ -192,7 +193,8 @@ static int on_tcp(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 }
 
 /* The socket address of address i of g's list at port. */
-static socklen_t sockaddr_of(const struct group *g, uint32_t i, uint16_t port, struct sockaddr_storage *ss)
+static socklen_t sockaddr_of(const struct group *g, uint32_t i, uint16_t port,
+			     struct sockaddr_storage *ss)
 {
 	uint8_t a[16];
 
@@ -234,8 +236,9 @@ static void start_tcp(struct check *c)
 		return;
 	}
 	if (sd_event_add_io(g->p->event, &c->io, c->fd, EPOLLOUT, on_tcp, c) < 0 ||
-	    sd_event_add_time_relative(g->p->event, &c->timer, CLOCK_MONOTONIC, (uint64_t)g->hc->timeout_ms * 1000, 0,
-				       on_check_timeout, c) < 0)
+	    sd_event_add_time_relative(g->p->event, &c->timer, CLOCK_MONOTONIC,
+				       (uint64_t)g->hc->timeout_ms * 1000, 0, on_check_timeout,
+				       c) < 0)
 		finish_with(c, false, "out of memory");
 }
 
@@ -281,9 +284,11 @@ static void curl_drain(struct prober *p)
 			r.has_load = c->body && health_body_load(c->body, c->body_len, &r.load);
 			snprintf(reason, sizeof(reason), "HTTP %ld", code);
 		} else if (res == CURLE_OPERATION_TIMEDOUT)
-			snprintf(reason, sizeof(reason), "timed out after %u ms", c->g->hc->timeout_ms);
+			snprintf(reason, sizeof(reason), "timed out after %u ms",
+				 c->g->hc->timeout_ms);
 		else
-			snprintf(reason, sizeof(reason), "%.60s", c->error[0] ? c->error : curl_easy_strerror(res));
+			snprintf(reason, sizeof(reason), "%.60s",
+				 c->error[0] ? c->error : curl_easy_strerror(res));
 		r.reason = reason;
 		finish(c, &r);
 	}
@@ -369,8 +374,10 @@ static void start_http(struct check *c)
 	addr[n] = 0;
 	/* the name in the URL (Host, SNI and the certificate's name), the connection to the
 	 * address itself */
-	snprintf(url, sizeof(url), "%s://%s:%u%s", tls ? "https" : "http", host, port, hc->path ? hc->path : "/");
-	snprintf(to, sizeof(to), g->list->family == AF_INET6 ? "%s:%u:[%s]:%u" : "%s:%u:%s:%u", host, port, addr, port);
+	snprintf(url, sizeof(url), "%s://%s:%u%s", tls ? "https" : "http", host, port,
+		 hc->path ? hc->path : "/");
+	snprintf(to, sizeof(to), g->list->family == AF_INET6 ? "%s:%u:[%s]:%u" : "%s:%u:%s:%u",
+		 host, port, addr, port);
 	c->connect_to = curl_slist_append(NULL, to);
 	c->easy = curl_easy_init();
 	if (!c->easy || !c->connect_to) {
@@ -391,7 +398,8 @@ static void start_http(struct check *c)
 	curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "pdyndns-health/" PACKAGE_VERSION);
 	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, hc->tls_verify ? 1L : 0L);
 	curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, hc->tls_verify ? 2L : 0L);
-	curl_easy_setopt(c->easy, CURLOPT_PROXY, ""); /* never through a proxy from the environment */
+	curl_easy_setopt(c->easy, CURLOPT_PROXY,
+			 ""); /* never through a proxy from the environment */
 	if (curl_multi_add_handle(g->p->multi, c->easy) != CURLM_OK) {
 		curl_easy_cleanup(c->easy);
 		c->easy = NULL;
@@ -455,9 +463,12 @@ static void check_file(struct group *g)
 		return; /* never read: no word on any address */
 	for (uint32_t i = 0; i < g->list->n; i++) {
 		const struct health_verdict *v = &g->verdicts[i];
-		struct health_result r = {.ok = v->state == 1, .has_load = v->has_load, .load = v->load,
-					  .reason = v->state == 1 ? "state file: up" : "state file: down",
-					  .latency_us = (uint32_t)MIN(mono_usec() - t0, (uint64_t)UINT32_MAX)};
+		struct health_result r = {
+		    .ok = v->state == 1,
+		    .has_load = v->has_load,
+		    .load = v->load,
+		    .reason = v->state == 1 ? "state file: up" : "state file: down",
+		    .latency_us = (uint32_t)MIN(mono_usec() - t0, (uint64_t)UINT32_MAX)};
 
 		if (v->state >= 0)
 			record(g, i, &r);
@@ -549,14 +560,16 @@ static struct group *group_new(struct prober *p, const struct snapshot *s, const
 	g->file_path = hc->file_path ? strdup(hc->file_path) : NULL;
 	/* the first checks at once: a new list is up until they say otherwise */
 	if (!g->running || !g->host || (hc->path && !g->path) || (hc->file_path && !g->file_path) ||
-	    sd_event_add_time_relative(p->event, &g->timer, CLOCK_MONOTONIC, 0, 0, on_group_timer, g) < 0)
+	    sd_event_add_time_relative(p->event, &g->timer, CLOCK_MONOTONIC, 0, 0, on_group_timer,
+				       g) < 0)
 		return group_free(g);
 	return g;
 }
 
 static int by_list(const void *a, const void *b)
 {
-	uintptr_t x = (uintptr_t)(*(struct group *const *)a)->list, y = (uintptr_t)(*(struct group *const *)b)->list;
+	uintptr_t x = (uintptr_t)(*(struct group *const *)a)->list,
+		  y = (uintptr_t)(*(struct group *const *)b)->list;
 
 	return (x > y) - (x < y);
 }
@@ -578,7 +591,8 @@ static struct group *find_old(struct group **old, size_t n, const struct handler
 	for (size_t k = lo; k < n && old[k]->list == h->list; k++) {
 		struct group *g = old[k];
 
-		if (!g->taken && same_health(g, h->cfg->health) && g->h->cfg->qtype == h->cfg->qtype &&
+		if (!g->taken && same_health(g, h->cfg->health) &&
+		    g->h->cfg->qtype == h->cfg->qtype &&
 		    strcmp(g->h->cfg->qname, h->cfg->qname) == 0)
 			return g;
 	}
@@ -636,14 +650,15 @@ static int on_update(sd_event_source *s, void *userdata)
 		struct group *g = p->groups[k];
 		struct health_slot *slot = slot_of(g);
 
-		if (slot && slot->dirty && health_slot_update(slot, g->h->cfg->policy == CONFIG_POLICY_LEAST_LOADED) < 0)
+		if (slot && slot->dirty &&
+		    health_slot_update(slot, g->h->cfg->policy == CONFIG_POLICY_LEAST_LOADED) < 0)
 			schedule_update(p); /* again, later */
 	}
 	return 0;
 }
 
-int prober_new(sd_event *event, struct health *state, prober_changed_fn changed, prober_file_fn file,
-	       void *userdata, struct prober **ret)
+int prober_new(sd_event *event, struct health *state, prober_changed_fn changed,
+	       prober_file_fn file, void *userdata, struct prober **ret)
 {
 	struct prober *p;
 	static bool curl_ready;
@@ -656,11 +671,15 @@ int prober_new(sd_event *event, struct health *state, prober_changed_fn changed,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	*p = (struct prober){.event = sd_event_ref(event), .state = state, .changed = changed, .file = file,
+	*p = (struct prober){.event = sd_event_ref(event),
+			     .state = state,
+			     .changed = changed,
+			     .file = file,
 			     .userdata = userdata};
 	p->multi = curl_multi_init();
 	if (!p->multi ||
-	    sd_event_add_time_relative(event, &p->curl_timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 0, on_curl_timer, p) < 0 ||
+	    sd_event_add_time_relative(event, &p->curl_timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 0,
+				       on_curl_timer, p) < 0 ||
 	    sd_event_source_set_enabled(p->curl_timer, SD_EVENT_OFF) < 0 ||
 	    sd_event_add_defer(event, &p->update, on_update, p) < 0 ||
 	    sd_event_source_set_enabled(p->update, SD_EVENT_OFF) < 0) {

@@ -21,17 +21,18 @@ struct prober;
  * how many are up now. Called for the changes to log (health_log_change()): flapping says
  * that the next ones of the address in this window are not, quiet how many of the window
  * before were not. */
-typedef void (*prober_changed_fn)(void *userdata, const struct handler *h, const char *addr, bool up,
-				  const struct health_addr *a, const struct health_slot *s, bool flapping,
-				  uint32_t quiet);
+typedef void (*prober_changed_fn)(void *userdata, const struct handler *h, const char *addr,
+				  bool up, const struct health_addr *a, const struct health_slot *s,
+				  bool flapping, uint32_t quiet);
 /* The state file of handler h could not be taken (why in d; the previous states are kept),
  * or, with d NULL, is taken again after such a problem. */
-typedef void (*prober_file_fn)(void *userdata, const struct handler *h, const char *path, const struct diag *d);
+typedef void (*prober_file_fn)(void *userdata, const struct handler *h, const char *path,
+			       const struct diag *d);
 
 /* A prober on event writing into state; nothing is checked before prober_apply(). Returns 0,
  * or a negative errno (libcurl could not start: -ENOMEM). */
-int prober_new(sd_event *event, struct health *state, prober_changed_fn changed, prober_file_fn file,
-	       void *userdata, struct prober **ret);
+int prober_new(sd_event *event, struct health *state, prober_changed_fn changed,
+	       prober_file_fn file, void *userdata, struct prober **ret);
 /* Stops every check. NULL is a no-op; returns NULL. */
 struct prober *prober_free(struct prober *p);
 

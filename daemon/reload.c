@@ -76,7 +76,7 @@ static void poll_check(struct reload_job *j)
 	else if (watchplan_moved(j->plan))
 		rescan(j); /* a directory on the way is another one now */
 	else if ((stale = snapshot_stale(prev, j->degraded ? 0 : j->sweep_from,
-					  j->degraded ? prev->n_handlers : j->sweep_n, &calls)))
+					 j->degraded ? prev->n_handlers : j->sweep_n, &calls)))
 		derive(j, (char *const *)stale);
 	else
 		j->nothing = true;
@@ -134,8 +134,8 @@ static void *worker(void *arg)
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	if (!prev || j->kind == RELOAD_FULL || j->changes.config)
 		build_whole(j);
-	else if ((j->kind == RELOAD_POLL || j->degraded) && !j->changes.rescan && !j->changes.replan &&
-		 !j->changes.n)
+	else if ((j->kind == RELOAD_POLL || j->degraded) && !j->changes.rescan &&
+		 !j->changes.replan && !j->changes.n)
 		poll_check(j);
 	else if (j->config_broken)
 		/* While the config file does not load, lists changed beside it are not applied on
@@ -234,4 +234,7 @@ int reloader_start(struct reloader *rl, struct reload_job *j)
 	return 0;
 }
 
-bool reloader_busy(const struct reloader *rl) { return rl && rl->busy; }
+bool reloader_busy(const struct reloader *rl)
+{
+	return rl && rl->busy;
+}

@@ -19,8 +19,8 @@
 
 enum reload_kind {
 	RELOAD_CHANGED, /* something changed (inotify): re-read what changed */
-	RELOAD_POLL,    /* safety poll: the same, silently when nothing changed */
-	RELOAD_FULL,    /* SIGHUP: re-read every file */
+	RELOAD_POLL,	/* safety poll: the same, silently when nothing changed */
+	RELOAD_FULL,	/* SIGHUP: re-read every file */
 };
 
 /* One build: what it starts from (in), what it made (out). */
@@ -32,16 +32,16 @@ struct reload_job {
 	enum reload_kind kind;
 	struct watch_changes changes; /* what the watch saw change */
 	const struct watchplan *plan; /* the watches armed now (read only) */
-	bool degraded;                /* some directory is not watched: check every file */
+	bool degraded;		      /* some directory is not watched: check every file */
 	size_t sweep_from, sweep_n;   /* the poll's slice of the handlers */
-	bool config_broken;           /* the config file as last read did not load */
+	bool config_broken;	      /* the config file as last read did not load */
 	struct file_id config_id;     /* the config file as last read */
 	struct timespec config_read_at;
 	/* out */
 	int r;
 	bool config_failed;
-	bool config_read;     /* the config was read (config_id, config_read_at are new) */
-	bool nothing;         /* a poll that found nothing to read again */
+	bool config_read; /* the config was read (config_id, config_read_at are new) */
+	bool nothing;	  /* a poll that found nothing to read again */
 	struct snapshot *snap;
 	struct watchplan *new_plan; /* what to watch now, or NULL: the same */
 	struct diag diag;
@@ -56,7 +56,6 @@ struct reload_job {
 	size_t n_metrics_slots;
 	struct metrics_shape metrics_shape;
 };
-
 
 /* Frees what a finished job holds and nobody took (not the snapshot). */
 void reload_job_clear(struct reload_job *j);

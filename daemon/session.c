@@ -5,16 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hstatus.h"
 #include "keeper.h"
 #include "kind.h"
 #include "log.h"
-#include "hstatus.h"
 #include "session.h"
 #include "status.h"
 
-#define FLUSH_AT (64 * 1024)
+#define FLUSH_AT	(64 * 1024)
 #define REPEAT_LINE_MAX 512
-#define REPEAT_OUT_MAX 4096
+#define REPEAT_OUT_MAX	4096
 
 int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret)
 {
@@ -56,12 +56,15 @@ static void describe_copies(struct session *s)
 	const struct daemon *d = s->d;
 	size_t at = s->out.len, n;
 
-	buf_puts(&s->out, "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
-			  "the other copies running, as they say of themselves:\n");
+	buf_puts(
+	    &s->out,
+	    "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
+	    "the other copies running, as they say of themselves:\n");
 	n = d->describe_copies(d, &s->out);
 	if (!n) {
 		buf_truncate(&s->out, at);
-		buf_puts(&s->out, "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
+		buf_puts(&s->out, "this copy was started for this command (pdnsutil backend-cmd) "
+				  "and serves no question; "
 				  "no other copy has a control socket in ");
 		buf_puts(&s->out, d->control_dir ? d->control_dir : "(none)");
 		buf_puts(&s->out, " (is pdns_server running, with the same --control-dir?)\n");
@@ -122,7 +125,9 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 					buf_puts(&s->out, " ");
 					buf_puts(&s->out, text);
 				} else if (st.weighted && !st.total_weight)
-					buf_puts(&s->out, ", every weight 0: no address is answered, as from a list that did not load");
+					buf_puts(&s->out,
+						 ", every weight 0: no address is answered, as "
+						 "from a list that did not load");
 			} else
 				buf_puts(&s->out, ": serving nothing");
 			if (st.error) {
@@ -155,25 +160,36 @@ static void note_stall(struct session *s)
 		return;
 	d->stall_warned = true;
 	if (snap && slot < snap->n_handlers)
-		snprintf(what, sizeof(what), "lookups of %s came without the SOA lookups that begin each question",
+		snprintf(what, sizeof(what),
+			 "lookups of %s came without the SOA lookups that begin each question",
 			 snap->handlers[slot].cfg->qname);
 	else
 		snprintf(what, sizeof(what), "an SOA walk stopped short of the zone's apex");
-	log_warning("rotation stalled: %s. PowerDNS's caches (query-cache-ttl, negquery-cache-ttl) answer the "
-		    "SOA lookups by which \"advance\": \"per-question\" tells questions apart. Set \"advance\": "
-		    "\"per-lookup\" in the config with consistent-backends=no and pipe-abi-version=3 or later "
-		    "(README, \"Fewer lookups per question\"), or query-cache-ttl=0 and negquery-cache-ttl=0 "
-		    "in pdns.conf. %s",
-		    what,
-		    s->abi >= 3 ? "Until then pdyndns counts the lookups of each question and goes on rotating "
-				  "(README, \"Rotation\")"
-				: "With pipe-abi-version 1 or 2 PowerDNS keeps each answer for query-cache-ttl: until "
-				  "then the rotation moves at most once per query-cache-ttl");
+	log_warning(
+	    "rotation stalled: %s. PowerDNS's caches (query-cache-ttl, negquery-cache-ttl) answer "
+	    "the "
+	    "SOA lookups by which \"advance\": \"per-question\" tells questions apart. Set "
+	    "\"advance\": "
+	    "\"per-lookup\" in the config with consistent-backends=no and pipe-abi-version=3 or "
+	    "later "
+	    "(README, \"Fewer lookups per question\"), or query-cache-ttl=0 and "
+	    "negquery-cache-ttl=0 "
+	    "in pdns.conf. %s",
+	    what,
+	    s->abi >= 3
+		? "Until then pdyndns counts the lookups of each question and goes on rotating "
+		  "(README, \"Rotation\")"
+		: "With pipe-abi-version 1 or 2 PowerDNS keeps each answer for query-cache-ttl: "
+		  "until "
+		  "then the rotation moves at most once per query-cache-ttl");
 }
 
 static void handle_line(struct session *s, char *line, size_t len)
 {
-	struct answer_ctx ctx = {.snap = s->d->snap, .rot = &s->d->rot, .health = &s->d->health, .memo = &s->memo,
+	struct answer_ctx ctx = {.snap = s->d->snap,
+				 .rot = &s->d->rot,
+				 .health = &s->d->health,
+				 .memo = &s->memo,
 				 .metrics = &s->d->metrics};
 	size_t out_start = s->out.len;
 	bool may_repeat;
@@ -213,12 +229,16 @@ static void handle_line(struct session *s, char *line, size_t len)
 		s->abi = m.abi;
 		if (s->ks)
 			s->ks->abi = m.abi;
-		s->memo = (struct answer_memo){0}; /* a new handshake: what PowerDNS sends is learnt again */
+		s->memo = (struct answer_memo){
+		    0}; /* a new handshake: what PowerDNS sends is learnt again */
 		s->mismatches_seen = 0;
-		if (m.abi < 3 && s->d->snap && s->d->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
-			log_warning("pipe-abi-version %d cannot mark answers uncacheable (ECS scope bits "
-				    "need 3 or later): with \"advance\": \"per-lookup\", PowerDNS's "
-				    "query cache must stay off (query-cache-ttl=0)", m.abi);
+		if (m.abi < 3 && s->d->snap &&
+		    s->d->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
+			log_warning(
+			    "pipe-abi-version %d cannot mark answers uncacheable (ECS scope bits "
+			    "need 3 or later): with \"advance\": \"per-lookup\", PowerDNS's "
+			    "query cache must stay off (query-cache-ttl=0)",
+			    m.abi);
 		/* Exactly one line: PowerDNS logs it as the banner. */
 		buf_puts(&s->out, "OK\t");
 		buf_puts(&s->out, banner ? banner : "pdyndns");
@@ -232,7 +252,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 		answer_query(&ctx, &m, &s->out);
 		if (s->memo.mismatches != s->mismatches_seen)
 			note_stall(s);
-		if (may_repeat && ctx.snap && ctx.snap->config->advance == CONFIG_ADVANCE_PER_QUESTION &&
+		if (may_repeat && ctx.snap &&
+		    ctx.snap->config->advance == CONFIG_ADVANCE_PER_QUESTION &&
 		    pp_qtype(m.qtype) != PP_TYPE_SOA && s->out.len - out_start <= REPEAT_OUT_MAX) {
 			/* the same line again before an SOA lookup is the same question */
 			buf_truncate(&s->rep_out, 0);
@@ -242,12 +263,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 			s->rep_gen = s->d->generation;
 		}
 		break;
-	case PP_AXFR:
-		answer_axfr(&ctx, &m, &s->out);
-		break;
-	case PP_CMD:
-		answer_cmd(s, &m);
-		break;
+	case PP_AXFR: answer_axfr(&ctx, &m, &s->out); break;
+	case PP_CMD: answer_cmd(s, &m); break;
 	}
 }
 

@@ -43,23 +43,24 @@
 #include "pipeproto.h"
 #include "sharedrot.h"
 
-#define MAGIC 0x31544f524e594450ull /* "PDYNROT1" */
-#define PROBES 64
-#define IDLE_RECLAIM_SEC 3600 /* a counter nobody touched for this long may be reused */
-#define CHECK_USEC (2 * 1000000ull) /* how often the file is checked */
-#define TOUCH_CHECKS 30 /* the live counters are touched every 30 checks (a minute) */
-#define SLOTS_MIN 1024u
-#define SLOTS_MAX (1u << 20) /* 24 MiB of counters */
+#define MAGIC		 0x31544f524e594450ull /* "PDYNROT1" */
+#define PROBES		 64
+#define IDLE_RECLAIM_SEC 3600		  /* a counter nobody touched for this long may be reused */
+#define CHECK_USEC	 (2 * 1000000ull) /* how often the file is checked */
+#define TOUCH_CHECKS	 30 /* the live counters are touched every 30 checks (a minute) */
+#define SLOTS_MIN	 1024u
+#define SLOTS_MAX	 (1u << 20) /* 24 MiB of counters */
 
 struct counter {
-	uint64_t key;   /* 0: free */
+	uint64_t key; /* 0: free */
 	uint64_t count;
-	uint64_t used;  /* CLOCK_BOOTTIME seconds when a copy last held it */
+	uint64_t used; /* CLOCK_BOOTTIME seconds when a copy last held it */
 };
 
 struct table {
 	uint64_t magic;
-	uint64_t slots; /* a power of two, SLOTS_MIN to SLOTS_MAX; 0 while a copy sets the file up */
+	uint64_t
+	    slots; /* a power of two, SLOTS_MIN to SLOTS_MAX; 0 while a copy sets the file up */
 	uint64_t epoch; /* drawn by the copy that set the file up (0 in files of older copies) */
 	uint64_t pad[5];
 	struct counter c[];
@@ -69,20 +70,20 @@ struct table {
 struct map {
 	struct table *t; /* NULL: none */
 	size_t size;
-	uint64_t mask;   /* slots - 1 */
+	uint64_t mask; /* slots - 1 */
 	uint64_t epoch;
-	int fd;          /* the file mapped, kept to see its size */
+	int fd; /* the file mapped, kept to see its size */
 	dev_t dev;
 	ino_t ino;
-	int region;      /* in regions[] */
-	bool fresh;      /* this copy set the file up (it was new, empty or short) */
+	int region; /* in regions[] */
+	bool fresh; /* this copy set the file up (it was new, empty or short) */
 };
 
 struct sharedrot {
 	struct daemon *d;
 	char *path;
-	struct map m;    /* m.t NULL: this copy rotates alone, with its own counters */
-	int efd;         /* the bus error handler wakes the loop through it */
+	struct map m; /* m.t NULL: this copy rotates alone, with its own counters */
+	int efd;      /* the bus error handler wakes the loop through it */
 	sd_event_source *timer, *bus;
 	unsigned checks;
 	bool full_warned;
@@ -95,7 +96,7 @@ static struct region {
 	uintptr_t base; /* 0: free */
 	size_t size;
 	int efd;
-	bool lost;      /* the handler replaced it */
+	bool lost; /* the handler replaced it */
 } regions[REGIONS];
 static struct sigaction bus_previous;
 
@@ -173,7 +174,8 @@ static uint64_t random_epoch(void)
 
 	if (getrandom(&e, sizeof(e), GRND_NONBLOCK) != sizeof(e)) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		e = ((uint64_t)ts.tv_sec << 32 ^ (uint64_t)ts.tv_nsec) * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
+		e = ((uint64_t)ts.tv_sec << 32 ^ (uint64_t)ts.tv_nsec) * 0x9e3779b97f4a7c15u ^
+		    (uint64_t)getpid();
 	}
 	return e ? e : 1;
 }
@@ -193,7 +195,8 @@ static int map_open(const char *path, int efd, struct map *ret, char *why, size_
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0600);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
-		snprintf(why, len, r == -ELOOP ? "it is a symbolic link (not followed)" : "%s", strerror(-r));
+		snprintf(why, len, r == -ELOOP ? "it is a symbolic link (not followed)" : "%s",
+			 strerror(-r));
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -208,12 +211,16 @@ static int map_open(const char *path, int efd, struct map *ret, char *why, size_
 		return r;
 	}
 	if (h.magic != 0 && h.magic != MAGIC) {
-		snprintf(why, len, "it is not a pdyndns counter file (it starts with %016" PRIx64 ")", h.magic);
+		snprintf(why, len,
+			 "it is not a pdyndns counter file (it starts with %016" PRIx64 ")",
+			 h.magic);
 		return -EINVAL;
 	}
 	slots = h.slots ? h.slots : SHAREDROT_SLOTS; /* 0: set up now, by this copy or another */
 	if (slots < SLOTS_MIN || slots > SLOTS_MAX || (slots & (slots - 1))) {
-		snprintf(why, len, "its header says %" PRIu64 " counters (a power of two from %u to %u expected)",
+		snprintf(why, len,
+			 "its header says %" PRIu64
+			 " counters (a power of two from %u to %u expected)",
 			 slots, SLOTS_MIN, SLOTS_MAX);
 		return -EINVAL;
 	}
@@ -240,12 +247,14 @@ static int map_open(const char *path, int efd, struct map *ret, char *why, size_
 	/* the first copy sets the file up: its size, a new epoch (which tells the copies still
 	 * on it that its counters were wiped), then the magic that makes it valid; the others
 	 * adopt what it wrote */
-	(void)__atomic_compare_exchange_n(&m.t->slots, &zero, slots, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	(void)__atomic_compare_exchange_n(&m.t->slots, &zero, slots, false, __ATOMIC_ACQ_REL,
+					  __ATOMIC_ACQUIRE);
 	if (m.fresh)
 		(void)__atomic_compare_exchange_n(&m.t->epoch, &h.epoch, random_epoch(), false,
 						  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 	zero = 0;
-	(void)__atomic_compare_exchange_n(&m.t->magic, &zero, MAGIC, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+	(void)__atomic_compare_exchange_n(&m.t->magic, &zero, MAGIC, false, __ATOMIC_ACQ_REL,
+					  __ATOMIC_ACQUIRE);
 	/* what the file says now must be what was validated */
 	if (__atomic_load_n(&m.t->magic, __ATOMIC_ACQUIRE) != MAGIC ||
 	    __atomic_load_n(&m.t->slots, __ATOMIC_ACQUIRE) != slots) {
@@ -294,9 +303,10 @@ static uint64_t *find(struct sharedrot *sr, uint64_t key)
 		struct counter *c = &t->c[(key + i) & mask];
 		uint64_t k = __atomic_load_n(&c->key, __ATOMIC_ACQUIRE), free_key = 0;
 
-		if (k == key || (k == 0 && (__atomic_compare_exchange_n(&c->key, &free_key, key, false,
-									 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
-					     free_key == key))) {
+		if (k == key ||
+		    (k == 0 && (__atomic_compare_exchange_n(&c->key, &free_key, key, false,
+							    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+				free_key == key))) {
 			__atomic_store_n(&c->used, now, __ATOMIC_RELAXED);
 			return &c->count;
 		}
@@ -334,9 +344,12 @@ int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rota
 		p[i] = h && h->list ? find(sr, key_of(h)) : NULL;
 		if (!p[i]) {
 			if (h && h->list && !sr->full_warned) {
-				log_warning("shared rotation: no room for %s %s in %" PRIu64 " counters; it "
-					    "rotates in this copy alone", h->cfg->qname,
-					    h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA", sr->m.mask + 1);
+				log_warning("shared rotation: no room for %s %s in %" PRIu64
+					    " counters; it "
+					    "rotates in this copy alone",
+					    h->cfg->qname,
+					    h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA",
+					    sr->m.mask + 1);
 				sr->full_warned = true;
 			}
 			p[i] = &r->next[i];
@@ -382,8 +395,10 @@ static void recover(struct sharedrot *sr, const char *what)
 		snprintf(why, sizeof(why), "out of memory");
 	}
 	go_alone(sr);
-	log_warning("shared rotation: %s %s, and cannot be used: %s; this copy rotates alone until it "
-		    "can", sr->path, what, why);
+	log_warning(
+	    "shared rotation: %s %s, and cannot be used: %s; this copy rotates alone until it "
+	    "can",
+	    sr->path, what, why);
 }
 
 /* What is wrong with the file in use, in why (a phrase), or false. */
@@ -424,7 +439,9 @@ bool sharedrot_check(struct sharedrot *sr)
 			map_release(&sr->m);
 			return false;
 		}
-		log_info("shared rotation: %s can be used again; this copy shares its rotation again", sr->path);
+		log_info(
+		    "shared rotation: %s can be used again; this copy shares its rotation again",
+		    sr->path);
 		return true;
 	}
 	if (map_broken(sr, why, sizeof(why)))
@@ -434,8 +451,10 @@ bool sharedrot_check(struct sharedrot *sr)
 		 * copy's handlers were wiped, and are claimed again */
 		sr->m.epoch = e;
 		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) == 0)
-			log_info("shared rotation: %s was set up again by another copy; the shared counters "
-				 "start over", sr->path);
+			log_info("shared rotation: %s was set up again by another copy; the shared "
+				 "counters "
+				 "start over",
+				 sr->path);
 	}
 	return sr->m.t != NULL;
 }
@@ -484,7 +503,8 @@ int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret)
 	if (r >= 0)
 		r = sd_event_add_io(d->event, &sr->bus, sr->efd, EPOLLIN, on_bus, sr);
 	if (r >= 0)
-		r = sd_event_add_time_relative(d->event, &sr->timer, CLOCK_MONOTONIC, CHECK_USEC, 0, on_timer, sr);
+		r = sd_event_add_time_relative(d->event, &sr->timer, CLOCK_MONOTONIC, CHECK_USEC, 0,
+					       on_timer, sr);
 	if (r < 0)
 		goto fail;
 	(void)sd_event_source_set_enabled(sr->timer, SD_EVENT_ON);
@@ -492,8 +512,9 @@ int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret)
 	if (map_open(sr->path, sr->efd, &sr->m, why, sizeof(why)) == 0)
 		log_info("shared rotation: %s", sr->path);
 	else
-		log_error("shared rotation: %s: %s; this copy rotates alone until the file can be used",
-			  sr->path, why);
+		log_error(
+		    "shared rotation: %s: %s; this copy rotates alone until the file can be used",
+		    sr->path, why);
 	*ret = sr;
 	return 0;
 fail:

@@ -15,7 +15,7 @@
 
 #include "daemon.h"
 
-#define SHAREDROT_FILE "rotation.counters"
+#define SHAREDROT_FILE	"rotation.counters"
 #define SHAREDROT_SLOTS 65536u /* counters in a new file: handlers × list versions alive */
 
 struct sharedrot;

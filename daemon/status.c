@@ -16,8 +16,8 @@ char *daemon_status_line(const struct daemon *d)
 	if (s)
 		config_counts(s->config, counts);
 	if (!s)
-		r = asprintf(&line, "pdyndns %s: config error, serving nothing: %s", PACKAGE_VERSION,
-			     d->startup_error ? d->startup_error : "unknown");
+		r = asprintf(&line, "pdyndns %s: config error, serving nothing: %s",
+			     PACKAGE_VERSION, d->startup_error ? d->startup_error : "unknown");
 	else
 		r = asprintf(&line,
 			     "pdyndns %s pid %d: zone %s, generation %llu, %s (%zu without "
@@ -26,7 +26,8 @@ char *daemon_status_line(const struct daemon *d)
 			     (unsigned long long)d->generation, counts, s->n_failed,
 			     /* ", N with every weight 0" (%.0zu prints nothing for 0): they answer
 			      * no address either */
-			     s->n_drained ? ", " : "", s->n_drained, s->n_drained ? " with every weight 0" : "",
+			     s->n_drained ? ", " : "", s->n_drained,
+			     s->n_drained ? " with every weight 0" : "",
 			     (unsigned long long)s->n_addresses, (unsigned long long)d->lookups);
 	if (r < 0)
 		return NULL;

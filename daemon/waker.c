@@ -15,8 +15,8 @@ enum { EV_WORK, EV_STOP };
 
 struct waker {
 	pthread_t thread, target;
-	int ep;      /* the waker's own epoll: fd (one-shot) and stop_fd */
-	int fd;      /* sd-event's */
+	int ep;	     /* the waker's own epoll: fd (one-shot) and stop_fd */
+	int fd;	     /* sd-event's */
 	int stop_fd; /* an eventfd */
 	atomic_bool pending, stopping;
 };

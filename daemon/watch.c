@@ -35,32 +35,35 @@ struct watch {
 	char *config_path;
 	watch_changed_fn changed; /* asks the owner for a reload */
 	void *userdata;
-	bool armed_late;       /* the first plan is armed after the first answers */
+	bool armed_late; /* the first plan is armed after the first answers */
 	struct watchplan *plan;
 	sd_event_source *debounce;
 	sd_event_source *poll;
-	size_t n_failed;       /* directories of the plan that could not be watched */
-	bool warned_failed;    /* one warning per episode of those */
-	char *warned_problem;  /* the last "cannot follow" warning: each is logged once */
-	size_t retry_next;     /* where the next retry of failed directories starts */
+	size_t n_failed;      /* directories of the plan that could not be watched */
+	bool warned_failed;   /* one warning per episode of those */
+	char *warned_problem; /* the last "cannot follow" warning: each is logged once */
+	size_t retry_next;    /* where the next retry of failed directories starts */
 	struct watch_changes changes;
 	size_t changes_cap;
-	bool check_all;        /* the next reload looks at every file (watch_take_check_all) */
-	struct dirty *dirty;   /* files being written */
+	bool check_all;	     /* the next reload looks at every file (watch_take_check_all) */
+	struct dirty *dirty; /* files being written */
 	size_t n_dirty;
 	uint64_t last_event;
 	/* a new plan armed in slices (arm_slice), then the old one's watches dropped in slices */
 	sd_event_source *arm;
-	struct watchplan *arming;   /* being armed, up to arm_next */
+	struct watchplan *arming; /* being armed, up to arm_next */
 	size_t arm_next;
 	struct failures arm_failures;
-	unsigned arm_slices;        /* the loop iterations it took so far */
+	unsigned arm_slices;	    /* the loop iterations it took so far */
 	size_t armed_after_first;   /* directories newly watched after the first iteration */
 	struct watchplan *retiring; /* the plan before: its watches dropped up to retire_next */
 	size_t retire_next;
 };
 
-static void free_plan(void *p) { watchplan_free(p); }
+static void free_plan(void *p)
+{
+	watchplan_free(p);
+}
 
 /* --- what changed ------------------------------------------------------------------------- */
 
@@ -200,7 +203,10 @@ bool watch_take_check_all(struct watch *w)
 	return c;
 }
 
-uint64_t watch_last_event(const struct watch *w) { return w ? w->last_event : 0; }
+uint64_t watch_last_event(const struct watch *w)
+{
+	return w ? w->last_event : 0;
+}
 
 uint64_t watch_now(struct watch *w)
 {
@@ -290,9 +296,10 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 
 		if (!n->owner) {
 			/* a directory or symlink on the way: what it leads to may be new */
-			if (ev->mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)) {
-				log_debug("watch: %s/%s changed on the way to files (mask 0x%x)", dir->path,
-					  ev->name, ev->mask);
+			if (ev->mask &
+			    (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)) {
+				log_debug("watch: %s/%s changed on the way to files (mask 0x%x)",
+					  dir->path, ev->name, ev->mask);
 				rescan(w, "a directory or symlink on the way to a file changed");
 			}
 			continue;
@@ -307,9 +314,11 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 			char p[PATH_MAX];
 			struct stat st;
 
-			if (path_join(p, sizeof(p), dir->path, n->name) == 0 && lstat(p, &st) == 0) {
+			if (path_join(p, sizeof(p), dir->path, n->name) == 0 &&
+			    lstat(p, &st) == 0) {
 				if (S_ISLNK(st.st_mode))
-					w->changes.replan = true; /* what it leads to must be watched */
+					w->changes.replan =
+					    true; /* what it leads to must be watched */
 				else if (S_ISREG(st.st_mode) && (ev->mask & IN_CREATE)) {
 					/* a new file: it is read once it is closed */
 					set_dirty(w, n->owner, now);
@@ -321,14 +330,15 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 			clear_dirty(w, e);
 		log_debug("watch: %s/%s changed (mask 0x%x)", dir->path, n->name, ev->mask);
 		changed_owner(w, n->owner);
-		schedule(w, ev->mask & (IN_DELETE | IN_MOVED_FROM) ? WATCH_GONE_DEBOUNCE_USEC : WATCH_DEBOUNCE_USEC);
+		schedule(w, ev->mask & (IN_DELETE | IN_MOVED_FROM) ? WATCH_GONE_DEBOUNCE_USEC
+								   : WATCH_DEBOUNCE_USEC);
 	}
 	return 0;
 }
 
-#define WATCH_MASK                                                                                  \
-	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MODIFY | \
-	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
+#define WATCH_MASK                                                                                 \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB |        \
+	 IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_EXCL_UNLINK)
 
 /* Watches dir; returns 0 or a negative errno (inotify exhausted, a directory gone). */
 static int arm(struct watch *w, struct wdir *dir)
@@ -352,11 +362,14 @@ static void note_failures(struct watch *w, size_t failed, int why, const char *e
 
 	w->n_failed = failed;
 	if (failed && !w->warned_failed) {
-		log_warning("watch: cannot watch %zu director%s (first %s: %s%s); until it can, the %llu s "
-			    "poll looks at every file", failed, failed == 1 ? "y" : "ies", example, strerror(-why),
-			    why == -ENOSPC ? ", the inotify watch limit fs.inotify.max_user_watches"
-			    : why == -EMFILE ? ", the inotify instance limit fs.inotify.max_user_instances"
-			    : "", (unsigned long long)(WATCH_POLL_USEC / 1000000));
+		log_warning(
+		    "watch: cannot watch %zu director%s (first %s: %s%s); until it can, the %llu s "
+		    "poll looks at every file",
+		    failed, failed == 1 ? "y" : "ies", example, strerror(-why),
+		    why == -ENOSPC   ? ", the inotify watch limit fs.inotify.max_user_watches"
+		    : why == -EMFILE ? ", the inotify instance limit fs.inotify.max_user_instances"
+				     : "",
+		    (unsigned long long)(WATCH_POLL_USEC / 1000000));
 		w->warned_failed = true;
 	} else if (!failed && w->warned_failed) {
 		log_info("watch: every directory is watched again");
@@ -409,7 +422,8 @@ static void arm_complete(struct watch *w)
 	} else if (!p->problem)
 		w->warned_problem = mfree(w->warned_problem);
 	if (w->arm_slices > 1)
-		log_debug("watch: %zu directories armed over %u loop iterations", p->n_dirs, w->arm_slices);
+		log_debug("watch: %zu directories armed over %u loop iterations", p->n_dirs,
+			  w->arm_slices);
 	if (!old && w->armed_late) {
 		/* armed after the first answers: look at every file once more */
 		w->check_all = true;
@@ -446,7 +460,8 @@ static bool arm_slice(struct watch *w, bool all)
 	while (w->retiring && w->retire_next < w->retiring->n_dirs) {
 		if (!all && done++ && mono_usec() - t0 >= ARM_SLICE_USEC)
 			return false;
-		w->retiring->dirs[w->retire_next].src = sd_event_source_disable_unref(w->retiring->dirs[w->retire_next].src);
+		w->retiring->dirs[w->retire_next].src =
+		    sd_event_source_disable_unref(w->retiring->dirs[w->retire_next].src);
 		w->retire_next++;
 	}
 	reap(free_plan, TAKE_PTR(w->retiring));
@@ -505,7 +520,10 @@ const struct watchplan *watch_plan(const struct watch *w)
 	return !w ? NULL : w->arming ? w->arming : w->plan;
 }
 
-bool watch_degraded(const struct watch *w) { return w && (w->n_failed || (w->plan && w->plan->problem)); }
+bool watch_degraded(const struct watch *w)
+{
+	return w && (w->n_failed || (w->plan && w->plan->problem));
+}
 
 struct watch *watch_free(struct watch *w)
 {

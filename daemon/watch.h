@@ -29,13 +29,12 @@ struct watch;
  * nothing when nothing changed), false when something changed; why is for the debug log. */
 typedef void (*watch_changed_fn)(void *userdata, bool poll, const char *why);
 
-#define WATCH_DEBOUNCE_USEC (3 * 1000)        /* a burst of events → one reload 3 ms later */
-#define WATCH_GONE_DEBOUNCE_USEC (20 * 1000)  /* after a file went away: time to put the new one */
-#define WATCH_SWEEP_POLLS 15                  /* a poll checks 1/15 of the files: all in 30 s, */
-#define WATCH_SWEEP_MIN 1024                  /* and at least this many (all of a small config) */
-#define WATCH_HOLD_MAX_USEC (5 * 1000 * 1000) /* longest a file being written is held */
-#define WATCH_MAX_CHANGED 256                 /* more changed files than this: look at all */
-
+#define WATCH_DEBOUNCE_USEC	 (3 * 1000)  /* a burst of events → one reload 3 ms later */
+#define WATCH_GONE_DEBOUNCE_USEC (20 * 1000) /* after a file went away: time to put the new one */
+#define WATCH_SWEEP_POLLS	 15	     /* a poll checks 1/15 of the files: all in 30 s, */
+#define WATCH_SWEEP_MIN		 1024	     /* and at least this many (all of a small config) */
+#define WATCH_HOLD_MAX_USEC	 (5 * 1000 * 1000) /* longest a file being written is held */
+#define WATCH_MAX_CHANGED	 256		   /* more changed files than this: look at all */
 
 /* A watch on event for the config at config_path; changed() is called on the loop when a
  * reload is due. Nothing is watched before watch_start(). */

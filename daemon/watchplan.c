@@ -53,7 +53,8 @@ static int strmap_put(struct strmap *m, const char *key, uint32_t val)
 		}
 		for (size_t k = 0; m->keys && k <= m->mask; k++)
 			if (m->keys[k]) {
-				for (i = fnv1a_str(m->keys[k]) & g.mask; g.keys[i]; i = (i + 1) & g.mask)
+				for (i = fnv1a_str(m->keys[k]) & g.mask; g.keys[i];
+				     i = (i + 1) & g.mask)
 					;
 				g.keys[i] = m->keys[k];
 				g.vals[i] = m->vals[k];
@@ -101,7 +102,8 @@ static struct wdir *plan_dir(struct watchplan *p, const char *path)
 		p->cap = cap;
 	}
 	p->dirs[p->n_dirs] = (struct wdir){.path = strdup(path)};
-	if (!p->dirs[p->n_dirs].path || strmap_put(&p->by_path, path, (uint32_t)p->n_dirs + 1) < 0) {
+	if (!p->dirs[p->n_dirs].path ||
+	    strmap_put(&p->by_path, path, (uint32_t)p->n_dirs + 1) < 0) {
 		free(p->dirs[p->n_dirs].path);
 		return NULL;
 	}
@@ -229,10 +231,12 @@ static int plan_file(struct watchplan *p, const char *path, const char *owner, i
 		/* a directory that cannot be walked is remembered as UINT32_MAX */
 		if (r >= 0 && !plan_dir(p, res))
 			return -ENOMEM;
-		if (strmap_put(&p->resolved, dir, r < 0 ? UINT32_MAX : strmap_get(&p->by_path, res)) < 0)
+		if (strmap_put(&p->resolved, dir,
+			       r < 0 ? UINT32_MAX : strmap_get(&p->by_path, res)) < 0)
 			return -ENOMEM;
 		if (r < 0)
-			return r == -ENOENT || r == -ENOTDIR ? 0 : r; /* its parent watches for it */
+			return r == -ENOENT || r == -ENOTDIR ? 0
+							     : r; /* its parent watches for it */
 		k = strmap_get(&p->by_path, res);
 	} else if (k == UINT32_MAX)
 		return 0;
@@ -338,7 +342,8 @@ struct watchplan *watchplan_new(const char *config_path, const struct snapshot *
 		size_t k = 0;
 
 		qsort(dir->names, dir->n_names, sizeof(*dir->names), wname_order);
-		for (size_t j = 0; j < dir->n_names; j++) /* the same name for the same owner once */
+		for (size_t j = 0; j < dir->n_names;
+		     j++) /* the same name for the same owner once */
 			if (k && wname_order(&dir->names[k - 1], &dir->names[j]) == 0) {
 				free(dir->names[j].name);
 				free(dir->names[j].owner);
@@ -375,4 +380,7 @@ struct wdir *watchplan_dir(const struct watchplan *p, const char *path)
 	return k ? &p->dirs[k - 1] : NULL;
 }
 
-const char *watchplan_problem(const struct watchplan *p) { return p ? p->problem : NULL; }
+const char *watchplan_problem(const struct watchplan *p)
+{
+	return p ? p->problem : NULL;
+}

@@ -28,13 +28,13 @@ struct wdir {
 	char *path;
 	dev_t dev;
 	ino_t ino;
-	bool exists;             /* when the plan was made */
-	struct wname *names;     /* sorted by name */
+	bool exists;	     /* when the plan was made */
+	struct wname *names; /* sorted by name */
 	size_t n_names, cap;
 	/* armed by the loop */
 	struct watch *w;
-	sd_event_source *src;    /* NULL: not watched (yet) */
-	bool dead;               /* its watch went away (deleted, moved, unmounted) */
+	sd_event_source *src; /* NULL: not watched (yet) */
+	bool dead;	      /* its watch went away (deleted, moved, unmounted) */
 };
 
 /* Open addressing over strings: value index + 1, 0 = empty. */
@@ -47,9 +47,9 @@ struct strmap {
 struct watchplan {
 	struct wdir *dirs;
 	size_t n_dirs, cap;
-	struct strmap by_path;   /* dir path -> dirs index */
-	struct strmap resolved;  /* a directory as spelled -> its resolved path (index into dirs) */
-	char *problem;           /* the first path that could not be followed */
+	struct strmap by_path;	/* dir path -> dirs index */
+	struct strmap resolved; /* a directory as spelled -> its resolved path (index into dirs) */
+	char *problem;		/* the first path that could not be followed */
 };
 
 /* What to watch for the config at config_path and the files of s (may be NULL). Looks at

@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define IN_MAX (64 * 1024)
+#define IN_MAX	(64 * 1024)
 #define OUT_MAX (IN_MAX * 4)
 
 /* One conversation: stdin/stdout, or one connection. */
@@ -71,9 +71,11 @@ static void answer_stub(struct conv *c, char *line)
 	f[3][strcspn(f[3], "\t")] = 0;
 	qlen = strlen(f[1]);
 	apex = qlen == dlen && strcasecmp(f[1], dom) == 0;
-	below = qlen > dlen && f[1][qlen - dlen - 1] == '.' && strcasecmp(f[1] + qlen - dlen, dom) == 0;
+	below =
+	    qlen > dlen && f[1][qlen - dlen - 1] == '.' && strcasecmp(f[1] + qlen - dlen, dom) == 0;
 	if (apex && (!strcmp(f[3], "SOA") || !strcmp(f[3], "ANY")))
-		data(c, f[1], qlen, "SOA\t60\t-1\tns.invalid. admin.invalid. 1 3600 600 86400 60\n");
+		data(c, f[1], qlen,
+		     "SOA\t60\t-1\tns.invalid. admin.invalid. 1 3600 600 86400 60\n");
 	if (below && (!strcmp(f[3], "A") || !strcmp(f[3], "ANY")))
 		data(c, f[1], qlen, "A\t0\t-1\t192.0.2.1\n");
 	if (below && (!strcmp(f[3], "AAAA") || !strcmp(f[3], "ANY")))
@@ -152,8 +154,10 @@ int main(int argc, char **argv)
 		serve(conv_new(0, 1, NULL));
 		return 0;
 	}
-	if (argc != 4 || strcmp(argv[1], "stub-socket") != 0 || strlen(argv[3]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket DOMAIN PATH\n");
+	if (argc != 4 || strcmp(argv[1], "stub-socket") != 0 ||
+	    strlen(argv[3]) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket "
+				"DOMAIN PATH\n");
 		return 2;
 	}
 	strcpy(sa.sun_path, argv[3]);

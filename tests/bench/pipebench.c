@@ -56,12 +56,9 @@ static int lookup_line(char *buf, size_t size, unsigned long i, const char *dom,
 	static const char tail[] = "\t127.0.0.1\t127.0.0.1\t127.0.0.1/32\n";
 
 	switch (i % 4) {
-	case 0:
-		return snprintf(buf, size, "Q\tt%u.%s\tIN\tSOA\t-1%s", name, dom, tail);
-	case 1:
-		return snprintf(buf, size, "Q\t%s\tIN\tSOA\t-1%s", dom, tail);
-	default:
-		return snprintf(buf, size, "Q\tt%u.%s\tIN\tANY\t1%s", name, dom, tail);
+	case 0: return snprintf(buf, size, "Q\tt%u.%s\tIN\tSOA\t-1%s", name, dom, tail);
+	case 1: return snprintf(buf, size, "Q\t%s\tIN\tSOA\t-1%s", dom, tail);
+	default: return snprintf(buf, size, "Q\tt%u.%s\tIN\tANY\t1%s", name, dom, tail);
 	}
 }
 
@@ -109,7 +106,8 @@ static uint64_t child_cpu_ns(void)
 		die("read /proc/PID/stat");
 	fclose(f);
 	p = strrchr(buf, ')'); /* fields after the command name */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		die("parse /proc/PID/stat");
 	return (uint64_t)(ut + st) * (1000000000u / (uint64_t)sysconf(_SC_CLK_TCK));
 }
@@ -254,9 +252,9 @@ static void lockstep(unsigned long n, const char *dom, unsigned names, char **ar
 	close(rd);
 	reap();
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
-	printf("lockstep lookups=%lu p50_us=%.1f p99_us=%.1f max_us=%.1f cpu_us_per_lookup=%.2f\n", n,
-	       (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3, (double)rtt[n - 1] / 1e3,
-	       (double)(cpu1 - cpu0) / 1e3 / (double)n);
+	printf("lockstep lookups=%lu p50_us=%.1f p99_us=%.1f max_us=%.1f cpu_us_per_lookup=%.2f\n",
+	       n, (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3,
+	       (double)rtt[n - 1] / 1e3, (double)(cpu1 - cpu0) / 1e3 / (double)n);
 	free(rtt);
 }
 
@@ -291,15 +289,17 @@ static void during(double secs, const char *dom, unsigned names, char **argv)
 		over1 += t > 1000000u;
 		if (t > 5000000u) {
 			over5++;
-			fprintf(stderr, "stall %.1f ms at %.3f s\n", (double)t / 1e6, (double)(t0 - start) / 1e9);
+			fprintf(stderr, "stall %.1f ms at %.3f s\n", (double)t / 1e6,
+				(double)(t0 - start) / 1e9);
 		}
 	}
 	close(wr);
 	close(rd);
 	reap();
 	qsort(rtt, n, sizeof(*rtt), cmp_u64);
-	printf("during lookups=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f over_1ms=%zu over_5ms=%zu\n", n,
-	       (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3, (double)rtt[n - 1] / 1e3, over1, over5);
+	printf("during lookups=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f over_1ms=%zu over_5ms=%zu\n",
+	       n, (double)rtt[n / 2] / 1e3, (double)rtt[n * 99 / 100] / 1e3,
+	       (double)rtt[n - 1] / 1e3, over1, over5);
 	free(rtt);
 }
 
@@ -333,7 +333,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc >= 6 && strcmp(argv[1], "during") == 0) {
-		during(strtod(argv[2], NULL), argv[3], (unsigned)strtoul(argv[4], NULL, 10), argv + 5);
+		during(strtod(argv[2], NULL), argv[3], (unsigned)strtoul(argv[4], NULL, 10),
+		       argv + 5);
 		return 0;
 	}
 	if (argc >= 6 && (strcmp(argv[1], "stream") == 0 || strcmp(argv[1], "lockstep") == 0)) {

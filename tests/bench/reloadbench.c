@@ -21,8 +21,8 @@
  * One line per figure: "name value unit (reference)". */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,12 +83,17 @@ static void write_config(unsigned n_files)
 	f = fopen(path, "w");
 	if (!f)
 		die("fopen config");
-	fprintf(f, "{\"domain\": \"bench.test\", \"soa\": \"ns1.bench.test. h.bench.test. 1 7200 3600 7200 60\",\n"
-		   " \"nameservers\": [\"ns1.bench.test\"], \"ttl\": 60, \"loglevel\": \"%s\", \"handlers\": [\n",
+	fprintf(f,
+		"{\"domain\": \"bench.test\", \"soa\": \"ns1.bench.test. h.bench.test. 1 7200 3600 "
+		"7200 60\",\n"
+		" \"nameservers\": [\"ns1.bench.test\"], \"ttl\": 60, \"loglevel\": \"%s\", "
+		"\"handlers\": [\n",
 		loglevel);
 	for (unsigned i = 0; i < n_files; i++)
-		fprintf(f, "  {\"qname\": \"t%u.bench.test\", \"qtype\": \"A\", \"file\": \"t%u.txt\"}%s\n", i, i,
-			i + 1 < n_files ? "," : "");
+		fprintf(f,
+			"  {\"qname\": \"t%u.bench.test\", \"qtype\": \"A\", \"file\": "
+			"\"t%u.txt\"}%s\n",
+			i, i, i + 1 < n_files ? "," : "");
 	fprintf(f, "]}\n");
 	fclose(f);
 }
@@ -257,12 +262,18 @@ static void stall(const char *exe, unsigned seconds)
 	/* the same length of time without and with reloads, back to back */
 	n_idle = phase(idle, cap, seconds, false, &v);
 	n_busy = phase(busy, cap, seconds, true, &v);
-	printf("stall_idle  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, no reload)\n",
-	       pct(idle, n_idle, 0.5), pct(idle, n_idle, 0.99), pct(idle, n_idle, 0.999), pct(idle, n_idle, 1.0), n_idle);
-	printf("stall_busy  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, %u reloads of 1,000,000 addresses)\n",
-	       pct(busy, n_busy, 0.5), pct(busy, n_busy, 0.99), pct(busy, n_busy, 0.999), pct(busy, n_busy, 1.0), n_busy, v - 1);
-	printf("stall_worst_vs_idle_p99 %.1f x (goal <= 2); the machine's own: idle max %.1f x idle p99\n",
-	       pct(busy, n_busy, 1.0) / pct(idle, n_idle, 0.99), pct(idle, n_idle, 1.0) / pct(idle, n_idle, 0.99));
+	printf("stall_idle  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, no "
+	       "reload)\n",
+	       pct(idle, n_idle, 0.5), pct(idle, n_idle, 0.99), pct(idle, n_idle, 0.999),
+	       pct(idle, n_idle, 1.0), n_idle);
+	printf("stall_busy  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, %u "
+	       "reloads of 1,000,000 addresses)\n",
+	       pct(busy, n_busy, 0.5), pct(busy, n_busy, 0.99), pct(busy, n_busy, 0.999),
+	       pct(busy, n_busy, 1.0), n_busy, v - 1);
+	printf("stall_worst_vs_idle_p99 %.1f x (goal <= 2); the machine's own: idle max %.1f x "
+	       "idle p99\n",
+	       pct(busy, n_busy, 1.0) / pct(idle, n_idle, 0.99),
+	       pct(idle, n_idle, 1.0) / pct(idle, n_idle, 0.99));
 	stop();
 	free(idle);
 	free(busy);
@@ -305,7 +316,8 @@ static void memory(const char *exe, unsigned files, unsigned reloads)
 		ask(0, NULL);
 	}
 	peak = status_kb("VmHWM:");
-	printf("swap_rss_steady %.1f MiB (%u files of 1,000,000 addresses)\n", steady / 1024.0, files);
+	printf("swap_rss_steady %.1f MiB (%u files of 1,000,000 addresses)\n", steady / 1024.0,
+	       files);
 	printf("swap_rss_peak %.1f MiB (%.2f x steady, %u full reloads)\n", peak / 1024.0,
 	       (double)peak / (double)steady, reloads);
 	stop();
@@ -404,7 +416,8 @@ static unsigned applied_count(void)
  * the extreme file), and then for tail_ns more; the worst one is kept. The log is looked
  * at between questions, at most once a millisecond. Returns the worst round trip; *done_ns
  * gets the time from t0 to done. */
-static uint64_t worst_until(unsigned want, uint64_t tail_ns, uint64_t t0, uint64_t *done_ns, size_t *n)
+static uint64_t worst_until(unsigned want, uint64_t tail_ns, uint64_t t0, uint64_t *done_ns,
+			    size_t *n)
 {
 	uint64_t worst = 0, rtt, done = 0, next_look = 0, deadline = t0 + 120000000000ull;
 
@@ -434,16 +447,13 @@ static void extremes(const char *exe)
 {
 	static const struct {
 		const char *name, *file; /* file: what is renamed over t0.txt */
-		bool writer;             /* a FIFO held open by a writer that never writes */
-	} cases[] = { /* no two in a row end alike: an unchanged outcome applies no reload */
-		{"10M_valid", "x.big", false},
-		{"10M_last_line_bad", "x.bigbad", false},
-		{"10MiB_line", "x.longline", false},
-		{"fifo", "x.fifo", false},
-		{"1MiB_random", "x.random", false},
-		{"fifo_writer", "x.fifo2", true},
-		{"dev_zero", "x.zero", false},
-		{"symlink_loop", "x.loop", false},
+		bool writer;		 /* a FIFO held open by a writer that never writes */
+	} cases[] = {
+	    /* no two in a row end alike: an unchanged outcome applies no reload */
+	    {"10M_valid", "x.big", false},	 {"10M_last_line_bad", "x.bigbad", false},
+	    {"10MiB_line", "x.longline", false}, {"fifo", "x.fifo", false},
+	    {"1MiB_random", "x.random", false},	 {"fifo_writer", "x.fifo2", true},
+	    {"dev_zero", "x.zero", false},	 {"symlink_loop", "x.loop", false},
 	};
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 	size_t cap = 4000000, n_idle = 0;
@@ -487,7 +497,8 @@ static void extremes(const char *exe)
 	applied = applied_count();
 	p99 = pct(idle, n_idle, 0.99);
 	max = pct(idle, n_idle, 1.0);
-	printf("extreme_idle p99 %.3f max %.3f ms (%zu round trips, no reload)\n", p99, max, n_idle);
+	printf("extreme_idle p99 %.3f max %.3f ms (%zu round trips, no reload)\n", p99, max,
+	       n_idle);
 	for (unsigned k = 1; k <= N_CASES; k++) {
 		uint64_t t0, worst, done;
 		int fd = -1;
@@ -502,9 +513,10 @@ static void extremes(const char *exe)
 		t0 = now_ns();
 		rename_in(cases[k - 1].file, "t0.txt");
 		worst = worst_until(++applied, 200000000ull, t0, &done, &n);
-		printf("extreme_%s_worst %.3f ms (idle p99 %.3f, idle max %.3f; reload done after %.1f ms, "
-		       "%zu round trips)\n", cases[k - 1].name, (double)worst / 1e6, p99, max, (double)done / 1e6,
-		       n);
+		printf("extreme_%s_worst %.3f ms (idle p99 %.3f, idle max %.3f; reload done after "
+		       "%.1f ms, "
+		       "%zu round trips)\n",
+		       cases[k - 1].name, (double)worst / 1e6, p99, max, (double)done / 1e6, n);
 		if (fd >= 0)
 			close(fd);
 	}

@@ -42,8 +42,8 @@ int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000000, found = 0;
 	enum { LOOKUPS = 4000000 };
-	uint8_t (*pick)[16] = malloc((size_t)n * 16);
-	uint8_t (*q)[17] = malloc((size_t)LOOKUPS * 17);
+	uint8_t(*pick)[16] = malloc((size_t)n * 16);
+	uint8_t(*q)[17] = malloc((size_t)LOOKUPS * 17);
 	struct prefixtrie t;
 	double t0, t1, t2;
 
@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < n; i++) {
 		int v6 = i % 2;
 		unsigned r = (unsigned)(next() % 8);
-		unsigned len = v6 ? (r < 6 ? 48 : 32 + (unsigned)(next() % 33)) : (r < 6 ? 24 : 16 + (unsigned)(next() % 17));
+		unsigned len = v6 ? (r < 6 ? 48 : 32 + (unsigned)(next() % 33))
+				  : (r < 6 ? 24 : 16 + (unsigned)(next() % 17));
 
 		fill(pick[i], 16);
 		if (v6) {
@@ -78,7 +79,8 @@ int main(int argc, char **argv)
 	}
 	t2 = now_ms();
 	for (unsigned i = 0; i < LOOKUPS; i++)
-		found += prefixtrie_lookup(&t, q[i][0] ? AF_INET6 : AF_INET, q[i] + 1, NULL) != PREFIXTRIE_NONE;
+		found += prefixtrie_lookup(&t, q[i][0] ? AF_INET6 : AF_INET, q[i] + 1, NULL) !=
+			 PREFIXTRIE_NONE;
 	t2 = now_ms() - t2;
 	printf("build_ms=%.0f mib=%.1f ns_per_lookup=%.0f found=%u prefixes=%u\n", t1 - t0,
 	       (double)t.cap * sizeof(*t.nodes) / (1 << 20), t2 * 1e6 / LOOKUPS, found, t.prefixes);

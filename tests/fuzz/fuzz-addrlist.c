@@ -21,7 +21,10 @@
 #include "diag.h"
 #include "fuzz.h"
 
-static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 /* One line's worth of addresses: count of them from a, ascending. */
 struct item {
@@ -66,7 +69,8 @@ static bool oracle(const char *s, size_t len, int family, bool weighted, struct 
 	*n = 0;
 	*prefixes = false;
 	while (s < end) {
-		const char *nl = memchr(s, '\n', (size_t)(end - s)), *e = nl ? nl : end, *b = s, *hash;
+		const char *nl = memchr(s, '\n', (size_t)(end - s)), *e = nl ? nl : end, *b = s,
+			   *hash;
 		char tok[ADDRLIST_MAX_LINE + 1];
 		size_t l = (size_t)(e - s);
 		struct item *it = &out[*m];
@@ -189,8 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_assert(items);
 	ok = oracle((const char *)data + 1, size - 1, family, weighted, items, &m, &n, &prefixes);
 	diag_init(&d);
-	r = addrlist_parse((const char *)data + 1, size - 1, family, weighted ? ADDRLIST_WEIGHTS : 0,
-			   "fuzz.txt", &d, &l);
+	r = addrlist_parse((const char *)data + 1, size - 1, family,
+			   weighted ? ADDRLIST_WEIGHTS : 0, "fuzz.txt", &d, &l);
 	fuzz_assert(r == 0 || r == -EINVAL);
 	fuzz_assert((r == 0) == ok);
 	if (r == 0) {

@@ -30,8 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_assert(h->n_types <= 4);
 			views += h->n_views;
 			owned += h->view != 0;
-			/* a view is an address list after the config's own handlers, named like its handler */
-			fuzz_assert(!h->view || (!h->kind && h->path && h->view_name && (h->n_prefixes || h->prefix_path)));
+			/* a view is an address list after the config's own handlers, named like its
+			 * handler */
+			fuzz_assert(!h->view || (!h->kind && h->path && h->view_name &&
+						 (h->n_prefixes || h->prefix_path)));
 		}
 		fuzz_assert(views == owned);
 		config_free(c);

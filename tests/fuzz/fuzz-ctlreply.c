@@ -44,7 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 					check(render_status_header(out, res, why), why);
 					why[0] = 0;
-					check(render_list(out, render_pid(res), "/run/x.sock", res, why), why);
+					check(render_list(out, render_pid(res), "/run/x.sock", res,
+							  why),
+					      why);
 					why[0] = 0;
 					check(render_reload(out, out, 1, res, &problems, why), why);
 					fuzz_assert(problems == 0 || problems == 1);

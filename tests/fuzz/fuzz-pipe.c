@@ -5,16 +5,15 @@
  * desynchronises it: shared/pipe-protocol.md §6) and a type it knows; a partial line gets
  * nothing yet. The zone is tests/unit/fixture.c's fixture_zone_all(): every kind, views,
  * several zones. */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "fixture.h"
 #include "fuzz.h"
 #include "log.h"
 #include "session.h"
-
 
 static struct daemon dmn;
 static char dir[64];
@@ -79,10 +78,11 @@ static void check_data(char *line, int abi)
 		fuzz_assert(strcmp(f[2], "1") == 0);
 	}
 	fuzz_assert(*f[1 + o] && strcmp(f[2 + o], "IN") == 0);
-	fuzz_assert(!strcmp(f[3 + o], "A") || !strcmp(f[3 + o], "AAAA") || !strcmp(f[3 + o], "SOA") ||
-		    !strcmp(f[3 + o], "NS") || !strcmp(f[3 + o], "TXT") || !strcmp(f[3 + o], "MX") ||
-		    !strcmp(f[3 + o], "SRV") || !strcmp(f[3 + o], "CNAME") || !strcmp(f[3 + o], "CAA") ||
-		    !strcmp(f[3 + o], "PTR"));
+	fuzz_assert(!strcmp(f[3 + o], "A") || !strcmp(f[3 + o], "AAAA") ||
+		    !strcmp(f[3 + o], "SOA") || !strcmp(f[3 + o], "NS") ||
+		    !strcmp(f[3 + o], "TXT") || !strcmp(f[3 + o], "MX") ||
+		    !strcmp(f[3 + o], "SRV") || !strcmp(f[3 + o], "CNAME") ||
+		    !strcmp(f[3 + o], "CAA") || !strcmp(f[3 + o], "PTR"));
 	fuzz_assert(integer(f[4 + o], false) && integer(f[5 + o], true) && *f[6 + o]);
 	/* MX and SRV: the priority in a field of its own, the rest in the one after it */
 	if (!strcmp(f[3 + o], "MX") || !strcmp(f[3 + o], "SRV"))

@@ -27,9 +27,9 @@
 #include "pipeproto.h"
 #include "snapshot.h"
 
-#define N_FILES 3    /* a.txt, b.txt: IPv4; c.txt: IPv6 */
+#define N_FILES	   3 /* a.txt, b.txt: IPv4; c.txt: IPv6 */
 #define N_HANDLERS 3 /* a A -> a.txt, b A -> b.txt (or a.txt), a AAAA -> c.txt */
-#define MAX_ADDRS 6
+#define MAX_ADDRS  6
 
 static const char *const file_names[N_FILES] = {"a.txt", "b.txt", "c.txt"};
 static const char *const qnames[N_HANDLERS] = {"a.dyn.example.test", "b.dyn.example.test",
@@ -37,8 +37,8 @@ static const char *const qnames[N_HANDLERS] = {"a.dyn.example.test", "b.dyn.exam
 static const char *const qtypes[N_HANDLERS] = {"A", "A", "AAAA"};
 
 struct list {
-	int n;  /* -1: none (a bad or missing file) */
-	int f;  /* the file it was written to: the addresses are 10.0.F.x or 2001:db8::x */
+	int n; /* -1: none (a bad or missing file) */
+	int f; /* the file it was written to: the addresses are 10.0.F.x or 2001:db8::x */
 	uint8_t a[MAX_ADDRS];
 };
 
@@ -46,8 +46,8 @@ struct list {
 static struct {
 	struct list file[N_FILES]; /* n = -1: bad or missing */
 	bool config_ok;
-	unsigned mask;  /* handlers in the config on disk */
-	bool b_uses_a;  /* handler b reads a.txt */
+	unsigned mask; /* handlers in the config on disk */
+	bool b_uses_a; /* handler b reads a.txt */
 } disk;
 
 static struct {
@@ -119,10 +119,11 @@ static void write_config(unsigned mask, bool b_uses_a, bool in_place)
 			     "[\"ns1.example.test\"], \"ttl\": 60, \"handlers\": [");
 	for (unsigned h = 0, first = 1; h < N_HANDLERS; h++)
 		if (mask & 1u << h) {
-			n += (size_t)snprintf(text + n, sizeof(text) - n,
-					      "%s{\"qname\": \"%s\", \"qtype\": \"%s\", \"file\": \"%s\"}",
-					      first ? "" : ", ", qnames[h], qtypes[h],
-					      file_names[file_of(h, b_uses_a)]);
+			n += (size_t)snprintf(
+			    text + n, sizeof(text) - n,
+			    "%s{\"qname\": \"%s\", \"qtype\": \"%s\", \"file\": \"%s\"}",
+			    first ? "" : ", ", qnames[h], qtypes[h],
+			    file_names[file_of(h, b_uses_a)]);
 			first = 0;
 		}
 	snprintf(text + n, sizeof(text) - n, "]}\n");
@@ -134,7 +135,8 @@ static void write_config(unsigned mask, bool b_uses_a, bool in_place)
 
 static bool same_list(const struct list *a, const struct list *b)
 {
-	return a->n == b->n && (a->n <= 0 || (a->f == b->f && memcmp(a->a, b->a, (size_t)a->n) == 0));
+	return a->n == b->n &&
+	       (a->n <= 0 || (a->f == b->f && memcmp(a->a, b->a, (size_t)a->n) == 0));
 }
 
 /* The model's reload, then the real one. */
@@ -170,11 +172,13 @@ static void reload(void)
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	diag_init(&d);
 	if (config_load(path, &d, &c) == 0) {
-		struct snapshot_opts o = {.prev = snap, .reuse_unchanged = true, .keep_prev_on_error = true};
+		struct snapshot_opts o = {
+		    .prev = snap, .reuse_unchanged = true, .keep_prev_on_error = true};
 
 		fuzz_assert(disk.config_ok);
 		fuzz_assert(snapshot_new(c, &o, &d, &next) == 0);
-		fuzz_assert(snapshot_rotation(next, &rot, snap ? snap->n_handlers : 0, &r, NULL) == 0);
+		fuzz_assert(snapshot_rotation(next, &rot, snap ? snap->n_handlers : 0, &r, NULL) ==
+			    0);
 		rotation_done(&rot);
 		rot = r;
 		snapshot_free(snap);
@@ -222,13 +226,13 @@ static void ask(unsigned h)
 
 		format_addr(l->f, l->a[live.pos[h]++ % (uint64_t)l->n], want, sizeof(want));
 		if (!got || strcmp(got, want) != 0)
-			fprintf(stderr, "fuzz-script: %s %s served %s; the model says %s\n", qnames[h],
-				qtypes[h], got ? got : "nothing", want);
+			fprintf(stderr, "fuzz-script: %s %s served %s; the model says %s\n",
+				qnames[h], qtypes[h], got ? got : "nothing", want);
 		fuzz_assert(got && strcmp(got, want) == 0);
 	} else {
 		if (got)
-			fprintf(stderr, "fuzz-script: %s %s served %s; the model says nothing\n", qnames[h],
-				qtypes[h], got);
+			fprintf(stderr, "fuzz-script: %s %s served %s; the model says nothing\n",
+				qnames[h], qtypes[h], got);
 		fuzz_assert(!got);
 	}
 	buf_free(&out);
@@ -278,7 +282,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 2: /* a bad list: one good line, then one the parser refuses */
-			put_file(file_names[f], f == N_FILES - 1 ? "2001:db8::1\n10.0.0.1\n" : "10.0.0.1\nnot-an-address\n",
+			put_file(file_names[f],
+				 f == N_FILES - 1 ? "2001:db8::1\n10.0.0.1\n"
+						  : "10.0.0.1\nnot-an-address\n",
 				 arg & 4);
 			disk.file[f] = (struct list){.n = -1};
 			break;
@@ -291,12 +297,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			write_config(1 + (arg >> 2) % ((1u << N_HANDLERS) - 1), arg & 2, arg & 1);
 			break;
 		case 5: /* a config that fails validation */
-			put_file("config.json", "{\"domain\": \"dyn.example.test\", \"soa\": 1}\n", arg & 1);
+			put_file("config.json", "{\"domain\": \"dyn.example.test\", \"soa\": 1}\n",
+				 arg & 1);
 			disk.config_ok = false;
 			break;
-		case 6:
-			reload();
-			break;
+		case 6: reload(); break;
 		case 7: /* ask, one to four times */
 			for (int k = 0; k <= (arg >> 2) % 4; k++)
 				ask(arg % N_HANDLERS);

@@ -40,8 +40,8 @@
 #endif
 
 #define MAX_PREFIXES 128
-#define MAX_QUERIES 128
-#define PAD 1024
+#define MAX_QUERIES  128
+#define PAD	     1024
 
 /* 128 bits, most significant first */
 struct k128 {
@@ -74,7 +74,8 @@ static struct k128 key_of(int family, const uint8_t *a)
 {
 	if (family == AF_INET6)
 		return (struct k128){{be64(a), be64(a + 8)}};
-	return (struct k128){{0, 0xffffull << 32 | (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 | (uint64_t)a[2] << 8 | a[3]}};
+	return (struct k128){{0, 0xffffull << 32 | (uint64_t)a[0] << 24 | (uint64_t)a[1] << 16 |
+				     (uint64_t)a[2] << 8 | a[3]}};
 }
 
 static void bytes_of(struct k128 k, uint8_t out[16])
@@ -93,7 +94,10 @@ static MODEL unsigned shared(struct k128 a, struct k128 b)
 	return 128;
 }
 
-static uint64_t ones(unsigned bits) { return bits == 0 ? 0 : bits >= 64 ? ~0ull : ~0ull << (64 - bits); }
+static uint64_t ones(unsigned bits)
+{
+	return bits == 0 ? 0 : bits >= 64 ? ~0ull : ~0ull << (64 - bits);
+}
 
 static struct k128 cut(struct k128 k, unsigned len)
 {
@@ -192,7 +196,8 @@ static MODEL void check(const struct prefixtrie *t, int family, const uint8_t *a
  * as IPv6 and, inside ::ffff:0:0/96, as IPv4 too. */
 static MODEL void check_edges(const struct prefixtrie *t, const struct pfx *p)
 {
-	struct k128 hi = {{p->k.w[0] | ~ones(p->len), p->k.w[1] | ~ones(p->len > 64 ? p->len - 64 : 0)}};
+	struct k128 hi = {
+	    {p->k.w[0] | ~ones(p->len), p->k.w[1] | ~ones(p->len > 64 ? p->len - 64 : 0)}};
 
 	for (int e = 0; e < 4; e++) {
 		struct k128 k = e < 2 ? p->k : hi;
@@ -210,10 +215,10 @@ static MODEL void check_edges(const struct prefixtrie *t, const struct pfx *p)
 }
 
 static const uint8_t bases[4][16] = {
-	{0x20, 0x01, 0x0d, 0xb8},
-	{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
-	{0},
-	{0xfe, 0x80},
+    {0x20, 0x01, 0x0d, 0xb8},
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff},
+    {0},
+    {0xfe, 0x80},
 };
 
 struct query {
@@ -221,7 +226,8 @@ struct query {
 	uint8_t a[16];
 };
 
-static void check_all(const struct prefixtrie *t, const struct query *q, size_t nq, size_t n_explicit)
+static void check_all(const struct prefixtrie *t, const struct query *q, size_t nq,
+		      size_t n_explicit)
 {
 	fuzz_assert(t->prefixes == m.n);
 	for (size_t i = 0; i < nq; i++)
@@ -274,7 +280,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (pos >= size || added >= MAX_PREFIXES)
 			break;
-		add(&t, family, a, data[pos++] % (family == AF_INET ? 33u : 129u), (uint32_t)(added++ % 8));
+		add(&t, family, a, data[pos++] % (family == AF_INET ? 33u : 129u),
+		    (uint32_t)(added++ % 8));
 	}
 	/* freezing a small trie builds no index: lookups walk from the root */
 	fuzz_assert(prefixtrie_freeze(&t) == 0);
@@ -297,7 +304,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			x ^= x << 5;
 			a[2] = (uint8_t)(x >> 8);
 			a[3] = (uint8_t)x;
-			add(&t, AF_INET, a, 17 + (x >> 24) % 16, x >> 29); /* a duplicate adds nothing */
+			add(&t, AF_INET, a, 17 + (x >> 24) % 16,
+			    x >> 29); /* a duplicate adds nothing */
 		}
 		fuzz_assert(prefixtrie_freeze(&t) == 0);
 		fuzz_assert(t.v4 != NULL);

@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* Address files: packed lists in file order, every bad line reported with FILE:LINE, the
  * inet_pton rule, the text form, and loading from disk. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "addrlist.h"
 
@@ -65,7 +65,9 @@ static char *parse_weighted_bad(const char *text)
 	char *all;
 
 	diag_init(&d);
-	assert_int_equal(addrlist_parse(text, strlen(text), AF_INET, ADDRLIST_WEIGHTS, "w.txt", &d, &l), -EINVAL);
+	assert_int_equal(
+	    addrlist_parse(text, strlen(text), AF_INET, ADDRLIST_WEIGHTS, "w.txt", &d, &l),
+	    -EINVAL);
 	assert_null(l);
 	all = diag_join(&d, "|");
 	diag_clear(&d);
@@ -74,7 +76,8 @@ static char *parse_weighted_bad(const char *text)
 
 static void test_order_comments_blanks(void **state)
 {
-	struct addrlist *l = parse_ok("# header\n\n  10.0.0.2  \n\t10.0.0.1\t# trailing\r\n10.0.0.3", AF_INET);
+	struct addrlist *l =
+	    parse_ok("# header\n\n  10.0.0.2  \n\t10.0.0.1\t# trailing\r\n10.0.0.3", AF_INET);
 	char text[ADDR_TEXT_MAX];
 
 	uint8_t a[16];
@@ -108,24 +111,31 @@ static void test_bad_lines(void **state)
 	assert_string_equal(m, "f.txt:2: error: \"10.0.0.300\" is not an IPv4 address");
 	free(m);
 	m = parse_bad("2001:db8::1\n", 12, AF_INET);
-	assert_string_equal(m, "f.txt:1: error: \"2001:db8::1\" is an IPv6 address; an A list takes IPv4 only");
+	assert_string_equal(
+	    m, "f.txt:1: error: \"2001:db8::1\" is an IPv6 address; an A list takes IPv4 only");
 	free(m);
 	m = parse_bad("::1\n10.1.2.3\n", 13, AF_INET6);
-	assert_string_equal(m, "f.txt:2: error: \"10.1.2.3\" is an IPv4 address; an AAAA list takes IPv6 only");
+	assert_string_equal(
+	    m, "f.txt:2: error: \"10.1.2.3\" is an IPv4 address; an AAAA list takes IPv6 only");
 	free(m);
 	m = parse_bad("10.0.0.1 10.0.0.2\n", 18, AF_INET);
-	assert_string_equal(m, "f.txt:1: error: \"10.0.0.1 10.0.0.2\": unexpected text after the address");
+	assert_string_equal(
+	    m, "f.txt:1: error: \"10.0.0.1 10.0.0.2\": unexpected text after the address");
 	free(m);
 	m = parse_bad("garbage line\n", 13, AF_INET);
 	assert_string_equal(m, "f.txt:1: error: \"garbage line\" is not an IPv4 address");
 	free(m);
 	/* bytes that are not printable text are shown escaped: a message stays one line of text */
 	m = parse_bad("10.0.0.1\n\x1b[31mred\x7f\xff\"\\\r\n", 22, AF_INET);
-	assert_string_equal(m, "f.txt:2: error: \"\\x1b[31mred\\x7f\\xff\\\"\\\\\" is not an IPv4 address");
+	assert_string_equal(
+	    m, "f.txt:2: error: \"\\x1b[31mred\\x7f\\xff\\\"\\\\\" is not an IPv4 address");
 	free(m);
-	m = parse_bad("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25\n", 66, AF_INET);
-	assert_string_equal(m, "f.txt:1: error: \"1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23....\" "
-			       "is not an IPv4 address");
+	m = parse_bad("1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23.24.25\n", 66,
+		      AF_INET);
+	assert_string_equal(
+	    m,
+	    "f.txt:1: error: \"1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23....\" "
+	    "is not an IPv4 address");
 	free(m);
 	m = parse_bad("10.0.0.1\n1\0.2.3.4\n", 18, AF_INET);
 	assert_string_equal(m, "f.txt:2: error: line contains a NUL byte");
@@ -159,16 +169,18 @@ static void test_many_bad_lines_counted(void **state)
 	assert_int_equal(addrlist_parse(text, strlen(text), AF_INET, 0, "f.txt", &d, &l), -EINVAL);
 	assert_int_equal(d.n_msgs, 21);
 	assert_string_equal(d.msgs[19], "f.txt:20: error: \"bad\" is not an IPv4 address");
-	assert_string_equal(d.msgs[20], "f.txt: error: 30 bad lines in all (the first 20 are shown)");
+	assert_string_equal(d.msgs[20],
+			    "f.txt: error: 30 bad lines in all (the first 20 are shown)");
 	diag_clear(&d);
 }
 
 static void test_parse4_agrees_with_inet_pton(void **state)
 {
 	static const char *const cases[] = {
-		"0.0.0.0", "255.255.255.255", "1.2.3.4", "01.2.3.4", "1.02.3.4", "1.2.3", "1.2.3.4.5",
-		"256.1.1.1", "1.2.3.-4", " 1.2.3.4", "1.2.3.4 ", "", "1..2.3", "0x1.2.3.4", "1.2.3.4a",
-		"1.2.3.", ".1.2.3", "1234.1.1.1", "1.2.3.0400", "00.0.0.0", "192.168.1.1", "10.0.0.255",
+	    "0.0.0.0",	  "255.255.255.255", "1.2.3.4",	    "01.2.3.4",	  "1.02.3.4", "1.2.3",
+	    "1.2.3.4.5",  "256.1.1.1",	     "1.2.3.-4",    " 1.2.3.4",	  "1.2.3.4 ", "",
+	    "1..2.3",	  "0x1.2.3.4",	     "1.2.3.4a",    "1.2.3.",	  ".1.2.3",   "1234.1.1.1",
+	    "1.2.3.0400", "00.0.0.0",	     "192.168.1.1", "10.0.0.255",
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -255,7 +267,8 @@ static void test_load(void **state)
 
 	/* missing, a directory */
 	assert_int_equal(addrlist_load("/nonexistent/x.txt", AF_INET, &d, &l), -ENOENT);
-	assert_string_equal(d.msgs[0], "/nonexistent/x.txt: error: cannot open: No such file or directory");
+	assert_string_equal(d.msgs[0],
+			    "/nonexistent/x.txt: error: cannot open: No such file or directory");
 	diag_clear(&d);
 	assert_int_equal(addrlist_load(tmpdir, AF_INET, &d, &l), -EINVAL);
 	assert_non_null(strstr(d.msgs[0], ": error: not a regular file (a directory)"));
@@ -390,7 +403,8 @@ static void test_load_caps(void **state)
 	/* stat says 0 bytes, reading finds more: counted as read */
 	assert_int_equal(addrlist_load_max("/proc/self/maps", AF_INET, 0, 64, &d, &id, &l), -EFBIG);
 	assert_int_equal(d.n_msgs, 1);
-	assert_string_equal(d.msgs[0], "/proc/self/maps: error: larger than 64 bytes (found while reading it)");
+	assert_string_equal(
+	    d.msgs[0], "/proc/self/maps: error: larger than 64 bytes (found while reading it)");
 	diag_clear(&d);
 
 	/* devices, and a socket (which cannot even be opened) */
@@ -408,7 +422,8 @@ static void test_load_caps(void **state)
 		assert_true(fd >= 0);
 		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 		assert_int_equal(addrlist_load(sa.sun_path, AF_INET, &d, &l), -EINVAL);
-		snprintf(want, sizeof(want), "%s: error: not a regular file (a socket)", sa.sun_path);
+		snprintf(want, sizeof(want), "%s: error: not a regular file (a socket)",
+			 sa.sun_path);
 		assert_string_equal(d.msgs[0], want);
 		diag_clear(&d);
 		/* prefix files and the config are read the same way */
@@ -424,7 +439,8 @@ static void test_load_caps(void **state)
 
 static void test_equal(void **state)
 {
-	struct addrlist *a = parse_ok("10.0.0.1\n10.0.0.2\n", AF_INET), *b = parse_ok("# x\n10.0.0.1\n10.0.0.2\n", AF_INET),
+	struct addrlist *a = parse_ok("10.0.0.1\n10.0.0.2\n", AF_INET),
+			*b = parse_ok("# x\n10.0.0.1\n10.0.0.2\n", AF_INET),
 			*c = parse_ok("10.0.0.2\n10.0.0.1\n", AF_INET);
 
 	assert_true(addrlist_equal(a, b));
@@ -436,8 +452,11 @@ static void test_equal(void **state)
 
 static void test_weights(void **state)
 {
-	struct addrlist *l = parse_weighted("# weighted\n10.0.0.1 3\n10.0.0.2\t \t1000000 # big\n10.0.0.3\n"
-					    "10.0.0.4 0\n10.0.0.5 007\n", AF_INET), *same, *plain;
+	struct addrlist *l = parse_weighted(
+			    "# weighted\n10.0.0.1 3\n10.0.0.2\t \t1000000 # big\n10.0.0.3\n"
+			    "10.0.0.4 0\n10.0.0.5 007\n",
+			    AF_INET),
+			*same, *plain;
 	char *msg;
 
 	assert_int_equal(l->n, 5);
@@ -451,11 +470,13 @@ static void test_weights(void **state)
 	assert_int_equal(l->n_drained, 1);
 
 	/* the weights are part of the identity: a reweighted list is another list */
-	same = parse_weighted("10.0.0.1 3\n10.0.0.2 1000000\n10.0.0.3 1\n10.0.0.4 0\n10.0.0.5 7\n", AF_INET);
+	same = parse_weighted("10.0.0.1 3\n10.0.0.2 1000000\n10.0.0.3 1\n10.0.0.4 0\n10.0.0.5 7\n",
+			      AF_INET);
 	assert_true(addrlist_equal(l, same));
 	assert_true(l->hash == same->hash);
 	addrlist_unref(same);
-	same = parse_weighted("10.0.0.1 3\n10.0.0.2 1000000\n10.0.0.3 1\n10.0.0.4 1\n10.0.0.5 7\n", AF_INET);
+	same = parse_weighted("10.0.0.1 3\n10.0.0.2 1000000\n10.0.0.3 1\n10.0.0.4 1\n10.0.0.5 7\n",
+			      AF_INET);
 	assert_false(addrlist_equal(l, same));
 	assert_false(l->hash == same->hash);
 	addrlist_unref(same);
@@ -478,19 +499,21 @@ static void test_weights(void **state)
 
 	msg = parse_weighted_bad("10.0.0.1 1000001\n10.0.0.2 -1\n10.0.0.3 1.5\n10.0.0.4 12345678\n"
 				 "10.0.0.5 2 3\n10.0.0.6 x\n10.0.0.7 5x\n");
-	assert_string_equal(msg, "w.txt:1: error: \"1000001\" is not a weight (an integer from 0 to 1000000)|"
-				 "w.txt:2: error: \"-1\" is not a weight (an integer from 0 to 1000000)|"
-				 "w.txt:3: error: \"1.5\" is not a weight (an integer from 0 to 1000000)|"
-				 "w.txt:4: error: \"12345678\" is not a weight (an integer from 0 to 1000000)|"
-				 "w.txt:5: error: \"10.0.0.5 2 3\": unexpected text after the weight|"
-				 "w.txt:6: error: \"x\" is not a weight (an integer from 0 to 1000000)|"
-				 "w.txt:7: error: \"5x\" is not a weight (an integer from 0 to 1000000)");
+	assert_string_equal(
+	    msg, "w.txt:1: error: \"1000001\" is not a weight (an integer from 0 to 1000000)|"
+		 "w.txt:2: error: \"-1\" is not a weight (an integer from 0 to 1000000)|"
+		 "w.txt:3: error: \"1.5\" is not a weight (an integer from 0 to 1000000)|"
+		 "w.txt:4: error: \"12345678\" is not a weight (an integer from 0 to 1000000)|"
+		 "w.txt:5: error: \"10.0.0.5 2 3\": unexpected text after the weight|"
+		 "w.txt:6: error: \"x\" is not a weight (an integer from 0 to 1000000)|"
+		 "w.txt:7: error: \"5x\" is not a weight (an integer from 0 to 1000000)");
 	free(msg);
 
 	/* a list that is not weighted refuses a weight column, and says what would take it */
 	msg = parse_bad("10.0.0.1\n10.0.0.2 5\n10.0.0.3 five\n", 34, AF_INET);
-	assert_string_equal(msg, "f.txt:2: error: \"10.0.0.2 5\": a weight column needs \"policy\": \"weighted\"|"
-				 "f.txt:3: error: \"10.0.0.3 five\": unexpected text after the address");
+	assert_string_equal(
+	    msg, "f.txt:2: error: \"10.0.0.2 5\": a weight column needs \"policy\": \"weighted\"|"
+		 "f.txt:3: error: \"10.0.0.3 five\": unexpected text after the address");
 	free(msg);
 }
 
@@ -509,7 +532,8 @@ static struct addrlist *weighted_list(const uint32_t *w, size_t n)
 	struct addrlist *l;
 
 	for (size_t i = 0; i < n; i++)
-		o += (size_t)snprintf(text + o, size - o, "10.%zu.%zu.%zu %u\n", i >> 16, (i >> 8) & 255, i & 255, w[i]);
+		o += (size_t)snprintf(text + o, size - o, "10.%zu.%zu.%zu %u\n", i >> 16,
+				      (i >> 8) & 255, i & 255, w[i]);
 	l = parse_weighted(text, AF_INET);
 	free(text);
 	return l;
@@ -554,9 +578,10 @@ static void test_weighted_schedule(void **state)
 
 		for (size_t i = 0; i < n; i++) {
 			/* random sets: some drained, small and huge weights */
-			w[i] = s < ELEMENTSOF(sets) ? sets[s].w[i]
+			w[i] = s < ELEMENTSOF(sets)	? sets[s].w[i]
 			       : rand_r(&seed) % 5 == 0 ? 0
-			       : s % 2 ? (uint32_t)(rand_r(&seed) % 1000001) : (uint32_t)(rand_r(&seed) % 10);
+			       : s % 2			? (uint32_t)(rand_r(&seed) % 1000001)
+							: (uint32_t)(rand_r(&seed) % 10);
 			total += w[i];
 		}
 		if (!total)
@@ -576,13 +601,16 @@ static void test_weighted_schedule(void **state)
 
 			shares(l, start, 10000, got);
 			for (size_t i = 0; i < n; i++) {
-				double want = (double)w[i] / (double)total, have = (double)got[i] / 10000;
+				double want = (double)w[i] / (double)total,
+				       have = (double)got[i] / 10000;
 
 				if (w[i] == 0)
 					assert_int_equal(got[i], 0);
 				if (have - want > 0.02 || want - have > 0.02)
-					fail_msg("set %zu (n %zu, total %llu), address %zu: weight %u, share %.4f, want %.4f",
-						 s, n, (unsigned long long)total, i, w[i], have, want);
+					fail_msg("set %zu (n %zu, total %llu), address %zu: weight "
+						 "%u, share %.4f, want %.4f",
+						 s, n, (unsigned long long)total, i, w[i], have,
+						 want);
 			}
 		}
 		addrlist_unref(l);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Answers from a snapshot, exactly as PowerDNS must read them, and exact rotation under
  * the lookup sequences PowerDNS 4.7.3 really sends (shared/pipe-protocol.md §5, §11). */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "answer.h"
 #include "fixture.h"
@@ -50,7 +50,10 @@ static int teardown(void **state)
 /* Sends one lookup "NAME TYPE" (a Q line of the fixture's ABI) and returns the answer. */
 static const char *ask(struct fx *f, const char *name, const char *type)
 {
-	struct answer_ctx ctx = {.snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = f->abi,
+	struct answer_ctx ctx = {.snap = f->snap,
+				 .rot = &f->rot,
+				 .memo = &f->memo,
+				 .abi = f->abi,
 				 .metrics = f->metrics};
 	char line[512];
 	struct pp_msg m;
@@ -59,7 +62,9 @@ static const char *ask(struct fx *f, const char *name, const char *type)
 
 	len = snprintf(line, sizeof(line), "Q\t%s\tIN\t%s\t%s\t127.0.0.1%s", name, type,
 		       strcmp(type, "SOA") == 0 ? "-1" : "1",
-		       f->abi == 1 ? "" : f->abi == 2 ? "\t127.0.0.1" : "\t127.0.0.1\t127.0.0.1/32");
+		       f->abi == 1   ? ""
+		       : f->abi == 2 ? "\t127.0.0.1"
+				     : "\t127.0.0.1\t127.0.0.1/32");
 	assert_int_equal(pp_parse(line, (size_t)len, f->abi, &m, &why), 0);
 	buf_truncate(&f->out, 0);
 	answer_query(&ctx, &m, &f->out);
@@ -72,13 +77,15 @@ static void test_soa_only_at_apex(void **state)
 	struct fx *f = *state;
 
 	assert_string_equal(ask(f, "Dyn.Example.Test", "SOA"),
-			    "DATA\tDyn.Example.Test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n");
+			    "DATA\tDyn.Example.Test\tIN\tSOA\t3600\t1\tns1.example.test. "
+			    "h.example.test. 7 7200 3600 7200 120\nEND\n");
 	assert_string_equal(ask(f, "t1.dyn.example.test", "SOA"), "END\n");
 	assert_string_equal(ask(f, "example.test", "SOA"), "END\n");
 	assert_string_equal(ask(f, ".", "SOA"), "END\n");
 	f->abi = 3;
 	assert_string_equal(ask(f, "dyn.example.test", "SOA"),
-			    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n");
+			    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
+			    "h.example.test. 7 7200 3600 7200 120\nEND\n");
 }
 
 static void test_apex_any_and_ns(void **state)
@@ -86,7 +93,8 @@ static void test_apex_any_and_ns(void **state)
 	struct fx *f = *state;
 
 	assert_string_equal(ask(f, "dyn.example.test", "ANY"),
-			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\n"
+			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
+			    "h.example.test. 7 7200 3600 7200 120\n"
 			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
 			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\n"
 			    "END\n");
@@ -105,22 +113,28 @@ static void test_names(void **state)
 			    "DATA\tT1.DYN.example.test\tIN\tA\t0\t1\t192.0.2.1\n"
 			    "DATA\tT1.DYN.example.test\tIN\tAAAA\t0\t1\t2001:db8::1\nEND\n");
 	ask(f, "t1.dyn.example.test", "SOA");
-	assert_string_equal(ask(f, "t1.dyn.example.test", "A"), "DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\nEND\n");
+	assert_string_equal(ask(f, "t1.dyn.example.test", "A"),
+			    "DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\nEND\n");
 	assert_string_equal(ask(f, "t1.dyn.example.test", "TXT"), "END\n");
 	assert_string_equal(ask(f, "t1.dyn.example.test", "NS"), "END\n");
 	assert_string_equal(ask(f, "nothing.dyn.example.test", "ANY"), "END\n");
 	assert_string_equal(ask(f, "x.t1.dyn.example.test", "ANY"), "END\n");
-	assert_string_equal(ask(f, "b.c.dyn.example.test", "ANY"), "END\n");   /* an empty non-terminal */
+	assert_string_equal(ask(f, "b.c.dyn.example.test", "ANY"),
+			    "END\n"); /* an empty non-terminal */
 	assert_string_equal(ask(f, "*.dyn.example.test", "ANY"), "END\n");
 	assert_string_equal(ask(f, "www.other.test", "ANY"), "END\n");
-	assert_string_equal(ask(f, "broken.dyn.example.test", "ANY"), "END\n"); /* its file is bad */
+	assert_string_equal(ask(f, "broken.dyn.example.test", "ANY"),
+			    "END\n"); /* its file is bad */
 	assert_string_equal(ask(f, "a..b", "ANY"), "FAIL\n");
-	assert_string_equal(ask(f, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test", "ANY"), "FAIL\n");
+	assert_string_equal(
+	    ask(f, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test", "ANY"),
+	    "FAIL\n");
 }
 
 /* One client question as PowerDNS asks it with caches off; returns the address in the
  * last (main) ANY answer for the given type. */
-static char *question(struct fx *f, const char *name, int depth_below_apex, bool consistent, const char *type)
+static char *question(struct fx *f, const char *name, int depth_below_apex, bool consistent,
+		      const char *type)
 {
 	static char addr[64];
 	const char *p = name, *ans = NULL;
@@ -165,12 +179,16 @@ static void test_rotation_exact(void **state)
 		for (int cb = 0; cb < 2; cb++) {
 			f->abi = abi;
 			memset(f->rot.next, 0, f->rot.n * sizeof(*f->rot.next));
-			f->memo = (struct answer_memo){0}; /* a new session: PowerDNS's settings are learnt */
+			f->memo = (struct answer_memo){
+			    0}; /* a new session: PowerDNS's settings are learnt */
 			for (int k = 0; k < 3; k++) {
 				for (int i = 0; i < 3; i++)
-					assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"), v4[i]);
+					assert_string_equal(
+					    question(f, "t1.dyn.example.test", 1, cb, "A"), v4[i]);
 				for (int i = 0; i < 2; i++)
-					assert_string_equal(question(f, "a.b.c.dyn.example.test", 3, cb, "A"), abc[i]);
+					assert_string_equal(
+					    question(f, "a.b.c.dyn.example.test", 3, cb, "A"),
+					    abc[i]);
 			}
 		}
 }
@@ -179,7 +197,8 @@ static void test_rotation_exact(void **state)
 static uint32_t slot_of(const struct snapshot *s, const char *name, uint16_t qtype)
 {
 	for (uint32_t i = 0; i < s->n_handlers; i++)
-		if (strcmp(s->handlers[i].cfg->qname, name) == 0 && s->handlers[i].cfg->qtype == qtype)
+		if (strcmp(s->handlers[i].cfg->qname, name) == 0 &&
+		    s->handlers[i].cfg->qtype == qtype)
 			return i;
 	fail_msg("no handler %s", name);
 	return 0;
@@ -203,7 +222,8 @@ static void test_metrics(void **state)
 	assert_int_equal(m.slot[a].n_served, 3);
 	f->metrics = &m;
 	for (int cb = 0; cb < 2; cb++) {
-		f->memo = (struct answer_memo){0}; /* a new session: PowerDNS's settings are learnt */
+		f->memo =
+		    (struct answer_memo){0}; /* a new session: PowerDNS's settings are learnt */
 		for (int i = 0; i < 6; i++)
 			question(f, "t1.dyn.example.test", 1, cb, "A");
 	}
@@ -229,7 +249,8 @@ static void test_metrics(void **state)
 
 	/* a reload: the A list unchanged keeps its counters, the AAAA list changed starts at 0 */
 	map[a] = a + 1;
-	assert_int_equal(metrics_prepare(metrics_shape(&m), f->snap, map, f->snap->n_handlers, &slots), 0);
+	assert_int_equal(
+	    metrics_prepare(metrics_shape(&m), f->snap, map, f->snap->n_handlers, &slots), 0);
 	metrics_carry(&m, f->snap, slots, map, f->snap->n_handlers);
 	assert_int_equal(m.slot[a].answers, 12);
 	assert_int_equal(m.slot[a].served[2], 4);
@@ -273,23 +294,28 @@ static void test_per_lookup(void **state)
 		memset(f->rot.next, 0, f->rot.n * sizeof(*f->rot.next));
 		for (int k = 0; k < 3; k++) {
 			for (int i = 0; i < 3; i++)
-				assert_string_equal(question(f, "t1.dyn.example.test", 1, false, "A"), v4[i]);
+				assert_string_equal(
+				    question(f, "t1.dyn.example.test", 1, false, "A"), v4[i]);
 			for (int i = 0; i < 2; i++)
-				assert_string_equal(question(f, "a.b.c.dyn.example.test", 3, false, "A"), abc[i]);
+				assert_string_equal(
+				    question(f, "a.b.c.dyn.example.test", 3, false, "A"), abc[i]);
 		}
 		for (int k = 0; k < 6; k++) {
 			const char *a = ask(f, "t1.dyn.example.test", "A");
 			char want[128];
 
-			snprintf(want, sizeof(want), "DATA\t%st1.dyn.example.test\tIN\tA\t0\t1\t%s\nEND\n",
+			snprintf(want, sizeof(want),
+				 "DATA\t%st1.dyn.example.test\tIN\tA\t0\t1\t%s\nEND\n",
 				 abi >= 3 ? "32\t1\t" : "", v4[k % 3]);
 			assert_string_equal(a, want);
 		}
-		assert_string_equal(ask(f, "dyn.example.test", "NS"),
-				    abi >= 3 ? "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
-					       "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n"
-					     : "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
-					       "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
+		assert_string_equal(
+		    ask(f, "dyn.example.test", "NS"),
+		    abi >= 3
+			? "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+			  "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n"
+			: "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+			  "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
 	}
 }
 
@@ -310,7 +336,8 @@ static const char *last_a(const char *ans)
  * With ABI 3+ pdyndns's answers carry a scope and are never cached: the referral probes
  * (consistent-backends=yes) and the main lookup. With ABI 1 and 2 the query cache keeps the
  * answer, so a question reaches pdyndns with one ANY at most. */
-static const char *cached_question(struct fx *f, const char *name, int depth_below_apex, bool consistent)
+static const char *cached_question(struct fx *f, const char *name, int depth_below_apex,
+				   bool consistent)
 {
 	const char *p = name;
 
@@ -342,40 +369,53 @@ static void test_stalled_rotation_goes_on(void **state)
 			f->memo = (struct answer_memo){0};
 			if (abi >= 3) {
 				/* the first questions find the caches cold */
-				assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"), v4[0]);
-				assert_string_equal(question(f, "a.b.c.dyn.example.test", 3, cb, "A"), abc[0]);
+				assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"),
+						    v4[0]);
+				assert_string_equal(
+				    question(f, "a.b.c.dyn.example.test", 3, cb, "A"), abc[0]);
 				assert_false(f->memo.stalled);
 				for (int i = 1; i <= 12; i++) {
-					assert_string_equal(cached_question(f, "t1.dyn.example.test", 1, cb), v4[i % 3]);
-					assert_string_equal(cached_question(f, "a.b.c.dyn.example.test", 3, cb), abc[i % 2]);
+					assert_string_equal(
+					    cached_question(f, "t1.dyn.example.test", 1, cb),
+					    v4[i % 3]);
+					assert_string_equal(
+					    cached_question(f, "a.b.c.dyn.example.test", 3, cb),
+					    abc[i % 2]);
 				}
-				/* one a lookup that began a question without SOA lookups: each but the
-				 * first at t1 (its memo entry went with the SOA lookups of a.b.c) */
+				/* one a lookup that began a question without SOA lookups: each but
+				 * the first at t1 (its memo entry went with the SOA lookups of
+				 * a.b.c) */
 				assert_int_equal(f->memo.mismatches, 23);
 				next = 13;
 			} else {
-				/* cold: the walk, the probe (NS, or ANY whose answer the query cache keeps
-				 * for the main lookup) */
+				/* cold: the walk, the probe (NS, or ANY whose answer the query
+				 * cache keeps for the main lookup) */
 				ask(f, "t1.dyn.example.test", "SOA");
 				ask(f, "dyn.example.test", "SOA");
 				if (!cb)
 					ask(f, "t1.dyn.example.test", "NS");
-				assert_string_equal(cached_question(f, "t1.dyn.example.test", 1, cb), v4[0]);
-				/* under consistent-backends=yes the first lone lookup is taken for the
-				 * main lookup of the last question: one step late, then exact */
+				assert_string_equal(
+				    cached_question(f, "t1.dyn.example.test", 1, cb), v4[0]);
+				/* under consistent-backends=yes the first lone lookup is taken for
+				 * the main lookup of the last question: one step late, then exact
+				 */
 				for (int i = 1; i <= 12; i++)
-					assert_string_equal(cached_question(f, "t1.dyn.example.test", 1, cb), v4[(i - cb) % 3]);
+					assert_string_equal(
+					    cached_question(f, "t1.dyn.example.test", 1, cb),
+					    v4[(i - cb) % 3]);
 				next = 13 - cb;
 			}
 			assert_true(f->memo.stalled);
 			assert_true(f->memo.mismatch_slot < f->snap->n_handlers);
 			/* an SOA lookup still begins a question (the cache entries expired) */
 			if (abi >= 3)
-				assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"), v4[next % 3]);
+				assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"),
+						    v4[next % 3]);
 			else {
 				ask(f, "t1.dyn.example.test", "SOA");
 				ask(f, "dyn.example.test", "SOA");
-				assert_string_equal(cached_question(f, "t1.dyn.example.test", 1, cb), v4[next % 3]);
+				assert_string_equal(
+				    cached_question(f, "t1.dyn.example.test", 1, cb), v4[next % 3]);
 			}
 		}
 }
@@ -435,15 +475,18 @@ static void test_no_false_stall(void **state)
 			memset(f->rot.next, 0, f->rot.n * sizeof(*f->rot.next));
 			f->memo = (struct answer_memo){0};
 			for (int k = 0; k < 6; k++) {
-				struct answer_ctx ctx = {.snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = abi};
+				struct answer_ctx ctx = {
+				    .snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = abi};
 				char axfr[] = "AXFR\t1\tdyn.example.test";
 
-				assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"), v4[k % 3]);
+				assert_string_equal(question(f, "t1.dyn.example.test", 1, cb, "A"),
+						    v4[k % 3]);
 				question(f, "a.b.c.dyn.example.test", 3, cb, "A");
 				/* the apex: one SOA lookup, one ANY */
 				ask(f, "dyn.example.test", "SOA");
 				ask(f, "dyn.example.test", "ANY");
-				/* NXDOMAIN below t1: the walk, probes, main, then the wildcard search */
+				/* NXDOMAIN below t1: the walk, probes, main, then the wildcard
+				 * search */
 				ask(f, "x.t1.dyn.example.test", "SOA");
 				ask(f, "t1.dyn.example.test", "SOA");
 				ask(f, "dyn.example.test", "SOA");
@@ -488,9 +531,12 @@ static void test_two_sessions_share_rotation(void **state)
 static void test_peek_and_axfr(void **state)
 {
 	struct fx *f = *state;
-	struct answer_ctx ctx = {.snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = 4, .peek = true};
-	struct pp_msg m = {.kind = PP_Q, .qname = "t1.dyn.example.test", .qname_len = 19, .qtype = "A", .id = 1};
-	char axfr[] = "AXFR\t1\tdyn.example.test", wrong_id[] = "AXFR\t2\tdyn.example.test", wrong_zone[] = "AXFR\t1\tother.test";
+	struct answer_ctx ctx = {
+	    .snap = f->snap, .rot = &f->rot, .memo = &f->memo, .abi = 4, .peek = true};
+	struct pp_msg m = {
+	    .kind = PP_Q, .qname = "t1.dyn.example.test", .qname_len = 19, .qtype = "A", .id = 1};
+	char axfr[] = "AXFR\t1\tdyn.example.test", wrong_id[] = "AXFR\t2\tdyn.example.test",
+	     wrong_zone[] = "AXFR\t1\tother.test";
 	const char *why;
 
 	question(f, "t1.dyn.example.test", 1, true, "A");
@@ -498,7 +544,8 @@ static void test_peek_and_axfr(void **state)
 		buf_truncate(&f->out, 0);
 		answer_query(&ctx, &m, &f->out);
 		buf_putc(&f->out, 0);
-		assert_string_equal(f->out.data, "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\nEND\n");
+		assert_string_equal(
+		    f->out.data, "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\nEND\n");
 	}
 	ctx.peek = false;
 	assert_int_equal(pp_parse(axfr, strlen(axfr), 4, &m, &why), 0);
@@ -506,14 +553,16 @@ static void test_peek_and_axfr(void **state)
 		buf_truncate(&f->out, 0);
 		answer_axfr(&ctx, &m, &f->out);
 		buf_putc(&f->out, 0);
-		assert_string_equal(f->out.data,
-				    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\n"
-				    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
-				    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\n"
-				    "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
-				    "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\n"
-				    "DATA\t32\t1\ta.b.c.dyn.example.test\tIN\tA\t0\t1\t198.51.100.1\n"
-				    "END\n");
+		assert_string_equal(
+		    f->out.data,
+		    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
+		    "h.example.test. 7 7200 3600 7200 120\n"
+		    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+		    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\n"
+		    "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
+		    "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\n"
+		    "DATA\t32\t1\ta.b.c.dyn.example.test\tIN\tA\t0\t1\t198.51.100.1\n"
+		    "END\n");
 	}
 	assert_int_equal(pp_parse(wrong_id, strlen(wrong_id), 4, &m, &why), 0);
 	buf_truncate(&f->out, 0);
@@ -548,23 +597,35 @@ static void policy_zone(struct fx *f)
 	char path[128];
 
 	fixture_write(f->dir, "five.txt", "10.0.0.1\n10.0.0.2\n10.0.0.3\n10.0.0.4\n10.0.0.5\n");
-	fixture_write(f->dir, "six.txt", "10.0.1.1\n10.0.1.2\n10.0.1.3\n10.0.1.4\n10.0.1.5\n10.0.1.6\n");
-	fixture_write(f->dir, "five6.txt", "2001:db8::1\n2001:db8::2\n2001:db8::3\n2001:db8::4\n2001:db8::5\n");
+	fixture_write(f->dir, "six.txt",
+		      "10.0.1.1\n10.0.1.2\n10.0.1.3\n10.0.1.4\n10.0.1.5\n10.0.1.6\n");
+	fixture_write(f->dir, "five6.txt",
+		      "2001:db8::1\n2001:db8::2\n2001:db8::3\n2001:db8::4\n2001:db8::5\n");
 	fixture_write(f->dir, "w.txt", "10.0.2.1 3\n10.0.2.2\n10.0.2.3 0\n");
 	fixture_write(f->dir, "w2.txt", "10.0.3.1 5\n10.0.3.2 3\n10.0.3.3 2\n10.0.3.4 0\n");
 	fixture_write(f->dir, "zero.txt", "10.0.4.1 0\n10.0.4.2 0\n");
 	fixture_write(f->dir, "p.json",
-	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n"
-	    " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 3600, \"handlers\": [\n"
-	    " {\"qname\": \"rr3.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"count\": 3},\n"
-	    " {\"qname\": \"rr9.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"policy\": \"round-robin\", \"count\": 9},\n"
-	    " {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", \"policy\": \"weighted\"},\n"
-	    " {\"qname\": \"w2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w2.txt\", \"policy\": \"weighted\", \"count\": 2},\n"
-	    " {\"qname\": \"zero.dyn.example.test\", \"qtype\": \"A\", \"file\": \"zero.txt\", \"policy\": \"weighted\"},\n"
-	    " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"policy\": \"all\", \"count\": 2},\n"
-	    " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"five6.txt\", \"policy\": \"all\"},\n"
-	    " {\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": \"six.txt\", \"policy\": \"random\"},\n"
-	    " {\"qname\": \"rnd3.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"five6.txt\", \"policy\": \"random\", \"count\": 3}]}\n");
+		      "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. "
+		      "h.example.test. 7 7200 3600 7200 120\",\n"
+		      " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 3600, \"handlers\": [\n"
+		      " {\"qname\": \"rr3.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		      "\"five.txt\", \"count\": 3},\n"
+		      " {\"qname\": \"rr9.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		      "\"five.txt\", \"policy\": \"round-robin\", \"count\": 9},\n"
+		      " {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", "
+		      "\"policy\": \"weighted\"},\n"
+		      " {\"qname\": \"w2.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		      "\"w2.txt\", \"policy\": \"weighted\", \"count\": 2},\n"
+		      " {\"qname\": \"zero.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		      "\"zero.txt\", \"policy\": \"weighted\"},\n"
+		      " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		      "\"five.txt\", \"policy\": \"all\", \"count\": 2},\n"
+		      " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": "
+		      "\"five6.txt\", \"policy\": \"all\"},\n"
+		      " {\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		      "\"six.txt\", \"policy\": \"random\"},\n"
+		      " {\"qname\": \"rnd3.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": "
+		      "\"five6.txt\", \"policy\": \"random\", \"count\": 3}]}\n");
 	snprintf(path, sizeof(path), "%s/p.json", f->dir);
 	diag_init(&d);
 	assert_int_equal(config_load(path, &d, &c), 0);
@@ -574,7 +635,8 @@ static void policy_zone(struct fx *f)
 	assert_int_equal(d.n_errors, 0);
 	snapshot_warnings(f->snap, &d);
 	assert_int_equal(d.n_msgs, 1);
-	assert_non_null(strstr(d.msgs[0], "zero.txt: warning: every address has weight 0: zero.dyn.example.test A serves nothing"));
+	assert_non_null(strstr(d.msgs[0], "zero.txt: warning: every address has weight 0: "
+					  "zero.dyn.example.test A serves nothing"));
 	diag_clear(&d);
 	rotation_done(&f->rot);
 	assert_int_equal(rotation_resize(&f->rot, f->snap->n_handlers), 0);
@@ -599,7 +661,8 @@ static const char *addresses(struct fx *f, const char *name, const char *type)
 	list[0] = 0;
 	for (p = strstr(ans, key); p; p = strstr(p, key)) {
 		p += strlen(key);
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%.*s", o ? "," : "", (int)strcspn(p, "\n"), p);
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%.*s", o ? "," : "",
+				      (int)strcspn(p, "\n"), p);
 	}
 	return list;
 }
@@ -622,9 +685,10 @@ static uint64_t slot_count(struct fx *f, const char *name, uint16_t qtype)
 static void test_count_window(void **state)
 {
 	struct fx *f = *state;
-	static const char *const windows[] = {"10.0.0.1,10.0.0.2,10.0.0.3", "10.0.0.4,10.0.0.5,10.0.0.1",
-					      "10.0.0.2,10.0.0.3,10.0.0.4", "10.0.0.5,10.0.0.1,10.0.0.2",
-					      "10.0.0.3,10.0.0.4,10.0.0.5", "10.0.0.1,10.0.0.2,10.0.0.3"};
+	static const char *const windows[] = {
+	    "10.0.0.1,10.0.0.2,10.0.0.3", "10.0.0.4,10.0.0.5,10.0.0.1",
+	    "10.0.0.2,10.0.0.3,10.0.0.4", "10.0.0.5,10.0.0.1,10.0.0.2",
+	    "10.0.0.3,10.0.0.4,10.0.0.5", "10.0.0.1,10.0.0.2,10.0.0.3"};
 
 	policy_zone(f);
 	/* windows of 3 from the rotation position, wrapping; the position moves by 3 per
@@ -643,7 +707,8 @@ static void test_count_window(void **state)
 	/* a count at or above the length gives the whole list, and every address is served
 	 * as often as the others */
 	for (int i = 0; i < 4; i++)
-		assert_string_equal(addresses(f, "rr9.dyn.example.test", "A"), "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5");
+		assert_string_equal(addresses(f, "rr9.dyn.example.test", "A"),
+				    "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5");
 }
 
 static void test_all(void **state)
@@ -652,7 +717,8 @@ static void test_all(void **state)
 
 	policy_zone(f);
 	for (int i = 0; i < 3; i++) {
-		assert_string_equal(addresses(f, "all.dyn.example.test", "A"), "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5");
+		assert_string_equal(addresses(f, "all.dyn.example.test", "A"),
+				    "10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5");
 		assert_string_equal(addresses(f, "all.dyn.example.test", "AAAA"),
 				    "2001:db8::1,2001:db8::2,2001:db8::3,2001:db8::4,2001:db8::5");
 	}
@@ -709,7 +775,8 @@ static void test_random(void **state)
 
 	policy_zone(f);
 	for (int i = 0; i < 600; i++) {
-		const char *a = addresses(f, "rnd.dyn.example.test", "A"); /* both lookups: one pick */
+		const char *a =
+		    addresses(f, "rnd.dyn.example.test", "A"); /* both lookups: one pick */
 
 		assert_int_equal(strlen(a), 8);
 		assert_true(strncmp(a, "10.0.1.", 7) == 0 && a[7] >= '1' && a[7] <= '6');
@@ -725,8 +792,10 @@ static void test_random(void **state)
 		const char *a = addresses(f, "rnd3.dyn.example.test", "AAAA");
 		int mine[5] = {0}, k = 0;
 
-		for (const char *p = a; *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p)) {
-			assert_true(strncmp(p, "2001:db8::", 10) == 0 && p[10] >= '1' && p[10] <= '5');
+		for (const char *p = a; *p;
+		     p = strchr(p, ',') ? strchr(p, ',') + 1 : p + strlen(p)) {
+			assert_true(strncmp(p, "2001:db8::", 10) == 0 && p[10] >= '1' &&
+				    p[10] <= '5');
 			assert_int_equal(mine[p[10] - '1']++, 0);
 			seen6[p[10] - '1']++;
 			k++;
@@ -740,8 +809,10 @@ static void test_random(void **state)
 static void test_policy_peek_and_axfr(void **state)
 {
 	struct fx *f = *state;
-	struct answer_ctx ctx = {.snap = NULL, .rot = &f->rot, .memo = &f->memo, .abi = 1, .peek = true};
-	struct pp_msg m = {.kind = PP_Q, .qname = "rr3.dyn.example.test", .qname_len = 20, .qtype = "A", .id = 1};
+	struct answer_ctx ctx = {
+	    .snap = NULL, .rot = &f->rot, .memo = &f->memo, .abi = 1, .peek = true};
+	struct pp_msg m = {
+	    .kind = PP_Q, .qname = "rr3.dyn.example.test", .qname_len = 20, .qtype = "A", .id = 1};
 	char axfr[] = "AXFR\t1";
 	const char *why;
 
@@ -753,9 +824,10 @@ static void test_policy_peek_and_axfr(void **state)
 		buf_truncate(&f->out, 0);
 		answer_query(&ctx, &m, &f->out);
 		buf_putc(&f->out, 0);
-		assert_string_equal(f->out.data, "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\n"
-						 "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"
-						 "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.1\nEND\n");
+		assert_string_equal(f->out.data,
+				    "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\n"
+				    "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"
+				    "DATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.1\nEND\n");
 	}
 	assert_int_equal(slot_count(f, "rr3.dyn.example.test", 1), 3);
 	/* AXFR shows what each handler serves next, moving nothing */
@@ -764,8 +836,12 @@ static void test_policy_peek_and_axfr(void **state)
 	buf_truncate(&f->out, 0);
 	answer_axfr(&ctx, &m, &f->out);
 	buf_putc(&f->out, 0);
-	assert_non_null(strstr(f->out.data, "rr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\nDATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"));
-	assert_non_null(strstr(f->out.data, "\nDATA\tw.dyn.example.test\tIN\tA\t0\t1\t10.0.2.2\n")); /* 3:1 -> A B A A */
+	assert_non_null(strstr(f->out.data,
+			       "rr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\nDATA\trr3.dyn."
+			       "example.test\tIN\tA\t0\t1\t10.0.0.5\n"));
+	assert_non_null(
+	    strstr(f->out.data,
+		   "\nDATA\tw.dyn.example.test\tIN\tA\t0\t1\t10.0.2.2\n")); /* 3:1 -> A B A A */
 	assert_null(strstr(f->out.data, "zero.dyn"));
 	assert_int_equal(slot_count(f, "rr3.dyn.example.test", 1), 3);
 	assert_int_equal(slot_count(f, "w.dyn.example.test", 1), 1);
@@ -798,13 +874,16 @@ static void test_policy_shared_counters(void **state)
 		else
 			assert_int_equal(counters[i], 0);
 	}
-	assert_string_equal(addresses(f, "rr3.dyn.example.test", "A"), "10.0.0.1,10.0.0.2,10.0.0.3");
+	assert_string_equal(addresses(f, "rr3.dyn.example.test", "A"),
+			    "10.0.0.1,10.0.0.2,10.0.0.3");
 	free(counters);
 }
 
 static void test_memo_remap(void **state)
 {
-	struct answer_memo m = {.n = 3, .e = {{.slot = 0, .index = 5}, {.slot = 1, .index = 6}, {.slot = 2, .index = 7}}};
+	struct answer_memo m = {
+	    .n = 3,
+	    .e = {{.slot = 0, .index = 5}, {.slot = 1, .index = 6}, {.slot = 2, .index = 7}}};
 	uint32_t map[3] = {3, 0, 1}; /* slot 0 -> 2, slot 1 gone, slot 2 -> 0 */
 
 	answer_memo_remap(&m, map, 3);
@@ -818,26 +897,26 @@ static void test_memo_remap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_soa_only_at_apex, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_apex_any_and_ns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rotation_both_types, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_per_lookup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stalled_rotation_goes_on, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stall_walk_cut, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_false_stall, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_sessions_share_rotation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peek_and_axfr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_snapshot, setup, teardown),
-		cmocka_unit_test(test_memo_remap),
-		cmocka_unit_test_setup_teardown(test_count_window, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_weighted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_random, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_peek_and_axfr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_shared_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_soa_only_at_apex, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_apex_any_and_ns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_exact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_both_types, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_per_lookup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stalled_rotation_goes_on, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stall_walk_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_false_stall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_sessions_share_rotation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peek_and_axfr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_snapshot, setup, teardown),
+	    cmocka_unit_test(test_memo_remap),
+	    cmocka_unit_test_setup_teardown(test_count_window, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_weighted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_random, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_peek_and_axfr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_policy_shared_counters, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,13 +2,12 @@
 /* The control server, driven over its real unix socket with the daemon's event loop run
  * by hand: status, query without side effects, reload answered when applied or refused,
  * bad and oversized requests, and the socket's file-system rules. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "control.h"
 #include "ctlproto.h"
@@ -24,17 +24,20 @@
 #include "hub.h"
 #include "session.h"
 
-
 static char dir[40];
 static char ctldir[80];
 static char cfgpath[128];
 
-static void write_file(const char *name, const char *text) { fixture_write(dir, name, text); }
+static void write_file(const char *name, const char *text)
+{
+	fixture_write(dir, name, text);
+}
 
-static const char good_config[] =
-	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\",\n"
-	" \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n"
-	" \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n";
+static const char good_config[] = "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. "
+				  "h.example.test. 1 7200 3600 7200 120\",\n"
+				  " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n"
+				  " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": "
+				  "\"A\", \"file\": \"v4.txt\"}]}\n";
 
 static int setup(void **state)
 {
@@ -56,7 +59,8 @@ static int setup(void **state)
 	{
 		struct metrics_slot *slots;
 
-		assert_int_equal(metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots), 0);
+		assert_int_equal(
+		    metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots), 0);
 		metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
 	}
 	d->generation = 1;
@@ -170,7 +174,8 @@ static json_object *status_result(char *reply)
 			json_object_array_add(hs, item);
 	}
 	assert_string_equal(p, "");
-	assert_int_equal(json_object_get_int(json_object_object_get(end, "count")), json_object_array_length(hs));
+	assert_int_equal(json_object_get_int(json_object_object_get(end, "count")),
+			 json_object_array_length(hs));
 	json_object_object_add(res, "handlers", hs);
 	json_object_object_add(res, "end", end);
 	free(reply);
@@ -188,44 +193,58 @@ static void test_status(void **state)
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 1);
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "n_handlers")), 1);
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "n_addresses")), 3);
-	assert_string_equal(json_object_get_string(json_object_object_get(r, "zone")), "dyn.example.test");
+	assert_string_equal(json_object_get_string(json_object_object_get(r, "zone")),
+			    "dyn.example.test");
 	h = json_object_array_get_idx(json_object_object_get(r, "handlers"), 0);
-	assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")), "t1.dyn.example.test");
+	assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")),
+			    "t1.dyn.example.test");
 	assert_int_equal(json_object_get_int(json_object_object_get(h, "addresses")), 3);
 	assert_int_equal(json_object_get_int(json_object_object_get(h, "next_index")), 1);
-	assert_string_equal(json_object_get_string(json_object_object_get(h, "next_address")), "192.0.2.2");
+	assert_string_equal(json_object_get_string(json_object_object_get(h, "next_address")),
+			    "192.0.2.2");
 	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 4);
 	/* 4 answers over 3 addresses: 2, 1, 1 */
-	assert_int_equal(json_object_get_int(json_object_object_get(
-				 json_object_array_get_idx(json_object_object_get(h, "served"), 0), "served")), 2);
-	assert_int_equal(json_object_get_int(json_object_object_get(
-				 json_object_array_get_idx(json_object_object_get(h, "served"), 2), "served")), 1);
+	assert_int_equal(
+	    json_object_get_int(json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(h, "served"), 0), "served")),
+	    2);
+	assert_int_equal(
+	    json_object_get_int(json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(h, "served"), 2), "served")),
+	    1);
 	json_object_put(r);
 }
 
 static void test_query_has_no_side_effects(void **state)
 {
 	struct daemon *d = *state;
-	const char req[] = "{\"v\":1,\"cmd\":\"query\",\"name\":\"T1.dyn.example.test\",\"type\":\"A\"}\n";
+	const char req[] =
+	    "{\"v\":1,\"cmd\":\"query\",\"name\":\"T1.dyn.example.test\",\"type\":\"A\"}\n";
 	json_object *r, *a;
 
 	for (int i = 0; i < 3; i++) {
 		r = ok_result(exchange(d, req, strlen(req)));
-		assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "NOERROR");
+		assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")),
+				    "NOERROR");
 		a = json_object_array_get_idx(json_object_object_get(r, "answers"), 0);
-		assert_string_equal(json_object_get_string(json_object_object_get(a, "content")), "192.0.2.1");
-		assert_string_equal(json_object_get_string(json_object_object_get(a, "name")), "T1.dyn.example.test");
+		assert_string_equal(json_object_get_string(json_object_object_get(a, "content")),
+				    "192.0.2.1");
+		assert_string_equal(json_object_get_string(json_object_object_get(a, "name")),
+				    "T1.dyn.example.test");
 		json_object_put(r);
 	}
 	assert_int_equal(d->rot.next[0], 0);
 
-	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"x.dyn.example.test\",\"type\":\"A\"}\n", 62));
+	r = ok_result(exchange(
+	    d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"x.dyn.example.test\",\"type\":\"A\"}\n", 62));
 	assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "NXDOMAIN");
 	json_object_put(r);
-	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"dyn.example.test\",\"type\":\"A\"}\n", 60));
+	r = ok_result(exchange(
+	    d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"dyn.example.test\",\"type\":\"A\"}\n", 60));
 	assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "NODATA");
 	json_object_put(r);
-	r = ok_result(exchange(d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"other.test\",\"type\":\"A\"}\n", 54));
+	r = ok_result(exchange(
+	    d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"other.test\",\"type\":\"A\"}\n", 54));
 	assert_string_equal(json_object_get_string(json_object_object_get(r, "rcode")), "REFUSED");
 	json_object_put(r);
 }
@@ -243,13 +262,16 @@ static void test_reload_applied_then_refused(void **state)
 	 * pdynctl reload then applies a generation of its own. Either way the reply names the
 	 * generation that serves the new file. */
 	r = ok_result(exchange(d, req, strlen(req)));
-	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), d->generation);
+	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")),
+			 d->generation);
 	assert_in_range(d->generation, 2, 3);
 	{
 		char want[64];
 
-		snprintf(want, sizeof(want), "generation %llu applied", (unsigned long long)d->generation);
-		assert_non_null(strstr(json_object_get_string(json_object_object_get(r, "result")), want));
+		snprintf(want, sizeof(want), "generation %llu applied",
+			 (unsigned long long)d->generation);
+		assert_non_null(
+		    strstr(json_object_get_string(json_object_object_get(r, "result")), want));
 	}
 	json_object_put(r);
 	assert_non_null(d->snap->handlers[0].list);
@@ -292,14 +314,20 @@ static void write_many(struct daemon *d, size_t n, bool bad)
 	char *cfg = malloc(cap);
 
 	len += (size_t)snprintf(cfg + len, cap - len,
-				"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 "
-				"3600 7200 120\",\n \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n \"handlers\": [");
+				"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. "
+				"h.example.test. 1 7200 "
+				"3600 7200 120\",\n \"nameservers\": [\"ns1.example.test\"], "
+				"\"ttl\": 60,\n \"handlers\": [");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(cfg + len, cap - len, "%s{\"qname\": \"t%zu.dyn.example.test\", \"qtype\": \"A\", "
-				        "\"file\": \"%s.txt\"}", i ? ",\n" : "", i, bad ? "bad" : "ten");
+		len +=
+		    (size_t)snprintf(cfg + len, cap - len,
+				     "%s{\"qname\": \"t%zu.dyn.example.test\", \"qtype\": \"A\", "
+				     "\"file\": \"%s.txt\"}",
+				     i ? ",\n" : "", i, bad ? "bad" : "ten");
 	snprintf(cfg + len, cap - len, "]}\n");
-	write_file("ten.txt", "192.0.2.1\n192.0.2.2\n192.0.2.3\n192.0.2.4\n192.0.2.5\n192.0.2.6\n192.0.2.7\n"
-			      "192.0.2.8\n192.0.2.9\n192.0.2.10\n");
+	write_file("ten.txt",
+		   "192.0.2.1\n192.0.2.2\n192.0.2.3\n192.0.2.4\n192.0.2.5\n192.0.2.6\n192.0.2.7\n"
+		   "192.0.2.8\n192.0.2.9\n192.0.2.10\n");
 	write_file("bad.txt", "192.0.2.1\nnot an address\n");
 	write_file("config.json", cfg);
 	free(cfg);
@@ -317,8 +345,9 @@ static void test_status_stream(void **state)
 {
 	struct daemon *d = *state;
 	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n";
-	const char filter[] = "{\"v\":1,\"cmd\":\"status\",\"names\":[\"T7.dyn.example.test.\",\"t3999.dyn."
-			      "example.test\",\"nope.dyn.example.test\",\"t7.dyn.example.test\",\"-\"]}\n";
+	const char filter[] =
+	    "{\"v\":1,\"cmd\":\"status\",\"names\":[\"T7.dyn.example.test.\",\"t3999.dyn."
+	    "example.test\",\"nope.dyn.example.test\",\"t7.dyn.example.test\",\"-\"]}\n";
 	json_object *r, *hs;
 	char *reply;
 
@@ -340,7 +369,9 @@ static void test_status_stream(void **state)
 		assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")),
 				    d->snap->handlers[i].cfg->qname);
 	}
-	assert_int_equal(json_object_get_int(json_object_object_get(json_object_array_get_idx(hs, 5), "answers")), 7);
+	assert_int_equal(json_object_get_int(
+			     json_object_object_get(json_object_array_get_idx(hs, 5), "answers")),
+			 7);
 	json_object_put(r);
 
 	/* only the names asked for, each once, case and a trailing dot aside; the others said */
@@ -348,15 +379,20 @@ static void test_status_stream(void **state)
 	hs = json_object_object_get(r, "handlers");
 	assert_int_equal(json_object_array_length(hs), 2);
 	{
-		const char *a = json_object_get_string(json_object_object_get(json_object_array_get_idx(hs, 0), "qname"));
-		const char *b = json_object_get_string(json_object_object_get(json_object_array_get_idx(hs, 1), "qname"));
+		const char *a = json_object_get_string(
+		    json_object_object_get(json_object_array_get_idx(hs, 0), "qname"));
+		const char *b = json_object_get_string(
+		    json_object_object_get(json_object_array_get_idx(hs, 1), "qname"));
 
-		assert_true((!strcmp(a, "t7.dyn.example.test") && !strcmp(b, "t3999.dyn.example.test")) ||
-			    (!strcmp(b, "t7.dyn.example.test") && !strcmp(a, "t3999.dyn.example.test")));
+		assert_true(
+		    (!strcmp(a, "t7.dyn.example.test") && !strcmp(b, "t3999.dyn.example.test")) ||
+		    (!strcmp(b, "t7.dyn.example.test") && !strcmp(a, "t3999.dyn.example.test")));
 	}
 	{
-		json_object *missing = json_object_object_get(json_object_object_get(r, "end"), "missing");
-		char *names = strdup(json_object_to_json_string_ext(missing, JSON_C_TO_STRING_PLAIN));
+		json_object *missing =
+		    json_object_object_get(json_object_object_get(r, "end"), "missing");
+		char *names =
+		    strdup(json_object_to_json_string_ext(missing, JSON_C_TO_STRING_PLAIN));
 
 		assert_string_equal(names, "[\"nope.dyn.example.test\",\"-\"]");
 		free(names);
@@ -376,7 +412,8 @@ static void test_status_stream(void **state)
 static void test_metrics_stream(void **state)
 {
 	struct daemon *d = *state;
-	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n", metrics[] = "{\"v\":1,\"cmd\":\"metrics\"}\n";
+	const char req[] = "{\"v\":1,\"cmd\":\"reload\"}\n",
+		   metrics[] = "{\"v\":1,\"cmd\":\"metrics\"}\n";
 	json_object *r, *hs, *h, *x;
 	char *reply;
 
@@ -395,17 +432,22 @@ static void test_metrics_stream(void **state)
 			 d->metrics.reloads[METRICS_RELOAD_APPLIED]);
 	assert_true(d->metrics.reloads[METRICS_RELOAD_APPLIED] >= 1);
 	assert_int_equal(json_object_get_int(json_object_object_get(x, "refused")), 0);
-	assert_true(json_object_get_boolean(json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
+	assert_true(json_object_get_boolean(
+	    json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
 	hs = json_object_object_get(r, "handlers");
 	assert_int_equal(json_object_array_length(hs), 4000);
 	h = json_object_array_get_idx(hs, 5);
-	assert_string_equal(json_object_get_string(json_object_object_get(h, "name")), d->snap->handlers[5].cfg->qname);
+	assert_string_equal(json_object_get_string(json_object_object_get(h, "name")),
+			    d->snap->handlers[5].cfg->qname);
 	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 9);
 	x = json_object_object_get(h, "served");
 	assert_int_equal(json_object_array_length(x), 10);
-	assert_string_equal(json_object_get_string(json_object_object_get(json_object_array_get_idx(x, 1), "address")),
+	assert_string_equal(json_object_get_string(
+				json_object_object_get(json_object_array_get_idx(x, 1), "address")),
 			    "192.0.2.2");
-	assert_int_equal(json_object_get_int(json_object_object_get(json_object_array_get_idx(x, 1), "answers")), 4);
+	assert_int_equal(
+	    json_object_get_int(json_object_object_get(json_object_array_get_idx(x, 1), "answers")),
+	    4);
 	json_object_put(r);
 
 	/* a refused reload: counted, and the counters stay */
@@ -414,7 +456,8 @@ static void test_metrics_stream(void **state)
 	r = status_result(exchange(d, metrics, strlen(metrics)));
 	x = json_object_object_get(r, "reloads");
 	assert_int_equal(json_object_get_int(json_object_object_get(x, "refused")), 1);
-	assert_false(json_object_get_boolean(json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
+	assert_false(json_object_get_boolean(
+	    json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
 	assert_true(json_object_get_boolean(json_object_object_get(r, "config_error")));
 	h = json_object_array_get_idx(json_object_object_get(r, "handlers"), 5);
 	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 9);
@@ -441,7 +484,8 @@ static void test_status_interrupted(void **state)
 	}
 	fd = connect_ctl();
 	assert_int_equal(send(fd, "{\"v\":1,\"cmd\":\"status\"}\n", 23, 0), 23);
-	for (int i = 0; i < 20; i++) /* the header and some handlers; the client reads nothing yet */
+	for (int i = 0; i < 20;
+	     i++) /* the header and some handlers; the client reads nothing yet */
 		sd_event_run(d->event, 1000);
 	(void)hub_reload(d, RELOAD_FULL, "test");
 	wait_generation(d, 3);
@@ -569,7 +613,8 @@ static void test_idle_and_too_many_clients(void **state)
 	assert_true(n > 0);
 	buf[n] = 0;
 	assert_string_equal(buf, "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n");
-	n = recv(fds[0], buf, sizeof(buf), MSG_DONTWAIT); /* the first ones are still being served */
+	n = recv(fds[0], buf, sizeof(buf),
+		 MSG_DONTWAIT); /* the first ones are still being served */
 	assert_int_equal(n, -1);
 	for (size_t i = 0; i < CONTROL_MAX_CLIENTS + 3; i++)
 		close(fds[i]);
@@ -631,17 +676,17 @@ static void test_socket_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_query_has_no_side_effects, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload_applied_then_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_idle_and_too_many_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_status_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_metrics_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_status_interrupted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reload_replies_not_mixed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_has_no_side_effects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_applied_then_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_and_too_many_clients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_stream, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_status_interrupted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_replies_not_mixed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

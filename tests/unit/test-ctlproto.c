@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The control protocol codec: what pdynctl sends is what pdyndns reads, and every bad
  * request is refused with a reason. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "ctlproto.h"
 
@@ -67,31 +67,40 @@ static void test_request_rejects(void **state)
 		const char *line;
 		const char *why;
 	} bad[] = {
-		{"", "not valid JSON"},
-		{"status", "not valid JSON"},
-		{"[1]", "not a JSON object"},
-		{"{\"cmd\":\"status\"}", "unsupported protocol version (this daemon speaks 1)"},
-		{"{\"v\":2,\"cmd\":\"status\"}", "unsupported protocol version (this daemon speaks 1)"},
-		{"{\"v\":\"1\",\"cmd\":\"status\"}", "unsupported protocol version (this daemon speaks 1)"},
-		{"{\"v\":1}", "missing or bad \"cmd\""},
-		{"{\"v\":1,\"cmd\":7}", "missing or bad \"cmd\""},
-		{"{\"v\":1,\"cmd\":\"shutdown\"}", "unknown command"},
-		{"{\"v\":1,\"cmd\":\"status\",\"x\":1}", "unknown key in request"},
-		{"{\"v\":1,\"cmd\":\"query\",\"type\":\"A\"}", "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
-		{"{\"v\":1,\"cmd\":\"query\",\"name\":\"a\",\"type\":\"\"}", "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
-		{"{\"v\":1,\"cmd\":\"query\",\"name\":\"a\",\"type\":\"A\",\"client\":5}", "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
-		{"{\"v\":1,\"cmd\":\"status\",\"cmd\":\"reload\"}", "not valid JSON"}, /* duplicate key */
-		{"{\"v\":1,\"cmd\":\"status\"} {}", "not valid JSON"},
-		/* json-c cuts a key at \u0000: this would be a second "cmd" past the duplicate check */
-		{"{\"v\":1,\"cmd\":\"status\",\"cmd\\u0000x\":\"reload\"}", "a string holds \\u0000"},
-		{"{\"v\":1,\"cmd\\u0000\":\"reload\"}", "a string holds \\u0000"},
-		{"{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\\u0000b\"]}", "a string holds \\u0000"},
-		{"{\"v\":1,\"cmd\":\"status\",\"names\":[]}", "\"names\" must be an array of 1 to 1024 names"},
-		{"{\"v\":1,\"cmd\":\"status\",\"names\":\"a\"}", "\"names\" must be an array of 1 to 1024 names"},
-		{"{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\",5]}", "\"names\" must hold names (strings of 1 to 1024 bytes)"},
-		{"{\"v\":1,\"cmd\":\"status\",\"names\":[\"\"]}", "\"names\" must hold names (strings of 1 to 1024 bytes)"},
-		{"{\"v\":1,\"cmd\":\"status\",\"summary\":1}", "\"summary\" must be true or false"},
-		{"{\"v\":1,\"cmd\":\"reload\",\"names\":[\"a\"]}", "unknown key in request"},
+	    {"", "not valid JSON"},
+	    {"status", "not valid JSON"},
+	    {"[1]", "not a JSON object"},
+	    {"{\"cmd\":\"status\"}", "unsupported protocol version (this daemon speaks 1)"},
+	    {"{\"v\":2,\"cmd\":\"status\"}", "unsupported protocol version (this daemon speaks 1)"},
+	    {"{\"v\":\"1\",\"cmd\":\"status\"}",
+	     "unsupported protocol version (this daemon speaks 1)"},
+	    {"{\"v\":1}", "missing or bad \"cmd\""},
+	    {"{\"v\":1,\"cmd\":7}", "missing or bad \"cmd\""},
+	    {"{\"v\":1,\"cmd\":\"shutdown\"}", "unknown command"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"x\":1}", "unknown key in request"},
+	    {"{\"v\":1,\"cmd\":\"query\",\"type\":\"A\"}",
+	     "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
+	    {"{\"v\":1,\"cmd\":\"query\",\"name\":\"a\",\"type\":\"\"}",
+	     "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
+	    {"{\"v\":1,\"cmd\":\"query\",\"name\":\"a\",\"type\":\"A\",\"client\":5}",
+	     "query needs \"name\" and \"type\" strings (and optionally \"client\")"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"cmd\":\"reload\"}",
+	     "not valid JSON"}, /* duplicate key */
+	    {"{\"v\":1,\"cmd\":\"status\"} {}", "not valid JSON"},
+	    /* json-c cuts a key at \u0000: this would be a second "cmd" past the duplicate check */
+	    {"{\"v\":1,\"cmd\":\"status\",\"cmd\\u0000x\":\"reload\"}", "a string holds \\u0000"},
+	    {"{\"v\":1,\"cmd\\u0000\":\"reload\"}", "a string holds \\u0000"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\\u0000b\"]}", "a string holds \\u0000"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"names\":[]}",
+	     "\"names\" must be an array of 1 to 1024 names"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"names\":\"a\"}",
+	     "\"names\" must be an array of 1 to 1024 names"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\",5]}",
+	     "\"names\" must hold names (strings of 1 to 1024 bytes)"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"names\":[\"\"]}",
+	     "\"names\" must hold names (strings of 1 to 1024 bytes)"},
+	    {"{\"v\":1,\"cmd\":\"status\",\"summary\":1}", "\"summary\" must be true or false"},
+	    {"{\"v\":1,\"cmd\":\"reload\",\"names\":[\"a\"]}", "unknown key in request"},
 	};
 	struct ctl_request req;
 
@@ -107,11 +116,14 @@ static void test_request_rejects(void **state)
 static void test_request_names(void **state)
 {
 	char *names[] = {"a.test", "B.test."};
-	struct ctl_request in = {.cmd = CTL_STATUS, .names = names, .n_names = 2, .summary = true}, out;
+	struct ctl_request in = {.cmd = CTL_STATUS, .names = names, .n_names = 2, .summary = true},
+			   out;
 	const char *why = NULL;
 	char *line = ctl_request_encode(&in);
 
-	assert_string_equal(line, "{\"v\":1,\"cmd\":\"status\",\"names\":[\"a.test\",\"B.test.\"],\"summary\":true}\n");
+	assert_string_equal(
+	    line,
+	    "{\"v\":1,\"cmd\":\"status\",\"names\":[\"a.test\",\"B.test.\"],\"summary\":true}\n");
 	assert_int_equal(ctl_request_decode(line, strlen(line) - 1, &out, &why), 0);
 	assert_int_equal(out.n_names, 2);
 	assert_string_equal(out.names[0], "a.test");
@@ -121,7 +133,8 @@ static void test_request_names(void **state)
 	assert_null(out.names);
 	free(line);
 	/* a backslash before u0000 is a backslash, not a NUL */
-	assert_int_equal(decode("{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\\\\u0000\"]}", &out, &why), 0);
+	assert_int_equal(
+	    decode("{\"v\":1,\"cmd\":\"status\",\"names\":[\"a\\\\u0000\"]}", &out, &why), 0);
 	assert_string_equal(out.names[0], "a\\u0000");
 	ctl_request_done(&out);
 }
@@ -145,7 +158,8 @@ static void test_stream(void **state)
 	assert_non_null(item);
 	assert_null(end);
 	assert_null(err);
-	assert_string_equal(json_object_get_string(json_object_object_get(item, "qname")), "a.test");
+	assert_string_equal(json_object_get_string(json_object_object_get(item, "qname")),
+			    "a.test");
 	json_object_put(item);
 	free(line);
 	line = ctl_stream_end(json_object_new_object());
@@ -158,7 +172,8 @@ static void test_stream(void **state)
 	assert_string_equal(err, "gone");
 	free(err);
 	free(line);
-	assert_int_equal(ctl_stream_decode("{\"v\":1,\"item\":[]}", 17, &item, &end, &err), -EINVAL);
+	assert_int_equal(ctl_stream_decode("{\"v\":1,\"item\":[]}", 17, &item, &end, &err),
+			 -EINVAL);
 	assert_int_equal(ctl_stream_decode("{\"v\":1}", 7, &item, &end, &err), -EINVAL);
 }
 
@@ -171,7 +186,8 @@ static void test_request_limits(void **state)
 	char line[2100];
 
 	/* a NUL inside the line */
-	assert_int_equal(ctl_request_decode("{\"v\":1,\0\"cmd\":\"status\"}", 24, &req, &why), -EINVAL);
+	assert_int_equal(ctl_request_decode("{\"v\":1,\0\"cmd\":\"status\"}", 24, &req, &why),
+			 -EINVAL);
 	/* longer than the cap */
 	memset(big, ' ', CTL_MAX_LINE + 1);
 	memcpy(big, "{\"v\":1,\"cmd\":\"status\"}", 22);
@@ -183,10 +199,13 @@ static void test_request_limits(void **state)
 	/* a name longer than any domain name */
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = 0;
-	snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"query\",\"name\":\"%s\",\"type\":\"A\"}", name);
+	snprintf(line, sizeof(line), "{\"v\":1,\"cmd\":\"query\",\"name\":\"%s\",\"type\":\"A\"}",
+		 name);
 	assert_int_equal(decode(line, &req, &why), -EINVAL);
 	/* a name with an escaped NUL */
-	assert_int_equal(decode("{\"v\":1,\"cmd\":\"query\",\"name\":\"a\\u0000b\",\"type\":\"A\"}", &req, &why), -EINVAL);
+	assert_int_equal(
+	    decode("{\"v\":1,\"cmd\":\"query\",\"name\":\"a\\u0000b\",\"type\":\"A\"}", &req, &why),
+	    -EINVAL);
 }
 
 static void test_response_roundtrip(void **state)
@@ -218,15 +237,22 @@ static void test_response_roundtrip(void **state)
 static void test_response_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"", "{}", "{\"v\":1}", "{\"v\":2,\"ok\":true}", "{\"v\":1,\"ok\":\"yes\"}",
-		"{\"v\":1,\"ok\":false}", "{\"v\":1,\"ok\":false,\"error\":3}", "not json",
+	    "",
+	    "{}",
+	    "{\"v\":1}",
+	    "{\"v\":2,\"ok\":true}",
+	    "{\"v\":1,\"ok\":\"yes\"}",
+	    "{\"v\":1,\"ok\":false}",
+	    "{\"v\":1,\"ok\":false,\"error\":3}",
+	    "not json",
 	};
 	json_object *res;
 	char *err;
 	bool ok;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(ctl_response_decode(bad[i], strlen(bad[i]), &ok, &res, &err, NULL), -EINVAL);
+		assert_int_equal(ctl_response_decode(bad[i], strlen(bad[i]), &ok, &res, &err, NULL),
+				 -EINVAL);
 }
 
 /* A line of len bytes: a valid response with a string of 'x' filling it. */
@@ -250,14 +276,16 @@ static void test_response_limits(void **state)
 	padded_response(line, 4 * CTL_MAX_LINE);
 	assert_int_equal(ctl_response_decode(line, 4 * CTL_MAX_LINE, &ok, &got, &err, NULL), 0);
 	assert_true(ok);
-	assert_int_equal(json_object_get_string_len(json_object_object_get(got, "pad")), 4 * CTL_MAX_LINE - 37);
+	assert_int_equal(json_object_get_string_len(json_object_object_get(got, "pad")),
+			 4 * CTL_MAX_LINE - 37);
 	json_object_put(got);
 	/* exactly at the cap is fine, beyond it is refused */
 	padded_response(line, CTL_MAX_REPLY);
 	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY, &ok, &got, &err, NULL), 0);
 	json_object_put(got);
 	padded_response(line, CTL_MAX_REPLY + 1);
-	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY + 1, &ok, &got, &err, NULL), -EINVAL);
+	assert_int_equal(ctl_response_decode(line, CTL_MAX_REPLY + 1, &ok, &got, &err, NULL),
+			 -EINVAL);
 	free(line);
 }
 
@@ -285,12 +313,11 @@ static void test_mutating(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_request_roundtrip), cmocka_unit_test(test_request_exact_wire),
-		cmocka_unit_test(test_request_rejects),   cmocka_unit_test(test_request_limits),
-		cmocka_unit_test(test_response_roundtrip), cmocka_unit_test(test_response_rejects),
-		cmocka_unit_test(test_response_limits),
-		cmocka_unit_test(test_mutating),          cmocka_unit_test(test_request_names),
-		cmocka_unit_test(test_stream),           
+	    cmocka_unit_test(test_request_roundtrip),  cmocka_unit_test(test_request_exact_wire),
+	    cmocka_unit_test(test_request_rejects),    cmocka_unit_test(test_request_limits),
+	    cmocka_unit_test(test_response_roundtrip), cmocka_unit_test(test_response_rejects),
+	    cmocka_unit_test(test_response_limits),    cmocka_unit_test(test_mutating),
+	    cmocka_unit_test(test_request_names),      cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,7 +64,8 @@ static void check_counts(const struct snapshot *s)
 
 static struct snapshot *derive(const struct snapshot *prev, const char *path)
 {
-	const struct snapshot_opts o = {.prev = prev, .reuse_unchanged = true, .keep_prev_on_error = true};
+	const struct snapshot_opts o = {
+	    .prev = prev, .reuse_unchanged = true, .keep_prev_on_error = true};
 	char *const paths[] = {(char *)path, NULL};
 	struct snapshot *s = NULL;
 	struct diag d;
@@ -172,7 +173,8 @@ static void test_prefix_file(void **state)
 	fixture_write(c->dir, "probes.txt", "192.0.2.128/25\n");
 	s1 = derive(c->s0, path);
 	for (size_t i = 0; i < s1->n_handlers; i++)
-		if (s1->handlers[i].cfg->n_views && s1->handlers[i].views != c->s0->handlers[i].views) {
+		if (s1->handlers[i].cfg->n_views &&
+		    s1->handlers[i].views != c->s0->handlers[i].views) {
 			/* the views of the handler whose view reads the prefix file */
 			for (uint16_t k = 1; k <= s1->handlers[i].cfg->n_views; k++)
 				if (s1->handlers[i + k].cfg->prefix_path &&
@@ -203,7 +205,8 @@ static void test_all_and_stale(void **state)
 	assert_true(calls > 0);
 	snapshot_free(settled);
 	snprintf(path, sizeof(path), "%s/abc.txt", c->dir);
-	fixture_write(c->dir, "abc.txt", "198.51.100.1\n198.51.100.2\n198.51.100.3\n198.51.100.4\n");
+	fixture_write(c->dir, "abc.txt",
+		      "198.51.100.1\n198.51.100.2\n198.51.100.3\n198.51.100.4\n");
 	stale = snapshot_stale(c->s0, 0, c->s0->n_handlers, &calls);
 	assert_non_null(stale);
 	for (const char **p = stale; *p; p++)
@@ -226,10 +229,10 @@ static void test_all_and_stale(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_one_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prefix_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_and_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_prefix_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all_and_stale, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Names: presentation form with escapes to lowercased wire form, label-boundary suffix
  * tests, formatting back. */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "dname.h"
 
@@ -34,17 +34,17 @@ static void test_parse(void **state)
 	assert_wire("www.Example.TEST", "\3www\7example\4test", 18, 3);
 	assert_wire("www.example.test.", "\3www\7example\4test", 18, 3);
 	assert_wire(".", "", 1, 0);
-	assert_wire("a\\.b.test", "\3a.b\4test", 10, 2);           /* a dot inside a label */
-	assert_wire("a\\\\b.test", "\3a\\b\4test", 10, 2);          /* a backslash */
-	assert_wire("a\\032b.test", "\3a b\4test", 10, 2);          /* \DDD */
-	assert_wire("\\065\\066.test", "\2ab\4test", 9, 2);         /* escaped letters fold too */
+	assert_wire("a\\.b.test", "\3a.b\4test", 10, 2);    /* a dot inside a label */
+	assert_wire("a\\\\b.test", "\3a\\b\4test", 10, 2);  /* a backslash */
+	assert_wire("a\\032b.test", "\3a b\4test", 10, 2);  /* \DDD */
+	assert_wire("\\065\\066.test", "\2ab\4test", 9, 2); /* escaped letters fold too */
 	assert_wire("x\\255", "\2x\377", 4, 1);
 }
 
 static void test_parse_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"", "a..b", ".a", "..", "a.b..", "\\", "a\\", "a\\25", "a\\2x5", "a\\256", "a\\999",
+	    "", "a..b", ".a", "..", "a.b..", "\\", "a\\", "a\\25", "a\\2x5", "a\\256", "a\\999",
 	};
 	struct dname n = {.len = 77};
 
@@ -88,13 +88,13 @@ static void test_format(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{"WWW.Example.Test.", "www.example.test"},
-		{".", "."},
-		{"a\\.b.test", "a\\.b.test"},
-		{"a\\\\b.test", "a\\\\b.test"},
-		{"a\\032b.test", "a\\032b.test"},
-		{"x\\255\\000.test", "x\\255\\000.test"},
-		{"a\\\"b", "a\\\"b"},
+	    {"WWW.Example.Test.", "www.example.test"},
+	    {".", "."},
+	    {"a\\.b.test", "a\\.b.test"},
+	    {"a\\\\b.test", "a\\\\b.test"},
+	    {"a\\032b.test", "a\\032b.test"},
+	    {"x\\255\\000.test", "x\\255\\000.test"},
+	    {"a\\\"b", "a\\\"b"},
 	};
 	char out[DNAME_MAXTEXT + 1];
 
@@ -115,23 +115,31 @@ static void test_below(void **state)
 		const char *name;
 		bool below;
 	} cases[] = {
-		{"example.test", true},        {"EXAMPLE.TEST.", true},  {"www.example.test", true},
-		{"a.b.c.example.test", true},  {"xexample.test", false}, {"example.test.x", false},
-		{"test", false},               {"other.test", false},    {"www.example\\.test", false},
+	    {"example.test", true},
+	    {"EXAMPLE.TEST.", true},
+	    {"www.example.test", true},
+	    {"a.b.c.example.test", true},
+	    {"xexample.test", false},
+	    {"example.test.x", false},
+	    {"test", false},
+	    {"other.test", false},
+	    {"www.example\\.test", false},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct dname n = parse_ok(cases[i].name);
 
 		if (dname_is_below_or_at(&n, &zone) != cases[i].below)
-			fail_msg("%s below example.test: expected %d", cases[i].name, cases[i].below);
+			fail_msg("%s below example.test: expected %d", cases[i].name,
+				 cases[i].below);
 		assert_true(dname_is_below_or_at(&n, &root));
 	}
 }
 
 static void test_equal_and_hash(void **state)
 {
-	struct dname a = parse_ok("WwW.ExAmPlE.TeSt"), b = parse_ok("www.example.test."), c = parse_ok("ww.example.test");
+	struct dname a = parse_ok("WwW.ExAmPlE.TeSt"), b = parse_ok("www.example.test."),
+		     c = parse_ok("ww.example.test");
 
 	assert_true(dname_equal(&a, &b));
 	assert_int_equal(dname_hash(&a), dname_hash(&b));
@@ -142,9 +150,9 @@ static void test_equal_and_hash(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),   cmocka_unit_test(test_parse_rejects),
-		cmocka_unit_test(test_lengths), cmocka_unit_test(test_format),
-		cmocka_unit_test(test_below),   cmocka_unit_test(test_equal_and_hash),
+	    cmocka_unit_test(test_parse),   cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_lengths), cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_below),   cmocka_unit_test(test_equal_and_hash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,22 +2,25 @@
 /* Address health: the rise/fall state machine, answers from the up addresses only under
  * every policy (exact alternation of the up ones), all down, least-loaded and its two
  * choices, and the state carried over a reload. */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "answer.h"
 #include "fixture.h"
 #include "health.h"
 
-#define HEAD "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n" \
-	     " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 0, \"advance\": \"per-lookup\", \"handlers\": [\n"
+#define HEAD                                                                                       \
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 "  \
+	"3600 7200 120\",\n"                                                                       \
+	" \"nameservers\": [\"ns1.example.test\"], \"ttl\": 0, \"advance\": \"per-lookup\", "      \
+	"\"handlers\": [\n"
 
 struct fx {
 	char dir[64];
@@ -45,7 +48,8 @@ static void load(struct fx *f, const char *config)
 	assert_int_equal(snapshot_new(c, &(struct snapshot_opts){.prev = old}, &d, &f->snap), 0);
 	assert_int_equal(d.n_errors, 0);
 	diag_clear(&d);
-	assert_int_equal(snapshot_rotation(f->snap, &f->rot, old ? old->n_handlers : 0, &rot, NULL), 0);
+	assert_int_equal(snapshot_rotation(f->snap, &f->rot, old ? old->n_handlers : 0, &rot, NULL),
+			 0);
 	rotation_done(&f->rot);
 	f->rot = rot;
 	assert_int_equal(health_follow(&f->health, old, f->snap, 100), 0);
@@ -82,8 +86,12 @@ static int teardown(void **state)
 static const char *ask(struct fx *f, const char *name, bool peek)
 {
 	static char got[256];
-	struct answer_ctx ctx = {.snap = f->snap, .rot = &f->rot, .health = &f->health, .memo = &f->memo,
-				 .abi = 1, .peek = peek};
+	struct answer_ctx ctx = {.snap = f->snap,
+				 .rot = &f->rot,
+				 .health = &f->health,
+				 .memo = &f->memo,
+				 .abi = 1,
+				 .peek = peek};
 	char line[256];
 	struct pp_msg m;
 	const char *why, *p;
@@ -114,7 +122,8 @@ static struct health_slot *slot_of(struct fx *f, const char *name)
 /* Results for address i of slot s until its state is up (or down), then the update. */
 static void set(struct health_slot *s, uint32_t i, bool up, bool ll, double load)
 {
-	struct health_result r = {.ok = up, .reason = up ? "connected" : "refused", .has_load = load >= 0, .load = load};
+	struct health_result r = {
+	    .ok = up, .reason = up ? "connected" : "refused", .has_load = load >= 0, .load = load};
 
 	for (int k = 0; k < 3; k++)
 		health_record(s, i, &r, 3, 3, 200);
@@ -197,8 +206,9 @@ static void test_record(void **state)
 	health_slot_clear(&s);
 }
 
-#define RR "{\"qname\": \"rr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", " \
-	   "\"health\": {\"check\": \"tcp\", \"port\": 80}}"
+#define RR                                                                                         \
+	"{\"qname\": \"rr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "          \
+	"\"health\": {\"check\": \"tcp\", \"port\": 80}}"
 
 static void test_round_robin(void **state)
 {
@@ -239,8 +249,9 @@ static void test_all_down(void **state)
 	struct fx *f = *state;
 	struct health_slot *s;
 
-	load(f, HEAD RR ",\n {\"qname\": \"none.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "
-		 "\"health\": {\"check\": \"tcp\", \"port\": 80, \"all_down\": \"none\"}}]}");
+	load(f, HEAD RR
+	     ",\n {\"qname\": \"none.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "
+	     "\"health\": {\"check\": \"tcp\", \"port\": 80, \"all_down\": \"none\"}}]}");
 	for (uint32_t i = 0; i < 4; i++) {
 		set(slot_of(f, "rr.dyn.example.test"), i, false, false, -1);
 		set(slot_of(f, "none.dyn.example.test"), i, false, false, -1);
@@ -265,17 +276,21 @@ static void test_other_policies(void **state)
 	struct fx *f = *state;
 	char seen[8] = {0};
 
-	load(f, HEAD
-	     "{\"qname\": \"rr2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"count\": 2, "
-	     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-	     "{\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"random\", "
-	     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-	     "{\"qname\": \"rnd2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"random\", "
-	     "\"count\": 2, \"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-	     "{\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"all\", "
-	     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-	     "{\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", \"policy\": \"weighted\", "
-	     "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
+	load(f, HEAD "{\"qname\": \"rr2.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		     "\"four.txt\", \"count\": 2, "
+		     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+		     "{\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		     "\"four.txt\", \"policy\": \"random\", "
+		     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+		     "{\"qname\": \"rnd2.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		     "\"four.txt\", \"policy\": \"random\", "
+		     "\"count\": 2, \"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+		     "{\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+		     "\"four.txt\", \"policy\": \"all\", "
+		     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+		     "{\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", "
+		     "\"policy\": \"weighted\", "
+		     "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
 	set(slot_of(f, "rr2.dyn.example.test"), 1, false, false, -1);
 	set(slot_of(f, "rnd.dyn.example.test"), 1, false, false, -1);
 	set(slot_of(f, "rnd2.dyn.example.test"), 1, false, false, -1);
@@ -314,8 +329,10 @@ static void test_other_policies(void **state)
 	}
 }
 
-#define LL "{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"least-loaded\", " \
-	   "\"health\": {\"check\": \"http\"}}"
+#define LL                                                                                         \
+	"{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "          \
+	"\"policy\": \"least-loaded\", "                                                           \
+	"\"health\": {\"check\": \"http\"}}"
 
 static void test_least_loaded(void **state)
 {
@@ -356,8 +373,9 @@ static void test_least_loaded(void **state)
 	assert_string_equal(ask(f, "ll.dyn.example.test", false), "2");
 	assert_string_equal(ask(f, "ll.dyn.example.test", false), "2");
 	/* count 2: the two lowest loads */
-	load(f, HEAD "{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "
-		 "\"policy\": \"least-loaded\", \"count\": 2, \"health\": {\"check\": \"http\"}}]}");
+	load(f, HEAD
+	     "{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "
+	     "\"policy\": \"least-loaded\", \"count\": 2, \"health\": {\"check\": \"http\"}}]}");
 	s = slot_of(f, "ll.dyn.example.test");
 	assert_false(s->a[0].up); /* the list is the same: its state carried over */
 	set(s, 3, true, true, 7.5);
@@ -371,8 +389,9 @@ static void test_two_choices(void **state)
 	struct health_slot *s;
 	int n[5] = {0};
 
-	load(f, HEAD "{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "
-		 "\"policy\": \"least-loaded\", \"choices\": 2, \"health\": {\"check\": \"http\"}}]}");
+	load(f, HEAD
+	     "{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "
+	     "\"policy\": \"least-loaded\", \"choices\": 2, \"health\": {\"check\": \"http\"}}]}");
 	s = slot_of(f, "ll.dyn.example.test");
 	set(s, 0, true, true, 1);
 	set(s, 1, true, true, 2);
@@ -419,7 +438,8 @@ static void test_follow(void **state)
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "3");
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "5");
 	/* without "health" there is no state at all, and every address is served */
-	load(f, HEAD "{\"qname\": \"rr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\"}]}");
+	load(f, HEAD
+	     "{\"qname\": \"rr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\"}]}");
 	assert_int_equal(f->health.n, 0);
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "5");
 	assert_string_equal(ask(f, "rr.dyn.example.test", false), "3");
@@ -433,14 +453,16 @@ static void test_too_long(void **state)
 
 	/* 131072 addresses: not checked, said when loaded, served as unchecked */
 	fixture_write(f->dir, "big.txt", "10.0.0.0/15\n");
-	load(f, HEAD "{\"qname\": \"big.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", "
-		 "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
+	load(f,
+	     HEAD "{\"qname\": \"big.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", "
+		  "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
 	assert_null(slot_of(f, "big.dyn.example.test")->a);
 	diag_init(&w);
 	snapshot_warnings(f->snap, &w);
 	assert_int_equal(w.n_msgs, 1);
-	assert_non_null(strstr(w.msgs[0], "big.txt: warning: 131072 addresses, more than the 65536 health checks "
-				     "take: big.dyn.example.test A serves them all unchecked"));
+	assert_non_null(strstr(
+	    w.msgs[0], "big.txt: warning: 131072 addresses, more than the 65536 health checks "
+		       "take: big.dyn.example.test A serves them all unchecked"));
 	diag_clear(&w);
 }
 
@@ -468,9 +490,11 @@ static void test_state_file(void **state)
 	const struct addrlist *l;
 	struct health_verdict v[4];
 	struct diag d;
-	const char *good = "# from the agent\n192.0.2.2 down\n\n  192.0.2.1\tup load 0.5\r\n192.0.2.4 up load 7\n";
-	const char *bad = "192.0.2.1 up\n192.0.2.9 down\n192.0.2.1 down\n2001:db8::1 up\n192.0.2.3 maybe\n"
-			  "192.0.2.4 up load\n192.0.2.2 up load -1\n192.0.2.2 up load 1 more\n";
+	const char *good =
+	    "# from the agent\n192.0.2.2 down\n\n  192.0.2.1\tup load 0.5\r\n192.0.2.4 up load 7\n";
+	const char *bad =
+	    "192.0.2.1 up\n192.0.2.9 down\n192.0.2.1 down\n2001:db8::1 up\n192.0.2.3 maybe\n"
+	    "192.0.2.4 up load\n192.0.2.2 up load -1\n192.0.2.2 up load 1 more\n";
 
 	load(f, HEAD RR "]}");
 	l = f->snap->handlers[0].list;
@@ -493,27 +517,33 @@ static void test_state_file(void **state)
 	assert_string_equal(d.msgs[1], "st.txt:3: error: 192.0.2.1 is already on line 1");
 	assert_string_equal(d.msgs[2], "st.txt:4: error: \"2001:db8::1\" is not an IPv4 address");
 	assert_string_equal(d.msgs[3], "st.txt:5: error: expected \"ADDRESS up|down [load N]\"");
-	assert_string_equal(d.msgs[4], "st.txt:6: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
-	assert_string_equal(d.msgs[5], "st.txt:7: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
-	assert_string_equal(d.msgs[6], "st.txt:8: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
+	assert_string_equal(
+	    d.msgs[4],
+	    "st.txt:6: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
+	assert_string_equal(
+	    d.msgs[5],
+	    "st.txt:7: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
+	assert_string_equal(
+	    d.msgs[6],
+	    "st.txt:8: error: expected \"ADDRESS up|down [load N]\" (N a decimal number)");
 	diag_clear(&d);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_state_machine),
-		cmocka_unit_test(test_record),
-		cmocka_unit_test(test_log_rate),
-		cmocka_unit_test_setup_teardown(test_round_robin, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_down, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_policies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_least_loaded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_choices, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
-		cmocka_unit_test(test_body_load),
-		cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
+	    cmocka_unit_test(test_state_machine),
+	    cmocka_unit_test(test_record),
+	    cmocka_unit_test(test_log_rate),
+	    cmocka_unit_test_setup_teardown(test_round_robin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_all_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_policies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_least_loaded, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_choices, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
+	    cmocka_unit_test(test_body_load),
+	    cmocka_unit_test_setup_teardown(test_state_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

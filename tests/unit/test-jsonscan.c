@@ -1,24 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /* The strict JSON scan: everything RFC 8259 allows passes; what json-c would let through
  * or could not report is refused at the right line and column. */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "jsonscan.h"
 
 static void test_valid(void **state)
 {
 	static const char *const good[] = {
-		"{}", "[]", " \n\t\r{ } ", "0", "-0", "1.5e-3", "-12E+4", "1e400", "\"\"", "true", "null",
-		"{\"a\": [1, 2.0, {\"b\": null}], \"c\": \"\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\"}",
-		"\"caf\xc3\xa9 \xf0\x9f\x98\x80\"", "{\"a\":1,\"A\":2}",
+	    "{}",
+	    "[]",
+	    " \n\t\r{ } ",
+	    "0",
+	    "-0",
+	    "1.5e-3",
+	    "-12E+4",
+	    "1e400",
+	    "\"\"",
+	    "true",
+	    "null",
+	    "{\"a\": [1, 2.0, {\"b\": null}], \"c\": \"\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/\"}",
+	    "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"",
+	    "{\"a\":1,\"A\":2}",
 	};
 	struct jsonscan_error e;
 
@@ -34,7 +45,8 @@ static void expect_bad(const char *text, size_t len, size_t line, size_t col, co
 	if (jsonscan_check(text, len, &e) != -EINVAL)
 		fail_msg("accepted: %s", text);
 	if (e.line != line || e.col != col || !strstr(e.msg, msg))
-		fail_msg("%s: got %zu:%zu %s, expected %zu:%zu %s", text, e.line, e.col, e.msg, line, col, msg);
+		fail_msg("%s: got %zu:%zu %s, expected %zu:%zu %s", text, e.line, e.col, e.msg,
+			 line, col, msg);
 }
 #define BAD(text, line, col, msg) expect_bad(text, sizeof(text) - 1, line, col, msg)
 
@@ -54,9 +66,9 @@ static void test_invalid(void **state)
 	BAD("[1e]", 1, 2, "digits must follow the exponent");
 	BAD("[\"a\tb\"]", 1, 4, "control character 0x09");
 	BAD("[\"\\x\"]", 1, 3, "bad escape '\\x'");
-	BAD("[\"\xc0\xaf\"]", 1, 3, "invalid UTF-8");        /* overlong */
-	BAD("[\"\xed\xa0\x80\"]", 1, 3, "invalid UTF-8");    /* an encoded surrogate */
-	BAD("[\"\xe2\x82\"]", 1, 3, "invalid UTF-8");        /* truncated */
+	BAD("[\"\xc0\xaf\"]", 1, 3, "invalid UTF-8");	  /* overlong */
+	BAD("[\"\xed\xa0\x80\"]", 1, 3, "invalid UTF-8"); /* an encoded surrogate */
+	BAD("[\"\xe2\x82\"]", 1, 3, "invalid UTF-8");	  /* truncated */
 	/* after a run of plain text, in values and keys */
 	BAD("[\"abc\x7f\x80\"]", 1, 7, "invalid UTF-8");
 	BAD("{\"key\x1f\": 1}", 1, 6, "control character 0x1f");
@@ -75,11 +87,14 @@ static void test_invalid(void **state)
 	/* up to 8 keys and beyond (another way to find repeats there): the first repeat in the
 	 * text, escaped and plain spellings alike */
 	BAD("{\"\\u0061\": 1, \"b\": 2, \"a\": 3}", 1, 23, "duplicate key \"a\"");
-	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"g\":8}", 1, 44, "duplicate key \"g\"");
-	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"h\":0,\"a\":1}", 1, 56,
-	    "duplicate key \"h\"");
-	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":0,\"\\u0062\":1}", 1, 62,
-	    "duplicate key \"b\"");
+	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"g\":8}", 1, 44,
+	    "duplicate key \"g\"");
+	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"h\":0,"
+	    "\"a\":1}",
+	    1, 56, "duplicate key \"h\"");
+	BAD("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9,\"j\":0,"
+	    "\"\\u0062\":1}",
+	    1, 62, "duplicate key \"b\"");
 	BAD("{} {}", 1, 4, "end of input after the JSON value");
 	BAD("", 1, 1, "expected a JSON value, got end of input");
 	BAD("   ", 1, 4, "expected a JSON value, got end of input");
@@ -122,17 +137,16 @@ static void test_escaped_nul(void **state)
 	BAD("{\"file\": \"v4.txt\\u0000.bak\"}", 1, 17, "\\u0000 in a string");
 	BAD("[\"\\u0000\"]", 1, 3, "a NUL is not allowed");
 	/* other control characters, escaped, are text like any other */
-	assert_int_equal(jsonscan_check("[\"\\u0001\\u001f\"]", 16, &(struct jsonscan_error){0}), 0);
+	assert_int_equal(jsonscan_check("[\"\\u0001\\u001f\"]", 16, &(struct jsonscan_error){0}),
+			 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_nul_byte),
-		cmocka_unit_test(test_escaped_nul),
+	    cmocka_unit_test(test_valid),	cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_depth),	cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_escaped_nul),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,15 +2,15 @@
 /* Handler kinds (kind.h): the table, static records of every type in the form PowerDNS
  * wants, whoami for IPv4, IPv6 and client subnets, the checks across handlers, and the
  * kinds through answer_query() next to an address list. */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "answer.h"
 #include "config.h"
@@ -125,7 +125,8 @@ static void test_static_types(void **state)
 	/* a backslash in a CAA value is text: sent escaped, or PowerDNS would read "\065" as
 	 * 'A' and "a\" as an escaped closing quote */
 	expect_static("CAA", "\"0 iodef \\\"mailto:a\\\\\\\"\", \"0 issue ca\\\\065x\"",
-		      D("CAA", "300", "0 iodef \"mailto:a\\\\\"") D("CAA", "300", "0 issue \"ca\\\\065x\""));
+		      D("CAA", "300", "0 iodef \"mailto:a\\\\\"")
+			  D("CAA", "300", "0 issue \"ca\\\\065x\""));
 	/* TXT: the text itself, quoted, escaped, in strings of 255 bytes */
 	expect_static("TXT", "\"v=spf1 -all\"", D("TXT", "300", "\"v=spf1 -all\""));
 	expect_static("TXT", "\"say \\\"hi\\\" \\\\ bye\"",
@@ -150,10 +151,12 @@ static void test_static_ttl_default(void **state)
 	struct config *c = parse_ok(
 	    "{\"qname\": \"t.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
 	    "\"content\": [\"x\"]}");
-	char *got = answer_of(
-	    c, &(struct kind_question){
-		   .owner = "t", .owner_len = 1, .qtype = PP_TYPE_TXT, .abi = 3, .zone_id = 1,
-		   .zone_ttl = 60});
+	char *got = answer_of(c, &(struct kind_question){.owner = "t",
+							 .owner_len = 1,
+							 .qtype = PP_TYPE_TXT,
+							 .abi = 3,
+							 .zone_id = 1,
+							 .zone_ttl = 60});
 
 	/* the ttl of the handler's zone (which the question carries); ABI 3 lines with scope 0
 	 * and auth 1 */
@@ -217,7 +220,8 @@ static void test_static_errors(void **state)
 		/* a NUL, which json-c would cut the text at: the JSON scan refuses it first */
 		const char *h = ST("TXT", "\"a\\u0000b\"");
 
-		snprintf(want, sizeof(want), "cfg.json:1:%zu: error: \\u0000 in a string (a NUL is not allowed)",
+		snprintf(want, sizeof(want),
+			 "cfg.json:1:%zu: error: \\u0000 in a string (a NUL is not allowed)",
 			 strlen(HEAD) + (size_t)(strstr(h, "\\u0000") - h) + 1);
 		expect_errors(h, want);
 	}
@@ -241,7 +245,9 @@ static void test_static_errors(void **state)
 		      "\"file\": \"x\"}",
 		      want);
 	snprintf(want, sizeof(want),
-		 "%s/kind: expected one of \"addresses\", \"static\", \"whoami\", \"reverse\", got \"lua\"", p);
+		 "%s/kind: expected one of \"addresses\", \"static\", \"whoami\", \"reverse\", got "
+		 "\"lua\"",
+		 p);
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": \"lua\"}", want);
 	snprintf(want, sizeof(want), "%s/kind: expected a string, got an integer", p);
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": 1}", want);
@@ -437,16 +443,21 @@ static void test_through_answer(void **state)
 	fixture_cleanup(dir);
 }
 
-#define ZHEAD "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
-	      "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": [" \
-	      "{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
-	      "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 600}," \
-	      "{\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
-	      "\"nameservers\": [\"ns1.example.test\"]}], \"handlers\": ["
+#define ZHEAD                                                                                      \
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 " \
+	"5\", "                                                                                    \
+	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["                       \
+	"{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 " \
+	"3 4 5\", "                                                                                \
+	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 600},"                                  \
+	"{\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. " \
+	"1 2 3 4 5\", "                                                                            \
+	"\"nameservers\": [\"ns1.example.test\"]}], \"handlers\": ["
 
 /* Runs Q lines (ANY unless given) through answer_query() against a config (head, the
  * handlers, "]}"), returns the answers joined. */
-static char *ask_all_in(const char *head, const char *handlers, const char *const *names, const char *type)
+static char *ask_all_in(const char *head, const char *handlers, const char *const *names,
+			const char *type)
 {
 	char text[8192], line[512];
 	struct config *c = NULL;
@@ -486,7 +497,8 @@ static char *ask_all(const char *handlers, const char *const *names, const char 
 	return ask_all_in(ZHEAD, handlers, names, type);
 }
 
-static void expect_answers(const char *handlers, const char *const *names, const char *type, const char *want)
+static void expect_answers(const char *handlers, const char *const *names, const char *type,
+			   const char *want)
 {
 	char *got = ask_all(handlers, names, type);
 
@@ -495,50 +507,72 @@ static void expect_answers(const char *handlers, const char *const *names, const
 	free(got);
 }
 
-#define REV4 "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/25\"}"
-#define REV6 "{\"qname\": \"V6-*-x.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\", \"ttl\": 5}"
-#define V6REV(last) last ".0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa" /* 32 nibbles */
+#define REV4                                                                                       \
+	"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "               \
+	"\"192.0.2.0/25\"}"
+#define REV6                                                                                       \
+	"{\"qname\": \"V6-*-x.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "             \
+	"\"2001:db8::/64\", \"ttl\": 5}"
+#define V6REV(last)                                                                                \
+	last ".0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa" /* 32       \
+											  nibbles  \
+											*/
 
 static void test_reverse(void **state)
 {
 	/* PTR and the forward name agree, each with its zone's id and ttl */
-	expect_answers(REV4 "," REV6,
-		       (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test",
-					     "IP-192-0-2-127.Dyn.Example.Test", "0.2.0.192.in-addr.arpa",
-					     V6REV("5"), "v6-2001-db8--5-x.dyn.example.test",
-					     "v6-2001-db8--0-x.dyn.example.test", NULL},
-		       "ANY",
-		       "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test.\nEND\n"
-		       "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n"
-		       "DATA\tIP-192-0-2-127.Dyn.Example.Test\tIN\tA\t60\t1\t192.0.2.127\nEND\n"
-		       "DATA\t0.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-0.dyn.example.test.\nEND\n"
-		       "DATA\t" V6REV("5") "\tIN\tPTR\t5\t3\tv6-2001-db8--5-x.dyn.example.test.\nEND\n"
-		       "DATA\tv6-2001-db8--5-x.dyn.example.test\tIN\tAAAA\t5\t1\t2001:db8::5\nEND\n"
-		       "DATA\tv6-2001-db8--0-x.dyn.example.test\tIN\tAAAA\t5\t1\t2001:db8::\nEND\n");
+	expect_answers(
+	    REV4 "," REV6,
+	    (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test",
+				  "IP-192-0-2-127.Dyn.Example.Test", "0.2.0.192.in-addr.arpa",
+				  V6REV("5"), "v6-2001-db8--5-x.dyn.example.test",
+				  "v6-2001-db8--0-x.dyn.example.test", NULL},
+	    "ANY",
+	    "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test.\nEND\n"
+	    "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n"
+	    "DATA\tIP-192-0-2-127.Dyn.Example.Test\tIN\tA\t60\t1\t192.0.2.127\nEND\n"
+	    "DATA\t0.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-0.dyn.example.test.\nEND\n"
+	    "DATA\t" V6REV(
+		"5") "\tIN\tPTR\t5\t3\tv6-2001-db8--5-x.dyn.example.test.\nEND\n"
+		     "DATA\tv6-2001-db8--5-x.dyn.example.test\tIN\tAAAA\t5\t1\t2001:db8::5\nEND\n"
+		     "DATA\tv6-2001-db8--0-x.dyn.example.test\tIN\tAAAA\t5\t1\t2001:db8::\nEND\n");
 	/* outside the prefix, other spellings, other shapes: nothing (NXDOMAIN) */
-	expect_answers(REV4 "," REV6,
-		       (const char *const[]){"200.2.0.192.in-addr.arpa", "ip-192-0-2-200.dyn.example.test",
-					     "ip-192-0-2-03.dyn.example.test", "ip-192.0.2.3.dyn.example.test",
-					     "ip-3.dyn.example.test", "x-192-0-2-3.dyn.example.test",
-					     "ip-192-0-2-3.other.dyn.example.test", "2.0.192.in-addr.arpa.x",
-					     "03.2.0.192.in-addr.arpa", "3.2.0.192.in-addr.arpa.in-addr.arpa",
-					     "v6-2001-db8-0-0-0-0-0-5-x.dyn.example.test", "v6-2001-db9--5-x.dyn.example.test",
-					     V6REV("g"), "v6-2001-db8--5.dyn.example.test", NULL},
-		       "ANY", "END\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\n");
+	expect_answers(
+	    REV4 "," REV6,
+	    (const char *const[]){"200.2.0.192.in-addr.arpa", "ip-192-0-2-200.dyn.example.test",
+				  "ip-192-0-2-03.dyn.example.test", "ip-192.0.2.3.dyn.example.test",
+				  "ip-3.dyn.example.test", "x-192-0-2-3.dyn.example.test",
+				  "ip-192-0-2-3.other.dyn.example.test", "2.0.192.in-addr.arpa.x",
+				  "03.2.0.192.in-addr.arpa", "3.2.0.192.in-addr.arpa.in-addr.arpa",
+				  "v6-2001-db8-0-0-0-0-0-5-x.dyn.example.test",
+				  "v6-2001-db9--5-x.dyn.example.test", V6REV("g"),
+				  "v6-2001-db8--5.dyn.example.test", NULL},
+	    "ANY", "END\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\nEND\n");
 	/* types: PTR at reverse names, A at forward ones */
-	expect_answers(REV4, (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL}, "A",
-		       "END\nDATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n");
-	expect_answers(REV4, (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL}, "PTR",
-		       "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test.\nEND\nEND\n");
+	expect_answers(
+	    REV4,
+	    (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL},
+	    "A", "END\nDATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n");
+	expect_answers(
+	    REV4,
+	    (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL},
+	    "PTR",
+	    "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test."
+	    "\nEND\nEND\n");
 	/* a handler of the name itself comes first; the SOA of the reverse zone is there */
-	expect_answers(REV4 ",{\"qname\": \"ip-192-0-2-3.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
-			    "\"content\": [\"mine\"]},{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", "
+	expect_answers(REV4 ",{\"qname\": \"ip-192-0-2-3.dyn.example.test\", \"kind\": \"static\", "
+			    "\"qtype\": \"TXT\", "
+			    "\"content\": [\"mine\"]},{\"qname\": \"dyn.example.test\", \"kind\": "
+			    "\"static\", \"qtype\": \"A\", "
 			    "\"content\": [\"192.0.2.9\"]}",
-		       (const char *const[]){"ip-192-0-2-3.dyn.example.test", "ip-192-0-2-4.dyn.example.test", NULL}, "ANY",
+		       (const char *const[]){"ip-192-0-2-3.dyn.example.test",
+					     "ip-192-0-2-4.dyn.example.test", NULL},
+		       "ANY",
 		       "DATA\tip-192-0-2-3.dyn.example.test\tIN\tTXT\t60\t1\t\"mine\"\nEND\n"
 		       "DATA\tip-192-0-2-4.dyn.example.test\tIN\tA\t60\t1\t192.0.2.4\nEND\n");
 	expect_answers(REV4, (const char *const[]){"2.0.192.in-addr.arpa", NULL}, "SOA",
-		       "DATA\t2.0.192.in-addr.arpa\tIN\tSOA\t600\t2\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
+		       "DATA\t2.0.192.in-addr.arpa\tIN\tSOA\t600\t2\tns1.example.test. "
+		       "h.example.test. 1 2 3 4 5\nEND\n");
 }
 
 /* IPv6 addresses whose last 32 bits inet_ntop() writes as a dotted quad (IPv4-mapped
@@ -546,26 +580,38 @@ static void test_reverse(void **state)
  * only, and it answers. */
 static void test_reverse_v6_hex(void **state)
 {
-	static const char head[] =
-		"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": [{\"domain\": \"ip6.arpa\", "
-		"\"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", \"nameservers\": [\"ns1.example.test\"], "
-		"\"ttl\": 600}], \"handlers\": [";
-#define V6MAPPED "1.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::ffff:192.0.2.1 */
-#define V6COMPAT "0.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::1:0 */
-	const char *const names[] = {V6MAPPED, "m-0--ffff-c000-201.dyn.example.test", V6COMPAT,
-				     "c-0--1-0.dyn.example.test", "m-0--ffff-192-0-2-1.dyn.example.test",
-				     "c-0--0-1-0-0.dyn.example.test", NULL};
-	char *got = ask_all_in(head,
-			       "{\"qname\": \"m-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::ffff:0:0/96\"},"
-			       "{\"qname\": \"c-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::/96\"}",
-			       names, "ANY");
-	const char *want = "DATA\t" V6MAPPED "\tIN\tPTR\t600\t2\tm-0--ffff-c000-201.dyn.example.test.\nEND\n"
-			   "DATA\tm-0--ffff-c000-201.dyn.example.test\tIN\tAAAA\t60\t1\t::ffff:192.0.2.1\nEND\n"
-			   "DATA\t" V6COMPAT "\tIN\tPTR\t600\t2\tc-0--1-0.dyn.example.test.\nEND\n"
-			   "DATA\tc-0--1-0.dyn.example.test\tIN\tAAAA\t60\t1\t::0.1.0.0\nEND\n"
-			   /* the dotted spellings are not the forward names */
-			   "END\nEND\n";
+	static const char head[] = "{\"domain\": \"dyn.example.test\", \"soa\": "
+				   "\"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+				   "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "
+				   "\"zones\": [{\"domain\": \"ip6.arpa\", "
+				   "\"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+				   "\"nameservers\": [\"ns1.example.test\"], "
+				   "\"ttl\": 600}], \"handlers\": [";
+#define V6MAPPED                                                                                       \
+	"1.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::ffff:192.0.2.1 \
+										    */
+#define V6COMPAT                                                                                   \
+	"0.0.0.0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::1:0 */
+	const char *const names[] = {V6MAPPED,
+				     "m-0--ffff-c000-201.dyn.example.test",
+				     V6COMPAT,
+				     "c-0--1-0.dyn.example.test",
+				     "m-0--ffff-192-0-2-1.dyn.example.test",
+				     "c-0--0-1-0-0.dyn.example.test",
+				     NULL};
+	char *got = ask_all_in(
+	    head,
+	    "{\"qname\": \"m-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
+	    "\"::ffff:0:0/96\"},"
+	    "{\"qname\": \"c-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::/96\"}",
+	    names, "ANY");
+	const char *want =
+	    "DATA\t" V6MAPPED "\tIN\tPTR\t600\t2\tm-0--ffff-c000-201.dyn.example.test.\nEND\n"
+	    "DATA\tm-0--ffff-c000-201.dyn.example.test\tIN\tAAAA\t60\t1\t::ffff:192.0.2.1\nEND\n"
+	    "DATA\t" V6COMPAT "\tIN\tPTR\t600\t2\tc-0--1-0.dyn.example.test.\nEND\n"
+	    "DATA\tc-0--1-0.dyn.example.test\tIN\tAAAA\t60\t1\t::0.1.0.0\nEND\n"
+	    /* the dotted spellings are not the forward names */
+	    "END\nEND\n";
 
 	(void)state;
 	if (strcmp(got, want) != 0)
@@ -579,22 +625,30 @@ static void test_reverse_v6_hex(void **state)
 static void test_reverse_nested_zone(void **state)
 {
 	static const char head[] =
-		"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["
-		"{\"domain\": \"0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 700},"
-		"{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 300},"
-		"{\"domain\": \"9.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-		"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 900}], \"handlers\": [";
-	const char *const names[] = {"3.2.0.192.in-addr.arpa", "3.1.0.192.in-addr.arpa", "3.9.0.192.in-addr.arpa",
-				     "ip-192-0-2-3.dyn.example.test", NULL};
-	char *got = ask_all_in(head, "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.0.0/16\"}",
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 "
+	    "4 5\", "
+	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["
+	    "{\"domain\": \"0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 "
+	    "3 4 5\", "
+	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 700},"
+	    "{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 "
+	    "2 3 4 5\", "
+	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 300},"
+	    "{\"domain\": \"9.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 "
+	    "2 3 4 5\", "
+	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 900}], \"handlers\": [";
+	const char *const names[] = {"3.2.0.192.in-addr.arpa", "3.1.0.192.in-addr.arpa",
+				     "3.9.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test",
+				     NULL};
+	char *got = ask_all_in(head,
+			       "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", "
+			       "\"prefix\": \"192.0.0.0/16\"}",
 			       names, "ANY");
-	const char *want = "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t300\t3\tip-192-0-2-3.dyn.example.test.\nEND\n"
-			   "DATA\t3.1.0.192.in-addr.arpa\tIN\tPTR\t700\t2\tip-192-0-1-3.dyn.example.test.\nEND\n"
-			   "DATA\t3.9.0.192.in-addr.arpa\tIN\tPTR\t900\t4\tip-192-0-9-3.dyn.example.test.\nEND\n"
-			   "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n";
+	const char *want =
+	    "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t300\t3\tip-192-0-2-3.dyn.example.test.\nEND\n"
+	    "DATA\t3.1.0.192.in-addr.arpa\tIN\tPTR\t700\t2\tip-192-0-1-3.dyn.example.test.\nEND\n"
+	    "DATA\t3.9.0.192.in-addr.arpa\tIN\tPTR\t900\t4\tip-192-0-9-3.dyn.example.test.\nEND\n"
+	    "DATA\tip-192-0-2-3.dyn.example.test\tIN\tA\t60\t1\t192.0.2.3\nEND\n";
 
 	(void)state;
 	if (strcmp(got, want) != 0)
@@ -610,26 +664,40 @@ static void test_reverse_errors(void **state)
 	static const struct {
 		const char *handler, *want;
 	} cases[] = {
-		{"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"198.51.100.0/24\"}",
-		 "cfg.json: error: /handlers/0/prefix: the reverse names of the prefix (100.51.198.in-addr.arpa) are in none "
-		 "of the zones: add a zone for them to \"zones\""},
-		{"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.1/24\"}",
-		 "cfg.json: error: /handlers/0/prefix: \"192.0.2.1/24\" has bits set past its length: the prefix is 192.0.2.0/24"},
-		{"{\"qname\": \"ip.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
-		 "cfg.json: error: /handlers/0/qname: \"ip.dyn.example.test\" is not a pattern such as \"ip-*.example.test\" "
-		 "(one '*' in the first label, for the address)"},
-		{"{\"qname\": \"ip-*.*.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
-		 "cfg.json: error: /handlers/0/qname: \"ip-*.*.example.test\" is not a pattern such as \"ip-*.example.test\" "
-		 "(one '*' in the first label, for the address)"},
-		{"{\"qname\": \"i p-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
-		 "cfg.json: error: /handlers/0/qname: \"i p-*.dyn.example.test\" is not a pattern: the first label has "
-		 "letters, digits, '-', '_' and its '*' only"},
-		{"{\"qname\": \"ip-*.other.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
-		 "cfg.json: error: /handlers/0/qname: \"ip-*.other.test\" is in none of the zones (the domain "
-		 "\"dyn.example.test\" and the 2 of \"zones\")"},
-		{"{\"qname\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\"}",
-		 "cfg.json: error: /handlers/0: the first label of \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\" would be "
-		 "longer than 63 characters for some addresses"},
+	    {"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
+	     "\"198.51.100.0/24\"}",
+	     "cfg.json: error: /handlers/0/prefix: the reverse names of the prefix "
+	     "(100.51.198.in-addr.arpa) are in none "
+	     "of the zones: add a zone for them to \"zones\""},
+	    {"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
+	     "\"192.0.2.1/24\"}",
+	     "cfg.json: error: /handlers/0/prefix: \"192.0.2.1/24\" has bits set past its length: "
+	     "the prefix is 192.0.2.0/24"},
+	    {"{\"qname\": \"ip.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
+	     "\"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"ip.dyn.example.test\" is not a pattern such as "
+	     "\"ip-*.example.test\" "
+	     "(one '*' in the first label, for the address)"},
+	    {"{\"qname\": \"ip-*.*.example.test\", \"kind\": \"reverse\", \"prefix\": "
+	     "\"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"ip-*.*.example.test\" is not a pattern such as "
+	     "\"ip-*.example.test\" "
+	     "(one '*' in the first label, for the address)"},
+	    {"{\"qname\": \"i p-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
+	     "\"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"i p-*.dyn.example.test\" is not a pattern: the "
+	     "first label has "
+	     "letters, digits, '-', '_' and its '*' only"},
+	    {"{\"qname\": \"ip-*.other.test\", \"kind\": \"reverse\", \"prefix\": "
+	     "\"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"ip-*.other.test\" is in none of the zones (the "
+	     "domain "
+	     "\"dyn.example.test\" and the 2 of \"zones\")"},
+	    {"{\"qname\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\", \"kind\": "
+	     "\"reverse\", \"prefix\": \"2001:db8::/64\"}",
+	     "cfg.json: error: /handlers/0: the first label of "
+	     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\" would be "
+	     "longer than 63 characters for some addresses"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -639,29 +707,38 @@ static void test_reverse_errors(void **state)
 		got = diag_join(&d, "|");
 		diag_clear(&d);
 		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("%s\n  got:      %s\n  expected: %s", cases[i].handler, got, cases[i].want);
+			fail_msg("%s\n  got:      %s\n  expected: %s", cases[i].handler, got,
+				 cases[i].want);
 		free(got);
 	}
 	/* it claims no name: an A at the pattern's parent is no duplicate */
-	free(ask_all(REV4 ",{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", \"content\": [\"192.0.2.9\"]}",
+	free(ask_all(REV4 ",{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": "
+			  "\"A\", \"content\": [\"192.0.2.9\"]}",
 		     (const char *const[]){NULL}, "ANY"));
 }
 
 static void test_wildcard(void **state)
 {
 	/* PowerDNS asks for the wildcard by its name and expands it itself */
-	expect_answers("{\"qname\": \"*.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"w\"]},"
+	expect_answers("{\"qname\": \"*.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
+		       "\"TXT\", \"content\": [\"w\"]},"
 		       "{\"qname\": \"*.sub.dyn.example.test\", \"kind\": \"whoami\"}",
-		       (const char *const[]){"*.dyn.example.test", "*.sub.dyn.example.test", "x.dyn.example.test", NULL}, "ANY",
+		       (const char *const[]){"*.dyn.example.test", "*.sub.dyn.example.test",
+					     "x.dyn.example.test", NULL},
+		       "ANY",
 		       "DATA\t*.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
 		       "DATA\t*.sub.dyn.example.test\tIN\tA\t0\t1\t127.0.0.1\n"
 		       "DATA\t*.sub.dyn.example.test\tIN\tTXT\t0\t1\t\"127.0.0.1/32\"\nEND\nEND\n");
 	expect_errors("{\"qname\": \"a.*.dyn.example.test\", \"kind\": \"whoami\"}",
-		      "cfg.json: error: /handlers/0/qname: \"a.*.dyn.example.test\" is not a host name (letters, digits, '-' "
-		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
+		      "cfg.json: error: /handlers/0/qname: \"a.*.dyn.example.test\" is not a host "
+		      "name (letters, digits, '-' "
+		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after "
+		      "\"*.\" (a wildcard)");
 	expect_errors("{\"qname\": \"*x.dyn.example.test\", \"qtype\": \"A\", \"file\": \"x\"}",
-		      "cfg.json: error: /handlers/0/qname: \"*x.dyn.example.test\" is not a host name (letters, digits, '-' "
-		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
+		      "cfg.json: error: /handlers/0/qname: \"*x.dyn.example.test\" is not a host "
+		      "name (letters, digits, '-' "
+		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after "
+		      "\"*.\" (a wildcard)");
 }
 
 /* "empty_non_terminals": an ANY lookup of a name that exists without records (between a
@@ -671,34 +748,48 @@ static void test_wildcard(void **state)
 static void test_empty_non_terminals(void **state)
 {
 	static const char handlers[] =
-	    "{\"qname\": \"*.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"w\"]},"
-	    "{\"qname\": \"deep.under.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"d\"]},"
-	    "{\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"/nonexistent/abc.txt\"},"
-	    "{\"qname\": \"x.y.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", \"content\": [\"p.example.\"]}";
-	static const char *const names[] = {
-	    "under.w.dyn.example.test", "W.dyn.example.test", "deep.under.w.dyn.example.test",
-	    "other.under.w.dyn.example.test", "*.w.dyn.example.test", "b.c.dyn.example.test", "c.dyn.example.test",
-	    "a.b.c.dyn.example.test", "nx.dyn.example.test", "y.2.0.192.in-addr.arpa", "dyn.example.test", NULL};
+	    "{\"qname\": \"*.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
+	    "\"content\": [\"w\"]},"
+	    "{\"qname\": \"deep.under.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
+	    "\"TXT\", \"content\": [\"d\"]},"
+	    "{\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": "
+	    "\"/nonexistent/abc.txt\"},"
+	    "{\"qname\": \"x.y.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", "
+	    "\"content\": [\"p.example.\"]}";
+	static const char *const names[] = {"under.w.dyn.example.test",
+					    "W.dyn.example.test",
+					    "deep.under.w.dyn.example.test",
+					    "other.under.w.dyn.example.test",
+					    "*.w.dyn.example.test",
+					    "b.c.dyn.example.test",
+					    "c.dyn.example.test",
+					    "a.b.c.dyn.example.test",
+					    "nx.dyn.example.test",
+					    "y.2.0.192.in-addr.arpa",
+					    "dyn.example.test",
+					    NULL};
 	char head[sizeof(ZHEAD) + 64], *got;
-	const char *want_on = "DATA\tunder.w.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
-			      "DATA\tW.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
-			      "DATA\tdeep.under.w.dyn.example.test\tIN\tTXT\t60\t1\t\"d\"\nEND\n"
-			      "END\n"
-			      "DATA\t*.w.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
-			      "DATA\tb.c.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
-			      "DATA\tc.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
-			      "DATA\ta.b.c.dyn.example.test\tIN\tENT\t60\t1\nEND\n" /* its file never loaded */
-			      "END\n"
-			      "DATA\ty.2.0.192.in-addr.arpa\tIN\tENT\t600\t2\nEND\n"
-			      "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
-			      "DATA\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\nEND\n";
-	const char *want_off = "END\nEND\n"
-			       "DATA\tdeep.under.w.dyn.example.test\tIN\tTXT\t60\t1\t\"d\"\nEND\n"
-			       "END\n"
-			       "DATA\t*.w.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
-			       "END\nEND\nEND\nEND\nEND\n"
-			       "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
-			       "DATA\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\nEND\n";
+	const char *want_on =
+	    "DATA\tunder.w.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+	    "DATA\tW.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+	    "DATA\tdeep.under.w.dyn.example.test\tIN\tTXT\t60\t1\t\"d\"\nEND\n"
+	    "END\n"
+	    "DATA\t*.w.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
+	    "DATA\tb.c.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+	    "DATA\tc.dyn.example.test\tIN\tENT\t60\t1\nEND\n"
+	    "DATA\ta.b.c.dyn.example.test\tIN\tENT\t60\t1\nEND\n" /* its file never loaded */
+	    "END\n"
+	    "DATA\ty.2.0.192.in-addr.arpa\tIN\tENT\t600\t2\nEND\n"
+	    "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
+	    "DATA\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\nEND\n";
+	const char *want_off =
+	    "END\nEND\n"
+	    "DATA\tdeep.under.w.dyn.example.test\tIN\tTXT\t60\t1\t\"d\"\nEND\n"
+	    "END\n"
+	    "DATA\t*.w.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
+	    "END\nEND\nEND\nEND\nEND\n"
+	    "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
+	    "DATA\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\nEND\n";
 
 	(void)state;
 	snprintf(head, sizeof(head), "{\"empty_non_terminals\": true, %s", ZHEAD + 1);
@@ -707,11 +798,13 @@ static void test_empty_non_terminals(void **state)
 		fail_msg("with the option\n  got:      %s\n  expected: %s", got, want_on);
 	free(got);
 	/* typed lookups and the SOA walk: never an ENT line */
-	got = ask_all_in(head, handlers, (const char *const[]){"under.w.dyn.example.test", "b.c.dyn.example.test", NULL},
-			 "TXT");
+	got = ask_all_in(
+	    head, handlers,
+	    (const char *const[]){"under.w.dyn.example.test", "b.c.dyn.example.test", NULL}, "TXT");
 	assert_string_equal(got, "END\nEND\n");
 	free(got);
-	got = ask_all_in(head, handlers, (const char *const[]){"under.w.dyn.example.test", NULL}, "SOA");
+	got = ask_all_in(head, handlers, (const char *const[]){"under.w.dyn.example.test", NULL},
+			 "SOA");
 	assert_string_equal(got, "END\n");
 	free(got);
 	got = ask_all(handlers, names, "ANY");

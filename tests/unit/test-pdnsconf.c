@@ -2,19 +2,19 @@
 /* PowerDNS's config as pdns_server reads it (comments, blanks, "+=", line continuations,
  * include-dir in name order overriding the main file), and each check of
  * pdyndns --check --pdns-config, once failing and once passing. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <errno.h>
 #include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "check.h"
 #include "config.h"
@@ -23,15 +23,16 @@
 static char dir[PATH_MAX];
 static char lookup_cfg[PATH_MAX + 32], question_cfg[PATH_MAX + 32];
 
-#define ZONES_JSON                                                                                        \
-	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                          \
-	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "                                         \
-	"\"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", "                                            \
-	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                          \
-	"\"nameservers\": [\"ns1.example.test\"]}], "                                                    \
-	"\"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", "  \
-	"\"content\": [\"198.51.100.1\"]}, "                                                             \
-	"{\"qname\": \"deep.probe.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "        \
+#define ZONES_JSON                                                                                 \
+	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                    \
+	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "                                   \
+	"\"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", "                                      \
+	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                    \
+	"\"nameservers\": [\"ns1.example.test\"]}], "                                              \
+	"\"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": "   \
+	"\"A\", "                                                                                  \
+	"\"content\": [\"198.51.100.1\"]}, "                                                       \
+	"{\"qname\": \"deep.probe.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "  \
 	"\"content\": [\"x\"]}]}\n"
 
 static void write_file(const char *path, const char *text)
@@ -51,7 +52,8 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "%s", tmpl);
 	snprintf(lookup_cfg, sizeof(lookup_cfg), "%s/lookup.json", dir);
 	snprintf(question_cfg, sizeof(question_cfg), "%s/question.json", dir);
-	write_file(lookup_cfg, "{\"domain\": \"dyn.example.test\", \"advance\": \"per-lookup\", " ZONES_JSON);
+	write_file(lookup_cfg,
+		   "{\"domain\": \"dyn.example.test\", \"advance\": \"per-lookup\", " ZONES_JSON);
 	write_file(question_cfg, "{\"domain\": \"dyn.example.test\", " ZONES_JSON);
 	return 0;
 }
@@ -152,7 +154,9 @@ static void test_include_dir(void **state)
 	file("pdns.d/a.conf", "cache-ttl=1\nquery-cache-ttl=1\ninclude-dir=/nonexistent\n");
 	file("pdns.d/c.conf.bak", "bak-key=1\n");
 	file("pdns.d/.hidden.conf", "hidden-key=1\n");
-	pc = load(file("main.conf", "include-dir=%s/\nlaunch=\ncache-ttl=0\nquery-cache-ttl=0\nzone-cache-refresh-interval=0\n",
+	pc = load(file("main.conf",
+		       "include-dir=%s/"
+		       "\nlaunch=\ncache-ttl=0\nquery-cache-ttl=0\nzone-cache-refresh-interval=0\n",
 		       inc));
 	/* a.conf, then B.conf (case-insensitive order); later files override the main file;
 	 * only *.conf files, not hidden ones */
@@ -174,7 +178,9 @@ static void test_include_dir(void **state)
 
 		diag_init(&d);
 		pc = NULL;
-		assert_int_equal(pdnsconf_load(file("bad.conf", "include-dir=%s/none\n", dir), &d, &pc), -EINVAL);
+		assert_int_equal(
+		    pdnsconf_load(file("bad.conf", "include-dir=%s/none\n", dir), &d, &pc),
+		    -EINVAL);
 		assert_null(pc);
 		assert_int_equal(d.n_errors, 1);
 		assert_non_null(strstr(d.msgs[0], "bad.conf:1: error: include-dir="));
@@ -183,9 +189,11 @@ static void test_include_dir(void **state)
 		assert_non_null(strstr(d.msgs[0], "/nonexistent/pdns.conf: error: cannot read"));
 		diag_clear(&d);
 		/* launch+= with nothing before: pdns refuses it; the rest is still read */
-		assert_int_equal(pdnsconf_load(file("inc.conf", "launch+=pipe\ncache-ttl=0\n"), &d, &pc), 0);
+		assert_int_equal(
+		    pdnsconf_load(file("inc.conf", "launch+=pipe\ncache-ttl=0\n"), &d, &pc), 0);
 		assert_int_equal(d.n_errors, 1);
-		assert_non_null(strstr(d.msgs[0], "inc.conf:1: error: launch+= without an earlier launch="));
+		assert_non_null(
+		    strstr(d.msgs[0], "inc.conf:1: error: launch+= without an earlier launch="));
 		assert_string_equal(value(pc, "cache-ttl"), "0");
 		pdnsconf_free(pc);
 		diag_clear(&d);
@@ -193,22 +201,22 @@ static void test_include_dir(void **state)
 }
 
 /* The settings that go with "advance": "per-lookup" and the config at lookup_cfg. */
-#define GOOD_LOOKUP                                                                                       \
-	"launch=pipe\n"                                                                                   \
-	"pipe-command=/bin/sh --config %s\n"                                                              \
-	"pipe-abi-version=5\n"                                                                            \
-	"zone-cache-refresh-interval=0\n"                                                                 \
-	"consistent-backends=no\n"                                                                        \
-	"cache-ttl=0\n"                                                                                   \
-	"query-cache-ttl=20\n"                                                                            \
+#define GOOD_LOOKUP                                                                                \
+	"launch=pipe\n"                                                                            \
+	"pipe-command=/bin/sh --config %s\n"                                                       \
+	"pipe-abi-version=5\n"                                                                     \
+	"zone-cache-refresh-interval=0\n"                                                          \
+	"consistent-backends=no\n"                                                                 \
+	"cache-ttl=0\n"                                                                            \
+	"query-cache-ttl=20\n"                                                                     \
 	"negquery-cache-ttl=10\n"
 
-#define GOOD_QUESTION                                                                                     \
-	"launch=pipe\n"                                                                                   \
-	"pipe-command=/bin/sh --config %s\n"                                                              \
-	"zone-cache-refresh-interval=0\n"                                                                 \
-	"cache-ttl=0\n"                                                                                   \
-	"query-cache-ttl=0\n"                                                                             \
+#define GOOD_QUESTION                                                                              \
+	"launch=pipe\n"                                                                            \
+	"pipe-command=/bin/sh --config %s\n"                                                       \
+	"zone-cache-refresh-interval=0\n"                                                          \
+	"cache-ttl=0\n"                                                                            \
+	"query-cache-ttl=0\n"                                                                      \
 	"negquery-cache-ttl=0\n"
 
 struct result {
@@ -250,7 +258,8 @@ static struct result check(const char *cfg, double load_ms, const char *text)
 	diag_init(&d);
 	diag_init(&w);
 	assert_int_equal(config_load(cfg, &d, &c), 0);
-	res.r = pdnsconf_check(pc, c, cfg, load_ms, check_version.source ? &check_version : NULL, &d, &w);
+	res.r = pdnsconf_check(pc, c, cfg, load_ms, check_version.source ? &check_version : NULL,
+			       &d, &w);
 	res.errors = diag_join(&d, "|");
 	res.warnings = diag_join(&w, "|");
 	res.n_errors = d.n_errors;
@@ -268,8 +277,8 @@ static void expect_error(const char *cfg, double load_ms, const char *text, cons
 	struct result res = check(cfg, load_ms, text);
 
 	if (res.n_errors != 1 || !strstr(res.errors, want) || res.n_warnings)
-		fail_msg("wanted one error with \"%s\"; got %zu: %s; warnings: %s", want, res.n_errors, res.errors,
-			 res.warnings);
+		fail_msg("wanted one error with \"%s\"; got %zu: %s; warnings: %s", want,
+			 res.n_errors, res.errors, res.warnings);
 	assert_int_equal(res.r, -EINVAL);
 	result_free(&res);
 }
@@ -294,10 +303,13 @@ static void test_consistent(void **state)
 
 static void test_zone_cache(void **state)
 {
-	expect_error(question_cfg, 1,
-		     "launch=pipe\npipe-command=/bin/sh --config %s\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
-		     "check.conf: error: zone-cache-refresh-interval is not set (default 300): PowerDNS cannot "
-		     "list a pipe backend's zones and exits at start; add zone-cache-refresh-interval=0");
+	expect_error(
+	    question_cfg, 1,
+	    "launch=pipe\npipe-command=/bin/sh --config "
+	    "%s\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
+	    "check.conf: error: zone-cache-refresh-interval is not set (default 300): PowerDNS "
+	    "cannot "
+	    "list a pipe backend's zones and exits at start; add zone-cache-refresh-interval=0");
 	expect_error(question_cfg, 1, GOOD_QUESTION "zone-cache-refresh-interval=300\n",
 		     "check.conf:7: error: zone-cache-refresh-interval=300: ");
 	expect_error(question_cfg, 1, GOOD_QUESTION "zone-cache-refresh-interval=soon\n",
@@ -307,11 +319,14 @@ static void test_zone_cache(void **state)
 static void test_packet_cache(void **state)
 {
 	expect_error(question_cfg, 1,
-		     "launch=pipe\npipe-command=/bin/sh --config %s\nzone-cache-refresh-interval=0\nquery-cache-ttl=0\n"
+		     "launch=pipe\npipe-command=/bin/sh --config "
+		     "%s\nzone-cache-refresh-interval=0\nquery-cache-ttl=0\n"
 		     "negquery-cache-ttl=0\n",
-		     "check.conf: error: cache-ttl is not set (default 20): the packet cache answers a repeated "
+		     "check.conf: error: cache-ttl is not set (default 20): the packet cache "
+		     "answers a repeated "
 		     "question without asking pdyndns and the rotation freezes; add cache-ttl=0");
-	expect_error(lookup_cfg, 1, GOOD_LOOKUP "cache-ttl=20\n", "check.conf:9: error: cache-ttl=20: ");
+	expect_error(lookup_cfg, 1, GOOD_LOOKUP "cache-ttl=20\n",
+		     "check.conf:9: error: cache-ttl=20: ");
 }
 
 static void test_per_question_caches(void **state)
@@ -321,10 +336,13 @@ static void test_per_question_caches(void **state)
 	/* the shipped cache lines with a per-question config */
 	expect_error(question_cfg, 1, GOOD_QUESTION "query-cache-ttl=20\n",
 		     "check.conf:7: error: query-cache-ttl=20 with \"advance\": \"per-question\"");
-	expect_error(question_cfg, 1, GOOD_QUESTION "negquery-cache-ttl=10\n",
-		     "check.conf:7: error: negquery-cache-ttl=10 with \"advance\": \"per-question\"");
+	expect_error(
+	    question_cfg, 1, GOOD_QUESTION "negquery-cache-ttl=10\n",
+	    "check.conf:7: error: negquery-cache-ttl=10 with \"advance\": \"per-question\"");
 	/* neither set: both defaults are on */
-	res = check(question_cfg, 1, "launch=pipe\npipe-command=/bin/sh --config %s\nzone-cache-refresh-interval=0\ncache-ttl=0\n");
+	res = check(question_cfg, 1,
+		    "launch=pipe\npipe-command=/bin/sh --config "
+		    "%s\nzone-cache-refresh-interval=0\ncache-ttl=0\n");
 	assert_int_equal(res.n_errors, 2);
 	assert_non_null(strstr(res.errors, "query-cache-ttl is not set (default 20)"));
 	assert_non_null(strstr(res.errors, "negquery-cache-ttl is not set (default 60)"));
@@ -338,12 +356,15 @@ static void test_per_lookup(void **state)
 	/* ABI 2 with the query cache off is fine */
 	expect_clean(lookup_cfg, 1, GOOD_LOOKUP "pipe-abi-version=2\nquery-cache-ttl=0\n");
 	expect_clean(lookup_cfg, 1, GOOD_LOOKUP "pipe-abi-version=3\n");
-	expect_error(lookup_cfg, 1, GOOD_LOOKUP "consistent-backends=yes\n",
-		     "check.conf:9: error: consistent-backends=yes with \"advance\": \"per-lookup\"");
+	expect_error(
+	    lookup_cfg, 1, GOOD_LOOKUP "consistent-backends=yes\n",
+	    "check.conf:9: error: consistent-backends=yes with \"advance\": \"per-lookup\"");
 	expect_error(lookup_cfg, 1,
-		     "launch=pipe\npipe-command=/bin/sh --config %s\npipe-abi-version=5\nzone-cache-refresh-interval=0\n"
+		     "launch=pipe\npipe-command=/bin/sh --config "
+		     "%s\npipe-abi-version=5\nzone-cache-refresh-interval=0\n"
 		     "cache-ttl=0\n",
-		     "check.conf: error: consistent-backends is not set (default yes) with \"advance\": \"per-lookup\"");
+		     "check.conf: error: consistent-backends is not set (default yes) with "
+		     "\"advance\": \"per-lookup\"");
 	expect_clean(lookup_cfg, 1, GOOD_LOOKUP "consistent-backends=false\n");
 }
 
@@ -353,8 +374,8 @@ static void expect_warning(const char *cfg, double load_ms, const char *text, co
 	struct result res = check(cfg, load_ms, text);
 
 	if (res.n_errors || res.n_warnings != 1 || !strstr(res.warnings, want))
-		fail_msg("wanted one warning with \"%s\"; got %zu: %s; errors: %s", want, res.n_warnings, res.warnings,
-			 res.errors);
+		fail_msg("wanted one warning with \"%s\"; got %zu: %s; errors: %s", want,
+			 res.n_warnings, res.warnings, res.errors);
 	assert_int_equal(res.r, 0);
 	result_free(&res);
 }
@@ -370,31 +391,43 @@ static void test_command(void **state)
 	snprintf(text, sizeof(text), "%s/pdyndns", dir);
 	assert_int_equal(symlink("/bin/sh", text), 0);
 	snprintf(text, sizeof(text), GOOD_QUESTION "pipe-command=%s/pdyndns\n", "%s", dir);
-	expect_error(question_cfg, 1, text, "check.conf:7: error: pipe-command gives pdyndns no --config");
+	expect_error(question_cfg, 1, text,
+		     "check.conf:7: error: pipe-command gives pdyndns no --config");
 	/* a wrapper script: its config cannot be seen */
-	expect_warning(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh\n",
-		       "check.conf:7: warning: pipe-command runs /bin/sh, not pdyndns, with no --config");
-	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh --config question.json\n",
-		     "check.conf:7: error: pipe-command passes --config question.json, a relative path");
-	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh --config %s --control-dir run\n",
+	expect_warning(
+	    question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh\n",
+	    "check.conf:7: warning: pipe-command runs /bin/sh, not pdyndns, with no --config");
+	expect_error(
+	    question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh --config question.json\n",
+	    "check.conf:7: error: pipe-command passes --config question.json, a relative path");
+	expect_error(question_cfg, 1,
+		     GOOD_QUESTION "pipe-command=/bin/sh --config %s --control-dir run\n",
 		     "check.conf:7: error: pipe-command passes --control-dir run, a relative path");
 	/* another config (one that exists, and one that does not) */
-	snprintf(text, sizeof(text), GOOD_QUESTION "pipe-command=/bin/sh --config %s\n", "%s", lookup_cfg);
+	snprintf(text, sizeof(text), GOOD_QUESTION "pipe-command=/bin/sh --config %s\n", "%s",
+		 lookup_cfg);
 	expect_error(question_cfg, 1, text, "check.conf:7: error: pipe-command names the config ");
-	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-command=/bin/sh --config /etc/nowhere/config.json\n",
+	expect_error(question_cfg, 1,
+		     GOOD_QUESTION "pipe-command=/bin/sh --config /etc/nowhere/config.json\n",
 		     "names the config /etc/nowhere/config.json (which does not exist here), not ");
 	/* the same config, spelled otherwise */
-	snprintf(text, sizeof(text), GOOD_QUESTION "pipe-command=/bin/sh --config=%s/./question.json\n", "%s", dir);
+	snprintf(text, sizeof(text),
+		 GOOD_QUESTION "pipe-command=/bin/sh --config=%s/./question.json\n", "%s", dir);
 	expect_clean(question_cfg, 1, text);
-	snprintf(text, sizeof(text), GOOD_QUESTION "pipe-command=/bin/sh -c %s/../%s/question.json\n", "%s", dir,
+	snprintf(text, sizeof(text),
+		 GOOD_QUESTION "pipe-command=/bin/sh -c %s/../%s/question.json\n", "%s", dir,
 		 strrchr(dir, '/') + 1);
 	expect_clean(question_cfg, 1, text);
 	/* socket mode: pdns connects to pdyndns --listen PATH; no config, no timeout */
 	expect_clean(question_cfg, 1e6, GOOD_QUESTION "pipe-command=/run/pdyndns/pipe.sock\n");
 	/* a program that is not there (yet): said, but not an error */
-	expect_warning(question_cfg, 1, GOOD_QUESTION "pipe-command=/nonexistent/pdyndns --config %s\n",
-		       "check.conf:7: warning: pipe-command runs /nonexistent/pdyndns, which is not executable here");
-	expect_error(question_cfg, 1, "launch=pipe\nzone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
+	expect_warning(question_cfg, 1,
+		       GOOD_QUESTION "pipe-command=/nonexistent/pdyndns --config %s\n",
+		       "check.conf:7: warning: pipe-command runs /nonexistent/pdyndns, which is "
+		       "not executable here");
+	expect_error(question_cfg, 1,
+		     "launch=pipe\nzone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl="
+		     "0\nnegquery-cache-ttl=0\n",
 		     "check.conf: error: pipe-command is not set");
 }
 
@@ -406,29 +439,38 @@ static void test_regex(void **state)
 	res = check(question_cfg, 1, GOOD_QUESTION "pipe-regex=^www\\.dyn\\.example\\.test$\n");
 	assert_int_equal(res.r, -EINVAL);
 	assert_int_equal(res.n_errors, 3);
-	assert_non_null(strstr(res.errors, "check.conf:7: error: pipe-regex=^www\\.dyn\\.example\\.test$ shuts out "
-					   "dyn.example.test (a zone apex in "));
+	assert_non_null(strstr(
+	    res.errors, "check.conf:7: error: pipe-regex=^www\\.dyn\\.example\\.test$ shuts out "
+			"dyn.example.test (a zone apex in "));
 	assert_non_null(strstr(res.errors, "shuts out 2.0.192.in-addr.arpa (a zone apex in "));
-	assert_non_null(strstr(res.errors, "shuts out deep.probe.dyn.example.test (a handler's name in "));
-	assert_non_null(strstr(res.errors, "widen it, e.g. pipe-regex=(^|\\.)(dyn\\.example\\.test|2\\.0\\.192\\.in-addr\\.arpa)$ "));
+	assert_non_null(
+	    strstr(res.errors, "shuts out deep.probe.dyn.example.test (a handler's name in "));
+	assert_non_null(strstr(
+	    res.errors, "widen it, e.g. "
+			"pipe-regex=(^|\\.)(dyn\\.example\\.test|2\\.0\\.192\\.in-addr\\.arpa)$ "));
 	result_free(&res);
 	/* the suggestion lets everything through */
-	expect_clean(question_cfg, 1, GOOD_QUESTION "pipe-regex=(^|\\.)(dyn\\.example\\.test|2\\.0\\.192\\.in-addr\\.arpa)$\n");
+	expect_clean(question_cfg, 1,
+		     GOOD_QUESTION
+		     "pipe-regex=(^|\\.)(dyn\\.example\\.test|2\\.0\\.192\\.in-addr\\.arpa)$\n");
 	/* the forward zone only: the reverse zone is shut out */
 	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-regex=(^|\\.)dyn\\.example\\.test$\n",
 		     "shuts out 2.0.192.in-addr.arpa (a zone apex in ");
 	/* case-insensitive, as pdns compiles it; matched without the trailing dot */
-	expect_clean(question_cfg, 1, GOOD_QUESTION "pipe-regex=(^|\\.)(DYN\\.EXAMPLE\\.TEST|IN-ADDR\\.ARPA)$\n");
-	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-regex=(dyn\n", "check.conf:7: error: pipe-regex=(dyn does not compile (");
+	expect_clean(question_cfg, 1,
+		     GOOD_QUESTION "pipe-regex=(^|\\.)(DYN\\.EXAMPLE\\.TEST|IN-ADDR\\.ARPA)$\n");
+	expect_error(question_cfg, 1, GOOD_QUESTION "pipe-regex=(dyn\n",
+		     "check.conf:7: error: pipe-regex=(dyn does not compile (");
 	/* extended syntax: "+" and "|" are operators */
-	expect_clean(question_cfg, 1, GOOD_QUESTION "pipe-regex=^([a-z.]+\\.)?(dyn\\.example\\.test|[0-9.]+in-addr\\.arpa)$\n");
+	expect_clean(question_cfg, 1,
+		     GOOD_QUESTION
+		     "pipe-regex=^([a-z.]+\\.)?(dyn\\.example\\.test|[0-9.]+in-addr\\.arpa)$\n");
 }
 
 static void test_timeout(void **state)
 {
 	expect_clean(question_cfg, 900, GOOD_QUESTION);
-	expect_warning(question_cfg, 1500, GOOD_QUESTION,
-		       "check.conf: warning: loading ");
+	expect_warning(question_cfg, 1500, GOOD_QUESTION, "check.conf: warning: loading ");
 	expect_warning(question_cfg, 1500, GOOD_QUESTION,
 		       " took 1500 ms, more than half of pipe-timeout=2000");
 	expect_error(question_cfg, 2500, GOOD_QUESTION "pipe-timeout=2000\n",
@@ -437,7 +479,7 @@ static void test_timeout(void **state)
 		     " took 2500 ms, more than pipe-timeout=2000: ");
 	expect_clean(question_cfg, 2500, GOOD_QUESTION "pipe-timeout=10000\n");
 	expect_clean(question_cfg, 1e6, GOOD_QUESTION "pipe-timeout=0\n"); /* pdns waits for ever */
-	expect_clean(question_cfg, -1, GOOD_QUESTION);                  /* not measured */
+	expect_clean(question_cfg, -1, GOOD_QUESTION);			   /* not measured */
 }
 
 /* "empty_non_terminals" against the PowerDNS version: a warning when they disagree. */
@@ -445,26 +487,35 @@ static void test_ent_version(void **state)
 {
 	char ent_cfg[PATH_MAX + 64], shallow_cfg[PATH_MAX + 64];
 
-	snprintf(ent_cfg, sizeof(ent_cfg), "%s",
-		 file("ent.json", "%s", "{\"domain\": \"dyn.example.test\", \"empty_non_terminals\": true, " ZONES_JSON));
+	snprintf(
+	    ent_cfg, sizeof(ent_cfg), "%s",
+	    file("ent.json", "%s",
+		 "{\"domain\": \"dyn.example.test\", \"empty_non_terminals\": true, " ZONES_JSON));
 	snprintf(shallow_cfg, sizeof(shallow_cfg), "%s",
 		 file("shallow.json", "%s",
-		      "{\"domain\": \"dyn.example.test\", \"soa\": \"a. b. 1 2 3 4 5\", \"nameservers\": [\"a.test\"], "
-		      "\"ttl\": 1, \"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", "
+		      "{\"domain\": \"dyn.example.test\", \"soa\": \"a. b. 1 2 3 4 5\", "
+		      "\"nameservers\": [\"a.test\"], "
+		      "\"ttl\": 1, \"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": "
+		      "\"static\", "
 		      "\"qtype\": \"TXT\", \"content\": [\"x\"]}]}"));
 	expect_clean(ent_cfg, 1, GOOD_QUESTION); /* no version looked at */
 
-	check_version = (struct pdnsconf_version){.text = "4.9.18", .source = "the package pdns-server"};
+	check_version =
+	    (struct pdnsconf_version){.text = "4.9.18", .source = "the package pdns-server"};
 	expect_warning(ent_cfg, 1, GOOD_QUESTION,
-		       "ent.json: warning: empty_non_terminals is true, but PowerDNS here is 4.9.18 (the package "
+		       "ent.json: warning: empty_non_terminals is true, but PowerDNS here is "
+		       "4.9.18 (the package "
 		       "pdns-server), which refuses the ENT records it needs (5.1 or later)");
 	expect_clean(question_cfg, 1, GOOD_QUESTION);
 
-	check_version = (struct pdnsconf_version){.text = "5.1.5", .source = "the package pdns-server"};
+	check_version =
+	    (struct pdnsconf_version){.text = "5.1.5", .source = "the package pdns-server"};
 	expect_clean(ent_cfg, 1, GOOD_QUESTION);
 	expect_warning(question_cfg, 1, GOOD_QUESTION,
-		       "question.json: warning: PowerDNS here is 5.1.5 (the package pdns-server), which takes empty "
-		       "non-terminals, but empty_non_terminals is not set: probe.dyn.example.test and names like it");
+		       "question.json: warning: PowerDNS here is 5.1.5 (the package pdns-server), "
+		       "which takes empty "
+		       "non-terminals, but empty_non_terminals is not set: probe.dyn.example.test "
+		       "and names like it");
 	expect_clean(shallow_cfg, 1, GOOD_QUESTION); /* no name exists only through one below it */
 	check_version = (struct pdnsconf_version){.text = "10.0", .source = "s"};
 	expect_clean(ent_cfg, 1, GOOD_QUESTION);
@@ -473,7 +524,8 @@ static void test_ent_version(void **state)
 
 	check_version = (struct pdnsconf_version){.text = "", .source = "no dpkg status file"};
 	expect_warning(ent_cfg, 1, GOOD_QUESTION,
-		       "ent.json: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and which "
+		       "ent.json: warning: empty_non_terminals is true, which needs PowerDNS 5.1 "
+		       "or later, and which "
 		       "PowerDNS runs cannot be told here (no dpkg status file)");
 	expect_clean(question_cfg, 1, GOOD_QUESTION);
 	check_version = (struct pdnsconf_version){0};
@@ -485,22 +537,29 @@ static void test_installed_version(void **state)
 {
 	struct pdnsconf_version v;
 
-	pdnsconf_installed_version(file("status1", "%s",
-					"Package: pdns-backend-pipe\nStatus: install ok installed\nVersion: 9.9.9-1\n\n"
-					"Package: pdns-server\nStatus: install ok installed\nPriority: optional\n"
-					"Version: 4.7.3-2\nDescription: x\n\nPackage: z\nVersion: 1\n"),
-				   &v);
+	pdnsconf_installed_version(
+	    file("status1", "%s",
+		 "Package: pdns-backend-pipe\nStatus: install ok installed\nVersion: 9.9.9-1\n\n"
+		 "Package: pdns-server\nStatus: install ok installed\nPriority: optional\n"
+		 "Version: 4.7.3-2\nDescription: x\n\nPackage: z\nVersion: 1\n"),
+	    &v);
 	assert_string_equal(v.text, "4.7.3");
 	assert_string_equal(v.source, "the package pdns-server");
-	pdnsconf_installed_version(file("status2", "%s", "Package: pdns-server\nStatus: install ok installed\nVersion: 1:5.1.5-1+b1\n"),
-				   &v);
+	pdnsconf_installed_version(
+	    file("status2", "%s",
+		 "Package: pdns-server\nStatus: install ok installed\nVersion: 1:5.1.5-1+b1\n"),
+	    &v);
 	assert_string_equal(v.text, "5.1.5");
-	pdnsconf_installed_version(file("status3", "%s", "Package: pdns-server\nStatus: deinstall ok config-files\nVersion: 4.7.3-2\n"),
-				   &v);
+	pdnsconf_installed_version(
+	    file("status3", "%s",
+		 "Package: pdns-server\nStatus: deinstall ok config-files\nVersion: 4.7.3-2\n"),
+	    &v);
 	assert_string_equal(v.text, "");
 	assert_string_equal(v.source, "the package pdns-server is not installed here");
-	pdnsconf_installed_version(file("status4", "%s", "Package: pdns-recursor\nStatus: install ok installed\nVersion: 5.1.5-1\n"),
-				   &v);
+	pdnsconf_installed_version(
+	    file("status4", "%s",
+		 "Package: pdns-recursor\nStatus: install ok installed\nVersion: 5.1.5-1\n"),
+	    &v);
 	assert_string_equal(v.text, "");
 	pdnsconf_installed_version(file("nothing", "%s", "") /* empty */, &v);
 	assert_string_equal(v.text, "");
@@ -512,16 +571,20 @@ static void test_installed_version(void **state)
 static void test_launch(void **state)
 {
 	expect_error(question_cfg, 1, GOOD_QUESTION "launch=bind\n",
-		     "check.conf:7: error: launch=bind names no pipe backend: PowerDNS never asks pdyndns; set launch=pipe");
-	expect_error(question_cfg, 1, "zone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
-		     "check.conf: error: launch is not set: PowerDNS starts no backend; add launch=pipe");
+		     "check.conf:7: error: launch=bind names no pipe backend: PowerDNS never asks "
+		     "pdyndns; set launch=pipe");
+	expect_error(
+	    question_cfg, 1,
+	    "zone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
+	    "check.conf: error: launch is not set: PowerDNS starts no backend; add launch=pipe");
 	expect_error(question_cfg, 1, GOOD_QUESTION "launch=pipeline\n", "names no pipe backend");
 	expect_clean(question_cfg, 1, GOOD_QUESTION "launch=bind,pipe\n");
 	expect_clean(question_cfg, 1, GOOD_QUESTION "launch=bind pipe\n");
 	/* a named instance reads pipe-NAME-* */
-	expect_clean(lookup_cfg, 1,
-		     "launch=bind,pipe:two\npipe-two-command=/bin/sh --config %s\npipe-two-abi-version=5\n"
-		     "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n");
+	expect_clean(
+	    lookup_cfg, 1,
+	    "launch=bind,pipe:two\npipe-two-command=/bin/sh --config %s\npipe-two-abi-version=5\n"
+	    "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n");
 	expect_error(lookup_cfg, 1,
 		     "launch=pipe:two\npipe-command=/bin/sh --config %s\npipe-two-abi-version=5\n"
 		     "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n",
@@ -529,7 +592,8 @@ static void test_launch(void **state)
 	expect_error(lookup_cfg, 1,
 		     "launch=pipe:two\npipe-two-command=/bin/sh --config %s\npipe-abi-version=5\n"
 		     "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n",
-		     "check.conf: error: pipe-two-abi-version is not set (default 1) with \"advance\": \"per-lookup\"");
+		     "check.conf: error: pipe-two-abi-version is not set (default 1) with "
+		     "\"advance\": \"per-lookup\"");
 }
 
 /* The Python pdyndns read relative paths from its working directory: --check says where the
@@ -545,9 +609,11 @@ static void test_migration(void **state)
 	assert_int_equal(mkdir(mig, 0755), 0);
 	file("mig/v4.txt", "192.0.2.1\n");
 	assert_int_equal(mkdir(strcat(mig, "/sub"), 0755), 0);
-	file("mig/sub/c.json", "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-			       "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"handlers\": "
-			       "[{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n");
+	file("mig/sub/c.json",
+	     "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 "
+	     "3 4 5\", "
+	     "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"handlers\": "
+	     "[{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n");
 	mig[strlen(mig) - 4] = 0;
 	assert_int_equal(chdir(mig), 0);
 	diag_init(&d);
@@ -555,8 +621,9 @@ static void test_migration(void **state)
 	assert_int_equal(check_config_file("sub/c.json", &d, &w, &summary), -EINVAL);
 	assert_null(summary);
 	assert_int_equal(w.n_errors, 1);
-	assert_non_null(strstr(w.msgs[0], "sub/c.json: warning: \"v4.txt\" (www.dyn.example.test A) is not in the "
-					  "config's directory "));
+	assert_non_null(strstr(
+	    w.msgs[0], "sub/c.json: warning: \"v4.txt\" (www.dyn.example.test A) is not in the "
+		       "config's directory "));
 	assert_non_null(strstr(w.msgs[0], "/mig/sub but is in the working directory "));
 	diag_clear(&d);
 	diag_clear(&w);
@@ -582,20 +649,20 @@ static void test_migration(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
-		cmocka_unit_test(test_include_dir),
-		cmocka_unit_test(test_consistent),
-		cmocka_unit_test(test_zone_cache),
-		cmocka_unit_test(test_packet_cache),
-		cmocka_unit_test(test_per_question_caches),
-		cmocka_unit_test(test_per_lookup),
-		cmocka_unit_test(test_command),
-		cmocka_unit_test(test_regex),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_launch),
-		cmocka_unit_test(test_ent_version),
-		cmocka_unit_test(test_installed_version),
-		cmocka_unit_test(test_migration),
+	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_include_dir),
+	    cmocka_unit_test(test_consistent),
+	    cmocka_unit_test(test_zone_cache),
+	    cmocka_unit_test(test_packet_cache),
+	    cmocka_unit_test(test_per_question_caches),
+	    cmocka_unit_test(test_per_lookup),
+	    cmocka_unit_test(test_command),
+	    cmocka_unit_test(test_regex),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_launch),
+	    cmocka_unit_test(test_ent_version),
+	    cmocka_unit_test(test_installed_version),
+	    cmocka_unit_test(test_migration),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

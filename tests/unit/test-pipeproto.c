@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* The pipe protocol codec for every ABI: what PowerDNS 4.7.3 sends, what it refuses to
  * read (shared/pipe-protocol.md §2-§6). */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <cmocka.h>
 
 #include "pipeproto.h"
 
@@ -37,7 +37,8 @@ static void test_helo(void **state)
 		assert_int_equal(m.kind, PP_HELO);
 		assert_int_equal(m.abi, abi);
 	}
-	static const char *const bad[] = {"HELO\t0", "HELO\t6", "HELO\tx", "HELO", "HELO\t1\t2", "HELO\t-1", "helo\t1"};
+	static const char *const bad[] = {"HELO\t0",	"HELO\t6",  "HELO\tx", "HELO",
+					  "HELO\t1\t2", "HELO\t-1", "helo\t1"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(parse(bad[i], 0, &m, &why), -EINVAL);
 		assert_non_null(why);
@@ -47,10 +48,10 @@ static void test_helo(void **state)
 static void test_q_per_abi(void **state)
 {
 	static const char *const lines[] = {
-		NULL,
-		"Q\tWwW.example.test\tIN\tANY\t1\t127.0.0.1",
-		"Q\tWwW.example.test\tIN\tANY\t1\t127.0.0.1\t127.0.0.2",
-		"Q\tWwW.example.test\tIN\tANY\t1\t127.0.0.1\t127.0.0.2\t198.51.100.0/24",
+	    NULL,
+	    "Q\tWwW.example.test\tIN\tANY\t1\t127.0.0.1",
+	    "Q\tWwW.example.test\tIN\tANY\t1\t127.0.0.1\t127.0.0.2",
+	    "Q\tWwW.example.test\tIN\tANY\t1\t127.0.0.1\t127.0.0.2\t198.51.100.0/24",
 	};
 	struct pp_msg m;
 	const char *why;
@@ -63,7 +64,8 @@ static void test_q_per_abi(void **state)
 
 			if (k != want) {
 				assert_int_equal(r, -EINVAL);
-				assert_string_equal(why, "wrong number of fields in Q for this ABI");
+				assert_string_equal(why,
+						    "wrong number of fields in Q for this ABI");
 				continue;
 			}
 			assert_int_equal(r, 0);
@@ -89,17 +91,17 @@ static void test_q_rejects(void **state)
 		const char *line;
 		int abi;
 	} bad[] = {
-		{"Q\ta.test\tIN\tA\t1\t1.2.3.4", 0},          /* before HELO */
-		{"Q\ta.test\tCH\tA\t1\t1.2.3.4", 1},          /* qclass */
-		{"Q\ta.test\tIN\tA\tx\t1.2.3.4", 1},          /* id */
-		{"Q\ta.test\tIN\tA\t99999999999\t1.2.3.4", 1}, /* id beyond int32 */
-		{"Q\ta.test\tIN\tA\t\t1.2.3.4", 1},           /* empty field */
-		{"Q\ta.test\tIN\tA\t1\t1.2.3.4\t", 1},        /* trailing tab */
-		{"Q\t\ta.test\tIN\tA\t1", 1},
-		{"", 1},
-		{"PING", 1},
-		{"DATA\ta\tIN\tA\t0\t1\t1.2.3.4", 1},
-		{"Q\ta\tIN\tA\t1\t2\t3\t4\t5\t6", 3},         /* too many fields */
+	    {"Q\ta.test\tIN\tA\t1\t1.2.3.4", 0},	   /* before HELO */
+	    {"Q\ta.test\tCH\tA\t1\t1.2.3.4", 1},	   /* qclass */
+	    {"Q\ta.test\tIN\tA\tx\t1.2.3.4", 1},	   /* id */
+	    {"Q\ta.test\tIN\tA\t99999999999\t1.2.3.4", 1}, /* id beyond int32 */
+	    {"Q\ta.test\tIN\tA\t\t1.2.3.4", 1},		   /* empty field */
+	    {"Q\ta.test\tIN\tA\t1\t1.2.3.4\t", 1},	   /* trailing tab */
+	    {"Q\t\ta.test\tIN\tA\t1", 1},
+	    {"", 1},
+	    {"PING", 1},
+	    {"DATA\ta\tIN\tA\t0\t1\t1.2.3.4", 1},
+	    {"Q\ta\tIN\tA\t1\t2\t3\t4\t5\t6", 3}, /* too many fields */
 	};
 	struct pp_msg m;
 	const char *why;
@@ -192,9 +194,17 @@ static void test_data_read_back(void **state)
 {
 	static const char mx[] = "10\tmail.test.";
 	static const char *const bad[] = {
-		"END", "FAIL", "DATA", "DATA\tx\tIN\tA\t0", "DATA\tx\tCH\tA\t0\t1\ty",
-		"DATA\tx\tIN\tA\t-1\t1\ty", "DATA\tx\tIN\tA\t0\t1", "DATA\tx\tIN\tENT\t0", "DATA\tx\tIN\tA\t4294967296\t1\ty", "DATA\tx\tIN\tA\t0\t\ty",
-		"Q\tx\tIN\tA\t0\t1\ty",
+	    "END",
+	    "FAIL",
+	    "DATA",
+	    "DATA\tx\tIN\tA\t0",
+	    "DATA\tx\tCH\tA\t0\t1\ty",
+	    "DATA\tx\tIN\tA\t-1\t1\ty",
+	    "DATA\tx\tIN\tA\t0\t1",
+	    "DATA\tx\tIN\tENT\t0",
+	    "DATA\tx\tIN\tA\t4294967296\t1\ty",
+	    "DATA\tx\tIN\tA\t0\t\ty",
+	    "Q\tx\tIN\tA\t0\t1\ty",
 	};
 
 	for (int abi = 1; abi <= 5; abi++) {
@@ -256,9 +266,10 @@ static void test_addr(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_helo),     cmocka_unit_test(test_q_per_abi), cmocka_unit_test(test_q_rejects),
-		cmocka_unit_test(test_axfr_cmd), cmocka_unit_test(test_qtype),     cmocka_unit_test(test_data_lines), cmocka_unit_test(test_data_read_back),
-		cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_helo),	   cmocka_unit_test(test_q_per_abi),
+	    cmocka_unit_test(test_q_rejects),	   cmocka_unit_test(test_axfr_cmd),
+	    cmocka_unit_test(test_qtype),	   cmocka_unit_test(test_data_lines),
+	    cmocka_unit_test(test_data_read_back), cmocka_unit_test(test_addr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

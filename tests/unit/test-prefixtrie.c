@@ -2,16 +2,16 @@
 /* The prefix trie: longest match with nesting in both families, the family boundary,
  * duplicates and bad input, and agreement with a brute-force scan over random prefix sets
  * in random insertion orders, with and without the IPv4 index of prefixtrie_freeze(). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "prefixtrie.h"
 
@@ -255,10 +255,12 @@ static void test_random(void **state)
 
 			assert_int_equal(prefixtrie_get(&t, p[j].family, p[j].a, p[j].len), j);
 			for (unsigned i = 0; i < n && p[j].len < max; i++)
-				if (p[i].family == p[j].family && p[i].len == p[j].len + 1 && contains(&p[i], p[j].family, p[j].a))
+				if (p[i].family == p[j].family && p[i].len == p[j].len + 1 &&
+				    contains(&p[i], p[j].family, p[j].a))
 					longer = i;
 			if (p[j].len < max)
-				assert_int_equal(prefixtrie_get(&t, p[j].family, p[j].a, p[j].len + 1), longer);
+				assert_int_equal(
+				    prefixtrie_get(&t, p[j].family, p[j].a, p[j].len + 1), longer);
 		}
 		if (round % 2) { /* half the rounds with the IPv4 index */
 			assert_int_equal(prefixtrie_freeze(&t), 0);
@@ -278,11 +280,13 @@ static void test_random(void **state)
 					for (unsigned b = 0; b < in->len; b++) {
 						uint8_t m = (uint8_t)(0x80 >> (b % 8));
 
-						a[b / 8] = (uint8_t)((a[b / 8] & ~m) | (in->a[b / 8] & m));
+						a[b / 8] =
+						    (uint8_t)((a[b / 8] & ~m) | (in->a[b / 8] & m));
 					}
 			}
 			for (unsigned j = 0; j < n; j++)
-				if (contains(&p[j], family, a) && (want == PREFIXTRIE_NONE || p[j].len > want_len)) {
+				if (contains(&p[j], family, a) &&
+				    (want == PREFIXTRIE_NONE || p[j].len > want_len)) {
 					want = j;
 					want_len = p[j].len;
 				}
@@ -291,11 +295,13 @@ static void test_random(void **state)
 			if (want != PREFIXTRIE_NONE)
 				assert_int_equal(got_len, want_len);
 			if (q % 8 == 0) {
-				/* the scope: addresses sharing that many leading bits get the same */
+				/* the scope: addresses sharing that many leading bits get the same
+				 */
 				unsigned scope = 999, bits = family == AF_INET ? 32 : 128;
 				uint8_t b[16];
 
-				assert_int_equal(prefixtrie_lookup_scope(&t, family, a, NULL, &scope), want);
+				assert_int_equal(
+				    prefixtrie_lookup_scope(&t, family, a, NULL, &scope), want);
 				assert_true(scope <= bits);
 				if (want != PREFIXTRIE_NONE)
 					assert_true(scope >= want_len);
@@ -304,9 +310,11 @@ static void test_random(void **state)
 					for (unsigned i = 0; i < scope; i++) {
 						uint8_t m = (uint8_t)(0x80 >> (i % 8));
 
-						b[i / 8] = (uint8_t)((b[i / 8] & ~m) | (a[i / 8] & m));
+						b[i / 8] =
+						    (uint8_t)((b[i / 8] & ~m) | (a[i / 8] & m));
 					}
-					assert_int_equal(prefixtrie_lookup(&t, family, b, NULL), want);
+					assert_int_equal(prefixtrie_lookup(&t, family, b, NULL),
+							 want);
 				}
 			}
 		}
@@ -319,11 +327,9 @@ static void test_random(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nesting),
-		cmocka_unit_test(test_exact),
-		cmocka_unit_test(test_families_apart),
-		cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_nesting),	   cmocka_unit_test(test_exact),
+	    cmocka_unit_test(test_families_apart), cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

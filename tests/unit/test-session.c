@@ -2,22 +2,21 @@
 /* The pipe session: line framing, exactly one END or FAIL per line after HELO, over-long
  * lines, CRLF, CMD, and the answer written only once a line is complete. Driven through
  * session_feed() with the output on a pipe. */
+#include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "fixture.h"
 #include "session.h"
 #include "status.h"
-
 
 /* Linked with --wrap: counts allocations, and writes to one fd. */
 static unsigned long allocs, writes;
@@ -105,7 +104,10 @@ static const char *output(struct fx *f)
 	return buf;
 }
 
-static void feed(struct fx *f, const char *s) { session_feed(f->s, s, strlen(s)); }
+static void feed(struct fx *f, const char *s)
+{
+	session_feed(f->s, s, strlen(s));
+}
 
 /* "OK\t" + the daemon's status line + rest: what HELO gets (status.c makes the line). */
 static char *banner(struct fx *f, const char *rest)
@@ -133,8 +135,8 @@ static void test_helo_and_q(void **state)
 
 		/* the line says what is served */
 		assert_non_null(strstr(want, ": zone dyn.example.test, generation "));
-		snprintf(counts, sizeof(counts), ", %zu handlers (%zu without addresses), ", f->d.snap->n_handlers,
-			 f->d.snap->n_failed);
+		snprintf(counts, sizeof(counts), ", %zu handlers (%zu without addresses), ",
+			 f->d.snap->n_handlers, f->d.snap->n_failed);
 		assert_non_null(strstr(want, counts));
 	}
 	assert_int_equal(f->s->abi, 2);
@@ -151,9 +153,11 @@ static void test_split_and_batched_lines(void **state)
 	output(f);
 	feed(f, "Q\tdyn.example.test\tIN\tSO");
 	assert_string_equal(output(f), ""); /* nothing before the line is complete */
-	feed(f, "A\t-1\t0.0.0.0\nQ\tnope.dyn.example.test\tIN\tANY\t1\t127.0.0.1\nBOGUS\nQ\tdyn.example.test\tIN\tNS\t1\t1.2.3.4\r\n");
+	feed(f, "A\t-1\t0.0.0.0\nQ\tnope.dyn.example.test\tIN\tANY\t1\t127.0.0.1\nBOGUS\nQ\tdyn."
+		"example.test\tIN\tNS\t1\t1.2.3.4\r\n");
 	assert_string_equal(output(f),
-			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n"
+			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
+			    "h.example.test. 7 7200 3600 7200 120\nEND\n"
 			    "END\n"
 			    "FAIL\n"
 			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
@@ -172,24 +176,25 @@ static void test_long_line(void **state)
 	session_feed(f->s, big, n);
 	assert_string_equal(output(f), "");
 	feed(f, "still the long line\nQ\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\n");
-	assert_string_equal(output(f), "FAIL\nDATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
+	assert_string_equal(output(f),
+			    "FAIL\nDATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
 	free(big);
 }
 
 static void test_one_end_or_fail_per_line(void **state)
 {
 	static const char *const lines[] = {
-		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32",
-		"Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0",
-		"Q\tdyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32",
-		"AXFR\t1\tdyn.example.test",
-		"AXFR\t1",
-		"CMD\tstatus",
-		"CMD\twhatever",
-		"Q\ttoo\tfew",
-		"",
-		"\t",
-		"Q\ta\\999.test\tIN\tANY\t1\t1\t1\t1",
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32",
+	    "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0",
+	    "Q\tdyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32",
+	    "AXFR\t1\tdyn.example.test",
+	    "AXFR\t1",
+	    "CMD\tstatus",
+	    "CMD\twhatever",
+	    "Q\ttoo\tfew",
+	    "",
+	    "\t",
+	    "Q\ta\\999.test\tIN\tANY\t1\t1\t1\t1",
 	};
 	struct fx *f = *state;
 	const char *out, *p;
@@ -218,15 +223,15 @@ static void test_one_end_or_fail_per_line(void **state)
 static void test_no_allocation_one_write(void **state)
 {
 	static const char *const lines[] = {
-		"Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n", /* repeated */
-		"Q\tT1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tnope.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tdyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\ttoo\tfew\n",
+	    "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n", /* repeated */
+	    "Q\tT1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tnope.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tdyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\ttoo\tfew\n",
 	};
 	struct fx *f = *state;
 	unsigned long a0, n = 0;
@@ -252,14 +257,15 @@ static void test_no_allocation_one_write(void **state)
 static void test_no_allocation_policies(void **state)
 {
 	static const char *const lines[] = {
-		"Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
-		"Q\tbroken.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tdyn.example.test\tIN\tSOA\t-1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\ta.b.c.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
+	    "Q\tbroken.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n",
 	};
-	static const char weights[] = "198.51.100.1 5\n198.51.100.2 3\n198.51.100.3 0\n198.51.100.4 2\n";
+	static const char weights[] =
+	    "198.51.100.1 5\n198.51.100.2 3\n198.51.100.3 0\n198.51.100.4 2\n";
 	static const char plain[] = "192.0.2.7\n192.0.2.8\n192.0.2.9\n";
 	struct fx *f = *state;
 	struct snapshot *snap = f->d.snap;
@@ -281,12 +287,15 @@ static void test_no_allocation_policies(void **state)
 			addrlist_unref(h->list);
 			h->list = NULL;
 			diag_init(&d);
-			assert_int_equal(addrlist_parse(weights, strlen(weights), AF_INET, ADDRLIST_WEIGHTS, "w", &d, &h->list), 0);
+			assert_int_equal(addrlist_parse(weights, strlen(weights), AF_INET,
+							ADDRLIST_WEIGHTS, "w", &d, &h->list),
+					 0);
 			c->policy = CONFIG_POLICY_WEIGHTED;
 			c->count = 2;
 		} else {
 			diag_init(&d);
-			assert_int_equal(addrlist_parse(plain, strlen(plain), AF_INET, 0, "p", &d, &h->list), 0);
+			assert_int_equal(
+			    addrlist_parse(plain, strlen(plain), AF_INET, 0, "p", &d, &h->list), 0);
 			c->policy = CONFIG_POLICY_ALL;
 		}
 	}
@@ -316,10 +325,12 @@ static void test_no_allocation_policies(void **state)
 		for (size_t i = 0; i < snap->n_handlers; i++)
 			if (strcmp(snap->handlers[i].cfg->qname, "a.b.c.dyn.example.test") == 0)
 				abc = &snap->handlers[i];
-		next = addrlist_weighted_at(abc->list, rotation_count(&f->d.rot, snapshot_slot(snap, abc)));
+		next = addrlist_weighted_at(abc->list,
+					    rotation_count(&f->d.rot, snapshot_slot(snap, abc)));
 		assert_int_not_equal(next, 2);
 		addrlist_format(abc->list, next, text);
-		snprintf(want, sizeof(want), " (weighted/2): 4 addresses, next #%u %s\n", next, text);
+		snprintf(want, sizeof(want), " (weighted/2): 4 addresses, next #%u %s\n", next,
+			 text);
 		line = strstr(out, "a.b.c.dyn.example.test A ");
 		assert_non_null(line);
 		assert_non_null(strstr(line, want));
@@ -333,15 +344,20 @@ static void test_no_allocation_policies(void **state)
  * (per question); an SOA lookup, a new snapshot generation or per-lookup advance end that. */
 static void test_repeat_within_question(void **state)
 {
-	static const char walk[] = "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n"
-				   "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n";
-	static const char any[] = "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
-	static const char a1[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\n"
-				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::1\nEND\n";
-	static const char a2[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
-				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\nEND\n";
-	static const char a3[] = "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.3\n"
-				 "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::3\nEND\n";
+	static const char walk[] =
+	    "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n"
+	    "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n";
+	static const char any[] =
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
+	static const char a1[] =
+	    "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\n"
+	    "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::1\nEND\n";
+	static const char a2[] =
+	    "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
+	    "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::2\nEND\n";
+	static const char a3[] =
+	    "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.3\n"
+	    "DATA\t32\t1\tt1.dyn.example.test\tIN\tAAAA\t0\t1\t2001:db8::3\nEND\n";
 	struct fx *f = *state;
 
 	feed(f, "HELO\t3\n");
@@ -374,9 +390,11 @@ static void test_repeat_within_question(void **state)
  * nothing. */
 static void test_stall_warns_once(void **state)
 {
-	static const char walk[] = "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n"
-				   "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n";
-	static const char any[] = "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
+	static const char walk[] =
+	    "Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n"
+	    "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0\n";
+	static const char any[] =
+	    "Q\tt1.dyn.example.test\tIN\tANY\t1\t1.2.3.4\t1.2.3.4\t1.2.3.4/32\n";
 	static const char *const v4[] = {"192.0.2.1", "192.0.2.2", "192.0.2.3"};
 	struct fx *f = *state;
 	const char *w;
@@ -401,9 +419,11 @@ static void test_stall_warns_once(void **state)
 			assert_non_null(strstr(output(f), v4[k % 3]));
 		}
 	assert_int_equal(f->d.stalls, 6);
-	w = strstr(logged, "warning: rotation stalled: lookups of t1.dyn.example.test came without the SOA lookups");
+	w = strstr(logged, "warning: rotation stalled: lookups of t1.dyn.example.test came without "
+			   "the SOA lookups");
 	assert_non_null(w);
-	assert_non_null(strstr(w, "Set \"advance\": \"per-lookup\" in the config with consistent-backends=no"));
+	assert_non_null(
+	    strstr(w, "Set \"advance\": \"per-lookup\" in the config with consistent-backends=no"));
 	assert_non_null(strstr(w, "query-cache-ttl=0 and negquery-cache-ttl=0"));
 	assert_null(strstr(w + 10, "rotation stalled")); /* once */
 	/* another connection of the same process (socket mode) does not warn again */
@@ -432,15 +452,15 @@ static void test_cmd_needs_abi5(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_helo_and_q, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_split_and_batched_lines, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_end_or_fail_per_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cmd_needs_abi5, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_allocation_one_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_allocation_policies, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_repeat_within_question, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stall_warns_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_helo_and_q, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_split_and_batched_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_end_or_fail_per_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cmd_needs_abi5, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_allocation_one_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_allocation_policies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_repeat_within_question, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stall_warns_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,29 +6,28 @@
  * this process, each with its own loop. Nothing may crash or read outside a mapping (the
  * CI runs this under ASan), each event is one warning, and the copies share their counters
  * again once the file is usable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "daemon.h"
 #include "fixture.h"
 #include "log.h"
 #include "sharedrot.h"
 
-#define MAGIC 0x31544f524e594450ull /* "PDYNROT1" */
-#define HEADER 64
-#define COUNTER 24
+#define MAGIC	     0x31544f524e594450ull /* "PDYNROT1" */
+#define HEADER	     64
+#define COUNTER	     24
 #define DEFAULT_SIZE (HEADER + SHAREDROT_SLOTS * COUNTER)
-
 
 static char zdir[64], cdir[96], path[128];
 static struct snapshot *snap;
@@ -126,7 +125,8 @@ static void write_header(uint64_t magic, uint64_t slots, off_t size)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, h, size < HEADER ? (size_t)size : HEADER, 0), size < HEADER ? size : HEADER);
+	assert_int_equal(pwrite(fd, h, size < HEADER ? (size_t)size : HEADER, 0),
+			 size < HEADER ? size : HEADER);
 	assert_int_equal(ftruncate(fd, size), 0);
 	close(fd);
 }
@@ -159,21 +159,21 @@ static void test_hostile_headers(void **state)
 		off_t size;
 		bool usable;
 	} cases[] = {
-		{"empty file", 0, 0, 0, true},
-		{"header cut short", MAGIC, 0, 12, true},
-		{"0 counters", MAGIC, 0, DEFAULT_SIZE, true},
-		{"2^40 counters", MAGIC, 1ull << 40, DEFAULT_SIZE, false},
-		{"2^64-1 counters", MAGIC, UINT64_MAX, DEFAULT_SIZE, false},
-		{"2^63 counters", MAGIC, 1ull << 63, DEFAULT_SIZE, false},
-		{"3 counters", MAGIC, 3, DEFAULT_SIZE, false},
-		{"512 counters", MAGIC, 512, DEFAULT_SIZE, false},
-		{"2^21 counters", MAGIC, 1u << 21, DEFAULT_SIZE, false},
-		{"2048 counters, a file of that size", MAGIC, 2048, HEADER + 2048 * COUNTER, true},
-		{"2^20 counters, a file of one page", MAGIC, 1u << 20, 4096, true},
-		{"65536 counters, a file of one page", MAGIC, SHAREDROT_SLOTS, 4096, true},
-		{"a file larger than its counters", MAGIC, SHAREDROT_SLOTS, 4 * DEFAULT_SIZE, true},
-		{"another magic", 0x4141414141414141ull, SHAREDROT_SLOTS, DEFAULT_SIZE, false},
-		{"no magic, 2^40 counters", 0, 1ull << 40, DEFAULT_SIZE, false},
+	    {"empty file", 0, 0, 0, true},
+	    {"header cut short", MAGIC, 0, 12, true},
+	    {"0 counters", MAGIC, 0, DEFAULT_SIZE, true},
+	    {"2^40 counters", MAGIC, 1ull << 40, DEFAULT_SIZE, false},
+	    {"2^64-1 counters", MAGIC, UINT64_MAX, DEFAULT_SIZE, false},
+	    {"2^63 counters", MAGIC, 1ull << 63, DEFAULT_SIZE, false},
+	    {"3 counters", MAGIC, 3, DEFAULT_SIZE, false},
+	    {"512 counters", MAGIC, 512, DEFAULT_SIZE, false},
+	    {"2^21 counters", MAGIC, 1u << 21, DEFAULT_SIZE, false},
+	    {"2048 counters, a file of that size", MAGIC, 2048, HEADER + 2048 * COUNTER, true},
+	    {"2^20 counters, a file of one page", MAGIC, 1u << 20, 4096, true},
+	    {"65536 counters, a file of one page", MAGIC, SHAREDROT_SLOTS, 4096, true},
+	    {"a file larger than its counters", MAGIC, SHAREDROT_SLOTS, 4 * DEFAULT_SIZE, true},
+	    {"another magic", 0x4141414141414141ull, SHAREDROT_SLOTS, DEFAULT_SIZE, false},
+	    {"no magic, 2^40 counters", 0, 1ull << 40, DEFAULT_SIZE, false},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -187,7 +187,8 @@ static void test_hostile_headers(void **state)
 		take_all(&b);
 		if (cases[i].usable) {
 			assert_non_null(a.d.rot.shared);
-			assert_int_equal(rotation_count(&a.d.rot, 0), 2); /* both copies advanced it */
+			assert_int_equal(rotation_count(&a.d.rot, 0),
+					 2); /* both copies advanced it */
 			assert_int_equal(file_magic(), MAGIC);
 		} else {
 			assert_null(a.d.rot.shared);
@@ -223,7 +224,8 @@ static void test_size_changed_then_reload(void **state)
 		rotation_done(&a.d.rot);
 		a.d.rot = rot;
 		take_all(&a);
-		/* the check finds the header changed: set up again (0), or alone with one warning */
+		/* the check finds the header changed: set up again (0), or alone with one warning
+		 */
 		capture();
 		(void)sharedrot_check(a.sr);
 		take_all(&a);
@@ -270,7 +272,9 @@ static void test_not_a_file(void **state)
 		capture();
 		copy_open(&a);
 		log = captured();
-		assert_non_null(strstr(log, kind == 0 ? "a directory" : kind == 1 ? "(a FIFO)" : "symbolic link"));
+		assert_non_null(strstr(log, kind == 0	? "a directory"
+					    : kind == 1 ? "(a FIFO)"
+							: "symbolic link"));
 		assert_null(a.d.rot.shared);
 		take_all(&a);
 		assert_false(sharedrot_check(a.sr));
@@ -312,7 +316,8 @@ static void test_truncated_under_copies(void **state)
 		for (int n = 0; n < 100; n++)
 			take_all(&a);
 		run_loop(&a);
-		(void)sharedrot_check(a.sr); /* the last page alone gone may hold none of its counters */
+		(void)sharedrot_check(
+		    a.sr); /* the last page alone gone may hold none of its counters */
 		log = captured();
 		assert_int_equal(count(log, "shared rotation: "), 1);
 		assert_int_equal(count(log, "warning: shared rotation: "), 1);
@@ -337,10 +342,10 @@ static void test_truncated_under_copies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_hostile_headers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_size_changed_then_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_truncated_under_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_headers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_changed_then_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_a_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_truncated_under_copies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,17 +3,17 @@
  * snapshot (a trie per handler, prefix files, their problems, sharing across reloads) and
  * the answers (longest match, the ECS scope, the resolver or the subnet, a rotation per
  * view, the handler's own list for everyone else). */
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "answer.h"
 #include "config.h"
@@ -171,13 +171,16 @@ static void test_config_errors(void **state)
 	/* an IPv4 prefix and its IPv4-mapped IPv6 spelling are one prefix of the trie, as a
 	 * prefix file's lines are */
 	snprintf(want, sizeof(want), "%s: 198.51.100.0/24 is in two views, \"a\" and \"b\"", p);
-	expect_errors(V("{\"name\": \"a\", \"prefixes\": [\"198.51.100.0/24\"], \"file\": \"x\"},"
-			"{\"name\": \"b\", \"prefixes\": [\"::ffff:198.51.100.0/120\"], \"file\": \"y\"}"),
-		      want);
+	expect_errors(
+	    V("{\"name\": \"a\", \"prefixes\": [\"198.51.100.0/24\"], \"file\": \"x\"},"
+	      "{\"name\": \"b\", \"prefixes\": [\"::ffff:198.51.100.0/120\"], \"file\": \"y\"}"),
+	    want);
 	snprintf(want, sizeof(want), "%s: ::ffff:10.0.0.0/104 is in two views, \"a\" and \"b\"", p);
-	expect_errors(V("{\"name\": \"a\", \"prefixes\": [\"::ffff:10.0.0.0/104\"], \"file\": \"x\"},"
-			"{\"name\": \"b\", \"prefixes\": [\"10.0.0.0/8\", \"::ffff:0:0/96\"], \"file\": \"y\"}"),
-		      want);
+	expect_errors(
+	    V("{\"name\": \"a\", \"prefixes\": [\"::ffff:10.0.0.0/104\"], \"file\": \"x\"},"
+	      "{\"name\": \"b\", \"prefixes\": [\"10.0.0.0/8\", \"::ffff:0:0/96\"], \"file\": "
+	      "\"y\"}"),
+	    want);
 	/* views belong to address lists */
 	snprintf(want, sizeof(want), "%s/views: unknown key", p);
 	expect_errors("{\"qname\": \"w.dyn.example.test\", \"kind\": \"whoami\", \"views\": "
@@ -448,7 +451,8 @@ static void test_prefix_in_two_views(void **state)
 	struct snapshot *s;
 	char *errors, want[1024];
 
-	fixture_write(dir, "shadow.txt", "10.0.0.0/24\n10.0.0.0/8\n::ffff:10.0.0.0/104\n10.0.0.0/24\n");
+	fixture_write(dir, "shadow.txt",
+		      "10.0.0.0/24\n10.0.0.0/8\n::ffff:10.0.0.0/104\n10.0.0.0/24\n");
 	s = build(TWO, NULL, &errors);
 	snprintf(want, sizeof(want),
 		 "%s/shadow.txt:2: error: \"10.0.0.0/8\" is also in view \"a\"|"
@@ -471,7 +475,8 @@ static void test_prefix_in_two_views(void **state)
 	free(errors);
 	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
 	assert_string_equal(ask(s, &rot, "127.0.0.1", "10.0.0.9/32"), "192.0.2.201/24");
-	assert_string_equal(ask(s, &rot, "127.0.0.1", "10.9.9.9/32"), "192.0.2.101/13"); /* parts from the /24 at bit 13 */
+	assert_string_equal(ask(s, &rot, "127.0.0.1", "10.9.9.9/32"),
+			    "192.0.2.101/13"); /* parts from the /24 at bit 13 */
 	rotation_done(&rot);
 	snapshot_free(s);
 #undef TWO
@@ -482,9 +487,9 @@ static void test_prefix_in_two_views(void **state)
 static void test_missing_files_same(void **state)
 {
 #define MISSING                                                                                    \
-	"{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"gone.txt\", "               \
-	"\"views\": [{\"name\": \"a\", \"prefixes\": [\"10.0.0.0/8\"], \"file\": \"gone-a.txt\"},"       \
-	"{\"name\": \"b\", \"prefix_file\": \"gone-prefixes.txt\", \"file\": \"nl.txt\"}]},"           \
+	"{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"gone.txt\", "         \
+	"\"views\": [{\"name\": \"a\", \"prefixes\": [\"10.0.0.0/8\"], \"file\": \"gone-a.txt\"}," \
+	"{\"name\": \"b\", \"prefix_file\": \"gone-prefixes.txt\", \"file\": \"nl.txt\"}]},"       \
 	"{\"qname\": \"other.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"gone6.txt\"}"
 	struct snapshot *s, *s2, *s3;
 	char *errors;
@@ -496,7 +501,8 @@ static void test_missing_files_same(void **state)
 	assert_int_equal(s->n_failed, 3);
 	/* a reload says what it keeps, which a first load does not: news once */
 	s2 = build(MISSING, s, &errors);
-	assert_non_null(strstr(errors, "gone.txt: www.dyn.example.test A serves nothing until the file is fixed"));
+	assert_non_null(strstr(
+	    errors, "gone.txt: www.dyn.example.test A serves nothing until the file is fixed"));
 	free(errors);
 	snapshot_free(s);
 	/* and then nothing changes, however often it is tried */
@@ -537,7 +543,8 @@ static void test_all_capped(void **state)
 	size_t n = 0;
 
 	fixture_write(dir, "big.txt", "10.0.0.0/20\n10.1.0.0\n"); /* 4,097 addresses */
-	s = build("{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", \"policy\": \"all\"}",
+	s = build("{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", "
+		  "\"policy\": \"all\"}",
 		  NULL, &errors);
 	free(errors);
 	assert_int_equal(s->handlers[0].list->n, 4097);
@@ -550,8 +557,10 @@ static void test_all_capped(void **state)
 	diag_init(&w);
 	snapshot_warnings(s, &w);
 	assert_int_equal(w.n_msgs, 1);
-	assert_true(strstr(w.msgs[0], "/big.txt: warning: 4097 addresses under policy \"all\": www.dyn.example.test A "
-				      "answers the first 2048 (what a DNS message holds)") != NULL);
+	assert_true(
+	    strstr(w.msgs[0],
+		   "/big.txt: warning: 4097 addresses under policy \"all\": www.dyn.example.test A "
+		   "answers the first 2048 (what a DNS message holds)") != NULL);
 	diag_clear(&w);
 	rotation_done(&rot);
 	snapshot_free(s);
