@@ -69,6 +69,9 @@ extern const char *const config_check_names[4];
 
 #define CONFIG_EXPECT_MAX 16 /* status codes in "expect" */
 
+/* Lists longer than this are not checked: their state would cost more than it tells. */
+#define HEALTH_ADDRESSES_MAX 65536u
+
 struct config_health {
 	enum config_check check;
 	uint16_t port; /* tcp, http(s): 0 = http 80, https 443 */

@@ -16,8 +16,6 @@
 #include "snapshot.h"
 
 #define HEALTH_REASON_SIZE 64
-/* Lists longer than this are not checked: their state would cost more than it tells. */
-#define HEALTH_ADDRESSES_MAX 65536u
 
 struct health_addr {
 	bool up;	     /* every address starts up */
