@@ -36,6 +36,8 @@ for t in $targets; do
     extra=()
     [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c" -Wl,--wrap=write)
     [ "$t" = ctlreply ] && extra=(-I"$src/ctl" "$src/ctl/render.c")
+    # the targets that parse a config per input compile its patterns once (regcache.c)
+    case $t in config | script) extra+=("$src/tests/fuzz/regcache.c" -Wl,--wrap=regcomp,--wrap=regfree) ;; esac
     "$CC" "${flags[@]}" -o "$bin/fuzz-$t" "$src/tests/fuzz/fuzz-$t.c" "${extra[@]}" "${common[@]}" "${libs[@]}"
     mkdir -p "$scratch/$t"
     cp "$src/tests/fuzz/corpus/$t"/* "$scratch/$t/"
