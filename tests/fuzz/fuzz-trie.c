@@ -54,9 +54,15 @@ struct pfx {
 	uint32_t value;
 };
 
+/* The prefixes in the order they were added, and an index of them by key and length, so
+ * that "is this prefix there already" is one probe instead of a scan: adding the padding
+ * one by one with scans cost a million comparisons per input. */
+#define SLOTS 4096 /* a power of two, over twice MAX_PREFIXES + PAD */
+
 struct model {
 	struct pfx p[MAX_PREFIXES + PAD];
 	size_t n;
+	uint16_t slot[SLOTS]; /* an index into p plus one; 0: free */
 };
 
 static struct model m;
@@ -106,14 +112,31 @@ static struct k128 cut(struct k128 k, unsigned len)
 	return k;
 }
 
+/* Where prefix k/len is in the index, or the free slot where it would go (linear probing). */
+static MODEL uint16_t *model_slot(struct k128 k, unsigned len)
+{
+	uint64_t h = (k.w[0] * 0x9e3779b97f4a7c15ull) ^ (k.w[1] * 0xc2b2ae3d27d4eb4full) ^ len;
+	size_t i = (size_t)(h ^ h >> 29) & (SLOTS - 1);
+
+	for (;; i = (i + 1) & (SLOTS - 1)) {
+		const struct pfx *p;
+
+		if (!m.slot[i])
+			return &m.slot[i];
+		p = &m.p[m.slot[i] - 1];
+		if (p->len == len && p->k.w[0] == k.w[0] && p->k.w[1] == k.w[1])
+			return &m.slot[i];
+	}
+}
+
 static MODEL bool model_has(struct k128 k, unsigned len, uint32_t *value)
 {
-	for (size_t i = 0; i < m.n; i++)
-		if (m.p[i].len == len && m.p[i].k.w[0] == k.w[0] && m.p[i].k.w[1] == k.w[1]) {
-			*value = m.p[i].value;
-			return true;
-		}
-	return false;
+	const uint16_t *s = model_slot(k, len);
+
+	if (!*s)
+		return false;
+	*value = m.p[*s - 1].value;
+	return true;
 }
 
 /* Adds to both; the trie must agree on what is a duplicate. */
@@ -132,6 +155,7 @@ static void add(struct prefixtrie *t, int family, const uint8_t *a, unsigned len
 	}
 	fuzz_assert(m.n < sizeof(m.p) / sizeof(m.p[0]));
 	m.p[m.n++] = (struct pfx){.k = k, .len = len + off, .value = value};
+	*model_slot(k, len + off) = (uint16_t)m.n;
 }
 
 /* One address checked against the model. */
@@ -248,6 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	flags = data[0];
 	m.n = 0;
+	memset(m.slot, 0, sizeof(m.slot));
 	prefixtrie_init(&t);
 	while (pos < size) {
 		uint8_t h = data[pos++], a[16] = {0};
