@@ -27,8 +27,7 @@
 #include "pipeproto.h"
 
 #define LABELS                                                                                     \
-	"([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-"  \
-	"Za-z0-9_])?)*\\.?$"
+	"([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?$"
 const char config_pattern_hostname[] = "^" LABELS;
 const char config_pattern_qname[] = "^(\\*\\.)?" LABELS;
 
@@ -378,10 +377,10 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 		old = cc_push(v, "path");
 		s = cc_string(v, x, 1, 1024);
 		if (s && !http_path_ok(s, (size_t)json_object_get_string_len(x)))
-			cc_error(v,
-				 "%s is not a path: it starts with \"/\" and holds no spaces or "
-				 "control characters",
-				 cc_quoted(x, q, 40));
+			cc_error(
+			    v,
+			    "%s is not a path: it starts with \"/\" and holds no spaces or control characters",
+			    cc_quoted(x, q, 40));
 		else if (s)
 			hc->path = strdup(s);
 		cc_pop(v, old);
@@ -477,9 +476,10 @@ static void check_least_loaded(struct cc *v, json_object *o, struct config_handl
 	if (h->policy == CONFIG_POLICY_LEAST_LOADED &&
 	    (!h->health || h->health->check == CONFIG_CHECK_TCP)) {
 		old = cc_push(v, "policy");
-		cc_error(v, "\"least-loaded\" needs a load source: a \"health\" check of \"http\", "
-			    "\"https\" "
-			    "(the first number of the body) or \"file\" (\"load N\")");
+		cc_error(
+		    v,
+		    "\"least-loaded\" needs a load source: a \"health\" check of \"http\", \"https\" "
+		    "(the first number of the body) or \"file\" (\"load N\")");
 		cc_pop(v, old);
 	}
 	if (!json_object_object_get_ex(o, "choices", &x))

@@ -166,11 +166,11 @@ void config_check_semantics(struct cc *v, struct config *c)
 				cc_error(v, "\"%s\" is not at or below the domain \"%s\"", h->qname,
 					 c->domain);
 			else
-				cc_error(v,
-					 "\"%s\" is in none of the zones (the domain \"%s\" and "
-					 "the %zu of "
-					 "\"zones\")",
-					 h->qname, c->domain, c->n_zones - 1);
+				cc_error(
+				    v,
+				    "\"%s\" is in none of the zones (the domain \"%s\" and the %zu of "
+				    "\"zones\")",
+				    h->qname, c->domain, c->n_zones - 1);
 			cc_pop(v, o2);
 			cc_pop(v, old);
 		}

@@ -69,12 +69,11 @@ static int set(struct pdnsconf *pc, const char *key, size_t n, const char *value
 	} else {
 		/* reported, and read on as if it said "=": the rest can still be checked */
 		if (incremental && (!s || !s->cleared) && strcmp(k, "launch") == 0)
-			diag_add_at(d, file, line,
-				    "%s:%zu: error: launch+= without an earlier launch=: "
-				    "pdns_server refuses to "
-				    "start (\"Incremental setting 'launch' without a parent\"); "
-				    "write launch=%s",
-				    file, line, value);
+			diag_add_at(
+			    d, file, line,
+			    "%s:%zu: error: launch+= without an earlier launch=: pdns_server refuses to "
+			    "start (\"Incremental setting 'launch' without a parent\"); write launch=%s",
+			    file, line, value);
 		v = strdup(value);
 		if (!v)
 			return -ENOMEM;
@@ -281,10 +280,10 @@ static int gather(const char *dir, struct diag *d, const char *from, size_t line
 		base[--blen] = 0;
 	dh = opendir(base);
 	if (!dh) {
-		diag_add_at(d, from, line,
-			    "%s:%zu: error: include-dir=%s cannot be read (%s): pdns_server "
-			    "refuses to start",
-			    from, line, dir, strerror(errno));
+		diag_add_at(
+		    d, from, line,
+		    "%s:%zu: error: include-dir=%s cannot be read (%s): pdns_server refuses to start",
+		    from, line, dir, strerror(errno));
 		return -EINVAL;
 	}
 	while ((e = readdir(dh))) {
@@ -297,10 +296,10 @@ static int gather(const char *dir, struct diag *d, const char *from, size_t line
 		if (asprintf(&name, "%s/%s", base, e->d_name) < 0)
 			goto oom;
 		if (stat(name, &st) < 0 || !S_ISREG(st.st_mode)) {
-			diag_add_at(d, name, 0,
-				    "%s: error: in include-dir but not a regular file: pdns_server "
-				    "refuses to start",
-				    name);
+			diag_add_at(
+			    d, name, 0,
+			    "%s: error: in include-dir but not a regular file: pdns_server refuses to start",
+			    name);
 			free(name);
 			closedir(dh);
 			free_names(names, n);
@@ -448,12 +447,11 @@ static void check_caches(const struct ctx *x)
 		    shown(s, "zone-cache-refresh-interval", DEFAULT_ZONE_CACHE, buf, sizeof(buf)),
 		    s ? "set" : "add");
 	if (number(x, "cache-ttl", DEFAULT_CACHE_TTL, &v, &s) && v != 0)
-		report(x, true, s,
-		       "%s: the packet cache answers a repeated question without asking pdyndns "
-		       "and the "
-		       "rotation freezes; %s cache-ttl=0",
-		       shown(s, "cache-ttl", DEFAULT_CACHE_TTL, buf, sizeof(buf)),
-		       s ? "set" : "add");
+		report(
+		    x, true, s,
+		    "%s: the packet cache answers a repeated question without asking pdyndns and the "
+		    "rotation freezes; %s cache-ttl=0",
+		    shown(s, "cache-ttl", DEFAULT_CACHE_TTL, buf, sizeof(buf)), s ? "set" : "add");
 }
 
 static bool is_no(const char *v)
@@ -476,14 +474,13 @@ static void check_advance(const struct ctx *x)
 		if (!cb || !is_no(cb->value)) {
 			if (cb)
 				snprintf(buf, sizeof(buf), "consistent-backends=%s", cb->value);
-			report(x, true, cb,
-			       "%s with \"advance\": \"per-lookup\" (%s): PowerDNS looks a name up "
-			       "twice for one "
-			       "question (referral probe and answer) and the rotation skips every "
-			       "other address; %s "
-			       "consistent-backends=no",
-			       cb ? buf : "consistent-backends is not set (default yes)",
-			       x->config_path, cb ? "set" : "add");
+			report(
+			    x, true, cb,
+			    "%s with \"advance\": \"per-lookup\" (%s): PowerDNS looks a name up twice for one "
+			    "question (referral probe and answer) and the rotation skips every other address; %s "
+			    "consistent-backends=no",
+			    cb ? buf : "consistent-backends is not set (default yes)",
+			    x->config_path, cb ? "set" : "add");
 		}
 		return;
 	}
@@ -492,20 +489,16 @@ static void check_advance(const struct ctx *x)
 		    x, true, qs,
 		    "%s with \"advance\": \"per-question\" (%s): the SOA lookups that start a "
 		    "question come from the query cache, pdyndns never sees a new question and the "
-		    "rotation freezes; %s query-cache-ttl=0, or use \"advance\": \"per-lookup\" "
-		    "with "
+		    "rotation freezes; %s query-cache-ttl=0, or use \"advance\": \"per-lookup\" with "
 		    "consistent-backends=no",
 		    shown(qs, "query-cache-ttl", DEFAULT_QUERY_CACHE_TTL, buf, sizeof(buf)),
 		    x->config_path, qs ? "set" : "add");
 	if (number(x, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, &neg, &ns) && neg != 0)
 		report(
 		    x, true, ns,
-		    "%s with \"advance\": \"per-question\" (%s): the empty SOA lookups come from "
-		    "the "
-		    "negative cache, pdyndns never sees a new question and the rotation freezes; "
-		    "%s "
-		    "negquery-cache-ttl=0, or use \"advance\": \"per-lookup\" with "
-		    "consistent-backends=no",
+		    "%s with \"advance\": \"per-question\" (%s): the empty SOA lookups come from the "
+		    "negative cache, pdyndns never sees a new question and the rotation freezes; %s "
+		    "negquery-cache-ttl=0, or use \"advance\": \"per-lookup\" with consistent-backends=no",
 		    shown(ns, "negquery-cache-ttl", DEFAULT_NEGQUERY_CACHE_TTL, buf, sizeof(buf)),
 		    x->config_path, ns ? "set" : "add");
 }
@@ -530,14 +523,13 @@ static void check_abi(const struct ctx *x, const char *prefix)
 	if (!number(x, key, DEFAULT_ABI, &abi, &as))
 		return;
 	if (abi < 3 && q != 0)
-		report(x, true, as,
-		       "%s with \"advance\": \"per-lookup\" (%s) and query-cache-ttl=%ld: ABI 1 "
-		       "and 2 carry no "
-		       "ECS scope, so PowerDNS's query cache keeps the addresses and the rotation "
-		       "freezes; %s "
-		       "%s=5 (3 or more), or query-cache-ttl=0",
-		       shown(as, key, DEFAULT_ABI, buf, sizeof(buf)), x->config_path, q,
-		       as ? "set" : "add", key);
+		report(
+		    x, true, as,
+		    "%s with \"advance\": \"per-lookup\" (%s) and query-cache-ttl=%ld: ABI 1 and 2 carry no "
+		    "ECS scope, so PowerDNS's query cache keeps the addresses and the rotation freezes; %s "
+		    "%s=5 (3 or more), or query-cache-ttl=0",
+		    shown(as, key, DEFAULT_ABI, buf, sizeof(buf)), x->config_path, q,
+		    as ? "set" : "add", key);
 }
 
 /* Splits cmd on single spaces as pdns does (an empty word for two spaces in a row). */
@@ -608,10 +600,10 @@ static bool check_command(const struct ctx *x, const char *prefix)
 	snprintf(key, sizeof(key), "%s-command", prefix);
 	s = pdnsconf_get(x->pc, key);
 	if (!s || !*s->value) {
-		report(x, true, s,
-		       "%s is %s: PowerDNS has nothing to run; set %s=/usr/local/bin/pdyndns "
-		       "--config %s",
-		       key, s ? "empty" : "not set", key, x->config_path);
+		report(
+		    x, true, s,
+		    "%s is %s: PowerDNS has nothing to run; set %s=/usr/local/bin/pdyndns --config %s",
+		    key, s ? "empty" : "not set", key, x->config_path);
 		return false;
 	}
 	argv = split_command(s->value, &n);
@@ -620,20 +612,20 @@ static bool check_command(const struct ctx *x, const char *prefix)
 		return false;
 	}
 	if (strstr(s->value, "  "))
-		report(x, true, s,
-		       "%s has two spaces in a row: PowerDNS splits it on single spaces, without a "
-		       "shell, and "
-		       "passes an empty argument; separate the words of %s with one space",
-		       key, key);
+		report(
+		    x, true, s,
+		    "%s has two spaces in a row: PowerDNS splits it on single spaces, without a shell, and "
+		    "passes an empty argument; separate the words of %s with one space",
+		    key, key);
 	if (n == 1 &&
 	    (stat(argv[0], &st) == 0 ? S_ISSOCK(st.st_mode) : ends_with(argv[0], ".sock")))
 		coprocess = false; /* socket mode: pdns connects to pdyndns --listen PATH */
 	if (argv[0][0] != '/') {
-		report(x, true, s,
-		       "%s runs \"%s\", not an absolute path: PowerDNS runs it without a shell or "
-		       "$PATH; write "
-		       "the full path in %s (e.g. /usr/local/bin/pdyndns)",
-		       key, argv[0], key);
+		report(
+		    x, true, s,
+		    "%s runs \"%s\", not an absolute path: PowerDNS runs it without a shell or $PATH; write "
+		    "the full path in %s (e.g. /usr/local/bin/pdyndns)",
+		    key, argv[0], key);
 	} else if (coprocess && access(argv[0], X_OK) < 0)
 		report(x, false, s,
 		       "%s runs %s, which is not executable here (%s): PowerDNS will not start it",
@@ -646,41 +638,41 @@ static bool check_command(const struct ctx *x, const char *prefix)
 		const char *v = option(argv, n, names[i], letters[i]);
 
 		if (v && *v && v[0] != '/')
-			report(x, true, s,
-			       "%s passes --%s %s, a relative path: it is taken from pdns_server's "
-			       "working "
-			       "directory; write it absolute in %s",
-			       key, names[i], v, key);
+			report(
+			    x, true, s,
+			    "%s passes --%s %s, a relative path: it is taken from pdns_server's working "
+			    "directory; write it absolute in %s",
+			    key, names[i], v, key);
 	}
 	cfg = option(argv, n, "config", 'c');
 	if ((!cfg || !*cfg) &&
 	    !strstr(strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0], "pdyndns"))
 		/* a wrapper script, say: what it runs cannot be seen from here */
-		report(x, false, s,
-		       "%s runs %s, not pdyndns, with no --config: whether it serves %s cannot be "
-		       "checked",
-		       key, argv[0], x->config_path);
+		report(
+		    x, false, s,
+		    "%s runs %s, not pdyndns, with no --config: whether it serves %s cannot be checked",
+		    key, argv[0], x->config_path);
 	else if (!cfg || !*cfg)
 		report(x, true, s, "%s gives pdyndns no --config; add --config %s to %s", key,
 		       x->config_path, key);
 	else if (cfg[0] != '/')
-		report(x, true, s,
-		       "%s passes --config %s, a relative path: it is taken from pdns_server's "
-		       "working "
-		       "directory; write it absolute in %s",
-		       key, cfg, key);
+		report(
+		    x, true, s,
+		    "%s passes --config %s, a relative path: it is taken from pdns_server's working "
+		    "directory; write it absolute in %s",
+		    key, cfg, key);
 	else if (x->config_path) {
 		char a[PATH_MAX], b[PATH_MAX];
 		bool ra = realpath(cfg, a) != NULL, rb = realpath(x->config_path, b) != NULL;
 
 		/* a checked config that is not there is reported as such; nothing to compare */
 		if (rb && (!ra || strcmp(a, b) != 0))
-			report(x, true, s,
-			       "%s names the config %s%s, not %s, the one checked: set --config %s "
-			       "in %s "
-			       "(or check with --config %s)",
-			       key, cfg, ra ? "" : " (which does not exist here)", x->config_path,
-			       b, key, cfg);
+			report(
+			    x, true, s,
+			    "%s names the config %s%s, not %s, the one checked: set --config %s in %s "
+			    "(or check with --config %s)",
+			    key, cfg, ra ? "" : " (which does not exist here)", x->config_path, b,
+			    key, cfg);
 	}
 out:
 	free_names(argv, n);
@@ -797,17 +789,17 @@ static void check_timeout(const struct ctx *x, const char *prefix, double load_m
 	if (load_ms < 0 || !number(x, key, DEFAULT_TIMEOUT, &t, &s) || t <= 0)
 		return; /* 0: pdns waits for ever */
 	if (load_ms > (double)t)
-		report(x, true, s,
-		       "loading %s took %.0f ms, more than %s=%ld: pdyndns answers HELO only once "
-		       "it is loaded, "
-		       "and PowerDNS gives up at start; %s %s=%.0f (twice the load)",
-		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
+		report(
+		    x, true, s,
+		    "loading %s took %.0f ms, more than %s=%ld: pdyndns answers HELO only once it is loaded, "
+		    "and PowerDNS gives up at start; %s %s=%.0f (twice the load)",
+		    x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
 	else if (load_ms > (double)t / 2)
-		report(x, false, s,
-		       "loading %s took %.0f ms, more than half of %s=%ld: a slower disk or a "
-		       "larger list makes "
-		       "PowerDNS give up at start; %s %s=%.0f (twice the load)",
-		       x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
+		report(
+		    x, false, s,
+		    "loading %s took %.0f ms, more than half of %s=%ld: a slower disk or a larger list makes "
+		    "PowerDNS give up at start; %s %s=%.0f (twice the load)",
+		    x->config_path, load_ms, key, t, s ? "set" : "add", key, 2 * load_ms + 1);
 }
 
 void pdnsconf_installed_version(const char *status, struct pdnsconf_version *v)
@@ -885,19 +877,17 @@ static void check_ent(const struct ctx *x, const struct pdnsconf_version *v)
 	const char *ent;
 
 	if (x->c->empty_non_terminals && !*v->text)
-		diag_add_at(x->warnings, x->config_path, 0,
-			    "%s: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or "
-			    "later, and "
-			    "which PowerDNS runs cannot be told here (%s); PowerDNS 4.x fails "
-			    "every question at "
-			    "or below an empty non-terminal",
-			    x->config_path, v->source);
+		diag_add_at(
+		    x->warnings, x->config_path, 0,
+		    "%s: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and "
+		    "which PowerDNS runs cannot be told here (%s); PowerDNS 4.x fails every question at "
+		    "or below an empty non-terminal",
+		    x->config_path, v->source);
 	else if (x->c->empty_non_terminals && !reads_ent(v->text))
 		diag_add_at(
 		    x->warnings, x->config_path, 0,
 		    "%s: warning: empty_non_terminals is true, but PowerDNS here is %s (%s), which "
-		    "refuses the ENT records it needs (5.1 or later): every question at or below "
-		    "an "
+		    "refuses the ENT records it needs (5.1 or later): every question at or below an "
 		    "empty non-terminal fails; remove it, or upgrade PowerDNS",
 		    x->config_path, v->text, v->source);
 	else if (!x->c->empty_non_terminals && *v->text && reads_ent(v->text) &&
@@ -905,10 +895,8 @@ static void check_ent(const struct ctx *x, const struct pdnsconf_version *v)
 		diag_add_at(
 		    x->warnings, x->config_path, 0,
 		    "%s: warning: PowerDNS here is %s (%s), which takes empty non-terminals, but "
-		    "empty_non_terminals is not set: %s and names like it, which exist only "
-		    "through "
-		    "names below them, are NXDOMAIN, and a wildcard above them answers where a "
-		    "static "
+		    "empty_non_terminals is not set: %s and names like it, which exist only through "
+		    "names below them, are NXDOMAIN, and a wildcard above them answers where a static "
 		    "zone would not (RFC 4592); set \"empty_non_terminals\": true",
 		    x->config_path, v->text, v->source, ent);
 }

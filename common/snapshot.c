@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "health.h"
 #include "kind.h"
 #include "macro.h"
 #include "prefixfile.h"
@@ -322,8 +323,7 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 			r = add_inline(&v->trie, h);
 			diag_add_handler(
 			    &mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-			    "%s %s: its views get the clients of their inline prefixes only until "
-			    "the "
+			    "%s %s: its views get the clients of their inline prefixes only until the "
 			    "prefix files are fixed (%u prefixes)",
 			    h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
 			v->key = 0; /* read the files again next time */
@@ -827,22 +827,20 @@ void snapshot_warnings(const struct snapshot *s, struct diag *w)
 			    h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
 		if (h->list && h->cfg->policy == CONFIG_POLICY_ALL && h->list->n > CONFIG_ALL_MAX &&
 		    h->carry_from < 0)
-			diag_add_handler(w, h->cfg->path, h->cfg->qname,
-					 h->cfg->qtype == 1 ? "A" : "AAAA",
-					 "%s: warning: %u addresses under policy \"all\": %s %s "
-					 "answers the first %d "
-					 "(what a DNS message holds)",
-					 h->cfg->path, h->list->n, h->cfg->qname,
-					 h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
+			diag_add_handler(
+			    w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+			    "%s: warning: %u addresses under policy \"all\": %s %s answers the first %d "
+			    "(what a DNS message holds)",
+			    h->cfg->path, h->list->n, h->cfg->qname,
+			    h->cfg->qtype == 1 ? "A" : "AAAA", CONFIG_ALL_MAX);
 		if (h->list && h->cfg->health && h->list->n > HEALTH_ADDRESSES_MAX &&
 		    h->carry_from < 0)
-			diag_add_handler(w, h->cfg->path, h->cfg->qname,
-					 h->cfg->qtype == 1 ? "A" : "AAAA",
-					 "%s: warning: %u addresses, more than the %u health "
-					 "checks take: %s %s serves "
-					 "them all unchecked",
-					 h->cfg->path, h->list->n, HEALTH_ADDRESSES_MAX,
-					 h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA");
+			diag_add_handler(
+			    w, h->cfg->path, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
+			    "%s: warning: %u addresses, more than the %u health checks take: %s %s serves "
+			    "them all unchecked",
+			    h->cfg->path, h->list->n, HEALTH_ADDRESSES_MAX, h->cfg->qname,
+			    h->cfg->qtype == 1 ? "A" : "AAAA");
 	}
 }
 

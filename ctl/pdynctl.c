@@ -329,9 +329,9 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 			if (conn_line(c, &line, &n, o) < 0)
 				goto out;
 			if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
-				malformed(o, c->path,
-					  "a line of the status stream is not an item, its end or "
-					  "an error");
+				malformed(
+				    o, c->path,
+				    "a line of the status stream is not an item, its end or an error");
 				goto out;
 			}
 			if (err) {
@@ -348,9 +348,9 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 				if (r < 0)
 					malformed(o, c->path, why);
 				else if (count != got)
-					malformed(o, c->path,
-						  "the count at its end is not the number of "
-						  "handlers sent");
+					malformed(
+					    o, c->path,
+					    "the count at its end is not the number of handlers sent");
 				else if (missing) {
 					/* each named on stderr already */
 					o->code = EXIT_FAILED;
@@ -611,10 +611,10 @@ static int run_daemon(const struct ctl_request *req)
 		return code;
 	}
 	if (access(arg.dir, R_OK | X_OK) < 0 && (errno == EACCES || errno == EPERM)) {
-		fprintf(stderr,
-			"pdynctl: %s: permission denied (root, the daemon's user or the control "
-			"group may use it)\n",
-			arg.dir);
+		fprintf(
+		    stderr,
+		    "pdynctl: %s: permission denied (root, the daemon's user or the control group may use it)\n",
+		    arg.dir);
 		return EXIT_DENIED;
 	}
 	if (asprintf(&pattern, "%s/pdyndns.*.sock", arg.dir) < 0) {
@@ -801,8 +801,9 @@ static int cmd_completion(char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: pdynctl [--dir DIR | --socket PATH] [--json] [--verbose] [--timeout "
-		   "SEC] COMMAND [ARGS]\n\nCommands:\n");
+	fprintf(
+	    f,
+	    "Usage: pdynctl [--dir DIR | --socket PATH] [--json] [--verbose] [--timeout SEC] COMMAND [ARGS]\n\nCommands:\n");
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
 		char head[32];
 
@@ -852,10 +853,10 @@ static int parse_options(int argc, char **argv, const char *optstring)
 
 			/* NaN fails every comparison: it is refused by the first one */
 			if (end == optarg || *end || !(s > 0 && s <= 3600)) {
-				fprintf(stderr,
-					"pdynctl: --timeout takes seconds, more than 0 and at most "
-					"3600, not \"%s\"\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "pdynctl: --timeout takes seconds, more than 0 and at most 3600, not \"%s\"\n",
+				    optarg);
 				return EXIT_USAGE;
 			}
 			arg.timeout_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);

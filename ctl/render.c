@@ -284,13 +284,13 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 			str(&r, h, "prefix_file") ? ", and those of " : "",
 			str(&r, h, "prefix_file") ?: "");
 	else if (get(&r, h, "views", json_type_int, "an integer"))
-		fprintf(out,
-			"      %lld view%s by the %s, %lld prefixes in all (other clients: this "
-			"list)\n",
-			num(&r, h, "views"), num(&r, h, "views") == 1 ? "" : "s",
-			strcmp(str(&r, h, "match") ?: "", "resolver") == 0 ? "resolver's address"
-									   : "client subnet",
-			num(&r, h, "prefixes"));
+		fprintf(
+		    out,
+		    "      %lld view%s by the %s, %lld prefixes in all (other clients: this list)\n",
+		    num(&r, h, "views"), num(&r, h, "views") == 1 ? "" : "s",
+		    strcmp(str(&r, h, "match") ?: "", "resolver") == 0 ? "resolver's address"
+								       : "client subnet",
+		    num(&r, h, "prefixes"));
 	if (str(&r, h, "views_error"))
 		fprintf(out, "      prefixes: %s\n", str(&r, h, "views_error"));
 	if (arr(&r, h, "weights")) {
@@ -298,8 +298,9 @@ int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX])
 			num(&r, h, "drained"));
 		print_pairs(&r, out, h, "weights", "weight");
 		if (!num(&r, h, "total_weight"))
-			fprintf(out, "      every weight is 0: it answers no address, as a list "
-				     "that did not load\n");
+			fprintf(
+			    out,
+			    "      every weight is 0: it answers no address, as a list that did not load\n");
 	}
 	served = arr(&r, h, "served");
 	if (len(served)) {

@@ -56,9 +56,9 @@ int acceptor_accept(struct acceptor *a)
 			sd_event_now(sd_event_source_get_event(a->src), CLOCK_MONOTONIC, &now);
 			if (a->failures++ == 0) {
 				a->failed_since = now;
-				log_warning("%s: cannot accept (%s); new clients wait, retrying "
-					    "every 100 ms",
-					    a->what, strerror(e));
+				log_warning(
+				    "%s: cannot accept (%s); new clients wait, retrying every 100 ms",
+				    a->what, strerror(e));
 			}
 			sd_event_source_set_enabled(a->src, SD_EVENT_OFF);
 			sd_event_source_set_time(a->backoff, now + PAUSE_USEC);

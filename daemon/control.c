@@ -614,11 +614,10 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	}
 	r = prepare_dir(dir, gid, have_group);
 	if (r < 0) {
-		log_error("control: cannot use %s: %s; no control socket (pdynctl will not see "
-			  "this copy)",
-			  dir,
-			  r == -ENOTDIR ? "not a directory (symlinks are not followed)"
-					: strerror(-r));
+		log_error(
+		    "control: cannot use %s: %s; no control socket (pdynctl will not see this copy)",
+		    dir,
+		    r == -ENOTDIR ? "not a directory (symlinks are not followed)" : strerror(-r));
 		return r;
 	}
 	ctl = calloc(1, sizeof(*ctl));
@@ -649,9 +648,9 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 	}
 	if (lstat(tmp, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			log_error("control: %s exists and is not a socket; not touching it, no "
-				  "control socket",
-				  tmp);
+			log_error(
+			    "control: %s exists and is not a socket; not touching it, no control socket",
+			    tmp);
 			r = -EEXIST;
 			goto fail;
 		}

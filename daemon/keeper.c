@@ -191,14 +191,12 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 			}
 		if (ctl < 0) {
 			if (n == first) {
-				say("PowerDNS closed every connection it had to pdyndns (pid %d); "
-				    "exiting",
+				say("PowerDNS closed every connection it had to pdyndns (pid %d); exiting",
 				    (int)owner);
 				break;
 			}
 			if (time(NULL) - orphaned >= KEEPER_WAIT_S) {
-				say("no pdyndns took over %u PowerDNS connection(s) in %d s; "
-				    "closing them "
+				say("no pdyndns took over %u PowerDNS connection(s) in %d s; closing them "
 				    "and exiting",
 				    (unsigned)(n - first), KEEPER_WAIT_S);
 				break;
@@ -226,8 +224,7 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 					continue;
 				given = hand_over(peer);
 				close(peer);
-				say("handed %u PowerDNS connection%s of pdyndns (pid %d) to the "
-				    "next pdyndns",
+				say("handed %u PowerDNS connection%s of pdyndns (pid %d) to the next pdyndns",
 				    given, given == 1 ? "" : "s", (int)owner);
 				break;
 			}
@@ -248,8 +245,7 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 				ctl = -1;
 				orphaned = time(NULL);
 				lfd = rendezvous_listen(sa);
-				say("pdyndns (pid %d) is gone: holding %u PowerDNS connection%s "
-				    "for the next "
+				say("pdyndns (pid %d) is gone: holding %u PowerDNS connection%s for the next "
 				    "pdyndns (for up to %d s)",
 				    (int)owner, count_held(), count_held() == 1 ? "" : "s",
 				    KEEPER_WAIT_S);

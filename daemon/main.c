@@ -50,13 +50,12 @@ static int check_std_fds(bool coprocess)
 			continue;
 		if (coprocess && fd < 2) {
 			if (fcntl(2, F_GETFD) >= 0)
-				fprintf(stderr,
-					"pdyndns: %s is closed: as a coprocess pdyndns reads "
-					"PowerDNS's "
-					"questions on stdin and answers on stdout (set it as "
-					"pipe-command, or "
-					"use --listen for socket mode)\n",
-					fd == 0 ? "stdin" : "stdout");
+				fprintf(
+				    stderr,
+				    "pdyndns: %s is closed: as a coprocess pdyndns reads PowerDNS's "
+				    "questions on stdin and answers on stdout (set it as pipe-command, or "
+				    "use --listen for socket mode)\n",
+				    fd == 0 ? "stdin" : "stdout");
 			return -EBADF;
 		}
 		nul = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
@@ -75,11 +74,9 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "Usage: pdyndns --config FILE [--control-dir DIR] [--shared-rotation]\n"
-	    "                                     serve the PowerDNS pipe protocol on "
-	    "stdin/stdout\n"
+	    "                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
 	    "       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
-	    "                                     serve it on a unix socket, to every PowerDNS "
-	    "thread\n"
+	    "                                     serve it on a unix socket, to every PowerDNS thread\n"
 	    "       pdyndns --check --config FILE [--pdns-config PDNSCONF]\n"
 	    "                                     validate FILE and every address file it names,\n"
 	    "                                     and PowerDNS's settings against them\n"
@@ -104,7 +101,6 @@ static void usage(FILE *f)
 	    "  -h, --help         print this help and exit\n");
 }
 
-/* Loads the config and lists for serving; a failure leaves d->snap NULL with the reason. */
 /* The counters' slots for the first snapshot. */
 static int init_metrics(struct daemon *d)
 {
@@ -116,6 +112,7 @@ static int init_metrics(struct daemon *d)
 	return 0;
 }
 
+/* Loads the config and lists for serving; a failure leaves d->snap NULL with the reason. */
 static void load_initial(struct daemon *d)
 {
 	struct config *c = NULL;

@@ -63,9 +63,10 @@ static void describe_copies(struct session *s)
 	n = d->describe_copies(d, &s->out);
 	if (!n) {
 		buf_truncate(&s->out, at);
-		buf_puts(&s->out, "this copy was started for this command (pdnsutil backend-cmd) "
-				  "and serves no question; "
-				  "no other copy has a control socket in ");
+		buf_puts(
+		    &s->out,
+		    "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
+		    "no other copy has a control socket in ");
 		buf_puts(&s->out, d->control_dir ? d->control_dir : "(none)");
 		buf_puts(&s->out, " (is pdns_server running, with the same --control-dir?)\n");
 	}
@@ -125,9 +126,9 @@ static void answer_cmd(struct session *s, const struct pp_msg *m)
 					buf_puts(&s->out, " ");
 					buf_puts(&s->out, text);
 				} else if (st.weighted && !st.total_weight)
-					buf_puts(&s->out,
-						 ", every weight 0: no address is answered, as "
-						 "from a list that did not load");
+					buf_puts(
+					    &s->out,
+					    ", every weight 0: no address is answered, as from a list that did not load");
 			} else
 				buf_puts(&s->out, ": serving nothing");
 			if (st.error) {
@@ -166,21 +167,16 @@ static void note_stall(struct session *s)
 	else
 		snprintf(what, sizeof(what), "an SOA walk stopped short of the zone's apex");
 	log_warning(
-	    "rotation stalled: %s. PowerDNS's caches (query-cache-ttl, negquery-cache-ttl) answer "
-	    "the "
-	    "SOA lookups by which \"advance\": \"per-question\" tells questions apart. Set "
-	    "\"advance\": "
-	    "\"per-lookup\" in the config with consistent-backends=no and pipe-abi-version=3 or "
-	    "later "
-	    "(README, \"Fewer lookups per question\"), or query-cache-ttl=0 and "
-	    "negquery-cache-ttl=0 "
+	    "rotation stalled: %s. PowerDNS's caches (query-cache-ttl, negquery-cache-ttl) answer the "
+	    "SOA lookups by which \"advance\": \"per-question\" tells questions apart. Set \"advance\": "
+	    "\"per-lookup\" in the config with consistent-backends=no and pipe-abi-version=3 or later "
+	    "(README, \"Fewer lookups per question\"), or query-cache-ttl=0 and negquery-cache-ttl=0 "
 	    "in pdns.conf. %s",
 	    what,
 	    s->abi >= 3
 		? "Until then pdyndns counts the lookups of each question and goes on rotating "
 		  "(README, \"Rotation\")"
-		: "With pipe-abi-version 1 or 2 PowerDNS keeps each answer for query-cache-ttl: "
-		  "until "
+		: "With pipe-abi-version 1 or 2 PowerDNS keeps each answer for query-cache-ttl: until "
 		  "then the rotation moves at most once per query-cache-ttl");
 }
 

@@ -451,10 +451,10 @@ bool sharedrot_check(struct sharedrot *sr)
 		 * copy's handlers were wiped, and are claimed again */
 		sr->m.epoch = e;
 		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) == 0)
-			log_info("shared rotation: %s was set up again by another copy; the shared "
-				 "counters "
-				 "start over",
-				 sr->path);
+			log_info(
+			    "shared rotation: %s was set up again by another copy; the shared counters "
+			    "start over",
+			    sr->path);
 	}
 	return sr->m.t != NULL;
 }

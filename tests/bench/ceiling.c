@@ -156,8 +156,9 @@ int main(int argc, char **argv)
 	}
 	if (argc != 4 || strcmp(argv[1], "stub-socket") != 0 ||
 	    strlen(argv[3]) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket "
-				"DOMAIN PATH\n");
+		fprintf(
+		    stderr,
+		    "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket DOMAIN PATH\n");
 		return 2;
 	}
 	strcpy(sa.sun_path, argv[3]);

@@ -83,17 +83,16 @@ static void write_config(unsigned n_files)
 	f = fopen(path, "w");
 	if (!f)
 		die("fopen config");
-	fprintf(f,
-		"{\"domain\": \"bench.test\", \"soa\": \"ns1.bench.test. h.bench.test. 1 7200 3600 "
-		"7200 60\",\n"
-		" \"nameservers\": [\"ns1.bench.test\"], \"ttl\": 60, \"loglevel\": \"%s\", "
-		"\"handlers\": [\n",
-		loglevel);
+	fprintf(
+	    f,
+	    "{\"domain\": \"bench.test\", \"soa\": \"ns1.bench.test. h.bench.test. 1 7200 3600 7200 60\",\n"
+	    " \"nameservers\": [\"ns1.bench.test\"], \"ttl\": 60, \"loglevel\": \"%s\", \"handlers\": [\n",
+	    loglevel);
 	for (unsigned i = 0; i < n_files; i++)
-		fprintf(f,
-			"  {\"qname\": \"t%u.bench.test\", \"qtype\": \"A\", \"file\": "
-			"\"t%u.txt\"}%s\n",
-			i, i, i + 1 < n_files ? "," : "");
+		fprintf(
+		    f,
+		    "  {\"qname\": \"t%u.bench.test\", \"qtype\": \"A\", \"file\": \"t%u.txt\"}%s\n",
+		    i, i, i + 1 < n_files ? "," : "");
 	fprintf(f, "]}\n");
 	fclose(f);
 }
@@ -262,18 +261,18 @@ static void stall(const char *exe, unsigned seconds)
 	/* the same length of time without and with reloads, back to back */
 	n_idle = phase(idle, cap, seconds, false, &v);
 	n_busy = phase(busy, cap, seconds, true, &v);
-	printf("stall_idle  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, no "
-	       "reload)\n",
-	       pct(idle, n_idle, 0.5), pct(idle, n_idle, 0.99), pct(idle, n_idle, 0.999),
-	       pct(idle, n_idle, 1.0), n_idle);
-	printf("stall_busy  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, %u "
-	       "reloads of 1,000,000 addresses)\n",
-	       pct(busy, n_busy, 0.5), pct(busy, n_busy, 0.99), pct(busy, n_busy, 0.999),
-	       pct(busy, n_busy, 1.0), n_busy, v - 1);
-	printf("stall_worst_vs_idle_p99 %.1f x (goal <= 2); the machine's own: idle max %.1f x "
-	       "idle p99\n",
-	       pct(busy, n_busy, 1.0) / pct(idle, n_idle, 0.99),
-	       pct(idle, n_idle, 1.0) / pct(idle, n_idle, 0.99));
+	printf(
+	    "stall_idle  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, no reload)\n",
+	    pct(idle, n_idle, 0.5), pct(idle, n_idle, 0.99), pct(idle, n_idle, 0.999),
+	    pct(idle, n_idle, 1.0), n_idle);
+	printf(
+	    "stall_busy  p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms (%zu round trips, %u reloads of 1,000,000 addresses)\n",
+	    pct(busy, n_busy, 0.5), pct(busy, n_busy, 0.99), pct(busy, n_busy, 0.999),
+	    pct(busy, n_busy, 1.0), n_busy, v - 1);
+	printf(
+	    "stall_worst_vs_idle_p99 %.1f x (goal <= 2); the machine's own: idle max %.1f x idle p99\n",
+	    pct(busy, n_busy, 1.0) / pct(idle, n_idle, 0.99),
+	    pct(idle, n_idle, 1.0) / pct(idle, n_idle, 0.99));
 	stop();
 	free(idle);
 	free(busy);
@@ -513,10 +512,10 @@ static void extremes(const char *exe)
 		t0 = now_ns();
 		rename_in(cases[k - 1].file, "t0.txt");
 		worst = worst_until(++applied, 200000000ull, t0, &done, &n);
-		printf("extreme_%s_worst %.3f ms (idle p99 %.3f, idle max %.3f; reload done after "
-		       "%.1f ms, "
-		       "%zu round trips)\n",
-		       cases[k - 1].name, (double)worst / 1e6, p99, max, (double)done / 1e6, n);
+		printf(
+		    "extreme_%s_worst %.3f ms (idle p99 %.3f, idle max %.3f; reload done after %.1f ms, "
+		    "%zu round trips)\n",
+		    cases[k - 1].name, (double)worst / 1e6, p99, max, (double)done / 1e6, n);
 		if (fd >= 0)
 			close(fd);
 	}

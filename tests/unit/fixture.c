@@ -50,16 +50,12 @@ struct snapshot *fixture_zone(char *dir)
 	fixture_write(dir, "broken.txt", "192.0.2.9\nnot-an-address\n");
 	fixture_write(
 	    dir, "config.json",
-	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 "
-	    "7200 3600 7200 120\",\n"
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n"
 	    " \"nameservers\": [\"ns1.example.test\", \"ns2.example.test.\"], \"ttl\": 3600,\n"
-	    " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-	    "\"t1-v4.txt\"},\n"
-	    "   {\"qname\": \"t1.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": "
-	    "\"t1-v6.txt\"},\n"
+	    " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"t1-v4.txt\"},\n"
+	    "   {\"qname\": \"t1.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"t1-v6.txt\"},\n"
 	    "   {\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"abc.txt\"},\n"
-	    "   {\"qname\": \"broken.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-	    "\"broken.txt\"}]}\n");
+	    "   {\"qname\": \"broken.dyn.example.test\", \"qtype\": \"A\", \"file\": \"broken.txt\"}]}\n");
 	return load(dir, 1); /* the broken file */
 }
 
@@ -76,50 +72,30 @@ struct snapshot *fixture_zone_all(char *dir)
 	fixture_write(dir, "probes.txt", "203.0.113.0/24\n2001:db8:99::/48\n");
 	fixture_write(
 	    dir, "config.json",
-	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 "
-	    "7200 3600 7200 120\",\n"
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n"
 	    " \"nameservers\": [\"ns1.example.test\", \"ns2.example.test.\"], \"ttl\": 3600,\n"
-	    " \"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. "
-	    "h.example.test. 1 2 3 4 5\",\n"
+	    " \"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\",\n"
 	    "   \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60},\n"
-	    "   {\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. "
-	    "h.example.test. 1 2 3 4 5\",\n"
+	    "   {\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\",\n"
 	    "   \"nameservers\": [\"ns1.example.test\"]}],\n"
-	    " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-	    "\"t1-v4.txt\", \"views\": [\n"
-	    "     {\"prefixes\": [\"198.51.100.0/24\", \"2001:db8:1::/48\"], \"file\": "
-	    "\"nl.txt\"},\n"
-	    "     {\"prefix_file\": \"probes.txt\", \"file\": \"abc.txt\", \"policy\": "
-	    "\"all\"}]},\n"
-	    "   {\"qname\": \"t1.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"t1-v6.txt\", "
-	    "\"match\": \"resolver\",\n"
-	    "    \"views\": [{\"prefixes\": [\"127.0.0.0/8\"], \"file\": \"t1-v6.txt\", \"count\": "
-	    "2}]},\n"
-	    "   {\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"abc.txt\", "
-	    "\"policy\": \"random\", \"count\": 2},\n"
-	    "   {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", "
-	    "\"policy\": \"weighted\", \"count\": 2},\n"
-	    "   {\"qname\": \"cidr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"cidr.txt\", "
-	    "\"count\": 3},\n"
-	    "   {\"qname\": \"*.wild.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-	    "\"cidr.txt\"},\n"
-	    "   {\"qname\": \"t1.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
-	    "\"content\": [\"a \\\"b\\\" c\"]},\n"
-	    "   {\"qname\": \"t1.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"MX\", "
-	    "\"content\": [\"10 mx.example.test\", \"0 .\"]},\n"
-	    "   {\"qname\": \"_s._udp.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-	    "\"SRV\", \"content\": [\"1 2 3 t.example.test\"]},\n"
-	    "   {\"qname\": \"alias.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-	    "\"CNAME\", \"content\": [\"t1.dyn.example.test\"]},\n"
-	    "   {\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"CAA\", "
-	    "\"content\": [\"0 issue ca.example\"]},\n"
-	    "   {\"qname\": \"sub.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"NS\", "
-	    "\"content\": [\"ns.sub.dyn.example.test\"]},\n"
+	    " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"t1-v4.txt\", \"views\": [\n"
+	    "     {\"prefixes\": [\"198.51.100.0/24\", \"2001:db8:1::/48\"], \"file\": \"nl.txt\"},\n"
+	    "     {\"prefix_file\": \"probes.txt\", \"file\": \"abc.txt\", \"policy\": \"all\"}]},\n"
+	    "   {\"qname\": \"t1.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"t1-v6.txt\", \"match\": \"resolver\",\n"
+	    "    \"views\": [{\"prefixes\": [\"127.0.0.0/8\"], \"file\": \"t1-v6.txt\", \"count\": 2}]},\n"
+	    "   {\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"abc.txt\", \"policy\": \"random\", \"count\": 2},\n"
+	    "   {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", \"policy\": \"weighted\", \"count\": 2},\n"
+	    "   {\"qname\": \"cidr.dyn.example.test\", \"qtype\": \"A\", \"file\": \"cidr.txt\", \"count\": 3},\n"
+	    "   {\"qname\": \"*.wild.dyn.example.test\", \"qtype\": \"A\", \"file\": \"cidr.txt\"},\n"
+	    "   {\"qname\": \"t1.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"a \\\"b\\\" c\"]},\n"
+	    "   {\"qname\": \"t1.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"MX\", \"content\": [\"10 mx.example.test\", \"0 .\"]},\n"
+	    "   {\"qname\": \"_s._udp.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"SRV\", \"content\": [\"1 2 3 t.example.test\"]},\n"
+	    "   {\"qname\": \"alias.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"CNAME\", \"content\": [\"t1.dyn.example.test\"]},\n"
+	    "   {\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"CAA\", \"content\": [\"0 issue ca.example\"]},\n"
+	    "   {\"qname\": \"sub.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"NS\", \"content\": [\"ns.sub.dyn.example.test\"]},\n"
 	    "   {\"qname\": \"me.dyn.example.test\", \"kind\": \"whoami\"},\n"
-	    "   {\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	    "\"192.0.2.0/25\"},\n"
-	    "   {\"qname\": \"v6-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	    "\"2001:db8::/64\"}]}\n");
+	    "   {\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/25\"},\n"
+	    "   {\"qname\": \"v6-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\"}]}\n");
 	return load(dir, 0);
 }
 

@@ -607,10 +607,9 @@ static void test_weighted_schedule(void **state)
 				if (w[i] == 0)
 					assert_int_equal(got[i], 0);
 				if (have - want > 0.02 || want - have > 0.02)
-					fail_msg("set %zu (n %zu, total %llu), address %zu: weight "
-						 "%u, share %.4f, want %.4f",
-						 s, n, (unsigned long long)total, i, w[i], have,
-						 want);
+					fail_msg(
+					    "set %zu (n %zu, total %llu), address %zu: weight %u, share %.4f, want %.4f",
+					    s, n, (unsigned long long)total, i, w[i], have, want);
 			}
 		}
 		addrlist_unref(l);

@@ -76,28 +76,28 @@ static void test_soa_only_at_apex(void **state)
 {
 	struct fx *f = *state;
 
-	assert_string_equal(ask(f, "Dyn.Example.Test", "SOA"),
-			    "DATA\tDyn.Example.Test\tIN\tSOA\t3600\t1\tns1.example.test. "
-			    "h.example.test. 7 7200 3600 7200 120\nEND\n");
+	assert_string_equal(
+	    ask(f, "Dyn.Example.Test", "SOA"),
+	    "DATA\tDyn.Example.Test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n");
 	assert_string_equal(ask(f, "t1.dyn.example.test", "SOA"), "END\n");
 	assert_string_equal(ask(f, "example.test", "SOA"), "END\n");
 	assert_string_equal(ask(f, ".", "SOA"), "END\n");
 	f->abi = 3;
-	assert_string_equal(ask(f, "dyn.example.test", "SOA"),
-			    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
-			    "h.example.test. 7 7200 3600 7200 120\nEND\n");
+	assert_string_equal(
+	    ask(f, "dyn.example.test", "SOA"),
+	    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n");
 }
 
 static void test_apex_any_and_ns(void **state)
 {
 	struct fx *f = *state;
 
-	assert_string_equal(ask(f, "dyn.example.test", "ANY"),
-			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
-			    "h.example.test. 7 7200 3600 7200 120\n"
-			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
-			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\n"
-			    "END\n");
+	assert_string_equal(
+	    ask(f, "dyn.example.test", "ANY"),
+	    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\n"
+	    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+	    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\n"
+	    "END\n");
 	assert_string_equal(ask(f, "dyn.example.test", "NS"),
 			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
 			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
@@ -555,8 +555,7 @@ static void test_peek_and_axfr(void **state)
 		buf_putc(&f->out, 0);
 		assert_string_equal(
 		    f->out.data,
-		    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
-		    "h.example.test. 7 7200 3600 7200 120\n"
+		    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\n"
 		    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
 		    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\n"
 		    "DATA\t32\t1\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.2\n"
@@ -604,28 +603,19 @@ static void policy_zone(struct fx *f)
 	fixture_write(f->dir, "w.txt", "10.0.2.1 3\n10.0.2.2\n10.0.2.3 0\n");
 	fixture_write(f->dir, "w2.txt", "10.0.3.1 5\n10.0.3.2 3\n10.0.3.3 2\n10.0.3.4 0\n");
 	fixture_write(f->dir, "zero.txt", "10.0.4.1 0\n10.0.4.2 0\n");
-	fixture_write(f->dir, "p.json",
-		      "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. "
-		      "h.example.test. 7 7200 3600 7200 120\",\n"
-		      " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 3600, \"handlers\": [\n"
-		      " {\"qname\": \"rr3.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		      "\"five.txt\", \"count\": 3},\n"
-		      " {\"qname\": \"rr9.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		      "\"five.txt\", \"policy\": \"round-robin\", \"count\": 9},\n"
-		      " {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", "
-		      "\"policy\": \"weighted\"},\n"
-		      " {\"qname\": \"w2.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		      "\"w2.txt\", \"policy\": \"weighted\", \"count\": 2},\n"
-		      " {\"qname\": \"zero.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		      "\"zero.txt\", \"policy\": \"weighted\"},\n"
-		      " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		      "\"five.txt\", \"policy\": \"all\", \"count\": 2},\n"
-		      " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": "
-		      "\"five6.txt\", \"policy\": \"all\"},\n"
-		      " {\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		      "\"six.txt\", \"policy\": \"random\"},\n"
-		      " {\"qname\": \"rnd3.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": "
-		      "\"five6.txt\", \"policy\": \"random\", \"count\": 3}]}\n");
+	fixture_write(
+	    f->dir, "p.json",
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n"
+	    " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 3600, \"handlers\": [\n"
+	    " {\"qname\": \"rr3.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"count\": 3},\n"
+	    " {\"qname\": \"rr9.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"policy\": \"round-robin\", \"count\": 9},\n"
+	    " {\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", \"policy\": \"weighted\"},\n"
+	    " {\"qname\": \"w2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w2.txt\", \"policy\": \"weighted\", \"count\": 2},\n"
+	    " {\"qname\": \"zero.dyn.example.test\", \"qtype\": \"A\", \"file\": \"zero.txt\", \"policy\": \"weighted\"},\n"
+	    " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": \"five.txt\", \"policy\": \"all\", \"count\": 2},\n"
+	    " {\"qname\": \"all.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"five6.txt\", \"policy\": \"all\"},\n"
+	    " {\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": \"six.txt\", \"policy\": \"random\"},\n"
+	    " {\"qname\": \"rnd3.dyn.example.test\", \"qtype\": \"AAAA\", \"file\": \"five6.txt\", \"policy\": \"random\", \"count\": 3}]}\n");
 	snprintf(path, sizeof(path), "%s/p.json", f->dir);
 	diag_init(&d);
 	assert_int_equal(config_load(path, &d, &c), 0);
@@ -635,8 +625,9 @@ static void policy_zone(struct fx *f)
 	assert_int_equal(d.n_errors, 0);
 	snapshot_warnings(f->snap, &d);
 	assert_int_equal(d.n_msgs, 1);
-	assert_non_null(strstr(d.msgs[0], "zero.txt: warning: every address has weight 0: "
-					  "zero.dyn.example.test A serves nothing"));
+	assert_non_null(strstr(
+	    d.msgs[0],
+	    "zero.txt: warning: every address has weight 0: zero.dyn.example.test A serves nothing"));
 	diag_clear(&d);
 	rotation_done(&f->rot);
 	assert_int_equal(rotation_resize(&f->rot, f->snap->n_handlers), 0);
@@ -836,9 +827,9 @@ static void test_policy_peek_and_axfr(void **state)
 	buf_truncate(&f->out, 0);
 	answer_axfr(&ctx, &m, &f->out);
 	buf_putc(&f->out, 0);
-	assert_non_null(strstr(f->out.data,
-			       "rr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\nDATA\trr3.dyn."
-			       "example.test\tIN\tA\t0\t1\t10.0.0.5\n"));
+	assert_non_null(strstr(
+	    f->out.data,
+	    "rr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.4\nDATA\trr3.dyn.example.test\tIN\tA\t0\t1\t10.0.0.5\n"));
 	assert_non_null(
 	    strstr(f->out.data,
 		   "\nDATA\tw.dyn.example.test\tIN\tA\t0\t1\t10.0.2.2\n")); /* 3:1 -> A B A A */

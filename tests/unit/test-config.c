@@ -16,9 +16,8 @@
 #include "config.h"
 #include "kind.h"
 
-#define HEAD                                                                                       \
-	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 " \
-	"5\", "                                                                                    \
+#define HEAD                                                                                            \
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
 	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "
 
 static struct config *parse_ok(const char *text, const char *path)
@@ -59,15 +58,12 @@ static void expect_errors(const char *text, const char *want)
 
 static void test_python_config(void **state)
 {
-	struct config *c = parse_ok("{\"loglevel\": \"error\", \"soa\": \"ns1.example.net. "
-				    "hostmaster.example.net. 2024010101 7200 3600 7200 120\",\n"
-				    " \"nameservers\": [\"ns1.example.net\", \"ns2.example.net\"], "
-				    "\"ttl\": 3600, \"domain\": \"dyn.example.net\",\n"
-				    " \"handlers\": [{\"qname\": \"t1.dyn.example.net\", "
-				    "\"qtype\": \"A\", \"file\": \"t1-v4.txt\"},\n"
-				    "              {\"qname\": \"t1.dyn.example.net\", \"qtype\": "
-				    "\"AAAA\", \"file\": \"/abs/t1-v6.txt\"}]}",
-				    "/tmp/config.json");
+	struct config *c = parse_ok(
+	    "{\"loglevel\": \"error\", \"soa\": \"ns1.example.net. hostmaster.example.net. 2024010101 7200 3600 7200 120\",\n"
+	    " \"nameservers\": [\"ns1.example.net\", \"ns2.example.net\"], \"ttl\": 3600, \"domain\": \"dyn.example.net\",\n"
+	    " \"handlers\": [{\"qname\": \"t1.dyn.example.net\", \"qtype\": \"A\", \"file\": \"t1-v4.txt\"},\n"
+	    "              {\"qname\": \"t1.dyn.example.net\", \"qtype\": \"AAAA\", \"file\": \"/abs/t1-v6.txt\"}]}",
+	    "/tmp/config.json");
 
 	assert_string_equal(c->domain, "dyn.example.net");
 	assert_memory_equal(c->apex.wire, "\3dyn\7example\3net", 17);
@@ -109,11 +105,10 @@ static void test_defaults_and_extras(void **state)
 	assert_true(c->empty_non_terminals);
 	config_free(c);
 	/* JSON Schema integers: 3600.0 and 3.6e3 are integers */
-	c = parse_ok("{\"domain\": \"x.test.\", \"soa\": \"a b 4294967295 2147483647 0 1 2\", "
-		     "\"nameservers\": [\"a\"], "
-		     "\"ttl\": 3.6e3, \"handlers\": [{\"qname\": \"X.TEST\", \"qtype\": \"A\", "
-		     "\"file\": \"f\"}]}",
-		     "c.json");
+	c = parse_ok(
+	    "{\"domain\": \"x.test.\", \"soa\": \"a b 4294967295 2147483647 0 1 2\", \"nameservers\": [\"a\"], "
+	    "\"ttl\": 3.6e3, \"handlers\": [{\"qname\": \"X.TEST\", \"qtype\": \"A\", \"file\": \"f\"}]}",
+	    "c.json");
 	assert_int_equal(c->ttl, 3600);
 	config_free(c);
 }
@@ -186,10 +181,8 @@ static void test_health(void **state)
 	c = parse_ok(
 	    HEAD HH
 	    "\"policy\": \"least-loaded\", \"choices\": 2, \"health\": {\"check\": \"https\", "
-	    "\"port\": 8443, \"path\": \"/health?x=1\", \"host\": \"www.example.test\", "
-	    "\"expect\": [200, 204], "
-	    "\"tls_verify\": false, \"interval\": 0.5, \"timeout\": 0.25, \"rise\": 1, \"fall\": "
-	    "4, "
+	    "\"port\": 8443, \"path\": \"/health?x=1\", \"host\": \"www.example.test\", \"expect\": [200, 204], "
+	    "\"tls_verify\": false, \"interval\": 0.5, \"timeout\": 0.25, \"rise\": 1, \"fall\": 4, "
 	    "\"all_down\": \"none\"}}]}",
 	    "/etc/p/c.json");
 	h = c->handlers[0].health;
@@ -210,9 +203,10 @@ static void test_health(void **state)
 	config_free(c);
 
 	/* a state file resolves like the address file; it is a load source */
-	c = parse_ok(HEAD HH "\"policy\": \"least-loaded\", \"health\": {\"check\": \"file\", "
-			     "\"file\": \"st.txt\"}}]}",
-		     "/etc/p/c.json");
+	c = parse_ok(
+	    HEAD HH
+	    "\"policy\": \"least-loaded\", \"health\": {\"check\": \"file\", \"file\": \"st.txt\"}}]}",
+	    "/etc/p/c.json");
 	assert_int_equal(c->handlers[0].health->check, CONFIG_CHECK_FILE);
 	assert_string_equal(c->handlers[0].health->file, "st.txt");
 	assert_string_equal(c->handlers[0].health->file_path, "/etc/p/st.txt");
@@ -221,10 +215,10 @@ static void test_health(void **state)
 
 static void test_health_errors(void **state)
 {
-	expect_errors(HEAD HH "\"health\": {\"check\": \"icmp\"}}]}",
-		      "cfg.json: error: /handlers/0/health/check: expected one of \"tcp\", "
-		      "\"http\", \"https\", "
-		      "\"file\", got \"icmp\"");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"icmp\"}}]}",
+	    "cfg.json: error: /handlers/0/health/check: expected one of \"tcp\", \"http\", \"https\", "
+	    "\"file\", got \"icmp\"");
 	expect_errors(
 	    HEAD HH "\"health\": {\"check\": \"tcp\", \"port\": 65536}}]}",
 	    "cfg.json: error: /handlers/0/health/port: 65536 is out of range (1 to 65535)");
@@ -232,42 +226,41 @@ static void test_health_errors(void **state)
 		      "cfg.json: error: /handlers/0/health/port: 0 is out of range (1 to 65535)");
 	expect_errors(HEAD HH "\"health\": {\"check\": \"tcp\"}}]}",
 		      "cfg.json: error: /handlers/0/health: check \"tcp\" needs \"port\"");
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"path\": \"health\"}}]}",
-		      "cfg.json: error: /handlers/0/health/path: \"health\" is not a path: it "
-		      "starts with \"/\" and "
-		      "holds no spaces or control characters");
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"path\": \"/a b\"}}]}",
-		      "cfg.json: error: /handlers/0/health/path: \"/a b\" is not a path: it starts "
-		      "with \"/\" and "
-		      "holds no spaces or control characters");
-	expect_errors(HEAD HH
-		      "\"health\": {\"check\": \"http\", \"interval\": 1, \"timeout\": 2}}]}",
-		      "cfg.json: error: /handlers/0/health/interval: 1 s is shorter than the "
-		      "timeout (2 s): a check "
-		      "must end before the next one");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"path\": \"health\"}}]}",
+	    "cfg.json: error: /handlers/0/health/path: \"health\" is not a path: it starts with \"/\" and "
+	    "holds no spaces or control characters");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"path\": \"/a b\"}}]}",
+	    "cfg.json: error: /handlers/0/health/path: \"/a b\" is not a path: it starts with \"/\" and "
+	    "holds no spaces or control characters");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"interval\": 1, \"timeout\": 2}}]}",
+	    "cfg.json: error: /handlers/0/health/interval: 1 s is shorter than the timeout (2 s): a check "
+	    "must end before the next one");
 	/* the default timeout (2) counts too */
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"interval\": 1}}]}",
-		      "cfg.json: error: /handlers/0/health/interval: 1 s is shorter than the "
-		      "timeout (2 s): a check "
-		      "must end before the next one");
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"timeout\": 0.01}}]}",
-		      "cfg.json: error: /handlers/0/health/timeout: 0.01 is out of range (0.1 to "
-		      "3600 seconds)");
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"interval\": \"5s\"}}]}",
-		      "cfg.json: error: /handlers/0/health/interval: expected a number of seconds, "
-		      "got a string");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"interval\": 1}}]}",
+	    "cfg.json: error: /handlers/0/health/interval: 1 s is shorter than the timeout (2 s): a check "
+	    "must end before the next one");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"timeout\": 0.01}}]}",
+	    "cfg.json: error: /handlers/0/health/timeout: 0.01 is out of range (0.1 to 3600 seconds)");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"interval\": \"5s\"}}]}",
+	    "cfg.json: error: /handlers/0/health/interval: expected a number of seconds, got a string");
 	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"rise\": 0, \"fall\": 101}}]}",
 		      "cfg.json: error: /handlers/0/health/rise: 0 is out of range (1 to 100)|"
 		      "cfg.json: error: /handlers/0/health/fall: 101 is out of range (1 to 100)");
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"expect\": [200, 200]}}]}",
-		      "cfg.json: error: /handlers/0/health/expect/1: duplicate of item 0 (items "
-		      "must be unique)");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"expect\": [200, 200]}}]}",
+	    "cfg.json: error: /handlers/0/health/expect/1: duplicate of item 0 (items must be unique)");
 	expect_errors(
 	    HEAD HH "\"health\": {\"check\": \"http\", \"expect\": [99]}}]}",
 	    "cfg.json: error: /handlers/0/health/expect/0: 99 is out of range (100 to 599)");
-	expect_errors(HEAD HH "\"health\": {\"check\": \"http\", \"all_down\": \"some\"}}]}",
-		      "cfg.json: error: /handlers/0/health/all_down: expected one of \"all\", "
-		      "\"none\", got \"some\"");
+	expect_errors(
+	    HEAD HH "\"health\": {\"check\": \"http\", \"all_down\": \"some\"}}]}",
+	    "cfg.json: error: /handlers/0/health/all_down: expected one of \"all\", \"none\", got \"some\"");
 	expect_errors(
 	    HEAD HH "\"health\": {\"check\": \"http\", \"tls_verify\": false, \"file\": \"x\"}}]}",
 	    "cfg.json: error: /handlers/0/health/tls_verify: does not apply to check \"http\"|"
@@ -283,42 +276,40 @@ static void test_health_errors(void **state)
 	/* least-loaded needs loads, and choices goes with it and one address */
 	expect_errors(
 	    HEAD HH "\"policy\": \"least-loaded\"}]}",
-	    "cfg.json: error: /handlers/0/policy: \"least-loaded\" needs a load source: a "
-	    "\"health\" check "
+	    "cfg.json: error: /handlers/0/policy: \"least-loaded\" needs a load source: a \"health\" check "
 	    "of \"http\", \"https\" (the first number of the body) or \"file\" (\"load N\")");
 	expect_errors(
 	    HEAD HH
 	    "\"policy\": \"least-loaded\", \"health\": {\"check\": \"tcp\", \"port\": 1}}]}",
-	    "cfg.json: error: /handlers/0/policy: \"least-loaded\" needs a load source: a "
-	    "\"health\" check "
+	    "cfg.json: error: /handlers/0/policy: \"least-loaded\" needs a load source: a \"health\" check "
 	    "of \"http\", \"https\" (the first number of the body) or \"file\" (\"load N\")");
 	expect_errors(
 	    HEAD HH "\"choices\": 2}]}",
 	    "cfg.json: error: /handlers/0/choices: applies to policy \"least-loaded\" only");
 	expect_errors(
-	    HEAD HH "\"policy\": \"least-loaded\", \"count\": 2, \"choices\": 2, \"health\": "
-		    "{\"check\": \"http\"}}]}",
+	    HEAD HH
+	    "\"policy\": \"least-loaded\", \"count\": 2, \"choices\": 2, \"health\": {\"check\": \"http\"}}]}",
 	    "cfg.json: error: /handlers/0/choices: picks one address: \"count\" must be 1");
 	expect_errors(
 	    HEAD HH
 	    "\"policy\": \"least-loaded\", \"choices\": 3, \"health\": {\"check\": \"http\"}}]}",
 	    "cfg.json: error: /handlers/0/choices: 3 is out of range (2 to 2)");
 	/* a view has no checks, so no least-loaded */
-	expect_errors(HEAD HH "\"views\": [{\"prefixes\": [\"10.0.0.0/8\"], \"file\": \"g\", "
-			      "\"policy\": \"least-loaded\"}]}]}",
-		      "cfg.json: error: /handlers/0/views/0/policy: expected one of "
-		      "\"round-robin\", \"random\", "
-		      "\"weighted\", \"all\", got \"least-loaded\"");
+	expect_errors(
+	    HEAD HH
+	    "\"views\": [{\"prefixes\": [\"10.0.0.0/8\"], \"file\": \"g\", \"policy\": \"least-loaded\"}]}]}",
+	    "cfg.json: error: /handlers/0/views/0/policy: expected one of \"round-robin\", \"random\", "
+	    "\"weighted\", \"all\", got \"least-loaded\"");
 }
 
 static void test_schema_errors(void **state)
 {
 	expect_errors("[]", "cfg.json: error: /: expected an object, got an array");
-	expect_errors("{}", "cfg.json: error: /: missing required key \"domain\"|cfg.json: error: "
-			    "/: missing required key \"soa\"|"
-			    "cfg.json: error: /: missing required key \"nameservers\"|cfg.json: "
-			    "error: /: missing required key \"ttl\"|"
-			    "cfg.json: error: /: missing required key \"handlers\"");
+	expect_errors(
+	    "{}",
+	    "cfg.json: error: /: missing required key \"domain\"|cfg.json: error: /: missing required key \"soa\"|"
+	    "cfg.json: error: /: missing required key \"nameservers\"|cfg.json: error: /: missing required key \"ttl\"|"
+	    "cfg.json: error: /: missing required key \"handlers\"");
 	expect_errors(HEAD "\"handlers\": [], \"foo\": 1}", "cfg.json: error: /foo: unknown key");
 	expect_errors(HEAD "\"handlers\": [], \"a/b~c\": 1}",
 		      "cfg.json: error: /a~1b~0c: unknown key");
@@ -341,73 +332,67 @@ static void test_schema_errors(void **state)
 			 0);
 		expect_errors(text, want);
 	}
-	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"MX\", "
-			   "\"file\": \"f\"}]}",
-		      "cfg.json: error: /handlers/0/qtype: expected \"A\" or \"AAAA\", got \"MX\"");
+	expect_errors(
+	    HEAD
+	    "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"MX\", \"file\": \"f\"}]}",
+	    "cfg.json: error: /handlers/0/qtype: expected \"A\" or \"AAAA\", got \"MX\"");
 	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\"}]}",
 		      "cfg.json: error: /handlers/0: missing required key \"file\"");
-	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", "
-			   "\"file\": \"\"}]}",
-		      "cfg.json: error: /handlers/0/file: must not be empty");
-	expect_errors(HEAD "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", "
-			   "\"file\": \"f\", \"x\": 1}]}",
-		      "cfg.json: error: /handlers/0/x: unknown key");
+	expect_errors(
+	    HEAD
+	    "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"\"}]}",
+	    "cfg.json: error: /handlers/0/file: must not be empty");
+	expect_errors(
+	    HEAD
+	    "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"x\": 1}]}",
+	    "cfg.json: error: /handlers/0/x: unknown key");
 	expect_errors(HEAD "\"handlers\": {}}",
 		      "cfg.json: error: /handlers: expected an array, got an object");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": -1, \"handlers\": []}",
-		      "cfg.json: error: /ttl: -1 is out of range (0 to 2147483647)");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": 2147483648, \"handlers\": []}",
-		      "cfg.json: error: /ttl: 2147483648 is out of range (0 to 2147483647)");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": 1.5, \"handlers\": []}",
-		      "cfg.json: error: /ttl: expected an integer, got a fraction");
 	expect_errors(
-	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], "
-	    "\"ttl\": 99999999999999999999, \"handlers\": []}",
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": -1, \"handlers\": []}",
+	    "cfg.json: error: /ttl: -1 is out of range (0 to 2147483647)");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 2147483648, \"handlers\": []}",
+	    "cfg.json: error: /ttl: 2147483648 is out of range (0 to 2147483647)");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1.5, \"handlers\": []}",
+	    "cfg.json: error: /ttl: expected an integer, got a fraction");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 99999999999999999999, \"handlers\": []}",
 	    "cfg.json: error: /ttl: a number beyond 64 bits is out of range (0 to 2147483647)");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": \"60\", \"handlers\": []}",
-		      "cfg.json: error: /ttl: expected an integer, got a string");
 	expect_errors(
-	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\", \"a\"], "
-	    "\"ttl\": 1, \"handlers\": []}",
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": \"60\", \"handlers\": []}",
+	    "cfg.json: error: /ttl: expected an integer, got a string");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\", \"a\"], \"ttl\": 1, \"handlers\": []}",
 	    "cfg.json: error: /nameservers/1: duplicate of item 0 (items must be unique)");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [], "
-		      "\"ttl\": 1, \"handlers\": []}",
-		      "cfg.json: error: /nameservers: needs at least 1 item");
-	expect_errors("{\"domain\": \"-bad.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a b\"], \"ttl\": 1, \"handlers\": []}",
-		      "cfg.json: error: /domain: \"-bad.test\" is not a host name (letters, "
-		      "digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)|"
-		      "cfg.json: error: /nameservers/0: \"a b\" is not a host name (letters, "
-		      "digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
 	expect_errors(
-	    "{\"domain\": \"d.test\", \"soa\": \"a b 4294967296 1 1 1 1\", \"nameservers\": "
-	    "[\"a\"], \"ttl\": 1, \"handlers\": []}",
-	    "cfg.json: error: /soa: \"a b 4294967296 1 1 1 1\" is not \"MNAME RNAME SERIAL REFRESH "
-	    "RETRY EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": 1, \"handlers\": [], \"loglevel\": \"verbose\"}",
-		      "cfg.json: error: /loglevel: expected one of \"critical\", \"error\", "
-		      "\"warning\", \"info\", \"debug\", got \"verbose\"");
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": 1, \"handlers\": [], \"advance\": \"per-packet\"}",
-		      "cfg.json: error: /advance: expected one of \"per-question\", "
-		      "\"per-lookup\", got \"per-packet\"");
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [], \"ttl\": 1, \"handlers\": []}",
+	    "cfg.json: error: /nameservers: needs at least 1 item");
 	expect_errors(
-	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], "
-	    "\"ttl\": 1, \"handlers\": [], \"empty_non_terminals\": \"yes\"}",
+	    "{\"domain\": \"-bad.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a b\"], \"ttl\": 1, \"handlers\": []}",
+	    "cfg.json: error: /domain: \"-bad.test\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)|"
+	    "cfg.json: error: /nameservers/0: \"a b\" is not a host name (letters, digits, '-' and '_' in labels of 1 to 63 characters, separated by dots)");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 4294967296 1 1 1 1\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
+	    "cfg.json: error: /soa: \"a b 4294967296 1 1 1 1\" is not \"MNAME RNAME SERIAL REFRESH RETRY EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"loglevel\": \"verbose\"}",
+	    "cfg.json: error: /loglevel: expected one of \"critical\", \"error\", \"warning\", \"info\", \"debug\", got \"verbose\"");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"advance\": \"per-packet\"}",
+	    "cfg.json: error: /advance: expected one of \"per-question\", \"per-lookup\", got \"per-packet\"");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": [], \"empty_non_terminals\": \"yes\"}",
 	    "cfg.json: error: /empty_non_terminals: expected true or false, got a string");
 	/* a string with an escaped NUL, which json-c would cut there, is refused by the scan */
-	expect_errors("{\"domain\": \"d.test\\u0000x\", \"soa\": \"a b 1 2 3 4 5\", "
-		      "\"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
-		      "cfg.json:1:19: error: \\u0000 in a string (a NUL is not allowed)");
+	expect_errors(
+	    "{\"domain\": \"d.test\\u0000x\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"handlers\": []}",
+	    "cfg.json:1:19: error: \\u0000 in a string (a NUL is not allowed)");
 	/* and a key with one, which would become another key in the tree */
-	expect_errors("{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"], \"ttl\": 1, \"ttl\\u0000x\": 2, \"handlers\": []}",
-		      "cfg.json:1:82: error: \\u0000 in a string (a NUL is not allowed)");
+	expect_errors(
+	    "{\"domain\": \"d.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"], \"ttl\": 1, \"ttl\\u0000x\": 2, \"handlers\": []}",
+	    "cfg.json:1:82: error: \\u0000 in a string (a NUL is not allowed)");
 }
 
 static void test_syntax_errors(void **state)
@@ -422,14 +407,12 @@ static void test_semantic_errors(void **state)
 	expect_errors(
 	    HEAD
 	    "\"handlers\": [{\"qname\": \"www.other.test\", \"qtype\": \"A\", \"file\": \"f\"}]}",
-	    "cfg.json: error: /handlers/0/qname: \"www.other.test\" is not at or below the domain "
-	    "\"dyn.example.test\"");
+	    "cfg.json: error: /handlers/0/qname: \"www.other.test\" is not at or below the domain \"dyn.example.test\"");
 	expect_errors(
 	    HEAD
 	    "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\"},"
 	    "{\"qname\": \"T.DYN.example.test.\", \"qtype\": \"A\", \"file\": \"g\"}]}",
-	    "cfg.json: error: /handlers/1: duplicate handler: T.DYN.example.test. A is already "
-	    "handled by /handlers/0");
+	    "cfg.json: error: /handlers/1: duplicate handler: T.DYN.example.test. A is already handled by /handlers/0");
 	/* the apex itself may rotate */
 	config_free(parse_ok(
 	    HEAD
@@ -449,22 +432,17 @@ static void test_unique_canonical(void **state)
 {
 	expect_errors(
 	    HEAD
-	    "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", "
-	    "\"count\": 2},"
+	    "\"handlers\": [{\"qname\": \"t.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 2},"
 	    "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 2},"
-	    "{\"count\": 2.0, \"file\": \"f\", \"qtype\": \"A\", \"qname\": "
-	    "\"t.dyn.example.test\"},"
-	    "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": "
-	    "2e0},"
-	    "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": "
-	    "3}]}",
+	    "{\"count\": 2.0, \"file\": \"f\", \"qtype\": \"A\", \"qname\": \"t.dyn.example.test\"},"
+	    "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 2e0},"
+	    "{\"qname\": \"u.dyn.example.test\", \"qtype\": \"A\", \"file\": \"f\", \"count\": 3}]}",
 	    "cfg.json: error: /handlers/2: duplicate of item 0 (items must be unique)|"
 	    "cfg.json: error: /handlers/3: duplicate of item 1 (items must be unique)");
 	expect_errors(
 	    HEAD
 	    "\"handlers\": [], \"zones\": [{\"domain\": \"a.test\", \"soa\": \"a b 1 2 3 4 5\", "
-	    "\"nameservers\": [\"n1\", \"n2\"]}, {\"nameservers\": [\"n1\", \"n2\"], \"soa\": \"a "
-	    "b 1 2 3 4 5\", "
+	    "\"nameservers\": [\"n1\", \"n2\"]}, {\"nameservers\": [\"n1\", \"n2\"], \"soa\": \"a b 1 2 3 4 5\", "
 	    "\"domain\": \"a.test\"}, {\"domain\": \"a.test\", \"soa\": \"a b 1 2 3 4 5\", "
 	    "\"nameservers\": [\"n2\", \"n1\"]}]}",
 	    "cfg.json: error: /zones/1: duplicate of item 0 (items must be unique)");

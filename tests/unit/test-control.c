@@ -33,11 +33,10 @@ static void write_file(const char *name, const char *text)
 	fixture_write(dir, name, text);
 }
 
-static const char good_config[] = "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. "
-				  "h.example.test. 1 7200 3600 7200 120\",\n"
-				  " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n"
-				  " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": "
-				  "\"A\", \"file\": \"v4.txt\"}]}\n";
+static const char good_config[] =
+    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\",\n"
+    " \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n"
+    " \"handlers\": [{\"qname\": \"t1.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n";
 
 static int setup(void **state)
 {
@@ -313,11 +312,10 @@ static void write_many(struct daemon *d, size_t n, bool bad)
 	size_t cap = n * 100 + 1024, len = 0;
 	char *cfg = malloc(cap);
 
-	len += (size_t)snprintf(cfg + len, cap - len,
-				"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. "
-				"h.example.test. 1 7200 "
-				"3600 7200 120\",\n \"nameservers\": [\"ns1.example.test\"], "
-				"\"ttl\": 60,\n \"handlers\": [");
+	len += (size_t)snprintf(
+	    cfg + len, cap - len,
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 7200 "
+	    "3600 7200 120\",\n \"nameservers\": [\"ns1.example.test\"], \"ttl\": 60,\n \"handlers\": [");
 	for (size_t i = 0; i < n; i++)
 		len +=
 		    (size_t)snprintf(cfg + len, cap - len,

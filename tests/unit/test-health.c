@@ -16,11 +16,9 @@
 #include "fixture.h"
 #include "health.h"
 
-#define HEAD                                                                                       \
-	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 "  \
-	"3600 7200 120\",\n"                                                                       \
-	" \"nameservers\": [\"ns1.example.test\"], \"ttl\": 0, \"advance\": \"per-lookup\", "      \
-	"\"handlers\": [\n"
+#define HEAD                                                                                                        \
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 7 7200 3600 7200 120\",\n" \
+	" \"nameservers\": [\"ns1.example.test\"], \"ttl\": 0, \"advance\": \"per-lookup\", \"handlers\": [\n"
 
 struct fx {
 	char dir[64];
@@ -276,21 +274,18 @@ static void test_other_policies(void **state)
 	struct fx *f = *state;
 	char seen[8] = {0};
 
-	load(f, HEAD "{\"qname\": \"rr2.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		     "\"four.txt\", \"count\": 2, "
-		     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-		     "{\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		     "\"four.txt\", \"policy\": \"random\", "
-		     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-		     "{\"qname\": \"rnd2.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		     "\"four.txt\", \"policy\": \"random\", "
-		     "\"count\": 2, \"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-		     "{\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-		     "\"four.txt\", \"policy\": \"all\", "
-		     "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
-		     "{\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", "
-		     "\"policy\": \"weighted\", "
-		     "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
+	load(
+	    f, HEAD
+	    "{\"qname\": \"rr2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"count\": 2, "
+	    "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+	    "{\"qname\": \"rnd.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"random\", "
+	    "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+	    "{\"qname\": \"rnd2.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"random\", "
+	    "\"count\": 2, \"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+	    "{\"qname\": \"all.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"all\", "
+	    "\"health\": {\"check\": \"tcp\", \"port\": 80}},\n"
+	    "{\"qname\": \"w.dyn.example.test\", \"qtype\": \"A\", \"file\": \"w.txt\", \"policy\": \"weighted\", "
+	    "\"health\": {\"check\": \"tcp\", \"port\": 80}}]}");
 	set(slot_of(f, "rr2.dyn.example.test"), 1, false, false, -1);
 	set(slot_of(f, "rnd.dyn.example.test"), 1, false, false, -1);
 	set(slot_of(f, "rnd2.dyn.example.test"), 1, false, false, -1);
@@ -329,9 +324,8 @@ static void test_other_policies(void **state)
 	}
 }
 
-#define LL                                                                                         \
-	"{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", "          \
-	"\"policy\": \"least-loaded\", "                                                           \
+#define LL                                                                                                              \
+	"{\"qname\": \"ll.dyn.example.test\", \"qtype\": \"A\", \"file\": \"four.txt\", \"policy\": \"least-loaded\", " \
 	"\"health\": {\"check\": \"http\"}}"
 
 static void test_least_loaded(void **state)

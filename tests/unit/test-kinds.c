@@ -244,10 +244,10 @@ static void test_static_errors(void **state)
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", "
 		      "\"file\": \"x\"}",
 		      want);
-	snprintf(want, sizeof(want),
-		 "%s/kind: expected one of \"addresses\", \"static\", \"whoami\", \"reverse\", got "
-		 "\"lua\"",
-		 p);
+	snprintf(
+	    want, sizeof(want),
+	    "%s/kind: expected one of \"addresses\", \"static\", \"whoami\", \"reverse\", got \"lua\"",
+	    p);
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": \"lua\"}", want);
 	snprintf(want, sizeof(want), "%s/kind: expected a string, got an integer", p);
 	expect_errors("{\"qname\": \"r.dyn.example.test\", \"kind\": 1}", want);
@@ -443,15 +443,12 @@ static void test_through_answer(void **state)
 	fixture_cleanup(dir);
 }
 
-#define ZHEAD                                                                                      \
-	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 " \
-	"5\", "                                                                                    \
-	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["                       \
-	"{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 " \
-	"3 4 5\", "                                                                                \
-	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 600},"                                  \
-	"{\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. " \
-	"1 2 3 4 5\", "                                                                            \
+#define ZHEAD                                                                                                   \
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "         \
+	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["                                    \
+	"{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "     \
+	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 600},"                                               \
+	"{\"domain\": \"8.b.d.0.1.0.0.2.ip6.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
 	"\"nameservers\": [\"ns1.example.test\"]}], \"handlers\": ["
 
 /* Runs Q lines (ANY unless given) through answer_query() against a config (head, the
@@ -508,11 +505,9 @@ static void expect_answers(const char *handlers, const char *const *names, const
 }
 
 #define REV4                                                                                       \
-	"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "               \
-	"\"192.0.2.0/25\"}"
+	"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/25\"}"
 #define REV6                                                                                       \
-	"{\"qname\": \"V6-*-x.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "             \
-	"\"2001:db8::/64\", \"ttl\": 5}"
+	"{\"qname\": \"V6-*-x.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\", \"ttl\": 5}"
 #define V6REV(last)                                                                                \
 	last ".0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa" /* 32       \
 											  nibbles  \
@@ -557,22 +552,21 @@ static void test_reverse(void **state)
 	    REV4,
 	    (const char *const[]){"3.2.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test", NULL},
 	    "PTR",
-	    "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test."
-	    "\nEND\nEND\n");
+	    "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t600\t2\tip-192-0-2-3.dyn.example.test.\nEND\nEND\n");
 	/* a handler of the name itself comes first; the SOA of the reverse zone is there */
-	expect_answers(REV4 ",{\"qname\": \"ip-192-0-2-3.dyn.example.test\", \"kind\": \"static\", "
-			    "\"qtype\": \"TXT\", "
-			    "\"content\": [\"mine\"]},{\"qname\": \"dyn.example.test\", \"kind\": "
-			    "\"static\", \"qtype\": \"A\", "
-			    "\"content\": [\"192.0.2.9\"]}",
-		       (const char *const[]){"ip-192-0-2-3.dyn.example.test",
-					     "ip-192-0-2-4.dyn.example.test", NULL},
-		       "ANY",
-		       "DATA\tip-192-0-2-3.dyn.example.test\tIN\tTXT\t60\t1\t\"mine\"\nEND\n"
-		       "DATA\tip-192-0-2-4.dyn.example.test\tIN\tA\t60\t1\t192.0.2.4\nEND\n");
-	expect_answers(REV4, (const char *const[]){"2.0.192.in-addr.arpa", NULL}, "SOA",
-		       "DATA\t2.0.192.in-addr.arpa\tIN\tSOA\t600\t2\tns1.example.test. "
-		       "h.example.test. 1 2 3 4 5\nEND\n");
+	expect_answers(
+	    REV4
+	    ",{\"qname\": \"ip-192-0-2-3.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
+	    "\"content\": [\"mine\"]},{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", "
+	    "\"content\": [\"192.0.2.9\"]}",
+	    (const char *const[]){"ip-192-0-2-3.dyn.example.test", "ip-192-0-2-4.dyn.example.test",
+				  NULL},
+	    "ANY",
+	    "DATA\tip-192-0-2-3.dyn.example.test\tIN\tTXT\t60\t1\t\"mine\"\nEND\n"
+	    "DATA\tip-192-0-2-4.dyn.example.test\tIN\tA\t60\t1\t192.0.2.4\nEND\n");
+	expect_answers(
+	    REV4, (const char *const[]){"2.0.192.in-addr.arpa", NULL}, "SOA",
+	    "DATA\t2.0.192.in-addr.arpa\tIN\tSOA\t600\t2\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
 }
 
 /* IPv6 addresses whose last 32 bits inet_ntop() writes as a dotted quad (IPv4-mapped
@@ -580,13 +574,11 @@ static void test_reverse(void **state)
  * only, and it answers. */
 static void test_reverse_v6_hex(void **state)
 {
-	static const char head[] = "{\"domain\": \"dyn.example.test\", \"soa\": "
-				   "\"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-				   "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "
-				   "\"zones\": [{\"domain\": \"ip6.arpa\", "
-				   "\"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
-				   "\"nameservers\": [\"ns1.example.test\"], "
-				   "\"ttl\": 600}], \"handlers\": [";
+	static const char head[] =
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": [{\"domain\": \"ip6.arpa\", "
+	    "\"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", \"nameservers\": [\"ns1.example.test\"], "
+	    "\"ttl\": 600}], \"handlers\": [";
 #define V6MAPPED                                                                                       \
 	"1.0.2.0.0.0.0.c.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa" /* ::ffff:192.0.2.1 \
 										    */
@@ -601,8 +593,7 @@ static void test_reverse_v6_hex(void **state)
 				     NULL};
 	char *got = ask_all_in(
 	    head,
-	    "{\"qname\": \"m-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	    "\"::ffff:0:0/96\"},"
+	    "{\"qname\": \"m-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::ffff:0:0/96\"},"
 	    "{\"qname\": \"c-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"::/96\"}",
 	    names, "ANY");
 	const char *want =
@@ -625,25 +616,21 @@ static void test_reverse_v6_hex(void **state)
 static void test_reverse_nested_zone(void **state)
 {
 	static const char head[] =
-	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 "
-	    "4 5\", "
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
 	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"zones\": ["
-	    "{\"domain\": \"0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 "
-	    "3 4 5\", "
+	    "{\"domain\": \"0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
 	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 700},"
-	    "{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 "
-	    "2 3 4 5\", "
+	    "{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
 	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 300},"
-	    "{\"domain\": \"9.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 "
-	    "2 3 4 5\", "
+	    "{\"domain\": \"9.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
 	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 900}], \"handlers\": [";
 	const char *const names[] = {"3.2.0.192.in-addr.arpa", "3.1.0.192.in-addr.arpa",
 				     "3.9.0.192.in-addr.arpa", "ip-192-0-2-3.dyn.example.test",
 				     NULL};
-	char *got = ask_all_in(head,
-			       "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", "
-			       "\"prefix\": \"192.0.0.0/16\"}",
-			       names, "ANY");
+	char *got = ask_all_in(
+	    head,
+	    "{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.0.0/16\"}",
+	    names, "ANY");
 	const char *want =
 	    "DATA\t3.2.0.192.in-addr.arpa\tIN\tPTR\t300\t3\tip-192-0-2-3.dyn.example.test.\nEND\n"
 	    "DATA\t3.1.0.192.in-addr.arpa\tIN\tPTR\t700\t2\tip-192-0-1-3.dyn.example.test.\nEND\n"
@@ -664,39 +651,25 @@ static void test_reverse_errors(void **state)
 	static const struct {
 		const char *handler, *want;
 	} cases[] = {
-	    {"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	     "\"198.51.100.0/24\"}",
-	     "cfg.json: error: /handlers/0/prefix: the reverse names of the prefix "
-	     "(100.51.198.in-addr.arpa) are in none "
+	    {"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"198.51.100.0/24\"}",
+	     "cfg.json: error: /handlers/0/prefix: the reverse names of the prefix (100.51.198.in-addr.arpa) are in none "
 	     "of the zones: add a zone for them to \"zones\""},
-	    {"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	     "\"192.0.2.1/24\"}",
-	     "cfg.json: error: /handlers/0/prefix: \"192.0.2.1/24\" has bits set past its length: "
-	     "the prefix is 192.0.2.0/24"},
-	    {"{\"qname\": \"ip.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	     "\"192.0.2.0/24\"}",
-	     "cfg.json: error: /handlers/0/qname: \"ip.dyn.example.test\" is not a pattern such as "
-	     "\"ip-*.example.test\" "
+	    {"{\"qname\": \"ip-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.1/24\"}",
+	     "cfg.json: error: /handlers/0/prefix: \"192.0.2.1/24\" has bits set past its length: the prefix is 192.0.2.0/24"},
+	    {"{\"qname\": \"ip.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"ip.dyn.example.test\" is not a pattern such as \"ip-*.example.test\" "
 	     "(one '*' in the first label, for the address)"},
-	    {"{\"qname\": \"ip-*.*.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	     "\"192.0.2.0/24\"}",
-	     "cfg.json: error: /handlers/0/qname: \"ip-*.*.example.test\" is not a pattern such as "
-	     "\"ip-*.example.test\" "
+	    {"{\"qname\": \"ip-*.*.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"ip-*.*.example.test\" is not a pattern such as \"ip-*.example.test\" "
 	     "(one '*' in the first label, for the address)"},
-	    {"{\"qname\": \"i p-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": "
-	     "\"192.0.2.0/24\"}",
-	     "cfg.json: error: /handlers/0/qname: \"i p-*.dyn.example.test\" is not a pattern: the "
-	     "first label has "
+	    {"{\"qname\": \"i p-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"i p-*.dyn.example.test\" is not a pattern: the first label has "
 	     "letters, digits, '-', '_' and its '*' only"},
-	    {"{\"qname\": \"ip-*.other.test\", \"kind\": \"reverse\", \"prefix\": "
-	     "\"192.0.2.0/24\"}",
-	     "cfg.json: error: /handlers/0/qname: \"ip-*.other.test\" is in none of the zones (the "
-	     "domain "
+	    {"{\"qname\": \"ip-*.other.test\", \"kind\": \"reverse\", \"prefix\": \"192.0.2.0/24\"}",
+	     "cfg.json: error: /handlers/0/qname: \"ip-*.other.test\" is in none of the zones (the domain "
 	     "\"dyn.example.test\" and the 2 of \"zones\")"},
-	    {"{\"qname\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\", \"kind\": "
-	     "\"reverse\", \"prefix\": \"2001:db8::/64\"}",
-	     "cfg.json: error: /handlers/0: the first label of "
-	     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\" would be "
+	    {"{\"qname\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\", \"kind\": \"reverse\", \"prefix\": \"2001:db8::/64\"}",
+	     "cfg.json: error: /handlers/0: the first label of \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-*.dyn.example.test\" would be "
 	     "longer than 63 characters for some addresses"},
 	};
 
@@ -712,33 +685,32 @@ static void test_reverse_errors(void **state)
 		free(got);
 	}
 	/* it claims no name: an A at the pattern's parent is no duplicate */
-	free(ask_all(REV4 ",{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-			  "\"A\", \"content\": [\"192.0.2.9\"]}",
-		     (const char *const[]){NULL}, "ANY"));
+	free(ask_all(
+	    REV4
+	    ",{\"qname\": \"dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", \"content\": [\"192.0.2.9\"]}",
+	    (const char *const[]){NULL}, "ANY"));
 }
 
 static void test_wildcard(void **state)
 {
 	/* PowerDNS asks for the wildcard by its name and expands it itself */
-	expect_answers("{\"qname\": \"*.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-		       "\"TXT\", \"content\": [\"w\"]},"
-		       "{\"qname\": \"*.sub.dyn.example.test\", \"kind\": \"whoami\"}",
-		       (const char *const[]){"*.dyn.example.test", "*.sub.dyn.example.test",
-					     "x.dyn.example.test", NULL},
-		       "ANY",
-		       "DATA\t*.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
-		       "DATA\t*.sub.dyn.example.test\tIN\tA\t0\t1\t127.0.0.1\n"
-		       "DATA\t*.sub.dyn.example.test\tIN\tTXT\t0\t1\t\"127.0.0.1/32\"\nEND\nEND\n");
-	expect_errors("{\"qname\": \"a.*.dyn.example.test\", \"kind\": \"whoami\"}",
-		      "cfg.json: error: /handlers/0/qname: \"a.*.dyn.example.test\" is not a host "
-		      "name (letters, digits, '-' "
-		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after "
-		      "\"*.\" (a wildcard)");
-	expect_errors("{\"qname\": \"*x.dyn.example.test\", \"qtype\": \"A\", \"file\": \"x\"}",
-		      "cfg.json: error: /handlers/0/qname: \"*x.dyn.example.test\" is not a host "
-		      "name (letters, digits, '-' "
-		      "and '_' in labels of 1 to 63 characters, separated by dots), nor one after "
-		      "\"*.\" (a wildcard)");
+	expect_answers(
+	    "{\"qname\": \"*.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"w\"]},"
+	    "{\"qname\": \"*.sub.dyn.example.test\", \"kind\": \"whoami\"}",
+	    (const char *const[]){"*.dyn.example.test", "*.sub.dyn.example.test",
+				  "x.dyn.example.test", NULL},
+	    "ANY",
+	    "DATA\t*.dyn.example.test\tIN\tTXT\t60\t1\t\"w\"\nEND\n"
+	    "DATA\t*.sub.dyn.example.test\tIN\tA\t0\t1\t127.0.0.1\n"
+	    "DATA\t*.sub.dyn.example.test\tIN\tTXT\t0\t1\t\"127.0.0.1/32\"\nEND\nEND\n");
+	expect_errors(
+	    "{\"qname\": \"a.*.dyn.example.test\", \"kind\": \"whoami\"}",
+	    "cfg.json: error: /handlers/0/qname: \"a.*.dyn.example.test\" is not a host name (letters, digits, '-' "
+	    "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
+	expect_errors(
+	    "{\"qname\": \"*x.dyn.example.test\", \"qtype\": \"A\", \"file\": \"x\"}",
+	    "cfg.json: error: /handlers/0/qname: \"*x.dyn.example.test\" is not a host name (letters, digits, '-' "
+	    "and '_' in labels of 1 to 63 characters, separated by dots), nor one after \"*.\" (a wildcard)");
 }
 
 /* "empty_non_terminals": an ANY lookup of a name that exists without records (between a
@@ -748,14 +720,10 @@ static void test_wildcard(void **state)
 static void test_empty_non_terminals(void **state)
 {
 	static const char handlers[] =
-	    "{\"qname\": \"*.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
-	    "\"content\": [\"w\"]},"
-	    "{\"qname\": \"deep.under.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-	    "\"TXT\", \"content\": [\"d\"]},"
-	    "{\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": "
-	    "\"/nonexistent/abc.txt\"},"
-	    "{\"qname\": \"x.y.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", "
-	    "\"content\": [\"p.example.\"]}";
+	    "{\"qname\": \"*.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"w\"]},"
+	    "{\"qname\": \"deep.under.w.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"d\"]},"
+	    "{\"qname\": \"a.b.c.dyn.example.test\", \"qtype\": \"A\", \"file\": \"/nonexistent/abc.txt\"},"
+	    "{\"qname\": \"x.y.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", \"content\": [\"p.example.\"]}";
 	static const char *const names[] = {"under.w.dyn.example.test",
 					    "W.dyn.example.test",
 					    "deep.under.w.dyn.example.test",

@@ -23,16 +23,15 @@
 static char dir[PATH_MAX];
 static char lookup_cfg[PATH_MAX + 32], question_cfg[PATH_MAX + 32];
 
-#define ZONES_JSON                                                                                 \
-	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                    \
-	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "                                   \
-	"\"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", "                                      \
-	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                    \
-	"\"nameservers\": [\"ns1.example.test\"]}], "                                              \
-	"\"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": "   \
-	"\"A\", "                                                                                  \
-	"\"content\": [\"198.51.100.1\"]}, "                                                       \
-	"{\"qname\": \"deep.probe.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "  \
+#define ZONES_JSON                                                                                      \
+	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                         \
+	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "                                        \
+	"\"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", "                                           \
+	"\"soa\": \"ns1.example.test. h.example.test. 1 7200 3600 7200 120\", "                         \
+	"\"nameservers\": [\"ns1.example.test\"]}], "                                                   \
+	"\"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"A\", " \
+	"\"content\": [\"198.51.100.1\"]}, "                                                            \
+	"{\"qname\": \"deep.probe.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "       \
 	"\"content\": [\"x\"]}]}\n"
 
 static void write_file(const char *path, const char *text)
@@ -154,10 +153,10 @@ static void test_include_dir(void **state)
 	file("pdns.d/a.conf", "cache-ttl=1\nquery-cache-ttl=1\ninclude-dir=/nonexistent\n");
 	file("pdns.d/c.conf.bak", "bak-key=1\n");
 	file("pdns.d/.hidden.conf", "hidden-key=1\n");
-	pc = load(file("main.conf",
-		       "include-dir=%s/"
-		       "\nlaunch=\ncache-ttl=0\nquery-cache-ttl=0\nzone-cache-refresh-interval=0\n",
-		       inc));
+	pc = load(file(
+	    "main.conf",
+	    "include-dir=%s/\nlaunch=\ncache-ttl=0\nquery-cache-ttl=0\nzone-cache-refresh-interval=0\n",
+	    inc));
 	/* a.conf, then B.conf (case-insensitive order); later files override the main file;
 	 * only *.conf files, not hidden ones */
 	s = pdnsconf_get(pc, "cache-ttl");
@@ -305,10 +304,8 @@ static void test_zone_cache(void **state)
 {
 	expect_error(
 	    question_cfg, 1,
-	    "launch=pipe\npipe-command=/bin/sh --config "
-	    "%s\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
-	    "check.conf: error: zone-cache-refresh-interval is not set (default 300): PowerDNS "
-	    "cannot "
+	    "launch=pipe\npipe-command=/bin/sh --config %s\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
+	    "check.conf: error: zone-cache-refresh-interval is not set (default 300): PowerDNS cannot "
 	    "list a pipe backend's zones and exits at start; add zone-cache-refresh-interval=0");
 	expect_error(question_cfg, 1, GOOD_QUESTION "zone-cache-refresh-interval=300\n",
 		     "check.conf:7: error: zone-cache-refresh-interval=300: ");
@@ -318,13 +315,12 @@ static void test_zone_cache(void **state)
 
 static void test_packet_cache(void **state)
 {
-	expect_error(question_cfg, 1,
-		     "launch=pipe\npipe-command=/bin/sh --config "
-		     "%s\nzone-cache-refresh-interval=0\nquery-cache-ttl=0\n"
-		     "negquery-cache-ttl=0\n",
-		     "check.conf: error: cache-ttl is not set (default 20): the packet cache "
-		     "answers a repeated "
-		     "question without asking pdyndns and the rotation freezes; add cache-ttl=0");
+	expect_error(
+	    question_cfg, 1,
+	    "launch=pipe\npipe-command=/bin/sh --config %s\nzone-cache-refresh-interval=0\nquery-cache-ttl=0\n"
+	    "negquery-cache-ttl=0\n",
+	    "check.conf: error: cache-ttl is not set (default 20): the packet cache answers a repeated "
+	    "question without asking pdyndns and the rotation freezes; add cache-ttl=0");
 	expect_error(lookup_cfg, 1, GOOD_LOOKUP "cache-ttl=20\n",
 		     "check.conf:9: error: cache-ttl=20: ");
 }
@@ -340,9 +336,9 @@ static void test_per_question_caches(void **state)
 	    question_cfg, 1, GOOD_QUESTION "negquery-cache-ttl=10\n",
 	    "check.conf:7: error: negquery-cache-ttl=10 with \"advance\": \"per-question\"");
 	/* neither set: both defaults are on */
-	res = check(question_cfg, 1,
-		    "launch=pipe\npipe-command=/bin/sh --config "
-		    "%s\nzone-cache-refresh-interval=0\ncache-ttl=0\n");
+	res = check(
+	    question_cfg, 1,
+	    "launch=pipe\npipe-command=/bin/sh --config %s\nzone-cache-refresh-interval=0\ncache-ttl=0\n");
 	assert_int_equal(res.n_errors, 2);
 	assert_non_null(strstr(res.errors, "query-cache-ttl is not set (default 20)"));
 	assert_non_null(strstr(res.errors, "negquery-cache-ttl is not set (default 60)"));
@@ -359,12 +355,11 @@ static void test_per_lookup(void **state)
 	expect_error(
 	    lookup_cfg, 1, GOOD_LOOKUP "consistent-backends=yes\n",
 	    "check.conf:9: error: consistent-backends=yes with \"advance\": \"per-lookup\"");
-	expect_error(lookup_cfg, 1,
-		     "launch=pipe\npipe-command=/bin/sh --config "
-		     "%s\npipe-abi-version=5\nzone-cache-refresh-interval=0\n"
-		     "cache-ttl=0\n",
-		     "check.conf: error: consistent-backends is not set (default yes) with "
-		     "\"advance\": \"per-lookup\"");
+	expect_error(
+	    lookup_cfg, 1,
+	    "launch=pipe\npipe-command=/bin/sh --config %s\npipe-abi-version=5\nzone-cache-refresh-interval=0\n"
+	    "cache-ttl=0\n",
+	    "check.conf: error: consistent-backends is not set (default yes) with \"advance\": \"per-lookup\"");
 	expect_clean(lookup_cfg, 1, GOOD_LOOKUP "consistent-backends=false\n");
 }
 
@@ -421,14 +416,13 @@ static void test_command(void **state)
 	/* socket mode: pdns connects to pdyndns --listen PATH; no config, no timeout */
 	expect_clean(question_cfg, 1e6, GOOD_QUESTION "pipe-command=/run/pdyndns/pipe.sock\n");
 	/* a program that is not there (yet): said, but not an error */
-	expect_warning(question_cfg, 1,
-		       GOOD_QUESTION "pipe-command=/nonexistent/pdyndns --config %s\n",
-		       "check.conf:7: warning: pipe-command runs /nonexistent/pdyndns, which is "
-		       "not executable here");
-	expect_error(question_cfg, 1,
-		     "launch=pipe\nzone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl="
-		     "0\nnegquery-cache-ttl=0\n",
-		     "check.conf: error: pipe-command is not set");
+	expect_warning(
+	    question_cfg, 1, GOOD_QUESTION "pipe-command=/nonexistent/pdyndns --config %s\n",
+	    "check.conf:7: warning: pipe-command runs /nonexistent/pdyndns, which is not executable here");
+	expect_error(
+	    question_cfg, 1,
+	    "launch=pipe\nzone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
+	    "check.conf: error: pipe-command is not set");
 }
 
 static void test_regex(void **state)
@@ -446,8 +440,8 @@ static void test_regex(void **state)
 	assert_non_null(
 	    strstr(res.errors, "shuts out deep.probe.dyn.example.test (a handler's name in "));
 	assert_non_null(strstr(
-	    res.errors, "widen it, e.g. "
-			"pipe-regex=(^|\\.)(dyn\\.example\\.test|2\\.0\\.192\\.in-addr\\.arpa)$ "));
+	    res.errors,
+	    "widen it, e.g. pipe-regex=(^|\\.)(dyn\\.example\\.test|2\\.0\\.192\\.in-addr\\.arpa)$ "));
 	result_free(&res);
 	/* the suggestion lets everything through */
 	expect_clean(question_cfg, 1,
@@ -491,31 +485,30 @@ static void test_ent_version(void **state)
 	    ent_cfg, sizeof(ent_cfg), "%s",
 	    file("ent.json", "%s",
 		 "{\"domain\": \"dyn.example.test\", \"empty_non_terminals\": true, " ZONES_JSON));
-	snprintf(shallow_cfg, sizeof(shallow_cfg), "%s",
-		 file("shallow.json", "%s",
-		      "{\"domain\": \"dyn.example.test\", \"soa\": \"a. b. 1 2 3 4 5\", "
-		      "\"nameservers\": [\"a.test\"], "
-		      "\"ttl\": 1, \"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": "
-		      "\"static\", "
-		      "\"qtype\": \"TXT\", \"content\": [\"x\"]}]}"));
+	snprintf(
+	    shallow_cfg, sizeof(shallow_cfg), "%s",
+	    file(
+		"shallow.json", "%s",
+		"{\"domain\": \"dyn.example.test\", \"soa\": \"a. b. 1 2 3 4 5\", \"nameservers\": [\"a.test\"], "
+		"\"ttl\": 1, \"handlers\": [{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", "
+		"\"qtype\": \"TXT\", \"content\": [\"x\"]}]}"));
 	expect_clean(ent_cfg, 1, GOOD_QUESTION); /* no version looked at */
 
 	check_version =
 	    (struct pdnsconf_version){.text = "4.9.18", .source = "the package pdns-server"};
-	expect_warning(ent_cfg, 1, GOOD_QUESTION,
-		       "ent.json: warning: empty_non_terminals is true, but PowerDNS here is "
-		       "4.9.18 (the package "
-		       "pdns-server), which refuses the ENT records it needs (5.1 or later)");
+	expect_warning(
+	    ent_cfg, 1, GOOD_QUESTION,
+	    "ent.json: warning: empty_non_terminals is true, but PowerDNS here is 4.9.18 (the package "
+	    "pdns-server), which refuses the ENT records it needs (5.1 or later)");
 	expect_clean(question_cfg, 1, GOOD_QUESTION);
 
 	check_version =
 	    (struct pdnsconf_version){.text = "5.1.5", .source = "the package pdns-server"};
 	expect_clean(ent_cfg, 1, GOOD_QUESTION);
-	expect_warning(question_cfg, 1, GOOD_QUESTION,
-		       "question.json: warning: PowerDNS here is 5.1.5 (the package pdns-server), "
-		       "which takes empty "
-		       "non-terminals, but empty_non_terminals is not set: probe.dyn.example.test "
-		       "and names like it");
+	expect_warning(
+	    question_cfg, 1, GOOD_QUESTION,
+	    "question.json: warning: PowerDNS here is 5.1.5 (the package pdns-server), which takes empty "
+	    "non-terminals, but empty_non_terminals is not set: probe.dyn.example.test and names like it");
 	expect_clean(shallow_cfg, 1, GOOD_QUESTION); /* no name exists only through one below it */
 	check_version = (struct pdnsconf_version){.text = "10.0", .source = "s"};
 	expect_clean(ent_cfg, 1, GOOD_QUESTION);
@@ -523,10 +516,10 @@ static void test_ent_version(void **state)
 	expect_warning(ent_cfg, 1, GOOD_QUESTION, "PowerDNS here is 5.0.9 (s)");
 
 	check_version = (struct pdnsconf_version){.text = "", .source = "no dpkg status file"};
-	expect_warning(ent_cfg, 1, GOOD_QUESTION,
-		       "ent.json: warning: empty_non_terminals is true, which needs PowerDNS 5.1 "
-		       "or later, and which "
-		       "PowerDNS runs cannot be told here (no dpkg status file)");
+	expect_warning(
+	    ent_cfg, 1, GOOD_QUESTION,
+	    "ent.json: warning: empty_non_terminals is true, which needs PowerDNS 5.1 or later, and which "
+	    "PowerDNS runs cannot be told here (no dpkg status file)");
 	expect_clean(question_cfg, 1, GOOD_QUESTION);
 	check_version = (struct pdnsconf_version){0};
 }
@@ -570,9 +563,9 @@ static void test_installed_version(void **state)
 
 static void test_launch(void **state)
 {
-	expect_error(question_cfg, 1, GOOD_QUESTION "launch=bind\n",
-		     "check.conf:7: error: launch=bind names no pipe backend: PowerDNS never asks "
-		     "pdyndns; set launch=pipe");
+	expect_error(
+	    question_cfg, 1, GOOD_QUESTION "launch=bind\n",
+	    "check.conf:7: error: launch=bind names no pipe backend: PowerDNS never asks pdyndns; set launch=pipe");
 	expect_error(
 	    question_cfg, 1,
 	    "zone-cache-refresh-interval=0\ncache-ttl=0\nquery-cache-ttl=0\nnegquery-cache-ttl=0\n",
@@ -589,11 +582,11 @@ static void test_launch(void **state)
 		     "launch=pipe:two\npipe-command=/bin/sh --config %s\npipe-two-abi-version=5\n"
 		     "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n",
 		     "check.conf: error: pipe-two-command is not set");
-	expect_error(lookup_cfg, 1,
-		     "launch=pipe:two\npipe-two-command=/bin/sh --config %s\npipe-abi-version=5\n"
-		     "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n",
-		     "check.conf: error: pipe-two-abi-version is not set (default 1) with "
-		     "\"advance\": \"per-lookup\"");
+	expect_error(
+	    lookup_cfg, 1,
+	    "launch=pipe:two\npipe-two-command=/bin/sh --config %s\npipe-abi-version=5\n"
+	    "zone-cache-refresh-interval=0\nconsistent-backends=no\ncache-ttl=0\n",
+	    "check.conf: error: pipe-two-abi-version is not set (default 1) with \"advance\": \"per-lookup\"");
 }
 
 /* The Python pdyndns read relative paths from its working directory: --check says where the
@@ -609,11 +602,11 @@ static void test_migration(void **state)
 	assert_int_equal(mkdir(mig, 0755), 0);
 	file("mig/v4.txt", "192.0.2.1\n");
 	assert_int_equal(mkdir(strcat(mig, "/sub"), 0755), 0);
-	file("mig/sub/c.json",
-	     "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 "
-	     "3 4 5\", "
-	     "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"handlers\": "
-	     "[{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n");
+	file(
+	    "mig/sub/c.json",
+	    "{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", "
+	    "\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, \"handlers\": "
+	    "[{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"}]}\n");
 	mig[strlen(mig) - 4] = 0;
 	assert_int_equal(chdir(mig), 0);
 	diag_init(&d);

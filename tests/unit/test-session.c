@@ -153,15 +153,16 @@ static void test_split_and_batched_lines(void **state)
 	output(f);
 	feed(f, "Q\tdyn.example.test\tIN\tSO");
 	assert_string_equal(output(f), ""); /* nothing before the line is complete */
-	feed(f, "A\t-1\t0.0.0.0\nQ\tnope.dyn.example.test\tIN\tANY\t1\t127.0.0.1\nBOGUS\nQ\tdyn."
-		"example.test\tIN\tNS\t1\t1.2.3.4\r\n");
-	assert_string_equal(output(f),
-			    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. "
-			    "h.example.test. 7 7200 3600 7200 120\nEND\n"
-			    "END\n"
-			    "FAIL\n"
-			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
-			    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
+	feed(
+	    f,
+	    "A\t-1\t0.0.0.0\nQ\tnope.dyn.example.test\tIN\tANY\t1\t127.0.0.1\nBOGUS\nQ\tdyn.example.test\tIN\tNS\t1\t1.2.3.4\r\n");
+	assert_string_equal(
+	    output(f),
+	    "DATA\tdyn.example.test\tIN\tSOA\t3600\t1\tns1.example.test. h.example.test. 7 7200 3600 7200 120\nEND\n"
+	    "END\n"
+	    "FAIL\n"
+	    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns1.example.test.\n"
+	    "DATA\tdyn.example.test\tIN\tNS\t3600\t1\tns2.example.test.\nEND\n");
 }
 
 static void test_long_line(void **state)
@@ -419,8 +420,9 @@ static void test_stall_warns_once(void **state)
 			assert_non_null(strstr(output(f), v4[k % 3]));
 		}
 	assert_int_equal(f->d.stalls, 6);
-	w = strstr(logged, "warning: rotation stalled: lookups of t1.dyn.example.test came without "
-			   "the SOA lookups");
+	w = strstr(
+	    logged,
+	    "warning: rotation stalled: lookups of t1.dyn.example.test came without the SOA lookups");
 	assert_non_null(w);
 	assert_non_null(
 	    strstr(w, "Set \"advance\": \"per-lookup\" in the config with consistent-backends=no"));

@@ -178,8 +178,7 @@ static void test_config_errors(void **state)
 	snprintf(want, sizeof(want), "%s: ::ffff:10.0.0.0/104 is in two views, \"a\" and \"b\"", p);
 	expect_errors(
 	    V("{\"name\": \"a\", \"prefixes\": [\"::ffff:10.0.0.0/104\"], \"file\": \"x\"},"
-	      "{\"name\": \"b\", \"prefixes\": [\"10.0.0.0/8\", \"::ffff:0:0/96\"], \"file\": "
-	      "\"y\"}"),
+	      "{\"name\": \"b\", \"prefixes\": [\"10.0.0.0/8\", \"::ffff:0:0/96\"], \"file\": \"y\"}"),
 	    want);
 	/* views belong to address lists */
 	snprintf(want, sizeof(want), "%s/views: unknown key", p);
@@ -545,9 +544,9 @@ static void test_all_capped(void **state)
 	size_t n = 0;
 
 	fixture_write(dir, "big.txt", "10.0.0.0/20\n10.1.0.0\n"); /* 4,097 addresses */
-	s = build("{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", "
-		  "\"policy\": \"all\"}",
-		  NULL, &errors);
+	s = build(
+	    "{\"qname\": \"www.dyn.example.test\", \"qtype\": \"A\", \"file\": \"big.txt\", \"policy\": \"all\"}",
+	    NULL, &errors);
 	free(errors);
 	assert_int_equal(s->handlers[0].list->n, 4097);
 	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);

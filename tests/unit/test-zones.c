@@ -16,16 +16,13 @@
 #include "fixture.h"
 #include "snapshot.h"
 
-#define HEAD                                                                                       \
-	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 " \
-	"5\", "                                                                                    \
+#define HEAD                                                                                            \
+	"{\"domain\": \"dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 1 2 3 4 5\", " \
 	"\"nameservers\": [\"ns1.example.test\"], \"ttl\": 60, "
-#define ZONES                                                                                      \
-	"\"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. "         \
-	"h.example.test. 7 2 3 4 5\", "                                                            \
-	"\"nameservers\": [\"ns1.example.test\", \"ns2.example.test.\"], \"ttl\": 300}, "          \
-	"{\"domain\": \"sub.dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 9 2 " \
-	"3 4 5\", "                                                                                \
+#define ZONES                                                                                                           \
+	"\"zones\": [{\"domain\": \"2.0.192.in-addr.arpa\", \"soa\": \"ns1.example.test. h.example.test. 7 2 3 4 5\", " \
+	"\"nameservers\": [\"ns1.example.test\", \"ns2.example.test.\"], \"ttl\": 300}, "                               \
+	"{\"domain\": \"sub.dyn.example.test\", \"soa\": \"ns1.example.test. h.example.test. 9 2 3 4 5\", "             \
 	"\"nameservers\": [\"ns9.example.test\"]}], "
 
 static char *errors_of(const char *text)
@@ -43,14 +40,11 @@ static char *errors_of(const char *text)
 
 static void test_config(void **state)
 {
-	const char *text =
-	    HEAD ZONES "\"handlers\": ["
-		       "{\"qname\": \"1.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": "
-		       "\"PTR\", \"content\": [\"a.example.test\"]},"
-		       "{\"qname\": \"www.sub.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-		       "\"TXT\", \"content\": [\"x\"]},"
-		       "{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": "
-		       "\"TXT\", \"content\": [\"y\"]}]}";
+	const char *text = HEAD ZONES
+	    "\"handlers\": ["
+	    "{\"qname\": \"1.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", \"content\": [\"a.example.test\"]},"
+	    "{\"qname\": \"www.sub.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"x\"]},"
+	    "{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"y\"]}]}";
 	struct config *c = NULL;
 	struct diag d;
 	char *e;
@@ -78,28 +72,28 @@ static void test_config(void **state)
 	    "cfg.json: error: /handlers/0/qname: \"www.other.test\" is in none of the zones (the "
 	    "domain \"dyn.example.test\" and the 2 of \"zones\")");
 	free(e);
-	e = errors_of(HEAD
-		      "\"zones\": [{\"domain\": \"Dyn.Example.Test.\", \"soa\": \"a b 1 2 3 4 5\", "
-		      "\"nameservers\": [\"a\"]}, {\"domain\": \"x.test\", \"soa\": \"a b 1 2 3 4 "
-		      "5\", \"nameservers\": [\"a\"]},"
-		      "{\"domain\": \"x.test\", \"soa\": \"a b 2 2 3 4 5\", \"nameservers\": "
-		      "[\"a\"]}], \"handlers\": []}");
+	e = errors_of(
+	    HEAD
+	    "\"zones\": [{\"domain\": \"Dyn.Example.Test.\", \"soa\": \"a b 1 2 3 4 5\", "
+	    "\"nameservers\": [\"a\"]}, {\"domain\": \"x.test\", \"soa\": \"a b 1 2 3 4 5\", \"nameservers\": [\"a\"]},"
+	    "{\"domain\": \"x.test\", \"soa\": \"a b 2 2 3 4 5\", \"nameservers\": [\"a\"]}], \"handlers\": []}");
 	assert_string_equal(
-	    e, "cfg.json: error: /zones/0/domain: \"Dyn.Example.Test.\" is already a zone (the "
-	       "domain)|"
-	       "cfg.json: error: /zones/2/domain: \"x.test\" is already a zone (/zones/1)");
+	    e,
+	    "cfg.json: error: /zones/0/domain: \"Dyn.Example.Test.\" is already a zone (the domain)|"
+	    "cfg.json: error: /zones/2/domain: \"x.test\" is already a zone (/zones/1)");
 	free(e);
-	e = errors_of(HEAD "\"zones\": [{\"domain\": \"x.test\", \"soa\": \"a b 1 2 3 4\", "
-			   "\"ttl\": -1, \"www\": 1}, 7], "
-			   "\"handlers\": []}");
-	assert_string_equal(e,
-			    "cfg.json: error: /zones/0/www: unknown key|"
-			    "cfg.json: error: /zones/0: missing required key \"nameservers\"|"
-			    "cfg.json: error: /zones/0/soa: \"a b 1 2 3 4\" is not \"MNAME RNAME "
-			    "SERIAL REFRESH RETRY "
-			    "EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)|"
-			    "cfg.json: error: /zones/0/ttl: -1 is out of range (0 to 2147483647)|"
-			    "cfg.json: error: /zones/1: expected an object, got an integer");
+	e = errors_of(
+	    HEAD
+	    "\"zones\": [{\"domain\": \"x.test\", \"soa\": \"a b 1 2 3 4\", \"ttl\": -1, \"www\": 1}, 7], "
+	    "\"handlers\": []}");
+	assert_string_equal(
+	    e,
+	    "cfg.json: error: /zones/0/www: unknown key|"
+	    "cfg.json: error: /zones/0: missing required key \"nameservers\"|"
+	    "cfg.json: error: /zones/0/soa: \"a b 1 2 3 4\" is not \"MNAME RNAME SERIAL REFRESH RETRY "
+	    "EXPIRE MINIMUM\" (host names and decimal numbers, single spaces)|"
+	    "cfg.json: error: /zones/0/ttl: -1 is out of range (0 to 2147483647)|"
+	    "cfg.json: error: /zones/1: expected an object, got an integer");
 	free(e);
 	e = errors_of(HEAD "\"zones\": [], \"handlers\": []}");
 	assert_string_equal(e, "cfg.json: error: /zones: needs at least 1 item");
@@ -152,11 +146,9 @@ static void test_answers(void **state)
 	    text, sizeof(text),
 	    HEAD ZONES
 	    "\"handlers\": ["
-	    "{\"qname\": \"1.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", "
-	    "\"content\": [\"a.example.test\"]},"
+	    "{\"qname\": \"1.2.0.192.in-addr.arpa\", \"kind\": \"static\", \"qtype\": \"PTR\", \"content\": [\"a.example.test\"]},"
 	    "{\"qname\": \"www.sub.dyn.example.test\", \"qtype\": \"A\", \"file\": \"v4.txt\"},"
-	    "{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", "
-	    "\"content\": [\"y\"]}]}");
+	    "{\"qname\": \"www.dyn.example.test\", \"kind\": \"static\", \"qtype\": \"TXT\", \"content\": [\"y\"]}]}");
 	snprintf(path, sizeof(path), "%s/config.json", dir);
 	diag_init(&d);
 	if (config_parse(text, strlen(text), path, &d, &c) != 0)
@@ -169,16 +161,13 @@ static void test_answers(void **state)
 	/* an SOA for each apex, with its own id, ttl and serial */
 	assert_string_equal(
 	    run(&ctx, "Q\t2.0.192.IN-ADDR.arpa\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0"),
-	    "DATA\t0\t1\t2.0.192.IN-ADDR.arpa\tIN\tSOA\t300\t2\tns1.example.test. h.example.test. "
-	    "7 2 3 4 5\nEND\n");
+	    "DATA\t0\t1\t2.0.192.IN-ADDR.arpa\tIN\tSOA\t300\t2\tns1.example.test. h.example.test. 7 2 3 4 5\nEND\n");
 	assert_string_equal(
 	    run(&ctx, "Q\tsub.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0"),
-	    "DATA\t0\t1\tsub.dyn.example.test\tIN\tSOA\t60\t3\tns1.example.test. h.example.test. 9 "
-	    "2 3 4 5\nEND\n");
+	    "DATA\t0\t1\tsub.dyn.example.test\tIN\tSOA\t60\t3\tns1.example.test. h.example.test. 9 2 3 4 5\nEND\n");
 	assert_string_equal(
 	    run(&ctx, "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0"),
-	    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 "
-	    "4 5\nEND\n");
+	    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
 	assert_string_equal(
 	    run(&ctx, "Q\t0.192.in-addr.arpa\tIN\tSOA\t-1\t0.0.0.0\t0.0.0.0\t0.0.0.0/0"), "END\n");
 	/* NS of the zone at its apex; records carry their zone's id and ttl */
@@ -196,16 +185,15 @@ static void test_answers(void **state)
 	/* AXFR: the zone of the id, and its records only */
 	assert_string_equal(
 	    run(&ctx, "AXFR\t2\t2.0.192.in-addr.arpa"),
-	    "DATA\t0\t1\t2.0.192.in-addr.arpa\tIN\tSOA\t300\t2\tns1.example.test. h.example.test. "
-	    "7 2 3 4 5\n"
+	    "DATA\t0\t1\t2.0.192.in-addr.arpa\tIN\tSOA\t300\t2\tns1.example.test. h.example.test. 7 2 3 4 5\n"
 	    "DATA\t0\t1\t2.0.192.in-addr.arpa\tIN\tNS\t300\t2\tns1.example.test.\n"
 	    "DATA\t0\t1\t2.0.192.in-addr.arpa\tIN\tNS\t300\t2\tns2.example.test.\n"
 	    "DATA\t0\t1\t1.2.0.192.in-addr.arpa\tIN\tPTR\t300\t2\ta.example.test.\nEND\n");
-	assert_string_equal(run(&ctx, "AXFR\t1\tdyn.example.test"),
-			    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. "
-			    "h.example.test. 1 2 3 4 5\n"
-			    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\n"
-			    "DATA\t0\t1\twww.dyn.example.test\tIN\tTXT\t60\t1\t\"y\"\nEND\n");
+	assert_string_equal(
+	    run(&ctx, "AXFR\t1\tdyn.example.test"),
+	    "DATA\t0\t1\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\n"
+	    "DATA\t0\t1\tdyn.example.test\tIN\tNS\t60\t1\tns1.example.test.\n"
+	    "DATA\t0\t1\twww.dyn.example.test\tIN\tTXT\t60\t1\t\"y\"\nEND\n");
 	assert_string_equal(run(&ctx, "AXFR\t2\tdyn.example.test"), "FAIL\n");
 	assert_string_equal(run(&ctx, "AXFR\t4\tx.test"), "FAIL\n");
 	assert_string_equal(run(&ctx, "AXFR\t0\tdyn.example.test"), "FAIL\n");
@@ -238,9 +226,9 @@ static void test_catch_all(void **state)
 	assert_int_equal(snapshot_rotation(s, NULL, 0, &rot, NULL), 0);
 	ctx.snap = s;
 	/* a name in none of the zones is an apex of its own, id 4 (after the 3 zones) */
-	assert_string_equal(run(&ctx, "Q\twww.Other.test\tIN\tSOA\t-1\t0.0.0.0"),
-			    "DATA\twww.Other.test\tIN\tSOA\t30\t4\tns1.example.test. "
-			    "h.example.test. 42 2 3 4 5\nEND\n");
+	assert_string_equal(
+	    run(&ctx, "Q\twww.Other.test\tIN\tSOA\t-1\t0.0.0.0"),
+	    "DATA\twww.Other.test\tIN\tSOA\t30\t4\tns1.example.test. h.example.test. 42 2 3 4 5\nEND\n");
 	assert_string_equal(
 	    run(&ctx, "Q\twww.other.test\tIN\tANY\t4\t127.0.0.1"),
 	    "DATA\twww.other.test\tIN\tSOA\t30\t4\tns1.example.test. h.example.test. 42 2 3 4 5\n"
@@ -253,9 +241,9 @@ static void test_catch_all(void **state)
 	assert_string_equal(run(&ctx, "Q\tnx.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0"), "END\n");
 	assert_string_equal(run(&ctx, "Q\tnx.dyn.example.test\tIN\tANY\t1\t127.0.0.1"), "END\n");
 	assert_string_equal(run(&ctx, "Q\t9.2.0.192.in-addr.arpa\tIN\tSOA\t-1\t0.0.0.0"), "END\n");
-	assert_string_equal(run(&ctx, "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0"),
-			    "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. "
-			    "h.example.test. 1 2 3 4 5\nEND\n");
+	assert_string_equal(
+	    run(&ctx, "Q\tdyn.example.test\tIN\tSOA\t-1\t0.0.0.0"),
+	    "DATA\tdyn.example.test\tIN\tSOA\t60\t1\tns1.example.test. h.example.test. 1 2 3 4 5\nEND\n");
 	/* no AXFR of it */
 	assert_string_equal(run(&ctx, "AXFR\t4"), "FAIL\n");
 	rotation_done(&rot);
