@@ -80,6 +80,25 @@ static char *resolve(const char *dir, const char *file)
 	return p;
 }
 
+/* The key "file" of object o, if there: a file name as written (*file) and resolved against
+ * the config's directory (*path). */
+static void check_file(struct cc *v, json_object *o, const char *dir, char **file, char **path)
+{
+	json_object *x;
+	const char *s;
+	size_t old;
+
+	if (!json_object_object_get_ex(o, "file", &x))
+		return;
+	old = cc_push(v, "file");
+	s = cc_string(v, x, 1, FILE_MAXLEN);
+	if (s) {
+		*file = strdup(s);
+		*path = resolve(dir, s);
+	}
+	cc_pop(v, old);
+}
+
 static void check_qname(struct cc *v, json_object *o, struct config_handler *h)
 {
 	json_object *x;
@@ -416,17 +435,7 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 			hc->tls_verify = json_object_get_boolean(x);
 		cc_pop(v, old);
 	}
-	if (json_object_object_get_ex(o, "file", &x)) {
-		const char *s;
-
-		old = cc_push(v, "file");
-		s = cc_string(v, x, 1, FILE_MAXLEN);
-		if (s) {
-			hc->file = strdup(s);
-			hc->file_path = resolve(c->dir, s);
-		}
-		cc_pop(v, old);
-	}
+	check_file(v, o, c->dir, &hc->file, &hc->file_path);
 	if (json_object_object_get_ex(o, "interval", &x)) {
 		old = cc_push(v, "interval");
 		check_seconds(v, x, &hc->interval_ms);
@@ -546,17 +555,7 @@ static void check_handler(struct cc *v, json_object *o, struct config *c, struct
 			cc_error(v, "expected \"A\" or \"AAAA\", got %s", cc_quoted(x, q, 40));
 		cc_pop(v, old);
 	}
-	if (json_object_object_get_ex(o, "file", &x)) {
-		const char *s;
-
-		old = cc_push(v, "file");
-		s = cc_string(v, x, 1, FILE_MAXLEN);
-		if (s) {
-			h->file = strdup(s);
-			h->path = resolve(c->dir, s);
-		}
-		cc_pop(v, old);
-	}
+	check_file(v, o, c->dir, &h->file, &h->path);
 	check_policy_count(v, o, h, ELEMENTSOF(config_policy_names));
 	if (json_object_object_get_ex(o, "health", &x)) {
 		old = cc_push(v, "health");
