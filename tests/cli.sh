@@ -47,8 +47,9 @@ if [ -x /usr/bin/python3 ]; then
     cat > fake.py <<'PY'
 import os, socket, sys
 s = socket.socket(socket.AF_UNIX)
-s.bind(sys.argv[1])
+s.bind(sys.argv[1] + ".new")  # in place only once it listens, as pdyndns's own sockets
 s.listen(1)
+os.rename(sys.argv[1] + ".new", sys.argv[1])
 s.settimeout(10)  # pdynctl may never come (it failed before connecting): do not wait forever
 c, _ = s.accept()
 c.settimeout(5)
