@@ -200,6 +200,64 @@ uint32_t prefixtrie_get(const struct prefixtrie *t, int family, const void *addr
 
 #define JUMP_BITS 112 /* ::ffff:a.b.0.0/112: the index covers a and b */
 
+static void jump_set(struct prefixtrie_jump *v4, uint32_t lo, uint32_t hi, uint32_t at,
+		     uint32_t value, uint8_t len)
+{
+	for (uint32_t i = lo; i < hi; i++)
+		v4[i] = (struct prefixtrie_jump){.at = at, .value = value, .len = len};
+}
+
+/* Fills v4[lo..hi), the indexes whose walk reaches node at with value/len the longest match
+ * so far, as a walk of each of them would: one walk of the trie's top for all 65,536. The
+ * range is always the aligned block of some prefix of ::ffff:0:0/96 to /112. */
+static void jump_fill(const struct prefixtrie *t, struct prefixtrie_jump *v4, uint32_t at,
+		      uint32_t lo, uint32_t hi, uint32_t value, uint8_t len)
+{
+	const struct prefixtrie_node *n;
+	const struct key top = {{0, 0xffffull << 32}};
+	uint32_t mlo = lo, mhi = hi;
+	unsigned cover;
+
+	if (at == PREFIXTRIE_NONE) {
+		jump_set(v4, lo, hi, PREFIXTRIE_NONE, value, len);
+		return;
+	}
+	n = &t->nodes[at];
+	cover = n->len < JUMP_BITS ? n->len : JUMP_BITS;
+	if (cover <= 96) {
+		if (!within(&top, n->key, cover)) /* no IPv4 address is below n */
+			mhi = mlo;
+	} else { /* the indexes that share n's bits 96..cover */
+		uint32_t base = (uint32_t)(n->key[1] >> 16) & 0xffff,
+			 size = 1u << (JUMP_BITS - cover);
+
+		mlo = base > lo ? base : lo;
+		mhi = base + size < hi ? base + size : hi;
+		if (mhi <= mlo) /* (a child's block lies in its side's half: not seen) */
+			mlo = mhi = lo;
+	}
+	jump_set(v4, lo, mlo, PREFIXTRIE_NONE, value, len); /* the walk stops: nothing below */
+	jump_set(v4, mhi, hi, PREFIXTRIE_NONE, value, len);
+	if (mlo == mhi)
+		return;
+	if (n->len >= JUMP_BITS) { /* the rest of the walk needs the other 16 bits */
+		jump_set(v4, mlo, mhi, at, value, len);
+		return;
+	}
+	if (n->value != PREFIXTRIE_NONE && n->len >= 96) {
+		value = n->value;
+		len = n->len;
+	}
+	if (n->len < 96) { /* every IPv4 address takes the same side */
+		jump_fill(t, v4, n->child[bit(top.w, n->len)], mlo, mhi, value, len);
+	} else {
+		uint32_t mid = mlo + (1u << (JUMP_BITS - 1 - n->len));
+
+		jump_fill(t, v4, n->child[0], mlo, mid, value, len);
+		jump_fill(t, v4, n->child[1], mid, mhi, value, len);
+	}
+}
+
 int prefixtrie_freeze(struct prefixtrie *t)
 {
 	if (t->v4 || t->prefixes < 1024)
@@ -207,28 +265,7 @@ int prefixtrie_freeze(struct prefixtrie *t)
 	t->v4 = malloc(65536 * sizeof(*t->v4));
 	if (!t->v4)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < 65536; i++) {
-		struct prefixtrie_jump *j = &t->v4[i];
-		struct key k = {{0, 0xffffull << 32 | (uint64_t)i << 16}};
-		uint32_t at = t->root;
-
-		*j = (struct prefixtrie_jump){.at = PREFIXTRIE_NONE, .value = PREFIXTRIE_NONE};
-		while (at != PREFIXTRIE_NONE) {
-			const struct prefixtrie_node *n = &t->nodes[at];
-
-			if (!within(&k, n->key, n->len < JUMP_BITS ? n->len : JUMP_BITS))
-				break; /* nothing below matches either */
-			if (n->len >= JUMP_BITS) {
-				j->at = at; /* the rest of the walk needs the other 16 bits */
-				break;
-			}
-			if (n->value != PREFIXTRIE_NONE && n->len >= 96) {
-				j->value = n->value;
-				j->len = n->len;
-			}
-			at = n->child[bit(k.w, n->len)];
-		}
-	}
+	jump_fill(t, t->v4, t->root, 0, 65536, PREFIXTRIE_NONE, 0);
 	return 0;
 }
 

@@ -40,8 +40,9 @@ for t in $targets; do
     case $t in config | script) extra+=("$src/tests/fuzz/regcache.c" -Wl,--wrap=regcomp,--wrap=regfree) ;; esac
     # Sources built without comparison tracing (trace-cmp: a callback per comparison, which
     # gives the mutator values to try); their edges still count as coverage. For code that
-    # runs long fixed loops per input: prefixtrie_freeze() walks the trie 65,536 times, and
-    # those callbacks were three quarters of fuzz-trie's time.
+    # runs long fixed loops per input: prefixtrie_freeze() fills 65,536 index entries (it
+    # walked the trie once for each of them then, and those callbacks were three quarters of
+    # fuzz-trie's time).
     nocmp=() srcs=("${common[@]}")
     [ "$t" = trie ] && nocmp=("$src/common/prefixtrie.c")
     for f in "${nocmp[@]}"; do
