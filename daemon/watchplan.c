@@ -135,6 +135,7 @@ static int plan_name(struct watchplan *p, const char *dirpath, const char *name,
 		return -ENOMEM;
 	}
 	dir->n_names++;
+	dir->holds_files |= owner != NULL;
 	return 0;
 }
 

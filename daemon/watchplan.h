@@ -31,6 +31,7 @@ struct wdir {
 	bool exists;	     /* when the plan was made */
 	struct wname *names; /* sorted by name */
 	size_t n_names, cap;
+	bool holds_files; /* some name has an owner: not only a directory on the way */
 	/* armed by the loop */
 	struct watch *w;
 	sd_event_source *src; /* NULL: not watched (yet) */
