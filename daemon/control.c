@@ -250,7 +250,7 @@ void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const
 		msgs = json_object_new_array();
 		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 		json_object_object_add(o, "generation",
-				       json_object_new_int64((int64_t)d->generation));
+				       json_object_new_int64((int64_t)d->sv.generation));
 		json_object_object_add(o, "result", jstr(result));
 		/* what this reload found, line by line as --check prints it */
 		for (size_t i = 0; errors && i < errors->n_msgs; i++)
@@ -264,8 +264,8 @@ void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const
 		}
 		json_object_object_add(o, "messages", msgs);
 		/* and every problem the generation has, also those found by an earlier reload */
-		for (size_t k = 0; d->snap && k < d->snap->n_with_error; k++) {
-			const struct handler *h = &d->snap->handlers[d->snap->with_error[k]];
+		for (size_t k = 0; d->sv.snap && k < d->sv.snap->n_with_error; k++) {
+			const struct handler *h = &d->sv.snap->handlers[d->sv.snap->with_error[k]];
 
 			if (h->error)
 				json_object_array_add(errs, jstr(h->error));
@@ -439,7 +439,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 				      ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
 				      : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
-		ctl->d->metrics.control_refused++;
+		ctl->d->sv.metrics.control_refused++;
 		if (!rights)
 			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid,
 				    (int)cred.pid);

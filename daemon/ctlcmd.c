@@ -129,8 +129,8 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	char text[ADDR_TEXT_MAX], what[512];
 	struct hstatus st;
 
-	hstatus_get(d->snap, &d->rot, h, what, sizeof(what), &st);
-	hstatus_health(&st, d->snap, &d->health);
+	hstatus_get(d->sv.snap, &d->sv.rot, h, what, sizeof(what), &st);
+	hstatus_health(&st, d->sv.snap, &d->sv.health);
 	json_object_object_add(o, "qname", jstr(st.qname));
 	if (st.serves) {
 		json_object *types = json_object_new_array();
@@ -218,13 +218,13 @@ static json_object *rcodes_json(const uint64_t *n, size_t count)
 static json_object *metrics_json(const struct daemon *d, const struct handler *h)
 {
 	json_object *o = json_object_new_object();
-	const struct metrics_slot *ms = snapshot_slot(d->snap, h) < d->metrics.n
-					    ? &d->metrics.slot[snapshot_slot(d->snap, h)]
+	const struct metrics_slot *ms = snapshot_slot(d->sv.snap, h) < d->sv.metrics.n
+					    ? &d->sv.metrics.slot[snapshot_slot(d->sv.snap, h)]
 					    : NULL;
 	char text[ADDR_TEXT_MAX], what[512];
 	struct hstatus st;
 
-	hstatus_get(d->snap, &d->rot, h, what, sizeof(what), &st);
+	hstatus_get(d->sv.snap, &d->sv.rot, h, what, sizeof(what), &st);
 	json_object_object_add(o, "name", jstr(st.qname));
 	json_object_object_add(o, "qtype", jstr(st.qtype == PP_TYPE_A ? "A" : "AAAA"));
 	json_object_object_add(o, "view", jstr(st.view));
@@ -262,12 +262,12 @@ static json_object *metrics_json(const struct daemon *d, const struct handler *h
 static json_object *metrics_header(const struct daemon *d)
 {
 	json_object *o = json_object_new_object(), *x, *b;
-	const struct metrics *m = &d->metrics;
-	const struct snapshot *s = d->snap;
+	const struct metrics *m = &d->sv.metrics;
+	const struct snapshot *s = d->sv.snap;
 	bool stalled = false;
 
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->sv.generation));
 	if (d->last_reload) {
 		x = json_object_new_object();
 		json_object_object_add(x, "time", json_object_new_int64(d->last_reload));
@@ -302,8 +302,8 @@ static json_object *metrics_header(const struct daemon *d)
 	json_object_object_add(o, "control_refused",
 			       json_object_new_int64((int64_t)m->control_refused));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
-	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
-	for (const struct session *x2 = d->session; x2; x2 = x2->next)
+	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->sv.stalls));
+	for (const struct session *x2 = d->sv.sessions; x2; x2 = x2->next)
 		stalled |= x2->memo.stalled;
 	json_object_object_add(
 	    o, "rotation_stalled",
@@ -334,13 +334,14 @@ struct status_stream *metrics_stream_new(const struct daemon *d)
 static json_object *status_header(const struct daemon *d)
 {
 	json_object *o = json_object_new_object(), *last;
-	const struct snapshot *s = d->snap;
+	const struct snapshot *s = d->sv.snap;
 	bool stalled = false;
 
 	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
 	json_object_object_add(o, "version", jstr(PACKAGE_VERSION));
 	json_object_object_add(o, "uptime", json_object_new_int64(time(NULL) - d->started));
-	json_object_object_add(o, "abi", json_object_new_int(d->session ? d->session->abi : 0));
+	json_object_object_add(o, "abi",
+			       json_object_new_int(d->sv.sessions ? d->sv.sessions->abi : 0));
 	json_object_object_add(o, "config", jstr(d->config_path));
 	json_object_object_add(o, "zone", jstr(s ? s->config->domain : NULL));
 	if (s && s->config->n_zones > 1) {
@@ -350,7 +351,7 @@ static json_object *status_header(const struct daemon *d)
 			json_object_array_add(zs, jstr(s->config->zones[z].domain));
 		json_object_object_add(o, "zones", zs);
 	}
-	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->generation));
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->sv.generation));
 	/* the config's handlers, and their views apart (inside, views are handlers too) */
 	json_object_object_add(
 	    o, "n_handlers",
@@ -362,16 +363,16 @@ static json_object *status_header(const struct daemon *d)
 	json_object_object_add(o, "n_addresses",
 			       json_object_new_int64(s ? (int64_t)s->n_addresses : 0));
 	json_object_object_add(o, "n_failed", json_object_new_int64(s ? (int64_t)s->n_failed : 0));
-	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->lookups));
+	json_object_object_add(o, "lookups", json_object_new_int64((int64_t)d->sv.lookups));
 	/* per question with PowerDNS's caches answering the SOA lookups (answer.h), as a
 	 * connected session sees it now; stalls counts every time since the start */
-	for (const struct session *x = d->session; x; x = x->next)
+	for (const struct session *x = d->sv.sessions; x; x = x->next)
 		stalled |= x->memo.stalled;
 	json_object_object_add(
 	    o, "rotation_stalled",
 	    json_object_new_boolean(stalled && s &&
 				    s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
-	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->stalls));
+	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->sv.stalls));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(o, "config_error",
 			       jstr(d->config_error ? d->config_error : d->startup_error));
@@ -423,13 +424,13 @@ static int cmp_range(const void *a, const void *b)
 struct status_stream *status_stream_new(const struct daemon *d, char **names, size_t n_names)
 {
 	struct status_stream *st = calloc(1, sizeof(*st));
-	const struct snapshot *s = d->snap;
+	const struct snapshot *s = d->sv.snap;
 	size_t n = 0;
 
 	if (!st)
 		goto oom;
 	st->snap = s;
-	st->generation = d->generation;
+	st->generation = d->sv.generation;
 	st->names = names;
 	st->n_names = n_names;
 	names = NULL;
@@ -493,7 +494,7 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 	uint64_t t0 = mono_usec();
 	unsigned built = 0;
 
-	if (d->snap != st->snap || d->generation != st->generation) {
+	if (d->sv.snap != st->snap || d->sv.generation != st->generation) {
 		/* the snapshot it walked is gone: say so rather than mix two generations */
 		ctl_put_line(out,
 			     ctl_response_error(
@@ -543,9 +544,9 @@ bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct
 char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 {
 	struct answer_memo memo = {0};
-	struct answer_ctx ctx = {.snap = d->snap,
-				 .rot = (struct rotation *)&d->rot,
-				 .health = &d->health,
+	struct answer_ctx ctx = {.snap = d->sv.snap,
+				 .rot = (struct rotation *)&d->sv.rot,
+				 .health = &d->sv.health,
 				 .memo = &memo,
 				 .abi = 1,
 				 .peek = true};
@@ -596,9 +597,10 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 		p = nl ? nl + 1 : NULL;
 	}
 	buf_free(&out);
-	for (size_t z = 0; d->snap && z < d->snap->config->n_zones; z++)
-		in_zone |= dname_is_below_or_at(&name, &d->snap->config->zones[z].apex);
-	in_zone |= d->snap && d->snap->config->catch_all && name.labels; /* an apex of its own */
+	for (size_t z = 0; d->sv.snap && z < d->sv.snap->config->n_zones; z++)
+		in_zone |= dname_is_below_or_at(&name, &d->sv.snap->config->zones[z].apex);
+	in_zone |=
+	    d->sv.snap && d->sv.snap->config->catch_all && name.labels; /* an apex of its own */
 	if (!in_zone)
 		rcode = "REFUSED";
 	else if (!any)

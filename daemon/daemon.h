@@ -8,10 +8,7 @@
 #include <time.h>
 
 #include "fileid.h"
-#include "health.h"
-#include "metrics.h"
-#include "rotation.h"
-#include "snapshot.h"
+#include "serving.h"
 
 struct session;
 struct hub;
@@ -23,7 +20,6 @@ struct buf;
 
 struct daemon {
 	sd_event *event;
-	struct session *session; /* the pipe sessions: stdin/stdout, or one per socket connection */
 	struct listener *listener;   /* socket mode, or NULL */
 	struct sharedrot *sharedrot; /* --shared-rotation (coprocess mode), or NULL */
 	struct hub *hub;	     /* the reloads' coordination (hub.h) */
@@ -39,17 +35,9 @@ struct daemon {
 	char *config_path;
 	struct file_id config_id; /* the config file as the first load read it */
 	struct timespec config_read_at;
-	struct snapshot *snap; /* live snapshot; NULL when the config never loaded */
-	char *startup_error;   /* why snap is NULL, one line */
-	struct rotation rot;
-	struct metrics metrics; /* counters for pdynctl metrics, per slot like rot */
-	struct health health;	/* of the checked handlers' addresses (prober.h), by slot */
-	uint64_t generation;
+	char *startup_error; /* why sv.snap is NULL, one line */
+	struct serving sv;   /* what the question path reads and counts (serving.h) */
 	time_t started;
-	uint64_t lookups;  /* Q lines answered, all sessions (PowerDNS asks several per question) */
-	uint64_t stalls;   /* per question: lookups that began a question without its SOA
-			    * lookups, and SOA walks cut short (answer.h), all sessions */
-	bool stall_warned; /* the warning about it is logged once */
 
 	/* the last reload, for status */
 	time_t last_reload;

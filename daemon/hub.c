@@ -63,19 +63,19 @@ static void free_strv(char **v)
 static void start(struct daemon *d, enum reload_kind kind)
 {
 	struct hub *rl = d->hub;
-	size_t n = d->snap ? d->snap->n_handlers : 0;
+	size_t n = d->sv.snap ? d->sv.snap->n_handlers : 0;
 	int r;
 
 	free_strv(rl->job.hold);
 	rl->job = (struct reload_job){
 	    .config_path = d->config_path,
-	    .opts = {.prev = d->snap,
+	    .opts = {.prev = d->sv.snap,
 		     .reuse_unchanged = kind != RELOAD_FULL,
 		     .keep_prev_on_error = true},
 	    .kind = kind,
 	    .plan = watch_plan(d->watch),
 	    .degraded = watch_degraded(d->watch) || watch_take_check_all(d->watch),
-	    .config_broken = d->config_error && d->snap,
+	    .config_broken = d->config_error && d->sv.snap,
 	    .config_id = rl->config_id,
 	    .config_read_at = rl->config_read_at,
 	};
@@ -109,7 +109,7 @@ static void start(struct daemon *d, enum reload_kind kind)
 	if (!rl->discarded)
 		rl->began =
 		    mono_usec(); /* a build again after a discarded one is the same reload */
-	if (kind != RELOAD_POLL && !rl->reloading && d->listener && d->snap) {
+	if (kind != RELOAD_POLL && !rl->reloading && d->listener && d->sv.snap) {
 		(void)sd_notify(0, "RELOADING=1");
 		rl->reloading = true;
 	}
@@ -165,10 +165,10 @@ static struct snapshot *retire(struct snapshot *old)
 /* The health state and the checks follow the live snapshot, which replaced old (or NULL). */
 static void follow_health(struct daemon *d, const struct snapshot *old)
 {
-	if (health_follow(&d->health, old, d->snap, time(NULL)) < 0)
+	if (health_follow(&d->sv.health, old, d->sv.snap, time(NULL)) < 0)
 		log_error(
 		    "health: out of memory; some handlers go unchecked and serve every address");
-	if (d->hub->prober && prober_apply(d->hub->prober, d->snap) < 0)
+	if (d->hub->prober && prober_apply(d->hub->prober, d->sv.snap) < 0)
 		log_error(
 		    "health: out of memory; some handlers go unchecked and serve every address");
 }
@@ -222,8 +222,8 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 	struct rotation rot;
 	struct metrics_slot *slots;
 	_cleanup_free_ uint32_t *map = NULL; /* old slot -> new slot + 1 */
-	size_t n_old = d->snap ? d->snap->n_handlers : 0;
-	struct snapshot *old = d->snap;
+	size_t n_old = d->sv.snap ? d->sv.snap->n_handlers : 0;
+	struct snapshot *old = d->sv.snap;
 
 	if (old && snap->checked && snap->base == old->base) {
 		for (size_t k = 0; k < snap->n_checked; k++) {
@@ -231,13 +231,13 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 
 			if (snap->handlers[i].carry_from >= 0)
 				continue;
-			d->rot.next[i] = 0; /* a new list starts at its first address */
+			d->sv.rot.next[i] = 0; /* a new list starts at its first address */
 			/* (out of memory, the slot counts no address: nothing is half applied) */
-			(void)metrics_slot_reset(&d->metrics, snap, i);
-			for (struct session *s = d->session; s; s = s->next)
+			(void)metrics_slot_reset(&d->sv.metrics, snap, i);
+			for (struct session *s = d->sv.sessions; s; s = s->next)
 				answer_memo_forget(&s->memo, i);
 		}
-		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &d->rot) < 0)
+		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &d->sv.rot) < 0)
 			return -ENOMEM;
 	} else {
 		if (j && j->map && j->n_map == n_old && j->rot.n == snap->n_handlers) {
@@ -245,20 +245,20 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			rot = j->rot;
 			j->rot = (struct rotation){0};
 			map = TAKE_PTR(j->map);
-			rot.rng = d->rot.rng ? d->rot.rng : rot.rng;
-			for (size_t k = 0; k < n_old && k < d->rot.n; k++)
+			rot.rng = d->sv.rot.rng ? d->sv.rot.rng : rot.rng;
+			for (size_t k = 0; k < n_old && k < d->sv.rot.n; k++)
 				if (map[k])
-					rot.next[map[k] - 1] = d->rot.next[k];
+					rot.next[map[k] - 1] = d->sv.rot.next[k];
 		} else {
 			map = calloc(n_old ? n_old : 1, sizeof(*map));
-			if (!map || snapshot_rotation(snap, &d->rot, n_old, &rot, map) < 0)
+			if (!map || snapshot_rotation(snap, &d->sv.rot, n_old, &rot, map) < 0)
 				return -ENOMEM;
 		}
 		if (j && j->metrics_slots &&
-		    metrics_shape_equal(j->metrics_shape, metrics_shape(&d->metrics))) {
+		    metrics_shape_equal(j->metrics_shape, metrics_shape(&d->sv.metrics))) {
 			slots = TAKE_PTR(j->metrics_slots); /* prepared by the worker */
-		} else if (metrics_prepare(metrics_shape(&d->metrics), snap, map, n_old, &slots) <
-			   0) {
+		} else if (metrics_prepare(metrics_shape(&d->sv.metrics), snap, map, n_old,
+					   &slots) < 0) {
 			rotation_done(&rot);
 			return -ENOMEM;
 		}
@@ -267,15 +267,15 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			rotation_done(&rot);
 			return -ENOMEM;
 		}
-		metrics_carry(&d->metrics, snap, slots, map, n_old);
-		for (struct session *s = d->session; s; s = s->next)
+		metrics_carry(&d->sv.metrics, snap, slots, map, n_old);
+		for (struct session *s = d->sv.sessions; s; s = s->next)
 			answer_memo_remap(&s->memo, map, n_old);
-		rotation_done(&d->rot);
-		d->rot = rot;
+		rotation_done(&d->sv.rot);
+		d->sv.rot = rot;
 	}
-	d->snap = snap;
-	d->generation++;
-	log_set_generation(d->generation);
+	d->sv.snap = snap;
+	d->sv.generation++;
+	log_set_generation(d->sv.generation);
 	follow_health(d, old);
 	retire(old);
 	return 0;
@@ -299,7 +299,7 @@ static char *describe(const struct daemon *d, const struct snapshot *s)
 	if (asprintf(&line,
 		     "generation %llu applied: zone %s, %s, %llu addresses; %zu lists new or "
 		     "changed, %zu kept after an error, %zu serving nothing%s%.0zu%s",
-		     (unsigned long long)d->generation, s->config->domain, counts,
+		     (unsigned long long)d->sv.generation, s->config->domain, counts,
 		     (unsigned long long)s->n_addresses, s->n_new, s->n_kept,
 		     s->n_failed + s->n_drained,
 		     /* " (N with every weight 0)" (%.0zu prints nothing for 0) */
@@ -315,7 +315,7 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 	const char *want = c->control_dir ? c->control_dir : CONTROL_DEFAULT_DIR;
 	char *why = NULL;
 
-	if (!d->snap)
+	if (!d->sv.snap)
 		return NULL; /* nothing served yet: the control socket moves with the first config
 			      */
 	if (!d->control_dir_forced && d->control_dir && strcmp(want, d->control_dir) != 0) {
@@ -334,7 +334,7 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 /* The first config that loads (after a broken one at start) decides the control socket. */
 static void control_follow_config(struct daemon *d)
 {
-	const struct config *c = d->snap->config;
+	const struct config *c = d->sv.snap->config;
 	const char *dir = d->control_dir_forced ? d->control_dir
 			  : c->control_dir	? c->control_dir
 						: CONTROL_DEFAULT_DIR;
@@ -400,15 +400,15 @@ static void finish(struct daemon *d)
 
 		if (!why || !d->config_error || strcmp(why, d->config_error) != 0) {
 			log_diag(LOG_ERR, &j->diag);
-			if (d->snap) {
+			if (d->sv.snap) {
 				char counts[CONFIG_COUNTS_MAX];
 
-				config_counts(d->snap->config, counts);
+				config_counts(d->sv.snap->config, counts);
 				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
 				       "%s: config not applied; keeping generation %llu (%s, "
 				       "%llu addresses)",
-				       d->config_path, (unsigned long long)d->generation, counts,
-				       (unsigned long long)d->snap->n_addresses);
+				       d->config_path, (unsigned long long)d->sv.generation, counts,
+				       (unsigned long long)d->sv.snap->n_addresses);
 			} else
 				log_at(LOG_ERR, &(struct diag_at){.file = d->config_path},
 				       "%s: config not applied; still serving nothing",
@@ -422,7 +422,7 @@ static void finish(struct daemon *d)
 	} else if (j->r < 0) {
 		result = METRICS_RELOAD_REFUSED;
 		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
-			  (unsigned long long)d->generation);
+			  (unsigned long long)d->sv.generation);
 		set_result(d, false, strdup(strerror(-j->r)));
 		control_reload_finished(d, rl->seq, false, d->last_reload_result, NULL);
 	} else if (kind != RELOAD_FULL && j->snap->same && (!j->config_read || !d->config_error)) {
@@ -431,11 +431,11 @@ static void finish(struct daemon *d)
 		control_reload_finished(d, rl->seq, true, "no change", NULL);
 	} else {
 		log_diag(LOG_ERR, &j->diag);
-		bool first = !d->snap;
+		bool first = !d->sv.snap;
 
 		if (swap(d, j->snap, j) < 0) {
 			log_error("reload: out of memory; keeping generation %llu",
-				  (unsigned long long)d->generation);
+				  (unsigned long long)d->sv.generation);
 			j->snap = retire(j->snap);
 			result = METRICS_RELOAD_REFUSED;
 			control_reload_finished(d, rl->seq, false, "out of memory", NULL);
@@ -446,7 +446,7 @@ static void finish(struct daemon *d)
 			if (j->config_read) { /* the config file is good again */
 				d->config_error = mfree(d->config_error);
 				d->startup_error = mfree(d->startup_error);
-				log_set_level((int)d->snap->config->loglevel);
+				log_set_level((int)d->sv.snap->config->loglevel);
 			}
 			for (size_t i = 0; i < j->warnings.n_msgs; i++)
 				log_warning("%s", j->warnings.msgs[i]);
@@ -461,8 +461,8 @@ static void finish(struct daemon *d)
 	}
 	/* a poll counts only when it applied something: it runs whether or not anything changed */
 	if (kind != RELOAD_POLL || applied)
-		metrics_reload(&d->metrics, result, mono_usec() - rl->began);
-	if (d->snap && (rl->reloading || applied)) {
+		metrics_reload(&d->sv.metrics, result, mono_usec() - rl->began);
+	if (d->sv.snap && (rl->reloading || applied)) {
 		/* the first snapshot makes the service ready; later ones end a reload */
 		hub_notify(d, !j->config_failed && j->r >= 0,
 			   j->config_failed ? d->config_error : d->last_reload_result);
@@ -517,13 +517,13 @@ int hub_start(struct daemon *d)
 	if (r >= 0)
 		r = watch_new(d->event, d->config_path, on_changed, d, &d->watch);
 	if (r >= 0)
-		r = prober_new(d->event, &d->health, on_health_changed, on_state_file, d,
+		r = prober_new(d->event, &d->sv.health, on_health_changed, on_state_file, d,
 			       &h->prober);
 	if (r < 0)
 		return r;
-	if (d->snap)
+	if (d->sv.snap)
 		follow_health(d, NULL);
-	watch_start(d->watch, d->snap);
+	watch_start(d->watch, d->sv.snap);
 	return 0;
 }
 

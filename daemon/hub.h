@@ -12,7 +12,7 @@
 #include "daemon.h"
 #include "reload.h"
 
-/* Starts the reload worker and the watch, after the first load (d->snap, d->config_id), on
+/* Starts the reload worker and the watch, after the first load (d->sv.snap, d->config_id), on
  * d->event; asks for the first reload. */
 int hub_start(struct daemon *d);
 void hub_stop(struct daemon *d);

@@ -19,7 +19,10 @@
 #include "session.h"
 
 struct listener {
-	struct daemon *d;
+	sd_event *event;
+	struct serving *sv; /* what the sessions answer from */
+	const struct session_ops *ops;
+	void *userdata;
 	int fd;
 	char *path; /* bound here by pdyndns (removed at the end), or NULL */
 	char
@@ -39,15 +42,6 @@ struct conn {
 	unsigned slot;
 };
 
-static void unlink_session(struct daemon *d, struct session *s)
-{
-	for (struct session **p = &d->session; *p; p = &(*p)->next)
-		if (*p == s) {
-			*p = s->next;
-			return;
-		}
-}
-
 /* ended: PowerDNS closed it, so the keeper lets it go too; not when pdyndns stops, when the
  * keeper must keep it open */
 static void conn_free(struct conn *c, bool ended)
@@ -57,7 +51,6 @@ static void conn_free(struct conn *c, bool ended)
 			*p = c->next;
 			break;
 		}
-	unlink_session(c->l->d, c->s);
 	(void)epoll_ctl(c->l->ep, EPOLL_CTL_DEL, c->s->in_fd, NULL);
 	close(c->s->in_fd);
 	session_free(c->s);
@@ -111,7 +104,7 @@ static struct conn *conn_add(struct listener *l, int cfd)
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (!c || session_new(l->d, cfd, cfd, &c->s) < 0) {
+	if (!c || session_new(l->sv, l->ops, l->userdata, cfd, cfd, &c->s) < 0) {
 		free(c);
 		close(cfd);
 		return NULL;
@@ -129,8 +122,6 @@ static struct conn *conn_add(struct listener *l, int cfd)
 	}
 	c->s->ks = keeper_slot(c->slot);
 	c->s->ks->busy = 0;
-	c->s->next = l->d->session;
-	l->d->session = c->s;
 	c->next = l->conns;
 	l->conns = c;
 	l->n_conns++;
@@ -277,14 +268,18 @@ static char *rendezvous_of(int fd)
 	return r;
 }
 
-int listen_init(struct daemon *d, const char *path, int fd)
+int listener_new(sd_event *event, const char *path, int fd, struct serving *sv,
+		 const struct session_ops *ops, void *userdata, struct listener **ret)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 	int r;
 
 	if (!l)
 		return -ENOMEM;
-	l->d = d;
+	l->event = event;
+	l->sv = sv;
+	l->ops = ops;
+	l->userdata = userdata;
 	if (fd < 0) {
 		fd = bind_path(path);
 		if (fd < 0) {
@@ -296,18 +291,17 @@ int listen_init(struct daemon *d, const char *path, int fd)
 	l->fd = fd;
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
 	r = l->ep < 0 ? -errno : 0;
-	if (r == 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, sd_event_get_fd(d->event),
+	if (r == 0 && epoll_ctl(l->ep, EPOLL_CTL_ADD, sd_event_get_fd(event),
 				&(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) < 0)
 		r = -errno;
 	if (r == 0)
-		r = acceptor_init(&l->acc, d->event, fd, "pipe socket", on_accept, l);
+		r = acceptor_init(&l->acc, event, fd, "pipe socket", on_accept, l);
 	if (r < 0) {
 		log_error("pipe socket: %s", strerror(-r));
-		d->listener = l;
-		listen_done(d);
+		listener_free(l);
 		return r;
 	}
-	d->listener = l;
+	*ret = l;
 	l->rendezvous = rendezvous_of(fd);
 	if (!l->rendezvous)
 		log_warning(
@@ -324,12 +318,10 @@ int listen_init(struct daemon *d, const char *path, int fd)
 	return 0;
 }
 
-void listen_done(struct daemon *d)
+struct listener *listener_free(struct listener *l)
 {
-	struct listener *l = d->listener;
-
 	if (!l)
-		return;
+		return NULL;
 	while (l->conns)
 		conn_free(l->conns, false);
 	keeper_done();
@@ -342,12 +334,11 @@ void listen_done(struct daemon *d)
 	free(l->path);
 	free(l->rendezvous);
 	free(l);
-	d->listener = NULL;
+	return NULL;
 }
 
-int listen_run(struct daemon *d)
+int listener_run(struct listener *l)
 {
-	struct listener *l = d->listener;
 	struct epoll_event ev[64];
 	bool dispatch = true; /* at first: arms sd-event's timers and runs what is due */
 	int r = 0;
@@ -359,10 +350,10 @@ int listen_run(struct daemon *d)
 			/* sd-event's own work: accepting, reloads, watches, control clients,
 			 * signals, timers. Run until nothing is left, which also arms its timers
 			 * again. */
-			while ((r = sd_event_run(d->event, 0)) > 0 &&
-			       sd_event_get_state(d->event) != SD_EVENT_FINISHED)
+			while ((r = sd_event_run(l->event, 0)) > 0 &&
+			       sd_event_get_state(l->event) != SD_EVENT_FINISHED)
 				;
-			if (r < 0 || sd_event_get_state(d->event) == SD_EVENT_FINISHED)
+			if (r < 0 || sd_event_get_state(l->event) == SD_EVENT_FINISHED)
 				break;
 			dispatch = false;
 		}

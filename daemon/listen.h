@@ -5,19 +5,27 @@
  * one thread and nothing on it blocks: PowerDNS applies no timeout on this path. */
 #pragma once
 
-#include "daemon.h"
+#include <systemd/sd-event.h>
+
+#include "serving.h"
+#include "session.h"
 
 #define LISTEN_MAX_CONNS 1024
 
+struct listener;
+
 /* Serves on fd if it is >= 0 (a socket systemd passed), else binds path (a stale socket
- * there, one nobody accepts on, is replaced; anything else is an error). Returns 0 or a
- * negative errno, with the reason logged. */
-int listen_init(struct daemon *d, const char *path, int fd);
+ * there, one nobody accepts on, is replaced; anything else is an error), on event's loop.
+ * Each connection is a session answering from sv, asking ops with userdata (session.h).
+ * Returns 0 and *ret, or a negative errno with the reason logged. */
+int listener_new(sd_event *event, const char *path, int fd, struct serving *sv,
+		 const struct session_ops *ops, void *userdata, struct listener **ret);
 
 /* The loop of socket mode, until SIGTERM or SIGINT: the connections are read straight from an
  * epoll of their own, which holds sd-event's fd too, so that a lookup costs one epoll_wait,
  * one read and one write, and sd-event runs only when it has something to do. */
-int listen_run(struct daemon *d);
+int listener_run(struct listener *l);
 
-/* Closes every connection and the socket; removes the path if pdyndns bound it. */
-void listen_done(struct daemon *d);
+/* Closes every connection and the socket; removes the path if pdyndns bound it. Returns
+ * NULL. */
+struct listener *listener_free(struct listener *l);

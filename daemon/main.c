@@ -26,6 +26,7 @@
 #include "log.h"
 #include "session.h"
 #include "sharedrot.h"
+#include "status.h"
 #include "waker.h"
 
 /* _exit(0), after the leak check a sanitizer build would have made at exit: memory lost
@@ -106,13 +107,13 @@ static int init_metrics(struct daemon *d)
 {
 	struct metrics_slot *slots;
 
-	if (metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots) < 0)
+	if (metrics_prepare(metrics_shape(&d->sv.metrics), d->sv.snap, NULL, 0, &slots) < 0)
 		return -ENOMEM;
-	metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
+	metrics_carry(&d->sv.metrics, d->sv.snap, slots, NULL, 0);
 	return 0;
 }
 
-/* Loads the config and lists for serving; a failure leaves d->snap NULL with the reason. */
+/* Loads the config and lists for serving; a failure leaves d->sv.snap NULL with the reason. */
 static void load_initial(struct daemon *d)
 {
 	struct config *c = NULL;
@@ -126,7 +127,7 @@ static void load_initial(struct daemon *d)
 	r = config_load(d->config_path, &diag, &c);
 	if (r >= 0) {
 		log_set_level((int)c->loglevel);
-		r = snapshot_new(c, NULL, &diag, &d->snap);
+		r = snapshot_new(c, NULL, &diag, &d->sv.snap);
 	}
 	log_diag(LOG_ERR, &diag);
 	if (r < 0) {
@@ -141,21 +142,22 @@ static void load_initial(struct daemon *d)
 		       "%s: config not loaded; answering nothing until it is fixed",
 		       d->config_path);
 	} else {
-		d->generation = 1;
+		d->sv.generation = 1;
 		log_set_generation(1);
-		hub_log_warnings(d->snap);
-		if (rotation_resize(&d->rot, d->snap->n_handlers) < 0 || init_metrics(d) < 0) {
-			d->snap = snapshot_free(d->snap);
+		hub_log_warnings(d->sv.snap);
+		if (rotation_resize(&d->sv.rot, d->sv.snap->n_handlers) < 0 ||
+		    init_metrics(d) < 0) {
+			d->sv.snap = snapshot_free(d->sv.snap);
 			d->startup_error = strdup("out of memory");
 		} else {
 			char counts[CONFIG_COUNTS_MAX];
 
-			config_counts(d->snap->config, counts);
+			config_counts(d->sv.snap->config, counts);
 			log_at(LOG_INFO, &(struct diag_at){.file = d->config_path},
 			       "%s: zone %s, %s, %llu addresses%s", d->config_path,
-			       d->snap->config->domain, counts,
-			       (unsigned long long)d->snap->n_addresses,
-			       d->snap->n_failed || d->snap->n_drained
+			       d->sv.snap->config->domain, counts,
+			       (unsigned long long)d->sv.snap->n_addresses,
+			       d->sv.snap->n_failed || d->sv.snap->n_drained
 				   ? "; some handlers serve nothing (see above)"
 				   : "");
 		}
@@ -269,18 +271,18 @@ static void activated_sockets(int *pipe_fd, int *control_fd)
 /* Socket mode: everything is the loop's. */
 static int serve_socket(struct daemon *d, const char *path, int fd, bool *reported)
 {
-	int r = listen_init(d, path, fd);
+	int r = listener_new(d->event, path, fd, &d->sv, &daemon_session_ops, d, &d->listener);
 
 	if (r < 0) {
-		*reported = true; /* listen_init() said why */
+		*reported = true; /* listener_new() said why */
 		return r;
 	}
 	(void)sd_event_set_watchdog(d->event, true);
-	if (d->snap)
+	if (d->sv.snap)
 		hub_notify(d, true, NULL);
-	r = listen_run(d);
+	r = listener_run(d->listener);
 	(void)sd_notify(0, "STOPPING=1");
-	listen_done(d);
+	d->listener = listener_free(d->listener);
 	return r;
 }
 
@@ -311,7 +313,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		r = hub_start(d);
 	activated_sockets(&pipe_fd, &control_fd);
 	if (r >= 0) {
-		const struct config *c = d->snap ? d->snap->config : NULL;
+		const struct config *c = d->sv.snap ? d->sv.snap->config : NULL;
 
 		if (!d->control_dir)
 			d->control_dir =
@@ -333,14 +335,13 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	unsetenv("NOTIFY_SOCKET");
 	d->describe_copies = control_describe_copies;
 	/* the copy's own counters are fresh at start: the shared ones take over */
-	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 &&
-	    d->snap)
-		(void)sharedrot_attach(d->sharedrot, d->snap, &d->rot);
+	if (r >= 0 && shared_rotation &&
+	    sharedrot_open(d->event, d->control_dir, &d->sv, &d->sharedrot) == 0 && d->sv.snap)
+		(void)sharedrot_attach(d->sharedrot, d->sv.snap, &d->sv.rot);
 	if (r >= 0)
-		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
+		r = session_new(&d->sv, &daemon_session_ops, d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
 		goto out;
-	d->session = s;
 	r = run(d, s);
 	if (r >= 0) {
 		/* PowerDNS is gone (EOF) or stops us: nothing is left to hand over or to save.
@@ -353,8 +354,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 out:
 	if (r < 0 && !reported)
 		log_error("cannot serve: %s", strerror(-r));
-	if (s)
-		d->session = session_free(s);
+	session_free(s);
 	control_done(d);
 	d->sharedrot = sharedrot_close(d->sharedrot);
 	hub_stop(d);
@@ -423,10 +423,10 @@ int main(int argc, char **argv)
 	log_init();
 	load_initial_off_loop(&d);
 	r = serve(&d, listen_path, shared_rotation);
-	snapshot_free(d.snap);
-	rotation_done(&d.rot);
-	metrics_done(&d.metrics);
-	health_done(&d.health);
+	snapshot_free(d.sv.snap);
+	rotation_done(&d.sv.rot);
+	metrics_done(&d.sv.metrics);
+	health_done(&d.sv.health);
 	free(d.startup_error);
 	free(d.last_reload_result);
 	free(d.config_error);

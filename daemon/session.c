@@ -5,18 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hstatus.h"
 #include "keeper.h"
 #include "kind.h"
 #include "log.h"
 #include "session.h"
-#include "status.h"
 
 #define FLUSH_AT	(64 * 1024)
 #define REPEAT_LINE_MAX 512
 #define REPEAT_OUT_MAX	4096
 
-int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret)
+int session_new(struct serving *sv, const struct session_ops *ops, void *userdata, int in_fd,
+		int out_fd, struct session **ret)
 {
 	struct session *s = calloc(1, sizeof(*s));
 
@@ -29,9 +28,13 @@ int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret)
 		session_free(s);
 		return -ENOMEM;
 	}
-	s->d = d;
+	s->sv = sv;
+	s->ops = ops;
+	s->userdata = userdata;
 	s->in_fd = in_fd;
 	s->out_fd = out_fd;
+	s->next = sv->sessions;
+	sv->sessions = s;
 	*ret = s;
 	return 0;
 }
@@ -40,6 +43,11 @@ struct session *session_free(struct session *s)
 {
 	if (!s)
 		return NULL;
+	for (struct session **p = s->sv ? &s->sv->sessions : NULL; p && *p; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
 	free(s->rbuf);
 	free(s->rep_line);
 	buf_free(&s->out);
@@ -48,118 +56,20 @@ struct session *session_free(struct session *s)
 	return NULL;
 }
 
-/* Coprocess mode: PowerDNS itself never sends CMD; pdnsutil backend-cmd starts a copy of
- * its own for its commands, which serves no question. Its counters say nothing of the
- * copies that do: say so, and what those say of themselves. */
-static void describe_copies(struct session *s)
-{
-	const struct daemon *d = s->d;
-	size_t at = s->out.len, n;
-
-	buf_puts(
-	    &s->out,
-	    "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
-	    "the other copies running, as they say of themselves:\n");
-	n = d->describe_copies(d, &s->out);
-	if (!n) {
-		buf_truncate(&s->out, at);
-		buf_puts(
-		    &s->out,
-		    "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
-		    "no other copy has a control socket in ");
-		buf_puts(&s->out, d->control_dir ? d->control_dir : "(none)");
-		buf_puts(&s->out, " (is pdns_server running, with the same --control-dir?)\n");
-	}
-	buf_puts(&s->out, "their handlers and rotations: pdynctl --dir ");
-	buf_puts(&s->out, d->control_dir ? d->control_dir : "DIR");
-	buf_puts(&s->out, " status\n");
-}
-
-static void answer_cmd(struct session *s, const struct pp_msg *m)
-{
-	const struct snapshot *snap = s->d->snap;
-	char *line = daemon_status_line(s->d);
-
-	/* PowerDNS prints every line up to END verbatim. */
-	if (strcmp(m->cmd, "status") == 0) {
-		buf_puts(&s->out, line ? line : "out of memory");
-		buf_putc(&s->out, '\n');
-		if (s->d->describe_copies)
-			describe_copies(s);
-		for (size_t i = 0; snap && i < snap->n_handlers; i++) {
-			const struct handler *h = &snap->handlers[i];
-			char what[512], text[ADDR_TEXT_MAX];
-			struct hstatus st;
-
-			hstatus_get(snap, &s->d->rot, h, what, sizeof(what), &st);
-			buf_puts(&s->out, st.qname);
-			if (st.serves) {
-				buf_putc(&s->out, ' ');
-				buf_puts(&s->out, st.kind);
-				buf_puts(&s->out, ": ");
-				buf_puts(&s->out, st.serves);
-				buf_putc(&s->out, '\n');
-				continue;
-			}
-			buf_puts(&s->out, st.qtype == PP_TYPE_A ? " A " : " AAAA ");
-			if (st.view) {
-				buf_puts(&s->out, "view \"");
-				buf_puts(&s->out, st.view);
-				buf_puts(&s->out, "\" ");
-			}
-			buf_puts(&s->out, st.file);
-			buf_puts(&s->out, " (");
-			buf_puts(&s->out, st.policy);
-			if (st.count > 1) {
-				buf_putc(&s->out, '/');
-				buf_putu(&s->out, st.count);
-			}
-			buf_putc(&s->out, ')');
-			if (h->list) {
-				buf_puts(&s->out, ": ");
-				buf_putu(&s->out, st.n_addresses);
-				buf_puts(&s->out, " addresses");
-				if (st.rotates) {
-					addrlist_format(h->list, st.next_index, text);
-					buf_puts(&s->out, ", next #");
-					buf_putu(&s->out, st.next_index);
-					buf_puts(&s->out, " ");
-					buf_puts(&s->out, text);
-				} else if (st.weighted && !st.total_weight)
-					buf_puts(
-					    &s->out,
-					    ", every weight 0: no address is answered, as from a list that did not load");
-			} else
-				buf_puts(&s->out, ": serving nothing");
-			if (st.error) {
-				buf_puts(&s->out, "; last error: ");
-				buf_puts(&s->out, st.error);
-			}
-			buf_putc(&s->out, '\n');
-		}
-	} else if (strcmp(m->cmd, "help") == 0) {
-		buf_puts(&s->out, "pdyndns commands: status (state and every handler), help\n");
-	} else {
-		buf_puts(&s->out, "unknown command; try: status, help\n");
-	}
-	free(line);
-	pp_end(&s->out);
-}
-
 /* Counts what the memo noticed since the last lookup and warns once per process: a rotation
  * that PowerDNS's caches keep from seeing each question must not stop without a word. */
 static void note_stall(struct session *s)
 {
-	struct daemon *d = s->d;
-	const struct snapshot *snap = d->snap;
+	struct serving *sv = s->sv;
+	const struct snapshot *snap = sv->snap;
 	uint32_t slot = s->memo.mismatch_slot;
 	char what[400];
 
-	d->stalls += s->memo.mismatches - s->mismatches_seen;
+	sv->stalls += s->memo.mismatches - s->mismatches_seen;
 	s->mismatches_seen = s->memo.mismatches;
-	if (d->stall_warned)
+	if (sv->stall_warned)
 		return;
-	d->stall_warned = true;
+	sv->stall_warned = true;
 	if (snap && slot < snap->n_handlers)
 		snprintf(what, sizeof(what),
 			 "lookups of %s came without the SOA lookups that begin each question",
@@ -182,11 +92,11 @@ static void note_stall(struct session *s)
 
 static void handle_line(struct session *s, char *line, size_t len)
 {
-	struct answer_ctx ctx = {.snap = s->d->snap,
-				 .rot = &s->d->rot,
-				 .health = &s->d->health,
+	struct answer_ctx ctx = {.snap = s->sv->snap,
+				 .rot = &s->sv->rot,
+				 .health = &s->sv->health,
 				 .memo = &s->memo,
-				 .metrics = &s->d->metrics};
+				 .metrics = &s->sv->metrics};
 	size_t out_start = s->out.len;
 	bool may_repeat;
 	const char *why;
@@ -197,10 +107,10 @@ static void handle_line(struct session *s, char *line, size_t len)
 	line[len] = 0;
 	if (s->ks)
 		keeper_note(s->ks, line, len);
-	if (s->rep_len && s->rep_len == len && s->rep_gen == s->d->generation &&
+	if (s->rep_len && s->rep_len == len && s->rep_gen == s->sv->generation &&
 	    memcmp(line, s->rep_line, len) == 0 && answer_memo_repeat(&s->memo)) {
-		s->d->lookups++;
-		s->d->metrics.lookups[s->rep_qtype]++;
+		s->sv->lookups++;
+		s->sv->metrics.lookups[s->rep_qtype]++;
 		buf_put(&s->out, s->rep_out.data, s->rep_out.len);
 		return;
 	}
@@ -220,7 +130,7 @@ static void handle_line(struct session *s, char *line, size_t len)
 	ctx.abi = s->abi;
 	switch (m.kind) {
 	case PP_HELO: {
-		_cleanup_free_ char *banner = daemon_status_line(s->d);
+		_cleanup_free_ char *banner = s->ops->banner(s->userdata);
 
 		s->abi = m.abi;
 		if (s->ks)
@@ -228,8 +138,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 		s->memo = (struct answer_memo){
 		    0}; /* a new handshake: what PowerDNS sends is learnt again */
 		s->mismatches_seen = 0;
-		if (m.abi < 3 && s->d->snap &&
-		    s->d->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
+		if (m.abi < 3 && s->sv->snap &&
+		    s->sv->snap->config->advance == CONFIG_ADVANCE_PER_LOOKUP)
 			log_warning(
 			    "pipe-abi-version %d cannot mark answers uncacheable (ECS scope bits "
 			    "need 3 or later): with \"advance\": \"per-lookup\", PowerDNS's "
@@ -243,8 +153,8 @@ static void handle_line(struct session *s, char *line, size_t len)
 		break;
 	}
 	case PP_Q:
-		s->d->lookups++;
-		s->d->metrics.lookups[metrics_qtype_index(pp_qtype(m.qtype))]++;
+		s->sv->lookups++;
+		s->sv->metrics.lookups[metrics_qtype_index(pp_qtype(m.qtype))]++;
 		answer_query(&ctx, &m, &s->out);
 		if (s->memo.mismatches != s->mismatches_seen)
 			note_stall(s);
@@ -256,11 +166,14 @@ static void handle_line(struct session *s, char *line, size_t len)
 			buf_put(&s->rep_out, s->out.data + out_start, s->out.len - out_start);
 			s->rep_len = len;
 			s->rep_qtype = metrics_qtype_index(pp_qtype(m.qtype));
-			s->rep_gen = s->d->generation;
+			s->rep_gen = s->sv->generation;
 		}
 		break;
 	case PP_AXFR: answer_axfr(&ctx, &m, &s->out); break;
-	case PP_CMD: answer_cmd(s, &m); break;
+	case PP_CMD:
+		s->ops->cmd(s->userdata, m.cmd, &s->out);
+		pp_end(&s->out);
+		break;
 	}
 }
 

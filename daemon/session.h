@@ -8,13 +8,22 @@
 
 #include "answer.h"
 #include "buf.h"
-#include "daemon.h"
+#include "serving.h"
 
 #define SESSION_MAX_LINE (64 * 1024) /* longer lines are discarded and answered FAIL */
 
+/* What a session asks of its owner: the one line of the HELO banner (malloc'd, or NULL when
+ * out of memory), and the text of a CMD, which PowerDNS prints line by line up to END. */
+struct session_ops {
+	char *(*banner)(void *userdata);
+	void (*cmd)(void *userdata, const char *cmd, struct buf *out);
+};
+
 struct session {
-	struct daemon *d;
-	struct session *next; /* the daemon's sessions: the pipe, or each socket connection */
+	struct serving *sv;
+	const struct session_ops *ops;
+	void *userdata;
+	struct session *next; /* sv->sessions: the pipe, or each socket connection */
 	int in_fd, out_fd;
 	int abi; /* 0 until HELO */
 	char *rbuf;
@@ -23,7 +32,7 @@ struct session {
 	bool eof;
 	struct buf out;
 	struct answer_memo memo;
-	uint64_t mismatches_seen; /* memo.mismatches already counted in d->stalls */
+	uint64_t mismatches_seen; /* memo.mismatches already counted in sv->stalls */
 	/* Per question, PowerDNS repeats the ANY lookup (the referral probe, then the main
 	 * lookup) and must get the same answer: the last lookup's line and answer, to write
 	 * again for an identical next line without parsing it. Kept only while the snapshot
@@ -37,7 +46,9 @@ struct session {
 	struct keeper_slot *ks;
 };
 
-int session_new(struct daemon *d, int in_fd, int out_fd, struct session **ret);
+/* A session answering from sv, linked into sv->sessions until session_free(). */
+int session_new(struct serving *sv, const struct session_ops *ops, void *userdata, int in_fd,
+		int out_fd, struct session **ret);
 struct session *session_free(struct session *s);
 
 /* Reads what in_fd has (blocking if it is a blocking fd) and answers every complete line.

@@ -80,7 +80,7 @@ struct map {
 };
 
 struct sharedrot {
-	struct daemon *d;
+	struct serving *sv; /* the live snapshot and rotation, to attach again */
 	char *path;
 	struct map m; /* m.t NULL: this copy rotates alone, with its own counters */
 	int efd;      /* the bus error handler wakes the loop through it */
@@ -363,7 +363,7 @@ int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rota
 /* The live rotation goes on with its own counters, from where the shared ones stand. */
 static void go_alone(struct sharedrot *sr)
 {
-	struct rotation *r = &sr->d->rot;
+	struct rotation *r = &sr->sv->rot;
 
 	if (r->shared) {
 		for (size_t i = 0; i < r->n; i++)
@@ -383,7 +383,7 @@ static void recover(struct sharedrot *sr, const char *what)
 
 	if (map_open(sr->path, sr->efd, &m, why, sizeof(why)) == 0) {
 		sr->m = m;
-		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) == 0) {
+		if (sharedrot_attach(sr, sr->sv->snap, &sr->sv->rot) == 0) {
 			map_release(&old);
 			log_warning("shared rotation: %s %s; %s", sr->path, what,
 				    m.fresh ? "set it up again: the shared counters start over"
@@ -435,7 +435,7 @@ bool sharedrot_check(struct sharedrot *sr)
 		if (map_open(sr->path, sr->efd, &m, why, sizeof(why)) < 0)
 			return false;
 		sr->m = m;
-		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) < 0) {
+		if (sharedrot_attach(sr, sr->sv->snap, &sr->sv->rot) < 0) {
 			map_release(&sr->m);
 			return false;
 		}
@@ -450,7 +450,7 @@ bool sharedrot_check(struct sharedrot *sr)
 		/* another copy set the file up again (after a truncation): the counters of this
 		 * copy's handlers were wiped, and are claimed again */
 		sr->m.epoch = e;
-		if (sharedrot_attach(sr, sr->d->snap, &sr->d->rot) == 0)
+		if (sharedrot_attach(sr, sr->sv->snap, &sr->sv->rot) == 0)
 			log_info(
 			    "shared rotation: %s was set up again by another copy; the shared counters "
 			    "start over",
@@ -463,7 +463,7 @@ bool sharedrot_check(struct sharedrot *sr)
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	struct sharedrot *sr = userdata;
-	const struct snapshot *s = sr->d->snap;
+	const struct snapshot *s = sr->sv->snap;
 
 	if (sharedrot_check(sr) && ++sr->checks % TOUCH_CHECKS == 0)
 		for (size_t i = 0; s && i < s->n_handlers; i++)
@@ -483,7 +483,7 @@ static int on_bus(sd_event_source *src, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
-int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret)
+int sharedrot_open(sd_event *event, const char *dir, struct serving *sv, struct sharedrot **ret)
 {
 	struct sharedrot *sr = calloc(1, sizeof(*sr));
 	char why[200];
@@ -491,7 +491,7 @@ int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret)
 
 	if (!sr)
 		return -ENOMEM;
-	sr->d = d;
+	sr->sv = sv;
 	sr->m.fd = -1;
 	sr->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (sr->efd < 0 || asprintf(&sr->path, "%s/%s", dir, SHAREDROT_FILE) < 0) {
@@ -501,9 +501,9 @@ int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret)
 	}
 	r = bus_install();
 	if (r >= 0)
-		r = sd_event_add_io(d->event, &sr->bus, sr->efd, EPOLLIN, on_bus, sr);
+		r = sd_event_add_io(event, &sr->bus, sr->efd, EPOLLIN, on_bus, sr);
 	if (r >= 0)
-		r = sd_event_add_time_relative(d->event, &sr->timer, CLOCK_MONOTONIC, CHECK_USEC, 0,
+		r = sd_event_add_time_relative(event, &sr->timer, CLOCK_MONOTONIC, CHECK_USEC, 0,
 					       on_timer, sr);
 	if (r < 0)
 		goto fail;

@@ -13,19 +13,22 @@
  * rotating with its own counters until it can. Each such event is one warning per copy. */
 #pragma once
 
-#include "daemon.h"
+#include <systemd/sd-event.h>
+
+#include "serving.h"
 
 #define SHAREDROT_FILE	"rotation.counters"
 #define SHAREDROT_SLOTS 65536u /* counters in a new file: handlers × list versions alive */
 
 struct sharedrot;
 
-/* Sets up the counters of DIR/rotation.counters (creating the file if needed) for d, whose
- * d->rot it keeps attached to them from then on (after a bus error, a replaced file...).
+/* Sets up the counters of DIR/rotation.counters (creating the file if needed) on event's
+ * loop, for sv, whose rotation it keeps attached to them from then on (after a bus error, a
+ * replaced file...).
  * When the file cannot be used, that is logged and the copy rotates alone until it can
  * (checked every few seconds); this still returns 0. Returns -ENOMEM or the negative errno
  * of setting up the event sources otherwise, logged. */
-int sharedrot_open(struct daemon *d, const char *dir, struct sharedrot **ret);
+int sharedrot_open(sd_event *event, const char *dir, struct serving *sv, struct sharedrot **ret);
 struct sharedrot *sharedrot_close(struct sharedrot *t);
 
 /* Points r's slots (sized for s) at the shared counters of s's handlers, claiming counters

@@ -14,6 +14,7 @@
 #include "fuzz.h"
 #include "log.h"
 #include "session.h"
+#include "status.h"
 
 static struct daemon dmn;
 static char dir[64];
@@ -39,8 +40,8 @@ ssize_t __wrap_write(int fd, const void *data, size_t n)
 static void setup(void)
 {
 	log_set_level(LOG_CRIT);
-	dmn.snap = fixture_zone_all(dir);
-	fuzz_assert(rotation_resize(&dmn.rot, dmn.snap->n_handlers) == 0);
+	dmn.sv.snap = fixture_zone_all(dir);
+	fuzz_assert(rotation_resize(&dmn.sv.rot, dmn.sv.snap->n_handlers) == 0);
 	out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC); /* a descriptor of our own */
 	fuzz_assert(out_fd >= 0);
 }
@@ -126,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (out_fd < 0) {
 		setup();
-		fuzz_assert(session_new(&dmn, -1, out_fd, &s) == 0);
+		fuzz_assert(session_new(&dmn.sv, &daemon_session_ops, &dmn, -1, out_fd, &s) == 0);
 	}
 	/* a fresh conversation (one session for all inputs: its buffers are large); also the
 	 * repeated answer, which was made for the previous input's ABI (in a real conversation

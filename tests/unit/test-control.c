@@ -52,17 +52,17 @@ static int setup(void **state)
 	write_file("config.json", good_config);
 	diag_init(&diag);
 	assert_int_equal(config_load(cfgpath, &diag, &c), 0);
-	assert_int_equal(snapshot_new(c, NULL, &diag, &d->snap), 0);
+	assert_int_equal(snapshot_new(c, NULL, &diag, &d->sv.snap), 0);
 	diag_clear(&diag);
-	assert_int_equal(rotation_resize(&d->rot, d->snap->n_handlers), 0);
+	assert_int_equal(rotation_resize(&d->sv.rot, d->sv.snap->n_handlers), 0);
 	{
 		struct metrics_slot *slots;
 
 		assert_int_equal(
-		    metrics_prepare(metrics_shape(&d->metrics), d->snap, NULL, 0, &slots), 0);
-		metrics_carry(&d->metrics, d->snap, slots, NULL, 0);
+		    metrics_prepare(metrics_shape(&d->sv.metrics), d->sv.snap, NULL, 0, &slots), 0);
+		metrics_carry(&d->sv.metrics, d->sv.snap, slots, NULL, 0);
 	}
-	d->generation = 1;
+	d->sv.generation = 1;
 	d->config_path = cfgpath;
 	d->started = time(NULL);
 	assert_int_equal(sd_event_new(&d->event), 0);
@@ -87,9 +87,9 @@ static int teardown(void **state)
 	control_done(d);
 	hub_stop(d);
 	sd_event_unref(d->event);
-	snapshot_free(d->snap);
-	rotation_done(&d->rot);
-	metrics_done(&d->metrics);
+	snapshot_free(d->sv.snap);
+	rotation_done(&d->sv.rot);
+	metrics_done(&d->sv.metrics);
 	free(d->control_dir);
 	free(d->last_reload_result);
 	free(d->config_error);
@@ -186,7 +186,7 @@ static void test_status(void **state)
 	struct daemon *d = *state;
 	json_object *r, *h;
 
-	d->rot.next[0] = 4; /* four answers so far: next is #1 */
+	d->sv.rot.next[0] = 4; /* four answers so far: next is #1 */
 	r = status_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23));
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "pid")), getpid());
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")), 1);
@@ -232,7 +232,7 @@ static void test_query_has_no_side_effects(void **state)
 				    "T1.dyn.example.test");
 		json_object_put(r);
 	}
-	assert_int_equal(d->rot.next[0], 0);
+	assert_int_equal(d->sv.rot.next[0], 0);
 
 	r = ok_result(exchange(
 	    d, "{\"v\":1,\"cmd\":\"query\",\"name\":\"x.dyn.example.test\",\"type\":\"A\"}\n", 62));
@@ -262,27 +262,27 @@ static void test_reload_applied_then_refused(void **state)
 	 * generation that serves the new file. */
 	r = ok_result(exchange(d, req, strlen(req)));
 	assert_int_equal(json_object_get_int(json_object_object_get(r, "generation")),
-			 d->generation);
-	assert_in_range(d->generation, 2, 3);
+			 d->sv.generation);
+	assert_in_range(d->sv.generation, 2, 3);
 	{
 		char want[64];
 
 		snprintf(want, sizeof(want), "generation %llu applied",
-			 (unsigned long long)d->generation);
+			 (unsigned long long)d->sv.generation);
 		assert_non_null(
 		    strstr(json_object_get_string(json_object_object_get(r, "result")), want));
 	}
 	json_object_put(r);
-	assert_non_null(d->snap->handlers[0].list);
-	assert_int_equal(d->snap->handlers[0].list->n, 1);
-	applied = d->generation;
+	assert_non_null(d->sv.snap->handlers[0].list);
+	assert_int_equal(d->sv.snap->handlers[0].list->n, 1);
+	applied = d->sv.generation;
 
 	write_file("config.json", "{\"domain\": 5}\n");
 	reply = exchange(d, req, strlen(req));
 	assert_non_null(strstr(reply, "\"ok\":false"));
 	assert_non_null(strstr(reply, "/domain: expected a string, got an integer"));
 	free(reply);
-	assert_int_equal(d->generation, applied); /* kept */
+	assert_int_equal(d->sv.generation, applied); /* kept */
 	write_file("config.json", good_config);
 }
 
@@ -334,9 +334,9 @@ static void write_many(struct daemon *d, size_t n, bool bad)
 /* Runs the loop until the reload of generation gen has been applied. */
 static void wait_generation(struct daemon *d, uint64_t gen)
 {
-	for (int i = 0; i < 3000 && d->generation < gen; i++)
+	for (int i = 0; i < 3000 && d->sv.generation < gen; i++)
 		sd_event_run(d->event, 10000);
-	assert_int_equal(d->generation, gen);
+	assert_int_equal(d->sv.generation, gen);
 }
 
 static void test_status_stream(void **state)
@@ -353,8 +353,8 @@ static void test_status_stream(void **state)
 	 * client reads */
 	write_many(d, 4000, false);
 	json_object_put(ok_result(exchange(d, req, strlen(req))));
-	assert_int_equal(d->snap->n_handlers, 4000);
-	d->rot.next[5] = 7;
+	assert_int_equal(d->sv.snap->n_handlers, 4000);
+	d->sv.rot.next[5] = 7;
 	reply = exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23);
 	assert_true(strlen(reply) > 4 * 212992);
 	r = status_result(reply);
@@ -365,7 +365,7 @@ static void test_status_stream(void **state)
 
 		assert_int_equal(json_object_get_int(json_object_object_get(h, "addresses")), 10);
 		assert_string_equal(json_object_get_string(json_object_object_get(h, "qname")),
-				    d->snap->handlers[i].cfg->qname);
+				    d->sv.snap->handlers[i].cfg->qname);
 	}
 	assert_int_equal(json_object_get_int(
 			     json_object_object_get(json_object_array_get_idx(hs, 5), "answers")),
@@ -417,9 +417,9 @@ static void test_metrics_stream(void **state)
 
 	write_many(d, 4000, false);
 	json_object_put(ok_result(exchange(d, req, strlen(req))));
-	assert_int_equal(d->metrics.n, 4000);
-	d->metrics.slot[5].answers = 9;
-	d->metrics.slot[5].served[1] = 4;
+	assert_int_equal(d->sv.metrics.n, 4000);
+	d->sv.metrics.slot[5].answers = 9;
+	d->sv.metrics.slot[5].served[1] = 4;
 	reply = exchange(d, metrics, strlen(metrics));
 	assert_true(strlen(reply) > 4 * 212992); /* built in slices as the client reads */
 	r = status_result(reply);
@@ -427,8 +427,8 @@ static void test_metrics_stream(void **state)
 	x = json_object_object_get(r, "reloads");
 	/* (the first reload of setup() may have applied something too) */
 	assert_int_equal(json_object_get_int(json_object_object_get(x, "applied")),
-			 d->metrics.reloads[METRICS_RELOAD_APPLIED]);
-	assert_true(d->metrics.reloads[METRICS_RELOAD_APPLIED] >= 1);
+			 d->sv.metrics.reloads[METRICS_RELOAD_APPLIED]);
+	assert_true(d->sv.metrics.reloads[METRICS_RELOAD_APPLIED] >= 1);
 	assert_int_equal(json_object_get_int(json_object_object_get(x, "refused")), 0);
 	assert_true(json_object_get_boolean(
 	    json_object_object_get(json_object_object_get(r, "last_reload"), "ok")));
@@ -436,7 +436,7 @@ static void test_metrics_stream(void **state)
 	assert_int_equal(json_object_array_length(hs), 4000);
 	h = json_object_array_get_idx(hs, 5);
 	assert_string_equal(json_object_get_string(json_object_object_get(h, "name")),
-			    d->snap->handlers[5].cfg->qname);
+			    d->sv.snap->handlers[5].cfg->qname);
 	assert_int_equal(json_object_get_int(json_object_object_get(h, "answers")), 9);
 	x = json_object_object_get(h, "served");
 	assert_int_equal(json_object_array_length(x), 10);

@@ -70,11 +70,11 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	int p[2];
 
-	f->d.snap = fixture_zone(f->dir);
-	assert_int_equal(rotation_resize(&f->d.rot, f->d.snap->n_handlers), 0);
+	f->d.sv.snap = fixture_zone(f->dir);
+	assert_int_equal(rotation_resize(&f->d.sv.rot, f->d.sv.snap->n_handlers), 0);
 	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
 	fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
-	assert_int_equal(session_new(&f->d, -1, p[1], &f->s), 0);
+	assert_int_equal(session_new(&f->d.sv, &daemon_session_ops, &f->d, -1, p[1], &f->s), 0);
 	f->rfd = p[0];
 	*state = f;
 	return 0;
@@ -88,8 +88,8 @@ static int teardown(void **state)
 	session_free(f->s);
 	close(f->rfd);
 	fixture_cleanup(f->dir);
-	snapshot_free(f->d.snap);
-	rotation_done(&f->d.rot);
+	snapshot_free(f->d.sv.snap);
+	rotation_done(&f->d.sv.rot);
 	free(f);
 	return 0;
 }
@@ -136,13 +136,13 @@ static void test_helo_and_q(void **state)
 		/* the line says what is served */
 		assert_non_null(strstr(want, ": zone dyn.example.test, generation "));
 		snprintf(counts, sizeof(counts), ", %zu handlers (%zu without addresses), ",
-			 f->d.snap->n_handlers, f->d.snap->n_failed);
+			 f->d.sv.snap->n_handlers, f->d.sv.snap->n_failed);
 		assert_non_null(strstr(want, counts));
 	}
 	assert_int_equal(f->s->abi, 2);
 	feed(f, "Q\tt1.dyn.example.test\tIN\tA\t1\t127.0.0.1\t127.0.0.1\n");
 	assert_string_equal(output(f), "DATA\tt1.dyn.example.test\tIN\tA\t0\t1\t192.0.2.1\nEND\n");
-	assert_int_equal(f->d.lookups, 1);
+	assert_int_equal(f->d.sv.lookups, 1);
 }
 
 static void test_split_and_batched_lines(void **state)
@@ -269,7 +269,7 @@ static void test_no_allocation_policies(void **state)
 	    "198.51.100.1 5\n198.51.100.2 3\n198.51.100.3 0\n198.51.100.4 2\n";
 	static const char plain[] = "192.0.2.7\n192.0.2.8\n192.0.2.9\n";
 	struct fx *f = *state;
-	struct snapshot *snap = f->d.snap;
+	struct snapshot *snap = f->d.sv.snap;
 	unsigned long a0, n = 0;
 	struct diag d;
 
@@ -327,7 +327,7 @@ static void test_no_allocation_policies(void **state)
 			if (strcmp(snap->handlers[i].cfg->qname, "a.b.c.dyn.example.test") == 0)
 				abc = &snap->handlers[i];
 		next = addrlist_weighted_at(abc->list,
-					    rotation_count(&f->d.rot, snapshot_slot(snap, abc)));
+					    rotation_count(&f->d.sv.rot, snapshot_slot(snap, abc)));
 		assert_int_not_equal(next, 2);
 		addrlist_format(abc->list, next, text);
 		snprintf(want, sizeof(want), " (weighted/2): 4 addresses, next #%u %s\n", next,
@@ -369,19 +369,19 @@ static void test_repeat_within_question(void **state)
 		feed(f, any);
 		assert_string_equal(output(f), a1);
 	}
-	assert_int_equal(f->d.lookups, 4);
+	assert_int_equal(f->d.sv.lookups, 4);
 	feed(f, walk); /* a new question */
 	output(f);
 	feed(f, any);
 	assert_string_equal(output(f), a2);
 	/* a reload to per-lookup between two identical lines: answered afresh */
-	f->d.snap->config->advance = CONFIG_ADVANCE_PER_LOOKUP;
-	f->d.generation++;
+	f->d.sv.snap->config->advance = CONFIG_ADVANCE_PER_LOOKUP;
+	f->d.sv.generation++;
 	feed(f, any);
 	assert_string_equal(output(f), a3);
 	feed(f, any);
 	assert_non_null(strstr(output(f), "192.0.2.1\n")); /* per lookup: moved on again */
-	assert_int_equal(f->d.stalls, 0);
+	assert_int_equal(f->d.sv.stalls, 0);
 }
 
 /* The Python pdyndns's config (per question) behind PowerDNS's caches (data/pdns.conf): the
@@ -412,14 +412,14 @@ static void test_stall_warns_once(void **state)
 			assert_non_null(strstr(output(f), v4[k]));
 		}
 	}
-	assert_int_equal(f->d.stalls, 0);
+	assert_int_equal(f->d.sv.stalls, 0);
 	assert_null(strstr(logged, "stalled"));
 	for (int k = 3; k < 9; k++) /* the SOA lookups now come from PowerDNS's caches */
 		for (int i = 0; i < 2; i++) {
 			feed(f, any);
 			assert_non_null(strstr(output(f), v4[k % 3]));
 		}
-	assert_int_equal(f->d.stalls, 6);
+	assert_int_equal(f->d.sv.stalls, 6);
 	w = strstr(
 	    logged,
 	    "warning: rotation stalled: lookups of t1.dyn.example.test came without the SOA lookups");
@@ -435,7 +435,7 @@ static void test_stall_warns_once(void **state)
 	for (int i = 0; i < 3; i++)
 		feed(f, any);
 	output(f);
-	assert_int_equal(f->d.stalls, 7);
+	assert_int_equal(f->d.sv.stalls, 7);
 	assert_null(strstr(w + 10, "rotation stalled"));
 }
 

@@ -19,9 +19,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "daemon.h"
 #include "fixture.h"
 #include "log.h"
+#include "serving.h"
 #include "sharedrot.h"
 
 #define MAGIC	     0x31544f524e594450ull /* "PDYNROT1" */
@@ -33,7 +33,10 @@ static char zdir[64], cdir[96], path[128];
 static struct snapshot *snap;
 
 struct copy {
-	struct daemon d;
+	struct {
+		sd_event *event;
+		struct serving sv;
+	} d; /* what a copy gives its shared counters */
 	struct sharedrot *sr;
 };
 
@@ -92,24 +95,24 @@ static void copy_open(struct copy *c)
 {
 	memset(c, 0, sizeof(*c));
 	assert_int_equal(sd_event_new(&c->d.event), 0);
-	c->d.snap = snap;
-	assert_int_equal(snapshot_rotation(snap, NULL, 0, &c->d.rot, NULL), 0);
-	assert_int_equal(sharedrot_open(&c->d, cdir, &c->sr), 0);
-	assert_int_equal(sharedrot_attach(c->sr, snap, &c->d.rot), 0);
+	c->d.sv.snap = snap;
+	assert_int_equal(snapshot_rotation(snap, NULL, 0, &c->d.sv.rot, NULL), 0);
+	assert_int_equal(sharedrot_open(c->d.event, cdir, &c->d.sv, &c->sr), 0);
+	assert_int_equal(sharedrot_attach(c->sr, snap, &c->d.sv.rot), 0);
 }
 
 static void copy_close(struct copy *c)
 {
 	c->sr = sharedrot_close(c->sr);
-	rotation_done(&c->d.rot);
+	rotation_done(&c->d.sv.rot);
 	c->d.event = sd_event_unref(c->d.event);
 }
 
 /* Advances every counter of the copy once: touches every counter it holds. */
 static void take_all(struct copy *c)
 {
-	for (size_t i = 0; i < c->d.rot.n; i++)
-		(void)rotation_take(&c->d.rot, (uint32_t)i, 3);
+	for (size_t i = 0; i < c->d.sv.rot.n; i++)
+		(void)rotation_take(&c->d.sv.rot, (uint32_t)i, 3);
 }
 
 /* What the copy's loop has to do now (the bus error handler's wake-up). */
@@ -186,14 +189,14 @@ static void test_hostile_headers(void **state)
 		take_all(&a);
 		take_all(&b);
 		if (cases[i].usable) {
-			assert_non_null(a.d.rot.shared);
-			assert_int_equal(rotation_count(&a.d.rot, 0),
+			assert_non_null(a.d.sv.rot.shared);
+			assert_int_equal(rotation_count(&a.d.sv.rot, 0),
 					 2); /* both copies advanced it */
 			assert_int_equal(file_magic(), MAGIC);
 		} else {
-			assert_null(a.d.rot.shared);
-			assert_null(b.d.rot.shared);
-			assert_int_equal(rotation_count(&a.d.rot, 0), 1);
+			assert_null(a.d.sv.rot.shared);
+			assert_null(b.d.sv.rot.shared);
+			assert_int_equal(rotation_count(&a.d.sv.rot, 0), 1);
 			assert_int_equal(file_magic(), cases[i].magic); /* left as it was */
 		}
 		copy_close(&a);
@@ -218,11 +221,11 @@ static void test_size_changed_then_reload(void **state)
 		take_all(&a);
 		set_slots(sizes[i]);
 		/* the reload: the new rotation attached to the file as the copy mapped it */
-		assert_int_equal(snapshot_rotation(snap, &a.d.rot, 0, &rot, NULL), 0);
+		assert_int_equal(snapshot_rotation(snap, &a.d.sv.rot, 0, &rot, NULL), 0);
 		assert_int_equal(sharedrot_attach(a.sr, snap, &rot), 0);
 		assert_non_null(rot.shared);
-		rotation_done(&a.d.rot);
-		a.d.rot = rot;
+		rotation_done(&a.d.sv.rot);
+		a.d.sv.rot = rot;
 		take_all(&a);
 		/* the check finds the header changed: set up again (0), or alone with one warning
 		 */
@@ -234,16 +237,16 @@ static void test_size_changed_then_reload(void **state)
 		assert_int_equal(count(log, "warning: shared rotation: "), 1);
 		assert_non_null(strstr(log, "was overwritten"));
 		if (sizes[i] == 0 || sizes[i] == 1u << 20) { /* usable: the file is set up again */
-			assert_non_null(a.d.rot.shared);
+			assert_non_null(a.d.sv.rot.shared);
 		} else {
-			assert_null(a.d.rot.shared);
+			assert_null(a.d.sv.rot.shared);
 			assert_non_null(strstr(log, "this copy rotates alone until it can"));
 			/* a reload while alone; then the file removed: created again and shared */
-			assert_int_equal(sharedrot_attach(a.sr, snap, &a.d.rot), 0);
-			assert_null(a.d.rot.shared);
+			assert_int_equal(sharedrot_attach(a.sr, snap, &a.d.sv.rot), 0);
+			assert_null(a.d.sv.rot.shared);
 			assert_int_equal(unlink(path), 0);
 			assert_true(sharedrot_check(a.sr));
-			assert_non_null(a.d.rot.shared);
+			assert_non_null(a.d.sv.rot.shared);
 		}
 		take_all(&a);
 		copy_close(&a);
@@ -275,17 +278,17 @@ static void test_not_a_file(void **state)
 		assert_non_null(strstr(log, kind == 0	? "a directory"
 					    : kind == 1 ? "(a FIFO)"
 							: "symbolic link"));
-		assert_null(a.d.rot.shared);
+		assert_null(a.d.sv.rot.shared);
 		take_all(&a);
 		assert_false(sharedrot_check(a.sr));
 		assert_int_equal(kind == 0 ? rmdir(path) : unlink(path), 0);
 		/* a usable file appears (another copy creates it): this one shares it */
 		copy_open(&b);
-		assert_non_null(b.d.rot.shared);
+		assert_non_null(b.d.sv.rot.shared);
 		assert_true(sharedrot_check(a.sr));
 		take_all(&a);
 		take_all(&b);
-		assert_int_equal(rotation_count(&a.d.rot, 0), 2);
+		assert_int_equal(rotation_count(&a.d.sv.rot, 0), 2);
 		copy_close(&a);
 		copy_close(&b);
 		assert_int_equal(unlink(path), 0);
@@ -307,7 +310,7 @@ static void test_truncated_under_copies(void **state)
 		copy_open(&b);
 		take_all(&a);
 		take_all(&b);
-		assert_int_equal(rotation_count(&b.d.rot, 0), 2);
+		assert_int_equal(rotation_count(&b.d.sv.rot, 0), 2);
 		assert_int_equal(truncate(path, sizes[i]), 0);
 		capture();
 		for (int n = 0; n < 100; n++)
@@ -321,7 +324,7 @@ static void test_truncated_under_copies(void **state)
 		log = captured();
 		assert_int_equal(count(log, "shared rotation: "), 1);
 		assert_int_equal(count(log, "warning: shared rotation: "), 1);
-		assert_non_null(a.d.rot.shared);
+		assert_non_null(a.d.sv.rot.shared);
 		/* b has not touched the file: its check sees it set up again (or truncated, if
 		 * a's bus error hit no counter it holds) */
 		capture();
@@ -329,10 +332,10 @@ static void test_truncated_under_copies(void **state)
 		assert_true(sharedrot_check(b.sr));
 		log = captured();
 		assert_int_equal(count(log, "shared rotation: "), 1);
-		assert_true(a.d.rot.shared && b.d.rot.shared);
-		before = rotation_count(&b.d.rot, 0);
+		assert_true(a.d.sv.rot.shared && b.d.sv.rot.shared);
+		before = rotation_count(&b.d.sv.rot, 0);
 		take_all(&a);
-		assert_int_equal(rotation_count(&b.d.rot, 0), before + 1);
+		assert_int_equal(rotation_count(&b.d.sv.rot, 0), before + 1);
 		copy_close(&a);
 		copy_close(&b);
 		assert_int_equal(unlink(path), 0);
