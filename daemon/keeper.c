@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "keeper.h"
-#include "listen.h"
 #include "log.h"
 
 /* pdyndns -> keeper: one datagram per message, PUT with the descriptor. */
@@ -34,7 +33,7 @@ struct keeper_handover {
 	struct keeper_slot state;
 };
 
-static struct keeper_slot *slots; /* LISTEN_MAX_CONNS of them, shared with the keeper */
+static struct keeper_slot *slots; /* KEEPER_SLOTS of them, shared with the keeper */
 static struct keeper_slot dummy;
 static int keeper_fd = -1; /* pdyndns's end of the socket pair, -1 without a keeper */
 
@@ -104,13 +103,13 @@ static void say(const char *fmt, ...)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
-static int held[LISTEN_MAX_CONNS];
+static int held[KEEPER_SLOTS];
 
 static unsigned count_held(void)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < LISTEN_MAX_CONNS; i++)
+	for (unsigned i = 0; i < KEEPER_SLOTS; i++)
 		n += held[i] >= 0;
 	return n;
 }
@@ -151,7 +150,7 @@ static unsigned hand_over(int peer)
 	static struct keeper_handover h;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < LISTEN_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < KEEPER_SLOTS; i++) {
 		if (held[i] < 0)
 			continue;
 		h.slot = i;
@@ -165,12 +164,12 @@ static unsigned hand_over(int peer)
 
 static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un *sa)
 {
-	static struct pollfd pfd[LISTEN_MAX_CONNS + 2];
-	static unsigned at[LISTEN_MAX_CONNS + 2]; /* pfd index -> slot */
+	static struct pollfd pfd[KEEPER_SLOTS + 2];
+	static unsigned at[KEEPER_SLOTS + 2]; /* pfd index -> slot */
 	int lfd = -1;
 	time_t orphaned = 0; /* when pdyndns went away */
 
-	for (unsigned i = 0; i < LISTEN_MAX_CONNS; i++)
+	for (unsigned i = 0; i < KEEPER_SLOTS; i++)
 		held[i] = -1;
 	for (;;) {
 		nfds_t n = 0, first;
@@ -183,7 +182,7 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 		else
 			timeout = 1000; /* bind the rendezvous socket again in a second */
 		first = n;
-		for (unsigned i = 0; i < LISTEN_MAX_CONNS; i++)
+		for (unsigned i = 0; i < KEEPER_SLOTS; i++)
 			if (held[i] >= 0) {
 				at[n] = i;
 				/* only hang-ups: what PowerDNS writes waits for the next pdyndns */
@@ -251,7 +250,7 @@ static _Noreturn void keeper_main(int ctl, pid_t owner, const struct sockaddr_un
 				    KEEPER_WAIT_S);
 				break;
 			}
-			if (r != sizeof(m) || m.slot >= LISTEN_MAX_CONNS) {
+			if (r != sizeof(m) || m.slot >= KEEPER_SLOTS) {
 				if (fd >= 0)
 					close(fd);
 				continue;
@@ -278,7 +277,7 @@ static int map_slots(void)
 
 	if (slots)
 		return 0;
-	p = mmap(NULL, LISTEN_MAX_CONNS * sizeof(*slots), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, KEEPER_SLOTS * sizeof(*slots), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
@@ -288,7 +287,7 @@ static int map_slots(void)
 
 struct keeper_slot *keeper_slot(unsigned slot)
 {
-	return slots && slot < LISTEN_MAX_CONNS ? &slots[slot] : &dummy;
+	return slots && slot < KEEPER_SLOTS ? &slots[slot] : &dummy;
 }
 
 int keeper_start(const char *rendezvous)
@@ -417,8 +416,7 @@ int keeper_take_over(const char *rendezvous, keeper_adopt_fn adopt, void *userda
 		}
 		if (fd < 0)
 			continue;
-		if (len != sizeof(h) || h.slot >= LISTEN_MAX_CONNS ||
-		    h.state.len > KEEPER_LINE_MAX) {
+		if (len != sizeof(h) || h.slot >= KEEPER_SLOTS || h.state.len > KEEPER_LINE_MAX) {
 			close(fd);
 			continue;
 		}

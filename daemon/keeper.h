@@ -32,6 +32,7 @@
 #define KEEPER_SUFFIX	".keeper" /* the rendezvous: the pipe socket's path and this */
 #define KEEPER_WAIT_S	600
 #define KEEPER_LINE_MAX 500
+#define KEEPER_SLOTS	1024 /* connections held at most: the pipe socket's limit */
 
 /* A connection's state, in memory the keeper shares. pdyndns writes it, the keeper reads it
  * once pdyndns is gone. */

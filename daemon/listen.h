@@ -7,10 +7,11 @@
 
 #include <systemd/sd-event.h>
 
+#include "keeper.h"
 #include "serving.h"
 #include "session.h"
 
-#define LISTEN_MAX_CONNS 1024
+#define LISTEN_MAX_CONNS KEEPER_SLOTS
 
 struct listener;
 
