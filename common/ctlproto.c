@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "ctlproto.h"
 #include "jsonscan.h"
 #include "macro.h"
@@ -368,4 +369,13 @@ int ctl_stream_decode(const char *line, size_t len, json_object **item, json_obj
 		return *error ? 0 : -ENOMEM;
 	}
 	return -EINVAL;
+}
+
+void ctl_put_line(struct buf *out, char *line)
+{
+	if (!line)
+		line = strdup("{\"v\":1,\"ok\":false,\"error\":\"out of memory\"}\n");
+	if (line)
+		buf_puts(out, line);
+	free(line);
 }

@@ -76,6 +76,9 @@ char *ctl_response_stream(json_object *result);
 /* A line of a stream: one item, or the end (both taken over). NULL on OOM. */
 char *ctl_stream_item(json_object *item);
 char *ctl_stream_end(json_object *end);
+/* Appends a response line (taken over; NULL: out of memory, said as such) to out. */
+struct buf;
+void ctl_put_line(struct buf *out, char *line);
 
 /* Decodes a response line. On success returns 0, *ok, and either *result (a new
  * reference, NULL if absent) or *error (a malloc'd message); *stream (may be NULL) tells

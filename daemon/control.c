@@ -20,10 +20,7 @@
 #include "acceptor.h"
 #include "buf.h"
 #include "control.h"
-#include "ctlcmd.h"
 #include "ctlproto.h"
-#include "daemon.h"
-#include "diag.h"
 #include "log.h"
 
 struct client {
@@ -46,7 +43,9 @@ struct client {
 };
 
 struct control {
-	struct daemon *d;
+	sd_event *event;
+	const struct control_ops *ops;
+	void *userdata;
 	char *path;
 	int fd;
 	gid_t group;
@@ -74,7 +73,8 @@ static void client_free(struct client *c)
 	close(c->fd);
 	free(c->in);
 	buf_free(&c->out);
-	status_stream_free(c->stream);
+	if (c->stream)
+		c->ctl->ops->drop(c->stream);
 	free(c);
 }
 
@@ -145,8 +145,9 @@ static void client_queue(struct client *c, char *line)
 /* One more slice of the status the client asked for. */
 static void stream_slice(struct client *c)
 {
-	if (status_stream_fill(c->stream, c->ctl->d, &c->out)) {
-		c->stream = status_stream_free(c->stream);
+	if (c->ctl->ops->fill(c->ctl->userdata, c->stream, &c->out)) {
+		c->ctl->ops->drop(c->stream);
+		c->stream = NULL;
 		c->done = true;
 	}
 }
@@ -159,47 +160,10 @@ static void client_reply(struct client *c, char *line)
 	client_pump(c);
 }
 
-static json_object *jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static void start_status(struct client *c, struct ctl_request *req)
-{
-	struct daemon *d = c->ctl->d;
-
-	if (req->summary) {
-		ctl_request_done(req);
-		client_reply(c, ctlcmd_status_header(d, false));
-		return;
-	}
-	c->stream = status_stream_new(d, req->names, req->n_names);
-	req->names = NULL;
-	req->n_names = 0;
-	if (!c->stream) {
-		client_reply(c, ctl_response_error("out of memory"));
-		return;
-	}
-	client_queue(c, ctlcmd_status_header(d, true));
-	client_pump(c);
-}
-
-static void start_metrics(struct client *c)
-{
-	struct daemon *d = c->ctl->d;
-
-	c->stream = metrics_stream_new(d);
-	if (!c->stream) {
-		client_reply(c, ctl_response_error("out of memory"));
-		return;
-	}
-	client_queue(c, ctlcmd_metrics_header(d));
-	client_pump(c);
-}
-
 static void handle_request(struct client *c, const char *line, size_t len)
 {
-	struct daemon *d = c->ctl->d;
+	struct control *ctl = c->ctl;
+	struct control_answer a = {0};
 	struct ctl_request req;
 	const char *why;
 
@@ -215,65 +179,37 @@ static void handle_request(struct client *c, const char *line, size_t len)
 		client_reply(c, ctl_response_error("permission denied"));
 		return;
 	}
-	switch (req.cmd) {
-	case CTL_STATUS: start_status(c, &req); break;
-	case CTL_QUERY: client_reply(c, ctlcmd_query(d, &req)); break;
-	case CTL_METRICS: start_metrics(c); break;
-	case CTL_RELOAD:
-		/* answered by control_reload_finished() */
-		c->wait_reload = d->request_reload(d, "pdynctl reload");
-		client_events(c);
-		break;
-	}
+	ctl->ops->handle(ctl->userdata, &req, &a);
 	ctl_request_done(&req);
+	if (a.wait_reload) { /* answered by control_reload_finished() */
+		c->wait_reload = a.wait_reload;
+		client_events(c);
+	} else if (a.stream) {
+		c->stream = a.stream;
+		client_queue(c, a.line);
+		client_pump(c);
+	} else
+		client_reply(c, a.line);
 }
 
-void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const char *result,
-			     const struct diag *errors)
+bool control_waits_for(const struct control *ctl, uint64_t seq)
 {
-	struct control *ctl = d->control;
+	for (const struct client *c = ctl ? ctl->clients : NULL; c; c = c->next)
+		if (c->wait_reload && c->wait_reload <= seq)
+			return true;
+	return false;
+}
+
+void control_reload_finished(struct control *ctl, uint64_t seq, const char *reply)
+{
 	struct client *c, *next;
 
 	for (c = ctl ? ctl->clients : NULL; c; c = next) {
-		json_object *o, *errs, *msgs;
-
 		next = c->next;
 		if (!c->wait_reload || c->wait_reload > seq)
 			continue;
 		c->wait_reload = 0; /* answered once: a later reload is not this client's */
-		if (!applied) {
-			client_reply(c, ctl_response_error(result ? result : "reload refused"));
-			continue;
-		}
-		o = json_object_new_object();
-		errs = json_object_new_array();
-		msgs = json_object_new_array();
-		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-		json_object_object_add(o, "generation",
-				       json_object_new_int64((int64_t)d->sv.generation));
-		json_object_object_add(o, "result", jstr(result));
-		/* what this reload found, line by line as --check prints it */
-		for (size_t i = 0; errors && i < errors->n_msgs; i++)
-			json_object_array_add(msgs, jstr(errors->msgs[i]));
-		if (errors && errors->n_errors > errors->n_msgs) {
-			char more[64];
-
-			snprintf(more, sizeof(more), "(%zu more problems not shown)",
-				 errors->n_errors - errors->n_msgs);
-			json_object_array_add(msgs, jstr(more));
-		}
-		json_object_object_add(o, "messages", msgs);
-		/* and every problem the generation has, also those found by an earlier reload */
-		for (size_t k = 0; d->sv.snap && k < d->sv.snap->n_with_error; k++) {
-			const struct handler *h = &d->sv.snap->handlers[d->sv.snap->with_error[k]];
-
-			if (h->error)
-				json_object_array_add(errs, jstr(h->error));
-			if (h->views_error)
-				json_object_array_add(errs, jstr(h->views_error));
-		}
-		json_object_object_add(o, "errors", errs);
-		client_reply(c, ctl_response_ok(o));
+		client_reply(c, reply ? strdup(reply) : NULL);
 	}
 }
 
@@ -439,7 +375,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 				      ? "{\"v\":1,\"ok\":false,\"error\":\"too many clients\"}\n"
 				      : "{\"v\":1,\"ok\":false,\"error\":\"permission denied\"}\n";
 
-		ctl->d->sv.metrics.control_refused++;
+		ctl->ops->refused(ctl->userdata);
 		if (!rights)
 			log_warning("control: refused a client: uid %u, pid %d", (unsigned)cred.uid,
 				    (int)cred.pid);
@@ -464,9 +400,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 		ctl->n_full++;
 	else
 		ctl->n_readonly++;
-	if (sd_event_add_io(ctl->d->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
-	    sd_event_add_time_relative(ctl->d->event, &c->timer, CLOCK_MONOTONIC,
-				       CONTROL_TIMEOUT_USEC, 0, on_client_timeout, c) < 0)
+	if (sd_event_add_io(ctl->event, &c->io, cfd, EPOLLIN, on_client_io, c) < 0 ||
+	    sd_event_add_time_relative(ctl->event, &c->timer, CLOCK_MONOTONIC, CONTROL_TIMEOUT_USEC,
+				       0, on_client_timeout, c) < 0)
 		client_free(c);
 	return 0;
 }
@@ -555,31 +491,43 @@ static int prepare_dir(const char *dir, gid_t group, bool have_group)
 	return 0;
 }
 
-static int start_listening(struct daemon *d, struct control *ctl)
+static int start_listening(struct control *ctl)
 {
-	int r = acceptor_init(&ctl->acc, d->event, ctl->fd, "control", on_accept, ctl);
+	int r = acceptor_init(&ctl->acc, ctl->event, ctl->fd, "control", on_accept, ctl);
 
 	if (r >= 0) {
 		struct rlimit rl;
 
 		ctl->fd_limit = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
 		acceptor_set_make_room(&ctl->acc, make_room, ctl);
-		d->control = ctl;
 	}
 	return r;
 }
 
-int control_init_fd(struct daemon *d, int fd)
+static struct control *control_alloc(sd_event *event, const struct control_ops *ops, void *userdata)
 {
 	struct control *ctl = calloc(1, sizeof(*ctl));
+
+	if (ctl) {
+		ctl->event = event;
+		ctl->ops = ops;
+		ctl->userdata = userdata;
+		ctl->fd = -1;
+	}
+	return ctl;
+}
+
+int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void *userdata,
+		   struct control **ret)
+{
+	struct control *ctl = control_alloc(event, ops, userdata);
 	int r;
 
 	if (!ctl)
 		return -ENOMEM;
-	ctl->d = d;
 	ctl->fd = fd;
 	ctl->group = getegid(); /* who may connect is the socket unit's business (SocketMode=) */
-	r = start_listening(d, ctl);
+	r = start_listening(ctl);
 	if (r < 0) {
 		log_error("control: cannot use the socket from systemd: %s; no control socket",
 			  strerror(-r));
@@ -588,10 +536,12 @@ int control_init_fd(struct daemon *d, int fd)
 		return r;
 	}
 	log_debug("control: listening on the socket from systemd");
+	*ret = ctl;
 	return 0;
 }
 
-int control_init(struct daemon *d, const char *dir, const char *group)
+int control_new(sd_event *event, const char *dir, const char *group, const struct control_ops *ops,
+		void *userdata, struct control **ret)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *ctl;
@@ -620,11 +570,9 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		    r == -ENOTDIR ? "not a directory (symlinks are not followed)" : strerror(-r));
 		return r;
 	}
-	ctl = calloc(1, sizeof(*ctl));
+	ctl = control_alloc(event, ops, userdata);
 	if (!ctl)
 		return -ENOMEM;
-	ctl->d = d;
-	ctl->fd = -1;
 	ctl->group = gid;
 	if (asprintf(&ctl->path, "%s/pdyndns.%d.sock", dir, (int)getpid()) < 0 ||
 	    strlen(ctl->path) >= sizeof(sa.sun_path)) {
@@ -680,10 +628,11 @@ int control_init(struct daemon *d, const char *dir, const char *group)
 		goto fail_log;
 	}
 	tmp = mfree(tmp);
-	r = start_listening(d, ctl);
+	r = start_listening(ctl);
 	if (r < 0)
 		goto fail_log;
 	log_debug("control: listening on %s", ctl->path);
+	*ret = ctl;
 	return 0;
 fail_log:
 	log_error("control: cannot listen on %s: %s; no control socket", ctl->path, strerror(-r));
@@ -698,12 +647,10 @@ fail:
 	return r;
 }
 
-void control_done(struct daemon *d)
+struct control *control_free(struct control *ctl)
 {
-	struct control *ctl = d->control;
-
 	if (!ctl)
-		return;
+		return NULL;
 	while (ctl->clients)
 		client_free(ctl->clients);
 	acceptor_done(&ctl->acc);
@@ -712,7 +659,7 @@ void control_done(struct daemon *d)
 		unlink(ctl->path);
 	free(ctl->path);
 	free(ctl);
-	d->control = NULL;
+	return NULL;
 }
 
 /* One line of another copy's status summary, or NULL: connect, send, read one line, all
@@ -776,9 +723,9 @@ static long long member_int(json_object *o, const char *k)
 	return json_object_object_get_ex(o, k, &v) ? (long long)json_object_get_int64(v) : -1;
 }
 
-size_t control_describe_copies(const struct daemon *d, struct buf *out)
+size_t control_describe_copies(const char *dir, struct buf *out)
 {
-	DIR *dp = d->control_dir && !d->control_activated ? opendir(d->control_dir) : NULL;
+	DIR *dp = dir ? opendir(dir) : NULL;
 	struct dirent *e;
 	size_t n = 0;
 
@@ -790,8 +737,7 @@ size_t control_describe_copies(const struct daemon *d, struct buf *out)
 		json_object *res;
 
 		if (!pid || pid == (int)getpid() ||
-		    snprintf(path, sizeof(path), "%s/%s", d->control_dir, e->d_name) >=
-			(int)sizeof(path))
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
 			continue;
 		res = ask_summary(path);
 		if (!res && nobody_listens(path))

@@ -17,8 +17,30 @@
 
 #include "ctlproto.h"
 
-struct daemon;
-struct diag;
+#include <systemd/sd-event.h>
+
+struct buf;
+struct control;
+struct status_stream;
+
+/* What a request gets from the commands (ctlcmd.h): one reply line (taken over), or a stream
+ * whose first line that is, filled slice by slice as the client takes it, or the number of
+ * a reload to wait for (answered by control_reload_finished()). */
+struct control_answer {
+	char *line;
+	struct status_stream *stream;
+	uint64_t wait_reload;
+};
+
+struct control_ops {
+	/* Answers req (whose strings it may take over), from a client allowed to make it. */
+	void (*handle)(void *userdata, struct ctl_request *req, struct control_answer *a);
+	/* Appends one slice of st to out; true once it is complete. */
+	bool (*fill)(void *userdata, struct status_stream *st, struct buf *out);
+	void (*drop)(struct status_stream *st);
+	/* A client was turned away (no rights, or over its budget). */
+	void (*refused)(void *userdata);
+};
 
 #define CONTROL_DEFAULT_DIR  CTL_DEFAULT_DIR
 #define CONTROL_MAX_CLIENTS  64 /* root and the daemon's user */
@@ -26,22 +48,25 @@ struct diag;
 #define CONTROL_FD_RESERVE   16 /* descriptors read-only clients leave for the rest */
 #define CONTROL_TIMEOUT_USEC (5 * 1000 * 1000)
 
-/* Creates the directory if missing and binds the socket. Failing here is logged and leaves
- * the daemon without a control socket; it still answers PowerDNS. */
-int control_init(struct daemon *d, const char *dir, const char *group);
+/* Creates the directory if missing and binds the socket DIR/pdyndns.PID.sock, served on
+ * event's loop with ops and userdata. Failing here is logged and leaves the daemon without
+ * a control socket; it still answers PowerDNS. Returns 0 and *ret, or a negative errno. */
+int control_new(sd_event *event, const char *dir, const char *group, const struct control_ops *ops,
+		void *userdata, struct control **ret);
 /* The same on a listening socket systemd passed (named "control"). */
-int control_init_fd(struct daemon *d, int fd);
-void control_done(struct daemon *d);
+int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void *userdata,
+		   struct control **ret);
+/* Closes every client and the socket, and removes the socket's name; returns NULL. */
+struct control *control_free(struct control *ctl);
 
-struct buf;
 /* For a copy that serves no question (pdnsutil backend-cmd starts one for its commands):
- * appends to out one line for each other copy with a live control socket in d's control
- * directory, with what it says of itself (generation, lookups, uptime), asked over its
- * socket with a short timeout, and returns how many there are. */
-size_t control_describe_copies(const struct daemon *d, struct buf *out);
+ * appends to out one line for each other copy with a live control socket in dir, with what
+ * it says of itself (generation, lookups, uptime), asked over its socket with a short
+ * timeout, and returns how many there are. */
+size_t control_describe_copies(const char *dir, struct buf *out);
 
-/* Called by the reloader when the reload numbered seq has finished: applied or not, its
- * one-line result, and the problems it found (may be NULL), which the reply carries line
- * by line. */
-void control_reload_finished(struct daemon *d, uint64_t seq, bool applied, const char *result,
-			     const struct diag *errors);
+/* Whether a client waits for the reload numbered seq (or an earlier one). */
+bool control_waits_for(const struct control *ctl, uint64_t seq);
+/* The reload numbered seq has finished: each client waiting for it (or an earlier one) gets
+ * reply, a response line (NULL: out of memory, said as such). */
+void control_reload_finished(struct control *ctl, uint64_t seq, const char *reply);

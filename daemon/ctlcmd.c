@@ -390,15 +390,6 @@ char *ctlcmd_status_header(const struct daemon *d, bool stream)
 	return stream ? ctl_response_stream(status_header(d)) : ctl_response_ok(status_header(d));
 }
 
-void ctl_put_line(struct buf *out, char *line)
-{
-	if (!line)
-		line = strdup("{\"v\":1,\"ok\":false,\"error\":\"out of memory\"}\n");
-	if (line)
-		buf_puts(out, line);
-	free(line);
-}
-
 /* A handler's qname is name (case aside, a trailing dot aside). */
 static bool same_name(const char *qname, const char *name)
 {
@@ -616,3 +607,94 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req)
 	json_object_object_add(res, "answers", answers);
 	return ctl_response_ok(res);
 }
+
+char *ctlcmd_reload_reply(const struct daemon *d, bool applied, const char *result,
+			  const struct diag *errors)
+{
+	const struct snapshot *snap = d->sv.snap;
+	json_object *o, *errs, *msgs;
+
+	if (!applied)
+		return ctl_response_error(result ? result : "reload refused");
+	o = json_object_new_object();
+	errs = json_object_new_array();
+	msgs = json_object_new_array();
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "generation", json_object_new_int64((int64_t)d->sv.generation));
+	json_object_object_add(o, "result", jstr(result));
+	/* what this reload found, line by line as --check prints it */
+	for (size_t i = 0; errors && i < errors->n_msgs; i++)
+		json_object_array_add(msgs, jstr(errors->msgs[i]));
+	if (errors && errors->n_errors > errors->n_msgs) {
+		char more[64];
+
+		snprintf(more, sizeof(more), "(%zu more problems not shown)",
+			 errors->n_errors - errors->n_msgs);
+		json_object_array_add(msgs, jstr(more));
+	}
+	json_object_object_add(o, "messages", msgs);
+	/* and every problem the generation has, also those found by an earlier reload */
+	for (size_t k = 0; snap && k < snap->n_with_error; k++) {
+		const struct handler *h = &snap->handlers[snap->with_error[k]];
+
+		if (h->error)
+			json_object_array_add(errs, jstr(h->error));
+		if (h->views_error)
+			json_object_array_add(errs, jstr(h->views_error));
+	}
+	json_object_object_add(o, "errors", errs);
+	return ctl_response_ok(o);
+}
+
+/* A stream, or the reply that says why there is none. */
+static void answer_stream(struct control_answer *a, struct status_stream *st, char *first)
+{
+	if (!st) {
+		free(first);
+		a->line = ctl_response_error("out of memory");
+		return;
+	}
+	a->stream = st;
+	a->line = first;
+}
+
+static void handle(void *userdata, struct ctl_request *req, struct control_answer *a)
+{
+	struct daemon *d = userdata;
+
+	switch (req->cmd) {
+	case CTL_STATUS:
+		if (req->summary) {
+			a->line = ctlcmd_status_header(d, false);
+			break;
+		}
+		answer_stream(a, status_stream_new(d, req->names, req->n_names),
+			      ctlcmd_status_header(d, true));
+		req->names = NULL; /* taken over, freed by status_stream_new() when it fails */
+		req->n_names = 0;
+		break;
+	case CTL_QUERY: a->line = ctlcmd_query(d, req); break;
+	case CTL_METRICS: answer_stream(a, metrics_stream_new(d), ctlcmd_metrics_header(d)); break;
+	case CTL_RELOAD: a->wait_reload = d->request_reload(d, "pdynctl reload"); break;
+	}
+}
+
+static bool fill(void *userdata, struct status_stream *st, struct buf *out)
+{
+	return status_stream_fill(st, userdata, out);
+}
+
+static void drop(struct status_stream *st)
+{
+	status_stream_free(st);
+}
+
+static void refused(void *userdata)
+{
+	struct daemon *d = userdata;
+
+	d->sv.metrics.control_refused++;
+}
+
+const struct control_ops ctlcmd_ops = {
+    .handle = handle, .fill = fill, .drop = drop, .refused = refused};

@@ -10,8 +10,10 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "control.h"
 #include "ctlproto.h"
 #include "daemon.h"
+#include "diag.h"
 
 /* A status is built on the loop in slices between questions: at most this long each (at
  * least one handler), and only while less than STATUS_OUT_HIGH bytes wait for the client. */
@@ -36,5 +38,11 @@ char *ctlcmd_metrics_header(const struct daemon *d);
 struct status_stream *metrics_stream_new(const struct daemon *d);
 /* The reply to a query request (malloc'd). */
 char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req);
-/* Appends a response line (taken over; NULL: out of memory, said as such). */
-void ctl_put_line(struct buf *out, char *line);
+/* The reply to pdynctl reload once the reload ended (malloc'd): applied or not, its one-line
+ * result, the problems it found (may be NULL) line by line, and every problem of the live
+ * generation. */
+char *ctlcmd_reload_reply(const struct daemon *d, bool applied, const char *result,
+			  const struct diag *errors);
+
+/* The control socket's commands, on the daemon (userdata). */
+extern const struct control_ops ctlcmd_ops;

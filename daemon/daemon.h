@@ -27,7 +27,7 @@ struct daemon {
 	struct control *control;
 	/* coprocess mode: appends a line for each other copy in the control directory and
 	 * returns how many (control_describe_copies()), for CMD status; NULL otherwise */
-	size_t (*describe_copies)(const struct daemon *d, struct buf *out);
+	size_t (*describe_copies)(const char *dir, struct buf *out);
 	char *control_dir;	 /* the control socket's directory in use */
 	bool control_dir_forced; /* given by --control-dir: the config cannot change it */
 	bool control_activated;	 /* the control socket came from systemd */

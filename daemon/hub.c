@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "ctlcmd.h"
 #include "hub.h"
 #include "log.h"
 #include "macro.h"
@@ -331,6 +332,18 @@ static char *needs_restart(const struct daemon *d, const struct config *c)
 	return why;
 }
 
+/* Answers the pdynctl clients waiting for this reload. */
+static void answer_reload(struct daemon *d, bool applied, const char *result,
+			  const struct diag *errors)
+{
+	_cleanup_free_ char *reply = NULL;
+
+	if (!control_waits_for(d->control, d->hub->seq))
+		return;
+	reply = ctlcmd_reload_reply(d, applied, result, errors);
+	control_reload_finished(d->control, d->hub->seq, reply);
+}
+
 /* The first config that loads (after a broken one at start) decides the control socket. */
 static void control_follow_config(struct daemon *d)
 {
@@ -342,14 +355,14 @@ static void control_follow_config(struct daemon *d)
 	if (d->control_activated || (d->control && strcmp(dir, d->control_dir) == 0 &&
 				     same_str(c->control_group, d->control_group)))
 		return;
-	control_done(d);
+	d->control = control_free(d->control);
 	free(d->control_group);
 	d->control_group = c->control_group ? strdup(c->control_group) : NULL;
 	if (dir != d->control_dir) {
 		free(d->control_dir);
 		d->control_dir = strdup(dir);
 	}
-	(void)control_init(d, d->control_dir, d->control_group);
+	(void)control_new(d->event, d->control_dir, d->control_group, &ctlcmd_ops, d, &d->control);
 }
 
 static void finish(struct daemon *d)
@@ -393,7 +406,7 @@ static void finish(struct daemon *d)
 	}
 
 	if (j->nothing) {
-		control_reload_finished(d, rl->seq, true, "no change", NULL);
+		answer_reload(d, true, "no change", NULL);
 	} else if (j->config_failed) {
 		result = METRICS_RELOAD_REFUSED;
 		_cleanup_free_ char *why = diag_join(&j->diag, "; ");
@@ -418,17 +431,17 @@ static void finish(struct daemon *d)
 			set_result(d, false,
 				   strdup(d->config_error ? d->config_error : "config error"));
 		}
-		control_reload_finished(d, rl->seq, false, d->config_error, NULL);
+		answer_reload(d, false, d->config_error, NULL);
 	} else if (j->r < 0) {
 		result = METRICS_RELOAD_REFUSED;
 		log_error("reload failed: %s; keeping generation %llu", strerror(-j->r),
 			  (unsigned long long)d->sv.generation);
 		set_result(d, false, strdup(strerror(-j->r)));
-		control_reload_finished(d, rl->seq, false, d->last_reload_result, NULL);
+		answer_reload(d, false, d->last_reload_result, NULL);
 	} else if (kind != RELOAD_FULL && j->snap->same && (!j->config_read || !d->config_error)) {
 		/* (after a config error, the same config back is applied and said so) */
 		j->snap = retire(j->snap); /* nothing changed */
-		control_reload_finished(d, rl->seq, true, "no change", NULL);
+		answer_reload(d, true, "no change", NULL);
 	} else {
 		log_diag(LOG_ERR, &j->diag);
 		bool first = !d->sv.snap;
@@ -438,7 +451,7 @@ static void finish(struct daemon *d)
 				  (unsigned long long)d->sv.generation);
 			j->snap = retire(j->snap);
 			result = METRICS_RELOAD_REFUSED;
-			control_reload_finished(d, rl->seq, false, "out of memory", NULL);
+			answer_reload(d, false, "out of memory", NULL);
 		} else {
 			char *line = describe(d, j->snap);
 
@@ -452,7 +465,7 @@ static void finish(struct daemon *d)
 				log_warning("%s", j->warnings.msgs[i]);
 			log_info("%s", line ? line : "reload applied");
 			set_result(d, true, line);
-			control_reload_finished(d, rl->seq, true, line, &j->diag);
+			answer_reload(d, true, line, &j->diag);
 			if (first)
 				control_follow_config(d);
 			applied = true;

@@ -20,6 +20,7 @@
 #include "check.h"
 #include "config.h"
 #include "control.h"
+#include "ctlcmd.h"
 #include "daemon.h"
 #include "hub.h"
 #include "listen.h"
@@ -323,9 +324,10 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		if (control_fd >= 0) {
 			/* systemd's: the config's control_dir no longer decides anything */
 			d->control_activated = d->control_dir_forced = true;
-			(void)control_init_fd(d, control_fd);
+			(void)control_new_fd(d->event, control_fd, &ctlcmd_ops, d, &d->control);
 		} else
-			(void)control_init(d, d->control_dir, d->control_group);
+			(void)control_new(d->event, d->control_dir, d->control_group, &ctlcmd_ops,
+					  d, &d->control);
 	}
 	if (r >= 0 && (listen_path || pipe_fd >= 0)) {
 		r = serve_socket(d, listen_path, pipe_fd, &reported);
@@ -348,14 +350,14 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		 * Exit at once, without waiting for a build in progress, freeing every list or
 		 * removing the inotify watches one by one: the kernel takes it all back in one go.
 		 * Only the control socket's name must go. */
-		control_done(d);
+		d->control = control_free(d->control);
 		exit_now();
 	}
 out:
 	if (r < 0 && !reported)
 		log_error("cannot serve: %s", strerror(-r));
 	session_free(s);
-	control_done(d);
+	d->control = control_free(d->control);
 	d->sharedrot = sharedrot_close(d->sharedrot);
 	hub_stop(d);
 	d->event = sd_event_unref(d->event);

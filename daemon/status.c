@@ -52,7 +52,7 @@ static void describe_copies(const struct daemon *d, struct buf *out)
 	    out,
 	    "this copy was started for this command (pdnsutil backend-cmd) and serves no question; "
 	    "the other copies running, as they say of themselves:\n");
-	n = d->describe_copies(d, out);
+	n = d->describe_copies(d->control_activated ? NULL : d->control_dir, out);
 	if (!n) {
 		buf_truncate(out, at);
 		buf_puts(

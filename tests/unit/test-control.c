@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "control.h"
+#include "ctlcmd.h"
 #include "ctlproto.h"
 #include "daemon.h"
 #include "fixture.h"
@@ -74,7 +75,7 @@ static int setup(void **state)
 	assert_true(hub_idle(d));
 	d->control_dir = strdup(ctldir);
 	d->control_dir_forced = true;
-	assert_int_equal(control_init(d, ctldir, NULL), 0);
+	assert_int_equal(control_new(d->event, ctldir, NULL, &ctlcmd_ops, d, &d->control), 0);
 	*state = d;
 	return 0;
 }
@@ -84,7 +85,7 @@ static int teardown(void **state)
 	struct daemon *d = *state;
 	char cmd[256];
 
-	control_done(d);
+	d->control = control_free(d->control);
 	hub_stop(d);
 	sd_event_unref(d->event);
 	snapshot_free(d->sv.snap);
@@ -632,22 +633,22 @@ static void test_socket_files(void **state)
 	assert_int_equal(st.st_mode & 0777, 0750);
 
 	/* our own socket left behind (same pid): replaced */
-	control_done(d);
+	d->control = control_free(d->control);
 	assert_int_equal(lstat(path, &st), -1); /* removed at a clean stop */
 	assert_int_equal(mknod(path, S_IFSOCK | 0600, 0), 0);
-	assert_int_equal(control_init(d, ctldir, NULL), 0);
+	assert_int_equal(control_new(d->event, ctldir, NULL, &ctlcmd_ops, d, &d->control), 0);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0660);
 
 	/* something else at our path: never touched */
-	control_done(d);
+	d->control = control_free(d->control);
 	{
 		int fd = open(path, O_CREAT | O_WRONLY, 0600);
 
 		assert_true(fd >= 0);
 		close(fd);
 	}
-	assert_int_equal(control_init(d, ctldir, NULL), -EEXIST);
+	assert_int_equal(control_new(d->event, ctldir, NULL, &ctlcmd_ops, d, &d->control), -EEXIST);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
 	unlink(path);
@@ -658,7 +659,8 @@ static void test_socket_files(void **state)
 
 		snprintf(link, sizeof(link), "%s/linkdir", dir);
 		assert_int_equal(symlink(ctldir, link), 0);
-		assert_int_equal(control_init(d, link, NULL), -ENOTDIR);
+		assert_int_equal(control_new(d->event, link, NULL, &ctlcmd_ops, d, &d->control),
+				 -ENOTDIR);
 	}
 	/* a stale socket of a dead copy is swept */
 	{
@@ -666,7 +668,8 @@ static void test_socket_files(void **state)
 
 		snprintf(stale, sizeof(stale), "%s/pdyndns.%d.sock", ctldir, 999999);
 		assert_int_equal(mknod(stale, S_IFSOCK | 0600, 0), 0);
-		assert_int_equal(control_init(d, ctldir, NULL), 0);
+		assert_int_equal(control_new(d->event, ctldir, NULL, &ctlcmd_ops, d, &d->control),
+				 0);
 		assert_int_equal(lstat(stale, &st), -1);
 	}
 }
