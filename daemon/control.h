@@ -59,12 +59,6 @@ int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void 
 /* Closes every client and the socket, and removes the socket's name; returns NULL. */
 struct control *control_free(struct control *ctl);
 
-/* For a copy that serves no question (pdnsutil backend-cmd starts one for its commands):
- * appends to out one line for each other copy with a live control socket in dir, with what
- * it says of itself (generation, lookups, uptime), asked over its socket with a short
- * timeout, and returns how many there are. */
-size_t control_describe_copies(const char *dir, struct buf *out);
-
 /* Whether a client waits for the reload numbered seq (or an earlier one). */
 bool control_waits_for(const struct control *ctl, uint64_t seq);
 /* The reload numbered seq has finished: each client waiting for it (or an earlier one) gets

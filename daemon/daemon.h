@@ -26,7 +26,7 @@ struct daemon {
 	struct watch *watch;
 	struct control *control;
 	/* coprocess mode: appends a line for each other copy in the control directory and
-	 * returns how many (control_describe_copies()), for CMD status; NULL otherwise */
+	 * returns how many (ctldir_describe_copies()), for CMD status; NULL otherwise */
 	size_t (*describe_copies)(const char *dir, struct buf *out);
 	char *control_dir;	 /* the control socket's directory in use */
 	bool control_dir_forced; /* given by --control-dir: the config cannot change it */

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "control.h"
 #include "ctlcmd.h"
+#include "ctldir.h"
 #include "daemon.h"
 #include "hub.h"
 #include "listen.h"
@@ -335,7 +336,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	}
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
 	unsetenv("NOTIFY_SOCKET");
-	d->describe_copies = control_describe_copies;
+	d->describe_copies = ctldir_describe_copies;
 	/* the copy's own counters are fresh at start: the shared ones take over */
 	if (r >= 0 && shared_rotation &&
 	    sharedrot_open(d->event, d->control_dir, &d->sv, &d->sharedrot) == 0 && d->sv.snap)
