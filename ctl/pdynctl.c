@@ -5,32 +5,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <glob.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "conn.h"
 #include "ctlproto.h"
 #include "exposition.h"
 #include "macro.h"
 #include "render.h"
-
-enum {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_NO_DAEMON = 3,
-	EXIT_DENIED = 4,
-	EXIT_TIMEOUT = 5,
-};
 
 static struct {
 	const char *dir;
@@ -51,203 +38,6 @@ struct command {
 	bool mutating;		 /* the copies let only root and their own user do it */
 	int (*run)(char **args); /* args: the command's arguments */
 };
-
-/* One copy being asked. */
-struct conn {
-	const char *path;
-	int fd;
-	char *buf;
-	size_t start, len, cap; /* unread bytes: buf[start..len) */
-	long long deadline;	/* ms: --timeout after the last byte received */
-};
-
-/* What one copy answered, as far as the exit status goes. */
-struct outcome {
-	int pid;
-	int code;	   /* EXIT_* */
-	char *error;	   /* why, when code != 0 */
-	bool printed;	   /* the error was said already */
-	int connect_errno; /* why connect() failed, or 0 */
-};
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int wait_fd(int fd, short events, long long deadline_ms)
-{
-	struct pollfd p = {.fd = fd, .events = events};
-	long long now = now_ms();
-	int r;
-
-	if (now >= deadline_ms)
-		return -ETIMEDOUT;
-	r = poll(&p, 1, (int)(deadline_ms - now));
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	return r == 0 ? -ETIMEDOUT : 0;
-}
-
-_printf_(2, 3) static void set_error(struct outcome *o, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(o->error);
-	va_start(ap, fmt);
-	if (vasprintf(&o->error, fmt, ap) < 0)
-		o->error = NULL;
-	va_end(ap);
-}
-
-static void conn_close(struct conn *c)
-{
-	if (c->fd >= 0)
-		close(c->fd);
-	c->fd = -1;
-	c->buf = mfree(c->buf);
-}
-
-/* Connects and sends the request. A full listen backlog (EAGAIN) is waited out until the
- * deadline: a daemon busy with other clients still takes this one in its turn. Returns 0,
- * or a negative errno with o set. */
-static int conn_open(struct conn *c, const char *path, const char *request, struct outcome *o)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t off = 0, reqlen = strlen(request);
-	int r = 0;
-
-	*c = (struct conn){.path = path, .fd = -1, .deadline = now_ms() + arg.timeout_ms};
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		set_error(o, "%s: socket path too long", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
-	for (;;) {
-		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (c->fd < 0) {
-			r = errno;
-			break;
-		}
-		if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			break;
-		r = errno;
-		close(c->fd);
-		c->fd = -1;
-		if (r != EAGAIN || now_ms() >= c->deadline)
-			break;
-		usleep(2000);
-		r = 0;
-	}
-	if (c->fd < 0) {
-		o->connect_errno = r;
-		o->code = r == EACCES || r == EPERM ? EXIT_DENIED
-			  : r == EAGAIN		    ? EXIT_TIMEOUT
-						    : EXIT_NO_DAEMON;
-		set_error(o, "%s: %s", path,
-			  r == ECONNREFUSED ? "nobody listens (a stale socket: its copy is gone)"
-			  : r == EAGAIN	    ? "no room in its queue of new clients in time"
-					    : strerror(r));
-		return -r;
-	}
-	while (off < reqlen) {
-		ssize_t n;
-
-		if ((r = wait_fd(c->fd, POLLOUT, c->deadline)) < 0)
-			goto fail;
-		n = send(c->fd, request + off, reqlen - off, MSG_NOSIGNAL);
-		/* a daemon that refuses at once ("too many clients") may have closed before the
-		 * request went out: its reason is still there to be read */
-		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
-			break;
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			r = -errno;
-			goto fail;
-		}
-		off += n > 0 ? (size_t)n : 0;
-	}
-	c->deadline = now_ms() + arg.timeout_ms;
-	return 0;
-fail:
-	o->code = r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILED;
-	set_error(o, "%s: %s", path, r == -ETIMEDOUT ? "no reply in time" : strerror(-r));
-	return r;
-}
-
-/* The next line of the reply, without its '\n': *line points into the connection's buffer
- * until the next call. Waits at most --timeout for each piece. Returns 0, or a negative
- * errno with o set: -ETIMEDOUT, -EMSGSIZE (a line over CTL_MAX_REPLY), -EPIPE (the reply
- * ended before its end). */
-static int conn_line(struct conn *c, char **line, size_t *n, struct outcome *o)
-{
-	for (;;) {
-		char *nl =
-		    c->len > c->start ? memchr(c->buf + c->start, '\n', c->len - c->start) : NULL;
-		ssize_t got;
-		int r;
-
-		if (nl) {
-			*line = c->buf + c->start;
-			*n = (size_t)(nl - *line);
-			c->start = (size_t)(nl - c->buf) + 1;
-			return 0;
-		}
-		if (c->start) {
-			memmove(c->buf, c->buf + c->start, c->len - c->start);
-			c->len -= c->start;
-			c->start = 0;
-		}
-		if (c->len > CTL_MAX_REPLY) {
-			o->code = EXIT_FAILED;
-			set_error(o, "%s: reply line longer than %d bytes", c->path, CTL_MAX_REPLY);
-			return -EMSGSIZE;
-		}
-		if (c->cap - c->len < 65536) {
-			size_t cap = c->cap ? c->cap * 2 : 131072;
-			char *p;
-
-			if (cap > CTL_MAX_REPLY + 65537)
-				cap = CTL_MAX_REPLY + 65537;
-			p = realloc(c->buf, cap);
-			if (!p) {
-				o->code = EXIT_FAILED;
-				set_error(o, "%s: out of memory", c->path);
-				return -ENOMEM;
-			}
-			c->buf = p;
-			c->cap = cap;
-		}
-		if ((r = wait_fd(c->fd, POLLIN, c->deadline)) < 0) {
-			o->code = r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILED;
-			set_error(o, "%s: %s", c->path,
-				  r == -ETIMEDOUT ? "no reply in time" : strerror(-r));
-			return r;
-		}
-		got = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
-		if (got < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (got <= 0) {
-			o->code = EXIT_FAILED;
-			if (got < 0 && errno != ECONNRESET)
-				set_error(o, "%s: %s", c->path, strerror(errno));
-			else
-				set_error(o, "%s: the reply ended %s", c->path,
-					  c->len ? "in the middle of a line" : "early");
-			return -EPIPE;
-		}
-		c->len += (size_t)got;
-		c->deadline = now_ms() + arg.timeout_ms;
-	}
-}
-
-static void malformed(struct outcome *o, const char *path, const char *why)
-{
-	o->code = EXIT_FAILED;
-	set_error(o, "malformed reply from %s: %s", path, why);
-}
 
 /* The JSON document of --json, {"copies": [...]}, written copy by copy as they answer. */
 static size_t json_copies;
@@ -294,8 +84,8 @@ static bool emit(FILE *to, char **text, size_t *len, FILE *mem, int r, const cha
 /* A streamed status: the header is printed, then each handler as it comes. */
 static void status_stream(struct conn *c, struct outcome *o, json_object *header, bool stream)
 {
-	char why[RENDER_WHY_MAX], *text = NULL, *line;
-	size_t len = 0, n;
+	char why[RENDER_WHY_MAX], *text = NULL;
+	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	long long count = 0, got = 0;
 	json_object *hs = NULL;
@@ -318,7 +108,6 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 	}
 	for (size_t i = 0;; i++) {
 		json_object *item = NULL, *end = NULL;
-		char *err = NULL;
 		int r;
 
 		if (!stream) {
@@ -326,20 +115,8 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 				break;
 			item = json_object_get(json_object_array_get_idx(hs, i));
 		} else {
-			if (conn_line(c, &line, &n, o) < 0)
+			if (conn_item(c, o, "status", &item, &end) < 0)
 				goto out;
-			if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
-				malformed(
-				    o, c->path,
-				    "a line of the status stream is not an item, its end or an error");
-				goto out;
-			}
-			if (err) {
-				o->code = EXIT_FAILED;
-				set_error(o, "%s", err);
-				free(err);
-				goto out;
-			}
 			if (end) {
 				size_t missing = 0;
 
@@ -383,12 +160,11 @@ static struct promtext *expo;
  * made sense (a copy that fails half way adds nothing). --json prints them as they come. */
 static void metrics_stream(struct conn *c, struct outcome *o, json_object *header, bool stream)
 {
-	char why[EXPO_WHY_MAX], *line;
+	char why[EXPO_WHY_MAX];
 	struct promtext *mine = promtext_new();
 	long long got = 0;
 	const char *head;
 	bool opened = false;
-	size_t n;
 	int r;
 
 	if (!mine || expo_declare(mine) < 0) {
@@ -412,22 +188,9 @@ static void metrics_stream(struct conn *c, struct outcome *o, json_object *heade
 	}
 	for (;;) {
 		json_object *item = NULL, *end = NULL, *count;
-		char *err = NULL;
 
-		if (conn_line(c, &line, &n, o) < 0)
+		if (conn_item(c, o, "metrics", &item, &end) < 0)
 			goto out;
-		if (ctl_stream_decode(line, n, &item, &end, &err) < 0) {
-			malformed(
-			    o, c->path,
-			    "a line of the metrics stream is not an item, its end or an error");
-			goto out;
-		}
-		if (err) {
-			o->code = EXIT_FAILED;
-			set_error(o, "%s", err);
-			free(err);
-			goto out;
-		}
 		if (end) {
 			bool same = json_object_object_get_ex(end, "count", &count) &&
 				    json_object_is_type(count, json_type_int) &&
@@ -479,7 +242,7 @@ static bool ask_copy(const char *path, const char *request, const struct ctl_req
 	*o = (struct outcome){.code = EXIT_FAILED};
 	if (sscanf(base, "pdyndns.%d.sock", &o->pid) != 1 || o->pid < 0)
 		o->pid = 0;
-	if (conn_open(&c, path, request, o) < 0) {
+	if (conn_open(&c, path, request, arg.timeout_ms, o) < 0) {
 		conn_close(&c);
 		return false;
 	}
