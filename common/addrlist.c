@@ -352,7 +352,7 @@ struct hasher {
 
 #define HASHER_INIT ((struct hasher){.h = 0xcbf29ce484222325u})
 
-static void hasher_feed(struct hasher *s, const uint8_t *p, size_t n)
+_no_coverage_ static void hasher_feed(struct hasher *s, const uint8_t *p, size_t n)
 {
 	uint64_t w, h;
 	size_t i = 0;
@@ -407,7 +407,7 @@ static const struct addrlist_run *find_run(const struct addrlist *l, uint32_t i)
 
 /* Addresses k to k + count - 1 of prefix run r, packed into out. Below 2^24, k only touches
  * the last 4 bytes' host bits, which are zero in base. */
-static void prefix_fill(const struct addrlist_run *r, size_t width, uint32_t k, uint32_t count,
+_no_coverage_ static void prefix_fill(const struct addrlist_run *r, size_t width, uint32_t k, uint32_t count,
 			uint8_t *out)
 {
 	uint32_t tail;
@@ -423,7 +423,7 @@ static void prefix_fill(const struct addrlist_run *r, size_t width, uint32_t k, 
 }
 
 /* Addresses i to i + count - 1 (at most n) of a list with runs, packed into out. */
-static void expand(const struct addrlist *l, uint32_t i, uint32_t count, uint8_t *out)
+_no_coverage_ static void expand(const struct addrlist *l, uint32_t i, uint32_t count, uint8_t *out)
 {
 	const struct addrlist_run *r = find_run(l, i);
 	size_t width = width_of(l);
