@@ -407,8 +407,8 @@ static const struct addrlist_run *find_run(const struct addrlist *l, uint32_t i)
 
 /* Addresses k to k + count - 1 of prefix run r, packed into out. Below 2^24, k only touches
  * the last 4 bytes' host bits, which are zero in base. */
-_no_coverage_ static void prefix_fill(const struct addrlist_run *r, size_t width, uint32_t k, uint32_t count,
-			uint8_t *out)
+_no_coverage_ static void prefix_fill(const struct addrlist_run *r, size_t width, uint32_t k,
+				      uint32_t count, uint8_t *out)
 {
 	uint32_t tail;
 
