@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "hash.h"
-#include "health.h"
 #include "kind.h"
 #include "macro.h"
 #include "prefixfile.h"
