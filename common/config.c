@@ -23,7 +23,6 @@
 #include "decimal.h"
 #include "jsonscan.h"
 #include "kind.h"
-#include "metrics.h"
 #include "pipeproto.h"
 
 #define LABELS                                                                                     \

@@ -138,6 +138,10 @@ struct config_zone {
 	uint32_t ttl;
 };
 
+/* "metrics_max_addresses": its default and its bound (metrics.h counts per address) */
+#define METRICS_MAX_ADDRESSES_DEFAULT 256
+#define METRICS_MAX_ADDRESSES_MAX     65536
+
 struct config {
 	char *path;	    /* the config file, as given */
 	struct file_id id;  /* of the file read by config_load() */
