@@ -47,7 +47,6 @@ const char config_pattern_group[] = "^[a-z_][a-z0-9_-]*[$]?$";
 #define ZONES_MAX	    1000   /* in "zones" */
 #define VIEWS_TOTAL_MAX	    100000 /* views of all handlers */
 #define CONFIG_PREFIXES_MAX 100000 /* inline prefixes per view (more: prefix_file) */
-#define FILE_MAXLEN	    4095
 #define TTL_MAX		    2147483647
 
 static const char *const loglevel_names[] = {"critical", "error", "warning", "info", "debug"};
@@ -57,43 +56,6 @@ static const char *const advance_names[] = {"per-question", "per-lookup"}; /* by
 #define VIEW_POLICIES	     4 /* a view has no health checks: no least-loaded */
 #define HEALTH_SECONDS_MAX   3600
 #define HEALTH_RISE_FALL_MAX 100
-
-static char *resolve(const char *dir, const char *file)
-{
-	size_t nd, nf;
-	char *p;
-
-	if (file[0] == '/' || !dir)
-		return strdup(file);
-	nd = strlen(dir);
-	nf = strlen(file);
-	p = malloc(nd + 1 + nf + 1);
-	if (!p)
-		return NULL;
-	memcpy(p, dir, nd);
-	p[nd] = '/';
-	memcpy(p + nd + 1, file, nf + 1);
-	return p;
-}
-
-/* The key "file" of object o, if there: a file name as written (*file) and resolved against
- * the config's directory (*path). */
-static void check_file(struct cc *v, json_object *o, const char *dir, char **file, char **path)
-{
-	json_object *x;
-	const char *s;
-	size_t old;
-
-	if (!json_object_object_get_ex(o, "file", &x))
-		return;
-	old = cc_push(v, "file");
-	s = cc_string(v, x, 1, FILE_MAXLEN);
-	if (s) {
-		*file = strdup(s);
-		*path = resolve(dir, s);
-	}
-	cc_pop(v, old);
-}
 
 static void check_qname(struct cc *v, json_object *o, struct config_handler *h)
 {
@@ -215,21 +177,21 @@ static void check_views(struct cc *v, json_object *arr, struct config *c, struct
 		}
 		if (json_object_object_get_ex(o, "prefix_file", &x)) {
 			size_t o2 = cc_push(v, "prefix_file");
-			const char *s = cc_string(v, x, 1, FILE_MAXLEN);
+			const char *s = cc_string(v, x, 1, CC_FILE_MAXLEN);
 
 			if (s) {
 				w->prefix_file = strdup(s);
-				w->prefix_path = resolve(c->dir, s);
+				w->prefix_path = cc_resolve(c->dir, s);
 			}
 			cc_pop(v, o2);
 		}
 		if (json_object_object_get_ex(o, "file", &x)) {
 			size_t o2 = cc_push(v, "file");
-			const char *s = cc_string(v, x, 1, FILE_MAXLEN);
+			const char *s = cc_string(v, x, 1, CC_FILE_MAXLEN);
 
 			if (s) {
 				w->file = strdup(s);
-				w->path = resolve(c->dir, s);
+				w->path = cc_resolve(c->dir, s);
 			}
 			cc_pop(v, o2);
 		}
@@ -387,7 +349,7 @@ static void check_health(struct cc *v, json_object *o, struct config *c, struct 
 			hc->tls_verify = json_object_get_boolean(x);
 		cc_pop(v, old);
 	}
-	check_file(v, o, c->dir, &hc->file, &hc->file_path);
+	cc_file(v, o, c->dir, &hc->file, &hc->file_path);
 	if (json_object_object_get_ex(o, "interval", &x)) {
 		old = cc_push(v, "interval");
 		check_seconds(v, x, &hc->interval_ms);
@@ -507,7 +469,7 @@ static void check_handler(struct cc *v, json_object *o, struct config *c, struct
 			cc_error(v, "expected \"A\" or \"AAAA\", got %s", cc_quoted(x, q, 40));
 		cc_pop(v, old);
 	}
-	check_file(v, o, c->dir, &h->file, &h->path);
+	cc_file(v, o, c->dir, &h->file, &h->path);
 	check_policy_count(v, o, h, ELEMENTSOF(config_policy_names));
 	if (json_object_object_get_ex(o, "health", &x)) {
 		old = cc_push(v, "health");
