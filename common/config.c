@@ -185,16 +185,7 @@ static void check_views(struct cc *v, json_object *arr, struct config *c, struct
 			}
 			cc_pop(v, o2);
 		}
-		if (json_object_object_get_ex(o, "file", &x)) {
-			size_t o2 = cc_push(v, "file");
-			const char *s = cc_string(v, x, 1, CC_FILE_MAXLEN);
-
-			if (s) {
-				w->file = strdup(s);
-				w->path = cc_resolve(c->dir, s);
-			}
-			cc_pop(v, o2);
-		}
+		cc_file(v, o, c->dir, &w->file, &w->path);
 		check_policy_count(v, o, w, VIEW_POLICIES);
 		cc_pop(v, old);
 	}
