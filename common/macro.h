@@ -59,6 +59,14 @@ static inline void *mfree(void *p)
 	return NULL;
 }
 
+/* Frees the n strings of v, then v. */
+static inline void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* CLOCK_MONOTONIC now, in microseconds (sd_event_now() gives the loop iteration's start). */
 static inline uint64_t mono_usec(void)
 {

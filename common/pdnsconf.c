@@ -256,13 +256,6 @@ static int cmp_names(const void *a, const void *b)
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void free_names(char **names, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 /* The include directory's *.conf files, as ArgvMap::gatherIncludes lists them. */
 static int gather(const char *dir, struct diag *d, const char *from, size_t line, char ***ret,
 		  size_t *n_ret)
@@ -302,7 +295,7 @@ static int gather(const char *dir, struct diag *d, const char *from, size_t line
 			    name);
 			free(name);
 			closedir(dh);
-			free_names(names, n);
+			free_strings(names, n);
 			return -EINVAL;
 		}
 		nn = realloc(names, (n + 1) * sizeof(*nn));
@@ -321,7 +314,7 @@ static int gather(const char *dir, struct diag *d, const char *from, size_t line
 	return 0;
 oom:
 	closedir(dh);
-	free_names(names, n);
+	free_strings(names, n);
 	return -ENOMEM;
 }
 
@@ -356,7 +349,7 @@ int pdnsconf_load(const char *path, struct diag *d, struct pdnsconf **ret)
 			if (r == -EINVAL)
 				bad = r;
 		}
-		free_names(names, n);
+		free_strings(names, n);
 		if (r == -ENOMEM)
 			return r;
 	}
@@ -549,7 +542,7 @@ static char **split_command(const char *cmd, size_t *n_ret)
 
 		argv[i] = strndup(cmd, len);
 		if (!argv[i]) {
-			free_names(argv, i);
+			free_strings(argv, i);
 			return NULL;
 		}
 		cmd += len + (sp ? 1 : 0);
@@ -675,7 +668,7 @@ static bool check_command(const struct ctx *x, const char *prefix)
 			    key, cfg);
 	}
 out:
-	free_names(argv, n);
+	free_strings(argv, n);
 	return coprocess;
 }
 
