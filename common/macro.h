@@ -3,8 +3,10 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +59,12 @@ static inline void *mfree(void *p)
 {
 	free(p);
 	return NULL;
+}
+
+/* True if a and b are both NULL, or equal strings. */
+static inline bool streq_ptr(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 /* Frees the n strings of v, then v. */

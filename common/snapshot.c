@@ -115,11 +115,6 @@ static const struct handler *prev_handler(const struct snapshot *prev,
 	return NULL;
 }
 
-static bool same_error(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static bool is_held(const struct snapshot_opts *o, const char *path)
 {
 	for (char *const *p = o->hold_paths; p && *p; p++)
@@ -200,7 +195,7 @@ static int load_handler(struct handler *h, const struct snapshot_opts *o, struct
 		return -ENOMEM;
 	}
 	/* Report a problem once, not at every reload while it lasts. */
-	if (old && same_error(old->error, h->error))
+	if (old && streq_ptr(old->error, h->error))
 		diag_clear(&mine);
 	else
 		diag_move(d, &mine);
@@ -335,7 +330,7 @@ static int load_views(struct handler *h, const struct snapshot_opts *o, struct d
 		viewset_unref(v);
 		return r;
 	}
-	if (old && same_error(old->views_error, h->views_error))
+	if (old && streq_ptr(old->views_error, h->views_error))
 		diag_clear(&mine); /* said already */
 	else
 		diag_move(d, &mine);
@@ -601,7 +596,7 @@ static bool same_handler(const struct handler *h, const struct handler *old)
 {
 	return h->cfg->kind ||
 	       (h->list == old->list && h->views == old->views &&
-		same_error(h->error, old->error) && same_error(h->views_error, old->views_error));
+		streq_ptr(h->error, old->error) && streq_ptr(h->views_error, old->views_error));
 }
 
 /* Marks handler i (and, for a view's prefix file, the handler its views belong to) to be
@@ -784,9 +779,9 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 
 		if (a->cfg->kind) /* answers from the config, whose text is the same */
 			continue;
-		if (a->views != b->views || !same_error(a->views_error, b->views_error) ||
+		if (a->views != b->views || !streq_ptr(a->views_error, b->views_error) ||
 		    a->list != b->list || (a->list && a->carry_from != (int64_t)i) ||
-		    !same_error(a->error, b->error))
+		    !streq_ptr(a->error, b->error))
 			return false;
 	}
 	return true;
