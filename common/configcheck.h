@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The config validator's toolkit, shared by config.c and the handler kinds (kind.h): every
- * check reports its problem with the JSON pointer of the value at hand ("FILE: error:
- * /handlers/3/content/0: ...") and marks the config as failed; nothing stops at the first
- * problem. The messages are those of schema/config-schema.json's constraints. */
+/* The config validator's toolkit, shared by its walk (configwalk.c, confighealth.c), the checks
+ * across handlers (configsem.c) and the handler kinds (kind.h): every check reports its
+ * problem with the JSON pointer of the value at hand ("FILE: error: /handlers/3/content/0:
+ * ...") and marks the config as failed; nothing stops at the first problem. The messages are
+ * those of schema/config-schema.json's constraints. */
 #pragma once
 
 #include <json-c/json.h>
