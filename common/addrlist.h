@@ -15,7 +15,10 @@
  *
  * A weighted list (ADDRLIST_WEIGHTS) also takes "ADDRESS WEIGHT" lines, WEIGHT a decimal
  * integer from 0 to ADDRLIST_MAX_WEIGHT (1 when the column is left out), and serves its
- * addresses on a deterministic schedule in which each address has its weight's share. */
+ * addresses on a deterministic schedule in which each address has its weight's share.
+ *
+ * addrparse.c reads the text (addrlist_parse(), addrlist_load*()); addrlist.c holds the
+ * packed list (addrlist_get(), _format(), _equal(), _ref(), ...). */
 #pragma once
 
 #include <stdbool.h>
@@ -89,6 +92,10 @@ int addrlist_load_id(const char *path, int family, unsigned flags, struct diag *
 /* addrlist_load_id() with a cap of max bytes instead of ADDRLIST_MAX_FILE. */
 int addrlist_load_max(const char *path, int family, unsigned flags, size_t max, struct diag *d,
 		      struct file_id *id, struct addrlist **ret);
+
+/* The hash of l's addresses in list order, the same for any spelling of them (prefix lines or
+ * one address a line): the parser's l->hash, before the weights are folded in. */
+uint64_t addrlist_hash(const struct addrlist *l);
 
 /* True if both lists hold the same addresses in the same order, with the same weights (or
  * both none), however they were written: a list "10.0.0.0/31" equals one with the lines

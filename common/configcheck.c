@@ -558,3 +558,38 @@ void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_
 		if (!json_object_object_get_ex(o, required[i], NULL))
 			cc_error(v, "missing required key \"%s\"", required[i]);
 }
+
+char *cc_resolve(const char *dir, const char *file)
+{
+	size_t nd, nf;
+	char *p;
+
+	if (file[0] == '/' || !dir)
+		return strdup(file);
+	nd = strlen(dir);
+	nf = strlen(file);
+	p = malloc(nd + 1 + nf + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, nd);
+	p[nd] = '/';
+	memcpy(p + nd + 1, file, nf + 1);
+	return p;
+}
+
+void cc_file(struct cc *v, json_object *o, const char *dir, char **file, char **path)
+{
+	json_object *x;
+	const char *s;
+	size_t old;
+
+	if (!json_object_object_get_ex(o, "file", &x))
+		return;
+	old = cc_push(v, "file");
+	s = cc_string(v, x, 1, CC_FILE_MAXLEN);
+	if (s) {
+		*file = strdup(s);
+		*path = cc_resolve(dir, s);
+	}
+	cc_pop(v, old);
+}

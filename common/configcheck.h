@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The config validator's toolkit, shared by config.c and the handler kinds (kind.h): every
- * check reports its problem with the JSON pointer of the value at hand ("FILE: error:
- * /handlers/3/content/0: ...") and marks the config as failed; nothing stops at the first
- * problem. The messages are those of schema/config-schema.json's constraints. */
+/* The config validator's toolkit, shared by its walk (configwalk.c, confighealth.c), the checks
+ * across handlers (configsem.c) and the handler kinds (kind.h): every check reports its
+ * problem with the JSON pointer of the value at hand ("FILE: error: /handlers/3/content/0:
+ * ...") and marks the config as failed; nothing stops at the first problem. The messages are
+ * those of schema/config-schema.json's constraints. */
 #pragma once
 
 #include <json-c/json.h>
@@ -67,6 +68,15 @@ bool cc_all_distinct(const uint64_t *keys, size_t n);
 /* Reports every key of object o outside allowed[] and every required[] key it lacks. */
 void cc_keys(struct cc *v, json_object *o, const char *const *allowed, size_t n_allowed,
 	     const char *const *required, size_t n_required);
+
+#define CC_FILE_MAXLEN 4095 /* bytes of a file name in the config */
+
+/* file as written in the config, resolved against the config's directory dir (NULL: as it
+ * is): a new string, or NULL when out of memory. */
+char *cc_resolve(const char *dir, const char *file);
+/* The key "file" of object o, if there: *file gets the name as written, *path the name
+ * resolved against dir (cc_resolve()). */
+void cc_file(struct cc *v, json_object *o, const char *dir, char **file, char **path);
 
 /* configsem.c: the checks across the handlers of c, each valid on its own; reports with v. */
 struct config;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "configcheck.h"
+#include "configtypes.h"
 #include "kind.h"
 #include "pipeproto.h"
 

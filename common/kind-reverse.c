@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "configtypes.h"
 #include "kind.h"
 #include "pipeproto.h"
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "configtypes.h"
 #include "decimal.h"
 #include "kind.h"
 #include "pipeproto.h"

@@ -2,9 +2,9 @@
 /* Handler kinds: what a handler of the config serves besides an address list.
  *
  * The address list ("kind": "addresses", the default, config_handler.kind == NULL) is built
- * in: its files, reloads, rotation, policies and views live in snapshot.c and answer.c.
- * Every other kind answers from its config and the question alone (static records, the
- * client's own address, PTR records of a prefix, ...). Such a kind is one file, kind-NAME.c,
+ * in: its files, reloads, rotation, policies and views live in handler.c, snapshot.c and
+ * answer.c. Every other kind answers from its config and the question alone (static records,
+ * the client's own address, PTR records of a prefix, ...). Such a kind is one file, kind-NAME.c,
  * that defines a struct kind, and two lines in kinds.c (its declaration and its place in the
  * table); no other code names it (the config schema describes its keys). README ("Writing a
  * handler kind") walks through kind-whoami.c as the example.

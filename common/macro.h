@@ -3,8 +3,10 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +67,20 @@ static inline void *mfree(void *p)
 {
 	free(p);
 	return NULL;
+}
+
+/* True if a and b are both NULL, or equal strings. */
+static inline bool streq_ptr(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Frees the n strings of v, then v. */
+static inline void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 /* CLOCK_MONOTONIC now, in microseconds (sd_event_now() gives the loop iteration's start). */

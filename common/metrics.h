@@ -11,9 +11,6 @@
 
 #include "snapshot.h"
 
-#define METRICS_MAX_ADDRESSES_DEFAULT 256 /* config "metrics_max_addresses" */
-#define METRICS_MAX_ADDRESSES_MAX     65536
-
 /* Lookups by the type PowerDNS asked. */
 enum metrics_qtype {
 	METRICS_Q_SOA,

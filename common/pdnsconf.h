@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* PowerDNS's own configuration (pdns.conf and its include-dir), read as pdns_server reads it,
- * and the offline check behind `pdyndns --check --pdns-config FILE`: every setting that
- * conflicts with a pdyndns config (README, "PowerDNS settings"). */
+/* PowerDNS's own configuration (pdns.conf and its include-dir), read as pdns_server reads it
+ * (pdnsconf.c), and the offline check behind `pdyndns --check --pdns-config FILE`: every
+ * setting that conflicts with a pdyndns config (README, "PowerDNS settings"; pdnscheck.c). */
 #pragma once
 
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "config.h"
+#include "configtypes.h"
 #include "diag.h"
 #include "fileid.h"
 #include "macro.h"

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: MIT */
+/* The snapshot (snapshot.h): built whole, its handlers loaded by a few threads (handler.c),
+ * or derived from the last one; its name table, and what a reload asks of it. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hash.h"
-#include "health.h"
 #include "kind.h"
 #include "macro.h"
-#include "prefixfile.h"
 #include "snapshot.h"
 
 struct snapshot_base {
@@ -116,236 +115,6 @@ static const struct handler *prev_handler(const struct snapshot *prev,
 	return NULL;
 }
 
-static bool same_error(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool is_held(const struct snapshot_opts *o, const char *path)
-{
-	for (char *const *p = o->hold_paths; p && *p; p++)
-		if (strcmp(*p, path) == 0)
-			return true;
-	return false;
-}
-
-/* Does old's list (or its lack of one) fit h's policy? A weighted list has weights, any
- * other has none; a file read for one is read again for the other. */
-static bool fits(const struct handler *old, const struct config_handler *h)
-{
-	return !old->list || !old->list->cum == (h->policy != CONFIG_POLICY_WEIGHTED);
-}
-
-static int load_handler(struct handler *h, const struct snapshot_opts *o, struct diag *d)
-{
-	int family = h->cfg->qtype == 1 ? AF_INET : AF_INET6;
-	const struct handler *old = prev_handler(o->prev, h->cfg);
-	unsigned flags = h->cfg->policy == CONFIG_POLICY_WEIGHTED ? ADDRLIST_WEIGHTS : 0;
-	struct addrlist *list = NULL;
-	struct file_id id;
-	struct diag mine;
-	int r;
-
-	h->carry_from = -1;
-	if (h->cfg->kind)
-		return 0; /* it answers from its config: no file */
-	/* A file that did not change since the last attempt has the same outcome, and one that
-	 * is being written is not read yet. */
-	if (old && strcmp(old->cfg->path, h->cfg->path) == 0 && fits(old, h->cfg) &&
-	    (!old->error || old->cfg->policy == h->cfg->policy) &&
-	    ((o->reuse_unchanged && old->file_id.ino && file_id_get(h->cfg->path, &id) == 0 &&
-	      file_id_equal(&old->file_id, &id) && file_id_settled(&id, &old->read_at)) ||
-	     (is_held(o, h->cfg->path) && (id = old->file_id, true)))) {
-		h->file_id = id;
-		h->read_at = old->read_at;
-		h->list = addrlist_ref(old->list);
-		h->carry_from = old->list ? old - o->prev->handlers : -1;
-		if (old->error && !(h->error = strdup(old->error)))
-			return -ENOMEM;
-		return 0;
-	}
-
-	diag_init(&mine);
-	file_id_clock(&h->read_at);
-	r = addrlist_load_id(h->cfg->path, family, flags, &mine, &h->file_id, &list);
-	if (r == -ENOMEM) {
-		diag_clear(&mine);
-		return r;
-	}
-	if (r >= 0) {
-		if (old && old->list && addrlist_equal(old->list, list)) {
-			/* same addresses: share the old list, and the rotation goes on */
-			addrlist_unref(list);
-			list = addrlist_ref(old->list);
-			h->carry_from = old - o->prev->handlers;
-		}
-		h->list = list;
-		return 0;
-	}
-
-	if (o->keep_prev_on_error && old && old->list && fits(old, h->cfg)) {
-		h->list = addrlist_ref(old->list);
-		h->carry_from = old - o->prev->handlers;
-		diag_add_handler(
-		    &mine, h->cfg->path, h->cfg->qname, family == AF_INET ? "A" : "AAAA",
-		    "%s: keeping the previous list for %s %s (%u addresses)", h->cfg->path,
-		    h->cfg->qname, family == AF_INET ? "A" : "AAAA", old->list->n);
-	} else if (o->prev)
-		diag_add_handler(&mine, h->cfg->path, h->cfg->qname,
-				 family == AF_INET ? "A" : "AAAA",
-				 "%s: %s %s serves nothing until the file is fixed", h->cfg->path,
-				 h->cfg->qname, family == AF_INET ? "A" : "AAAA");
-	h->error = diag_join(&mine, "; ");
-	if (!h->error) {
-		diag_clear(&mine);
-		return -ENOMEM;
-	}
-	/* Report a problem once, not at every reload while it lasts. */
-	if (old && same_error(old->error, h->error))
-		diag_clear(&mine);
-	else
-		diag_move(d, &mine);
-	return 0;
-}
-
-/* --- views: who gets which view's list --- */
-
-static struct viewset *viewset_ref(struct viewset *v)
-{
-	if (v)
-		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
-	return v;
-}
-
-static struct viewset *viewset_unref(struct viewset *v)
-{
-	if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-		prefixtrie_done(&v->trie);
-		free(v);
-	}
-	return NULL;
-}
-
-/* The key of h's views' sources: their inline prefixes, prefix files and the files'
- * identities. *settled: every prefix file is older than the clock tick of read_at (NULL:
- * nothing read before), so that an equal identity means equal contents. */
-static uint64_t views_key(const struct handler *h, const struct timespec *read_at, bool *settled)
-{
-	uint64_t key = FNV_OFFSET;
-
-	*settled = read_at != NULL;
-	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
-		const struct config_handler *w = h[k].cfg;
-		struct file_id id = {0};
-
-		key = fnv1a(key, &k, sizeof(k));
-		key = fnv1a(key, w->prefixes, w->n_prefixes * sizeof(*w->prefixes));
-		if (w->prefix_path) {
-			if (file_id_get(w->prefix_path, &id) < 0 || !read_at ||
-			    !file_id_settled(&id, read_at))
-				*settled = false;
-			key = fnv1a(key, w->prefix_path, strlen(w->prefix_path) + 1);
-			key = fnv1a(key, &id.dev, sizeof(id.dev));
-			key = fnv1a(key, &id.ino, sizeof(id.ino));
-			key = fnv1a(key, &id.size, sizeof(id.size));
-			key = fnv1a(key, &id.mtime, sizeof(id.mtime));
-			key = fnv1a(key, &id.ctime, sizeof(id.ctime));
-		}
-	}
-	return key;
-}
-
-/* Adds the inline prefixes of h's views to t (value k - 1 for view k). Returns 0 or -ENOMEM. */
-static int add_inline(struct prefixtrie *t, const struct handler *h)
-{
-	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
-		const struct config_handler *w = h[k].cfg;
-
-		for (size_t i = 0; i < w->n_prefixes; i++) {
-			int r = prefixtrie_add(t, w->prefixes[i].family, w->prefixes[i].addr,
-					       w->prefixes[i].len, k - 1u);
-
-			if (r == -ENOMEM)
-				return r; /* -EEXIST cannot be: config_parse() refuses a prefix in
-					     two views */
-		}
-	}
-	return 0;
-}
-
-/* Builds (or takes over from the previous snapshot) the trie of handler h, whose views are
- * the handlers after it. */
-static int load_views(struct handler *h, const struct snapshot_opts *o, struct diag *d)
-{
-	const struct handler *old = prev_handler(o->prev, h->cfg);
-	const char *names[CONFIG_VIEWS_MAX];
-	struct viewset *v;
-	struct diag mine;
-	bool settled, kept = false;
-	uint64_t key = views_key(h, old && old->views ? &old->views->read_at : NULL, &settled);
-	int r;
-
-	if (old && old->views && old->views->key == key && settled) {
-		h->views = viewset_ref(old->views);
-		if (old->views_error && !(h->views_error = strdup(old->views_error)))
-			return -ENOMEM;
-		return 0;
-	}
-	v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	v->refs = 1;
-	v->key = key;
-	prefixtrie_init(&v->trie);
-	file_id_clock(&v->read_at);
-	diag_init(&mine);
-	for (uint16_t k = 1; k <= h->cfg->n_views; k++)
-		names[k - 1] = h[k].cfg->view_name ? h[k].cfg->view_name : "?";
-	r = add_inline(&v->trie, h);
-	for (uint16_t k = 1; k <= h->cfg->n_views && r >= 0; k++)
-		if (h[k].cfg->prefix_path)
-			r = prefixfile_load(&v->trie, h[k].cfg->prefix_path, h[k].cfg->view - 1u,
-					    names, &mine);
-	if (r == -EINVAL) {
-		/* a bad prefix file: the previous prefixes, or the inline ones alone */
-		if (o->keep_prev_on_error && old && old->views) {
-			viewset_unref(v);
-			v = viewset_ref(old->views);
-			kept = true;
-			r = 0;
-			diag_add_handler(
-			    &mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-			    "%s %s: keeping the previous prefixes of its views (%u)", h->cfg->qname,
-			    h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
-		} else {
-			prefixtrie_done(&v->trie);
-			prefixtrie_init(&v->trie);
-			r = add_inline(&v->trie, h);
-			diag_add_handler(
-			    &mine, NULL, h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA",
-			    "%s %s: its views get the clients of their inline prefixes only until the "
-			    "prefix files are fixed (%u prefixes)",
-			    h->cfg->qname, h->cfg->qtype == 1 ? "A" : "AAAA", v->trie.prefixes);
-			v->key = 0; /* read the files again next time */
-		}
-		if (r >= 0 && !(h->views_error = diag_join(&mine, "; ")))
-			r = -ENOMEM;
-	}
-	if (r < 0) {
-		diag_clear(&mine);
-		viewset_unref(v);
-		return r;
-	}
-	if (old && same_error(old->views_error, h->views_error))
-		diag_clear(&mine); /* said already */
-	else
-		diag_move(d, &mine);
-	if (!kept) /* the previous snapshot's is in use, and frozen already */
-		(void)prefixtrie_freeze(&v->trie);
-	h->views = v;
-	return 0;
-}
-
 /* Loading the lists: parsing is CPU work, so the files are shared out between up to
  * LOAD_THREADS threads. Each handler's messages are kept apart and added to d in handler
  * order afterwards, so the output does not depend on the threads. */
@@ -365,10 +134,13 @@ static void *load_some(void *arg)
 	size_t i;
 
 	while ((i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED)) < l->s->n_handlers) {
-		int r = load_handler(&l->s->handlers[i], l->o, &l->diags[i]);
+		struct handler *h = &l->s->handlers[i];
+		const struct handler *old = prev_handler(l->o->prev, h->cfg);
+		int r = handler_load_list(h, old, old ? old - l->o->prev->handlers : -1, l->o,
+					  &l->diags[i]);
 
-		if (r >= 0 && l->s->handlers[i].cfg->n_views)
-			r = load_views(&l->s->handlers[i], l->o, &l->diags[i]);
+		if (r >= 0 && h->cfg->n_views)
+			r = handler_load_views(h, old, l->o, &l->diags[i]);
 
 		if (r < 0) {
 			int none = 0;
@@ -601,8 +373,8 @@ int snapshot_new(struct config *c, const struct snapshot_opts *opts, struct diag
 static bool same_handler(const struct handler *h, const struct handler *old)
 {
 	return h->cfg->kind ||
-	       (h->list == old->list && h->views == old->views &&
-		same_error(h->error, old->error) && same_error(h->views_error, old->views_error));
+	       (h->list == old->list && h->views == old->views && streq_ptr(h->error, old->error) &&
+		streq_ptr(h->views_error, old->views_error));
 }
 
 /* Marks handler i (and, for a view's prefix file, the handler its views belong to) to be
@@ -694,14 +466,17 @@ int snapshot_derive(const struct snapshot *prev, const struct snapshot_opts *opt
 		s->checked[s->n_checked++] = (uint32_t)i;
 		diag_init(&mine);
 		if (want[i] & 1) {
+			const struct handler *was = prev_handler(opts->prev, h->cfg);
+
 			h->list = addrlist_unref(h->list);
 			h->error = mfree(h->error);
-			r = load_handler(h, opts, &mine);
+			r = handler_load_list(h, was, was ? was - opts->prev->handlers : -1, opts,
+					      &mine);
 		}
 		if (r >= 0 && (want[i] & 2) && h->cfg->n_views) {
 			h->views = viewset_unref(h->views);
 			h->views_error = mfree(h->views_error);
-			r = load_views(h, opts, &mine);
+			r = handler_load_views(h, prev_handler(opts->prev, h->cfg), opts, &mine);
 		}
 		diag_move(d, &mine);
 		if (r < 0)
@@ -751,7 +526,8 @@ const char **snapshot_stale(const struct snapshot *s, size_t from, size_t n, siz
 			bool settled;
 
 			calls += h->cfg->n_views;
-			if (views_key(h, &h->views->read_at, &settled) != h->views->key || !settled)
+			if (handler_views_key(h, &h->views->read_at, &settled) != h->views->key ||
+			    !settled)
 				for (uint16_t k2 = 1; k2 <= h->cfg->n_views && !p; k2++)
 					p = h[k2].cfg->prefix_path;
 		}
@@ -785,9 +561,9 @@ bool snapshot_same(const struct snapshot *s, const struct snapshot *prev)
 
 		if (a->cfg->kind) /* answers from the config, whose text is the same */
 			continue;
-		if (a->views != b->views || !same_error(a->views_error, b->views_error) ||
+		if (a->views != b->views || !streq_ptr(a->views_error, b->views_error) ||
 		    a->list != b->list || (a->list && a->carry_from != (int64_t)i) ||
-		    !same_error(a->error, b->error))
+		    !streq_ptr(a->error, b->error))
 			return false;
 	}
 	return true;

@@ -11,33 +11,11 @@
 #include "config.h"
 #include "diag.h"
 #include "dname.h"
+#include "handler.h"
 #include "prefixtrie.h"
 #include "rotation.h"
 
 #define SNAPSHOT_ZONE_ID 1 /* the id of the config's own zone; zone k of config.zones has k + 1 */
-
-/* The prefixes of a handler's views in one trie, whose value k - 1 means view k. Built from
- * the views' inline prefixes and prefix files; shared by the next snapshot (refs) while
- * none of those changed. */
-struct viewset {
-	struct prefixtrie trie;
-	uint64_t key; /* of the sources: inline prefixes, prefix files and their identities */
-	struct timespec read_at; /* when the prefix files were read */
-	unsigned refs;		 /* atomic */
-};
-
-struct handler {
-	const struct config_handler *cfg; /* points into the snapshot's config */
-	struct viewset *views;		  /* a handler with views (cfg->n_views): who gets which;
-					   * its views are the cfg->n_views handlers after it */
-	char *views_error;	/* the problem with its prefix files at the last attempt, or NULL */
-	struct addrlist *list;	/* NULL when the file never loaded */
-	char *error;		/* the problem with the file at the last attempt, or NULL */
-	struct file_id file_id; /* of the file at the last attempt (zero if it did not open) */
-	struct timespec read_at; /* when that attempt began (file_id_clock) */
-	int64_t carry_from;	 /* index of the handler in the previous snapshot whose rotation
-				  * continues here (same name, type and addresses), or -1 */
-};
 
 struct node {
 	const struct dname *name; /* points into the config; the node's name is its wire form
@@ -86,13 +64,6 @@ struct snapshot {
 	 * reply lists them without walking every handler */
 	uint32_t *with_error;
 	size_t n_with_error;
-};
-
-struct snapshot_opts {
-	const struct snapshot *prev; /* the live snapshot, or NULL */
-	bool reuse_unchanged;	     /* don't re-read a file whose identity matches prev's */
-	bool keep_prev_on_error;     /* a bad file keeps prev's list for the same name and type */
-	char *const *hold_paths; /* NULL-terminated: files being written; they keep prev's list */
 };
 
 /* Builds a snapshot from config c (taken over in every case) and the address files it
