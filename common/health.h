@@ -27,6 +27,7 @@ struct health_addr {
 	uint32_t latency_us; /* of the last check */
 	double load;	     /* the last reported load; without one it counts as the highest */
 	char reason[HEALTH_REASON_SIZE]; /* the last result: "connected", "HTTP 503", "timed out" */
+	int64_t next_ms; /* wall clock (milliseconds) of the next check; 0: none planned here */
 	/* the rate limit of its log lines (health_log_change()) */
 	int64_t log_window; /* when the current window began */
 	uint32_t logged;    /* changes logged in it */

@@ -73,12 +73,15 @@ static json_object *address_json(const struct addrlist *l, const struct health_s
 	json_object_object_add(a, "latency_us",
 			       x->checked ? json_object_new_int64(x->latency_us) : NULL);
 	json_object_object_add(a, "load", x->has_load ? json_object_new_double(x->load) : NULL);
+	json_object_object_add(a, "next_check",
+			       x->next_ms > 0 ? json_object_new_double((double)x->next_ms / 1000)
+					      : NULL);
 	return a;
 }
 
 /* The "health" of a checked list: its settings, its counts, and its addresses (the down ones
  * first, HEALTH_STATUS_MAX in all). */
-static json_object *health_json(const struct hstatus *st)
+static json_object *health_json(const struct daemon *d, const struct hstatus *st)
 {
 	static const char *const checks[] = {"tcp", "http", "https", "file"};
 	json_object *o = json_object_new_object(), *addrs = json_object_new_array();
@@ -102,6 +105,15 @@ static json_object *health_json(const struct hstatus *st)
 	json_object_object_add(o, "fall", json_object_new_int64(c->fall));
 	json_object_object_add(o, "all_down", jstr(c->all_down_none ? "none" : "all"));
 	json_object_object_add(o, "checked", json_object_new_boolean(s != NULL));
+	if (d->health_prober) {
+		const char *role;
+		uint32_t pid = d->health_prober(d, &role);
+
+		/* which copy runs the checks: this one ("elected" by the others, or "alone"), or
+		 * the one it follows */
+		json_object_object_add(o, "prober", pid ? json_object_new_int64(pid) : NULL);
+		json_object_object_add(o, "role", jstr(role));
+	}
 	if (s) {
 		uint32_t shown = 0;
 
@@ -199,7 +211,7 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	json_object_object_add(o, "served", served);
 	json_object_object_add(o, "error", jstr(st.error));
 	if (st.check)
-		json_object_object_add(o, "health", health_json(&st));
+		json_object_object_add(o, "health", health_json(d, &st));
 	return o;
 }
 

@@ -336,6 +336,9 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	if (r >= 0 && shared_rotation && sharedrot_open(d, d->control_dir, &d->sharedrot) == 0 &&
 	    d->snap)
 		(void)sharedrot_attach(d->sharedrot, d->snap, &d->rot);
+	/* the copies elect one prober for the health checks */
+	if (r >= 0)
+		(void)hub_share_health(d, d->control_dir);
 	if (r >= 0)
 		r = session_new(d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)
