@@ -43,7 +43,9 @@ struct health_slot {
 	uint32_t *order;     /* least-loaded: the up addresses by load, then index (n_up) */
 	uint32_t *group_end; /* order[group_end[g-1] .. group_end[g]) share one load */
 	uint32_t n_groups;
-	bool dirty; /* up[] and order[] wait for health_slot_update() */
+	bool dirty;	      /* up[] and order[] wait for health_slot_update() */
+	uint64_t transitions; /* ups and downs its checks made here (not those taken from the
+			       * prober's file), for the metrics; carried over reloads */
 };
 
 struct health {

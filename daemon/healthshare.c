@@ -22,7 +22,9 @@
 #include "log.h"
 #include "macro.h"
 
-#define READ_MAX healthfile_size(1u << 20) /* bytes of a file read: 128 MiB */
+#define READ_MAX     healthfile_size(1u << 20) /* bytes of a file read: 128 MiB */
+#define ABSENT_TICKS (3 * HEALTHSHARE_REFRESH_MS / HEALTHSHARE_TICK_MS) /* the file missing: 3 s   \
+									 */
 
 enum role {
 	ROLE_FOLLOWER,
@@ -48,7 +50,8 @@ struct healthshare {
 	struct stat seen;
 	bool have_seen;
 	uint32_t prober_pid;
-	char *problem; /* the file's problem said last, or NULL */
+	uint64_t absent; /* ticks in a row without the file */
+	char *problem;	 /* the file's problem said last, or NULL */
 };
 
 static uint64_t now_usec(void)
@@ -174,11 +177,16 @@ static void follow(struct healthshare *hs)
 	int r;
 
 	if (lstat(hs->state_path, &st) < 0) {
-		if (errno == ENOENT)
-			return; /* not written yet, or being replaced: the states stay */
-		snprintf(why, sizeof(why), "%s", strerror(errno));
+		/* not written yet, or removed: the prober writes it within a second; until then
+		 * the states stay */
+		if (errno == ENOENT && ++hs->absent < ABSENT_TICKS)
+			return;
+		snprintf(why, sizeof(why), "%s",
+			 errno == ENOENT ? "missing (the prober has not written it for 3 s)"
+					 : strerror(errno));
 		goto bad;
 	}
+	hs->absent = 0;
 	if (hs->have_seen && same_file(&st, &hs->seen))
 		return;
 	fd = open(hs->state_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -279,11 +287,18 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 void healthshare_apply(struct healthshare *hs, bool any)
 {
+	bool was = hs->any;
+
 	hs->any = any;
 	(void)sd_event_source_set_enabled(hs->tick, any ? SD_EVENT_ON : SD_EVENT_OFF);
-	if (any && hs->role == ROLE_ELECTED)
+	if (!any)
+		return;
+	if (!was) {
+		/* the election at once: the first copy with checks probes from the start */
+		healthshare_tick(hs);
+	} else if (hs->role == ROLE_ELECTED)
 		publish(hs); /* the new config's records */
-	else if (any)
+	else
 		hs->have_seen = false; /* the file read again for the new handlers */
 }
 
@@ -317,13 +332,6 @@ int healthshare_new(sd_event *event, const char *dir, struct prober *p, struct h
 		hs->tmp_path = NULL;
 	if (!hs->lock_path || !hs->state_path || !hs->tmp_path)
 		goto fail;
-	(void)mkdir(dir, 0755);
-	hs->lock_fd =
-	    open(hs->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (hs->lock_fd < 0) {
-		r = -errno;
-		goto fail;
-	}
 	r = sd_event_add_time_relative(event, &hs->tick, CLOCK_MONOTONIC, 0, 0, on_tick, hs);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(hs->tick, SD_EVENT_OFF);
@@ -336,8 +344,6 @@ int healthshare_new(sd_event *event, const char *dir, struct prober *p, struct h
 	hs->role = ROLE_FOLLOWER;
 	prober_set_active(p, false);
 	prober_set_notify(p, on_result, hs);
-	/* the election at once: the first copy probes from the start */
-	healthshare_tick(hs);
 	*ret = hs;
 	return 0;
 fail:

@@ -120,6 +120,41 @@ expect_eq "40 questions: never 127.0.0.3" "127.0.0.1 127.0.0.2 " "$got"
 got=$(ctl --json health hc.dyn.example.test A | jq -r '[.copies[].result.handlers[0].health.prober] | unique | join(" ")')
 expect_eq "pdynctl health: every copy names the prober" "$leader" "$got"
 
+out=$(ctl health hc.dyn.example.test A)
+echo "$out" | sed 's/^/  | /'
+expect_eq "pdynctl health: the prober says it probes" 1 \
+    "$(grep -c "checked by this copy (pid $leader), for every copy" <<< "$out")"
+expect_eq "pdynctl health: the others name it" $(($(ctl --json list | jq '.copies | length') - 1)) \
+    "$(grep -c "checked by pid $leader, for every copy" <<< "$out")"
+expect_match "pdynctl health: the down address, its last result, its next check" \
+    '127\.0\.0\.3 +down since [0-9 :-]+, last: connect: Connection refused \([0-9.]+ ms\), next check in [0-9.]+ s' "$out"
+expect_eq "pdynctl health with no argument: the same checks" "$(grep -c 127.0.0.3 <<< "$out")" \
+    "$(ctl health | grep -c 127.0.0.3)"
+out=$(ctl health nosuch.dyn.example.test A 2>&1); rc=$?
+expect_eq "pdynctl health of an unknown name: exit 1" 1 "$rc"
+expect_match "pdynctl health of an unknown name: said" 'no handler named nosuch\.dyn\.example\.test' "$out"
+out=$(ctl health hc.dyn.example.test AAAA 2>&1); rc=$?
+expect_eq "pdynctl health of an unchecked type: exit 1" 1 "$rc"
+expect_match "pdynctl health of an unchecked type: said" 'hc\.dyn\.example\.test AAAA has no health checks' "$out"
+ctl health hc.dyn.example.test > /dev/null 2>&1; rc=$?
+expect_eq "pdynctl health NAME without TYPE: usage, exit 2" 2 "$rc"
+
+# the health metrics: one series per address (lists up to metrics_max_addresses), promtool
+# takes them
+m=$(ctl metrics)
+expect_match "metrics: 127.0.0.3 down" 'pdyndns_health_up\{name="hc.dyn.example.test",qtype="A",view="",address="127.0.0.3"\} 0' "$m"
+expect_match "metrics: 127.0.0.1 up" 'pdyndns_health_up\{name="hc.dyn.example.test",qtype="A",view="",address="127.0.0.1"\} 1' "$m"
+expect_match "metrics: one down" 'pdyndns_health_down\{name="hc.dyn.example.test",qtype="A",view=""\} 1' "$m"
+expect_match "metrics: the latency of the last check" 'pdyndns_health_check_latency_seconds\{name="hc.dyn.example.test",qtype="A",view="",address="127.0.0.1"\} [0-9.e-]+' "$m"
+# the transition was counted once, by the prober (the others took it from its file)
+expect_eq "metrics: one transition" 'pdyndns_health_transitions_total{name="hc.dyn.example.test",qtype="A",view=""} 1' \
+    "$(grep '^pdyndns_health_transitions_total{' <<< "$m")"
+PROMTOOL=${PROMTOOL:-$(command -v promtool || echo /usr/bin/promtool)}
+if [ -x "$PROMTOOL" ]; then
+    "$PROMTOOL" check metrics <<< "$m" > "$work/promtool.out" 2>&1 && ok ||
+        { fail "promtool check metrics refused the health metrics:"; cat "$work/promtool.out"; }
+fi
+
 # SIGKILL of the prober: another copy takes over at once, the checks go on at one per interval
 n=$(grep -cE 'health: this copy \(pid [0-9]+\) now checks' "$log")
 before=$(copies | wc -w)
@@ -140,13 +175,15 @@ every_copy_down 127.0.0.3 && ok || fail "after the takeover: a copy has 127.0.0.
 # the state file under attack: every follower warns once, none dies, answers stay right
 state=$dir/ctl/health.state
 pids=$(copies)
-# attack TAG PATTERN COMMAND...: runs COMMAND; every follower warns (matching PATTERN) and
-# then follows again once the prober rewrote the file
+# attack TAG PATTERN COMMAND...: runs COMMAND while the prober is stopped (SIGSTOP: it would
+# write the file again within a second, maybe before every follower looked); every follower
+# warns (matching PATTERN); the prober goes on and writes the file again: each follows again
 attack() {
     local tag=$1 pat=$2 from p missing good
     shift 2
     from=$(wc -l < "$log")
     good=$(grep -c "health: $state is good again" "$log")
+    kill -STOP "$newleader"
     "$@"
     for _ in $(seq 100); do
         missing=0
@@ -158,6 +195,7 @@ attack() {
         sleep 0.05
     done
     [ "$missing" = 0 ] && ok || fail "$tag: copy $missing did not warn: $(tail -n +"$((from + 1))" "$log" | grep 'health:')"
+    kill -CONT "$newleader"
     wait_log "health: $state is good again" $((good + $(wc -w <<< "$pids") - 1)) ||
         fail "$tag: never good again"
     expect_eq "$tag: the same copies" "$pids" "$(copies)"
