@@ -22,9 +22,10 @@
 #include "log.h"
 #include "macro.h"
 
-#define READ_MAX     healthfile_size(1u << 20) /* bytes of a file read: 128 MiB */
-#define ABSENT_TICKS (3 * HEALTHSHARE_REFRESH_MS / HEALTHSHARE_TICK_MS) /* the file missing: 3 s   \
-									 */
+#define READ_MAX healthfile_size(1u << 20) /* bytes of a file read: 128 MiB */
+#define ABSENT_TICKS                                                                               \
+	(3 * HEALTHSHARE_REFRESH_MS / HEALTHSHARE_TICK_MS) /* the file missing: 3 s                \
+							    */
 
 enum role {
 	ROLE_FOLLOWER,
