@@ -21,7 +21,11 @@
 #include "prober.h"
 
 #define BODY_MAX  4096 /* bytes of an http body kept for its load */
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define BATCH_MS  20   /* between two batches of checks of a long list */
+#define BATCH_ALL 256  /* a list up to this long is checked all at once */
+/* sd-event's default accuracy (0) is 250 ms: the checks keep their interval and timeout */
+#define TIMER_ACCURACY 1000 /* µs */
+#define MIN(a, b)      ((a) < (b) ? (a) : (b))
 
 struct group;
 
@@ -48,6 +52,8 @@ struct group {
 	struct config_health key;
 	char *path, *host, *file_path; /* the key's strings, owned */
 	sd_event_source *timer;
+	sd_event_source *batch; /* the next batch of checks of a long list (start_batch()) */
+	uint32_t cursor;	/* the next address to check in this round */
 	struct check **running; /* per address, NULL when none runs */
 	/* check "file" */
 	struct health_verdict *verdicts; /* of the last good reading, or NULL */
@@ -255,10 +261,12 @@ static void start_tcp(struct check *c)
 		finish_with(c, false, "connect: %s", strerror(errno));
 		return;
 	}
-	if (sd_event_add_io(g->p->event, &c->io, c->fd, EPOLLOUT, on_tcp, c) < 0 ||
+	/* edge-triggered: a socket whose connect ended stays ready until its turn comes, and
+	 * with hundreds in flight each epoll_wait() of the loop would report them all again */
+	if (sd_event_add_io(g->p->event, &c->io, c->fd, EPOLLOUT | EPOLLET, on_tcp, c) < 0 ||
 	    sd_event_add_time_relative(g->p->event, &c->timer, CLOCK_MONOTONIC,
-				       (uint64_t)g->hc->timeout_ms * 1000, 0, on_check_timeout,
-				       c) < 0)
+				       (uint64_t)g->hc->timeout_ms * 1000, TIMER_ACCURACY,
+				       on_check_timeout, c) < 0)
 		finish_with(c, false, "out of memory");
 }
 
@@ -538,6 +546,37 @@ static void mark_next(struct group *g)
 		s->a[i].next_ms = next;
 }
 
+/* Starts the next batch of g's checks: all of a short list at once; a long one spread over
+ * the first half of its interval, BATCH_MS apart, so that a few hundred checks are in flight
+ * at a time rather than all of them (a burst of connections, and thousands of sockets ready
+ * at once for the loop to go through). A check still running (it cannot outlive its
+ * timeout, at most the interval) is not doubled. */
+static void start_batch(struct group *g)
+{
+	uint32_t n = g->list->n, slices = g->hc->interval_ms / 2 / BATCH_MS, per, end;
+
+	per = n <= BATCH_ALL || slices <= 1 ? n : (n + slices - 1) / slices;
+	end = g->cursor + per < n ? g->cursor + per : n;
+	for (; g->cursor < end; g->cursor++)
+		if (!g->running[g->cursor])
+			start_check(g, g->cursor);
+	if (g->cursor < n && g->batch) {
+		(void)sd_event_source_set_time_relative(g->batch, BATCH_MS * 1000ull);
+		(void)sd_event_source_set_enabled(g->batch, SD_EVENT_ONESHOT);
+	}
+}
+
+static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct group *g = userdata;
+
+	(void)s;
+	(void)usec;
+	if (g->p->active || g->local)
+		start_batch(g);
+	return 0;
+}
+
 static int on_group_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct group *g = userdata;
@@ -552,11 +591,8 @@ static int on_group_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		check_file(g);
 		return 0;
 	}
-	/* a check still running (it cannot outlive its timeout, at most the interval) is not
-	 * doubled */
-	for (uint32_t i = 0; i < g->list->n; i++)
-		if (!g->running[i])
-			start_check(g, i);
+	g->cursor = 0;
+	start_batch(g);
 	return 0;
 }
 
@@ -568,6 +604,7 @@ static struct group *group_free(struct group *g)
 		check_free(g->running[i]);
 	free(g->running);
 	sd_event_source_disable_unref(g->timer);
+	sd_event_source_disable_unref(g->batch);
 	addrlist_unref(g->list);
 	free(g->path);
 	free(g->host);
@@ -609,8 +646,11 @@ static struct group *group_new(struct prober *p, const struct snapshot *s, const
 	/* the first checks at once: a new list is up until they say otherwise */
 	g->hkey = healthfile_handler_key(h->cfg->qname, h->cfg->qtype, h->cfg->view);
 	if (!g->running || !g->host || (hc->path && !g->path) || (hc->file_path && !g->file_path) ||
-	    sd_event_add_time_relative(p->event, &g->timer, CLOCK_MONOTONIC, 0, 0, on_group_timer,
-				       g) < 0)
+	    sd_event_add_time_relative(p->event, &g->timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY,
+				       on_group_timer, g) < 0 ||
+	    sd_event_add_time_relative(p->event, &g->batch, CLOCK_MONOTONIC, 0, TIMER_ACCURACY,
+				       on_batch, g) < 0 ||
+	    sd_event_source_set_enabled(g->batch, SD_EVENT_OFF) < 0)
 		return group_free(g);
 	if (!p->active)
 		(void)sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
@@ -706,6 +746,7 @@ static void group_run(struct group *g, bool run)
 		(void)sd_event_source_set_enabled(g->timer, SD_EVENT_ON);
 	} else if (!run && on != SD_EVENT_OFF) {
 		(void)sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
+		(void)sd_event_source_set_enabled(g->batch, SD_EVENT_OFF);
 		for (uint32_t i = 0; i < g->list->n; i++)
 			g->running[i] = (check_free(g->running[i]), NULL);
 		mark_next(g);
