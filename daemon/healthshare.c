@@ -46,6 +46,7 @@ struct healthshare {
 	uint64_t generation;
 	bool pending;	     /* results not written yet */
 	uint64_t published;  /* when the file was last written (mono usec) */
+	uint64_t gap;	     /* the least time between two writings (usec) */
 	char *write_problem; /* said once */
 	/* a follower: the file as last read */
 	struct stat seen;
@@ -94,6 +95,11 @@ static void publish(struct healthshare *hs)
 	}
 	if (r >= 0 && rename(hs->tmp_path, hs->state_path) < 0)
 		r = -errno;
+	/* urgent writings at most every HEALTHSHARE_URGENT_MS, and at most a tenth of the loop's
+	 * time when the file is large (a storm of changes at the first checks of a long list) */
+	hs->gap = (now_usec() - hs->published) * 10;
+	if (hs->gap < HEALTHSHARE_URGENT_MS * 1000ull)
+		hs->gap = HEALTHSHARE_URGENT_MS * 1000ull;
 	if (r < 0) {
 		if (fd >= 0)
 			(void)unlink(hs->tmp_path);
@@ -136,7 +142,7 @@ static void on_result(void *userdata, bool urgent)
 	(void)sd_event_source_get_enabled(hs->publish, &on);
 	if (on != SD_EVENT_OFF)
 		return;
-	at = hs->published + HEALTHSHARE_URGENT_MS * 1000;
+	at = hs->published + hs->gap;
 	(void)sd_event_source_set_time(hs->publish, at);
 	(void)sd_event_source_set_enabled(hs->publish, SD_EVENT_ONESHOT);
 }
