@@ -13,7 +13,9 @@
  * reload duration histogram, control_refused, log_dropped, stalls, rotation_stalled,
  * config_error, max_addresses), then one item per address-list handler (name, qtype, view,
  * file, policy, addresses, position, answers, questions by rcode, view_hits, error, and
- * served: the answers per address, for lists up to max_addresses), then
+ * served: the answers per address, for lists up to max_addresses; a checked list's health:
+ * down, transitions, and for lists up to max_addresses its addresses with up and
+ * latency_seconds), then
  * {"end":{"count":N}}. pdynctl sums them across copies (ctl/metrics.h).
  * Both sides use these functions, so the wire format is written once. */
 #pragma once

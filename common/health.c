@@ -108,6 +108,7 @@ enum health_change health_record(struct health_slot *s, uint32_t i, const struct
 	if (c != HEALTH_SAME) {
 		a->since = now;
 		s->dirty = true;
+		s->transitions++;
 	}
 	return c;
 }
@@ -263,7 +264,10 @@ static int take_state(struct health *hold, const struct snapshot *old, const str
 	if (!o || !o->list || (size_t)(o - old->handlers) >= hold->n)
 		return 0;
 	from = &hold->slots[o - old->handlers];
-	if (!from->a || from->n != o->list->n || addr_index_build(&x, o->list) < 0)
+	if (!from->a || from->n != o->list->n)
+		return 0;
+	to->transitions = from->transitions;
+	if (addr_index_build(&x, o->list) < 0)
 		return 0; /* without memory for the index, the addresses start afresh */
 	for (uint32_t i = 0; i < h->list->n; i++) {
 		uint32_t j;

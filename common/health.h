@@ -27,6 +27,7 @@ struct health_addr {
 	uint32_t latency_us; /* of the last check */
 	double load;	     /* the last reported load; without one it counts as the highest */
 	char reason[HEALTH_REASON_SIZE]; /* the last result: "connected", "HTTP 503", "timed out" */
+	int64_t next_ms; /* wall clock (milliseconds) of the next check; 0: none planned here */
 	/* the rate limit of its log lines (health_log_change()) */
 	int64_t log_window; /* when the current window began */
 	uint32_t logged;    /* changes logged in it */
@@ -42,7 +43,9 @@ struct health_slot {
 	uint32_t *order;     /* least-loaded: the up addresses by load, then index (n_up) */
 	uint32_t *group_end; /* order[group_end[g-1] .. group_end[g]) share one load */
 	uint32_t n_groups;
-	bool dirty; /* up[] and order[] wait for health_slot_update() */
+	bool dirty;	      /* up[] and order[] wait for health_slot_update() */
+	uint64_t transitions; /* ups and downs its checks made here (not those taken from the
+			       * prober's file), for the metrics; carried over reloads */
 };
 
 struct health {

@@ -67,6 +67,16 @@ static const struct {
      "Questions whose client a view's prefixes matched."},
     {P "address_answers_total", PROMTEXT_COUNTER, PROMTEXT_SUM,
      "Answers that held an address, for lists of at most metrics_max_addresses addresses."},
+    {P "health_down", PROMTEXT_GAUGE, PROMTEXT_MAX,
+     "Addresses of a checked list that are down (the most any copy sees)."},
+    {P "health_transitions_total", PROMTEXT_COUNTER, PROMTEXT_SUM,
+     "Ups and downs the health checks found, counted by the copy that ran them."},
+    {P "health_up", PROMTEXT_GAUGE, PROMTEXT_MAX,
+     "1 while an address of a checked list is up, 0 while down, for lists of at most "
+     "metrics_max_addresses addresses."},
+    {P "health_check_latency_seconds", PROMTEXT_GAUGE, PROMTEXT_MAX,
+     "How long the last health check of an address took, for lists of at most "
+     "metrics_max_addresses addresses."},
 };
 
 int expo_declare(struct promtext *p)
@@ -236,6 +246,65 @@ int expo_add_copy(struct promtext *p, json_object *h, int pid, char why[EXPO_WHY
 	return 0;
 }
 
+/* A number >= 0 at key, or null (*v NaN) when optional. */
+static int real_at(json_object *o, const char *key, double *v, char *why)
+{
+	json_object *x;
+
+	*v = -1;
+	if (json_object_object_get_ex(o, key, &x) && json_object_is_type(x, json_type_null))
+		return 0;
+	if (!json_object_object_get_ex(o, key, &x) ||
+	    !(json_object_is_type(x, json_type_double) || json_object_is_type(x, json_type_int)) ||
+	    !(json_object_get_double(x) >= 0))
+		return bad(why, "\"%s\" is not a number of 0 or more", key);
+	*v = json_object_get_double(x);
+	return 0;
+}
+
+/* The "health" of a handler line. */
+static int add_health(struct promtext *p, json_object *hl, const char *name, const char *qtype,
+		      const char *view, char *why)
+{
+	const char *l[] = {"name", name, "qtype", qtype, "view", view, NULL};
+	json_object *addrs;
+	double v;
+	int r;
+
+	if (!json_object_is_type(hl, json_type_object))
+		return bad(why, "\"health\" is not an object");
+	if ((r = count_at(hl, "down", false, &v, why)) < 0 ||
+	    (r = promtext_add(p, P "health_down", NULL, l, v)) < 0 ||
+	    (r = count_at(hl, "transitions", false, &v, why)) < 0 ||
+	    (r = promtext_add(p, P "health_transitions_total", NULL, l, v)) < 0)
+		return r;
+	if (!json_object_object_get_ex(hl, "addresses", &addrs))
+		return 0; /* a list longer than metrics_max_addresses */
+	if (!json_object_is_type(addrs, json_type_array) || json_object_array_length(addrs) > 65536)
+		return bad(why, "\"health\": \"addresses\" is not an array of at most 65536");
+	for (size_t i = 0; i < json_object_array_length(addrs); i++) {
+		json_object *a = json_object_array_get_idx(addrs, i);
+		const char *addr;
+
+		if (!json_object_is_type(a, json_type_object))
+			return bad(why, "an address of \"health\" is not an object");
+		if ((r = str_at(a, "address", false, &addr, why)) < 0 ||
+		    (r = bool_at(a, "up", &v, why)) < 0)
+			return r;
+		{
+			const char *al[] = {"name", name,      "qtype", qtype, "view",
+					    view,   "address", addr,	NULL};
+
+			if ((r = promtext_add(p, P "health_up", NULL, al, v)) < 0 ||
+			    (r = real_at(a, "latency_seconds", &v, why)) < 0 ||
+			    (v >= 0 && (r = promtext_add(p, P "health_check_latency_seconds", NULL,
+							 al, v)) < 0))
+				return r;
+		}
+	}
+	return 0;
+}
+
 int expo_add_handler(struct promtext *p, json_object *item, int pid, char why[EXPO_WHY_MAX])
 {
 	const char *name, *qtype, *view, *file, *policy;
@@ -292,6 +361,9 @@ int expo_add_handler(struct promtext *p, json_object *item, int pid, char why[EX
 		if (json_object_object_get_ex(item, "view_hits", &x) &&
 		    ((r = count_at(item, "view_hits", false, &v, why)) < 0 ||
 		     (r = promtext_add(p, P "view_hits_total", NULL, hl, v)) < 0))
+			return r;
+		if (json_object_object_get_ex(item, "health", &x) &&
+		    (r = add_health(p, x, name, qtype, view, why)) < 0)
 			return r;
 		if (!json_object_object_get_ex(item, "served", &served))
 			return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,18 +82,33 @@ static bool emit(FILE *to, char **text, size_t *len, FILE *mem, int r, const cha
 	return r >= 0;
 }
 
+/* pdynctl health: a status of the checked handlers only (of NAME TYPE if given) */
+static struct {
+	bool on;
+	const char *name, *type; /* NULL: every checked handler */
+} health;
+
 /* A streamed status: the header is printed, then each handler as it comes. */
 static void status_stream(struct conn *c, struct outcome *o, json_object *header, bool stream)
 {
 	char why[RENDER_WHY_MAX], *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	long long count = 0, got = 0;
+	long long count = 0, got = 0, shown = 0;
 	json_object *hs = NULL;
 	const char *head;
+	int r0 = mem ? render_status_header(mem, header, why) : -ENOMEM;
 
-	if (!mem || !emit(stdout, &text, &len, mem, render_status_header(mem, header, why), why, o,
-			  c->path))
+	if (health.on && mem && r0 >= 0) { /* the copy, not its status header */
+		fclose(mem);
+		free(text);
+		text = NULL;
+		len = 0;
+		mem = open_memstream(&text, &len);
+		if (mem)
+			fprintf(mem, "pid %d:\n", o->pid);
+	}
+	if (!mem || !emit(stdout, &text, &len, mem, r0, why, o, c->path))
 		return;
 	if (arg.json) {
 		/* the header's members, then "handlers" as it comes */
@@ -133,19 +149,29 @@ static void status_stream(struct conn *c, struct outcome *o, json_object *header
 					o->code = EXIT_FAILED;
 					set_error(o, "%zu of the names have no handler", missing);
 					o->printed = !arg.json;
-				}
+				} else if (health.on && !shown && health.name) {
+					o->code = EXIT_FAILED;
+					set_error(o, "%s %s has no health checks", health.name,
+						  health.type);
+				} else if (health.on && !shown && !arg.json)
+					printf("  no handler has health checks\n");
 				break;
 			}
 		}
 		mem = open_memstream(&text, &len);
-		r = mem ? render_handler(mem, item, why) : -ENOMEM;
+		bool show = true;
+
+		r = !mem	? -ENOMEM
+		    : health.on ? render_health_handler(mem, item, health.type, &show, why)
+				: render_handler(mem, item, why);
 		if (!mem || !emit(stdout, &text, &len, mem, r, why, o, c->path)) {
 			json_object_put(item);
 			goto out;
 		}
-		if (arg.json)
-			printf("%s\n    %s", got ? "," : "", jtext(item, JSON_C_TO_STRING_PLAIN));
+		if (arg.json && show)
+			printf("%s\n    %s", shown ? "," : "", jtext(item, JSON_C_TO_STRING_PLAIN));
 		got++;
+		shown += show;
 		json_object_put(item);
 	}
 out:
@@ -444,6 +470,30 @@ static int cmd_status(char **argv)
 	return run_daemon(&req);
 }
 
+static int cmd_health(char **argv)
+{
+	struct ctl_request req = {.cmd = CTL_STATUS};
+
+	if (argv[0] && !argv[1]) {
+		fprintf(stderr, "pdynctl: health takes NAME and TYPE, or nothing\n");
+		return EXIT_USAGE;
+	}
+	if (argv[0] && strlen(argv[0]) >= sizeof(req.name)) {
+		fprintf(stderr, "pdynctl: name too long\n");
+		return EXIT_USAGE;
+	}
+	if (argv[0] && strcasecmp(argv[1], "A") != 0 && strcasecmp(argv[1], "AAAA") != 0) {
+		fprintf(stderr, "pdynctl: %s: only A and AAAA lists are checked\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	health.on = true;
+	health.name = argv[0];
+	health.type = argv[0] ? argv[1] : NULL;
+	req.n_names = argv[0] ? 1 : 0;
+	req.names = argv[0] ? argv : NULL;
+	return run_daemon(&req);
+}
+
 static int cmd_metrics(char **argv)
 {
 	int code;
@@ -530,6 +580,9 @@ static const struct command commands[] = {
      cmd_reload},
     {"query", "NAME TYPE", "what each copy would answer, without moving the rotation (--client IP)",
      2, 2, true, false, cmd_query},
+    {"health", "[NAME TYPE]",
+     "the health checks of every checked list (or NAME TYPE's): each address, and who probes", 0, 2,
+     true, false, cmd_health},
     {"list", "", "the running copies found", 0, 0, true, false, cmd_list},
     {"metrics", "", "the counters of every copy, summed, in the Prometheus text format", 0, 0, true,
      false, cmd_metrics},

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "macro.h"
@@ -218,7 +219,7 @@ static void render_health(struct rd *r, FILE *out, json_object *hl, long long n_
 	addrs = arr(r, hl, "addresses");
 	for (size_t i = 0; i < len(addrs); i++) {
 		json_object *a = elem(r, addrs, i, "addresses", json_type_object, "an object");
-		double load;
+		double load, next;
 
 		if (!a)
 			continue;
@@ -232,6 +233,13 @@ static void render_health(struct rd *r, FILE *out, json_object *hl, long long n_
 			fprintf(out, ", not checked yet");
 		if (real(r, a, "load", &load))
 			fprintf(out, ", load %g", load);
+		if (real(r, a, "next_check", &next)) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			next -= (double)now.tv_sec + now.tv_nsec / 1e9;
+			fprintf(out, ", next check in %.1f s", next > 0 ? next : 0);
+		}
 		fputc('\n', out);
 	}
 	if ((long long)len(addrs) < n_addresses)
@@ -395,4 +403,43 @@ int render_pid(json_object *res)
 		return 0;
 	p = (long long)json_object_get_int64(v);
 	return p > 0 && p <= 0x7fffffff ? (int)p : 0;
+}
+
+int render_health_handler(FILE *out, json_object *h, const char *type, bool *shown,
+			  char why[RENDER_WHY_MAX])
+{
+	struct rd r = {.why = why};
+	json_object *hl;
+	const char *role;
+
+	*shown = false;
+	if (!json_object_is_type(h, json_type_object)) {
+		mark(&r, "a handler is not an object");
+		return finish(&r);
+	}
+	if (!json_object_object_get_ex(h, "health", &hl) ||
+	    (type && strcasecmp(str(&r, h, "qtype") ?: "", type) != 0))
+		return finish(&r);
+	hl = get(&r, h, "health", json_type_object, "an object");
+	if (!hl)
+		return finish(&r);
+	*shown = true;
+	role = str(&r, hl, "role") ?: "?";
+	fprintf(out, "  %s %s%s%s: ", str(&r, h, "qname") ?: "?", str(&r, h, "qtype") ?: "?",
+		str(&r, h, "view") ? " view " : "", str(&r, h, "view") ?: "");
+	if (!get(&r, hl, "prober", json_type_int, "an integer"))
+		fprintf(out, "the prober is not known yet\n");
+	else if (strcmp(role, "follower") == 0)
+		fprintf(out, "checked by pid %lld, for every copy\n", num(&r, hl, "prober"));
+	else if (strcmp(role, "elected") == 0)
+		fprintf(out, "checked by this copy (pid %lld), for every copy\n",
+			num(&r, hl, "prober"));
+	else if (strcmp(role, "alone") == 0)
+		fprintf(out,
+			"checked by this copy (pid %lld) alone: the shared file cannot be used\n",
+			num(&r, hl, "prober"));
+	else
+		fprintf(out, "checked by this process (pid %lld)\n", num(&r, hl, "prober"));
+	render_health(&r, out, hl, num(&r, h, "addresses"));
+	return finish(&r);
 }

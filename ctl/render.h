@@ -7,6 +7,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #define RENDER_WHY_MAX 160
@@ -15,6 +16,10 @@
 int render_status_header(FILE *out, json_object *result, char why[RENDER_WHY_MAX]);
 /* One handler's row (and the lines under it). */
 int render_handler(FILE *out, json_object *h, char why[RENDER_WHY_MAX]);
+/* pdynctl health: a checked handler's checks, with the copy that runs them; nothing (and
+ * *shown false) for a handler without checks or (type not NULL) of another type. */
+int render_health_handler(FILE *out, json_object *h, const char *type, bool *shown,
+			  char why[RENDER_WHY_MAX]);
 /* The end of a status stream: *count handlers were sent; the *missing names that matched
  * no handler go to err, one line each ("pdynctl: pid P: no handler named N"). */
 int render_status_end(FILE *err, int pid, json_object *end, long long *count, size_t *missing,

@@ -58,11 +58,13 @@ static json_object *jstr(const char *s)
 #define HEALTH_STATUS_MAX 64 /* addresses of a checked list that status shows */
 
 /* Address i of a checked list, for status. */
-static json_object *address_json(const struct addrlist *l, const struct health_slot *s, uint32_t i)
+static json_object *address_json(const struct addrlist *l, const struct health_slot *s, uint32_t i,
+				 uint32_t interval_ms, int64_t now_ms)
 {
 	json_object *a = json_object_new_object();
 	const struct health_addr *x = &s->a[i];
 	char text[ADDR_TEXT_MAX];
+	int64_t next = x->next_ms;
 
 	addrlist_format(l, i, text);
 	json_object_object_add(a, "address", jstr(text));
@@ -73,12 +75,18 @@ static json_object *address_json(const struct addrlist *l, const struct health_s
 	json_object_object_add(a, "latency_us",
 			       x->checked ? json_object_new_int64(x->latency_us) : NULL);
 	json_object_object_add(a, "load", x->has_load ? json_object_new_double(x->load) : NULL);
+	/* a copy that follows the prober has its plan as last written (up to a second old): the
+	 * checks keep their period */
+	if (next > 0 && next < now_ms && interval_ms)
+		next += ((now_ms - next + interval_ms - 1) / interval_ms) * interval_ms;
+	json_object_object_add(a, "next_check",
+			       next > 0 ? json_object_new_double((double)next / 1000) : NULL);
 	return a;
 }
 
 /* The "health" of a checked list: its settings, its counts, and its addresses (the down ones
  * first, HEALTH_STATUS_MAX in all). */
-static json_object *health_json(const struct hstatus *st)
+static json_object *health_json(const struct daemon *d, const struct hstatus *st)
 {
 	static const char *const checks[] = {"tcp", "http", "https", "file"};
 	json_object *o = json_object_new_object(), *addrs = json_object_new_array();
@@ -102,19 +110,35 @@ static json_object *health_json(const struct hstatus *st)
 	json_object_object_add(o, "fall", json_object_new_int64(c->fall));
 	json_object_object_add(o, "all_down", jstr(c->all_down_none ? "none" : "all"));
 	json_object_object_add(o, "checked", json_object_new_boolean(s != NULL));
+	if (d->health_prober) {
+		const char *role;
+		uint32_t pid = d->health_prober(d, &role);
+
+		/* which copy runs the checks: this one ("elected" by the others, or "alone"), or
+		 * the one it follows */
+		json_object_object_add(o, "prober", pid ? json_object_new_int64(pid) : NULL);
+		json_object_object_add(o, "role", jstr(role));
+	}
 	if (s) {
 		uint32_t shown = 0;
+		struct timespec ts;
+		int64_t now_ms;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 
 		json_object_object_add(o, "up", json_object_new_int64(s->n - s->n_down));
 		json_object_object_add(o, "down", json_object_new_int64(s->n_down));
 		for (uint32_t i = 0; s->n_down && i < s->n && shown < HEALTH_STATUS_MAX; i++)
 			if (!s->a[i].up) {
-				json_object_array_add(addrs, address_json(l, s, i));
+				json_object_array_add(
+				    addrs, address_json(l, s, i, c->interval_ms, now_ms));
 				shown++;
 			}
 		for (uint32_t i = 0; i < s->n && shown < HEALTH_STATUS_MAX; i++)
 			if (s->a[i].up) {
-				json_object_array_add(addrs, address_json(l, s, i));
+				json_object_array_add(
+				    addrs, address_json(l, s, i, c->interval_ms, now_ms));
 				shown++;
 			}
 	}
@@ -199,7 +223,7 @@ static json_object *handler_json(const struct daemon *d, const struct handler *h
 	json_object_object_add(o, "served", served);
 	json_object_object_add(o, "error", jstr(st.error));
 	if (st.check)
-		json_object_object_add(o, "health", health_json(&st));
+		json_object_object_add(o, "health", health_json(d, &st));
 	return o;
 }
 
@@ -212,6 +236,40 @@ static json_object *rcodes_json(const uint64_t *n, size_t count)
 		json_object_object_add(o, metrics_rcode_name((enum metrics_rcode)i),
 				       json_object_new_int64((int64_t)n[i]));
 	return o;
+}
+
+/* A checked handler's health for pdynctl metrics: how many are down and the transitions its
+ * checks made here; per address (up, the last check's latency) for lists up to
+ * metrics_max_addresses, as the answers per address. */
+static void health_metrics(const struct daemon *d, const struct handler *h, json_object *o)
+{
+	const struct health_slot *s =
+	    h->list ? health_get(&d->sv.health, snapshot_slot(d->sv.snap, h), h->list->n) : NULL;
+	json_object *hl, *addrs;
+	char text[ADDR_TEXT_MAX];
+
+	if (!s)
+		return;
+	hl = json_object_new_object();
+	json_object_object_add(hl, "down", json_object_new_int64(s->n_down));
+	json_object_object_add(hl, "transitions", json_object_new_int64((int64_t)s->transitions));
+	if (s->n <= d->sv.snap->config->metrics_max_addresses) {
+		addrs = json_object_new_array();
+		for (uint32_t i = 0; i < s->n; i++) {
+			json_object *a = json_object_new_object();
+
+			addrlist_format(h->list, i, text);
+			json_object_object_add(a, "address", jstr(text));
+			json_object_object_add(a, "up", json_object_new_boolean(s->a[i].up));
+			json_object_object_add(
+			    a, "latency_seconds",
+			    s->a[i].checked ? json_object_new_double(s->a[i].latency_us / 1e6)
+					    : NULL);
+			json_object_array_add(addrs, a);
+		}
+		json_object_object_add(hl, "addresses", addrs);
+	}
+	json_object_object_add(o, "health", hl);
 }
 
 /* One address-list handler's figures for pdynctl metrics. */
@@ -255,6 +313,7 @@ static json_object *metrics_json(const struct daemon *d, const struct handler *h
 		}
 		json_object_object_add(o, "served", served);
 	}
+	health_metrics(d, h, o);
 	return o;
 }
 

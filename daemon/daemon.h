@@ -28,6 +28,9 @@ struct daemon {
 	/* coprocess mode: appends a line for each other copy in the control directory and
 	 * returns how many (ctldir_describe_copies()), for CMD status; NULL otherwise */
 	size_t (*describe_copies)(const char *dir, struct buf *out);
+	/* the pid of the copy that runs the health checks for this one, and this copy's role
+	 * ("elected", "follower", "alone"); set by the hub */
+	uint32_t (*health_prober)(const struct daemon *d, const char **role);
 	char *control_dir;	 /* the control socket's directory in use */
 	bool control_dir_forced; /* given by --control-dir: the config cannot change it */
 	bool control_activated;	 /* the control socket came from systemd */

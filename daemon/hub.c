@@ -6,9 +6,11 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "ctlcmd.h"
+#include "healthshare.h"
 #include "hub.h"
 #include "log.h"
 #include "macro.h"
@@ -36,8 +38,9 @@ struct hub {
 	bool reloading;		  /* RELOADING=1 was sent for the running build */
 	struct file_id config_id; /* the config file as last read, for the poll */
 	struct timespec config_read_at;
-	size_t sweep_next;     /* the poll's next slice */
-	struct prober *prober; /* the health checks */
+	size_t sweep_next;	   /* the poll's next slice */
+	struct prober *prober;	   /* the health checks */
+	struct healthshare *share; /* coprocess mode: one prober among the copies, or NULL */
 };
 
 void hub_notify(struct daemon *d, bool ok, const char *why)
@@ -172,6 +175,39 @@ static void follow_health(struct daemon *d, const struct snapshot *old)
 	if (d->hub->prober && prober_apply(d->hub->prober, d->sv.snap) < 0)
 		log_error(
 		    "health: out of memory; some handlers go unchecked and serve every address");
+	if (d->hub->share)
+		healthshare_apply(d->hub->share, d->sv.snap && d->sv.snap->config->n_health > 0);
+}
+
+/* Which copy probes (daemon.health_prober). */
+static uint32_t health_prober(const struct daemon *d, const char **role)
+{
+	const struct hub *h = d->hub;
+
+	if (!h || !h->share) {
+		*role = "single"; /* socket mode: the one process probes */
+		return (uint32_t)getpid();
+	}
+	*role = healthshare_role(h->share);
+	return healthshare_prober(h->share);
+}
+
+int hub_share_health(struct daemon *d, const char *dir)
+{
+	struct hub *h = d->hub;
+	int r;
+
+	if (!h || !h->prober || h->share)
+		return 0;
+	r = healthshare_new(d->event, dir, h->prober, &h->share);
+	if (r < 0) {
+		log_warning("health: cannot share the checks through %s: %s; this copy checks its "
+			    "addresses itself",
+			    dir, strerror(-r));
+		return r;
+	}
+	healthshare_apply(h->share, d->sv.snap && d->sv.snap->config->n_health > 0);
+	return 0;
 }
 
 /* An address changed state (prober_changed_fn): said once, with its handler and why. */
@@ -534,6 +570,8 @@ int hub_start(struct daemon *d)
 			       &h->prober);
 	if (r < 0)
 		return r;
+	d->health_prober = health_prober;
+	prober_set_active(h->prober, true); /* until hub_share_health() */
 	if (d->sv.snap)
 		follow_health(d, NULL);
 	watch_start(d->watch, d->sv.snap);
@@ -547,6 +585,7 @@ void hub_stop(struct daemon *d)
 	if (!h)
 		return;
 	d->watch = watch_free(d->watch);
+	h->share = healthshare_free(h->share);
 	h->prober = prober_free(h->prober);
 	/* a build under way is waited for, and what it made is dropped */
 	h->reloader = reloader_free(h->reloader);

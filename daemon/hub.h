@@ -26,3 +26,6 @@ uint64_t hub_reload(struct daemon *d, enum reload_kind kind, const char *why);
 void hub_notify(struct daemon *d, bool ok, const char *why);
 /* Logs snapshot_warnings() for s: lists that are valid but serve nothing. */
 void hub_log_warnings(const struct snapshot *s);
+/* Coprocess mode: the copies of one PowerDNS elect one prober through dir and share its
+ * findings (healthshare.h). Returns 0, or a negative errno, logged: this copy probes alone. */
+int hub_share_health(struct daemon *d, const char *dir);

@@ -341,6 +341,9 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 	if (r >= 0 && shared_rotation &&
 	    sharedrot_open(d->event, d->control_dir, &d->sv, &d->sharedrot) == 0 && d->sv.snap)
 		(void)sharedrot_attach(d->sharedrot, d->sv.snap, &d->sv.rot);
+	/* the copies elect one prober for the health checks */
+	if (r >= 0)
+		(void)hub_share_health(d, d->control_dir);
 	if (r >= 0)
 		r = session_new(&d->sv, &daemon_session_ops, d, STDIN_FILENO, STDOUT_FILENO, &s);
 	if (r < 0)

@@ -15,11 +15,17 @@
 
 #include "addr.h"
 #include "fileid.h"
+#include "hash.h"
+#include "healthfile.h"
 #include "macro.h"
 #include "prober.h"
 
 #define BODY_MAX  4096 /* bytes of an http body kept for its load */
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define BATCH_MS  20   /* between two batches of checks of a long list */
+#define BATCH_ALL 256  /* a list up to this long is checked all at once */
+/* sd-event's default accuracy (0) is 250 ms: the checks keep their interval and timeout */
+#define TIMER_ACCURACY 1000 /* µs */
+#define MIN(a, b)      ((a) < (b) ? (a) : (b))
 
 struct group;
 
@@ -46,6 +52,8 @@ struct group {
 	struct config_health key;
 	char *path, *host, *file_path; /* the key's strings, owned */
 	sd_event_source *timer;
+	sd_event_source *batch; /* the next batch of checks of a long list (start_batch()) */
+	uint32_t cursor;	/* the next address to check in this round */
 	struct check **running; /* per address, NULL when none runs */
 	/* check "file" */
 	struct health_verdict *verdicts; /* of the last good reading, or NULL */
@@ -53,6 +61,11 @@ struct group {
 	struct timespec read_at;
 	char *file_problem; /* the problem said last, or NULL */
 	bool taken;	    /* prober_apply(): it goes on */
+	/* sharing (prober_import()) */
+	uint64_t hkey;	 /* healthfile_handler_key() */
+	bool seen;	 /* the last file read had records of it */
+	uint32_t missed; /* file reads in a row without them */
+	bool local;	 /* checked here although the prober is not active: the file lacks it */
 };
 
 struct prober {
@@ -66,6 +79,17 @@ struct prober {
 	CURLM *multi;
 	sd_event_source *curl_timer;
 	sd_event_source *update; /* deferred: rebuilds the slots' up[] and order[] */
+	bool active;		 /* the checks run (prober_set_active()) */
+	prober_notify_fn notify;
+	void *notify_data;
+	/* prober_import(): the groups' addresses by handler key and address, open addressing,
+	 * built on the first import after prober_apply() */
+	struct slotref {
+		uint32_t group; /* + 1; 0: empty */
+		uint32_t i;
+	} * index;
+	size_t index_mask;
+	bool index_stale;
 };
 
 static bool same_str(const char *a, const char *b)
@@ -128,6 +152,8 @@ static void record(struct group *g, uint32_t i, const struct health_result *r)
 	c = health_record(s, i, r, g->hc->rise, g->hc->fall, time(NULL));
 	if (s->dirty)
 		schedule_update(g->p);
+	if (g->p->notify)
+		g->p->notify(g->p->notify_data, c != HEALTH_SAME || s->dirty);
 	if (c != HEALTH_SAME && g->p->changed) {
 		uint32_t quiet;
 		enum health_log l = health_log_change(&s->a[i], mono_usec() / 1000000, &quiet);
@@ -235,10 +261,12 @@ static void start_tcp(struct check *c)
 		finish_with(c, false, "connect: %s", strerror(errno));
 		return;
 	}
-	if (sd_event_add_io(g->p->event, &c->io, c->fd, EPOLLOUT, on_tcp, c) < 0 ||
+	/* edge-triggered: a socket whose connect ended stays ready until its turn comes, and
+	 * with hundreds in flight each epoll_wait() of the loop would report them all again */
+	if (sd_event_add_io(g->p->event, &c->io, c->fd, EPOLLOUT | EPOLLET, on_tcp, c) < 0 ||
 	    sd_event_add_time_relative(g->p->event, &c->timer, CLOCK_MONOTONIC,
-				       (uint64_t)g->hc->timeout_ms * 1000, 0, on_check_timeout,
-				       c) < 0)
+				       (uint64_t)g->hc->timeout_ms * 1000, TIMER_ACCURACY,
+				       on_check_timeout, c) < 0)
 		finish_with(c, false, "out of memory");
 }
 
@@ -494,21 +522,77 @@ static void start_check(struct group *g, uint32_t i)
 		start_http(c);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Notes when g's addresses are checked next (0: not here), for pdynctl health. */
+static void mark_next(struct group *g)
+{
+	struct health_slot *s = slot_of(g);
+	uint64_t at = 0, now;
+	int64_t next = 0;
+
+	if (!s)
+		return;
+	if ((g->p->active || g->local) && sd_event_source_get_time(g->timer, &at) >= 0 &&
+	    sd_event_now(g->p->event, CLOCK_MONOTONIC, &now) >= 0)
+		next = wall_ms() + (int64_t)(at > now ? (at - now) / 1000 : 0);
+	for (uint32_t i = 0; i < s->n; i++)
+		s->a[i].next_ms = next;
+}
+
+/* Starts the next batch of g's checks: all of a short list at once; a long one spread over
+ * the first half of its interval, BATCH_MS apart, so that a few hundred checks are in flight
+ * at a time rather than all of them (a burst of connections, and thousands of sockets ready
+ * at once for the loop to go through). A check still running (it cannot outlive its
+ * timeout, at most the interval) is not doubled. */
+static void start_batch(struct group *g)
+{
+	uint32_t n = g->list->n, slices = g->hc->interval_ms / 2 / BATCH_MS, per, end;
+
+	per = n <= BATCH_ALL || slices <= 1 ? n : (n + slices - 1) / slices;
+	end = g->cursor + per < n ? g->cursor + per : n;
+	for (; g->cursor < end; g->cursor++)
+		if (!g->running[g->cursor])
+			start_check(g, g->cursor);
+	if (g->cursor < n && g->batch) {
+		(void)sd_event_source_set_time_relative(g->batch, BATCH_MS * 1000ull);
+		(void)sd_event_source_set_enabled(g->batch, SD_EVENT_ONESHOT);
+	}
+}
+
+static int on_batch(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct group *g = userdata;
+
+	(void)s;
+	(void)usec;
+	if (g->p->active || g->local)
+		start_batch(g);
+	return 0;
+}
+
 static int on_group_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct group *g = userdata;
 
+	if (!g->p->active && !g->local)
+		return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+
 	(void)sd_event_source_set_time(s, usec + (uint64_t)g->hc->interval_ms * 1000);
 	(void)sd_event_source_set_enabled(s, SD_EVENT_ON);
+	mark_next(g);
 	if (g->hc->check == CONFIG_CHECK_FILE) {
 		check_file(g);
 		return 0;
 	}
-	/* a check still running (it cannot outlive its timeout, at most the interval) is not
-	 * doubled */
-	for (uint32_t i = 0; i < g->list->n; i++)
-		if (!g->running[i])
-			start_check(g, i);
+	g->cursor = 0;
+	start_batch(g);
 	return 0;
 }
 
@@ -520,6 +604,7 @@ static struct group *group_free(struct group *g)
 		check_free(g->running[i]);
 	free(g->running);
 	sd_event_source_disable_unref(g->timer);
+	sd_event_source_disable_unref(g->batch);
 	addrlist_unref(g->list);
 	free(g->path);
 	free(g->host);
@@ -559,10 +644,16 @@ static struct group *group_new(struct prober *p, const struct snapshot *s, const
 	g->path = hc->path ? strdup(hc->path) : NULL;
 	g->file_path = hc->file_path ? strdup(hc->file_path) : NULL;
 	/* the first checks at once: a new list is up until they say otherwise */
+	g->hkey = healthfile_handler_key(h->cfg->qname, h->cfg->qtype, h->cfg->view);
 	if (!g->running || !g->host || (hc->path && !g->path) || (hc->file_path && !g->file_path) ||
-	    sd_event_add_time_relative(p->event, &g->timer, CLOCK_MONOTONIC, 0, 0, on_group_timer,
-				       g) < 0)
+	    sd_event_add_time_relative(p->event, &g->timer, CLOCK_MONOTONIC, 0, TIMER_ACCURACY,
+				       on_group_timer, g) < 0 ||
+	    sd_event_add_time_relative(p->event, &g->batch, CLOCK_MONOTONIC, 0, TIMER_ACCURACY,
+				       on_batch, g) < 0 ||
+	    sd_event_source_set_enabled(g->batch, SD_EVENT_OFF) < 0)
 		return group_free(g);
+	if (!p->active)
+		(void)sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
 	return g;
 }
 
@@ -639,7 +730,183 @@ int prober_apply(struct prober *p, const struct snapshot *s)
 	free(old);
 	p->groups = groups;
 	p->n_groups = n;
+	p->index_stale = true;
 	return r;
+}
+
+/* Starts or stops g's checks as it must run or not. */
+static void group_run(struct group *g, bool run)
+{
+	int on = SD_EVENT_OFF;
+
+	(void)sd_event_source_get_enabled(g->timer, &on);
+	if (run && on == SD_EVENT_OFF) {
+		/* at once: the state it goes on from is what the file said */
+		(void)sd_event_source_set_time_relative(g->timer, 0);
+		(void)sd_event_source_set_enabled(g->timer, SD_EVENT_ON);
+	} else if (!run && on != SD_EVENT_OFF) {
+		(void)sd_event_source_set_enabled(g->timer, SD_EVENT_OFF);
+		(void)sd_event_source_set_enabled(g->batch, SD_EVENT_OFF);
+		for (uint32_t i = 0; i < g->list->n; i++)
+			g->running[i] = (check_free(g->running[i]), NULL);
+		mark_next(g);
+	}
+}
+
+void prober_set_active(struct prober *p, bool active)
+{
+	if (p->active == active)
+		return;
+	p->active = active;
+	for (size_t k = 0; k < p->n_groups; k++)
+		group_run(p->groups[k], active || p->groups[k]->local);
+}
+
+bool prober_active(const struct prober *p)
+{
+	return p->active;
+}
+
+void prober_set_notify(struct prober *p, prober_notify_fn notify, void *userdata)
+{
+	p->notify = notify;
+	p->notify_data = userdata;
+}
+
+int prober_export(const struct prober *p, uint64_t generation, uint32_t pid, void **buf,
+		  size_t *len)
+{
+	struct healthfile_record *r;
+	size_t n = 0, k = 0, size;
+	void *b;
+
+	for (size_t j = 0; j < p->n_groups; j++)
+		if (slot_of(p->groups[j]))
+			n += p->groups[j]->list->n;
+	if (n > HEALTHFILE_MAX)
+		return -E2BIG;
+	size = healthfile_size((uint32_t)n);
+	b = calloc(1, size);
+	if (!b)
+		return -ENOMEM;
+	r = (struct healthfile_record *)((struct healthfile_header *)b + 1);
+	for (size_t j = 0; j < p->n_groups; j++) {
+		struct group *g = p->groups[j];
+		const struct health_slot *s = slot_of(g);
+		uint8_t a[16];
+
+		for (uint32_t i = 0; s && i < s->n; i++) {
+			addrlist_get(g->list, i, a);
+			healthfile_put(&r[k++], g->hkey, g->list->family == AF_INET ? 4 : 6, a,
+				       &s->a[i]);
+		}
+	}
+	healthfile_seal(b, size, generation, wall_ms(), pid);
+	*buf = b;
+	*len = size;
+	return 0;
+}
+
+static uint64_t ref_hash(uint64_t key, uint8_t family, const uint8_t a[16])
+{
+	uint64_t h = fnv1a(FNV_OFFSET, &key, sizeof(key));
+
+	h = fnv1a(h, &family, 1);
+	return fnv1a(h, a, 16);
+}
+
+/* The index of the groups' addresses, for prober_import(). */
+static int index_build(struct prober *p)
+{
+	size_t n = 0, size = 16;
+	struct slotref *t;
+
+	for (size_t j = 0; j < p->n_groups; j++)
+		n += p->groups[j]->list->n;
+	while (size < 2 * n)
+		size *= 2;
+	t = calloc(size, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t j = 0; j < p->n_groups; j++) {
+		struct group *g = p->groups[j];
+		uint8_t fam = g->list->family == AF_INET ? 4 : 6;
+
+		for (uint32_t i = 0; i < g->list->n; i++) {
+			uint8_t a[16] = {0};
+			size_t h;
+
+			addrlist_get(g->list, i, a);
+			h = ref_hash(g->hkey, fam, a) & (size - 1);
+			while (t[h].group)
+				h = (h + 1) & (size - 1);
+			t[h] = (struct slotref){.group = (uint32_t)j + 1, .i = i};
+		}
+	}
+	free(p->index);
+	p->index = t;
+	p->index_mask = size - 1;
+	p->index_stale = false;
+	return 0;
+}
+
+/* The group and address of record r, or NULL. */
+static struct group *index_find(struct prober *p, const struct healthfile_record *r, uint32_t *i)
+{
+	size_t h = ref_hash(r->handler, r->family, r->addr) & p->index_mask;
+	uint8_t fam, a[16];
+
+	for (; p->index[h].group; h = (h + 1) & p->index_mask) {
+		struct group *g = p->groups[p->index[h].group - 1];
+
+		fam = g->list->family == AF_INET ? 4 : 6;
+		memset(a, 0, sizeof(a));
+		addrlist_get(g->list, p->index[h].i, a);
+		if (g->hkey == r->handler && fam == r->family && memcmp(a, r->addr, 16) == 0) {
+			*i = p->index[h].i;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+int prober_import(struct prober *p, const struct healthfile_header *h)
+{
+	const struct healthfile_record *r = healthfile_records(h);
+	int ret = 0;
+
+	if (p->index_stale && index_build(p) < 0)
+		return -ENOMEM;
+	for (size_t j = 0; j < p->n_groups; j++)
+		p->groups[j]->seen = false;
+	for (uint32_t k = 0; k < h->n_records; k++) {
+		uint32_t i;
+		struct group *g = index_find(p, &r[k], &i);
+		struct health_slot *s = g ? slot_of(g) : NULL;
+		bool was_up;
+
+		if (!s || g->local)
+			continue; /* not a handler of this config, or checked here */
+		g->seen = true;
+		was_up = s->a[i].up;
+		if (healthfile_get(&r[k], &s->a[i])) {
+			if (was_up != s->a[i].up)
+				s->n_down += was_up ? 1 : -1;
+			s->dirty = true;
+			schedule_update(p);
+		}
+	}
+	for (size_t j = 0; j < p->n_groups; j++) {
+		struct group *g = p->groups[j];
+
+		g->missed = g->seen || g->local ? 0 : g->missed + 1;
+		if (!g->local && g->missed >= PROBER_MISSED_MAX) {
+			g->local = true; /* the prober does not check it: this copy does */
+			group_run(g, true);
+			ret++;
+		}
+	}
+	return ret;
 }
 static int on_update(sd_event_source *s, void *userdata)
 {
@@ -701,6 +968,7 @@ struct prober *prober_free(struct prober *p)
 	for (size_t k = 0; k < p->n_groups; k++)
 		group_free(p->groups[k]);
 	free(p->groups);
+	free(p->index);
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
 	sd_event_source_disable_unref(p->curl_timer);

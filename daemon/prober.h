@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "health.h"
+#include "healthfile.h"
 #include "snapshot.h"
 
 struct prober;
@@ -41,3 +42,29 @@ struct prober *prober_free(struct prober *p);
  * any other starts at once; the checks of handlers gone are stopped. Returns 0 or -ENOMEM
  * (the handlers it could not set up go unchecked until the next call). */
 int prober_apply(struct prober *p, const struct snapshot *s);
+
+/* A result was recorded; urgent when it may change answers (an address went up or down, a
+ * load changed), so that the copies that do not probe should learn it at once. */
+typedef void (*prober_notify_fn)(void *userdata, bool urgent);
+void prober_set_notify(struct prober *p, prober_notify_fn notify, void *userdata);
+
+/* Whether the checks run. A new prober is not active: the owner decides (socket mode at
+ * once; in coprocess mode, the copy that holds the health lock, healthshare.h). Activated,
+ * every group checks at once, from the state it has; deactivated, the checks in flight are
+ * dropped. */
+void prober_set_active(struct prober *p, bool active);
+bool prober_active(const struct prober *p);
+
+/* The state of every checked address, as a health file (healthfile.h) in *buf (malloc'd,
+ * *len bytes). Returns 0, -E2BIG (more than HEALTHFILE_MAX addresses) or -ENOMEM. */
+int prober_export(const struct prober *p, uint64_t generation, uint32_t pid, void **buf,
+		  size_t *len);
+
+#define PROBER_MISSED_MAX 3 /* file reads without a handler's records before it is checked here */
+
+/* Takes the states of the addresses of a health file h (healthfile_parse() accepted it) into
+ * the state, by handler key and address: records of handlers or addresses this copy does not
+ * have are skipped. A handler that PROBER_MISSED_MAX files in a row lacked (the prober's
+ * config does not have it) is then checked by this copy even while it is not active.
+ * Returns how many handlers that made local, or -ENOMEM (nothing taken). */
+int prober_import(struct prober *p, const struct healthfile_header *h);

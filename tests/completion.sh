@@ -36,7 +36,7 @@ comp() {
 got=$(comp pdynctl re); [[ " $got " == *" reload "* ]] && ok || fail "pdynctl re<TAB>: no reload in: $got"
 expect_eq "pdynctl re<TAB>" "reload" "$(comp pdynctl re)"
 expect_eq "pdynctl st<TAB>" "status" "$(comp pdynctl st)"
-expect_eq "commands" "check completion list metrics query reload status" "$(comp pdynctl '')"
+expect_eq "commands" "check completion health list metrics query reload status" "$(comp pdynctl '')"
 expect_eq "--dir completes directories only" "lists run" "$(comp pdynctl --dir '')"
 expect_eq "--dir=DIR, split at = by bash" "run" "$(comp pdynctl --dir = ru)"
 expect_eq "--dir DIR, then the command" "status" "$(comp pdynctl --dir run st)"
@@ -48,6 +48,7 @@ expect_eq "query NAME: nothing offered" "" "$(comp pdynctl query '')"
 expect_eq "query NAME TYPE" "A AAAA ANY NS SOA" "$(comp pdynctl query www.dyn.example.test '')"
 expect_eq "query NAME TYPE after options" "A AAAA ANY" "$(comp pdynctl --json -t 3 query www.dyn.example.test A)"
 expect_eq "query NAME TYPE, then nothing" "" "$(comp pdynctl query www.dyn.example.test A '')"
+expect_eq "health NAME TYPE: the checked types" "A AAAA" "$(comp pdynctl health www.dyn.example.test '')"
 expect_eq "options after the command" "--client" "$(comp pdynctl query www.dyn.example.test A --cl)"
 
 # in step with pdynctl: every command and long option of its --help is offered

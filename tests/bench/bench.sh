@@ -8,12 +8,12 @@
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
 #      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e views restart reload
-#               extremes scale
+#               extremes scale health
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists trie e2e views restart reload extremes scale}
+ONLY=${ONLY:-raw lists trie e2e views restart reload extremes scale health}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -424,4 +424,126 @@ PY
     row "… one list renamed over → first new answer (pdynctl query), p50 / max ms" "${edit_p50[100k]} / ${edit_max[100k]}" \
         "1,000: ${edit_p50[1k]} / ${edit_max[1k]}" "$(ratio "${edit_p50[100k]}" "${edit_p50[1k]}")" "in proportion to the list"
     row "… EOF → exit, ms" "${quit[100k]}" "1,000: ${quit[1k]}" "—" "≤ 100"
+fi
+
+# --- health checks: 10,000 addresses every second, on 127.0.0.0/8 only ----------------------
+# tcp checks to a port nothing listens on, at 10,000 addresses 127.1.x.y: each is refused at
+# once by the loopback (no listener bound to 0.0.0.0 anywhere), so this is the prober's own
+# cost per check: a socket, a connect, its result, the state, the file for the other copies
+if has health; then
+    hp=$(free_port)
+    awk 'BEGIN {for (i = 0; i < 10000; i++) printf "127.1.%d.%d\n", int(i / 250), i % 250 + 1}' > "$work/h10k.txt"
+    hconf() { # hconf WITH: the 4 names of the lock-step, and with WITH=1 the 10,000 checked addresses
+        local extra=
+        [ "$1" = 1 ] && extra=", {\"qname\": \"h.$dom\", \"qtype\": \"A\", \"file\": \"h10k.txt\", \"health\": {\"check\": \"tcp\", \"port\": $hp, \"interval\": 1, \"timeout\": 0.5, \"rise\": 1, \"fall\": 2}}"
+        config per-question | sed "s|\]}\$|$extra]}|"
+    }
+    hconf 1 > "$work/health.json"
+    hconf 0 > "$work/nohealth.json"
+    cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+    mkdir -p "$work/hc"
+    rm -f "$work/hc/in"; mkfifo "$work/hc/in"
+    "$pdyndns" --config "$work/health.json" --control-dir "$work/hc/ctl" < "$work/hc/in" > /dev/null 2>&1 &
+    cp=$!
+    exec {cpin}> "$work/hc/in"
+    sleep 5 # the first checks (all fail: down after 2), then the steady state
+    a=$(cpu_ticks "$cp"); sleep 20; b=$(cpu_ticks "$cp")
+    hcpu=$(awk -v t=$((b - a)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", 100 * t / hz / 20}')
+    exec {cpin}>&-
+    for ((i = 0; i < 2500; i++)); do kill -0 "$cp" 2>/dev/null || break; sleep 0.002; done
+    stop_pid "$cp"
+    # the same copy idle without checks, for reference
+    "$pdyndns" --config "$work/nohealth.json" --control-dir "$work/hc/ctl0" < "$work/hc/in" > /dev/null 2>&1 &
+    cp=$!
+    exec {cpin}> "$work/hc/in"
+    sleep 5
+    a=$(cpu_ticks "$cp"); sleep 20; b=$(cpu_ticks "$cp")
+    h0cpu=$(awk -v t=$((b - a)) -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", 100 * t / hz / 20}')
+    exec {cpin}>&-
+    for ((i = 0; i < 2500; i++)); do kill -0 "$cp" 2>/dev/null || break; sleep 0.002; done
+    stop_pid "$cp"
+    row "10,000 addresses checked every second (tcp, refused on 127.1.x.y): the prober's CPU, % of a core" \
+        "$hcpu" "no checks: $h0cpu" "—" "≤ 5"
+    # lock-step questions to the other names for 8 s (after 1 s of warm-up: the prober has
+    # started) while the checks run, against the same without
+    p_with=() p_without=() o_with=() o_without=()
+    for ((r = 0; r < REPEAT; r++)); do
+        line=$("$bench/pipebench" during 8 $dom $names "$pdyndns" --config "$work/nohealth.json" --control-dir "$work/hc/l0")
+        p_without+=("$(kv p99_us "$line")") o_without+=("$(kv over_1ms "$line")")
+        line=$("$bench/pipebench" during 8 $dom $names "$pdyndns" --config "$work/health.json" --control-dir "$work/hc/l1")
+        p_with+=("$(kv p99_us "$line")") o_with+=("$(kv over_1ms "$line")")
+    done
+    a=$(median "${p_with[@]}") b=$(median "${p_without[@]}")
+    row "… lock-step round trip p99 while they run (8 s), µs" "$a" "no checks: $b" "$(ratio "$a" "$b")" "≤ 1.1"
+    row "… round trips over 1 ms in those 8 s" "$(median "${o_with[@]}")" "no checks: $(median "${o_without[@]}")" "—" "—"
+    # detection: a listener on 127.0.0.2 closes; questions until the first answer without it
+    line=$(/usr/bin/python3 - "$pdyndns" "$work/hd" "$(free_port)" "$dom" "$REPEAT" <<'PY'
+import json, os, random, socket, subprocess, sys, time
+pdyndns, d, port, dom, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+os.makedirs(d, exist_ok=True)
+open(os.path.join(d, "d.txt"), "w").write("127.0.0.1\n127.0.0.2\n")
+interval, timeout, fall = 1.0, 0.5, 2
+json.dump({"domain": dom, "soa": "a.example.net. h.example.net. 1 2 3 4 5", "nameservers": ["a.example.net"],
+           "ttl": 0, "loglevel": "error", "advance": "per-lookup",
+           "handlers": [{"qname": "d." + dom, "qtype": "A", "file": "d.txt", "policy": "all",
+                         "health": {"check": "tcp", "port": port, "interval": interval, "timeout": timeout,
+                                    "rise": 1, "fall": fall}}]},
+          open(os.path.join(d, "config.json"), "w"))
+def listen(a):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a, port))
+    s.listen(512)
+    s.setblocking(False)
+    return s
+keep = [listen("127.0.0.1")]
+two = listen("127.0.0.2")
+p = subprocess.Popen([pdyndns, "--config", os.path.join(d, "config.json"), "--control-dir", os.path.join(d, "ctl")],
+                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
+p.stdin.write(b"HELO\t3\n")
+p.stdout.readline()
+q = ("Q\td.%s\tIN\tA\t1\t127.0.0.1\t127.0.0.1\t127.0.0.1/32\n" % dom).encode()
+def answer():
+    p.stdin.write(q)
+    got = []
+    while True:
+        l = p.stdout.readline().decode().rstrip("\n").split("\t")
+        if l[0] == "END":
+            return got
+        if l[0] == "DATA":
+            got.append(l[-1])
+def drain(s):  # accepts what the checks opened
+    try:
+        while True:
+            s.accept()[0].close()
+    except (BlockingIOError, OSError):
+        pass
+def wait(pred, limit):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        for s in keep + ([two] if two else []):
+            drain(s)
+        if pred(answer()):
+            return time.monotonic() - t0
+        time.sleep(0.0002)
+    return None
+wait(lambda a: False, 3)  # the first checks
+took = []
+for r in range(n):
+    time.sleep(random.uniform(0, interval))  # any phase of the checks
+    t0 = time.monotonic()
+    two.close()
+    two = None
+    t = wait(lambda a: "127.0.0.2" not in a, 10)
+    took.append(t * 1000 if t is not None else float("inf"))
+    two = listen("127.0.0.2")
+    wait(lambda a: "127.0.0.2" in a, 10)
+p.stdin.close()
+p.wait()
+took.sort()
+print("p50_ms=%.0f max_ms=%.0f goal_ms=%.0f" % (took[len(took) // 2], took[-1], (interval * fall + timeout) * 1000 + 10))
+PY
+)
+    row "… detection: a server stops → the first answer without it (interval 1 s, fall 2, timeout 0.5 s), p50 / max ms" \
+        "$(kv p50_ms "$line") / $(kv max_ms "$line")" "—" "—" "≤ $(kv goal_ms "$line")"
 fi

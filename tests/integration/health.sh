@@ -183,6 +183,12 @@ expect_match "status: the last result" 'Connection refused' \
 since2=$(jq -r '.health.addresses[] | select(.address == "127.0.0.2") | .since' <<< "$h")
 text=$("$PDYNCTL" --dir "$work/ctl" status)
 expect_match "status text: the address line" '127\.0\.0\.2 +down' "$text"
+# pdynctl health: the one process probes; every checked list without an argument
+text=$("$PDYNCTL" --dir "$work/ctl" health tcp.dyn.example.test A)
+expect_match "health: socket mode: this process probes" "tcp\.dyn\.example\.test A: checked by this process \(pid $dpid\)" "$text"
+expect_match "health: the down address" '127\.0\.0\.2 +down since .*, last: connect: Connection refused \([0-9.]+ ms\), next check in [0-9.]+ s' "$text"
+expect_eq "health: every checked list" 7 "$("$PDYNCTL" --dir "$work/ctl" health | grep -c ': checked by this process')"
+expect_eq "health --json: the role" single "$("$PDYNCTL" --dir "$work/ctl" --json health | jq -r '.copies[0].result.handlers[0].health.role')"
 # status's next address, and query, answer exactly as the next question does
 want=$("$PDYNCTL" --dir "$work/ctl" status --json tcp.dyn.example.test | jq -r '.copies[0].result.handlers[0].next_address')
 expect_eq "status: the next address is the next answer" "$want" "$(q +short tcp.dyn.example.test A)"
