@@ -52,13 +52,25 @@ struct request {
 	struct request *next; /* in h->waiting */
 };
 
+/* A connection, for the deadline of its request's headers (libmicrohttpd's own timeout is
+ * one of inactivity: a byte a second would hold a connection for ever). */
+struct conn {
+	struct httpmetrics *h;
+	struct MHD_Connection *conn;
+	uint64_t since; /* when it began to wait for a request (loop clock) */
+	bool in_request;
+	bool cut; /* shut down for being too slow */
+	struct conn *prev, *next;
+};
+
 struct httpmetrics {
 	sd_event *event;
 	int fd; /* the listening socket until libmicrohttpd takes it */
 	struct httpmetrics_source src;
 	void *userdata;
 	struct MHD_Daemon *mhd;
-	sd_event_source *io, *timer, *step;
+	sd_event_source *io, *timer, *step, *reaper;
+	struct conn *conns;
 	void *building;		 /* the source's build in progress, or NULL */
 	struct request *waiting; /* the requests suspended for it */
 };
@@ -226,6 +238,85 @@ static int on_step(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+static uint64_t now_usec(const struct httpmetrics *h)
+{
+	uint64_t t = 0;
+
+	(void)sd_event_now(h->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct httpmetrics *h = cls;
+	struct conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return; /* then it goes without the deadline, the other bounds hold */
+		*c = (struct conn){.h = h, .conn = conn, .since = now_usec(h), .next = h->conns};
+		if (h->conns)
+			h->conns->prev = c;
+		h->conns = c;
+		*socket_context = c;
+		if (sd_event_source_get_enabled(h->reaper, NULL) == 0) {
+			(void)sd_event_source_set_time_relative(h->reaper, 1000 * 1000);
+			(void)sd_event_source_set_enabled(h->reaper, SD_EVENT_ON);
+		}
+		return;
+	}
+	if (!c)
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	free(c);
+	*socket_context = NULL;
+}
+
+/* Every second while there are connections: a connection whose request has not come whole
+ * within HTTPMETRICS_TIMEOUT_SEC is shut down; libmicrohttpd then sees its end and closes it. */
+static int on_reaper(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct httpmetrics *h = userdata;
+	uint64_t now = now_usec(h);
+	bool cut = false;
+
+	for (struct conn *c = h->conns; c; c = c->next) {
+		const union MHD_ConnectionInfo *ci;
+
+		if (c->in_request || c->cut ||
+		    now - c->since < HTTPMETRICS_TIMEOUT_SEC * 1000000ULL)
+			continue;
+		ci = MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci && ci->connect_fd >= 0) {
+			(void)shutdown(ci->connect_fd, SHUT_RDWR);
+			c->cut = cut = true;
+		}
+	}
+	if (h->conns) {
+		(void)sd_event_source_set_time_relative(h->reaper, 1000 * 1000);
+		(void)sd_event_source_set_enabled(h->reaper, SD_EVENT_ON);
+	} else
+		(void)sd_event_source_set_enabled(h->reaper, SD_EVENT_OFF);
+	if (cut)
+		run_mhd(h);
+	return 0;
+}
+
 /* A short reply with the connection closed after it. */
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *text,
 			     const char *allow)
@@ -293,6 +384,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	enum MHD_Result r;
 
 	if (!q) {
+		struct conn *c = conn_of(conn);
+
+		if (c)
+			c->in_request = true;
 		/* the headers came: refuse what is not GET /metrics at once */
 		if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 			return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -346,7 +441,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
 	struct request *q = *req_cls;
+	struct conn *c = conn_of(conn);
 
+	if (c) { /* the next request's headers have their time from now */
+		c->in_request = false;
+		c->since = now_usec(c->h);
+	}
 	if (!q)
 		return;
 	if (q->state == REQ_WAITING) /* only when the endpoint stops */
@@ -400,7 +500,8 @@ int httpmetrics_start(struct httpmetrics *h)
 	    (unsigned)HTTPMETRICS_MAX_CONNS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)HTTPMETRICS_TIMEOUT_SEC, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)HTTPMETRICS_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+	    h, MHD_OPTION_END);
 	if (!h->mhd) {
 		log_error("metrics: cannot start the HTTP endpoint (libmicrohttpd refused it)");
 		return -EINVAL;
@@ -418,11 +519,15 @@ int httpmetrics_start(struct httpmetrics *h)
 	if (r >= 0)
 		r = sd_event_add_time_relative(h->event, &h->step, CLOCK_MONOTONIC, 0, 1, on_step,
 					       h);
+	if (r >= 0)
+		r = sd_event_add_time_relative(h->event, &h->reaper, CLOCK_MONOTONIC, 1000 * 1000,
+					       100 * 1000, on_reaper, h);
 	if (r < 0) {
 		log_error("metrics: cannot watch the HTTP endpoint: %s", strerror(-r));
 		return r;
 	}
 	(void)sd_event_source_set_enabled(h->step, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(h->reaper, SD_EVENT_OFF);
 	return 0;
 }
 
@@ -445,6 +550,7 @@ struct httpmetrics *httpmetrics_free(struct httpmetrics *h)
 	h->io = sd_event_source_disable_unref(h->io);
 	h->timer = sd_event_source_disable_unref(h->timer);
 	h->step = sd_event_source_disable_unref(h->step);
+	h->reaper = sd_event_source_disable_unref(h->reaper);
 	if (h->mhd)
 		MHD_stop_daemon(h->mhd);
 	if (h->fd >= 0)
