@@ -203,6 +203,20 @@ expect_eq "a bad IPv6 address" "1 error: --metrics-listen: \"[::g]:9153\": \"::g
 out=$("$PDYNDNS" --config "$work/zone/config.json" --metrics-listen "127.0.0.1:$mport" 2>&1 </dev/null)
 expect_eq "without socket mode: a usage error" 2 $?
 expect_match "without socket mode: says why" 'goes with --listen' "$out"
+# the socket from systemd (pdyndns-metrics.socket names it "metrics"), beside the pipe socket:
+# the first connection starts pdyndns, which serves it
+if command -v systemd-socket-activate >/dev/null; then
+    ap=$(free_port)
+    systemd-socket-activate -l "$work/act.sock" -l "127.0.0.1:$ap" --fdname=pipe:metrics \
+        "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$work/ctla" 2> "$work/act.log" &
+    pdns_pids+=($!)
+    for _ in $(seq 50); do [ -S "$work/act.sock" ] && break; sleep 0.1; done
+    code=$(curl -sS --max-time 10 -o "$work/act.txt" -w '%{http_code}' "http://127.0.0.1:$ap/metrics")
+    expect_eq "the metrics socket from systemd: a scrape" 200 "$code"
+    grep -q '^pdyndns_addresses{name="t1.dyn.example.test",qtype="A",view=""} 5$' "$work/act.txt" && ok ||
+        fail "the metrics socket from systemd: the scrape is incomplete; the daemon said: $(cat "$work/act.log")"
+    stop_pid "${pdns_pids[-1]}"
+fi
 # IPv6, where the loopback has it
 if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
     p6=$(free_port)
