@@ -18,8 +18,10 @@
 struct scrape {
 	struct promtext *p;
 	struct status_stream *st;
-	struct buf lines;
-	uint64_t count; /* handler lines read */
+	struct buf lines; /* a slice of the stream */
+	size_t off;	  /* what of it was read */
+	bool stream_done; /* the stream's last slice is in lines */
+	uint64_t count;	  /* handler lines read */
 	unsigned restarts;
 };
 
@@ -27,7 +29,8 @@ static void clear(struct scrape *s)
 {
 	s->p = promtext_free(s->p);
 	s->st = status_stream_free(s->st);
-	s->lines.len = 0;
+	s->lines.len = s->off = 0;
+	s->stream_done = false;
 	s->count = 0;
 }
 
@@ -80,13 +83,15 @@ static void *begin(void *userdata)
 	return s;
 }
 
-/* Reads the lines of a slice: 1 at the end line, 0 for more, -EAGAIN when the stream ended
- * with an error (a reload in between), another negative errno otherwise. */
+/* Reads lines of the slice for at most STATUS_SLICE_USEC (at least one): 1 at the end line, 0
+ * for more, -EAGAIN when the stream ended with an error (a reload in between), another
+ * negative errno otherwise. */
 static int read_lines(struct scrape *s)
 {
-	char *p = s->lines.data, *stop = s->lines.data + s->lines.len;
+	char *p = s->lines.data + s->off, *stop = s->lines.data + s->lines.len;
+	uint64_t t0 = mono_usec();
 
-	while (p < stop) {
+	for (; p < stop; s->off = (size_t)(p - s->lines.data)) {
 		char *nl = memchr(p, '\n', (size_t)(stop - p));
 		json_object *item = NULL, *end = NULL, *count;
 		_cleanup_free_ char *error = NULL;
@@ -115,7 +120,12 @@ static int read_lines(struct scrape *s)
 			return r;
 		}
 		s->count++;
+		if (mono_usec() - t0 >= STATUS_SLICE_USEC) {
+			s->off = (size_t)(p - s->lines.data);
+			return 0;
+		}
 	}
+	s->off = s->lines.len;
 	return 0;
 }
 
@@ -123,25 +133,25 @@ static int step(void *userdata, void *build, struct promtext **out)
 {
 	const struct daemon *d = userdata;
 	struct scrape *s = build;
-	bool done;
 	int r;
 
-	s->lines.len = 0;
-	done = status_stream_fill(s->st, d, &s->lines);
-	if (!buf_ok(&s->lines))
-		return -ENOMEM;
+	/* A step either takes a slice of the stream or reads (part of) it, each within
+	 * STATUS_SLICE_USEC: reading a line costs more than writing it. */
+	if (s->off == s->lines.len) {
+		if (s->stream_done)
+			return -EBADMSG; /* a stream without its end line */
+		s->lines.len = s->off = 0;
+		s->stream_done = status_stream_fill(s->st, d, &s->lines);
+		return buf_ok(&s->lines) ? 0 : -ENOMEM;
+	}
 	r = read_lines(s);
 	if (r == -EAGAIN) {
 		if (++s->restarts > MAX_RESTARTS)
 			return -EAGAIN;
 		return restart(s, d) < 0 ? -ENOMEM : 0;
 	}
-	if (r < 0)
+	if (r <= 0)
 		return r;
-	if (r == 0 && done)
-		return -EBADMSG; /* a stream without its end line */
-	if (r == 0)
-		return 0;
 	*out = TAKE_PTR(s->p);
 	return 1;
 }
