@@ -184,6 +184,39 @@ rss1=$(rss)
 echo "  RSS: $rss0 kB before the bad requests, $rss1 kB after"
 [ "$rss1" -le $((rss0 + 4096)) ] && ok || fail "RSS grew from $rss0 kB to $rss1 kB"
 
+# A large config (3,000 handlers: a build of many steps) scraped while reloads apply new
+# generations: every scrape is whole and valid (a build cut by a reload starts again), and
+# questions are answered meanwhile.
+mkdir -p "$work/big"
+printf '10.1.0.1\n10.1.0.2\n' > "$work/big/a.txt"
+python3 - "$work/big/config.json" <<'PY'
+import json, sys
+h = [{"qname": "n%d.dyn.example.test" % i, "qtype": "A", "file": "a.txt"} for i in range(3000)]
+json.dump({"domain": "dyn.example.test", "soa": "ns1.example.test. h.example.test. 1 7200 3600 7200 120",
+           "nameservers": ["ns1.example.test"], "ttl": 60, "handlers": h}, open(sys.argv[1], "w"))
+PY
+bport=$(free_port)
+"$PDYNDNS" --config "$work/big/config.json" --control-dir "$work/bigctl" --listen "$work/big.sock" \
+    --metrics-listen "127.0.0.1:$bport" 2>> "$work/big.log" &
+big=$!
+pdns_pids+=("$big")
+for _ in $(seq 100); do grep -q 'serving the pipe protocol' "$work/big.log" && break; sleep 0.1; done
+whole=0
+for i in 1 2 3 4 5; do
+    curl -sS --max-time 20 -o "$work/big$i.txt" "http://127.0.0.1:$bport/metrics" &
+    c=$!
+    "$PDYNCTL" --dir "$work/bigctl" reload > /dev/null 2>&1
+    wait "$c"
+    [ "$(grep -c '^pdyndns_addresses{' "$work/big$i.txt")" = 3000 ] && grep -q '^pdyndns_copies 1$' "$work/big$i.txt" &&
+        whole=$((whole + 1))
+done
+expect_eq "scrapes of 3,000 handlers during reloads: whole" 5 "$whole"
+if command -v promtool >/dev/null; then
+    promtool check metrics < "$work/big5.txt" > "$work/big-promtool.out" 2>&1 && ok ||
+        fail "promtool check metrics: $(head -5 "$work/big-promtool.out")"
+fi
+stop_pid "$big"
+
 # start-up errors: clear, exit 1, nothing left behind
 startup() { # ADDR: exit status and the error line
     local out rc
