@@ -8,7 +8,7 @@ set -eu
 cd "$(dirname "$0")"
 
 DEPS="build-essential autoconf automake libtool pkg-config
-libjson-c-dev libsystemd-dev libcmocka-dev libcurl4-openssl-dev
+libjson-c-dev libsystemd-dev libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev
 pdns-server pdns-backend-pipe pdns-backend-bind dnsutils dnsperf
 python3 python3-jsonschema iproute2 procps jq util-linux time
 clang-14 clang-format-14 libclang-rt-14-dev systemd groff-base mandoc bash-completion

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,48 +269,90 @@ int promtext_merge(struct promtext *dst, const struct promtext *src)
 	return 0;
 }
 
-static void put_help(FILE *out, const char *help)
+static void put_help(struct buf *b, const char *help)
 {
 	for (; *help; help++) {
 		if (*help == '\\')
-			fputs("\\\\", out);
+			buf_puts(b, "\\\\");
 		else if (*help == '\n')
-			fputs("\\n", out);
+			buf_puts(b, "\\n");
 		else
-			fputc(*help, out);
+			buf_putc(b, *help);
 	}
 }
 
-static void put_value(FILE *out, double v)
+static void put_value(struct buf *b, double v)
 {
+	char s[40];
+
 	if (isnan(v))
-		fputs("NaN", out);
+		buf_puts(b, "NaN");
 	else if (isinf(v))
-		fputs(v > 0 ? "+Inf" : "-Inf", out);
-	else if (v == floor(v) && fabs(v) < 9007199254740992.0)
-		fprintf(out, "%.0f", v);
-	else
-		fprintf(out, "%.17g", v);
+		buf_puts(b, v > 0 ? "+Inf" : "-Inf");
+	else {
+		if (v == floor(v) && fabs(v) < 9007199254740992.0)
+			snprintf(s, sizeof(s), "%.0f", v);
+		else
+			snprintf(s, sizeof(s), "%.17g", v);
+		buf_puts(b, s);
+	}
+}
+
+bool promtext_write_some(const struct promtext *p, struct promtext_cursor *c, struct buf *out,
+			 size_t want)
+{
+	static const char *const types[] = {"counter", "gauge", "histogram"};
+	size_t start = out->len;
+
+	for (; c->fam < p->n_fam; c->fam++, c->in_family = false) {
+		const struct family *f = &p->fam[c->fam];
+
+		if (f->first == NONE)
+			continue;
+		if (!c->in_family) {
+			buf_puts(out, "# HELP ");
+			buf_puts(out, f->name);
+			buf_putc(out, ' ');
+			put_help(out, f->help);
+			buf_puts(out, "\n# TYPE ");
+			buf_puts(out, f->name);
+			buf_putc(out, ' ');
+			buf_puts(out, types[f->type]);
+			buf_putc(out, '\n');
+			c->in_family = true;
+			c->ser = f->first;
+		}
+		for (; c->ser != NONE; c->ser = p->ser[c->ser].next) {
+			if (!buf_ok(out))
+				return true;
+			if (out->len > start && out->len - start >= want)
+				return false;
+			buf_puts(out, p->ser[c->ser].sample);
+			buf_putc(out, ' ');
+			put_value(out, p->ser[c->ser].value);
+			buf_putc(out, '\n');
+		}
+	}
+	return true;
 }
 
 int promtext_write(const struct promtext *p, FILE *out)
 {
-	static const char *const types[] = {"counter", "gauge", "histogram"};
+	struct promtext_cursor c = {0};
+	struct buf b;
+	bool done;
 
-	for (size_t i = 0; i < p->n_fam; i++) {
-		const struct family *f = &p->fam[i];
-
-		if (f->first == NONE)
-			continue;
-		fprintf(out, "# HELP %s ", f->name);
-		put_help(out, f->help);
-		fprintf(out, "\n# TYPE %s %s\n", f->name, types[f->type]);
-		for (size_t k = f->first; k != NONE; k = p->ser[k].next) {
-			fputs(p->ser[k].sample, out);
-			fputc(' ', out);
-			put_value(out, p->ser[k].value);
-			fputc('\n', out);
+	buf_init(&b);
+	do {
+		done = promtext_write_some(p, &c, &b, 64 * 1024);
+		if (!buf_ok(&b)) {
+			buf_free(&b);
+			return -ENOMEM;
 		}
-	}
+		if (b.len && fwrite(b.data, 1, b.len, out) != b.len)
+			break;
+		b.len = 0;
+	} while (!done);
+	buf_free(&b);
 	return ferror(out) ? -EIO : 0;
 }

@@ -4,7 +4,11 @@
  * sums what every copy counted). Nothing here knows pdyndns's metrics: see ctl/metrics.h. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
+
+#include "buf.h"
 
 enum promtext_type {
 	PROMTEXT_COUNTER,
@@ -41,8 +45,20 @@ int promtext_add(struct promtext *p, const char *name, const char *suffix,
  * declared after its own). Returns 0 or -ENOMEM (then dst holds part of src). */
 int promtext_merge(struct promtext *dst, const struct promtext *src);
 
-/* Writes every family that has a series. Returns 0 or -EIO. */
+/* Writes every family that has a series. Returns 0, -ENOMEM or -EIO. */
 int promtext_write(const struct promtext *p, FILE *out);
+
+/* Where a sliced write of a promtext stands; zeroed to begin. */
+struct promtext_cursor {
+	size_t fam, ser;
+	bool in_family; /* the family's HELP and TYPE lines are written */
+};
+/* The same text as promtext_write(), in slices: appends to out from c on until at least want
+ * bytes were appended (whole lines, at least one) or the text ends, and moves c. Returns
+ * true once the text is complete; out out of memory (buf_ok() false) also ends it. p must not
+ * change between the slices. */
+bool promtext_write_some(const struct promtext *p, struct promtext_cursor *c, struct buf *out,
+			 size_t want);
 
 /* Appends the label value v escaped (backslash, double quote, line feed) to out, which has
  * room for size bytes; returns the length it would have (as snprintf). */

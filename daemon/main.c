@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -23,9 +24,11 @@
 #include "ctlcmd.h"
 #include "ctldir.h"
 #include "daemon.h"
+#include "httpmetrics.h"
 #include "hub.h"
 #include "listen.h"
 #include "log.h"
+#include "scrape.h"
 #include "session.h"
 #include "sharedrot.h"
 #include "status.h"
@@ -79,6 +82,7 @@ static void usage(FILE *f)
 	    "Usage: pdyndns --config FILE [--control-dir DIR] [--shared-rotation]\n"
 	    "                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
 	    "       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
+	    "               [--metrics-listen ADDR:PORT]\n"
 	    "                                     serve it on a unix socket, to every PowerDNS thread\n"
 	    "       pdyndns --check --config FILE [--pdns-config PDNSCONF]\n"
 	    "                                     validate FILE and every address file it names,\n"
@@ -93,6 +97,10 @@ static void usage(FILE *f)
 	    "                     report every setting that conflicts with FILE\n"
 	    "  -l, --listen PATH  socket mode: serve on a unix stream socket at PATH (a socket\n"
 	    "                     passed by systemd, named \"pipe\", is used instead)\n"
+	    "  -m, --metrics-listen ADDR:PORT\n"
+	    "                     socket mode: serve GET /metrics (Prometheus) over HTTP on\n"
+	    "                     ADDR:PORT, e.g. 127.0.0.1:9153 or [::1]:9153 (a socket passed by\n"
+	    "                     systemd, named \"metrics\", is used instead)\n"
 	    "  -s, --shared-rotation\n"
 	    "                     coprocess mode: share the rotation with the other copies of the\n"
 	    "                     same PowerDNS through DIR/" SHAREDROT_FILE " (DIR: the control\n"
@@ -245,19 +253,22 @@ static int run(struct daemon *d, struct session *s)
 }
 
 /* Sockets from systemd (socket activation): the one named "control" is the control
- * socket, the other one the pipe socket. */
-static void activated_sockets(int *pipe_fd, int *control_fd)
+ * socket, the one named "metrics" the HTTP endpoint's, the other one the pipe socket. */
+static void activated_sockets(int *pipe_fd, int *control_fd, int *metrics_fd)
 {
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(1, &names);
 
-	*pipe_fd = *control_fd = -1;
+	*pipe_fd = *control_fd = *metrics_fd = -1;
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
 		const char *name = names ? names[i] : "";
 
 		if (strcmp(name, "control") == 0 && *control_fd < 0)
 			*control_fd = fd;
+		else if (strcmp(name, "metrics") == 0 && *metrics_fd < 0 &&
+			 sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) > 0)
+			*metrics_fd = fd;
 		else if (*pipe_fd < 0 && sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0)
 			*pipe_fd = fd;
 		else {
@@ -270,13 +281,40 @@ static void activated_sockets(int *pipe_fd, int *control_fd)
 	free(names);
 }
 
-/* Socket mode: everything is the loop's. */
-static int serve_socket(struct daemon *d, const char *path, int fd, bool *reported)
+/* The HTTP endpoint for Prometheus on the socket systemd passed (fd >= 0), else on addr
+ * (NULL: none). Returns 0 or a negative errno, with the reason logged. */
+static int start_metrics(struct daemon *d, const char *addr, int fd, struct httpmetrics **out)
 {
-	int r = listener_new(d->event, path, fd, &d->sv, &daemon_session_ops, d, &d->listener);
+	char why[HTTPMETRICS_WHY_MAX];
+	int r;
 
+	*out = NULL;
+	if (fd < 0 && !addr)
+		return 0;
+	if (fd < 0 && (fd = httpmetrics_bind(addr, why)) < 0) {
+		log_error("--metrics-listen: %s", why);
+		return fd;
+	}
+	r = httpmetrics_new(d->event, fd, &scrape_source, d, out);
+	if (r >= 0 && (r = httpmetrics_start(*out)) < 0)
+		*out = httpmetrics_free(*out);
+	if (r == -ENOMEM)
+		log_error("metrics: out of memory");
+	return r;
+}
+
+/* Socket mode: everything is the loop's. */
+static int serve_socket(struct daemon *d, const char *path, int fd, const char *metrics_addr,
+			int metrics_fd, bool *reported)
+{
+	struct httpmetrics *hm = NULL;
+	int r = start_metrics(d, metrics_addr, metrics_fd, &hm);
+
+	if (r >= 0)
+		r = listener_new(d->event, path, fd, &d->sv, &daemon_session_ops, d, &d->listener);
 	if (r < 0) {
-		*reported = true; /* listener_new() said why */
+		*reported = true; /* start_metrics() or listener_new() said why */
+		httpmetrics_free(hm);
 		return r;
 	}
 	(void)sd_event_set_watchdog(d->event, true);
@@ -284,15 +322,17 @@ static int serve_socket(struct daemon *d, const char *path, int fd, bool *report
 		hub_notify(d, true, NULL);
 	r = listener_run(d->listener);
 	(void)sd_notify(0, "STOPPING=1");
+	httpmetrics_free(hm);
 	d->listener = listener_free(d->listener);
 	return r;
 }
 
-static int serve(struct daemon *d, const char *listen_path, bool shared_rotation)
+static int serve(struct daemon *d, const char *listen_path, const char *metrics_addr,
+		 bool shared_rotation)
 {
 	struct session *s = NULL;
 	sigset_t mask;
-	int r, pipe_fd, control_fd;
+	int r, pipe_fd, control_fd, metrics_fd;
 	bool reported = false;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -313,7 +353,7 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 		r = sd_event_add_signal(d->event, NULL, SIGHUP, on_hup, d);
 	if (r >= 0)
 		r = hub_start(d);
-	activated_sockets(&pipe_fd, &control_fd);
+	activated_sockets(&pipe_fd, &control_fd, &metrics_fd);
 	if (r >= 0) {
 		const struct config *c = d->sv.snap ? d->sv.snap->config : NULL;
 
@@ -331,8 +371,13 @@ static int serve(struct daemon *d, const char *listen_path, bool shared_rotation
 					  d, &d->control);
 	}
 	if (r >= 0 && (listen_path || pipe_fd >= 0)) {
-		r = serve_socket(d, listen_path, pipe_fd, &reported);
+		r = serve_socket(d, listen_path, pipe_fd, metrics_addr, metrics_fd, &reported);
 		goto out;
+	}
+	if (metrics_fd >= 0) {
+		log_warning("ignoring the metrics socket passed by systemd: the HTTP endpoint is "
+			    "socket mode's (a copy answers pdynctl metrics)");
+		close(metrics_fd);
 	}
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
 	unsetenv("NOTIFY_SOCKET");
@@ -377,12 +422,13 @@ int main(int argc, char **argv)
 	    {"control-dir", required_argument, NULL, 'C'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"shared-rotation", no_argument, NULL, 's'},
+	    {"metrics-listen", required_argument, NULL, 'm'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	struct daemon d = {.started = time(NULL)};
-	const char *listen_path = NULL, *pdns_config = NULL;
+	const char *listen_path = NULL, *pdns_config = NULL, *metrics_addr = NULL;
 	bool check = false, shared_rotation = false;
 	int c, r;
 
@@ -391,7 +437,7 @@ int main(int argc, char **argv)
 	 * 100,000 handlers (a JSON tree built and freed) costs a fifth less this way, and a
 	 * large malloc on the loop never pays for the frees before it. */
 	(void)mallopt(M_MXFAST, 0);
-	while ((c = getopt_long(argc, argv, "c:np:C:l:sVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:np:C:l:m:sVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;
 		case 'n': check = true; break;
@@ -401,6 +447,7 @@ int main(int argc, char **argv)
 			d.control_dir_forced = true;
 			break;
 		case 'l': listen_path = optarg; break;
+		case 'm': metrics_addr = optarg; break;
 		case 's': shared_rotation = true; break;
 		case 'V': printf("pdyndns %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -419,6 +466,13 @@ int main(int argc, char **argv)
 		free(d.control_dir);
 		return 2;
 	}
+	if (metrics_addr && (check || (!listen_path && sd_listen_fds(0) <= 0))) {
+		fprintf(stderr, "pdyndns: --metrics-listen goes with --listen (socket mode); a "
+				"coprocess answers pdynctl metrics\n");
+		usage(stderr);
+		free(d.control_dir);
+		return 2;
+	}
 	if (check)
 		return check_print(d.config_path, pdns_config, stdout, stderr);
 
@@ -428,7 +482,7 @@ int main(int argc, char **argv)
 	}
 	log_init();
 	load_initial_off_loop(&d);
-	r = serve(&d, listen_path, shared_rotation);
+	r = serve(&d, listen_path, metrics_addr, shared_rotation);
 	snapshot_free(d.sv.snap);
 	rotation_done(&d.sv.rot);
 	metrics_done(&d.sv.metrics);

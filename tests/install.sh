@@ -28,7 +28,7 @@ bindir=$(var bindir) sysconfdir=$(var sysconfdir) unitdir=$(var systemdsystemuni
 d=$tmp/plain
 mk install DESTDIR="$d" && ok || fail "make install"
 for f in "$bindir/pdyndns" "$bindir/pdynctl" "$unitdir/pdyndns.service" "$unitdir/pdyndns.socket" \
-    "$unitdir/pdyndns-control.socket" "$docdir/examples/pdns.conf" "$docdir/examples/pdns-socket.conf" \
+    "$unitdir/pdyndns-control.socket" "$unitdir/pdyndns-metrics.socket" "$docdir/examples/pdns.conf" "$docdir/examples/pdns-socket.conf" \
     "$docdir/examples/pdns-after-pdyndns.conf"; do
     [ -f "$d$f" ] && ok || fail "make install: no $f"
 done

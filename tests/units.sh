@@ -15,10 +15,10 @@ mkdir -p "$tmp/bin" "$tmp/units"
 ln -s "$build/daemon/pdyndns" "$tmp/bin/pdyndns"
 ln -s "$build/ctl/pdynctl" "$tmp/bin/pdynctl"
 sed -e "s|@bindir@|$tmp/bin|g" -e "s|@sysconfdir@|/etc|g" "$src/units/pdyndns.service.in" > "$tmp/units/pdyndns.service"
-cp "$src/units/pdyndns.socket" "$src/units/pdyndns-control.socket" "$tmp/units/"
+cp "$src/units/pdyndns.socket" "$src/units/pdyndns-control.socket" "$src/units/pdyndns-metrics.socket" "$tmp/units/"
 cd "$tmp/units" || exit 1
 
-if out=$(systemd-analyze verify --man=no ./pdyndns.service ./pdyndns.socket ./pdyndns-control.socket 2>&1) &&
+if out=$(systemd-analyze verify --man=no ./pdyndns.service ./pdyndns.socket ./pdyndns-control.socket ./pdyndns-metrics.socket 2>&1) &&
     [ -z "$out" ]; then ok; else fail "systemd-analyze verify: $out"; fi
 
 out=$(systemd-analyze security --offline=true --threshold=20 ./pdyndns.service 2>&1); rc=$?
@@ -47,6 +47,10 @@ expect_eq "tmpfiles.d: /run/pdyndns (pdyndns's keeper socket, pdns's copies' soc
 # what the units promise each other: the socket names the daemon looks for, Type=notify
 grep -q '^FileDescriptorName=pipe$' pdyndns.socket && ok || fail "pdyndns.socket: FileDescriptorName=pipe"
 grep -q '^FileDescriptorName=control$' pdyndns-control.socket && ok || fail "pdyndns-control.socket: FileDescriptorName=control"
+# the metrics endpoint: its name, the loopback by default, and reachable from it by the service
+grep -q '^FileDescriptorName=metrics$' pdyndns-metrics.socket && ok || fail "pdyndns-metrics.socket: FileDescriptorName=metrics"
+grep -q '^ListenStream=127\.0\.0\.1:' pdyndns-metrics.socket && ok || fail "pdyndns-metrics.socket: on 127.0.0.1 by default"
+grep -q '^IPAddressAllow=localhost$' pdyndns.service && ok || fail "pdyndns.service: IPAddressAllow=localhost (the metrics socket's clients)"
 grep -q '^Type=notify$' pdyndns.service && ok || fail "pdyndns.service: Type=notify"
 
 echo "units: $passes passed, $fails failed"

@@ -7,13 +7,13 @@
 #
 # env: SECS     dnsperf seconds per end-to-end run (default 5)
 #      REPEAT   end-to-end and raw runs per program, interleaved; medians shown (default 5)
-#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e views restart reload
-#               extremes scale health
+#      ONLY     e.g. "raw e2e": run only these parts of: raw lists trie e2e scrape views restart
+#               reload extremes scale health
 set -euo pipefail
 build=$1
 SECS=${SECS:-5}
 REPEAT=${REPEAT:-5}
-ONLY=${ONLY:-raw lists trie e2e views restart reload extremes scale health}
+ONLY=${ONLY:-raw lists trie e2e scrape views restart reload extremes scale health}
 bench=$build/tests/bench
 pdyndns=$build/daemon/pdyndns
 dom=dyn.example.net
@@ -223,6 +223,43 @@ if has e2e; then
         "$(median "${l_ours[@]}") / $(median "${l_fast[@]}")" "stub $(median "${l_stub[@]}")" "—" "—"
     row "end to end rcodes, last run (caches off / shipped settings)" "${rc[0]} / ${rc[1]}" "stub ${rc[2]}" "—" "no SERVFAIL"
     [ $bad = 0 ] || echo "# (some end-to-end runs had SERVFAIL or lost queries, see above)"
+fi
+
+# --- the HTTP /metrics endpoint: socket mode end to end, scraped every 100 ms or not --------
+# One pdyndns --listen --metrics-listen for both kinds of run (interleaved): only the scrapes
+# differ. The scraper is one curl on dnsperf's CPU, at most 10 requests a second on a kept-alive
+# connection, as Prometheus scrapes (a process per scrape would take dnsperf's CPU instead);
+# pdyndns and pdns share the other CPU.
+if has scrape; then
+    q_plain=() q_scraped=() n_scrapes=() bad=0
+    mport=$(free_port)
+    rm -f "$work/pipe.sock"
+    taskset -c 0 "$pdyndns" --config "$work/config.json" --control-dir "$work/ctl" \
+        --listen "$work/pipe.sock" --metrics-listen "127.0.0.1:$mport" 2> "$work/sock.log" &
+    sock_pid=$!
+    for ((i = 0; i < 50; i++)); do [ -S "$work/pipe.sock" ] && break; sleep 0.1; done
+    for ((r = 0; r < REPEAT; r++)); do
+        e2e "$work/pipe.sock" && l1=$line
+        : > "$work/scrapes"
+        urls=()
+        for ((i = 0; i < (SECS + 30) * 10; i++)); do urls+=("http://127.0.0.1:$mport/metrics"); done
+        taskset -c 1 curl -sS --rate 10/s -o /dev/null -w '%{http_code}\n' "${urls[@]}" \
+            > "$work/scrapes" 2>/dev/null &
+        scraper=$!
+        e2e "$work/pipe.sock" && l2=$line
+        stop_pid "$scraper"
+        q_plain+=("$(kv qps "$l1")") q_scraped+=("$(kv qps "$l2")")
+        n_scrapes+=("$(grep -c '^200$' "$work/scrapes" || true)")
+        for l in "$l1" "$l2"; do
+            [ "$(kv servfail "$l")" = 0 ] && [ "$(kv lost "$l")" = 0 ] || { bad=1; echo "# scrape run with SERVFAIL or lost queries: $l"; }
+        done
+    done
+    stop_pid "$sock_pid"
+    sock_pid=
+    a=$(median "${q_scraped[@]}") b=$(median "${q_plain[@]}")
+    row "end to end qps, socket mode, /metrics scraped every 100 ms ($(median "${n_scrapes[@]}") scrapes per run)" \
+        "$a" "not scraped $b" "$(ratio "$a" "$b")" "≥ 0.98"
+    [ $bad = 0 ] || echo "# (some scrape runs had SERVFAIL or lost queries, see above)"
 fi
 
 # --- per-client views: the e2e config, its handlers carrying views -------------------------

@@ -4,7 +4,7 @@
  * status header, a list line, a reload and a query (whichever it is, a daemon or an
  * impostor may send anything); the lines after it as stream lines: items are rendered as
  * handlers, an end as the end of a status. The same lines go through pdynctl metrics's
- * reading (ctl/exposition.c): the header as a copy's figures, the items as handlers, and
+ * reading (common/exposition.c): the header as a copy's figures, the items as handlers, and
  * what they made is written. Nothing may crash, abort or leak, and a render that refuses
  * says why. */
 #include <errno.h>

@@ -35,7 +35,7 @@ status=0
 for t in $targets; do
     extra=()
     [ "$t" = pipe ] && extra=("$src/daemon/session.c" "$src/daemon/status.c" "$src/daemon/log.c" "$src/tests/unit/fixture.c" -Wl,--wrap=write)
-    [ "$t" = ctlreply ] && extra=(-I"$src/ctl" "$src/ctl/render.c" "$src/ctl/exposition.c")
+    [ "$t" = ctlreply ] && extra=(-I"$src/ctl" "$src/ctl/render.c")
     # the targets that parse a config per input compile its patterns once (regcache.c)
     case $t in config | script) extra+=("$src/tests/fuzz/regcache.c" -Wl,--wrap=regcomp,--wrap=regfree) ;; esac
     # Sources built without comparison tracing (trace-cmp: a callback per comparison, which

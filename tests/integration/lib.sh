@@ -190,11 +190,11 @@ check_rotation() {
 }
 
 # Socket mode (socket.sh, socket-kill.sh): start_socket_daemon starts pdyndns --listen "$sock"
-# for "$work/zone/config.json", logging to "$work/daemon.log", sets dpid and waits until that
-# process serves.
+# for "$work/zone/config.json" (with ARGS, if any), logging to "$work/daemon.log", sets dpid
+# and waits until that process serves.
 start_socket_daemon() {
     "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$work/ctl" --listen "$sock" \
-        2>> "$work/daemon.log" &
+        "$@" 2>> "$work/daemon.log" &
     dpid=$!
     pdns_pids+=("$dpid") # stopped by finish/cleanup with the rest
     for _ in $(seq 100); do

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The Prometheus text exposition (common/promtext) and pdynctl's metrics from the copies'
- * replies (ctl/exposition): HELP and TYPE per family, label values escaped, series summed
+ * replies (common/exposition): HELP and TYPE per family, label values escaped, series summed
  * across copies (or the largest kept), a copy label only where it belongs, cumulative
  * histogram buckets, and replies that do not make sense refused. */
 #include <setjmp.h>
@@ -88,6 +88,52 @@ static void test_many_series(void **state)
 	line = strstr(t, "n_total{i=\"4999\"} ");
 	assert_non_null(line);
 	assert_int_equal(strncmp(line, "n_total{i=\"4999\"} 9998\n", 23), 0);
+	free(t);
+	promtext_free(p);
+}
+
+/* Written in slices (the HTTP endpoint's way), the text is the same, whole lines in every
+ * slice, each slice ending once it holds want bytes. */
+static void test_slices(void **state)
+{
+	struct promtext *p = promtext_new();
+	char v[16], *t;
+	const char *l[] = {"i", v, NULL};
+
+	(void)state;
+	assert_int_equal(promtext_family(p, "a_total", PROMTEXT_COUNTER, PROMTEXT_SUM, "a"), 0);
+	assert_int_equal(promtext_family(p, "empty", PROMTEXT_GAUGE, PROMTEXT_MAX, "none"), 0);
+	assert_int_equal(promtext_family(p, "b", PROMTEXT_GAUGE, PROMTEXT_MAX, "b"), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(v, sizeof(v), "%d", i);
+		assert_int_equal(promtext_add(p, i % 3 ? "a_total" : "b", NULL, l, i), 0);
+	}
+	t = text_of(p);
+	for (size_t want = 0; want < 200; want += 37) {
+		struct promtext_cursor c = {0};
+		struct buf all, slice;
+		size_t slices = 0;
+		bool done;
+
+		buf_init(&all);
+		buf_init(&slice);
+		do {
+			slice.len = 0;
+			done = promtext_write_some(p, &c, &slice, want);
+			assert_true(buf_ok(&slice));
+			assert_true(slice.len > 0);
+			assert_int_equal(slice.data[slice.len - 1], '\n');
+			if (!done)
+				assert_true(slice.len >= want);
+			buf_put(&all, slice.data, slice.len);
+			slices++;
+		} while (!done);
+		assert_true(slices > 10);
+		buf_putc(&all, 0);
+		assert_string_equal(all.data, t);
+		buf_free(&all);
+		buf_free(&slice);
+	}
 	free(t);
 	promtext_free(p);
 }
@@ -222,9 +268,8 @@ static void test_bad_replies(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escape_and_sum),
-	    cmocka_unit_test(test_many_series),
-	    cmocka_unit_test(test_two_copies),
+	    cmocka_unit_test(test_escape_and_sum), cmocka_unit_test(test_many_series),
+	    cmocka_unit_test(test_slices),	   cmocka_unit_test(test_two_copies),
 	    cmocka_unit_test(test_bad_replies),
 	};
 

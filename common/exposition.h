@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* What pdynctl metrics writes: the metrics replies of every copy (common/ctlproto.h), checked
- * field by field since they come from another process, turned into Prometheus families
- * (common/promtext.h) and summed across copies. A copy label only where one value per copy
- * makes sense: the generation, the last reload, the rotation position. The metrics are listed
- * in pdyndns(8). */
+/* What pdynctl metrics and the HTTP endpoint (daemon/httpmetrics.h) write: the metrics replies of
+ * every copy (common/ctlproto.h), checked field by field since they come from another process,
+ * turned into Prometheus families (common/promtext.h) and summed across copies. A copy label only
+ * where one value per copy makes sense: the generation, the last reload, the rotation position. The
+ * metrics are listed in pdyndns(8). */
 #pragma once
 
 #include <json-c/json.h>
