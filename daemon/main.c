@@ -384,7 +384,7 @@ static int serve(struct daemon *d, const char *listen_path, const char *metrics_
 	d->describe_copies = ctldir_describe_copies;
 	/* the copy's own counters are fresh at start: the shared ones take over */
 	if (r >= 0 && shared_rotation &&
-	    sharedrot_open(d->event, d->control_dir, &d->sv, &d->sharedrot) == 0 && d->sv.snap)
+	    sharedrot_new(d->event, d->control_dir, &d->sv, &d->sharedrot) == 0 && d->sv.snap)
 		(void)sharedrot_attach(d->sharedrot, d->sv.snap, &d->sv.rot);
 	/* the copies elect one prober for the health checks */
 	if (r >= 0)
@@ -407,7 +407,7 @@ out:
 		log_error("cannot serve: %s", strerror(-r));
 	session_free(s);
 	d->control = control_free(d->control);
-	d->sharedrot = sharedrot_close(d->sharedrot);
+	d->sharedrot = sharedrot_free(d->sharedrot);
 	hub_stop(d);
 	d->event = sd_event_unref(d->event);
 	return r < 0 ? 1 : 0;

@@ -483,7 +483,7 @@ static int on_bus(sd_event_source *src, int fd, uint32_t revents, void *userdata
 	return 0;
 }
 
-int sharedrot_open(sd_event *event, const char *dir, struct serving *sv, struct sharedrot **ret)
+int sharedrot_new(sd_event *event, const char *dir, struct serving *sv, struct sharedrot **ret)
 {
 	struct sharedrot *sr = calloc(1, sizeof(*sr));
 	char why[200];
@@ -519,11 +519,11 @@ int sharedrot_open(sd_event *event, const char *dir, struct serving *sv, struct 
 	return 0;
 fail:
 	log_error("shared rotation: %s; this copy rotates alone", strerror(-r));
-	sharedrot_close(sr);
+	sharedrot_free(sr);
 	return r;
 }
 
-struct sharedrot *sharedrot_close(struct sharedrot *sr)
+struct sharedrot *sharedrot_free(struct sharedrot *sr)
 {
 	if (!sr)
 		return NULL;

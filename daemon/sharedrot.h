@@ -28,8 +28,8 @@ struct sharedrot;
  * When the file cannot be used, that is logged and the copy rotates alone until it can
  * (checked every few seconds); this still returns 0. Returns -ENOMEM or the negative errno
  * of setting up the event sources otherwise, logged. */
-int sharedrot_open(sd_event *event, const char *dir, struct serving *sv, struct sharedrot **ret);
-struct sharedrot *sharedrot_close(struct sharedrot *t);
+int sharedrot_new(sd_event *event, const char *dir, struct serving *sv, struct sharedrot **ret);
+struct sharedrot *sharedrot_free(struct sharedrot *t);
 
 /* Points r's slots (sized for s) at the shared counters of s's handlers, claiming counters
  * for new lists. A handler without room in the file keeps its own counter (warned once);

@@ -97,13 +97,13 @@ static void copy_open(struct copy *c)
 	assert_int_equal(sd_event_new(&c->d.event), 0);
 	c->d.sv.snap = snap;
 	assert_int_equal(snapshot_rotation(snap, NULL, 0, &c->d.sv.rot, NULL), 0);
-	assert_int_equal(sharedrot_open(c->d.event, cdir, &c->d.sv, &c->sr), 0);
+	assert_int_equal(sharedrot_new(c->d.event, cdir, &c->d.sv, &c->sr), 0);
 	assert_int_equal(sharedrot_attach(c->sr, snap, &c->d.sv.rot), 0);
 }
 
 static void copy_close(struct copy *c)
 {
-	c->sr = sharedrot_close(c->sr);
+	c->sr = sharedrot_free(c->sr);
 	rotation_done(&c->d.sv.rot);
 	c->d.event = sd_event_unref(c->d.event);
 }
