@@ -9,17 +9,27 @@
  *                         the stub on a unix socket at PATH, as socket mode serves PowerDNS:
  *                         a thread per connection, each blocking in read(2) on its own, which
  *                         is the least any server of that socket can do per lookup.
+ *   ceiling probe PORT N  tcp checks of N addresses (127.1.0.1 to 127.1.x.y, 250 per /24, as
+ *                         make bench lists them) at PORT every second, spread over the first
+ *                         half of it in batches 20 ms apart: a non-blocking connect each, one
+ *                         epoll for all, the socket closed when it has its result. The least
+ *                         any prober can spend on those checks.
  *
  * Each reads whatever its input has, answers every complete line, and writes the answers of
  * one read with one write, as pdyndns does. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IN_MAX	(64 * 1024)
@@ -141,6 +151,64 @@ static struct conv *conv_new(int in_fd, int out_fd, const char *dom)
 	return c;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void probe_one(int ep, unsigned port, unsigned i)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	sa.sin_addr.s_addr = htonl(0x7f010000u | (i / 250) << 8 | (i % 250 + 1));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		close(fd); /* refused at once */
+		return;
+	}
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd,
+		      &(struct epoll_event){.events = EPOLLOUT | EPOLLET, .data.fd = fd}) < 0)
+		close(fd);
+}
+
+static int probe(unsigned port, unsigned n)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	unsigned batches = 25, next = 0; /* 25 batches 20 ms apart: the first half second */
+	long long round = now_ms(), at = round;
+
+	if (ep < 0)
+		return 1;
+	for (;;) {
+		struct epoll_event ev[256];
+		long long now = now_ms();
+		int k;
+
+		if (now >= at) {
+			unsigned b = next++ % batches, lo = n * b / batches, hi = n * (b + 1) / batches;
+
+			for (unsigned i = lo; i < hi; i++)
+				probe_one(ep, port, i);
+			if (next % batches == 0)
+				round += 1000;
+			at = next % batches ? at + 20 : round;
+		}
+		k = epoll_wait(ep, ev, 256, (int)(at > now ? at - now : 0));
+		for (int j = 0; j < k; j++) {
+			int err = 0;
+			socklen_t len = sizeof(err);
+
+			(void)getsockopt(ev[j].data.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+			close(ev[j].data.fd);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -150,6 +218,8 @@ int main(int argc, char **argv)
 		serve(conv_new(0, 1, argv[2]));
 		return 0;
 	}
+	if (argc == 4 && strcmp(argv[1], "probe") == 0)
+		return probe((unsigned)atoi(argv[2]), (unsigned)atoi(argv[3]));
 	if (argc == 2 && strcmp(argv[1], "stick") == 0) {
 		serve(conv_new(0, 1, NULL));
 		return 0;
@@ -158,7 +228,8 @@ int main(int argc, char **argv)
 	    strlen(argv[3]) >= sizeof(sa.sun_path)) {
 		fprintf(
 		    stderr,
-		    "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket DOMAIN PATH\n");
+		    "usage: ceiling stub DOMAIN | ceiling stick | ceiling stub-socket DOMAIN PATH | "
+		    "ceiling probe PORT N\n");
 		return 2;
 	}
 	strcpy(sa.sun_path, argv[3]);
