@@ -62,15 +62,6 @@ start_pdns "$dir" "$zone/config.json" 3 "distributor-threads=4" || { fail "start
 log=$dir/pdns.log
 ctl() { "$PDYNCTL" --dir "$dir/ctl" "$@"; }
 copies() { tr ' ' '\n' < <(cat /proc/"$PDNS_PID"/task/*/children) | grep . | sort -n | tr '\n' ' '; }
-# wait_log PATTERN [N]: until the log has N (default 1) lines matching PATTERN, at most 15 s
-wait_log() {
-    local i
-    for ((i = 0; i < 300; i++)); do
-        [ "$(grep -cE -- "$1" "$log")" -ge "${2:-1}" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
 count() { awk -v a="$1" '$1 == a { print $2 }' "$work/counts"; }
 # checks_in SECONDS ADDRESS: connections ADDRESS received in SECONDS
 checks_in() {

@@ -132,15 +132,6 @@ log=$work/daemon.log
 
 # answers NAME N: the address of each of N questions, one a line
 answers() { local i; for ((i = 0; i < $2; i++)); do q +short "$1" A | sort | tr '\n' ' ' | sed 's/ $//'; echo; done; }
-# wait_log PATTERN [N]: until the log has N (default 1) lines matching PATTERN, at most 15 s
-wait_log() {
-    local i
-    for ((i = 0; i < 300; i++)); do
-        [ "$(grep -cE -- "$1" "$log")" -ge "${2:-1}" ] && return 0
-        sleep 0.05
-    done
-    return 1
-}
 set_srv() { printf '%s\n' "${@:2}" > "$ctl/$1"; }
 # cycle "A B C" N: the N answers follow A B C ... in some rotation (each is one address)
 is_cycle() {

@@ -231,3 +231,13 @@ keepers_left() {
     done
     echo "$left"
 }
+
+# wait_log PATTERN [N]: until the file $log names has N (default 1) lines matching PATTERN, at most 15 s
+wait_log() {
+    local i
+    for ((i = 0; i < 300; i++)); do
+        [ "$(grep -cE -- "$1" "$log")" -ge "${2:-1}" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
