@@ -190,7 +190,8 @@ static int probe(unsigned port, unsigned n)
 		int k;
 
 		if (now >= at) {
-			unsigned b = next++ % batches, lo = n * b / batches, hi = n * (b + 1) / batches;
+			unsigned b = next++ % batches, lo = n * b / batches,
+				 hi = n * (b + 1) / batches;
 
 			for (unsigned i = lo; i < hi; i++)
 				probe_one(ep, port, i);
