@@ -32,6 +32,8 @@ struct status_stream *status_stream_free(struct status_stream *st);
 /* Appends one slice of handler lines to out (see STATUS_SLICE_USEC), and the end line after
  * the last; true once the stream is complete (or ended by an error line). */
 bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct buf *out);
+/* ctlmetrics.c: a metrics reply's line for address-list handler h. */
+json_object *ctlcmd_metrics_json(const struct daemon *d, const struct handler *h);
 /* The first line of a metrics reply, a stream (malloc'd). */
 char *ctlcmd_metrics_header(const struct daemon *d);
 /* What a metrics reply will send: a line per address-list handler. NULL when out of memory. */
@@ -43,6 +45,12 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req);
  * generation. */
 char *ctlcmd_reload_reply(const struct daemon *d, bool applied, const char *result,
 			  const struct diag *errors);
+
+/* A JSON string, or JSON null for NULL. */
+static inline json_object *ctl_jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
 
 /* The control socket's commands, on the daemon (userdata). */
 extern const struct control_ops ctlcmd_ops;
