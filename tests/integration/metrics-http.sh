@@ -181,8 +181,11 @@ grep -q '^pdyndns_addresses{name="t1.dyn.example.test",qtype="A",view=""} 5$' "$
 for _ in $(seq 150); do [ "$(fds)" -le "$fd0" ] && break; sleep 0.1; done
 expect_eq "descriptors back to where they were" "$fd0" "$(fds)"
 rss1=$(rss)
-echo "  RSS: $rss0 kB before the bad requests, $rss1 kB after"
-[ "$rss1" -le $((rss0 + 4096)) ] && ok || fail "RSS grew from $rss0 kB to $rss1 kB"
+# (a sanitizer build keeps freed memory in quarantine: its RSS says nothing of a leak, which
+# LeakSanitizer reports at exit instead, as tests/extremes.sh does)
+grep -q __asan_init "$PDYNDNS" && sanitized=1 || sanitized=
+echo "  RSS: $rss0 kB before the bad requests, $rss1 kB after${sanitized:+ (not judged under sanitizers)}"
+[ -n "$sanitized" ] || [ "$rss1" -le $((rss0 + 4096)) ] && ok || fail "RSS grew from $rss0 kB to $rss1 kB"
 
 # A large config (3,000 handlers: a build of many steps) scraped while reloads apply new
 # generations: every scrape is whole and valid (a build cut by a reload starts again), and

@@ -11,7 +11,15 @@
 # The roots live outside the build tree (PDYNDNS_ROOTS, /var/cache/pdyndns-roots by default) so
 # that make distclean and a fresh clone's CI run reuse them.
 
+# what PowerDNS needs, and the libraries pdyndns links that pdns-server does not pull in
+# (libcurl it does); libmicrohttpd's package took the t64 suffix after bookworm
 ROOT_PACKAGES=pdns-server,pdns-backend-pipe,pdns-backend-bind,libjson-c5,libsystemd0
+root_packages() { # SUITE
+    case $1 in
+    bookworm) echo "$ROOT_PACKAGES,libmicrohttpd12" ;;
+    *) echo "$ROOT_PACKAGES,libmicrohttpd12t64" ;;
+    esac
+}
 PDYNDNS_ROOTS=${PDYNDNS_ROOTS:-/var/cache/pdyndns-roots}
 
 root_mirror() {
@@ -24,10 +32,11 @@ root_mirror() {
     echo "${m:-http://deb.debian.org/debian}"
 }
 
-# root_works DIR: the stamp names our packages and the root's pdns_server and backends are there
+# root_works SUITE DIR: the stamp names our packages and the root's pdns_server and backends
+# are there
 root_works() {
-    local dir=$1
-    [ "$(cat "$dir/.pdyndns-root" 2>/dev/null)" = "$ROOT_PACKAGES" ] || return 1
+    local dir=$2
+    [ "$(cat "$dir/.pdyndns-root" 2>/dev/null)" = "$(root_packages "$1")" ] || return 1
     ls "$dir"/usr/lib/*/pdns/libpipebackend.so "$dir"/usr/lib/*/pdns/libbindbackend.so >/dev/null 2>&1 ||
         return 1
     chroot "$dir" /usr/sbin/pdns_server --version >/dev/null 2>&1
@@ -35,7 +44,7 @@ root_works() {
 
 root_ensure() {
     local suite=$1 dir=$2 mirror
-    root_works "$dir" && return 0
+    root_works "$suite" "$dir" && return 0
     command -v debootstrap >/dev/null ||
         { echo "SKIP: debootstrap is not installed (./autogen.sh --deps)"; return 77; }
     mirror=$(root_mirror)
@@ -44,14 +53,14 @@ root_ensure() {
     # never recurse into anything mounted inside an old root (check.sh mounts only in its own
     # mount namespace, but a root left by other tools might hold mounts)
     rm -rf --one-file-system "$dir" "$dir.tmp"
-    if ! debootstrap --variant=minbase --include="$ROOT_PACKAGES" "$suite" "$dir.tmp" "$mirror" \
+    if ! debootstrap --variant=minbase --include="$(root_packages "$suite")" "$suite" "$dir.tmp" "$mirror" \
         > "$dir.log" 2>&1; then
         echo "debootstrap $suite failed; the end of $dir.log:"
         tail -n 15 "$dir.log"
         rm -rf --one-file-system "$dir.tmp"
         return 1
     fi
-    echo "$ROOT_PACKAGES" > "$dir.tmp/.pdyndns-root"
+    root_packages "$suite" > "$dir.tmp/.pdyndns-root"
     mv "$dir.tmp" "$dir"
-    root_works "$dir" || { echo "the $suite root in $dir does not run pdns_server"; return 1; }
+    root_works "$suite" "$dir" || { echo "the $suite root in $dir does not run pdns_server"; return 1; }
 }
