@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # make check-powerdns: the integration tests (tests/integration/*.sh) against the PowerDNS of
-# other Debian releases: trixie (4.9.x) and sid (5.1.x) by default (PDNS_SUITES="trixie sid").
+# other Debian releases: trixie (4.9.x) and sid (5.1.x) by default (PDNS_SUITES="trixie sid");
+# ONLY_TESTS="PATH..." runs only those test scripts (whole paths).
 #
 # Each release's pdns_server runs from a cached minimal root (tests/powerdns/roots.sh, built
 # once with debootstrap) under chroot, started by tests/integration/lib.sh with PDNS_ROOT set.

@@ -53,7 +53,7 @@ reap() {
        tail -n 25 "$logs/$name.log" | sed 's/^/    /' ;;
     esac
 }
-for t in "$src"/tests/integration/*.sh; do
+for t in ${ONLY_TESTS:-"$src"/tests/integration/*.sh}; do
     name=$(basename "$t" .sh)
     [ "$name" = lib ] && continue
     while [ "${#running[@]}" -ge "$jobs" ]; do reap; done
