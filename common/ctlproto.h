@@ -69,6 +69,12 @@ char *ctl_request_encode(const struct ctl_request *req);
  * \u0000, wrong version, unknown command, bad or missing field) and nothing to free. */
 int ctl_request_decode(const char *line, size_t len, struct ctl_request *req, const char **why);
 
+/* A JSON string, or JSON null for NULL. */
+static inline json_object *ctl_jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
 /* Encodes a response: ok with result (taken over; may be NULL), or an error message.
  * Returns a malloc'd line with its '\n', or NULL. */
 char *ctl_response_ok(json_object *result);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "control.h"
+#include "ctlmetrics.h"
 #include "ctlproto.h"
 #include "daemon.h"
 #include "diag.h"
@@ -32,11 +33,8 @@ struct status_stream *status_stream_free(struct status_stream *st);
 /* Appends one slice of handler lines to out (see STATUS_SLICE_USEC), and the end line after
  * the last; true once the stream is complete (or ended by an error line). */
 bool status_stream_fill(struct status_stream *st, const struct daemon *d, struct buf *out);
-/* ctlmetrics.c: a metrics reply's line for address-list handler h. */
-json_object *ctlcmd_metrics_json(const struct daemon *d, const struct handler *h);
-/* The first line of a metrics reply, a stream (malloc'd). */
-char *ctlcmd_metrics_header(const struct daemon *d);
-/* What a metrics reply will send: a line per address-list handler. NULL when out of memory. */
+/* What a metrics reply (its lines: ctlmetrics.h) will send: a line per address-list handler. NULL
+ * when out of memory. */
 struct status_stream *metrics_stream_new(const struct daemon *d);
 /* The reply to a query request (malloc'd). */
 char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req);
@@ -45,12 +43,6 @@ char *ctlcmd_query(const struct daemon *d, const struct ctl_request *req);
  * generation. */
 char *ctlcmd_reload_reply(const struct daemon *d, bool applied, const char *result,
 			  const struct diag *errors);
-
-/* A JSON string, or JSON null for NULL. */
-static inline json_object *ctl_jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
 
 /* The control socket's commands, on the daemon (userdata). */
 extern const struct control_ops ctlcmd_ops;

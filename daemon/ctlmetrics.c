@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The metrics command's JSON (ctlcmd.h): its header (process-wide counters) and a line per
+/* The metrics command's JSON (ctlmetrics.h): its header (process-wide counters) and a line per
  * address-list handler, from the counters of the question path (common/metrics.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctlcmd.h"
+#include "ctlmetrics.h"
 #include "ctlproto.h"
 #include "hstatus.h"
 #include "log.h"

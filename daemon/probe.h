@@ -13,7 +13,7 @@
 
 #include "fileid.h"
 #include "health.h"
-#include "prober.h"
+#include "probertypes.h"
 
 #define BODY_MAX  4096 /* bytes of an http body kept for its load */
 #define BATCH_MS  20   /* between two batches of checks of a long list */
@@ -68,6 +68,9 @@ struct prober {
 	struct health *state;
 	prober_changed_fn changed;
 	prober_file_fn file;
+	/* one result for address i of g, recorded in the health state (and logged, the copies
+	 * told): prober.c's, called by the checks (probecheck.c) when they end */
+	void (*record)(struct group *g, uint32_t i, const struct health_result *r);
 	void *userdata;
 	struct group **groups;
 	size_t n_groups;
@@ -91,10 +94,6 @@ static inline bool probe_same_str(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
-
-/* prober.c: one result for address i of g, recorded in the health state (and logged, the
- * copies told) */
-void probe_record(struct group *g, uint32_t i, const struct health_result *r);
 
 /* probecheck.c */
 /* Starts the check of address i of g (tcp or http(s)); its result comes later. */

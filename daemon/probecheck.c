@@ -46,7 +46,7 @@ static void finish(struct check *c, struct health_result *r)
 
 	r->latency_us = (uint32_t)MIN(mono_usec() - c->started, (uint64_t)UINT32_MAX);
 	g->running[c->i] = NULL;
-	probe_record(g, c->i, r);
+	g->p->record(g, c->i, r);
 	probe_check_free(c);
 }
 
@@ -372,7 +372,7 @@ void probe_check_file(struct group *g)
 		    .latency_us = (uint32_t)MIN(mono_usec() - t0, (uint64_t)UINT32_MAX)};
 
 		if (v->state >= 0)
-			probe_record(g, i, &r);
+			g->p->record(g, i, &r);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include "healthfile.h"
 #include "macro.h"
 #include "probe.h"
+#include "prober.h"
 
 static bool same_health(const struct group *g, const struct config_health *b)
 {
@@ -40,7 +41,7 @@ static void schedule_update(struct prober *p)
 }
 
 /* One result for address i of g. */
-void probe_record(struct group *g, uint32_t i, const struct health_result *r)
+static void record(struct group *g, uint32_t i, const struct health_result *r)
 {
 	struct health_slot *s = slot_of(g);
 	enum health_change c;
@@ -487,6 +488,7 @@ int prober_new(sd_event *event, struct health *state, prober_changed_fn changed,
 			     .state = state,
 			     .changed = changed,
 			     .file = file,
+			     .record = record,
 			     .userdata = userdata};
 	if (probe_curl_new(p) < 0 || sd_event_add_defer(event, &p->update, on_update, p) < 0 ||
 	    sd_event_source_set_enabled(p->update, SD_EVENT_OFF) < 0) {

@@ -14,21 +14,10 @@
 #include "diag.h"
 #include "health.h"
 #include "healthfile.h"
+#include "probertypes.h"
 #include "snapshot.h"
 
 struct prober;
-
-/* Address addr (text) of handler h went up or down (a's reason says why); the slot s says
- * how many are up now. Called for the changes to log (health_log_change()): flapping says
- * that the next ones of the address in this window are not, quiet how many of the window
- * before were not. */
-typedef void (*prober_changed_fn)(void *userdata, const struct handler *h, const char *addr,
-				  bool up, const struct health_addr *a, const struct health_slot *s,
-				  bool flapping, uint32_t quiet);
-/* The state file of handler h could not be taken (why in d; the previous states are kept),
- * or, with d NULL, is taken again after such a problem. */
-typedef void (*prober_file_fn)(void *userdata, const struct handler *h, const char *path,
-			       const struct diag *d);
 
 /* A prober on event writing into state; nothing is checked before prober_apply(). Returns 0,
  * or a negative errno (libcurl could not start: -ENOMEM). */
@@ -43,9 +32,6 @@ struct prober *prober_free(struct prober *p);
  * (the handlers it could not set up go unchecked until the next call). */
 int prober_apply(struct prober *p, const struct snapshot *s);
 
-/* A result was recorded; urgent when it may change answers (an address went up or down, a
- * load changed), so that the copies that do not probe should learn it at once. */
-typedef void (*prober_notify_fn)(void *userdata, bool urgent);
 void prober_set_notify(struct prober *p, prober_notify_fn notify, void *userdata);
 
 /* Whether the checks run. A new prober is not active: the owner decides (socket mode at
