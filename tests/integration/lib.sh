@@ -241,3 +241,14 @@ wait_log() {
     done
     return 1
 }
+
+# start_metrics_zone: the test zone in socket mode with the HTTP endpoint on a free port
+# ($mport) and pdns (3 threads) on the socket ($sock); a failure to start ends the test
+start_metrics_zone() {
+    write_zone "$work/zone"
+    sock=$work/pipe.sock dpid=
+    mport=$(free_port)
+    start_socket_daemon --metrics-listen "127.0.0.1:$mport" ||
+        { fail "pdyndns --listen --metrics-listen did not start"; cat "$work/daemon.log"; finish; }
+    PIPE_COMMAND=$sock start_pdns "$work/pdns" "$work/zone/config.json" 3 || { fail "start pdns"; finish; }
+}

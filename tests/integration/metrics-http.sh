@@ -14,12 +14,7 @@ command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 MAX_CONNS=64 # HTTPMETRICS_MAX_CONNS
 IDLE=10      # HTTPMETRICS_TIMEOUT_SEC
 
-write_zone "$work/zone"
-sock=$work/pipe.sock dpid=
-mport=$(free_port)
-start_socket_daemon --metrics-listen "127.0.0.1:$mport" ||
-    { fail "pdyndns --listen --metrics-listen did not start"; cat "$work/daemon.log"; finish; }
-PIPE_COMMAND=$sock start_pdns "$work/pdns" "$work/zone/config.json" 3 || { fail "start pdns"; finish; }
+start_metrics_zone
 url=http://127.0.0.1:$mport/metrics
 
 # answered LABEL: a question through pdns gets one of t1's addresses

@@ -11,12 +11,7 @@ PROMETHEUS=${PROMETHEUS:-$(command -v prometheus || echo /usr/bin/prometheus)}
 [ -x "$PROMETHEUS" ] || { echo "SKIP: prometheus (Debian package prometheus) not installed"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 
-write_zone "$work/zone"
-sock=$work/pipe.sock dpid=
-mport=$(free_port)
-start_socket_daemon --metrics-listen "127.0.0.1:$mport" ||
-    { fail "pdyndns --listen --metrics-listen did not start"; cat "$work/daemon.log"; finish; }
-PIPE_COMMAND=$sock start_pdns "$work/pdns" "$work/zone/config.json" 3 || { fail "start pdns"; finish; }
+start_metrics_zone
 
 # 15 questions for t1 A (5 addresses), 8 for a.b.c A (4 addresses)
 for i in $(seq 15); do q +short t1.dyn.example.test A; done > "$work/t1.out"
