@@ -26,6 +26,9 @@
 #define ABSENT_TICKS                                                                               \
 	(3 * HEALTHSHARE_REFRESH_MS / HEALTHSHARE_TICK_MS) /* the file missing: 3 s                \
 							    */
+/* The prober writes the file every HEALTHSHARE_REFRESH_MS even when nothing changed; one left
+ * as it is three times as long is a prober that is stopped, stuck or cannot write. */
+#define STALE_USEC (3 * HEALTHSHARE_REFRESH_MS * 1000ull)
 
 enum role {
 	ROLE_FOLLOWER,
@@ -51,6 +54,7 @@ struct healthshare {
 	/* a follower: the file as last read */
 	struct stat seen;
 	bool have_seen;
+	uint64_t seen_at; /* when it was first seen as it is (mono usec) */
 	uint32_t prober_pid;
 	uint64_t absent; /* ticks in a row without the file */
 	char *problem;	 /* the file's problem said last, or NULL */
@@ -194,8 +198,16 @@ static void follow(struct healthshare *hs)
 		goto bad;
 	}
 	hs->absent = 0;
-	if (hs->have_seen && same_file(&st, &hs->seen))
-		return;
+	if (hs->have_seen && same_file(&st, &hs->seen)) {
+		/* (a copy that does not follow the file already checks itself) */
+		if (hs->role != ROLE_FOLLOWER || now_usec() - hs->seen_at < STALE_USEC)
+			return;
+		snprintf(why, sizeof(why),
+			 "not written again for %u s (its prober, pid %u, is stopped, stuck or "
+			 "cannot write it)",
+			 (unsigned)(STALE_USEC / 1000000), (unsigned)hs->prober_pid);
+		goto bad;
+	}
 	fd = open(hs->state_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(why, sizeof(why), "%s", strerror(errno));
@@ -203,6 +215,7 @@ static void follow(struct healthshare *hs)
 	}
 	hs->seen = st;
 	hs->have_seen = true;
+	hs->seen_at = now_usec();
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(why, sizeof(why), "not a regular file (%s)", file_kind(st.st_mode));
 		goto bad;

@@ -9,8 +9,9 @@
  * their own health state, which their answers read as before: the question path neither
  * reads the file nor waits for anything.
  *
- * A file that cannot be used (damaged, truncated, of another version, not a file) is warned
- * about once per problem; until it is good again the copy checks its addresses itself. A
+ * A file that cannot be used (damaged, truncated, of another version, not a file, or not
+ * written again for 3 s: its prober is stopped, stuck or cannot write) is warned about once
+ * per problem; until it is good again the copy checks its addresses itself. A
  * handler that the file never names (the prober's config lacks it) is checked by the copy. */
 #pragma once
 

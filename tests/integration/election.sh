@@ -6,7 +6,8 @@
 # connections come at one per address per interval, not four; every copy leaves the down
 # address out; SIGKILL of the prober: another copy takes over and the checks go on at one
 # per interval; the state file damaged, truncated, replaced by a directory: no copy dies,
-# the followers warn, check themselves meanwhile, and follow again once it is good. Counts
+# the followers warn, check themselves meanwhile, and follow again once it is good; a
+# stopped prober (the lock held, the file no longer written): the same. Counts
 # are judged with slack for a loaded machine (four probers would make four times as many).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -209,4 +210,44 @@ attack "garbage" "bad magic" garbage
 attack "truncated" "records in 100 bytes" short
 attack "one byte changed" "checksum mismatch" flip
 every_copy_down 127.0.0.3 && ok || fail "after the attacks: a copy has 127.0.0.3 up"
+
+# a prober that stops writing (SIGSTOP: it keeps the lock and writes nothing): the file
+# ages, every follower warns once within a few seconds and checks itself, so a change made
+# meanwhile is seen: 127.0.0.3 comes up, and every copy but the stopped one has it up and
+# answers with it; SIGCONT: they follow the prober again
+from=$(wc -l < "$log")
+good=$(grep -c "health: $state is good again" "$log")
+kill -STOP "$newleader"
+/usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.3", int(sys.argv[1]))); s.listen(256); s.settimeout(0.2)
+end = time.time() + 60
+while time.time() < end:
+    try: s.accept()[0].close()
+    except socket.timeout: pass
+' "$PT" &
+up3=$!
+pdns_pids+=($up3)
+stale=0
+for _ in $(seq 200); do
+    stale=$(tail -n +"$((from + 1))" "$log" | grep -cE "pdyndns\[[0-9]+\]: warning: health: $state: not written again for 3 s \(its prober, pid $newleader, is stopped")
+    [ "$stale" -ge $(($(wc -w <<< "$pids") - 1)) ] && break
+    sleep 0.05
+done
+expect_eq "a stopped prober: every follower warns that the file ages" $(($(wc -w <<< "$pids") - 1)) "$stale"
+# (the stopped copy cannot answer pdynctl: its entry is an error, the others' results count)
+for _ in $(seq 60); do
+    st=$(ctl --timeout 1 --json status hc.dyn.example.test 2>/dev/null)
+    seen=$(jq '[.copies[] | select(.result) | .result.handlers[0].health.addresses[] | select(.address == "127.0.0.3" and .up)] | length' <<< "$st")
+    [ "$seen" -ge $(($(wc -w <<< "$pids") - 1)) ] && break
+    sleep 0.1
+done
+expect_eq "a stopped prober: the followers check themselves and see 127.0.0.3 come up" \
+    $(($(wc -w <<< "$pids") - 1)) "$seen"
+kill "$up3"
+kill -CONT "$newleader"
+wait_log "health: $state is good again" $((good + $(wc -w <<< "$pids") - 1)) ||
+    fail "a stopped prober: the followers never followed it again"
+every_copy_down 127.0.0.3 && ok || fail "the prober back: a copy still has 127.0.0.3 up"
 finish
