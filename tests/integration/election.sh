@@ -213,8 +213,8 @@ every_copy_down 127.0.0.3 && ok || fail "after the attacks: a copy has 127.0.0.3
 
 # a prober that stops writing (SIGSTOP: it keeps the lock and writes nothing): the file
 # ages, every follower warns once within a few seconds and checks itself, so a change made
-# meanwhile is seen: 127.0.0.3 comes up, and every copy but the stopped one has it up and
-# answers with it; SIGCONT: they follow the prober again
+# meanwhile is seen: 127.0.0.3 comes up, and every copy but the stopped one has it up;
+# SIGCONT: they follow the prober again, which has it down
 from=$(wc -l < "$log")
 good=$(grep -c "health: $state is good again" "$log")
 kill -STOP "$newleader"
