@@ -23,12 +23,10 @@
 #include "macro.h"
 
 #define READ_MAX healthfile_size(1u << 20) /* bytes of a file read: 128 MiB */
-#define ABSENT_TICKS                                                                               \
-	(3 * HEALTHSHARE_REFRESH_MS / HEALTHSHARE_TICK_MS) /* the file missing: 3 s                \
-							    */
-/* The prober writes the file every HEALTHSHARE_REFRESH_MS even when nothing changed; one left
- * as it is three times as long is a prober that is stopped, stuck or cannot write. */
-#define STALE_USEC (3 * HEALTHSHARE_REFRESH_MS * 1000ull)
+/* The prober writes the file every HEALTHSHARE_REFRESH_MS even when nothing changed: no new
+ * file for three times as long (missing, or left as it was) is a prober that is stopped,
+ * stuck or cannot write. */
+#define QUIET_USEC (3 * HEALTHSHARE_REFRESH_MS * 1000ull)
 
 enum role {
 	ROLE_FOLLOWER,
@@ -54,10 +52,10 @@ struct healthshare {
 	/* a follower: the file as last read */
 	struct stat seen;
 	bool have_seen;
-	uint64_t seen_at; /* when it was first seen as it is (mono usec) */
+	uint64_t
+	    news_at; /* when it last changed, or since when this copy waits for it (mono usec) */
 	uint32_t prober_pid;
-	uint64_t absent; /* ticks in a row without the file */
-	char *problem;	 /* the file's problem said last, or NULL */
+	char *problem; /* the file's problem said last, or NULL */
 };
 
 static uint64_t now_usec(void)
@@ -185,27 +183,27 @@ static void follow(struct healthshare *hs)
 	struct stat st;
 	char why[200];
 	size_t off = 0;
+	bool quiet = now_usec() - hs->news_at >= QUIET_USEC;
 	int r;
 
 	if (lstat(hs->state_path, &st) < 0) {
 		/* not written yet, or removed: the prober writes it within a second; until then
 		 * the states stay */
-		if (errno == ENOENT && ++hs->absent < ABSENT_TICKS)
+		if (errno == ENOENT && !quiet)
 			return;
 		snprintf(why, sizeof(why), "%s",
 			 errno == ENOENT ? "missing (the prober has not written it for 3 s)"
 					 : strerror(errno));
 		goto bad;
 	}
-	hs->absent = 0;
 	if (hs->have_seen && same_file(&st, &hs->seen)) {
 		/* (a copy that does not follow the file already checks itself) */
-		if (hs->role != ROLE_FOLLOWER || now_usec() - hs->seen_at < STALE_USEC)
+		if (hs->role != ROLE_FOLLOWER || !quiet)
 			return;
 		snprintf(why, sizeof(why),
-			 "not written again for %u s (its prober, pid %u, is stopped, stuck or "
+			 "not written again for 3 s (its prober, pid %u, is stopped, stuck or "
 			 "cannot write it)",
-			 (unsigned)(STALE_USEC / 1000000), (unsigned)hs->prober_pid);
+			 (unsigned)hs->prober_pid);
 		goto bad;
 	}
 	fd = open(hs->state_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
@@ -215,7 +213,7 @@ static void follow(struct healthshare *hs)
 	}
 	hs->seen = st;
 	hs->have_seen = true;
-	hs->seen_at = now_usec();
+	hs->news_at = now_usec();
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(why, sizeof(why), "not a regular file (%s)", file_kind(st.st_mode));
 		goto bad;
@@ -269,6 +267,7 @@ static void lock_reopen(struct healthshare *hs)
 		log_warning("health: %s was removed or replaced; electing the prober again",
 			    hs->lock_path);
 		hs->role = ROLE_FOLLOWER;
+		hs->news_at = now_usec();
 		prober_set_active(hs->p, false);
 	}
 }
@@ -315,6 +314,7 @@ void healthshare_apply(struct healthshare *hs, bool any)
 		return;
 	if (!was) {
 		/* the election at once: the first copy with checks probes from the start */
+		hs->news_at = now_usec();
 		healthshare_tick(hs);
 	} else if (hs->role == ROLE_ELECTED)
 		publish(hs); /* the new config's records */

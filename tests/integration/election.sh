@@ -5,9 +5,9 @@
 # 127.0.0.3 has none (refused: down). The copies elect one prober (DIR/health.lock): the
 # connections come at one per address per interval, not four; every copy leaves the down
 # address out; SIGKILL of the prober: another copy takes over and the checks go on at one
-# per interval; the state file damaged, truncated, replaced by a directory: no copy dies,
-# the followers warn, check themselves meanwhile, and follow again once it is good; a
-# stopped prober (the lock held, the file no longer written): the same. Counts
+# per interval; the state file damaged, truncated, removed, or no longer written by a stopped
+# prober (which holds the lock): no copy dies, the followers warn, check themselves meanwhile,
+# and follow again once it is good. Counts
 # are judged with slack for a loaded machine (four probers would make four times as many).
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -173,17 +173,18 @@ every_copy_down 127.0.0.3 && ok || fail "after the takeover: a copy has 127.0.0.
 # the state file under attack: every follower warns once, none dies, answers stay right
 state=$dir/ctl/health.state
 pids=$(copies)
-# attack TAG PATTERN COMMAND...: runs COMMAND while the prober is stopped (SIGSTOP: it would
-# write the file again within a second, maybe before every follower looked); every follower
-# warns (matching PATTERN); the prober goes on and writes the file again: each follows again
-attack() {
-    local tag=$1 pat=$2 from p missing good
+followers=$(($(wc -w <<< "$pids") - 1))
+# stop_prober TAG PATTERN COMMAND...: stops the prober (SIGSTOP: it would write the file again
+# within a second, maybe before every follower looked), runs COMMAND, and wants every follower
+# to warn (matching PATTERN)
+stop_prober() {
+    local tag=$1 pat=$2 p missing
     shift 2
     from=$(wc -l < "$log")
     good=$(grep -c "health: $state is good again" "$log")
     kill -STOP "$newleader"
     "$@"
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         missing=0
         for p in $pids; do
             [ "$p" = "$newleader" ] && continue
@@ -193,9 +194,13 @@ attack() {
         sleep 0.05
     done
     [ "$missing" = 0 ] && ok || fail "$tag: copy $missing did not warn: $(tail -n +"$((from + 1))" "$log" | grep 'health:')"
+}
+# resume_prober TAG: the prober goes on and writes the file again: each follower follows
+# again, no copy died, and the answers leave 127.0.0.3 out
+resume_prober() {
+    local tag=$1 got
     kill -CONT "$newleader"
-    wait_log "health: $state is good again" $((good + $(wc -w <<< "$pids") - 1)) ||
-        fail "$tag: never good again"
+    wait_log "health: $state is good again" $((good + followers)) || fail "$tag: never good again"
     expect_eq "$tag: the same copies" "$pids" "$(copies)"
     if tail -n +"$((from + 1))" "$log" | grep -E 'Child closed pipe|Backend launched|Backend reported'; then
         fail "$tag: a copy died"
@@ -203,22 +208,21 @@ attack() {
     got=$(seq 20 | xargs -P 8 -I{} "$DIG" +short +time=2 +tries=1 @127.0.0.1 -p "$PORT" hc.dyn.example.test A | sort -u | tr '\n' ' ')
     expect_eq "$tag: answers without 127.0.0.3" "127.0.0.1 127.0.0.2 " "$got"
 }
+attack() { stop_prober "$@"; resume_prober "$1"; }
 garbage() { head -c 5000 /dev/urandom > "$state.x" && mv "$state.x" "$state"; }
 short() { head -c 100 "$state" > "$state.x" && mv "$state.x" "$state"; }
 flip() { cp "$state" "$state.x" && printf 'X' | dd of="$state.x" bs=1 seek=200 conv=notrunc status=none && mv "$state.x" "$state"; }
 attack "garbage" "bad magic" garbage
 attack "truncated" "records in 100 bytes" short
 attack "one byte changed" "checksum mismatch" flip
+attack "removed" "missing \(the prober has not written it for 3 s\)" rm -f "$state"
 every_copy_down 127.0.0.3 && ok || fail "after the attacks: a copy has 127.0.0.3 up"
 
-# a prober that stops writing (SIGSTOP: it keeps the lock and writes nothing): the file
-# ages, every follower warns once within a few seconds and checks itself, so a change made
-# meanwhile is seen: 127.0.0.3 comes up, and every copy but the stopped one has it up;
-# SIGCONT: they follow the prober again, which has it down
-from=$(wc -l < "$log")
-good=$(grep -c "health: $state is good again" "$log")
-kill -STOP "$newleader"
-/usr/bin/python3 -c '
+# a prober that stops writing (the file left as it is): the same, and since the followers
+# check themselves meanwhile, a change is seen: 127.0.0.3 comes up, and every copy but the
+# stopped one has it up; once the prober goes on, they follow it again, which has it down
+up3() {
+    /usr/bin/python3 -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.3", int(sys.argv[1]))); s.listen(256); s.settimeout(0.2)
@@ -227,27 +231,19 @@ while time.time() < end:
     try: s.accept()[0].close()
     except socket.timeout: pass
 ' "$PT" &
-up3=$!
-pdns_pids+=($up3)
-stale=0
-for _ in $(seq 200); do
-    stale=$(tail -n +"$((from + 1))" "$log" | grep -cE "pdyndns\[[0-9]+\]: warning: health: $state: not written again for 3 s \(its prober, pid $newleader, is stopped")
-    [ "$stale" -ge $(($(wc -w <<< "$pids") - 1)) ] && break
-    sleep 0.05
-done
-expect_eq "a stopped prober: every follower warns that the file ages" $(($(wc -w <<< "$pids") - 1)) "$stale"
+    up3=$!
+    pdns_pids+=($up3)
+}
+stop_prober "stopped prober" "not written again for 3 s \(its prober, pid $newleader, is stopped" up3
 # (the stopped copy cannot answer pdynctl: its entry is an error, the others' results count)
 for _ in $(seq 60); do
     st=$(ctl --timeout 1 --json status hc.dyn.example.test 2>/dev/null)
     seen=$(jq '[.copies[] | select(.result) | .result.handlers[0].health.addresses[] | select(.address == "127.0.0.3" and .up)] | length' <<< "$st")
-    [ "$seen" -ge $(($(wc -w <<< "$pids") - 1)) ] && break
+    [ "$seen" -ge "$followers" ] && break
     sleep 0.1
 done
-expect_eq "a stopped prober: the followers check themselves and see 127.0.0.3 come up" \
-    $(($(wc -w <<< "$pids") - 1)) "$seen"
+expect_eq "stopped prober: the followers check themselves and see 127.0.0.3 come up" "$followers" "$seen"
 kill "$up3"
-kill -CONT "$newleader"
-wait_log "health: $state is good again" $((good + $(wc -w <<< "$pids") - 1)) ||
-    fail "a stopped prober: the followers never followed it again"
+resume_prober "stopped prober"
 every_copy_down 127.0.0.3 && ok || fail "the prober back: a copy still has 127.0.0.3 up"
 finish
