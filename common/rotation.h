@@ -9,7 +9,7 @@
 struct rotation {
 	uint64_t *next; /* how many times each slot has advanced */
 	/* NULL, or per slot the counter it advances instead: one shared with the other copies
-	 * (pdyndns --shared-rotation), or its own next[] entry */
+	 * (coprocess mode's default), or its own next[] entry */
 	uint64_t **shared;
 	size_t n;
 	uint64_t rng; /* the random policy's generator (splitmix64); 0 until seeded */

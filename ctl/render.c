@@ -115,6 +115,7 @@ int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 {
 	struct rd r = {.why = why};
 	json_object *zones, *last, *views;
+	const char *rotation;
 	long long up = num(&r, res, "uptime"), nh = num(&r, res, "n_handlers"), nv;
 	size_t nz;
 
@@ -142,6 +143,10 @@ int render_status_header(FILE *out, json_object *res, char why[RENDER_WHY_MAX])
 			"  rotation STALLED: %lld times questions came without the SOA lookups "
 			"\"advance\": \"per-question\" counts (PowerDNS's caches); see the log\n",
 			num(&r, res, "stalls"));
+	rotation = str(&r, res, "rotation"); /* (absent from older daemons) */
+	if (rotation && !strcmp(rotation, "own"))
+		fprintf(out, "  rotation: this copy's own: the copies PowerDNS starts (one per "
+			     "thread) do not answer in turn; see the log\n");
 	last = get(&r, res, "last_reload", json_type_object, "an object");
 	if (last) {
 		fprintf(out, "  last reload: %s at ",

@@ -21,7 +21,7 @@ struct buf;
 struct daemon {
 	sd_event *event;
 	struct listener *listener;   /* socket mode, or NULL */
-	struct sharedrot *sharedrot; /* --shared-rotation (coprocess mode), or NULL */
+	struct sharedrot *sharedrot; /* coprocess mode, unless --no-shared-rotation; or NULL */
 	struct hub *hub;	     /* the reloads' coordination (hub.h) */
 	struct watch *watch;
 	struct control *control;

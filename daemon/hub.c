@@ -274,8 +274,10 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			for (struct session *s = d->sv.sessions; s; s = s->next)
 				answer_memo_forget(&s->memo, i);
 		}
-		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &d->sv.rot) < 0)
-			return -ENOMEM;
+		/* the handlers looked at again, and only they, find their counters again */
+		if (d->sharedrot)
+			sharedrot_attach_slots(d->sharedrot, snap, &d->sv.rot, snap->checked,
+					       snap->n_checked);
 	} else {
 		if (j && j->map && j->n_map == n_old && j->rot.n == snap->n_handlers) {
 			/* prepared by the worker: only the positions are the loop's */
@@ -299,7 +301,8 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			rotation_done(&rot);
 			return -ENOMEM;
 		}
-		if (d->sharedrot && sharedrot_attach(d->sharedrot, snap, &rot) < 0) {
+		if (d->sharedrot &&
+		    sharedrot_attach_carried(d->sharedrot, snap, &rot, old, &d->sv.rot) < 0) {
 			metrics_slots_free(slots, snap->n_handlers);
 			rotation_done(&rot);
 			return -ENOMEM;

@@ -79,7 +79,7 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "Usage: pdyndns --config FILE [--control-dir DIR] [--shared-rotation]\n"
+	    "Usage: pdyndns --config FILE [--control-dir DIR] [--no-shared-rotation]\n"
 	    "                                     serve the PowerDNS pipe protocol on stdin/stdout\n"
 	    "       pdyndns --config FILE --listen PATH [--control-dir DIR]\n"
 	    "               [--metrics-listen ADDR:PORT]\n"
@@ -101,10 +101,12 @@ static void usage(FILE *f)
 	    "                     socket mode: serve GET /metrics (Prometheus) over HTTP on\n"
 	    "                     ADDR:PORT, e.g. 127.0.0.1:9153 or [::1]:9153 (a socket passed by\n"
 	    "                     systemd, named \"metrics\", is used instead)\n"
+	    "  --no-shared-rotation\n"
+	    "                     coprocess mode: rotate with this copy's own counters; by default\n"
+	    "                     the copies PowerDNS starts (one per thread) share one rotation\n"
+	    "                     through DIR/" SHAREDROT_FILE " (DIR: the control directory)\n"
 	    "  -s, --shared-rotation\n"
-	    "                     coprocess mode: share the rotation with the other copies of the\n"
-	    "                     same PowerDNS through DIR/" SHAREDROT_FILE " (DIR: the control\n"
-	    "                     directory)\n"
+	    "                     the default, kept for the command lines that name it\n"
 	    "  -C, --control-dir DIR\n"
 	    "                     where to put the control socket for pdynctl (default: the\n"
 	    "                     config's control_dir, else " CONTROL_DEFAULT_DIR ")\n"
@@ -382,6 +384,9 @@ static int serve(struct daemon *d, const char *listen_path, const char *metrics_
 	/* Coprocess: PowerDNS's own service manager must not take our messages for its own. */
 	unsetenv("NOTIFY_SOCKET");
 	d->describe_copies = ctldir_describe_copies;
+	if (r >= 0 && !shared_rotation)
+		log_info("rotation: this copy's own (--no-shared-rotation): the copies PowerDNS "
+			 "starts, one per thread, rotate apart");
 	/* the copy's own counters are fresh at start: the shared ones take over */
 	if (r >= 0 && shared_rotation &&
 	    sharedrot_new(d->event, d->control_dir, &d->sv, &d->sharedrot) == 0 && d->sv.snap)
@@ -422,6 +427,7 @@ int main(int argc, char **argv)
 	    {"control-dir", required_argument, NULL, 'C'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"shared-rotation", no_argument, NULL, 's'},
+	    {"no-shared-rotation", no_argument, NULL, 'S'},
 	    {"metrics-listen", required_argument, NULL, 'm'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
@@ -429,7 +435,7 @@ int main(int argc, char **argv)
 	};
 	struct daemon d = {.started = time(NULL)};
 	const char *listen_path = NULL, *pdns_config = NULL, *metrics_addr = NULL;
-	bool check = false, shared_rotation = false;
+	bool check = false, shared_rotation = true;
 	int c, r;
 
 	/* No fastbins: freed small blocks then merge as they are freed, where fastbins would
@@ -449,6 +455,7 @@ int main(int argc, char **argv)
 		case 'l': listen_path = optarg; break;
 		case 'm': metrics_addr = optarg; break;
 		case 's': shared_rotation = true; break;
+		case 'S': shared_rotation = false; break;
 		case 'V': printf("pdyndns %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;

@@ -47,7 +47,7 @@
 #define PROBES		 64
 #define IDLE_RECLAIM_SEC 3600		  /* a counter nobody touched for this long may be reused */
 #define CHECK_USEC	 (2 * 1000000ull) /* how often the file is checked */
-#define TOUCH_CHECKS	 30 /* the live counters are touched every 30 checks (a minute) */
+#define TOUCH_CHECKS	 30 /* every live counter is touched once in 30 checks (a minute) */
 #define SLOTS_MIN	 1024u
 #define SLOTS_MAX	 (1u << 20) /* 24 MiB of counters */
 
@@ -85,7 +85,8 @@ struct sharedrot {
 	struct map m; /* m.t NULL: this copy rotates alone, with its own counters */
 	int efd;      /* the bus error handler wakes the loop through it */
 	sd_event_source *timer, *bus;
-	unsigned checks;
+	size_t touch;	 /* the next handler whose counter is touched */
+	uint64_t bus_at; /* the last bus error (mono usec), 0: none */
 	bool full_warned;
 };
 
@@ -180,9 +181,11 @@ static uint64_t random_epoch(void)
 	return e ? e : 1;
 }
 
-/* Maps the counter file at path, setting it up if it is new, empty or short. Returns 0, or a
- * negative errno with why (len bytes) saying what is wrong with the file. */
-static int map_open(const char *path, int efd, struct map *ret, char *why, size_t len)
+/* Maps the counter file at path, setting it up with want counters if it is new, empty or
+ * short. Returns 0, or a negative errno with why (len bytes) saying what is wrong with the
+ * file. */
+static int map_open(const char *path, int efd, uint64_t want, struct map *ret, char *why,
+		    size_t len)
 {
 	_cleanup_close_ int fd = -1;
 	struct map m = {.fd = -1, .region = -1};
@@ -216,7 +219,7 @@ static int map_open(const char *path, int efd, struct map *ret, char *why, size_
 			 h.magic);
 		return -EINVAL;
 	}
-	slots = h.slots ? h.slots : SHAREDROT_SLOTS; /* 0: set up now, by this copy or another */
+	slots = h.slots ? h.slots : want; /* 0: set up now, by this copy or another */
 	if (slots < SLOTS_MIN || slots > SLOTS_MAX || (slots & (slots - 1))) {
 		snprintf(why, len,
 			 "its header says %" PRIu64
@@ -227,9 +230,15 @@ static int map_open(const char *path, int efd, struct map *ret, char *why, size_
 	m.size = sizeof(struct table) + slots * sizeof(struct counter);
 	/* new, or wiped (short: its counters are gone; no size: its header was damaged) */
 	m.fresh = h.magic == 0 || h.slots == 0 || (uint64_t)st.st_size < m.size;
-	if ((uint64_t)st.st_size < m.size && ftruncate(fd, (off_t)m.size) < 0) {
+	/* Its blocks reserved, not a sparse file: touching a page of a sparse file on a full
+	 * filesystem (a full /run) raises SIGBUS, at every question. Reserved, a full
+	 * filesystem is this error, once. (Only where the filesystem cannot reserve, the file
+	 * is grown sparse, as before.) */
+	if (fallocate(fd, 0, 0, (off_t)m.size) < 0 &&
+	    (errno != EOPNOTSUPP ||
+	     ((uint64_t)st.st_size < m.size && ftruncate(fd, (off_t)m.size) < 0))) {
 		r = -errno;
-		snprintf(why, len, "cannot grow it to %zu bytes: %s", m.size, strerror(-r));
+		snprintf(why, len, "cannot reserve %zu bytes for it: %s", m.size, strerror(-r));
 		return r;
 	}
 	m.t = mmap(NULL, m.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -270,6 +279,26 @@ static int map_open(const char *path, int efd, struct map *ret, char *why, size_
 	m.fd = TAKE_FD(fd);
 	*ret = m;
 	return 0;
+}
+
+/* Counters for a new file: twice the live snapshot's handlers (room for the versions of
+ * changed lists still alive), at least SHAREDROT_SLOTS, a power of two. */
+static uint64_t want_slots(const struct sharedrot *sr)
+{
+	size_t n = sr->sv->snap ? sr->sv->snap->n_handlers : 0;
+	uint64_t slots = SHAREDROT_SLOTS;
+
+	while (slots < 2 * (uint64_t)n && slots < SLOTS_MAX)
+		slots <<= 1;
+	return slots;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static uint64_t now_sec(void)
@@ -326,6 +355,67 @@ static uint64_t *find(struct sharedrot *sr, uint64_t key)
 	return NULL;
 }
 
+/* The counter slot i of r (for s) advances: the shared one of its handler, or r's own. */
+static uint64_t *counter_of(struct sharedrot *sr, const struct snapshot *s, struct rotation *r,
+			    size_t i)
+{
+	const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
+	uint64_t *c = h && h->list ? find(sr, key_of(h)) : NULL;
+
+	if (c)
+		return c;
+	if (h && h->list && !sr->full_warned) {
+		log_warning("shared rotation: no room for %s %s in %" PRIu64
+			    " counters; it rotates in this copy alone",
+			    h->cfg->qname, h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA",
+			    sr->m.mask + 1);
+		sr->full_warned = true;
+	}
+	return &r->next[i];
+}
+
+/* Whether slot k of old advances a shared counter (not its own next[] entry). */
+static bool shares(const struct rotation *old, size_t k)
+{
+	return old->shared && k < old->n && old->shared[k] != &old->next[k];
+}
+
+int sharedrot_attach_carried(struct sharedrot *sr, const struct snapshot *s, struct rotation *r,
+			     const struct snapshot *old_s, const struct rotation *old)
+{
+	uint64_t **p;
+
+	if (!sr->m.t || !old->shared) /* alone, or old was not attached: from scratch */
+		return sharedrot_attach(sr, s, r);
+	p = calloc(r->n ? r->n : 1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
+		int64_t k = h ? h->carry_from : -1;
+
+		/* the same name, type and addresses, and the same view index: the same key */
+		if (k >= 0 && old_s && (size_t)k < old_s->n_handlers && shares(old, (size_t)k) &&
+		    old_s->handlers[k].cfg->view == h->cfg->view)
+			p[i] = old->shared[k];
+		else
+			p[i] = counter_of(sr, s, r, i);
+	}
+	free(r->shared);
+	r->shared = p;
+	return 0;
+}
+
+void sharedrot_attach_slots(struct sharedrot *sr, const struct snapshot *s, struct rotation *r,
+			    const uint32_t *slots, size_t n)
+{
+	if (!sr->m.t || !r->shared)
+		return;
+	for (size_t k = 0; k < n; k++)
+		if (slots[k] < r->n)
+			r->shared[slots[k]] = counter_of(sr, s, r, slots[k]);
+}
+
 int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rotation *r)
 {
 	uint64_t **p;
@@ -338,23 +428,8 @@ int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rota
 	p = calloc(r->n ? r->n : 1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
-
-		p[i] = h && h->list ? find(sr, key_of(h)) : NULL;
-		if (!p[i]) {
-			if (h && h->list && !sr->full_warned) {
-				log_warning("shared rotation: no room for %s %s in %" PRIu64
-					    " counters; it "
-					    "rotates in this copy alone",
-					    h->cfg->qname,
-					    h->cfg->qtype == PP_TYPE_A ? "A" : "AAAA",
-					    sr->m.mask + 1);
-				sr->full_warned = true;
-			}
-			p[i] = &r->next[i];
-		}
-	}
+	for (size_t i = 0; i < r->n; i++)
+		p[i] = counter_of(sr, s, r, i);
 	free(r->shared);
 	r->shared = p;
 	return 0;
@@ -381,7 +456,7 @@ static void recover(struct sharedrot *sr, const char *what)
 	struct map m, old = sr->m;
 	char why[200];
 
-	if (map_open(sr->path, sr->efd, &m, why, sizeof(why)) == 0) {
+	if (map_open(sr->path, sr->efd, want_slots(sr), &m, why, sizeof(why)) == 0) {
 		sr->m = m;
 		if (sharedrot_attach(sr, sr->sv->snap, &sr->sv->rot) == 0) {
 			map_release(&old);
@@ -432,7 +507,7 @@ bool sharedrot_check(struct sharedrot *sr)
 
 	if (!sr->m.t) {
 		/* alone since a warning: quietly, until the file can be used again */
-		if (map_open(sr->path, sr->efd, &m, why, sizeof(why)) < 0)
+		if (map_open(sr->path, sr->efd, want_slots(sr), &m, why, sizeof(why)) < 0)
 			return false;
 		sr->m = m;
 		if (sharedrot_attach(sr, sr->sv->snap, &sr->sv->rot) < 0) {
@@ -459,16 +534,24 @@ bool sharedrot_check(struct sharedrot *sr)
 	return sr->m.t != NULL;
 }
 
-/* Checks the file; keeps the counters of the live snapshot from looking idle. */
+/* Checks the file; keeps the counters of the live snapshot from looking idle: a slice of
+ * them at each check, every one of them in TOUCH_CHECKS checks (a minute), so that no check
+ * holds the loop for long at any number of handlers. */
 static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	struct sharedrot *sr = userdata;
 	const struct snapshot *s = sr->sv->snap;
 
-	if (sharedrot_check(sr) && ++sr->checks % TOUCH_CHECKS == 0)
-		for (size_t i = 0; s && i < s->n_handlers; i++)
-			if (s->handlers[i].list)
-				(void)find(sr, key_of(&s->handlers[i]));
+	if (sharedrot_check(sr) && s && s->n_handlers) {
+		size_t per = (s->n_handlers + TOUCH_CHECKS - 1) / TOUCH_CHECKS;
+
+		for (size_t k = 0; k < per; k++) {
+			const struct handler *h = &s->handlers[sr->touch++ % s->n_handlers];
+
+			if (h->list)
+				(void)find(sr, key_of(h));
+		}
+	}
 	sd_event_source_set_time(src, usec + CHECK_USEC);
 	return 0;
 }
@@ -478,8 +561,23 @@ static int on_bus(sd_event_source *src, int fd, uint32_t revents, void *userdata
 {
 	uint64_t n;
 
+	struct sharedrot *sr = userdata;
+	uint64_t now = now_usec();
+
 	(void)!read(fd, &n, sizeof(n));
-	(void)sharedrot_check(userdata);
+	/* Again within a check's time: the file faults as soon as it is taken up again (it
+	 * cannot be reserved and its filesystem is full?). Alone, once said, until the next
+	 * check, never in a loop of faults. */
+	if (sr->bus_at && now - sr->bus_at < CHECK_USEC && sr->m.t) {
+		sr->bus_at = now;
+		go_alone(sr);
+		log_warning("shared rotation: %s faults again as soon as it is mapped (is its "
+			    "filesystem full?); this copy rotates alone until it can be used",
+			    sr->path);
+		return 0;
+	}
+	sr->bus_at = now;
+	(void)sharedrot_check(sr);
 	return 0;
 }
 
@@ -509,12 +607,13 @@ int sharedrot_new(sd_event *event, const char *dir, struct serving *sv, struct s
 		goto fail;
 	(void)sd_event_source_set_enabled(sr->timer, SD_EVENT_ON);
 	(void)mkdir(dir, 0755);
-	if (map_open(sr->path, sr->efd, &sr->m, why, sizeof(why)) == 0)
+	if (map_open(sr->path, sr->efd, want_slots(sr), &sr->m, why, sizeof(why)) == 0)
 		log_info("shared rotation: %s", sr->path);
 	else
-		log_error(
-		    "shared rotation: %s: %s; this copy rotates alone until the file can be used",
-		    sr->path, why);
+		log_error("shared rotation: %s: %s; this copy rotates alone until the file can be "
+			  "used, so the copies PowerDNS starts (one per thread) do not answer in "
+			  "turn (pdynctl status says \"rotation: this copy's own\")",
+			  sr->path, why);
 	*ret = sr;
 	return 0;
 fail:

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Rotation shared by the coprocesses of one PowerDNS (pdyndns --shared-rotation): a file of
+/* Rotation shared by the coprocesses of one PowerDNS (the default; --no-shared-rotation): a file of
  * counters in the control directory, mapped by every copy and advanced with atomic adds. A
  * handler's counter is found by its name, its type and the hash of its addresses, so copies
  * agree without talking to each other: a list that did not change keeps its position across
@@ -35,6 +35,18 @@ struct sharedrot *sharedrot_free(struct sharedrot *t);
  * for new lists. A handler without room in the file keeps its own counter (warned once);
  * without a usable file, r keeps its own counters (r->shared NULL). Returns 0 or -ENOMEM. */
 int sharedrot_attach(struct sharedrot *t, const struct snapshot *s, struct rotation *r);
+
+/* The same for a rotation r built from old (the live rotation, for snapshot old_s): a slot
+ * whose handler carries on from one of old_s (same name, type, view and addresses) keeps
+ * old's shared counter, and only the others are looked up: a reload costs in proportion to
+ * what changed. Returns 0 or -ENOMEM. */
+int sharedrot_attach_carried(struct sharedrot *t, const struct snapshot *s, struct rotation *r,
+			     const struct snapshot *old_s, const struct rotation *old);
+
+/* For a snapshot s derived from the live one (same slots, r the live rotation): the n slots
+ * given, which it looked at again, find their counters again. */
+void sharedrot_attach_slots(struct sharedrot *t, const struct snapshot *s, struct rotation *r,
+			    const uint32_t *slots, size_t n);
 
 /* For tests: checks the file now, as the periodic check does (taking up a changed file,
  * warning once). Returns true if the copy then shares its rotation through the file. */

@@ -62,7 +62,6 @@ daemon=no
 guardian=no
 disable-syslog=yes
 security-poll-suffix=
-distributor-threads=1
 CONF
 
 "$pdns" --config-dir="$dir" > "$dir/pdns.log" 2>&1 &
@@ -97,7 +96,8 @@ Try, in another terminal:
   $pdynctl --dir $ctl query www.dyn.example.test A   # what would be answered, no rotation
   echo 198.51.100.99 >> $data/targets-v4.txt   # edit a list: repeat the probe.atlas dig to see it served
 
-distributor-threads=1 here: one UDP coprocess, so rotation is visible per question.
+PowerDNS runs its default 3 threads here, a copy of pdyndns each; the copies share one
+rotation, so the answers come in turn whichever thread answers.
 The PowerDNS log is in $dir/pdns.log. Press Ctrl-C to stop.
 MSG
 wait "$pid"

@@ -1,19 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# --shared-rotation through the real PowerDNS (coprocess mode, distributor-threads=3): the
-# copies share one rotation through the counter file in the control directory, so rotation
+# The shared rotation (coprocess mode's default) through the real PowerDNS (distributor-
+# threads=3): the copies share one rotation through the counter file in the control directory, so rotation
 # is exact whichever copy answers, also for questions in parallel; a changed list starts at
 # its first address in every copy, an unchanged one goes on. Then the counter file is
 # truncated, grown, removed, renamed over, overwritten and replaced by what is not a file
 # under the running copies: they answer every question, none dies, each logs one line per
-# event, and they share their rotation again once the file is usable.
+# event, and they share their rotation again once the file is usable. Last, with
+# --no-shared-rotation each copy rotates on its own, and says so.
 set -u
 . "$(dirname "$0")/lib.sh"
 need_pdns
+command -v jq >/dev/null || { echo "SKIP: jq not installed"; exit 77; }
 write_zone "$work/zone"
 dir=$work/pdns
-PIPE_COMMAND="$PDYNDNS --config $work/zone/config.json --control-dir $dir/ctl --shared-rotation" \
-    start_pdns "$dir" "$work/zone/config.json" 3 "distributor-threads=3" || { fail "start"; finish; }
+start_pdns "$dir" "$work/zone/config.json" 3 "distributor-threads=3" || { fail "start"; finish; }
 check_rotation "shared rotation, 3 copies" "$work/zone"
 [ -f "$dir/ctl/rotation.counters" ] && ok || fail "no counter file in the control directory"
 
@@ -135,4 +136,18 @@ episode "a FIFO" "cannot be used: it is not a regular file \\(a FIFO\\); this co
 from=$(wc -l < "$dir/pdns.log"); rm "$counters"
 settled "info: shared rotation: $counters can be used again" && ok || fail "not used again after the FIFO"
 shared_exact "removed after the FIFO"
+expect_eq "status: one rotation, shared" shared \
+    "$("$PDYNCTL" --dir "$dir/ctl" --json status | jq -r '[.copies[].result.rotation] | unique | join(" ")')"
+stop_pid "$PDNS_PID"
+
+# --no-shared-rotation: each copy its own counters, said at start and by status; no file
+dir=$work/pdns-own
+PIPE_COMMAND="$PDYNDNS --config $work/zone/config.json --control-dir $dir/ctl --no-shared-rotation" \
+    start_pdns "$dir" "$work/zone/config.json" 3 "distributor-threads=3" || { fail "start --no-shared-rotation"; finish; }
+for _ in $(seq 50); do [ "$("$PDYNCTL" --dir "$dir/ctl" --json list 2>/dev/null | jq '.copies | length')" -ge 4 ] && break; sleep 0.1; done
+expect_eq "--no-shared-rotation: each copy its own" own \
+    "$("$PDYNCTL" --dir "$dir/ctl" --json status | jq -r '[.copies[].result.rotation] | unique | join(" ")')"
+expect_match "--no-shared-rotation: pdynctl status says so" "rotation: this copy's own" "$("$PDYNCTL" --dir "$dir/ctl" status)"
+grep -q "info: rotation: this copy's own (--no-shared-rotation)" "$dir/pdns.log" && ok || fail "--no-shared-rotation: not logged"
+[ ! -e "$dir/ctl/rotation.counters" ] && ok || fail "--no-shared-rotation: a counter file was made"
 finish

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The shared counter file (--shared-rotation) with hostile contents and sizes: headers with
- * any number of counters, foreign or cut short; a directory, a FIFO or a symlink in its
- * place; the table's size changed under a copy, then a reload; the file truncated under
- * copies that are using it (the bus error is caught). Two "copies" are two sharedrots in
- * this process, each with its own loop. Nothing may crash or read outside a mapping (the
- * CI runs this under ASan), each event is one warning, and the copies share their counters
- * again once the file is usable. */
+/* The shared counter file (coprocess mode's shared rotation) with hostile contents and sizes:
+ * headers with any number of counters, foreign or cut short; a directory, a FIFO or a symlink
+ * in its place; the table's size changed under a copy, then a reload; the file truncated under
+ * copies that are using it (the bus error is caught). Two "copies" are two sharedrots in this
+ * process, each with its own loop. Nothing may crash or read outside a mapping (the CI runs
+ * this under ASan), each event is one warning, and the copies share their counters again once
+ * the file is usable. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config.h"
+#include "diag.h"
 #include "fixture.h"
 #include "log.h"
 #include "serving.h"
@@ -342,6 +344,102 @@ static void test_truncated_under_copies(void **state)
 	}
 }
 
+/* The snapshot of the fixture's config as it is now, built against prev (its rotation
+ * carries on for the lists that did not change). */
+static struct snapshot *reload_from(const struct snapshot *prev)
+{
+	struct snapshot_opts o = {.prev = prev, .reuse_unchanged = true};
+	struct snapshot *s = NULL;
+	struct config *c = NULL;
+	char cfg[128];
+	struct diag d;
+
+	snprintf(cfg, sizeof(cfg), "%s/config.json", zdir);
+	diag_init(&d);
+	assert_int_equal(config_load(cfg, &d, &c), 0);
+	assert_int_equal(snapshot_new(c, &o, &d, &s), 0);
+	diag_clear(&d);
+	return s;
+}
+
+/* A reload keeps the counters of the lists that did not change without looking them up
+ * (the same pointers), and finds a fresh one for a changed list: where a copy started now
+ * finds them. A snapshot derived for one changed file looks up that handler only. */
+static void test_reload_carries(void **state)
+{
+	struct copy a, b;
+	struct rotation rot;
+	struct snapshot *s2, *s3;
+	uint64_t *t1, *abc;
+	uint32_t *map;
+	char *paths[2];
+	char abc_path[160];
+
+	copy_open(&a);
+	take_all(&a);
+	take_all(&a);
+	assert_string_equal(snap->handlers[0].cfg->qname, "t1.dyn.example.test");
+	assert_string_equal(snap->handlers[2].cfg->qname, "a.b.c.dyn.example.test");
+	t1 = a.d.sv.rot.shared[0];
+	abc = a.d.sv.rot.shared[2];
+	assert_int_equal(*t1, 2);
+
+	/* a full reload: abc.txt changed, t1's lists did not */
+	fixture_write(zdir, "abc.txt", "198.51.100.7\n198.51.100.8\n");
+	s2 = reload_from(snap);
+	assert_true(s2->handlers[0].carry_from == 0 && s2->handlers[2].carry_from < 0);
+	map = calloc(snap->n_handlers, sizeof(*map));
+	assert_non_null(map);
+	assert_int_equal(snapshot_rotation(s2, &a.d.sv.rot, snap->n_handlers, &rot, map), 0);
+	assert_int_equal(sharedrot_attach_carried(a.sr, s2, &rot, snap, &a.d.sv.rot), 0);
+	assert_ptr_equal(rot.shared[0], t1); /* carried, not looked up */
+	assert_ptr_not_equal(rot.shared[2], abc);
+	assert_int_equal(*rot.shared[2], 0); /* the changed list: from its first address */
+	rotation_done(&a.d.sv.rot);
+	a.d.sv.rot = rot;
+	a.d.sv.snap = s2;
+	take_all(&a);
+	/* a copy started now shares the same counters */
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(sd_event_new(&b.d.event), 0);
+	b.d.sv.snap = s2;
+	assert_int_equal(snapshot_rotation(s2, NULL, 0, &b.d.sv.rot, NULL), 0);
+	assert_int_equal(sharedrot_new(b.d.event, cdir, &b.d.sv, &b.sr), 0);
+	assert_int_equal(sharedrot_attach(b.sr, s2, &b.d.sv.rot), 0);
+	assert_int_equal(rotation_count(&b.d.sv.rot, 0), 3);
+	assert_int_equal(rotation_count(&b.d.sv.rot, 2), 1);
+
+	/* derived for abc.txt changed again: that slot alone finds a new counter */
+	fixture_write(zdir, "abc.txt", "198.51.100.9\n");
+	snprintf(abc_path, sizeof(abc_path), "%s/abc.txt", zdir);
+	paths[0] = abc_path;
+	paths[1] = NULL;
+	{
+		struct snapshot_opts o = {.prev = s2, .reuse_unchanged = true};
+		struct diag d;
+
+		diag_init(&d);
+		assert_int_equal(snapshot_derive(s2, &o, paths, &d, &s3), 0);
+		diag_clear(&d);
+	}
+	assert_int_equal(s3->n_checked, 1);
+	abc = a.d.sv.rot.shared[2];
+	sharedrot_attach_slots(a.sr, s3, &a.d.sv.rot, s3->checked, s3->n_checked);
+	assert_ptr_equal(a.d.sv.rot.shared[0], t1);
+	assert_ptr_not_equal(a.d.sv.rot.shared[2], abc);
+	assert_int_equal(*a.d.sv.rot.shared[2], 0);
+	a.d.sv.snap = s3;
+	take_all(&a);
+	assert_int_equal(rotation_count(&b.d.sv.rot, 0), 4); /* b still on s2: t1 shared */
+
+	free(map);
+	copy_close(&b);
+	copy_close(&a);
+	snapshot_free(s3);
+	snapshot_free(s2);
+	assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +447,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_size_changed_then_reload, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_not_a_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncated_under_copies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reload_carries, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
