@@ -50,6 +50,9 @@ static const struct {
      "1 while a copy sees questions without their SOA lookups (advance per-question: pdyndns "
      "counts "
      "lookups instead)."},
+    {P "rotation_alone", PROMTEXT_GAUGE, PROMTEXT_MAX,
+     "1 while a copy PowerDNS started rotates with its own counters (it cannot use the shared "
+     "counter file, or runs with --no-shared-rotation): the copies do not answer in turn."},
     {P "addresses", PROMTEXT_GAUGE, PROMTEXT_MAX,
      "Addresses in a handler's list (0: serving nothing)."},
     {P "file_error", PROMTEXT_GAUGE, PROMTEXT_MAX,
@@ -242,6 +245,11 @@ int expo_add_copy(struct promtext *p, json_object *h, int pid, char why[EXPO_WHY
 	    (r = promtext_add(p, P "rotation_stalls_total", NULL, NULL, v)) < 0 ||
 	    (r = bool_at(h, "rotation_stalled", &v, why)) < 0 ||
 	    (r = promtext_add(p, P "rotation_stalled", NULL, NULL, v)) < 0)
+		return r;
+	/* (a daemon older than the gauge sends none) */
+	if (json_object_object_get_ex(h, "rotation_alone", NULL) &&
+	    ((r = bool_at(h, "rotation_alone", &v, why)) < 0 ||
+	     (r = promtext_add(p, P "rotation_alone", NULL, NULL, v)) < 0))
 		return r;
 	return 0;
 }

@@ -70,6 +70,7 @@ for case_ in running start; do
         expect_eq "start, full: each copy rotates alone" own "$(rotation_of_copies)"
         expect_match "start, full: pdynctl status says so" \
             "rotation: this copy's own: the copies PowerDNS starts \(one per thread\) do not answer in turn" "$(ctl status)"
+        expect_eq "start, full: and pdynctl metrics" "pdyndns_rotation_alone 1" "$(ctl metrics | grep '^pdyndns_rotation_alone ')"
         # (PowerDNS may start and stop a copy before the ones that serve: the ones listed)
         pids=$(ctl --json list | jq -r '.copies[].pid')
         copies=$(wc -w <<< "$pids")
@@ -83,6 +84,7 @@ for case_ in running start; do
         wait_log "shared rotation: $ctl/rotation.counters can be used again" "$copies" ||
             fail "start: not shared again once there was room"
         expect_eq "start, room again: one rotation" shared "$(rotation_of_copies)"
+        expect_eq "start, room again: the gauge back to 0" "pdyndns_rotation_alone 0" "$(ctl metrics | grep '^pdyndns_rotation_alone ')"
         in_turn "start, room again" 10
     fi
     if grep -E 'Child closed pipe|Backend reported|bus error' "$log"; then fail "$case_: a copy died or faulted"; else ok; fi
