@@ -276,7 +276,7 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 		}
 		/* the handlers looked at again, and only they, find their counters again */
 		if (d->sharedrot)
-			sharedrot_attach_slots(d->sharedrot, snap, &d->sv.rot, snap->checked,
+			sharedrot_attach_slots(d->sharedrot, snap, &d->sv.rot, old, snap->checked,
 					       snap->n_checked);
 	} else {
 		if (j && j->map && j->n_map == n_old && j->rot.n == snap->n_handlers) {

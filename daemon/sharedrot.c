@@ -380,16 +380,45 @@ static bool shares(const struct rotation *old, size_t k)
 	return old->shared && k < old->n && old->shared[k] != &old->next[k];
 }
 
+/* Slot k of old leaves the counter of handler oh for nh's (NULL: none): the counter, if
+ * shared and of another key, starts over. So a list that comes back (an operator switching
+ * A -> B -> A) starts at its first address, as every changed list does, instead of where it
+ * was; a copy still on it until its own reload, a moment later, goes on from there. */
+static void retire(const struct rotation *old, size_t k, const struct handler *oh,
+		   const struct handler *nh)
+{
+	if (!shares(old, k) || !oh || !oh->list)
+		return;
+	if (nh && nh->list && key_of(nh) == key_of(oh))
+		return;
+	__atomic_store_n(old->shared[k], 0, __ATOMIC_RELAXED);
+}
+
 int sharedrot_attach_carried(struct sharedrot *sr, const struct snapshot *s, struct rotation *r,
 			     const struct snapshot *old_s, const struct rotation *old)
 {
+	_cleanup_free_ bool *kept = NULL;
 	uint64_t **p;
 
 	if (!sr->m.t || !old->shared) /* alone, or old was not attached: from scratch */
 		return sharedrot_attach(sr, s, r);
 	p = calloc(r->n ? r->n : 1, sizeof(*p));
-	if (!p)
+	kept = calloc(old->n ? old->n : 1, sizeof(*kept));
+	if (!p || !kept) {
+		free(p);
 		return -ENOMEM;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
+		int64_t k = h ? h->carry_from : -1;
+
+		if (k >= 0 && (size_t)k < old->n)
+			kept[k] = true;
+	}
+	/* the lists no handler carries on: removed or changed */
+	for (size_t k = 0; old_s && k < old->n && k < old_s->n_handlers; k++)
+		if (!kept[k])
+			retire(old, k, &old_s->handlers[k], NULL);
 	for (size_t i = 0; i < r->n; i++) {
 		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
 		int64_t k = h ? h->carry_from : -1;
@@ -407,13 +436,20 @@ int sharedrot_attach_carried(struct sharedrot *sr, const struct snapshot *s, str
 }
 
 void sharedrot_attach_slots(struct sharedrot *sr, const struct snapshot *s, struct rotation *r,
-			    const uint32_t *slots, size_t n)
+			    const struct snapshot *old_s, const uint32_t *slots, size_t n)
 {
 	if (!sr->m.t || !r->shared)
 		return;
-	for (size_t k = 0; k < n; k++)
-		if (slots[k] < r->n)
-			r->shared[slots[k]] = counter_of(sr, s, r, slots[k]);
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = slots[k];
+		const struct handler *h = i < s->n_handlers ? &s->handlers[i] : NULL;
+
+		if (i >= r->n || (h && h->carry_from >= 0))
+			continue; /* (its list did not change: the same counter) */
+		if (old_s && i < old_s->n_handlers)
+			retire(r, i, &old_s->handlers[i], h);
+		r->shared[i] = counter_of(sr, s, r, i);
+	}
 }
 
 int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rotation *r)

@@ -39,14 +39,16 @@ int sharedrot_attach(struct sharedrot *t, const struct snapshot *s, struct rotat
 /* The same for a rotation r built from old (the live rotation, for snapshot old_s): a slot
  * whose handler carries on from one of old_s (same name, type, view and addresses) keeps
  * old's shared counter, and only the others are looked up: a reload costs in proportion to
- * what changed. Returns 0 or -ENOMEM. */
+ * what changed. The counters of old's lists that nothing carries on start over (such a
+ * list, if it comes back, starts at its first address). Returns 0 or -ENOMEM. */
 int sharedrot_attach_carried(struct sharedrot *t, const struct snapshot *s, struct rotation *r,
 			     const struct snapshot *old_s, const struct rotation *old);
 
-/* For a snapshot s derived from the live one (same slots, r the live rotation): the n slots
- * given, which it looked at again, find their counters again. */
+/* For a snapshot s derived from old_s, the live one (same slots, r the live rotation): those
+ * of the n slots given (the ones it looked at again) whose lists changed find their counters
+ * again. */
 void sharedrot_attach_slots(struct sharedrot *t, const struct snapshot *s, struct rotation *r,
-			    const uint32_t *slots, size_t n);
+			    const struct snapshot *old_s, const uint32_t *slots, size_t n);
 
 /* For tests: checks the file now, as the periodic check does (taking up a changed file,
  * warning once). Returns true if the copy then shares its rotation through the file. */

@@ -42,6 +42,16 @@ expect_eq "a changed list: from its first address, across copies" \
     "192.0.2.11 192.0.2.12 192.0.2.13 192.0.2.11 192.0.2.12 192.0.2.13 " "$got"
 got=$(for i in $(seq 4); do q +short t1.dyn.example.test AAAA; done | tr '\n' ' ')
 expect_eq "an unchanged list goes on" "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::1 " "$got"
+# back to the list before: from its first address too (its old counter does not go on)
+printf '192.0.2.%d\n' 1 2 3 4 5 > "$work/zone/t1-v4.new"
+mv "$work/zone/t1-v4.new" "$work/zone/t1-v4.txt"
+for _ in $(seq 50); do
+    [ "$(grep -c "generation 3 applied" "$dir/pdns.log")" -ge "$copies" ] && break
+    sleep 0.1
+done
+got=$(for i in $(seq 6); do q +short t1.dyn.example.test A; done | tr '\n' ' ')
+expect_eq "a list switched back: from its first address, across copies" \
+    "192.0.2.1 192.0.2.2 192.0.2.3 192.0.2.4 192.0.2.5 192.0.2.1 " "$got"
 
 # --- the counter file under attack --------------------------------------------------------
 counters=$dir/ctl/rotation.counters
@@ -117,7 +127,7 @@ from=$(wc -l < "$dir/pdns.log")
 printf '\0\0\0\0\0\1\0\0' | dd of="$counters" bs=1 seek=8 conv=notrunc status=none
 printf '192.0.2.%d\n' 21 22 > "$work/zone/t1-v4.new"; mv "$work/zone/t1-v4.new" "$work/zone/t1-v4.txt"
 episode "2^40 counters in the header, and a reload" "$alone"
-grep -q "generation 3 applied" "$dir/pdns.log" && ok || fail "the reload was not applied"
+grep -q "generation 4 applied" "$dir/pdns.log" && ok || fail "the reload was not applied"
 from=$(wc -l < "$dir/pdns.log"); rm "$counters"
 settled "info: shared rotation: $counters can be used again" && ok || fail "not used again after 2^40"
 shared_exact "removed after 2^40 counters"

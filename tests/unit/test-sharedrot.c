@@ -364,7 +364,8 @@ static struct snapshot *reload_from(const struct snapshot *prev)
 
 /* A reload keeps the counters of the lists that did not change without looking them up
  * (the same pointers), and finds a fresh one for a changed list: where a copy started now
- * finds them. A snapshot derived for one changed file looks up that handler only. */
+ * finds them; the changed list's old counter starts over. A snapshot derived for one changed
+ * file looks up that handler only. */
 static void test_reload_carries(void **state)
 {
 	struct copy a, b;
@@ -395,6 +396,7 @@ static void test_reload_carries(void **state)
 	assert_ptr_equal(rot.shared[0], t1); /* carried, not looked up */
 	assert_ptr_not_equal(rot.shared[2], abc);
 	assert_int_equal(*rot.shared[2], 0); /* the changed list: from its first address */
+	assert_int_equal(*abc, 0);	     /* its old counter starts over, should it come back */
 	rotation_done(&a.d.sv.rot);
 	a.d.sv.rot = rot;
 	a.d.sv.snap = s2;
@@ -424,7 +426,7 @@ static void test_reload_carries(void **state)
 	}
 	assert_int_equal(s3->n_checked, 1);
 	abc = a.d.sv.rot.shared[2];
-	sharedrot_attach_slots(a.sr, s3, &a.d.sv.rot, s3->checked, s3->n_checked);
+	sharedrot_attach_slots(a.sr, s3, &a.d.sv.rot, s2, s3->checked, s3->n_checked);
 	assert_ptr_equal(a.d.sv.rot.shared[0], t1);
 	assert_ptr_not_equal(a.d.sv.rot.shared[2], abc);
 	assert_int_equal(*a.d.sv.rot.shared[2], 0);
