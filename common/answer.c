@@ -560,7 +560,12 @@ void answer_query(const struct answer_ctx *ctx_in, const struct pp_msg *m, struc
 	if (counting) {
 		/* PowerDNS probes for a delegation with NS lookups only under
 		 * consistent-backends=no */
-		if (t == PP_TYPE_NS && (node ? !node->apex : !caught(s, &name)))
+		if (t == PP_TYPE_NS && (node ? !node->apex : !caught(s, &name))) {
+			ctx->memo->ns_probes = true;
+			rotation_hint_set(ctx->rot, ROTATION_HINT_NS_PROBES);
+		} else if (!ctx->memo->ns_probes &&
+			   rotation_hint(ctx->rot, ROTATION_HINT_NS_PROBES))
+			/* another copy saw them; the query cache kept this one's from it */
 			ctx->memo->ns_probes = true;
 	}
 	ctx->at_apex = node && node->apex;

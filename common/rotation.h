@@ -3,6 +3,7 @@
  * can carry them over. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,6 +12,10 @@ struct rotation {
 	/* NULL, or per slot the counter it advances instead: one shared with the other copies
 	 * (coprocess mode's default), or its own next[] entry */
 	uint64_t **shared;
+	/* NULL, or with shared: a word the copies of one PowerDNS share to tell each other what
+	 * the lookups of a question look like (rotation_hint_*) */
+	uint64_t *hint;
+	uint32_t hint_owner; /* the PowerDNS process whose copies share hint: our parent */
 	size_t n;
 	uint64_t rng; /* the random policy's generator (splitmix64); 0 until seeded */
 };
@@ -41,6 +46,25 @@ static inline uint64_t rotation_advance(struct rotation *r, uint32_t slot, uint6
 		return __atomic_fetch_add(r->shared[slot], step, __ATOMIC_RELAXED);
 	r->next[slot] += step;
 	return r->next[slot] - step;
+}
+
+/* The copies of one PowerDNS share what one of them learnt from its lookups: PowerDNS's
+ * query cache, which all threads share, may keep the lookups that teach it from the others.
+ * The word holds the PowerDNS process it is about (its pid, shifted), so that a PowerDNS
+ * started again with other settings does not read what the last one taught. */
+#define ROTATION_HINT_NS_PROBES 1u /* NS probes below the apex: consistent-backends=no */
+
+static inline bool rotation_hint(const struct rotation *r, uint64_t bit)
+{
+	uint64_t w = r->hint ? __atomic_load_n(r->hint, __ATOMIC_RELAXED) : 0;
+
+	return w >> 8 == r->hint_owner && (w & bit);
+}
+
+static inline void rotation_hint_set(struct rotation *r, uint64_t bit)
+{
+	if (r->hint && !rotation_hint(r, bit))
+		__atomic_store_n(r->hint, (uint64_t)r->hint_owner << 8 | bit, __ATOMIC_RELAXED);
 }
 
 /* splitmix64's output function: a 64-bit mix with every bit depending on every bit. */

@@ -62,7 +62,8 @@ struct table {
 	uint64_t
 	    slots; /* a power of two, SLOTS_MIN to SLOTS_MAX; 0 while a copy sets the file up */
 	uint64_t epoch; /* drawn by the copy that set the file up (0 in files of older copies) */
-	uint64_t pad[5];
+	uint64_t hint;	/* rotation.h's hints (0 in files of older copies, which leave it) */
+	uint64_t pad[4];
 	struct counter c[];
 };
 
@@ -380,6 +381,13 @@ static bool shares(const struct rotation *old, size_t k)
 	return old->shared && k < old->n && old->shared[k] != &old->next[k];
 }
 
+/* r shares the hints of the copies of our PowerDNS (our parent) through the mapped file. */
+static void set_hint(const struct sharedrot *sr, struct rotation *r)
+{
+	r->hint = &sr->m.t->hint;
+	r->hint_owner = (uint32_t)getppid();
+}
+
 /* Slot k of old leaves the counter of handler oh for nh's (NULL: none): the counter, if
  * shared and of another key, starts over. So a list that comes back (an operator switching
  * A -> B -> A) starts at its first address, as every changed list does, instead of where it
@@ -432,6 +440,7 @@ int sharedrot_attach_carried(struct sharedrot *sr, const struct snapshot *s, str
 	}
 	free(r->shared);
 	r->shared = p;
+	set_hint(sr, r);
 	return 0;
 }
 
@@ -459,6 +468,7 @@ int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rota
 	if (!sr->m.t) { /* no usable file: r's own counters */
 		free(r->shared);
 		r->shared = NULL;
+		r->hint = NULL;
 		return 0;
 	}
 	p = calloc(r->n ? r->n : 1, sizeof(*p));
@@ -468,6 +478,7 @@ int sharedrot_attach(struct sharedrot *sr, const struct snapshot *s, struct rota
 		p[i] = counter_of(sr, s, r, i);
 	free(r->shared);
 	r->shared = p;
+	set_hint(sr, r);
 	return 0;
 }
 
@@ -482,6 +493,7 @@ static void go_alone(struct sharedrot *sr)
 		free(r->shared);
 		r->shared = NULL;
 	}
+	r->hint = NULL;
 	map_release(&sr->m);
 }
 

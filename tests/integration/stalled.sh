@@ -8,6 +8,7 @@
 #     switch to "advance": "per-lookup" applies at once (no address sits in the query cache).
 #   - ABI 1 and 2 cannot mark answers uncacheable, so PowerDNS's query cache keeps the first
 #     answer: frozen for query-cache-ttl, but warned and shown.
+#   - The same with PowerDNS's 3 threads: exact across the copies.
 #   - Caches off, consistent-backends yes and no: no warning and exact rotation (a normal
 #     question sequence, NXDOMAIN, the apex, names outside the zone and AXFR).
 set -u
@@ -56,6 +57,16 @@ for abi in 5 3; do
     fi
     stop_pid "$PDNS_PID"
 done
+
+# --- the same with PowerDNS's default 3 threads: one copy each, one query cache for all ----
+# The query cache, which every thread shares, keeps the NS probes of consistent-backends=no
+# from all but the copy that saw them first: the others learn from it (a hint in the shared
+# counter file), and the rotation stays exact across the copies.
+dir=$work/shipped-threads
+start_pdns "$dir" "$work/zone/config.json" 5 "${shipped[@]}" distributor-threads=3 ||
+    fail "start with 3 threads"
+check_rotation "ABI 5, per question, shipped caches, 3 threads" "$work/zone"
+stop_pid "$PDNS_PID"
 
 # --- ABI 1 and 2: the query cache keeps the answer; frozen, but said ------------------------
 # (a short negquery-cache-ttl, so that the SOA walk gets through cut short sooner)
