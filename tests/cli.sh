@@ -201,15 +201,16 @@ expect_match "check weights under round-robin: file and line" 'drained.txt:1: er
 # and exit 0 only at EOF.
 printf '{"domain": \n' > broken.json
 q=$'Q\tt1.dyn.example.test\tIN\tSOA\t-1\t0.0.0.0'
-out=$(printf 'HELO\t1\n%s\n%s\n' "$q" "$q" | "$PDYNDNS" --config broken.json 2>/dev/null); rc=$?
+out=$(printf 'HELO\t1\n%s\n%s\n' "$q" "$q" | "$PDYNDNS" --config broken.json --control-dir "$tmp/ctl-broken" 2>/dev/null); rc=$?
 expect_eq "bad config: exit 0 at EOF" 0 $rc
 expect_eq "bad config: banner, then END per question" \
     "OK	pdyndns $("$PDYNDNS" --version | cut -d' ' -f2): config error, serving nothing: broken.json:2:1: error: expected a JSON value, got end of input
 END
 END" "$out"
 
-# Serving a good config: keeps running until EOF even after garbage.
-coproc P { "$PDYNDNS" --config good.json 2>/dev/null; }
+# Serving a good config: keeps running until EOF even after garbage. (A control directory
+# of its own: its rotation, shared through a file there, starts afresh.)
+coproc P { "$PDYNDNS" --config good.json --control-dir "$tmp/ctl-good" 2>/dev/null; }
 printf 'HELO\t2\n' >&"${P[1]}"; read -r -t 5 line <&"${P[0]}"
 expect_match "good config: banner" '^OK	pdyndns .* zone dyn.example.test, generation 1, 2 handlers' "$line"
 printf 'garbage\n' >&"${P[1]}"; read -r -t 5 line <&"${P[0]}"

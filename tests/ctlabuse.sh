@@ -265,6 +265,9 @@ start_daemon() {
     local cfg=$1 lim=${2:-} i line
     log=$tmp/log.${cfg##*/}.${lim:-0}
     nq=0
+    # each daemon's rotation from the first address: the shared counters the last one left
+    # in the control directory go (they would carry its rotation on, as a restart does)
+    rm -f "${ctldir:-$tmp/ctl}/rotation.counters"
     if [ -n "$lim" ]; then
         coproc D { ulimit -n "$lim" && exec "$PDYNDNS" --config "$cfg" --control-dir "${ctldir:-$tmp/ctl}" 2>"$log"; }
     else

@@ -102,7 +102,7 @@ start_pdns() {
             echo "cache-ttl=0"
             echo "query-cache-ttl=0"
             echo "negquery-cache-ttl=0"
-            echo "distributor-threads=1"
+            echo "distributor-threads=${PDNS_THREADS:-1}"
             for line in "$@"; do echo "$line"; done
         } > "$dir/pdns.conf"
         if [ -n "${PDNS_AS:-}" ]; then
