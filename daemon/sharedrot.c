@@ -607,10 +607,8 @@ static int on_timer(sd_event_source *src, uint64_t usec, void *userdata)
 /* The bus error handler replaced a mapping. */
 static int on_bus(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 {
-	uint64_t n;
-
 	struct sharedrot *sr = userdata;
-	uint64_t now = now_usec();
+	uint64_t n, now = now_usec();
 
 	(void)!read(fd, &n, sizeof(n));
 	/* Again within a check's time: the file faults as soon as it is taken up again (it
