@@ -160,4 +160,22 @@ expect_eq "--no-shared-rotation: each copy its own" own \
 expect_match "--no-shared-rotation: pdynctl status says so" "rotation: this copy's own" "$("$PDYNCTL" --dir "$dir/ctl" status)"
 grep -q "info: rotation: this copy's own (--no-shared-rotation)" "$dir/pdns.log" && ok || fail "--no-shared-rotation: not logged"
 [ ! -e "$dir/ctl/rotation.counters" ] && ok || fail "--no-shared-rotation: a counter file was made"
+stop_pid "$PDNS_PID"
+
+# a counter file made by root (a copy started by hand, or by pdnsutil) goes to the owner and
+# group of its directory, 0660, so that the copies PowerDNS runs as its own user can use it
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    top_d=$(mktemp -d /tmp/pdyndns-owned.XXXXXX) && chmod 755 "$top_d" # (nobody passes)
+    d=$top_d/run
+    mkdir -p "$d" && chown nobody:nogroup "$d" && chmod 1775 "$d"
+    printf 'HELO\t3\n' | "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$d" >/dev/null 2>&1
+    expect_eq "made by root: its directory's owner and group, 0660" "nobody:nogroup 660" \
+        "$(stat -c '%U:%G %a' "$d/rotation.counters" 2>&1)"
+    out=$(printf 'HELO\t3\n' | setpriv --reuid nobody --regid nogroup --clear-groups \
+        "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$d" 2>&1 >/dev/null)
+    if grep 'shared rotation:' <<< "$out" | grep -qv '^pdyndns\[[0-9]*\]: info: shared rotation: [^:]*$'; then
+        fail "made by root: a copy running as nobody cannot share it: $out"
+    else ok; fi
+    rm -rf "$top_d"
+fi
 finish
