@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctlfile.h"
 #include "fileid.h"
 #include "healthshare.h"
 #include "log.h"
@@ -263,6 +264,9 @@ static void lock_reopen(struct healthshare *hs)
 		close(hs->lock_fd);
 	hs->lock_fd =
 	    open(hs->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (hs->lock_fd >= 0 && fstat(hs->lock_fd, &a) == 0 && a.st_size == 0 &&
+	    a.st_uid == geteuid())
+		ctlfile_give_to_dir(hs->lock_fd, hs->lock_path);
 	if (hs->role == ROLE_ELECTED) {
 		log_warning("health: %s was removed or replaced; electing the prober again",
 			    hs->lock_path);

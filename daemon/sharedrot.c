@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctlfile.h"
 #include "fileid.h"
 #include "log.h"
 #include "pipeproto.h"
@@ -182,24 +183,6 @@ static uint64_t random_epoch(void)
 	return e ? e : 1;
 }
 
-/* A new file made by root (a copy started by hand, or by pdnsutil as root) goes to the owner
- * and group of its directory, read and write for both (/run/pdyndns: pdyndns and pdns), so
- * that the copies PowerDNS runs as its own user can use it too. */
-static void give_to_dir(int fd, const char *path)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	struct stat d;
-
-	if (!slash)
-		return;
-	*slash = 0;
-	if (stat(*dir ? dir : "/", &d) == 0 && (d.st_uid != 0 || d.st_gid != 0)) {
-		(void)!fchown(fd, d.st_uid, d.st_gid);
-		(void)fchmod(fd, 0660);
-	}
-}
-
 /* Maps the counter file at path, setting it up with want counters if it is new, empty or
  * short. Returns 0, or a negative errno with why (len bytes) saying what is wrong with the
  * file. */
@@ -225,8 +208,8 @@ static int map_open(const char *path, int efd, uint64_t want, struct map *ret, c
 		snprintf(why, len, "it is not a regular file (%s)", file_kind(st.st_mode));
 		return -EINVAL;
 	}
-	if (st.st_size == 0 && geteuid() == 0)
-		give_to_dir(fd, path);
+	if (st.st_size == 0)
+		ctlfile_give_to_dir(fd, path);
 	/* a short file reads as zeros past its end, as it will after it is grown */
 	n = pread(fd, &h, sizeof(h), 0);
 	if (n < 0) {

@@ -168,9 +168,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     top_d=$(mktemp -d /tmp/pdyndns-owned.XXXXXX) && chmod 755 "$top_d" # (nobody passes)
     d=$top_d/run
     mkdir -p "$d" && chown nobody:nogroup "$d" && chmod 1775 "$d"
-    printf 'HELO\t3\n' | "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$d" >/dev/null 2>&1
+    # (a config with a health check, so that the copy takes part in the election: its lock)
+    sed 's|"file": "t1-v4.txt"}|"file": "t1-v4.txt", "health": {"check": "tcp", "port": 9}}|' \
+        "$work/zone/config.json" > "$work/zone/health.json"
+    printf 'HELO\t3\n' | "$PDYNDNS" --config "$work/zone/health.json" --control-dir "$d" >/dev/null 2>&1
     expect_eq "made by root: its directory's owner and group, 0660" "nobody:nogroup 660" \
         "$(stat -c '%U:%G %a' "$d/rotation.counters" 2>&1)"
+    expect_eq "made by root: the health checks' lock too" "nobody:nogroup 660" \
+        "$(stat -c '%U:%G %a' "$d/health.lock" 2>&1)"
     out=$(printf 'HELO\t3\n' | setpriv --reuid nobody --regid nogroup --clear-groups \
         "$PDYNDNS" --config "$work/zone/config.json" --control-dir "$d" 2>&1 >/dev/null)
     if grep 'shared rotation:' <<< "$out" | grep -qv '^pdyndns\[[0-9]*\]: info: shared rotation: [^:]*$'; then
