@@ -22,8 +22,8 @@ void fixture_write(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
-/* The snapshot of dir/config.json, which has that many problems. */
-static struct snapshot *load(const char *dir, unsigned errors)
+/* The snapshot of dir/config.json built as o says, with that many problems (any: -1). */
+static struct snapshot *load_with(const char *dir, const struct snapshot_opts *o, int errors)
 {
 	struct snapshot *s = NULL;
 	struct config *c = NULL;
@@ -34,10 +34,23 @@ static struct snapshot *load(const char *dir, unsigned errors)
 	diag_init(&d);
 	if (config_load(path, &d, &c) != 0)
 		fail_msg("%s", d.n_msgs ? d.msgs[0] : "?");
-	assert_int_equal(snapshot_new(c, NULL, &d, &s), 0);
-	assert_int_equal(d.n_errors, errors);
+	assert_int_equal(snapshot_new(c, o, &d, &s), 0);
+	if (errors >= 0)
+		assert_int_equal(d.n_errors, errors);
 	diag_clear(&d);
 	return s;
+}
+
+static struct snapshot *load(const char *dir, unsigned errors)
+{
+	return load_with(dir, NULL, (int)errors);
+}
+
+struct snapshot *fixture_reload(const char *dir, const struct snapshot *prev)
+{
+	struct snapshot_opts o = {.prev = prev, .reuse_unchanged = true};
+
+	return load_with(dir, &o, -1);
 }
 
 struct snapshot *fixture_zone(char *dir)

@@ -15,6 +15,9 @@ struct snapshot *fixture_zone(char *dir);
  * file, match resolver), every policy, prefix lines, a wildcard, static records of several
  * types, whoami, reverse (IPv4 and IPv6) and two more zones. For the fuzz targets. */
 struct snapshot *fixture_zone_all(char *dir);
+/* The snapshot of dir/config.json as it is now, built against prev as a reload builds it
+ * (the rotation of a list that did not change carries on). */
+struct snapshot *fixture_reload(const char *dir, const struct snapshot *prev);
 /* Writes text to dir/name (fails the test if it cannot). */
 void fixture_write(const char *dir, const char *name, const char *text);
 /* Removes the temp dir. */

@@ -19,7 +19,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "config.h"
 #include "diag.h"
 #include "fixture.h"
 #include "log.h"
@@ -344,24 +343,6 @@ static void test_truncated_under_copies(void **state)
 	}
 }
 
-/* The snapshot of the fixture's config as it is now, built against prev (its rotation
- * carries on for the lists that did not change). */
-static struct snapshot *reload_from(const struct snapshot *prev)
-{
-	struct snapshot_opts o = {.prev = prev, .reuse_unchanged = true};
-	struct snapshot *s = NULL;
-	struct config *c = NULL;
-	char cfg[128];
-	struct diag d;
-
-	snprintf(cfg, sizeof(cfg), "%s/config.json", zdir);
-	diag_init(&d);
-	assert_int_equal(config_load(cfg, &d, &c), 0);
-	assert_int_equal(snapshot_new(c, &o, &d, &s), 0);
-	diag_clear(&d);
-	return s;
-}
-
 /* A reload keeps the counters of the lists that did not change without looking them up
  * (the same pointers), and finds a fresh one for a changed list: where a copy started now
  * finds them; the changed list's old counter starts over. A snapshot derived for one changed
@@ -387,7 +368,7 @@ static void test_reload_carries(void **state)
 
 	/* a full reload: abc.txt changed, t1's lists did not */
 	fixture_write(zdir, "abc.txt", "198.51.100.7\n198.51.100.8\n");
-	s2 = reload_from(snap);
+	s2 = fixture_reload(zdir, snap);
 	assert_true(s2->handlers[0].carry_from == 0 && s2->handlers[2].carry_from < 0);
 	map = calloc(snap->n_handlers, sizeof(*map));
 	assert_non_null(map);
