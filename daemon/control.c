@@ -445,9 +445,11 @@ static bool same_file(const struct stat *st, dev_t dev, ino_t ino)
  * directory when it is missing; records the inodes of both. Bound under another name and
  * renamed into place once it listens: a socket under the name pdynctl looks for refuses
  * connections only when its copy is gone, so neither pdynctl nor another copy's sweep
- * (ctldir.h) ever takes it for a stale one and removes it. Returns the listening
- * descriptor, or a negative errno with why (a phrase) set. */
-static int bind_socket(struct control *ctl, char *why, size_t why_size)
+ * (ctldir.h) ever takes it for a stale one and removes it. With sweep (at start; not when
+ * binding again, which may be tried every few seconds), other copies' stale sockets are
+ * removed first. Returns the listening descriptor, or a negative errno with why (a phrase)
+ * set. */
+static int bind_socket(struct control *ctl, bool sweep, char *why, size_t why_size)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
@@ -461,7 +463,8 @@ static int bind_socket(struct control *ctl, char *why, size_t why_size)
 				       : strerror(-r));
 		return r;
 	}
-	ctldir_sweep(ctl->dir);
+	if (sweep)
+		ctldir_sweep(ctl->dir);
 	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
 		snprintf(why, why_size, "%s exists and is not a socket; not touching it",
 			 ctl->path);
@@ -577,7 +580,7 @@ static void say_lost(struct control *ctl)
 static void bind_again(struct control *ctl)
 {
 	char why[PATH_MAX + 128];
-	int fd = bind_socket(ctl, why, sizeof(why)), r = fd;
+	int fd = bind_socket(ctl, false, why, sizeof(why)), r = fd;
 
 	if (fd >= 0) {
 		acceptor_done(&ctl->acc);
@@ -732,7 +735,7 @@ int control_new(sd_event *event, const char *dir, const char *group, const struc
 		r = -ENAMETOOLONG;
 		goto fail;
 	}
-	r = bind_socket(ctl, why, sizeof(why));
+	r = bind_socket(ctl, true, why, sizeof(why));
 	if (r < 0) {
 		log_error("control: %s; no control socket (pdynctl will not see this copy)", why);
 		goto fail;
