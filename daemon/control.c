@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +45,20 @@ struct control {
 	sd_event *event;
 	const struct control_ops *ops;
 	void *userdata;
-	char *path;
+	char *path;	    /* DIR/pdyndns.PID.sock; NULL: systemd's socket */
+	char *dir;	    /* where it is bound (NULL: systemd's socket) */
+	char *tmp;	    /* DIR/.pdyndns.PID.new: the name it is bound under until it listens */
+	char *group_name;   /* control_group, or NULL */
+	char *systemd_path; /* the name of systemd's socket, when it has one */
 	int fd;
 	gid_t group;
+	/* the socket's file as bound (or as systemd made it) and its directory: the kernel
+	 * holds that inode while the socket is open, so no other file has the same number */
+	dev_t dev, dir_dev;
+	ino_t ino, dir_ino;
+	sd_event_source *check; /* the timer that looks at the socket's name */
+	bool lost;		/* the name no longer leads here: said once, bound again */
+	bool failure_said;	/* binding again failed: said once, tried at every check */
 	struct acceptor acc;
 	struct client *clients;
 	size_t n_full, n_readonly; /* clients of each kind: two budgets */
@@ -423,6 +436,98 @@ static int prepare_dir(const char *dir, gid_t group, bool have_group)
 	return 0;
 }
 
+static bool same_file(const struct stat *st, dev_t dev, ino_t ino)
+{
+	return st->st_dev == dev && st->st_ino == ino;
+}
+
+/* Binds a new socket as ctl->tmp, makes it listen and renames it to ctl->path, creating the
+ * directory when it is missing; records the inodes of both. Bound under another name and
+ * renamed into place once it listens: a socket under the name pdynctl looks for refuses
+ * connections only when its copy is gone, so neither pdynctl nor another copy's sweep
+ * (ctldir.h) ever takes it for a stale one and removes it. With sweep (at start; not when
+ * binding again, which may be tried every few seconds), other copies' stale sockets are
+ * removed first. Returns the listening descriptor, or a negative errno with why (a phrase)
+ * set. */
+static int bind_socket(struct control *ctl, bool sweep, char *why, size_t why_size)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	mode_t old;
+	int fd = -1, r;
+
+	r = prepare_dir(ctl->dir, ctl->group, ctl->group_name != NULL);
+	if (r < 0) {
+		snprintf(why, why_size, "cannot use %s: %s", ctl->dir,
+			 r == -ENOTDIR ? "not a directory (symlinks are not followed)"
+				       : strerror(-r));
+		return r;
+	}
+	if (sweep)
+		ctldir_sweep(ctl->dir);
+	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(why, why_size, "%s exists and is not a socket; not touching it",
+			 ctl->path);
+		return -EEXIST;
+	}
+	if (lstat(ctl->tmp, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(why, why_size, "%s exists and is not a socket; not touching it",
+				 ctl->tmp);
+			return -EEXIST;
+		}
+		unlink(ctl->tmp); /* of an earlier process with our pid */
+	}
+	strcpy(sa.sun_path, ctl->tmp);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* created 0660 at once: no moment where it is wider */
+	old = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (listen(fd, 64) < 0 || lstat(ctl->tmp, &st) < 0) {
+		r = -errno;
+		goto fail_bound;
+	}
+	ctl->dev = st.st_dev;
+	ctl->ino = st.st_ino;
+	if (ctl->group_name && chown(ctl->tmp, (uid_t)-1, ctl->group) < 0)
+		log_warning("control: cannot give %s to group %s: %s", ctl->path, ctl->group_name,
+			    strerror(errno));
+	if (rename(ctl->tmp, ctl->path) < 0) {
+		r = -errno;
+		goto fail_bound;
+	}
+	if (lstat(ctl->dir, &st) == 0) {
+		ctl->dir_dev = st.st_dev;
+		ctl->dir_ino = st.st_ino;
+	}
+	return fd;
+fail_bound:
+	unlink(ctl->tmp);
+fail:
+	snprintf(why, why_size, "cannot listen on %s: %s", ctl->path, strerror(-r));
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Removes the socket's name if it still leads to the socket we bound. */
+static void unlink_own(struct control *ctl)
+{
+	struct stat st;
+
+	if (ctl->path && lstat(ctl->path, &st) == 0 && same_file(&st, ctl->dev, ctl->ino))
+		unlink(ctl->path);
+}
+
 static int start_listening(struct control *ctl)
 {
 	int r = acceptor_init(&ctl->acc, ctl->event, ctl->fd, "control", on_accept, ctl);
@@ -434,6 +539,110 @@ static int start_listening(struct control *ctl)
 		acceptor_set_make_room(&ctl->acc, make_room, ctl);
 	}
 	return r;
+}
+
+/* The socket's name was lost (the check below): what happened, once. A file in the way
+ * that is not ours to touch is said here, and binding again stays quiet about it. */
+static void say_lost(struct control *ctl)
+{
+	const char *pre = "", *name = ctl->path, *post,
+		   *tail = "pdynctl cannot reach this copy: binding its socket again";
+	struct stat st;
+
+	if (lstat(ctl->dir, &st) < 0) {
+		pre = "the control directory ";
+		name = ctl->dir;
+		post = "was removed";
+	} else if (!S_ISDIR(st.st_mode)) {
+		pre = "the control directory ";
+		name = ctl->dir;
+		post = "was replaced by something that is not a directory; not following it";
+		tail = "pdynctl cannot reach this copy until a directory is there again";
+		ctl->failure_said = true;
+	} else if (!same_file(&st, ctl->dir_dev, ctl->dir_ino)) {
+		pre = "the control directory ";
+		name = ctl->dir;
+		post = "was replaced (removed and made again, or renamed over)";
+	} else if (lstat(ctl->path, &st) < 0)
+		post = "was removed";
+	else if (S_ISSOCK(st.st_mode))
+		post = "was replaced by another socket";
+	else {
+		post = "was replaced by a file that is not a socket; not touching it";
+		tail = "pdynctl cannot reach this copy until that file is gone";
+		ctl->failure_said = true;
+	}
+	log_warning("control: %s%s %s; %s", pre, name, post, tail);
+}
+
+/* Binds the socket again in place of the lost one; says so when it works, and once when
+ * it does not (tried again at every check). Clients already connected stay. */
+static void bind_again(struct control *ctl)
+{
+	char why[PATH_MAX + 128];
+	int fd = bind_socket(ctl, false, why, sizeof(why)), r = fd;
+
+	if (fd >= 0) {
+		acceptor_done(&ctl->acc);
+		if (ctl->fd >= 0)
+			close(ctl->fd);
+		ctl->fd = fd;
+		r = start_listening(ctl);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "cannot listen on %s: %s", ctl->path,
+				 strerror(-r));
+			unlink_own(ctl);
+			close(ctl->fd);
+			ctl->fd = -1;
+		}
+	}
+	if (r < 0) {
+		if (!ctl->failure_said)
+			log_warning("control: %s; trying again every %d s", why,
+				    (int)(CONTROL_CHECK_USEC / 1000000));
+		ctl->failure_said = true;
+		return;
+	}
+	ctl->lost = ctl->failure_said = false;
+	log_msg(LOG_NOTICE, "control: listening on %s again; pdynctl reaches this copy", ctl->path);
+}
+
+/* Every CONTROL_CHECK_USEC: does the socket's name still lead to this copy's socket? One
+ * lstat(2) while it does; nothing on the question path, nothing per handler. */
+static int on_check(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct control *ctl = userdata;
+	struct stat st;
+
+	if (!ctl->path) { /* systemd's socket: its name is systemd's to make again */
+		if (lstat(ctl->systemd_path, &st) == 0 && same_file(&st, ctl->dev, ctl->ino))
+			goto again;
+		log_warning("control: %s, the socket systemd passed, was removed or replaced; "
+			    "systemd owns it and this copy does not make it again: pdynctl "
+			    "cannot reach this copy until pdyndns-control.socket and pdyndns "
+			    "are restarted",
+			    ctl->systemd_path);
+		return 0; /* said once: the timer stays off */
+	}
+	if (!ctl->lost) {
+		if (lstat(ctl->path, &st) == 0 && same_file(&st, ctl->dev, ctl->ino))
+			goto again;
+		say_lost(ctl);
+		ctl->lost = true;
+	}
+	bind_again(ctl);
+again:
+	sd_event_source_set_time_relative(s, CONTROL_CHECK_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+/* Starts the check of the socket's name (its inode in ctl->dev and ctl->ino). */
+static int start_check(struct control *ctl)
+{
+	/* half a second of slack: the wake-up can share the loop's other timers' */
+	return sd_event_add_time_relative(ctl->event, &ctl->check, CLOCK_MONOTONIC,
+					  CONTROL_CHECK_USEC, 500 * 1000, on_check, ctl);
 }
 
 static struct control *control_alloc(sd_event *event, const struct control_ops *ops, void *userdata)
@@ -453,6 +662,9 @@ int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void 
 		   struct control **ret)
 {
 	struct control *ctl = control_alloc(event, ops, userdata);
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	struct stat st;
 	int r;
 
 	if (!ctl)
@@ -467,6 +679,19 @@ int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void 
 		free(ctl);
 		return r;
 	}
+	/* its name is watched too, to say when it is lost (not to make it again: systemd's) */
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0 && sa.sun_family == AF_UNIX &&
+	    len > offsetof(struct sockaddr_un, sun_path) && sa.sun_path[0] && len <= sizeof(sa)) {
+		((char *)&sa)[len < sizeof(sa) ? len : sizeof(sa) - 1] = 0;
+		if (lstat(sa.sun_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    (ctl->systemd_path = strdup(sa.sun_path))) {
+			ctl->dev = st.st_dev;
+			ctl->ino = st.st_ino;
+			if (start_check(ctl) < 0)
+				log_warning("control: cannot watch %s; its loss would go unnoticed",
+					    ctl->systemd_path);
+		}
+	}
 	log_debug("control: listening on the socket from systemd");
 	*ret = ctl;
 	return 0;
@@ -475,106 +700,72 @@ int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void 
 int control_new(sd_event *event, const char *dir, const char *group, const struct control_ops *ops,
 		void *userdata, struct control **ret)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa;
 	struct control *ctl;
-	struct stat st;
-	char *tmp = NULL; /* the name it is bound under until it listens */
-	bool have_group = false;
-	gid_t gid = getegid();
-	mode_t old;
+	char why[PATH_MAX + 128];
 	int r;
 
+	ctl = control_alloc(event, ops, userdata);
+	if (!ctl)
+		return -ENOMEM;
+	ctl->group = getegid();
 	if (group) {
 		struct group *g = getgrnam(group);
 
 		if (!g) {
 			log_error("control: no group \"%s\"; no control socket", group);
+			free(ctl);
 			return -ENOENT;
 		}
-		gid = g->gr_gid;
-		have_group = true;
-	}
-	r = prepare_dir(dir, gid, have_group);
-	if (r < 0) {
-		log_error(
-		    "control: cannot use %s: %s; no control socket (pdynctl will not see this copy)",
-		    dir,
-		    r == -ENOTDIR ? "not a directory (symlinks are not followed)" : strerror(-r));
-		return r;
-	}
-	ctl = control_alloc(event, ops, userdata);
-	if (!ctl)
-		return -ENOMEM;
-	ctl->group = gid;
-	if (asprintf(&ctl->path, "%s/pdyndns.%d.sock", dir, (int)getpid()) < 0 ||
-	    strlen(ctl->path) >= sizeof(sa.sun_path)) {
-		log_error("control: socket path too long in %s; no control socket", dir);
-		r = -ENAMETOOLONG;
-		goto fail;
-	}
-	if (asprintf(&tmp, "%s/.pdyndns.%d.new", dir, (int)getpid()) < 0 ||
-	    strlen(tmp) >= sizeof(sa.sun_path)) {
-		log_error("control: socket path too long in %s; no control socket", dir);
-		r = -ENAMETOOLONG;
-		goto fail;
-	}
-	ctldir_sweep(dir);
-	if (lstat(ctl->path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-		log_error(
-		    "control: %s exists and is not a socket; not touching it, no control socket",
-		    ctl->path);
-		r = -EEXIST;
-		goto fail;
-	}
-	if (lstat(tmp, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_error(
-			    "control: %s exists and is not a socket; not touching it, no control socket",
-			    tmp);
-			r = -EEXIST;
-			goto fail;
+		ctl->group = g->gr_gid;
+		ctl->group_name = strdup(group);
+		if (!ctl->group_name) {
+			free(ctl);
+			return -ENOMEM;
 		}
-		unlink(tmp); /* of an earlier process with our pid */
 	}
-	/* bound under another name and renamed into place once it listens: a socket under
-	 * the name pdynctl looks for refuses connections only when its copy is gone */
-	strcpy(sa.sun_path, tmp);
-	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl->fd < 0) {
-		r = -errno;
-		goto fail_log;
+	if (!(ctl->dir = strdup(dir))) {
+		r = -ENOMEM;
+		goto fail;
 	}
-	/* created 0660 at once: no moment where it is wider */
-	old = umask(0117);
-	r = bind(ctl->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || listen(ctl->fd, 64) < 0) {
-		r = -errno;
-		goto fail_log;
+	if (asprintf(&ctl->path, "%s/pdyndns.%d.sock", dir, (int)getpid()) < 0 ||
+	    asprintf(&ctl->tmp, "%s/.pdyndns.%d.new", dir, (int)getpid()) < 0 ||
+	    strlen(ctl->path) >= sizeof(sa.sun_path) || strlen(ctl->tmp) >= sizeof(sa.sun_path)) {
+		log_error("control: socket path too long in %s; no control socket", dir);
+		r = -ENAMETOOLONG;
+		goto fail;
 	}
-	if (have_group && chown(tmp, (uid_t)-1, gid) < 0)
-		log_warning("control: cannot give %s to group %s: %s", ctl->path, group,
-			    strerror(errno));
-	if (rename(tmp, ctl->path) < 0) {
-		r = -errno;
-		goto fail_log;
+	r = bind_socket(ctl, true, why, sizeof(why));
+	if (r < 0) {
+		log_error("control: %s; no control socket (pdynctl will not see this copy)", why);
+		goto fail;
 	}
-	tmp = mfree(tmp);
+	ctl->fd = r;
 	r = start_listening(ctl);
-	if (r < 0)
-		goto fail_log;
+	if (r < 0) {
+		log_error("control: cannot listen on %s: %s; no control socket", ctl->path,
+			  strerror(-r));
+		unlink_own(ctl);
+		goto fail;
+	}
+	/* a copy whose socket is removed ("cleaning stale sockets") or whose directory is
+	 * made again binds it again, instead of being out of pdynctl's reach for good */
+	if (start_check(ctl) < 0)
+		log_warning("control: cannot watch %s; if it is removed, this copy is not bound "
+			    "again",
+			    ctl->path);
 	log_debug("control: listening on %s", ctl->path);
 	*ret = ctl;
 	return 0;
-fail_log:
-	log_error("control: cannot listen on %s: %s; no control socket", ctl->path, strerror(-r));
 fail:
 	if (ctl->fd >= 0) {
+		acceptor_done(&ctl->acc);
 		close(ctl->fd);
-		unlink(tmp ? tmp : ctl->path);
 	}
-	free(tmp);
 	free(ctl->path);
+	free(ctl->tmp);
+	free(ctl->dir);
+	free(ctl->group_name);
 	free(ctl);
 	return r;
 }
@@ -585,11 +776,16 @@ struct control *control_free(struct control *ctl)
 		return NULL;
 	while (ctl->clients)
 		client_free(ctl->clients);
+	sd_event_source_disable_unref(ctl->check);
 	acceptor_done(&ctl->acc);
-	close(ctl->fd);
-	if (ctl->path) /* NULL: systemd's socket, which stays */
-		unlink(ctl->path);
+	if (ctl->fd >= 0)
+		close(ctl->fd);
+	unlink_own(ctl); /* ours only: systemd's stays, and so does a file put in its place */
 	free(ctl->path);
+	free(ctl->tmp);
+	free(ctl->dir);
+	free(ctl->group_name);
+	free(ctl->systemd_path);
 	free(ctl);
 	return NULL;
 }

@@ -47,16 +47,24 @@ struct control_ops {
 #define CONTROL_MAX_READONLY 32 /* members of the control group */
 #define CONTROL_FD_RESERVE   16 /* descriptors read-only clients leave for the rest */
 #define CONTROL_TIMEOUT_USEC (5 * 1000 * 1000)
+#define CONTROL_CHECK_USEC   (2 * 1000 * 1000) /* how often the socket's name is looked at */
 
 /* Creates the directory if missing and binds the socket DIR/pdyndns.PID.sock, served on
  * event's loop with ops and userdata. Failing here is logged and leaves the daemon without
- * a control socket; it still answers PowerDNS. Returns 0 and *ret, or a negative errno. */
+ * a control socket; it still answers PowerDNS. Returns 0 and *ret, or a negative errno.
+ *
+ * Every CONTROL_CHECK_USEC the socket's name is looked at (one lstat(2)): when it no longer
+ * leads to this socket (removed, replaced, its directory removed or made again), that is
+ * logged once and the socket is bound again the same way, the directory created if missing
+ * (a file that is not a socket at its name is left alone: bound once it is gone). */
 int control_new(sd_event *event, const char *dir, const char *group, const struct control_ops *ops,
 		void *userdata, struct control **ret);
-/* The same on a listening socket systemd passed (named "control"). */
+/* The same on a listening socket systemd passed (named "control"). Its name is systemd's:
+ * when it is removed or replaced, that is logged once and nothing else is done. */
 int control_new_fd(sd_event *event, int fd, const struct control_ops *ops, void *userdata,
 		   struct control **ret);
-/* Closes every client and the socket, and removes the socket's name; returns NULL. */
+/* Closes every client and the socket, and removes the socket's name if it still leads to
+ * this socket (never systemd's); returns NULL. */
 struct control *control_free(struct control *ctl);
 
 /* Whether a client waits for the reload numbered seq (or an earlier one). */

@@ -5,7 +5,9 @@
 # works through the control one; a datagram socket standing
 # in for systemd's NOTIFY_SOCKET records what pdyndns says: READY=1 with STATUS= once serving,
 # RELOADING=1 then READY=1 around a reload (STATUS= naming the failure when it fails), and
-# STOPPING=1 at SIGTERM. A coprocess (no --listen) says nothing even with NOTIFY_SOCKET set.
+# STOPPING=1 at SIGTERM. The control socket from systemd renamed away is warned about once
+# and not made again (systemd's to make). A coprocess (no --listen) says nothing even with
+# NOTIFY_SOCKET set.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PDYNDNS=${PDYNDNS:-$top/daemon/pdyndns}
@@ -79,6 +81,17 @@ expect_eq "a reload: RELOADING=1, then READY=1" "RELOADING=1 READY=1" \
     "$(grep -o '^RELOADING=1\|^READY=1' notify.log | tail -n +2 | head -2 | tr '\n' ' ' | sed 's/ $//')"
 echo '{"domain": ' > config.json
 wait_for 'STATUS=reload failed: .*config.json' && ok || fail "no failure STATUS: $(cat notify.log)"
+
+# systemd's control socket renamed away: said once, and nothing made in its place (the name
+# is systemd's); put back before the stop, which leaves it as it is
+mv sockets/pdyndns.control.sock sockets/away.sock
+lost='warning: control: '"$tmp"'/sockets/pdyndns\.control\.sock, the socket systemd passed, was removed or replaced'
+for _ in $(seq 100); do grep -q "$lost" daemon.log && break; sleep 0.1; done
+sleep 2.5 # one check more (every 2 s): nothing more is said
+expect_eq "systemd's control socket lost: one warning" 1 "$(grep -c "$lost" daemon.log)"
+expect_eq "systemd's control socket lost: nothing made in its place" "away.sock" "$(ls sockets)"
+[ -z "$(ls "$tmp/ctl" 2>/dev/null)" ] && ok || fail "a control socket of its own after systemd's was lost: $(ls "$tmp/ctl")"
+mv sockets/away.sock sockets/pdyndns.control.sock
 
 kill -TERM "$dpid"; wait "$dpid"; expect_eq "SIGTERM: exit 0" 0 $?
 [ -S sockets/pdyndns.control.sock ] && ok || fail "systemd's control socket was removed at exit"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The control server, driven over its real unix socket with the daemon's event loop run
  * by hand: status, query without side effects, reload answered when applied or refused,
- * bad and oversized requests, and the socket's file-system rules. */
+ * bad and oversized requests, the socket's file-system rules, and the socket bound again
+ * when its name or its directory is lost. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -674,6 +675,93 @@ static void test_socket_files(void **state)
 	}
 }
 
+static bool is_socket(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* Runs the loop for usec by the clock (events on the watched way end iterations early). */
+static void run_for(struct daemon *d, uint64_t usec)
+{
+	for (uint64_t until = mono_usec() + usec; mono_usec() < until;)
+		sd_event_run(d->event, 50000);
+}
+
+/* Runs the loop until path is a socket other than inode ino, at most three checks long. */
+static bool run_until_bound(struct daemon *d, const char *path, ino_t ino)
+{
+	struct stat st;
+
+	for (uint64_t until = mono_usec() + 3 * CONTROL_CHECK_USEC; mono_usec() < until;) {
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino != ino)
+			return true;
+		sd_event_run(d->event, 50000);
+	}
+	return false;
+}
+
+static void create_file(const char *path)
+{
+	int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0600);
+
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* The socket's name lost under the running copy: bound again, answering, by the same rules
+ * as at start; a file that is not a socket is never touched, also at the end. */
+static void test_socket_comes_back(void **state)
+{
+	struct daemon *d = *state;
+	char path[256], other[256], cmd[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/pdyndns.%d.sock", ctldir, (int)getpid());
+	snprintf(other, sizeof(other), "%s/other", ctldir);
+
+	/* removed */
+	assert_int_equal(unlink(path), 0);
+	assert_true(run_until_bound(d, path, 0));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	json_object_put(status_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23)));
+
+	/* the directory removed: made again as at start */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", ctldir);
+	assert_int_equal(system(cmd), 0);
+	assert_true(run_until_bound(d, path, 0));
+	assert_int_equal(lstat(ctldir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0750);
+	json_object_put(status_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23)));
+
+	/* another socket renamed over it: ours bound again in its place */
+	assert_int_equal(mknod(other, S_IFSOCK | 0600, 0), 0);
+	assert_int_equal(lstat(other, &st), 0);
+	assert_int_equal(rename(other, path), 0);
+	assert_true(run_until_bound(d, path, st.st_ino));
+	json_object_put(status_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23)));
+
+	/* a file that is not a socket: left alone, bound again once it is gone */
+	assert_int_equal(unlink(path), 0);
+	create_file(path);
+	run_for(d, 2 * CONTROL_CHECK_USEC + 500000);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(unlink(path), 0);
+	assert_true(run_until_bound(d, path, 0));
+	json_object_put(status_result(exchange(d, "{\"v\":1,\"cmd\":\"status\"}\n", 23)));
+
+	/* a file put in its place is not removed when the copy stops */
+	assert_int_equal(unlink(path), 0);
+	create_file(path);
+	d->control = control_free(d->control);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_false(is_socket(path));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +771,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_idle_and_too_many_clients, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_socket_files, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_socket_comes_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_stream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_stream, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_interrupted, setup, teardown),
