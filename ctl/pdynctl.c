@@ -415,7 +415,10 @@ static int run_daemon(const struct ctl_request *req)
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		const char *path = g.gl_pathv[i];
 		struct outcome o;
-		bool begun = ask_copy(path, line, req, &o);
+		struct stat asked;
+		/* (the socket asked: a copy that binds its socket again renames a new one over
+		 * the name, which must not be taken for the dead one) */
+		bool had = lstat(path, &asked) == 0, begun = ask_copy(path, line, req, &o);
 
 		/* a socket nobody listens on is a copy that is gone (PowerDNS kills the copies it
 		 * discards, after an AXFR for one, with SIGKILL): removed when we may, said only
@@ -425,7 +428,8 @@ static int run_daemon(const struct ctl_request *req)
 			int r = 0;
 
 			if (o.connect_errno == ECONNREFUSED && lstat(path, &st) == 0 &&
-			    S_ISSOCK(st.st_mode))
+			    S_ISSOCK(st.st_mode) && had && st.st_dev == asked.st_dev &&
+			    st.st_ino == asked.st_ino)
 				r = unlink(path) < 0 ? errno : 0;
 			if (arg.verbose)
 				fprintf(stderr, "pdynctl: skipping %s%s%s\n",
