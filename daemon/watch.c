@@ -25,9 +25,15 @@ struct failures {
 	int why;
 };
 
+/* A file being written: held at its previous list from its first write until it is closed,
+ * renamed or deleted, or until WATCH_HOLD_MAX_USEC have passed (overdue: no longer held). */
 struct dirty {
 	char *owner;
-	uint64_t since;
+	uint64_t since;	     /* the first write */
+	uint64_t last_write; /* the latest write */
+	bool written;	     /* a write was seen (not only its creation) */
+	bool touched;	     /* its times were set to now since the latest write (touch) */
+	bool overdue;	     /* held too long: served as it was; warned once */
 };
 
 struct watch {
@@ -127,19 +133,20 @@ static struct dirty *find_dirty(struct watch *w, const char *owner)
 	return NULL;
 }
 
-static void set_dirty(struct watch *w, const char *owner, uint64_t now)
+/* Holds owner from now on; returns its entry, or NULL (then it is not held: read at once, as
+ * without the hold). */
+static struct dirty *set_dirty(struct watch *w, const char *owner, uint64_t now)
 {
-	struct dirty *nd;
+	struct dirty *nd = find_dirty(w, owner);
 
-	if (find_dirty(w, owner))
-		return;
+	if (nd)
+		return nd;
 	nd = realloc(w->dirty, (w->n_dirty + 1) * sizeof(*nd));
 	if (!nd)
-		return; /* not held: read at once, as without the hold */
+		return NULL;
 	w->dirty = nd;
-	nd[w->n_dirty] = (struct dirty){.owner = strdup(owner), .since = now};
-	if (nd[w->n_dirty].owner)
-		w->n_dirty++;
+	nd[w->n_dirty] = (struct dirty){.owner = strdup(owner), .since = now, .last_write = now};
+	return nd[w->n_dirty].owner ? &nd[w->n_dirty++] : NULL;
 }
 
 static void clear_dirty(struct watch *w, struct dirty *e)
@@ -152,13 +159,26 @@ void watch_take_changes(struct watch *w, struct watch_changes *c)
 {
 	uint64_t now = watch_now(w);
 
-	/* written for too long: read it as it is */
-	for (size_t i = 0; i < w->n_dirty;)
-		if (now - w->dirty[i].since > WATCH_HOLD_MAX_USEC) {
-			changed_owner(w, w->dirty[i].owner);
-			clear_dirty(w, &w->dirty[i]);
-		} else
-			i++;
+	for (size_t i = 0; i < w->n_dirty;) {
+		struct dirty *e = &w->dirty[i];
+
+		if (!e->overdue && now - e->since > WATCH_HOLD_MAX_USEC) {
+			/* written for too long: read it as it is, once; its close reads it again */
+			log_warning(
+			    "%s: still being written after %llu s; serving it as it is now, "
+			    "and again once it is closed",
+			    e->owner, (unsigned long long)(WATCH_HOLD_MAX_USEC / 1000000));
+			e->overdue = true;
+			changed_owner(w, e->owner);
+		} else if (e->overdue && now - e->last_write > WATCH_HOLD_MAX_USEC) {
+			/* no write for as long: that writer is done or gone (a file no longer
+			 * watched too); a new write holds it again */
+			changed_owner(w, e->owner);
+			clear_dirty(w, e);
+			continue;
+		}
+		i++;
+	}
 	*c = w->changes;
 	w->changes = (struct watch_changes){0};
 	w->changes_cap = 0;
@@ -189,7 +209,7 @@ char **watch_held_paths(struct watch *w)
 		return NULL;
 	v = calloc(w->n_dirty + 1, sizeof(*v));
 	for (size_t i = 0; v && i < w->n_dirty; i++)
-		if ((v[n] = strdup(w->dirty[i].owner)))
+		if (!w->dirty[i].overdue && (v[n] = strdup(w->dirty[i].owner)))
 			n++;
 	return v;
 }
@@ -264,6 +284,17 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* Whether the file name in dir had its times set to now (mtime equal to ctime), as touch does;
+ * a chmod or chown moves the ctime alone. */
+static bool touched_now(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	struct stat st;
+
+	return path_join(p, sizeof(p), dir, name) == 0 && stat(p, &st) == 0 &&
+	       st.st_mtim.tv_sec == st.st_ctim.tv_sec && st.st_mtim.tv_nsec == st.st_ctim.tv_nsec;
+}
+
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
 	struct wdir *dir = userdata;
@@ -305,9 +336,30 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 			continue;
 		}
 		w->last_event = now;
+		e = find_dirty(w, n->owner);
 		if (ev->mask & IN_MODIFY) {
 			/* being written: hold its previous list until it is closed */
-			set_dirty(w, n->owner, now);
+			if (!e)
+				e = set_dirty(w, n->owner, now);
+			if (e) {
+				e->last_write = now;
+				e->written = true;
+				e->touched = false;
+			}
+			continue;
+		}
+		if (e && !e->overdue && (ev->mask & IN_ATTRIB)) {
+			/* a chmod, chown or touch while it is written: still held. touch opens
+			 * the file for writing and sets its times to now (mtime = ctime), so its
+			 * close comes next; a chmod or chown changes the ctime alone */
+			e->touched = e->written && touched_now(dir->path, n->name);
+			continue;
+		}
+		if (e && !e->overdue && (ev->mask & IN_CLOSE_WRITE) && e->touched) {
+			/* a close with no write since the times were set to now: taken for
+			 * touch's own, not the writer's (were it the writer's, the limit below
+			 * serves the file) */
+			e->touched = false;
 			continue;
 		}
 		if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
@@ -319,14 +371,19 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 				if (S_ISLNK(st.st_mode))
 					w->changes.replan =
 					    true; /* what it leads to must be watched */
-				else if (S_ISREG(st.st_mode) && (ev->mask & IN_CREATE)) {
-					/* a new file: it is read once it is closed */
+				else if (S_ISREG(st.st_mode) && (ev->mask & IN_CREATE) &&
+					 st.st_size == 0 && st.st_nlink == 1) {
+					/* a new file, empty: it is read once it is closed. One
+					 * that arrives with content or a second name came from
+					 * link() (ln, cp -l, tar), with no close to wait for;
+					 * a writer that got there first holds it with its
+					 * writes, whose events come next */
 					set_dirty(w, n->owner, now);
 					continue;
 				}
 			}
 		}
-		if ((e = find_dirty(w, n->owner)))
+		if (e)
 			clear_dirty(w, e);
 		log_debug("watch: %s/%s changed (mask 0x%x)", dir->path, n->name, ev->mask);
 		changed_owner(w, n->owner);
