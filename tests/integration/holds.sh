@@ -9,6 +9,8 @@
 #           close to wait for: it is served at once, not held until the limit
 #   slow:   a list still written after the limit (5 s) is served as it is then, with one
 #           warning naming it, and complete once it is closed
+#   prefix: a view's prefix file being written keeps the view's previous prefixes, for the
+#           reload an event or the poll starts and for pdynctl reload
 # Addresses encode their version: 10.V.0.1 to 10.V.0.3.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -24,10 +26,15 @@ for n in $attrs $links gen; do
     list 1 > "$z/$n.txt"
     handlers+="{\"qname\": \"$n.dyn.example.test\", \"qtype\": \"A\", \"file\": \"$n.txt\", \"policy\": \"all\"},"
 done
+printf '192.0.2.1\n' > "$z/def.txt"
+printf '192.0.2.41\n' > "$z/probes-addr.txt"
+printf '# probes\n203.0.113.0/24\n127.0.0.0/8\n' > "$z/probes.txt"
 cat > "$z/config.json" <<JSON
 {"domain": "dyn.example.test", "soa": "ns1.example.test. h.example.test. 1 7200 3600 7200 120",
  "nameservers": ["ns1.example.test"], "ttl": 60, "loglevel": "info",
- "handlers": [${handlers%,}]}
+ "handlers": [${handlers}
+  {"qname": "probe.dyn.example.test", "qtype": "A", "file": "def.txt", "match": "resolver",
+   "views": [{"name": "probes", "prefix_file": "probes.txt", "file": "probes-addr.txt"}]}]}
 JSON
 start_pdns "$work/pdns" "$z/config.json" 1 || { fail "start"; finish; }
 answer() { q +short "$1.dyn.example.test" A | sort -V | tr '\n' ' '; }
@@ -106,5 +113,22 @@ warned=$(grep "pdyndns\[[0-9]*\]: warning: $z/gen.txt: still being written after
 [ -n "$warned" ] && ok || fail "a warning for the list written for longer than the limit"
 expect_eq "one warning per copy" "" "$(echo "$warned" | sort | uniq -d)"
 
+# --- prefix: the resolver 127.0.0.1 is in the file before and after, not in its first line
+expect_eq "the resolver is in the view" "192.0.2.41 " "$(answer probe)"
+(
+    exec 3> "$z/probes.txt"
+    printf '# probes\n203.0.113.0/24\n' >&3
+    sleep 3 # longer than a poll
+    printf '127.0.0.0/8\n' >&3
+) &
+writer=$!
+sleep 0.5
+expect_eq "a prefix file being written: the previous prefixes" "192.0.2.41 " "$(answer probe)"
+"$PDYNCTL" --dir "$work/pdns/ctl" reload > /dev/null
+expect_eq "pdynctl reload leaves a prefix file being written alone" "192.0.2.41 " "$(answer probe)"
+sleep 2.2 # a poll
+expect_eq "a prefix file being written, after a poll: the previous prefixes" "192.0.2.41 " "$(answer probe)"
+wait "$writer"
+served probe "192.0.2.41 " && ok || fail "the view once the prefix file is closed"
 expect_eq "no errors logged" "" "$(grep 'pdyndns\[[0-9]*\]: error' "$work/pdns/pdns.log")"
 finish

@@ -186,6 +186,44 @@ static void test_prefix_file(void **state)
 	snapshot_free(s1);
 }
 
+/* A prefix file being written (held) keeps the views' previous prefixes, while it is read
+ * again once the hold is gone. */
+static void test_held_prefix_file(void **state)
+{
+	struct ctx *c = *state;
+	char path[128];
+	char *held[] = {path, NULL};
+	struct snapshot_opts o = {
+	    .prev = c->s0, .reuse_unchanged = true, .keep_prev_on_error = true, .hold_paths = held};
+	char *const paths[] = {path, NULL};
+	struct snapshot *s1 = NULL, *s2;
+	size_t n = 0;
+	struct diag d;
+
+	snprintf(path, sizeof(path), "%s/probes.txt", c->dir);
+	fixture_write(c->dir, "probes.txt", "192.0.2.128/25\n");
+	diag_init(&d);
+	assert_int_equal(snapshot_derive(c->s0, &o, paths, &d, &s1), 0);
+	assert_int_equal(d.n_errors, 0);
+	for (size_t i = 0; i < s1->n_handlers; i++)
+		if (s1->handlers[i].cfg->n_views) {
+			assert_ptr_equal(s1->handlers[i].views, c->s0->handlers[i].views);
+			n++;
+		}
+	assert_true(n > 0);
+	check_counts(s1);
+	/* not held: read */
+	s2 = derive(c->s0, path);
+	n = 0;
+	for (size_t i = 0; i < s2->n_handlers; i++)
+		n += s2->handlers[i].cfg->n_views &&
+		     s2->handlers[i].views != c->s0->handlers[i].views;
+	assert_true(n > 0);
+	diag_clear(&d);
+	snapshot_free(s2);
+	snapshot_free(s1);
+}
+
 static void test_all_and_stale(void **state)
 {
 	struct ctx *c = *state;
@@ -233,6 +271,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prefix_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_all_and_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held_prefix_file, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
