@@ -224,6 +224,36 @@ static void test_held_prefix_file(void **state)
 	snapshot_free(s1);
 }
 
+/* Whole-second timestamps (zero nanoseconds in mtime and ctime) are settled only once the
+ * read was 2 s past them: a same-size rewrite within the second or two after a read keeps
+ * them as they are. Finer ones are settled in the next clock tick. */
+static void test_coarse_settled(void **state)
+{
+	struct file_id coarse = {.size = 30, .mtime = {1000, 0}, .ctime = {1000, 0}};
+	struct file_id fine = {.size = 30, .mtime = {1000, 5}, .ctime = {1000, 5}};
+	struct timespec at;
+
+	(void)state;
+	at = (struct timespec){1000, 500000000};
+	assert_false(file_id_settled(&coarse, &at));
+	assert_true(file_id_settled(&fine, &at));
+	at = (struct timespec){1001, 999999999};
+	assert_false(file_id_settled(&coarse, &at));
+	at = (struct timespec){1002, 0};
+	assert_true(file_id_settled(&coarse, &at));
+	/* the ctime counts as much as the mtime (a chmod after the write) */
+	coarse.ctime.tv_sec = 1001;
+	assert_false(file_id_settled(&coarse, &at));
+	at = (struct timespec){1003, 0};
+	assert_true(file_id_settled(&coarse, &at));
+	/* one of the two with nanoseconds: a filesystem with fine times */
+	fine = (struct file_id){.mtime = {1000, 0}, .ctime = {1000, 7}};
+	at = (struct timespec){1000, 8};
+	assert_true(file_id_settled(&fine, &at));
+	at = (struct timespec){1000, 0};
+	assert_false(file_id_settled(&fine, &at));
+}
+
 static void test_all_and_stale(void **state)
 {
 	struct ctx *c = *state;
@@ -272,6 +302,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_prefix_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_all_and_stale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_held_prefix_file, setup, teardown),
+	    cmocka_unit_test(test_coarse_settled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
