@@ -189,7 +189,8 @@ int handler_load_views(struct handler *h, const struct handler *old, const struc
 	    handler_views_key(h, old && old->views ? &old->views->read_at : NULL, &settled);
 	int r;
 
-	if (old && old->views && ((old->views->key == key && settled) || views_held(h, old, o))) {
+	if (old && old->views &&
+	    ((o->reuse_unchanged && old->views->key == key && settled) || views_held(h, old, o))) {
 		/* unchanged, or a prefix file is being written: the previous prefixes */
 		h->views = viewset_ref(old->views);
 		if (old->views_error && !(h->views_error = strdup(old->views_error)))
