@@ -3,8 +3,9 @@
 # A file being written is held at its previous list until it is closed, through the real
 # PowerDNS (pdyndns(8), "Live reload"):
 #   attrs:  a chmod, chown or touch of the file while it is written in place does not
-#           release the hold (only its close, a rename or a delete does); a cp -p, which sets
-#           the times and mode of the file it writes before closing it, is served once closed
+#           release the hold (only the writer's close, a rename or a delete does); cp -p and
+#           install, which set the times or mode of the file they write before closing it,
+#           and a writer whose file is read meanwhile, are served once closed
 #   link:   a list put in place by link() (rm; ln, cp -l, a tar hard-link member) has no
 #           close to wait for: it is served at once, not held until the limit
 #   slow:   a list still written after the limit (5 s) is served as it is then, with one
@@ -19,7 +20,7 @@ z=$work/zone s=$work/src
 mkdir -p "$z" "$s"
 
 list() { printf '10.%d.0.1\n10.%d.0.2\n10.%d.0.3\n' "$1" "$1" "$1"; }
-attrs="chmod chown touch cpp"
+attrs="chmod chown touch cpp install catw"
 links="rmln cpl tar"
 handlers=
 for n in $attrs $links gen; do
@@ -78,11 +79,30 @@ for n in chmod chown touch; do
     wait "$writer"
     served "$n" "$(flat 2)" && ok || fail "$n: the written list served once it is closed"
 done
-# cp -p writes in place, then sets the times and mode on its descriptor, then closes
+# writers that change the attributes themselves before they close: cp -p writes in place,
+# then sets the times and mode on its descriptor; install makes the file anew, writes it,
+# then sets its mode (the change of attributes in the same clock tick as the last write)
 list 2 > "$s/cpp.txt"
 touch -d '2020-01-01 00:00:00' "$s/cpp.txt"
 cp -p "$s/cpp.txt" "$z/cpp.txt"
 served cpp "$(flat 2)" && ok || fail "cp -p: served once closed, not at the limit"
+list 2 > "$s/install.txt"
+install -m 0640 "$s/install.txt" "$z/install.txt"
+served install "$(flat 2)" && ok || fail "install -m: served once closed, not at the limit"
+# somebody reads the file while it is written: the writer's close still ends the hold
+(
+    exec 3> "$z/catw.txt"
+    printf '10.2.0.1\n' >&3
+    sleep 0.3
+    cat "$z/catw.txt" > /dev/null
+    sleep 0.3
+    printf '10.2.0.2\n10.2.0.3\n' >&3
+) &
+writer=$!
+sleep 0.45
+expect_eq "a read during an in-place write: the previous list" "$(flat 1)" "$(answer catw)"
+wait "$writer"
+served catw "$(flat 2)" && ok || fail "a list read while written: served once closed"
 
 # --- link: the new list has no close to wait for
 for n in $links; do
