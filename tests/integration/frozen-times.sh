@@ -32,6 +32,13 @@ PIPE_COMMAND="$(command -v env) LD_PRELOAD=$work/frozen-times.so ASAN_OPTIONS=ve
     start_pdns "$work/pdns" "$z/config.json" 1 || { fail "start"; finish; }
 answer() { q +short x.dyn.example.test A | sort | tr '\n' ' '; }
 expect_eq "the first list" "$(list 1 | tr '\n' ' ')" "$(answer)"
+# the copies run with the shim (else every check below would pass without the fix)
+shimmed=0
+for sock in "$work"/pdns/ctl/pdyndns.*.sock; do
+    pid=${sock##*/pdyndns.}; pid=${pid%.sock}
+    grep -q frozen-times.so "/proc/$pid/maps" 2>/dev/null && shimmed=$((shimmed + 1))
+done
+[ "$shimmed" -gt 0 ] && ok || fail "no copy of pdyndns runs with the shim"
 for v in 2 3 4; do
     list $v > "$z/frozen.txt"
     want=$(list $v | tr '\n' ' ')
