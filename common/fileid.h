@@ -9,6 +9,8 @@
 
 struct diag;
 
+#define FILE_ID_COARSE_SEC 2 /* the coarsest timestamps a filesystem keeps (vfat) */
+
 /* What identifies the file a list was read from, to skip re-parsing an unchanged file. */
 struct file_id {
 	dev_t dev;
@@ -29,7 +31,9 @@ void file_id_clock(struct timespec *now);
 /* True if the file cannot have changed unseen since it was read at read_at: its last change
  * lies in an earlier clock tick. Timestamps are only as fine as that tick (a few ms), so a
  * same-size rewrite within the tick of the read leaves an equal identity; such a file must
- * be read again to know. */
+ * be read again to know. A file whose mtime and ctime both have zero nanoseconds is on a
+ * filesystem with coarse times (whole seconds, or two for vfat): it is settled only once
+ * read_at is FILE_ID_COARSE_SEC seconds past both. */
 bool file_id_settled(const struct file_id *id, const struct timespec *read_at);
 
 /* Opens the file at path for reading, never waiting on it (O_NONBLOCK: a FIFO without a

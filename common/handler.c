@@ -139,6 +139,27 @@ uint64_t handler_views_key(const struct handler *h, const struct timespec *read_
 	return key;
 }
 
+/* Is one of the prefix files of h's views being written, while old's views are the same
+ * ones (so that old's trie means the same views)? */
+static bool views_held(const struct handler *h, const struct handler *old,
+		       const struct snapshot_opts *o)
+{
+	bool held = false;
+
+	if (old->cfg->n_views != h->cfg->n_views)
+		return false;
+	for (uint16_t k = 1; k <= h->cfg->n_views; k++) {
+		const struct config_handler *a = h[k].cfg, *b = old[k].cfg;
+
+		if (!streq_ptr(a->prefix_path, b->prefix_path) || a->n_prefixes != b->n_prefixes ||
+		    (a->n_prefixes &&
+		     memcmp(a->prefixes, b->prefixes, a->n_prefixes * sizeof(*a->prefixes)) != 0))
+			return false;
+		held |= a->prefix_path && is_held(o, a->prefix_path);
+	}
+	return held;
+}
+
 /* Adds the inline prefixes of h's views to t (value k - 1 for view k). Returns 0 or -ENOMEM. */
 static int add_inline(struct prefixtrie *t, const struct handler *h)
 {
@@ -168,7 +189,9 @@ int handler_load_views(struct handler *h, const struct handler *old, const struc
 	    handler_views_key(h, old && old->views ? &old->views->read_at : NULL, &settled);
 	int r;
 
-	if (old && old->views && old->views->key == key && settled) {
+	if (old && old->views &&
+	    ((o->reuse_unchanged && old->views->key == key && settled) || views_held(h, old, o))) {
+		/* unchanged, or a prefix file is being written: the previous prefixes */
 		h->views = viewset_ref(old->views);
 		if (old->views_error && !(h->views_error = strdup(old->views_error)))
 			return -ENOMEM;

@@ -44,7 +44,8 @@ struct snapshot_opts {
 	const struct snapshot *prev; /* the live snapshot, or NULL */
 	bool reuse_unchanged;	     /* don't re-read a file whose identity matches prev's */
 	bool keep_prev_on_error;     /* a bad file keeps prev's list for the same name and type */
-	char *const *hold_paths; /* NULL-terminated: files being written; they keep prev's list */
+	char *const *hold_paths;     /* NULL-terminated: files being written (address or prefix
+				      * files); they keep prev's list or prefixes */
 };
 
 struct viewset *viewset_ref(struct viewset *v);

@@ -147,6 +147,9 @@ static void *worker(void *arg)
 	else {
 		if (j->changes.replan)
 			j->new_plan = watchplan_new(j->config_path, prev);
+		/* an event named these files: read them again even when their identity looks
+		 * the same (a same-size rewrite within a filesystem's timestamp granularity) */
+		j->opts.reuse_unchanged = false;
 		derive(j, j->changes.paths);
 	}
 	if (j->config_read || j->new_plan)

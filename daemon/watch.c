@@ -25,9 +25,19 @@ struct failures {
 	int why;
 };
 
+/* A file being written: held at its previous list from its first write until it is closed,
+ * renamed or deleted, or until WATCH_HOLD_MAX_USEC have passed (overdue: no longer held).
+ * Which close is the writer's: a watch on the file itself counts who opens and closes it
+ * while it is held; a close beyond those opened meanwhile (touch opens the file for writing
+ * to set its times, a reader to read it) is of a descriptor opened before: the writer's. */
 struct dirty {
 	char *owner;
-	uint64_t since;
+	uint64_t since;		/* the first write */
+	uint64_t last_write;	/* the latest write */
+	bool overdue;		/* held too long: served as it was; warned once */
+	sd_event_source *opens; /* the watch on the file: IN_OPEN, IN_CLOSE_NOWRITE */
+	unsigned n_opened;	/* opens seen while held */
+	unsigned n_closed;	/* closes seen while held */
 };
 
 struct watch {
@@ -45,8 +55,8 @@ struct watch {
 	size_t retry_next;    /* where the next retry of failed directories starts */
 	struct watch_changes changes;
 	size_t changes_cap;
-	bool check_all;	     /* the next reload looks at every file (watch_take_check_all) */
-	struct dirty *dirty; /* files being written */
+	bool check_all;	      /* the next reload looks at every file (watch_take_check_all) */
+	struct dirty **dirty; /* files being written */
 	size_t n_dirty;
 	uint64_t last_event;
 	/* a new plan armed in slices (arm_slice), then the old one's watches dropped in slices */
@@ -122,43 +132,90 @@ static void changed_owner(struct watch *w, const char *owner)
 static struct dirty *find_dirty(struct watch *w, const char *owner)
 {
 	for (size_t i = 0; i < w->n_dirty; i++)
-		if (strcmp(w->dirty[i].owner, owner) == 0)
-			return &w->dirty[i];
+		if (strcmp(w->dirty[i]->owner, owner) == 0)
+			return w->dirty[i];
 	return NULL;
 }
 
-static void set_dirty(struct watch *w, const char *owner, uint64_t now)
+static int on_opens(sd_event_source *s, const struct inotify_event *ev, void *userdata)
 {
-	struct dirty *nd;
+	struct dirty *e = userdata;
 
-	if (find_dirty(w, owner))
-		return;
+	if (ev->mask & IN_OPEN)
+		e->n_opened++;
+	if (ev->mask & IN_CLOSE_NOWRITE)
+		e->n_closed++;
+	return 0;
+}
+
+/* Holds owner, the file at path, from now on; returns its entry, or NULL (then it is not
+ * held: read at once, as without the hold). */
+static struct dirty *set_dirty(struct watch *w, const char *owner, const char *path, uint64_t now)
+{
+	struct dirty *e = find_dirty(w, owner), **nd;
+
+	if (e)
+		return e;
 	nd = realloc(w->dirty, (w->n_dirty + 1) * sizeof(*nd));
 	if (!nd)
-		return; /* not held: read at once, as without the hold */
+		return NULL;
 	w->dirty = nd;
-	nd[w->n_dirty] = (struct dirty){.owner = strdup(owner), .since = now};
-	if (nd[w->n_dirty].owner)
-		w->n_dirty++;
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->owner = strdup(owner))) {
+		free(e);
+		return NULL;
+	}
+	e->since = e->last_write = now;
+	/* without this watch (inotify exhausted) any close ends the hold, as it used to */
+	if (sd_event_add_inotify(w->event, &e->opens, path, IN_OPEN | IN_CLOSE_NOWRITE, on_opens,
+				 e) < 0)
+		e->opens = NULL;
+	w->dirty[w->n_dirty++] = e;
+	return e;
+}
+
+static void drop_opens(struct dirty *e)
+{
+	e->opens = sd_event_source_disable_unref(e->opens);
 }
 
 static void clear_dirty(struct watch *w, struct dirty *e)
 {
+	for (size_t i = 0; i < w->n_dirty; i++)
+		if (w->dirty[i] == e) {
+			w->dirty[i] = w->dirty[--w->n_dirty];
+			break;
+		}
+	drop_opens(e);
 	free(e->owner);
-	*e = w->dirty[--w->n_dirty];
+	free(e);
 }
 
 void watch_take_changes(struct watch *w, struct watch_changes *c)
 {
 	uint64_t now = watch_now(w);
 
-	/* written for too long: read it as it is */
-	for (size_t i = 0; i < w->n_dirty;)
-		if (now - w->dirty[i].since > WATCH_HOLD_MAX_USEC) {
-			changed_owner(w, w->dirty[i].owner);
-			clear_dirty(w, &w->dirty[i]);
-		} else
-			i++;
+	for (size_t i = 0; i < w->n_dirty;) {
+		struct dirty *e = w->dirty[i];
+
+		if (!e->overdue && now - e->since > WATCH_HOLD_MAX_USEC) {
+			/* written for too long: read it as it is, once; its close reads it again */
+			log_warning(
+			    "%s: still being written after %llu s; serving it as it is now, "
+			    "and again once it is closed",
+			    e->owner, (unsigned long long)(WATCH_HOLD_MAX_USEC / 1000000));
+			e->overdue = true;
+			drop_opens(e);
+			changed_owner(w, e->owner);
+		} else if (e->overdue && now - e->last_write > WATCH_HOLD_MAX_USEC) {
+			/* no write for as long: that writer is done or gone (a file no longer
+			 * watched too); a new write holds it again */
+			changed_owner(w, e->owner);
+			clear_dirty(w, e);
+			continue;
+		}
+		i++;
+	}
 	*c = w->changes;
 	w->changes = (struct watch_changes){0};
 	w->changes_cap = 0;
@@ -189,7 +246,7 @@ char **watch_held_paths(struct watch *w)
 		return NULL;
 	v = calloc(w->n_dirty + 1, sizeof(*v));
 	for (size_t i = 0; v && i < w->n_dirty; i++)
-		if ((v[n] = strdup(w->dirty[i].owner)))
+		if (!w->dirty[i]->overdue && (v[n] = strdup(w->dirty[i]->owner)))
 			n++;
 	return v;
 }
@@ -292,6 +349,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 	}
 	for (; lo < dir->n_names && strcmp(dir->names[lo].name, ev->name) == 0; lo++) {
 		const struct wname *n = &dir->names[lo];
+		char p[PATH_MAX];
 		struct dirty *e;
 
 		if (!n->owner) {
@@ -305,28 +363,42 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
 			continue;
 		}
 		w->last_event = now;
+		e = find_dirty(w, n->owner);
+		if (path_join(p, sizeof(p), dir->path, n->name) < 0)
+			p[0] = 0;
 		if (ev->mask & IN_MODIFY) {
 			/* being written: hold its previous list until it is closed */
-			set_dirty(w, n->owner, now);
+			if (!e)
+				e = set_dirty(w, n->owner, p, now);
+			if (e)
+				e->last_write = now;
 			continue;
 		}
+		if (e && !e->overdue && (ev->mask & IN_ATTRIB))
+			continue; /* a chmod, chown or touch while it is written: still held */
+		if (e && !e->overdue && e->opens && (ev->mask & IN_CLOSE_WRITE) &&
+		    ++e->n_closed <= e->n_opened)
+			continue; /* opened while held (touch): not the writer's close */
 		if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
-			char p[PATH_MAX];
 			struct stat st;
 
-			if (path_join(p, sizeof(p), dir->path, n->name) == 0 &&
-			    lstat(p, &st) == 0) {
+			if (p[0] && lstat(p, &st) == 0) {
 				if (S_ISLNK(st.st_mode))
 					w->changes.replan =
 					    true; /* what it leads to must be watched */
-				else if (S_ISREG(st.st_mode) && (ev->mask & IN_CREATE)) {
-					/* a new file: it is read once it is closed */
-					set_dirty(w, n->owner, now);
+				else if (S_ISREG(st.st_mode) && (ev->mask & IN_CREATE) &&
+					 st.st_size == 0 && st.st_nlink == 1) {
+					/* a new file, empty: it is read once it is closed. One
+					 * that arrives with content or a second name came from
+					 * link() (ln, cp -l, tar), with no close to wait for;
+					 * a writer that got there first holds it with its
+					 * writes, whose events come next */
+					set_dirty(w, n->owner, p, now);
 					continue;
 				}
 			}
 		}
-		if ((e = find_dirty(w, n->owner)))
+		if (e)
 			clear_dirty(w, e);
 		log_debug("watch: %s/%s changed (mask 0x%x)", dir->path, n->name, ev->mask);
 		changed_owner(w, n->owner);
@@ -546,8 +618,8 @@ struct watch *watch_free(struct watch *w)
 	sd_event_source_disable_unref(w->poll);
 	free(w->warned_problem);
 	watch_changes_clear(&w->changes);
-	for (size_t i = 0; i < w->n_dirty; i++)
-		free(w->dirty[i].owner);
+	while (w->n_dirty)
+		clear_dirty(w, w->dirty[0]);
 	free(w->dirty);
 	free(w->config_path);
 	free(w);

@@ -5,7 +5,9 @@
  * or deleted is seen, and so is a directory or symlink anywhere on its path that is renamed
  * over, deleted and made again, or pointed elsewhere (release-style deploys): the watches
  * then follow the new directories at once. A file being written (modified, not yet closed)
- * is held at its previous list until it is closed.
+ * is held at its previous list until it is closed, renamed or deleted (a chmod, chown or touch
+ * meanwhile does not end it), or until WATCH_HOLD_MAX_USEC, when it is read as it is, with
+ * a warning. A new file is held while empty; one put in place by link() is not.
  *
  * What to watch is worked out off the loop (a struct watchplan, built by the reload worker
  * from the config and the snapshot); the loop only arms it, in proportion to the number of
@@ -76,6 +78,7 @@ uint64_t watch_last_event(const struct watch *w);
 /* The loop's clock (usec). */
 uint64_t watch_now(struct watch *w);
 
-/* Paths (as in the config) of address files being written right now: a reload keeps their
- * previous lists. Returns a NULL-terminated malloc'd array of malloc'd strings, or NULL. */
+/* Paths (as in the config) of address and prefix files being written right now: a reload
+ * keeps their previous lists and prefixes. Returns a NULL-terminated malloc'd array of
+ * malloc'd strings, or NULL. */
 char **watch_held_paths(struct watch *w);

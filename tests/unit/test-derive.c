@@ -186,6 +186,74 @@ static void test_prefix_file(void **state)
 	snapshot_free(s1);
 }
 
+/* A prefix file being written (held) keeps the views' previous prefixes, while it is read
+ * again once the hold is gone. */
+static void test_held_prefix_file(void **state)
+{
+	struct ctx *c = *state;
+	char path[128];
+	char *held[] = {path, NULL};
+	struct snapshot_opts o = {
+	    .prev = c->s0, .reuse_unchanged = true, .keep_prev_on_error = true, .hold_paths = held};
+	char *const paths[] = {path, NULL};
+	struct snapshot *s1 = NULL, *s2;
+	size_t n = 0;
+	struct diag d;
+
+	snprintf(path, sizeof(path), "%s/probes.txt", c->dir);
+	fixture_write(c->dir, "probes.txt", "192.0.2.128/25\n");
+	diag_init(&d);
+	assert_int_equal(snapshot_derive(c->s0, &o, paths, &d, &s1), 0);
+	assert_int_equal(d.n_errors, 0);
+	for (size_t i = 0; i < s1->n_handlers; i++)
+		if (s1->handlers[i].cfg->n_views) {
+			assert_ptr_equal(s1->handlers[i].views, c->s0->handlers[i].views);
+			n++;
+		}
+	assert_true(n > 0);
+	check_counts(s1);
+	/* not held: read */
+	s2 = derive(c->s0, path);
+	n = 0;
+	for (size_t i = 0; i < s2->n_handlers; i++)
+		n += s2->handlers[i].cfg->n_views &&
+		     s2->handlers[i].views != c->s0->handlers[i].views;
+	assert_true(n > 0);
+	diag_clear(&d);
+	snapshot_free(s2);
+	snapshot_free(s1);
+}
+
+/* Whole-second timestamps (zero nanoseconds in mtime and ctime) are settled only once the
+ * read was 2 s past them: a same-size rewrite within the second or two after a read keeps
+ * them as they are. Finer ones are settled in the next clock tick. */
+static void test_coarse_settled(void **state)
+{
+	struct file_id coarse = {.size = 30, .mtime = {1000, 0}, .ctime = {1000, 0}};
+	struct file_id fine = {.size = 30, .mtime = {1000, 5}, .ctime = {1000, 5}};
+	struct timespec at;
+
+	(void)state;
+	at = (struct timespec){1000, 500000000};
+	assert_false(file_id_settled(&coarse, &at));
+	assert_true(file_id_settled(&fine, &at));
+	at = (struct timespec){1001, 999999999};
+	assert_false(file_id_settled(&coarse, &at));
+	at = (struct timespec){1002, 0};
+	assert_true(file_id_settled(&coarse, &at));
+	/* the ctime counts as much as the mtime (a chmod after the write) */
+	coarse.ctime.tv_sec = 1001;
+	assert_false(file_id_settled(&coarse, &at));
+	at = (struct timespec){1003, 0};
+	assert_true(file_id_settled(&coarse, &at));
+	/* one of the two with nanoseconds: a filesystem with fine times */
+	fine = (struct file_id){.mtime = {1000, 0}, .ctime = {1000, 7}};
+	at = (struct timespec){1000, 8};
+	assert_true(file_id_settled(&fine, &at));
+	at = (struct timespec){1000, 0};
+	assert_false(file_id_settled(&fine, &at));
+}
+
 static void test_all_and_stale(void **state)
 {
 	struct ctx *c = *state;
@@ -233,6 +301,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_problems, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prefix_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_all_and_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_held_prefix_file, setup, teardown),
+	    cmocka_unit_test(test_coarse_settled),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
