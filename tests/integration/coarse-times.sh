@@ -17,17 +17,20 @@ if [ -z "${COARSE_NS:-}" ]; then
 fi
 . "$(dirname "$0")/lib.sh"
 need_pdns
+# z: the lists' directory as pdyndns sees it; m: where the test mounts and writes it (under
+# make check-powerdns pdyndns runs in the root, which sees the mount there)
 img=$work/fs.img z=$work/zone
+m=$PDNS_ROOT$z
 truncate -s 16M "$img"
 mkfs.ext4 -q -F -I 128 "$img" 2>&1 | grep -v 2038
-mkdir -p "$z"
-mount -o loop "$img" "$z" 2>/dev/null || { echo "SKIP: no loop device to mount on"; exit 77; }
+mkdir -p "$m"
+mount -o loop "$img" "$m" 2>/dev/null || { echo "SKIP: no loop device to mount on"; exit 77; }
 # pdns stopped and the filesystem unmounted before the work directory goes
-trap 'for p in "${pdns_pids[@]}"; do stop_pid "$p"; done; umount "$z"; cleanup' EXIT
+trap 'for p in "${pdns_pids[@]}"; do stop_pid "$p"; done; umount "$m"; cleanup' EXIT
 list() { printf '10.%d.0.1\n10.%d.0.2\n10.%d.0.3\n' "$1" "$1" "$1"; }
-list 1 > "$z/x.txt"
-expect_eq "whole-second timestamps on the test filesystem" 000000000 "$(stat -c %y "$z/x.txt" | sed 's/.*\.\([0-9]*\) .*/\1/')"
-cat > "$z/config.json" <<JSON
+list 1 > "$m/x.txt"
+expect_eq "whole-second timestamps on the test filesystem" 000000000 "$(stat -c %y "$m/x.txt" | sed 's/.*\.\([0-9]*\) .*/\1/')"
+cat > "$m/config.json" <<JSON
 {"domain": "dyn.example.test", "soa": "ns1.example.test. h.example.test. 1 7200 3600 7200 120",
  "nameservers": ["ns1.example.test"], "ttl": 60, "loglevel": "info",
  "handlers": [{"qname": "x.dyn.example.test", "qtype": "A", "file": "x.txt", "policy": "all"}]}
@@ -51,7 +54,7 @@ for r in 1 2 3; do
     a=$((2 * r)) b=$((2 * r + 1))
     # the start of a second (bounded), then two writes 200 ms apart
     for _ in $(seq 200); do [ "$(date +%N | cut -c1)" = 0 ] && break; sleep 0.01; done
-    list $a > "$z/x.txt"; sleep 0.2; list $b > "$z/x.txt"
+    list $a > "$m/x.txt"; sleep 0.2; list $b > "$m/x.txt"
     within 1000 $b && ok || fail "round $r: the second of two writes within a second, read at its close"
     sleep 3 # past a poll too
     expect_eq "round $r: the second write served 3 s later" "$(list $b | tr '\n' ' ')" "$(answer)"
