@@ -301,8 +301,8 @@ static int swap(struct daemon *d, struct snapshot *snap, struct reload_job *j)
 			rotation_done(&rot);
 			return -ENOMEM;
 		}
-		if (d->sharedrot &&
-		    sharedrot_attach_carried(d->sharedrot, snap, &rot, old, &d->sv.rot) < 0) {
+		if (d->sharedrot && sharedrot_attach_carried(d->sharedrot, snap, &rot, &d->sv.rot,
+							     map, n_old) < 0) {
 			metrics_slots_free(slots, snap->n_handlers);
 			rotation_done(&rot);
 			return -ENOMEM;

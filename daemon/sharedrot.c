@@ -406,41 +406,30 @@ static void retire(const struct rotation *old, size_t k, const struct handler *o
 }
 
 int sharedrot_attach_carried(struct sharedrot *sr, const struct snapshot *s, struct rotation *r,
-			     const struct snapshot *old_s, const struct rotation *old)
+			     const struct rotation *old, const uint32_t *map, size_t n_old)
 {
-	_cleanup_free_ bool *kept = NULL;
 	uint64_t **p;
 
 	if (!sr->m.t || !old->shared) /* alone, or old was not attached: from scratch */
 		return sharedrot_attach(sr, s, r);
 	p = calloc(r->n ? r->n : 1, sizeof(*p));
-	kept = calloc(old->n ? old->n : 1, sizeof(*kept));
-	if (!p || !kept) {
-		free(p);
+	if (!p)
 		return -ENOMEM;
+	/* Carried on (the same name, type, view and addresses: the same key), the counter
+	 * goes along; the lists nothing carries on (removed or changed) start over. Only the
+	 * slots' arrays are read: at 100,000 handlers, a look at each handler would be a cache
+	 * miss each, on the loop. */
+	for (size_t k = 0; k < n_old && k < old->n; k++) {
+		if (!shares(old, k))
+			continue;
+		if (map[k] && map[k] - 1 < r->n)
+			p[map[k] - 1] = old->shared[k];
+		else if (!map[k])
+			__atomic_store_n(old->shared[k], 0, __ATOMIC_RELAXED);
 	}
-	for (size_t i = 0; i < r->n; i++) {
-		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
-		int64_t k = h ? h->carry_from : -1;
-
-		if (k >= 0 && (size_t)k < old->n)
-			kept[k] = true;
-	}
-	/* the lists no handler carries on: removed or changed */
-	for (size_t k = 0; old_s && k < old->n && k < old_s->n_handlers; k++)
-		if (!kept[k])
-			retire(old, k, &old_s->handlers[k], NULL);
-	for (size_t i = 0; i < r->n; i++) {
-		const struct handler *h = s && i < s->n_handlers ? &s->handlers[i] : NULL;
-		int64_t k = h ? h->carry_from : -1;
-
-		/* the same name, type and addresses, and the same view index: the same key */
-		if (k >= 0 && old_s && (size_t)k < old_s->n_handlers && shares(old, (size_t)k) &&
-		    old_s->handlers[k].cfg->view == h->cfg->view)
-			p[i] = old->shared[k];
-		else
+	for (size_t i = 0; i < r->n; i++)
+		if (!p[i])
 			p[i] = counter_of(sr, s, r, i);
-	}
 	free(r->shared);
 	r->shared = p;
 	set_hint(sr, r);

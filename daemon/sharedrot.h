@@ -36,13 +36,13 @@ struct sharedrot *sharedrot_free(struct sharedrot *t);
  * without a usable file, r keeps its own counters (r->shared NULL). Returns 0 or -ENOMEM. */
 int sharedrot_attach(struct sharedrot *t, const struct snapshot *s, struct rotation *r);
 
-/* The same for a rotation r built from old (the live rotation, for snapshot old_s): a slot
- * whose handler carries on from one of old_s (same name, type, view and addresses) keeps
- * old's shared counter, and only the others are looked up: a reload costs in proportion to
- * what changed. The counters of old's lists that nothing carries on start over (such a
- * list, if it comes back, starts at its first address). Returns 0 or -ENOMEM. */
+/* The same for a rotation r built from old, the live rotation, whose slot k went on as
+ * slot map[k] - 1 of r (0: none; n_old of them, as snapshot_rotation() makes it): a slot
+ * carried on keeps old's shared counter, and only the others are looked up: a reload costs
+ * in proportion to what changed. The counters of old's lists that nothing carries on start
+ * over (such a list, if it comes back, starts at its first address). Returns 0 or -ENOMEM. */
 int sharedrot_attach_carried(struct sharedrot *t, const struct snapshot *s, struct rotation *r,
-			     const struct snapshot *old_s, const struct rotation *old);
+			     const struct rotation *old, const uint32_t *map, size_t n_old);
 
 /* For a snapshot s derived from old_s, the live one (same slots, r the live rotation): those
  * of the n slots given (the ones it looked at again) whose lists changed find their counters

@@ -373,7 +373,8 @@ static void test_reload_carries(void **state)
 	map = calloc(snap->n_handlers, sizeof(*map));
 	assert_non_null(map);
 	assert_int_equal(snapshot_rotation(s2, &a.d.sv.rot, snap->n_handlers, &rot, map), 0);
-	assert_int_equal(sharedrot_attach_carried(a.sr, s2, &rot, snap, &a.d.sv.rot), 0);
+	assert_int_equal(
+	    sharedrot_attach_carried(a.sr, s2, &rot, &a.d.sv.rot, map, snap->n_handlers), 0);
 	assert_ptr_equal(rot.shared[0], t1); /* carried, not looked up */
 	assert_ptr_not_equal(rot.shared[2], abc);
 	assert_int_equal(*rot.shared[2], 0); /* the changed list: from its first address */
