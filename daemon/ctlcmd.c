@@ -278,9 +278,10 @@ static json_object *status_header(const struct daemon *d)
 				    s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
 	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->sv.stalls));
 	/* one rotation for every PowerDNS thread (socket mode: one daemon; coprocess mode:
-	 * counters shared with the other copies), or this copy's own */
+	 * counters shared with the other copies), or this copy's own; none without a config */
 	json_object_object_add(o, "rotation",
-			       jstr(d->listener	       ? "one"
+			       jstr(!s		       ? NULL
+				    : d->listener      ? "one"
 				    : d->sv.rot.shared ? "shared"
 						       : "own"));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));

@@ -102,6 +102,7 @@ echo "$out" > "$work/metrics2.txt"
 refused=$(value "$out" 'pdyndns_reloads_total{result="refused"}')
 [ "$refused" -ge "$copies" ] 2>/dev/null && ok || fail "pdyndns_reloads_total{result=\"refused\"} is $refused, expected at least $copies"
 expect_eq "config_error" 1 "$(value "$out" pdyndns_config_error)"
+expect_eq "the copies share one rotation" 0 "$(value "$out" pdyndns_rotation_alone)"
 expect_eq "each copy's last reload failed" "$copies" "$(grep -c '^pdyndns_last_reload_success{copy="[0-9]*"} 0$' <<<"$out")"
 expect_eq "the reload durations are counted" "$(value "$out" 'pdyndns_reload_duration_seconds_bucket{le="+Inf"}')" \
     "$(value "$out" pdyndns_reload_duration_seconds_count)"
