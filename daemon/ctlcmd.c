@@ -277,13 +277,7 @@ static json_object *status_header(const struct daemon *d)
 	    json_object_new_boolean(stalled && s &&
 				    s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
 	json_object_object_add(o, "stalls", json_object_new_int64((int64_t)d->sv.stalls));
-	/* one rotation for every PowerDNS thread (socket mode: one daemon; coprocess mode:
-	 * counters shared with the other copies), or this copy's own; none without a config */
-	json_object_object_add(o, "rotation",
-			       jstr(!s		       ? NULL
-				    : d->listener      ? "one"
-				    : d->sv.rot.shared ? "shared"
-						       : "own"));
+	json_object_object_add(o, "rotation", jstr(daemon_rotation(d)));
 	json_object_object_add(o, "log_dropped", json_object_new_int64((int64_t)log_dropped()));
 	json_object_object_add(o, "config_error",
 			       jstr(d->config_error ? d->config_error : d->startup_error));

@@ -159,7 +159,7 @@ static json_object *metrics_header(const struct daemon *d)
 	    json_object_new_boolean(stalled && s &&
 				    s->config->advance == CONFIG_ADVANCE_PER_QUESTION));
 	json_object_object_add(o, "rotation_alone",
-			       json_object_new_boolean(s && !d->listener && !d->sv.rot.shared));
+			       json_object_new_boolean(streq_ptr(daemon_rotation(d), "own")));
 	json_object_object_add(o, "config_error",
 			       json_object_new_boolean(d->config_error || d->startup_error));
 	json_object_object_add(o, "max_addresses",

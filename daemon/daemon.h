@@ -52,3 +52,11 @@ struct daemon {
 	 * control_reload_finished() reports; set by the hub. */
 	uint64_t (*request_reload)(struct daemon *d, const char *why);
 };
+
+/* How the copy rotates, for status and metrics: "one" (socket mode: one daemon for every
+ * PowerDNS thread), "shared" (coprocess mode: counters shared with the other copies), "own"
+ * (this copy's own counters), NULL without a config. */
+static inline const char *daemon_rotation(const struct daemon *d)
+{
+	return !d->sv.snap ? NULL : d->listener ? "one" : d->sv.rot.shared ? "shared" : "own";
+}
